@@ -1,0 +1,128 @@
+# vfctl — VFIO passthrough and SR-IOV management toolkit
+#
+#   make                 libvfctl (shared, static, pkg-config) and vfctl
+#   make install         DESTDIR=... PREFIX=...
+#   make check           unit tests, ASan/UBSan unit tests, bats on golden trees, the VM test bed
+#   make check-unit | check-asan | check-bats | check-vm
+#   make deps            install build and test dependencies (Debian 12)
+
+VERSION   := 0.1.0
+SOVERSION := 0
+PREFIX    ?= /usr/local
+LIBDIR    ?= $(PREFIX)/lib
+BINDIR    ?= $(PREFIX)/bin
+INCDIR    ?= $(PREFIX)/include
+MANDIR    ?= $(PREFIX)/share/man
+PKGDIR    ?= $(LIBDIR)/pkgconfig
+
+B         ?= build
+CC        ?= cc
+PKG_CONFIG ?= pkg-config
+DEPS      := libpci libnl-3.0 libnl-route-3.0 json-c libsystemd
+LIB_DEPS  := libpci libnl-3.0 libnl-route-3.0
+
+WARN      := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter
+ifeq ($(CI),true)
+WARN      += -Werror
+endif
+CFLAGS    ?= -O2 -g
+SAN_OPTS  := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+SAN_FLAGS := $(if $(SAN),$(SAN_OPTS))
+ALL_CFLAGS = -std=gnu11 $(WARN) $(CFLAGS) $(SAN_FLAGS) -D_GNU_SOURCE -DVFCTL_VERSION='"$(VERSION)"' \
+	     -Ilib $(shell $(PKG_CONFIG) --cflags $(DEPS))
+LIB_LIBS   = $(shell $(PKG_CONFIG) --libs $(LIB_DEPS))
+CLI_LIBS   = $(shell $(PKG_CONFIG) --libs json-c)
+ALL_LDFLAGS = $(LDFLAGS) $(SAN_FLAGS)
+
+LIB_SRC := lib/root.c lib/ctx.c lib/topo.c lib/netlink.c
+CLI_SRC := cli/vfctl.c cli/print.c
+LIB_OBJ := $(LIB_SRC:%.c=$(B)/%.o)
+LIB_PIC := $(LIB_SRC:%.c=$(B)/pic/%.o)
+CLI_OBJ := $(CLI_SRC:%.c=$(B)/%.o)
+
+SONAME  := libvfctl.so.$(SOVERSION)
+SOLIB   := $(B)/libvfctl.so.$(VERSION)
+STLIB   := $(B)/libvfctl.a
+VFCTL   := $(B)/vfctl
+PCFILE  := $(B)/libvfctl.pc
+
+UNIT_TESTS := $(patsubst tests/unit/%.c,$(B)/tests/%,$(wildcard tests/unit/test_*.c))
+
+.PHONY: all install uninstall clean deps check check-unit check-asan check-bats check-vm fixtures
+all: $(SOLIB) $(STLIB) $(VFCTL) $(PCFILE)
+
+$(B)/%.o: %.c lib/vfctl.h lib/internal.h cli/print.h
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(B)/pic/%.o: %.c lib/vfctl.h lib/internal.h
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -fPIC -c -o $@ $<
+
+$(SOLIB): $(LIB_PIC) lib/libvfctl.sym
+	$(CC) -shared -Wl,-soname,$(SONAME) -Wl,--version-script=lib/libvfctl.sym \
+		-o $@ $(LIB_PIC) $(ALL_LDFLAGS) $(LIB_LIBS)
+	ln -sf libvfctl.so.$(VERSION) $(B)/$(SONAME)
+	ln -sf $(SONAME) $(B)/libvfctl.so
+
+$(STLIB): $(LIB_OBJ)
+	rm -f $@
+	$(AR) rcs $@ $^
+
+$(VFCTL): $(CLI_OBJ) $(STLIB)
+	$(CC) -o $@ $(CLI_OBJ) $(STLIB) $(ALL_LDFLAGS) $(LIB_LIBS) $(CLI_LIBS)
+
+$(PCFILE): lib/libvfctl.pc.in Makefile
+	@mkdir -p $(B)
+	sed -e 's|@PREFIX@|$(PREFIX)|; s|@LIBDIR@|$(LIBDIR)|; s|@INCDIR@|$(INCDIR)|; s|@VERSION@|$(VERSION)|' \
+		$< > $@
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCDIR) \
+		$(DESTDIR)$(PKGDIR) $(DESTDIR)$(MANDIR)/man1
+	install -m 755 $(VFCTL) $(DESTDIR)$(BINDIR)/vfctl
+	install -m 755 $(SOLIB) $(DESTDIR)$(LIBDIR)/
+	ln -sf libvfctl.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(SONAME)
+	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libvfctl.so
+	install -m 644 $(STLIB) $(DESTDIR)$(LIBDIR)/
+	install -m 644 lib/vfctl.h $(DESTDIR)$(INCDIR)/vfctl.h
+	install -m 644 $(PCFILE) $(DESTDIR)$(PKGDIR)/libvfctl.pc
+	install -m 644 man/vfctl.1 $(DESTDIR)$(MANDIR)/man1/vfctl.1
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/vfctl $(DESTDIR)$(LIBDIR)/libvfctl.* $(DESTDIR)$(INCDIR)/vfctl.h \
+		$(DESTDIR)$(PKGDIR)/libvfctl.pc $(DESTDIR)$(MANDIR)/man1/vfctl.1
+
+deps:
+	tests/deps
+
+clean:
+	rm -rf $(B) build-asan
+
+# ---- tests ---------------------------------------------------------------
+FIXTURES := $(B)/fixtures/.stamp
+
+$(FIXTURES): tests/fixtures/mkfixtures $(wildcard tests/fixtures/captures/*)
+	tests/fixtures/mkfixtures $(B)/fixtures
+	@touch $@
+
+fixtures: $(FIXTURES)
+
+$(B)/tests/%: tests/unit/%.c $(STLIB) $(FIXTURES)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(STLIB) $(ALL_LDFLAGS) $(LIB_LIBS) \
+		$(shell $(PKG_CONFIG) --libs cmocka)
+
+check-unit: $(UNIT_TESTS)
+	tests/run-unit $(B) $(UNIT_TESTS)
+
+check-asan:
+	$(MAKE) B=build-asan SAN=1 check-unit
+
+check-bats: all $(FIXTURES)
+	VFCTL=$(abspath $(VFCTL)) FIXTURES=$(abspath $(B)/fixtures) bats --tap tests/bats
+
+check-vm: all
+	tests/vm/run
+
+check: check-unit check-asan check-bats check-vm

@@ -1,0 +1,162 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+#include <ctype.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "internal.h"
+
+int vfctl_err(struct vfctl_ctx *ctx, int r, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (ctx) {
+		va_start(ap, fmt);
+		vsnprintf(ctx->err, sizeof(ctx->err), fmt, ap);
+		va_end(ap);
+	}
+	return r;
+}
+
+const char *vfctl_ctx_error(const struct vfctl_ctx *ctx)
+{
+	return ctx ? ctx->err : "";
+}
+
+const char *vfctl_ctx_sysfs_root(const struct vfctl_ctx *ctx)
+{
+	return ctx->sys.path;
+}
+
+bool vfctl_ctx_is_live(const struct vfctl_ctx *ctx)
+{
+	return ctx->live;
+}
+
+void vfctl_ctx_free(struct vfctl_ctx *ctx)
+{
+	if (!ctx)
+		return;
+	root_close(&ctx->sys);
+	root_close(&ctx->dev);
+	free(ctx);
+}
+
+static const char *first_set(const char *a, const char *env)
+{
+	const char *e;
+
+	if (a && *a)
+		return a;
+	e = getenv(env);
+	return e && *e ? e : NULL;
+}
+
+int vfctl_ctx_new(struct vfctl_ctx **ret, const struct vfctl_opts *opts)
+{
+	const char *sys = first_set(opts ? opts->sysfs_root : NULL, "VFCTL_SYSFS_ROOT");
+	const char *dev = first_set(opts ? opts->dev_root : NULL, "VFCTL_DEV_ROOT");
+	_cleanup_free_ char *sibling = NULL;
+	char real[PATH_MAX];
+	struct vfctl_ctx *ctx;
+	int r;
+
+	ctx = calloc(1, sizeof(*ctx));
+	if (!ctx)
+		return -ENOMEM;
+	ctx->sys.fd = ctx->dev.fd = -1;
+	if (!sys)
+		sys = "/sys";
+
+	r = root_open(&ctx->sys, sys);
+	if (r < 0) {
+		/* There is no ctx to ask yet: the message goes to the caller's buffer. */
+		if (opts && opts->errbuf && opts->errlen)
+			snprintf(opts->errbuf, opts->errlen,
+				 "sysfs root %s: %s; pass an existing sysfs tree to "
+				 "--sysfs-root or VFCTL_SYSFS_ROOT", sys, strerror(-r));
+		vfctl_ctx_free(ctx);
+		return r;
+	}
+	ctx->live = realpath(sys, real) && strcmp(real, "/sys") == 0;
+
+	/* A golden tree keeps its /dev next to its sys/: ROOT/sys and ROOT/dev. */
+	if (!dev) {
+		if (ctx->live) {
+			dev = "/dev";
+		} else if (asprintf(&sibling, "%s/../dev", sys) >= 0) {
+			dev = sibling;
+		}
+	}
+	/* A missing dev tree only means no device nodes: VFIO reads as absent. */
+	if (dev)
+		(void)root_open(&ctx->dev, dev);
+
+	*ret = ctx;
+	return 0;
+}
+
+int vfctl_addr_parse(const char *s, char out[VFCTL_ADDR_LEN])
+{
+	unsigned dom = 0, bus, dev, fn;
+	const char *p = s;
+	size_t len;
+
+	if (!s)
+		return -EINVAL;
+	len = strlen(s);
+	/* Only the two exact shapes; anything else (paths, spaces, signs) is refused. */
+	if (len != 12 && len != 7)
+		return -EINVAL;
+	for (size_t i = 0; i < len; i++) {
+		bool sep = (len == 12) ? (i == 4 || i == 7) : (i == 2);
+		bool dot = (len == 12) ? (i == 10) : (i == 5);
+
+		if (sep ? s[i] != ':' : dot ? s[i] != '.' : !isxdigit((unsigned char)s[i]))
+			return -EINVAL;
+	}
+	if (len == 12) {
+		if (sscanf(p, "%4x:%2x:%2x.%1x", &dom, &bus, &dev, &fn) != 4)
+			return -EINVAL;
+	} else if (sscanf(p, "%2x:%2x.%1x", &bus, &dev, &fn) != 3) {
+		return -EINVAL;
+	}
+	if (dev > 0x1f || fn > 7)
+		return -EINVAL;
+	snprintf(out, VFCTL_ADDR_LEN, "%04x:%02x:%02x.%x", dom, bus, dev, fn);
+	return 0;
+}
+
+bool vfctl_ifname_valid(const char *s)
+{
+	size_t len;
+
+	if (!s)
+		return false;
+	len = strlen(s);
+	if (len == 0 || len >= VFCTL_IFNAME_LEN || !strcmp(s, ".") || !strcmp(s, ".."))
+		return false;
+	for (const char *p = s; *p; p++)
+		if (*p == '/' || *p == ':' || isspace((unsigned char)*p) || !isprint((unsigned char)*p))
+			return false;
+	return true;
+}
+
+const char *vfctl_vf_link_state_str(int link_state)
+{
+	switch (link_state) {
+	case 0: return "auto";
+	case 1: return "enable";
+	case 2: return "disable";
+	default: return NULL;
+	}
+}
+
+const char *vfctl_vlan_proto_str(uint16_t proto)
+{
+	switch (proto) {
+	case 0x8100: return "802.1Q";
+	case 0x88a8: return "802.1ad";
+	default: return NULL;
+	}
+}

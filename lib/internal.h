@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#ifndef VFCTL_INTERNAL_H
+#define VFCTL_INTERNAL_H
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "vfctl.h"
+
+#define _cleanup_(f) __attribute__((cleanup(f)))
+#define _printf_(a, b) __attribute__((format(printf, a, b)))
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+static inline void freep(void *p) { free(*(void **)p); }
+static inline void closep(int *fd) { if (*fd >= 0) close(*fd); }
+static inline void closedirp(DIR **d) { if (*d) closedir(*d); }
+#define _cleanup_free_ _cleanup_(freep)
+#define _cleanup_close_ _cleanup_(closep)
+#define _cleanup_closedir_ _cleanup_(closedirp)
+
+/* Hand ownership out of a cleanup-scoped variable. */
+#define TAKE_PTR(p) ({ __typeof__(p) _p = (p); (p) = NULL; _p; })
+
+/* A directory tree every sysfs or /dev path is resolved inside of. */
+struct vfctl_root {
+	char *path;
+	int fd;		/* O_PATH directory */
+};
+
+struct vfctl_ctx {
+	struct vfctl_root sys;
+	struct vfctl_root dev;
+	bool live;
+	char err[512];
+};
+
+/* Record a failure message and return r (a negative errno). */
+int vfctl_err(struct vfctl_ctx *ctx, int r, const char *fmt, ...) _printf_(3, 4);
+
+int root_open(struct vfctl_root *root, const char *path);
+void root_close(struct vfctl_root *root);
+/* Open rel (relative to the root; "/" and ".." never leave it). */
+int root_openat(const struct vfctl_root *root, const char *rel, int flags);
+/* Read a small attribute file, trailing newline stripped. Returns length. */
+int root_read(const struct vfctl_root *root, const char *rel, char *buf, size_t size);
+int root_read_int(const struct vfctl_root *root, const char *rel, int base, long *ret);
+/* The last path component a symlink points to ("igb" for driver -> ../igb). */
+int root_link_name(const struct vfctl_root *root, const char *rel, char *buf, size_t size);
+bool root_exists(const struct vfctl_root *root, const char *rel);
+int root_opendir(const struct vfctl_root *root, const char *rel, DIR **ret);
+
+int strv_push(char ***v, size_t *n, const char *s);
+void strv_free(char **v, size_t n);
+
+/* netlink.c: fill every VF's config of a PF from its netdev. */
+int nl_read_pf_vfs(struct vfctl_ctx *ctx, struct vfctl_func *pf);
+
+#endif

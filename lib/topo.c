@@ -1,0 +1,597 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * The host's PCI / SR-IOV / IOMMU topology: libpci for ids, class, names,
+ * NUMA node, IOMMU group and driver; the rooted sysfs accessor for what
+ * libpci does not read (SR-IOV attributes, VF links, netdevs, groups).
+ */
+#include <setjmp.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <pci/pci.h>
+
+#include "internal.h"
+
+#define DEVDIR "bus/pci/devices"
+
+/* libpci reports failures through a callback that must not return; a
+ * device that disappears mid-walk makes it fail, so the scan unwinds here. */
+static __thread jmp_buf *pci_jmp;
+static __thread char pci_msg[256];
+
+__attribute__((noreturn)) static void pci_on_error(char *msg, ...)
+{
+	va_list ap;
+
+	va_start(ap, msg);
+	vsnprintf(pci_msg, sizeof(pci_msg), msg, ap);
+	va_end(ap);
+	if (pci_jmp)
+		longjmp(*pci_jmp, 1);
+	abort();	/* unreachable: every libpci call runs under pci_jmp */
+}
+
+static void pci_on_warning(char *msg, ...)
+{
+	(void)msg;
+}
+
+static int host_warn(struct vfctl_host *host, const char *fmt, ...) _printf_(2, 3);
+static int host_warn(struct vfctl_host *host, const char *fmt, ...)
+{
+	_cleanup_free_ char *s = NULL;
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	r = vasprintf(&s, fmt, ap);
+	va_end(ap);
+	if (r < 0)
+		return -ENOMEM;
+	return strv_push(&host->warnings, &host->n_warnings, s);
+}
+
+/* Bounded copy; sizes were checked by the caller, this only never overflows. */
+static void copy_str(char *dst, size_t size, const char *src)
+{
+	size_t n = strnlen(src, size - 1);
+
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+}
+
+static void func_clear(struct vfctl_func *f)
+{
+	free(f->vendor_name);
+	free(f->device_name);
+	free(f->class_name);
+	free(f->driver);
+	free(f->driver_override);
+	free(f->netdevs);
+	free(f->vfs);
+	free(f->vf_config_error);
+}
+
+void vfctl_host_free(struct vfctl_host *host)
+{
+	if (!host)
+		return;
+	for (size_t i = 0; i < host->n_funcs; i++)
+		func_clear(&host->funcs[i]);
+	free(host->funcs);
+	for (size_t i = 0; i < host->n_groups; i++) {
+		free(host->groups[i].members);
+		free(host->groups[i].reason);
+	}
+	free(host->groups);
+	strv_free(host->iommu_units, host->n_iommu_units);
+	strv_free(host->warnings, host->n_warnings);
+	free(host);
+}
+
+static char *lookup_name(struct pci_access *acc, int flags, ...)
+{
+	char buf[256], *s;
+	va_list ap;
+	int a, b;
+
+	va_start(ap, flags);
+	a = va_arg(ap, int);
+	b = va_arg(ap, int);
+	va_end(ap);
+	s = pci_lookup_name(acc, buf, sizeof(buf),
+			    flags | PCI_LOOKUP_NO_NUMBERS | PCI_LOOKUP_NO_HWDB, a, b);
+	return s ? strdup(s) : NULL;
+}
+
+static int read_attr_int(struct vfctl_ctx *ctx, const char *addr, const char *attr, int base)
+{
+	char rel[512];
+	long v;
+
+	snprintf(rel, sizeof(rel), DEVDIR "/%s/%s", addr, attr);
+	return root_read_int(&ctx->sys, rel, base, &v) < 0 ? -1 : (int)v;
+}
+
+static int read_netdev(struct vfctl_ctx *ctx, const char *addr, const char *name,
+		       struct vfctl_netdev *nd)
+{
+	char rel[512], buf[64];
+	long v;
+
+	memset(nd, 0, sizeof(*nd));
+	copy_str(nd->name, sizeof(nd->name), name);
+	nd->ifindex = nd->speed = -1;
+	nd->carrier = VFCTL_UNKNOWN;
+
+	snprintf(rel, sizeof(rel), DEVDIR "/%s/net/%s/ifindex", addr, name);
+	if (root_read_int(&ctx->sys, rel, 10, &v) == 0)
+		nd->ifindex = (int)v;
+	snprintf(rel, sizeof(rel), DEVDIR "/%s/net/%s/operstate", addr, name);
+	if (root_read(&ctx->sys, rel, buf, sizeof(buf)) > 0)
+		copy_str(nd->operstate, sizeof(nd->operstate), buf);
+	/* carrier and speed read EINVAL while the link is down: unknown, not an error */
+	snprintf(rel, sizeof(rel), DEVDIR "/%s/net/%s/carrier", addr, name);
+	if (root_read_int(&ctx->sys, rel, 10, &v) == 0)
+		nd->carrier = v ? VFCTL_ON : VFCTL_OFF;
+	snprintf(rel, sizeof(rel), DEVDIR "/%s/net/%s/speed", addr, name);
+	if (root_read_int(&ctx->sys, rel, 10, &v) == 0 && v > 0)
+		nd->speed = (int)v;
+	snprintf(rel, sizeof(rel), DEVDIR "/%s/net/%s/address", addr, name);
+	if (root_read(&ctx->sys, rel, buf, sizeof(buf)) == VFCTL_MAC_LEN - 1)
+		memcpy(nd->mac, buf, VFCTL_MAC_LEN);
+	return 0;
+}
+
+static int read_netdevs(struct vfctl_ctx *ctx, struct vfctl_func *f)
+{
+	_cleanup_closedir_ DIR *d = NULL;
+	char rel[512];
+	struct dirent *de;
+
+	snprintf(rel, sizeof(rel), DEVDIR "/%s/net", f->addr);
+	if (root_opendir(&ctx->sys, rel, &d) < 0)
+		return 0;	/* no netdev: not bound to a network driver */
+	while ((de = readdir(d))) {
+		struct vfctl_netdev *nv;
+
+		if (de->d_name[0] == '.' || !vfctl_ifname_valid(de->d_name))
+			continue;
+		nv = realloc(f->netdevs, (f->n_netdevs + 1) * sizeof(*nv));
+		if (!nv)
+			return -ENOMEM;
+		f->netdevs = nv;
+		read_netdev(ctx, f->addr, de->d_name, &nv[f->n_netdevs++]);
+	}
+	return 0;
+}
+
+/* Fill one function; -ENODEV when it vanished while we looked. */
+static int func_fill(struct vfctl_ctx *ctx, struct pci_access *acc, const char *addr,
+		     struct vfctl_func *f)
+{
+	unsigned dom, bus, dev, fn;
+	struct pci_dev *pd;
+	jmp_buf jb;
+	char rel[512], buf[256];
+	char *drv;
+
+	memset(f, 0, sizeof(*f));
+	memcpy(f->addr, addr, VFCTL_ADDR_LEN);
+	f->vf_index = -1;
+	sscanf(addr, "%x:%x:%x.%x", &dom, &bus, &dev, &fn);
+
+	pd = pci_get_dev(acc, (int)dom, (int)bus, (int)dev, (int)fn);
+	if (!pd)
+		return -ENOMEM;
+	pci_jmp = &jb;
+	if (setjmp(jb)) {
+		pci_jmp = NULL;
+		pci_free_dev(pd);
+		return -ENODEV;
+	}
+	pci_fill_info(pd, PCI_FILL_IDENT | PCI_FILL_CLASS | PCI_FILL_CLASS_EXT | PCI_FILL_SUBSYS |
+			  PCI_FILL_NUMA_NODE | PCI_FILL_IOMMU_GROUP | PCI_FILL_DRIVER);
+	f->vendor = pd->vendor_id;
+	f->device = pd->device_id;
+	f->class = (uint32_t)pd->device_class << 8 | pd->prog_if;
+	f->subsys_vendor = pd->subsys_vendor_id;
+	f->subsys_device = pd->subsys_id;
+	f->numa_node = pd->numa_node;
+	f->iommu_group = -1;
+	if ((drv = pci_get_string_property(pd, PCI_FILL_IOMMU_GROUP)))
+		f->iommu_group = atoi(drv);
+	if ((drv = pci_get_string_property(pd, PCI_FILL_DRIVER)))
+		f->driver = strdup(drv);
+	f->vendor_name = lookup_name(acc, PCI_LOOKUP_VENDOR, f->vendor, 0);
+	f->device_name = lookup_name(acc, PCI_LOOKUP_DEVICE, f->vendor, f->device);
+	f->class_name = lookup_name(acc, PCI_LOOKUP_CLASS, pd->device_class, 0);
+	pci_jmp = NULL;
+	pci_free_dev(pd);
+
+	f->is_bridge = (f->class >> 16) == 0x06;
+	snprintf(rel, sizeof(rel), DEVDIR "/%s/driver_override", addr);
+	if (root_read(&ctx->sys, rel, buf, sizeof(buf)) > 0 && strcmp(buf, "(null)"))
+		f->driver_override = strdup(buf);
+
+	f->totalvfs = read_attr_int(ctx, addr, "sriov_totalvfs", 10);
+	f->numvfs = read_attr_int(ctx, addr, "sriov_numvfs", 10);
+	f->autoprobe = read_attr_int(ctx, addr, "sriov_drivers_autoprobe", 10);
+	f->vf_offset = read_attr_int(ctx, addr, "sriov_offset", 10);
+	f->vf_stride = read_attr_int(ctx, addr, "sriov_stride", 10);
+	{
+		int vd = read_attr_int(ctx, addr, "sriov_vf_device", 16);
+
+		f->vf_device = vd > 0 ? (uint16_t)vd : 0;
+	}
+	if (f->totalvfs >= 0)
+		f->kind = VFCTL_FUNC_PF;
+	snprintf(rel, sizeof(rel), DEVDIR "/%s/physfn", addr);
+	if (root_exists(&ctx->sys, rel))
+		f->kind = VFCTL_FUNC_VF;
+	f->config.link_state = -1;
+	f->config.spoofchk = f->config.trust = f->config.query_rss = VFCTL_UNKNOWN;
+	return read_netdevs(ctx, f);
+}
+
+static int cmp_func(const void *a, const void *b)
+{
+	return strcmp(((const struct vfctl_func *)a)->addr, ((const struct vfctl_func *)b)->addr);
+}
+
+static struct vfctl_func *host_func(const struct vfctl_host *host, const char *addr)
+{
+	struct vfctl_func key;
+
+	memcpy(key.addr, addr, VFCTL_ADDR_LEN);
+	return bsearch(&key, host->funcs, host->n_funcs, sizeof(key), cmp_func);
+}
+
+static int libpci_init(struct pci_access *acc)
+{
+	jmp_buf jb;
+
+	pci_jmp = &jb;
+	if (setjmp(jb)) {
+		pci_jmp = NULL;
+		return -EIO;
+	}
+	pci_init(acc);
+	pci_jmp = NULL;
+	return 0;
+}
+
+static void libpci_cleanup(struct pci_access *acc)
+{
+	jmp_buf jb;
+
+	pci_jmp = &jb;
+	if (!setjmp(jb))
+		pci_cleanup(acc);
+	pci_jmp = NULL;
+}
+
+static int scan_funcs(struct vfctl_ctx *ctx, struct vfctl_host *host)
+{
+	_cleanup_closedir_ DIR *d = NULL;
+	_cleanup_free_ char *libpci_path = NULL;
+	struct pci_access *acc;
+	struct dirent *de;
+	size_t cap = 0;
+	int r;
+
+	r = root_opendir(&ctx->sys, DEVDIR, &d);
+	if (r < 0)
+		return vfctl_err(ctx, r, "%s/" DEVDIR ": %s; is %s a sysfs tree (mounted sysfs, or a "
+				 "golden tree with bus/pci/devices)?", ctx->sys.path, strerror(-r),
+				 ctx->sys.path);
+	if (asprintf(&libpci_path, "%s/bus/pci", ctx->sys.path) < 0)
+		return -ENOMEM;
+
+	acc = pci_alloc();
+	if (!acc)
+		return -ENOMEM;
+	acc->method = PCI_ACCESS_SYS_BUS_PCI;
+	acc->error = pci_on_error;
+	acc->warning = pci_on_warning;
+	acc->debug = pci_on_warning;
+	pci_set_param(acc, "sysfs.path", libpci_path);
+	r = libpci_init(acc);
+	if (r < 0) {
+		r = vfctl_err(ctx, r, "libpci on %s: %s", libpci_path, pci_msg);
+		goto out;
+	}
+
+	while ((de = readdir(d))) {
+		char addr[VFCTL_ADDR_LEN];
+
+		if (de->d_name[0] == '.')
+			continue;
+		if (vfctl_addr_parse(de->d_name, addr) < 0 || strcmp(addr, de->d_name)) {
+			r = host_warn(host, "%s/" DEVDIR "/%s: not a PCI address, skipped",
+				      ctx->sys.path, de->d_name);
+			if (r < 0)
+				goto out;
+			continue;
+		}
+		if (host->n_funcs == cap) {
+			struct vfctl_func *nf;
+
+			cap = cap ? cap * 2 : 64;
+			nf = realloc(host->funcs, cap * sizeof(*nf));
+			if (!nf) {
+				r = -ENOMEM;
+				goto out;
+			}
+			host->funcs = nf;
+		}
+		r = func_fill(ctx, acc, addr, &host->funcs[host->n_funcs]);
+		if (r == -ENODEV) {
+			func_clear(&host->funcs[host->n_funcs]);
+			r = host_warn(host, "%s: vanished during the walk (%s); run the command again",
+				      addr, pci_msg);
+			if (r < 0)
+				goto out;
+			continue;
+		}
+		host->n_funcs++;
+		if (r < 0)
+			goto out;
+	}
+	r = 0;
+	qsort(host->funcs, host->n_funcs, sizeof(*host->funcs), cmp_func);
+out:
+	libpci_cleanup(acc);
+	return r;
+}
+
+/* Attach each PF's virtfnN links to the VF functions. */
+static int link_vfs(struct vfctl_ctx *ctx, struct vfctl_host *host)
+{
+	for (size_t i = 0; i < host->n_funcs; i++) {
+		struct vfctl_func *pf = &host->funcs[i];
+		_cleanup_closedir_ DIR *d = NULL;
+		struct dirent *de;
+		char rel[512];
+
+		if (pf->kind != VFCTL_FUNC_PF)
+			continue;
+		snprintf(rel, sizeof(rel), DEVDIR "/%s", pf->addr);
+		if (root_opendir(&ctx->sys, rel, &d) < 0)
+			continue;
+		while ((de = readdir(d))) {
+			char target[64], addr[VFCTL_ADDR_LEN], *end;
+			struct vfctl_func *vf;
+			unsigned long idx;
+
+			if (strncmp(de->d_name, "virtfn", 6) || !de->d_name[6])
+				continue;
+			idx = strtoul(de->d_name + 6, &end, 10);
+			if (*end || idx > 0xffff)
+				continue;
+			snprintf(rel, sizeof(rel), DEVDIR "/%s/%s", pf->addr, de->d_name);
+			if (root_link_name(&ctx->sys, rel, target, sizeof(target)) < 0 ||
+			    vfctl_addr_parse(target, addr) < 0 || !(vf = host_func(host, addr)))
+				continue;	/* the VF went away between readdir and here */
+			if (idx >= pf->n_vfs) {
+				struct vfctl_func **nv = realloc(pf->vfs, (idx + 1) * sizeof(*nv));
+
+				if (!nv)
+					return -ENOMEM;
+				memset(nv + pf->n_vfs, 0, (idx + 1 - pf->n_vfs) * sizeof(*nv));
+				pf->vfs = nv;
+				pf->n_vfs = idx + 1;
+			}
+			pf->vfs[idx] = vf;
+			vf->pf = pf;
+			vf->vf_index = (int)idx;
+			vf->kind = VFCTL_FUNC_VF;
+		}
+	}
+	return 0;
+}
+
+static bool driver_vfio_ok(const struct vfctl_func *f)
+{
+	const char *d = f->driver;
+	size_t n;
+
+	if (!d || !strcmp(d, "pci-stub") || !strcmp(d, "pcieport"))
+		return true;
+	/* vfio-pci and its variant drivers (e.g. mlx5_vfio_pci) */
+	n = strlen(d);
+	return !strcmp(d, "vfio-pci") || (n >= 8 && !strcmp(d + n - 8, "vfio_pci"));
+}
+
+static int group_check(struct vfctl_ctx *ctx, struct vfctl_group *g)
+{
+	char rel[64];
+
+	snprintf(rel, sizeof(rel), "vfio/%d", g->id);
+	g->dev_node = root_exists(&ctx->dev, rel);
+	g->viable = true;
+	for (size_t i = 0; i < g->n_members; i++) {
+		struct vfctl_func *m = g->members[i];
+
+		if (m->is_bridge || driver_vfio_ok(m))
+			continue;
+		g->viable = false;
+		g->blocker = m;
+		if (asprintf(&g->reason, "%s is bound to %s; bind it to vfio-pci "
+			     "(or unbind it) so group %d can be used with VFIO",
+			     m->addr, m->driver, g->id) < 0)
+			return -ENOMEM;
+		break;
+	}
+	return 0;
+}
+
+static int cmp_group(const void *a, const void *b)
+{
+	return ((const struct vfctl_group *)a)->id - ((const struct vfctl_group *)b)->id;
+}
+
+static int scan_groups(struct vfctl_ctx *ctx, struct vfctl_host *host)
+{
+	_cleanup_closedir_ DIR *d = NULL;
+	struct dirent *de;
+	int r;
+
+	if (root_opendir(&ctx->sys, "kernel/iommu_groups", &d) < 0)
+		return 0;	/* no IOMMU: no groups */
+	while ((de = readdir(d))) {
+		_cleanup_closedir_ DIR *md = NULL;
+		struct vfctl_group *g, *ng;
+		char rel[128], *end;
+		long id;
+
+		if (de->d_name[0] == '.')
+			continue;
+		id = strtol(de->d_name, &end, 10);
+		if (*end || id < 0 || id > 0x7fffffff)
+			continue;
+		ng = realloc(host->groups, (host->n_groups + 1) * sizeof(*ng));
+		if (!ng)
+			return -ENOMEM;
+		host->groups = ng;
+		g = &ng[host->n_groups++];
+		memset(g, 0, sizeof(*g));
+		g->id = (int)id;
+		host->iommu_groups = true;
+
+		snprintf(rel, sizeof(rel), "kernel/iommu_groups/%ld/devices", id);
+		if (root_opendir(&ctx->sys, rel, &md) < 0)
+			continue;
+		while ((de = readdir(md))) {
+			char addr[VFCTL_ADDR_LEN];
+			struct vfctl_func *f, **nm;
+
+			if (vfctl_addr_parse(de->d_name, addr) < 0 || !(f = host_func(host, addr)))
+				continue;
+			nm = realloc(g->members, (g->n_members + 1) * sizeof(*nm));
+			if (!nm)
+				return -ENOMEM;
+			g->members = nm;
+			nm[g->n_members++] = f;
+		}
+		r = group_check(ctx, g);
+		if (r < 0)
+			return r;
+	}
+	qsort(host->groups, host->n_groups, sizeof(*host->groups), cmp_group);
+	return 0;
+}
+
+static int scan_host_caps(struct vfctl_ctx *ctx, struct vfctl_host *host)
+{
+	_cleanup_closedir_ DIR *d = NULL;
+	struct dirent *de;
+	int r;
+
+	if (root_opendir(&ctx->sys, "class/iommu", &d) == 0)
+		while ((de = readdir(d))) {
+			if (de->d_name[0] == '.')
+				continue;
+			r = strv_push(&host->iommu_units, &host->n_iommu_units, de->d_name);
+			if (r < 0)
+				return r;
+		}
+	host->iommu = host->n_iommu_units > 0;
+	host->vfio_container = root_exists(&ctx->dev, "vfio/vfio");
+	host->iommufd = root_exists(&ctx->dev, "iommu");
+	host->vfio_module = root_exists(&ctx->sys, "module/vfio_pci");
+	for (size_t i = 0; i < host->n_funcs && !host->vfio_cdev; i++) {
+		char rel[128];
+
+		snprintf(rel, sizeof(rel), DEVDIR "/%s/vfio-dev", host->funcs[i].addr);
+		host->vfio_cdev = root_exists(&ctx->sys, rel);
+	}
+	return 0;
+}
+
+static int scan_netlink(struct vfctl_ctx *ctx, struct vfctl_host *host, unsigned flags)
+{
+	for (size_t i = 0; i < host->n_funcs; i++) {
+		struct vfctl_func *pf = &host->funcs[i];
+		int r = 0;
+
+		if (pf->kind != VFCTL_FUNC_PF || pf->n_vfs == 0)
+			continue;
+		if (!ctx->live)
+			r = asprintf(&pf->vf_config_error, "not read: %s is not the live /sys, so "
+				     "netlink does not describe it", ctx->sys.path);
+		else if (!(flags & VFCTL_SCAN_NETLINK))
+			continue;
+		else if (pf->n_netdevs == 0)
+			r = asprintf(&pf->vf_config_error, "%s has no netdev (driver %s); the VF "
+				     "settings are read from the PF's netdev: load its network driver",
+				     pf->addr, pf->driver ? pf->driver : "none");
+		else if (nl_read_pf_vfs(ctx, pf) < 0)
+			pf->vf_config_error = strdup(ctx->err);
+		if (r < 0)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+int vfctl_host_scan(struct vfctl_ctx *ctx, unsigned flags, struct vfctl_host **ret)
+{
+	struct vfctl_host *host = calloc(1, sizeof(*host));
+	int r;
+
+	if (!host)
+		return vfctl_err(ctx, -ENOMEM, "out of memory");
+	r = scan_funcs(ctx, host);
+	if (r >= 0)
+		r = link_vfs(ctx, host);
+	if (r >= 0)
+		r = scan_groups(ctx, host);
+	if (r >= 0)
+		r = scan_host_caps(ctx, host);
+	if (r >= 0)
+		r = scan_netlink(ctx, host, flags);
+	if (r < 0) {
+		if (r == -ENOMEM)
+			vfctl_err(ctx, r, "scanning %s: out of memory", ctx->sys.path);
+		vfctl_host_free(host);
+		return r;
+	}
+	*ret = host;
+	return 0;
+}
+
+struct vfctl_group *vfctl_host_group(const struct vfctl_host *host, int id)
+{
+	struct vfctl_group key = { .id = id };
+
+	return bsearch(&key, host->groups, host->n_groups, sizeof(key), cmp_group);
+}
+
+int vfctl_host_find(struct vfctl_ctx *ctx, const struct vfctl_host *host, const char *name,
+		    struct vfctl_func **ret)
+{
+	char addr[VFCTL_ADDR_LEN];
+	struct vfctl_func *f;
+
+	if (vfctl_addr_parse(name, addr) == 0) {
+		f = host_func(host, addr);
+		if (!f)
+			return vfctl_err(ctx, -ENODEV, "%s: no such PCI function in %s/" DEVDIR
+					 "; 'vfctl list --all' shows the functions there",
+					 addr, ctx->sys.path);
+		*ret = f;
+		return 0;
+	}
+	if (strchr(name, ':') || !vfctl_ifname_valid(name))
+		return vfctl_err(ctx, -EINVAL, "'%s' is neither a PCI address (0000:03:00.0 or "
+				 "03:00.0) nor a network interface name", name);
+	for (size_t i = 0; i < host->n_funcs; i++)
+		for (size_t j = 0; j < host->funcs[i].n_netdevs; j++)
+			if (!strcmp(host->funcs[i].netdevs[j].name, name)) {
+				*ret = &host->funcs[i];
+				return 0;
+			}
+	return vfctl_err(ctx, -ENODEV, "%s: no PCI function has a netdev of that name in %s/"
+			 DEVDIR "/*/net; 'ip link' lists the interfaces, 'vfctl list' the devices",
+			 name, ctx->sys.path);
+}

@@ -1,0 +1,157 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * libvfctl: the host's SR-IOV / IOMMU / VFIO topology.
+ *
+ * Every function returns 0 (or a count) on success and a negative errno on
+ * failure; on failure out-parameters are left untouched and
+ * vfctl_ctx_error() holds a one-line message naming the device, the file or
+ * call, the kernel's errno text and what to do.
+ */
+#ifndef VFCTL_H
+#define VFCTL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define VFCTL_ADDR_LEN 13	/* "dddd:bb:dd.f" + NUL */
+#define VFCTL_IFNAME_LEN 16	/* IFNAMSIZ */
+#define VFCTL_MAC_LEN 18	/* "xx:xx:xx:xx:xx:xx" + NUL */
+
+struct vfctl_ctx;
+
+struct vfctl_opts {
+	const char *sysfs_root;	/* NULL: $VFCTL_SYSFS_ROOT, else /sys */
+	const char *dev_root;	/* NULL: $VFCTL_DEV_ROOT, else see vfctl(1) */
+	char *errbuf;		/* optional: why vfctl_ctx_new() failed */
+	size_t errlen;
+};
+
+int vfctl_ctx_new(struct vfctl_ctx **ret, const struct vfctl_opts *opts);
+void vfctl_ctx_free(struct vfctl_ctx *ctx);
+/* The message of the last failure (empty string if none). */
+const char *vfctl_ctx_error(const struct vfctl_ctx *ctx);
+const char *vfctl_ctx_sysfs_root(const struct vfctl_ctx *ctx);
+/* True when reading the live system (sysfs root is /sys): netlink is used. */
+bool vfctl_ctx_is_live(const struct vfctl_ctx *ctx);
+
+/* Strict PCI address parsing: "0000:03:00.0" or "03:00.0"; writes the
+ * canonical 12-character form to out. Returns 0 or -EINVAL. */
+int vfctl_addr_parse(const char *s, char out[VFCTL_ADDR_LEN]);
+/* A network interface name the kernel could have made: 1-15 chars, no '/',
+ * no whitespace, not "." or "..". */
+bool vfctl_ifname_valid(const char *s);
+
+/* Tri-state for values a driver or kernel may not report. */
+enum vfctl_tri { VFCTL_UNKNOWN = -1, VFCTL_OFF = 0, VFCTL_ON = 1 };
+
+struct vfctl_netdev {
+	char name[VFCTL_IFNAME_LEN];
+	int ifindex;		/* -1 unknown */
+	char operstate[16];	/* "up", "down", ... or "" unknown */
+	int carrier;		/* enum vfctl_tri */
+	int speed;		/* Mb/s, -1 unknown */
+	char mac[VFCTL_MAC_LEN];	/* "" unknown */
+};
+
+/* The PF driver's netlink view of one VF (IFLA_VF_* in IFLA_VFINFO_LIST). */
+struct vfctl_vf_config {
+	bool valid;		/* false: not read (no PF netdev, not live, ...) */
+	char mac[VFCTL_MAC_LEN];
+	uint32_t vlan;
+	uint32_t qos;
+	uint16_t vlan_proto;	/* ETH_P_8021Q / ETH_P_8021AD, 0 unknown */
+	int spoofchk;		/* enum vfctl_tri */
+	int trust;		/* enum vfctl_tri */
+	int query_rss;		/* enum vfctl_tri */
+	uint32_t min_tx_rate;	/* Mb/s */
+	uint32_t max_tx_rate;	/* Mb/s */
+	int link_state;		/* IFLA_VF_LINK_STATE_*, -1 unknown */
+};
+
+enum vfctl_func_kind { VFCTL_FUNC_OTHER, VFCTL_FUNC_PF, VFCTL_FUNC_VF };
+
+struct vfctl_func {
+	char addr[VFCTL_ADDR_LEN];
+	enum vfctl_func_kind kind;
+	uint16_t vendor, device;
+	uint16_t subsys_vendor, subsys_device;
+	uint32_t class;		/* base<<16 | sub<<8 | prog-if */
+	char *vendor_name, *device_name, *class_name;
+	char *driver;		/* NULL: no driver bound */
+	char *driver_override;	/* NULL: none */
+	int numa_node;		/* -1 unknown / none */
+	int iommu_group;	/* -1 no group */
+	bool is_bridge;
+
+	size_t n_netdevs;
+	struct vfctl_netdev *netdevs;
+
+	/* PF: SR-IOV capability as sysfs reports it */
+	int totalvfs, numvfs, autoprobe;	/* -1 unknown */
+	int vf_offset, vf_stride;		/* -1 unknown */
+	uint16_t vf_device;			/* 0 unknown */
+	size_t n_vfs;
+	struct vfctl_func **vfs;	/* by VF index; NULL where the link is missing */
+	char *vf_config_error;		/* why the netlink view is missing */
+
+	/* VF */
+	struct vfctl_func *pf;
+	int vf_index;		/* -1 for non-VFs */
+	struct vfctl_vf_config config;
+};
+
+struct vfctl_group {
+	int id;
+	size_t n_members;
+	struct vfctl_func **members;
+	bool viable;
+	/* when not viable: the first blocking member and what to do */
+	struct vfctl_func *blocker;
+	char *reason;
+	bool dev_node;		/* /dev/vfio/<id> exists */
+};
+
+struct vfctl_host {
+	bool iommu;		/* /sys/class/iommu has a unit */
+	size_t n_iommu_units;
+	char **iommu_units;
+	bool iommu_groups;	/* /sys/kernel/iommu_groups has a group */
+	bool vfio_container;	/* /dev/vfio/vfio */
+	bool vfio_module;	/* /sys/module/vfio_pci (or built in) */
+	bool iommufd;		/* /dev/iommu */
+	bool vfio_cdev;		/* some device has vfio-dev/ */
+
+	size_t n_funcs;
+	struct vfctl_func *funcs;	/* sorted by address */
+	size_t n_groups;
+	struct vfctl_group *groups;	/* sorted by id */
+
+	size_t n_warnings;
+	char **warnings;	/* devices that vanished during the walk, ... */
+};
+
+enum {
+	VFCTL_SCAN_NETLINK = 1 << 0,	/* read the PFs' netlink VF view */
+};
+
+int vfctl_host_scan(struct vfctl_ctx *ctx, unsigned flags, struct vfctl_host **ret);
+void vfctl_host_free(struct vfctl_host *host);
+
+/* Find a function by PCI address (either form) or netdev name. Returns 0,
+ * -EINVAL for a malformed name, -ENODEV for an unknown device. */
+int vfctl_host_find(struct vfctl_ctx *ctx, const struct vfctl_host *host,
+		    const char *name, struct vfctl_func **ret);
+struct vfctl_group *vfctl_host_group(const struct vfctl_host *host, int id);
+
+const char *vfctl_vf_link_state_str(int link_state);
+const char *vfctl_vlan_proto_str(uint16_t proto);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
