@@ -1,0 +1,140 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/* The rooted accessor: reads stay inside the root whatever the path says. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <cmocka.h>
+
+#include "internal.h"
+
+struct tree {
+	char dir[64];
+	char outside[96];
+	struct vfctl_root root;
+};
+
+static void put(const char *dir, const char *rel, const char *content)
+{
+	char path[512];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, rel);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(content, f);
+	fclose(f);
+}
+
+static int setup(void **state)
+{
+	struct tree *t = calloc(1, sizeof(*t));
+	char path[512];
+
+	strcpy(t->dir, "/tmp/vfctl-root-XXXXXX");
+	assert_non_null(mkdtemp(t->dir));
+	/* a secret next to the root that no path may reach */
+	snprintf(t->outside, sizeof(t->outside), "%s.secret", t->dir);
+	put("/", t->outside, "secret\n");
+
+	snprintf(path, sizeof(path), "%s/root", t->dir);
+	mkdir(path, 0755);
+	snprintf(path, sizeof(path), "%s/root/devices", t->dir);
+	mkdir(path, 0755);
+	snprintf(path, sizeof(path), "%s/root/drivers", t->dir);
+	mkdir(path, 0755);
+	snprintf(path, sizeof(path), "%s/root/drivers/igb", t->dir);
+	mkdir(path, 0755);
+	snprintf(path, sizeof(path), "%s/root", t->dir);
+	put(path, "devices/numvfs", "4\n");
+	put(path, "devices/bad", "4x\n");
+	put(path, "devices/hex", "0x10ca\n");
+	snprintf(path, sizeof(path), "%s/root/devices/driver", t->dir);
+	assert_int_equal(symlink("../drivers/igb", path), 0);
+	snprintf(path, sizeof(path), "%s/root/devices/up", t->dir);
+	assert_int_equal(symlink("../../../../../../../..", path), 0);
+	snprintf(path, sizeof(path), "%s/root/devices/abs", t->dir);
+	assert_int_equal(symlink(t->outside, path), 0);
+
+	snprintf(path, sizeof(path), "%s/root", t->dir);
+	assert_int_equal(root_open(&t->root, path), 0);
+	*state = t;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct tree *t = *state;
+	char cmd[256];
+
+	root_close(&t->root);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s' '%s'", t->dir, t->outside);
+	assert_int_equal(system(cmd), 0);
+	free(t);
+	return 0;
+}
+
+static void reads_values(void **state)
+{
+	struct tree *t = *state;
+	char buf[64];
+	long v = -7;
+
+	assert_int_equal(root_read(&t->root, "devices/numvfs", buf, sizeof(buf)), 1);
+	assert_string_equal(buf, "4");
+	assert_int_equal(root_read_int(&t->root, "/devices/numvfs", 10, &v), 0);
+	assert_int_equal(v, 4);
+	assert_int_equal(root_read_int(&t->root, "devices/hex", 16, &v), 0);
+	assert_int_equal(v, 0x10ca);
+	/* a malformed value is an error and leaves the out-parameter alone */
+	v = -7;
+	assert_int_equal(root_read_int(&t->root, "devices/bad", 10, &v), -EINVAL);
+	assert_int_equal(v, -7);
+	assert_int_equal(root_read(&t->root, "devices/missing", buf, sizeof(buf)), -ENOENT);
+}
+
+static void resolves_links(void **state)
+{
+	struct tree *t = *state;
+	char buf[64];
+	DIR *d = NULL;
+
+	assert_int_equal(root_link_name(&t->root, "devices/driver", buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "igb");
+	assert_true(root_exists(&t->root, "devices/driver"));
+	assert_int_equal(root_opendir(&t->root, "devices/driver", &d), 0);
+	closedir(d);
+	assert_int_equal(root_link_name(&t->root, "devices/numvfs", buf, sizeof(buf)), -EINVAL);
+}
+
+static void never_leaves_the_root(void **state)
+{
+	struct tree *t = *state;
+	const char *base = strrchr(t->outside, '/') + 1;
+	char rel[256], buf[64];
+
+	/* "..", however many, stops at the root */
+	snprintf(rel, sizeof(rel), "../../../../%s", base);
+	assert_int_equal(root_read(&t->root, rel, buf, sizeof(buf)), -ENOENT);
+	/* a symlink climbing up stops at the root too */
+	snprintf(rel, sizeof(rel), "devices/up/%s", base);
+	assert_int_equal(root_read(&t->root, rel, buf, sizeof(buf)), -ENOENT);
+	/* an absolute symlink is taken relative to the root */
+	assert_true(root_read(&t->root, "devices/abs", buf, sizeof(buf)) < 0);
+	/* the tree itself is still readable through the climbing link */
+	assert_int_equal(root_read(&t->root, "devices/up/devices/numvfs", buf, sizeof(buf)), 1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(reads_values, setup, teardown),
+		cmocka_unit_test_setup_teardown(resolves_links, setup, teardown),
+		cmocka_unit_test_setup_teardown(never_leaves_the_root, setup, teardown),
+	};
+
+	return cmocka_run_group_tests_name("root", tests, NULL, NULL);
+}
