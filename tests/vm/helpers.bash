@@ -1,0 +1,134 @@
+# Helpers for the VM suites (tests/vm/*.bats): `load helpers` in a suite.
+# Also usable from VFCTL_VM_CMD: `. /vfctl/tests/vm/helpers.bash`.
+#
+# The VM (tests/vm/run) has an emulated 82576 igb PF (8086:10c9) at
+# 0000:01:00.0 with up to 7 VFs (8086:10ca, igbvf), an e1000e without SR-IOV
+# at 0000:02:00.0, and an intel-iommu unless booted with --no-iommu
+# (then VFCTL_VM_IOMMU=0). Always call iproute2 as $VM_IP (/usr/sbin/ip):
+# never a bare `ip`, which a busybox shell would take for its own applet.
+
+VM_IP=/usr/sbin/ip
+VM_PCI=/sys/bus/pci/devices
+
+# Skip unless running inside the test VM.
+vm_require() {
+	[ "${VFCTL_IN_VM:-}" = 1 ] || skip "needs the test VM (tests/vm/run)"
+}
+
+# Skip when the VM was booted without an IOMMU.
+vm_require_iommu() {
+	[ "${VFCTL_VM_IOMMU:-1}" = 1 ] || skip "VM booted without an IOMMU"
+}
+
+# vm_find_pci VENDOR DEVICE: PCI addresses of matching functions, sorted.
+# IDs as sysfs shows them: 0x8086 0x10c9.
+vm_find_pci() {
+	local d
+	for d in "$VM_PCI"/*; do
+		if [ "$(cat "$d/vendor")" = "$1" ] && [ "$(cat "$d/device")" = "$2" ]; then
+			echo "${d##*/}"
+		fi
+	done | LC_ALL=C sort
+}
+
+# vm_igb_pf: the igb PF's PCI address (fails if there is none).
+vm_igb_pf() {
+	local pf
+	pf=$(vm_find_pci 0x8086 0x10c9 | head -n1)
+	[ -n "$pf" ] || { echo "vm_igb_pf: no 8086:10c9 device" >&2; return 1; }
+	echo "$pf"
+}
+
+# vm_pf_netdev [BDF]: the network interface of a PCI function (default:
+# the igb PF), e.g. eth0.
+vm_pf_netdev() {
+	local bdf=${1:-} n
+	[ -n "$bdf" ] || bdf=$(vm_igb_pf) || return 1
+	for n in "$VM_PCI/$bdf"/net/*; do
+		[ -e "$n" ] && { echo "${n##*/}"; return 0; }
+	done
+	echo "vm_pf_netdev: $bdf has no net device" >&2
+	return 1
+}
+
+# vm_driver BDF: the bound driver's name, empty if none.
+vm_driver() {
+	local l
+	l=$(readlink "$VM_PCI/$1/driver" 2>/dev/null) || return 0
+	echo "${l##*/}"
+}
+
+# vm_iommu_group BDF: the IOMMU group number (fails if none).
+vm_iommu_group() {
+	local l
+	l=$(readlink "$VM_PCI/$1/iommu_group") || return 1
+	echo "${l##*/}"
+}
+
+# vm_set_numvfs BDF N: set the number of VFs (through 0: the kernel refuses
+# to go from one non-zero count to another). No-op if already N.
+vm_set_numvfs() {
+	local f=$VM_PCI/$1/sriov_numvfs
+	[ "$(cat "$f")" = "$2" ] && return 0
+	[ "$(cat "$f")" = 0 ] || echo 0 >"$f"
+	[ "$2" = 0 ] || echo "$2" >"$f"
+}
+
+# vm_vfs BDF: the PF's VF addresses, in VF index order.
+vm_vfs() {
+	local i=0 l
+	while l=$(readlink "$VM_PCI/$1/virtfn$i" 2>/dev/null); do
+		echo "${l##*/}"
+		i=$((i + 1))
+	done
+}
+
+# vm_vf BDF N: address of VF N of the PF.
+vm_vf() {
+	local l
+	l=$(readlink "$VM_PCI/$1/virtfn$2") || return 1
+	echo "${l##*/}"
+}
+
+# vm_wait_for SECONDS COMMAND...: poll COMMAND every 0.1 s until it succeeds.
+vm_wait_for() {
+	local n=$(($1 * 10))
+	shift
+	while ! "$@"; do
+		n=$((n - 1))
+		[ "$n" -gt 0 ] || return 1
+		sleep 0.1
+	done
+}
+
+# vm_bind_vfio BDF: rebind a function to vfio-pci through driver_override;
+# waits for its /dev/vfio/<group> node.
+vm_bind_vfio() {
+	local bdf=$1 drv grp
+	/usr/sbin/modprobe vfio-pci
+	echo vfio-pci >"$VM_PCI/$bdf/driver_override"
+	drv=$(vm_driver "$bdf")
+	[ -z "$drv" ] || [ "$drv" = vfio-pci ] || echo "$bdf" >"$VM_PCI/$bdf/driver/unbind"
+	[ "$drv" = vfio-pci ] || echo "$bdf" >/sys/bus/pci/drivers_probe
+	[ "$(vm_driver "$bdf")" = vfio-pci ] || return 1
+	grp=$(vm_iommu_group "$bdf") || return 1
+	vm_wait_for 5 test -c "/dev/vfio/$grp"
+}
+
+# vm_unbind_vfio BDF: clear driver_override and give the function back to
+# its default driver.
+vm_unbind_vfio() {
+	local bdf=$1
+	[ -e "$VM_PCI/$bdf" ] || return 0
+	echo >"$VM_PCI/$bdf/driver_override"
+	[ "$(vm_driver "$bdf")" != vfio-pci ] || echo "$bdf" >"$VM_PCI/$bdf/driver/unbind"
+	[ -n "$(vm_driver "$bdf")" ] || echo "$bdf" >/sys/bus/pci/drivers_probe || true
+}
+
+# vm_reset_igb: back to a clean state (no VFs) for the next suite.
+vm_reset_igb() {
+	local pf vf
+	pf=$(vm_igb_pf) || return 0
+	for vf in $(vm_vfs "$pf"); do vm_unbind_vfio "$vf"; done
+	vm_set_numvfs "$pf" 0
+}
