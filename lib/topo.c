@@ -517,15 +517,15 @@ static int scan_netlink(struct vfctl_ctx *ctx, struct vfctl_host *host, unsigned
 
 		if (pf->kind != VFCTL_FUNC_PF || pf->n_vfs == 0)
 			continue;
-		if (!ctx->live)
+		if (pf->n_netdevs == 0)
+			r = asprintf(&pf->vf_config_error, "%s has no netdev (driver %s); the VF "
+				     "settings are read through the PF's netdev: bind the PF to its "
+				     "network driver", pf->addr, pf->driver ? pf->driver : "none");
+		else if (!ctx->live)
 			r = asprintf(&pf->vf_config_error, "not read: %s is not the live /sys, so "
 				     "netlink does not describe it", ctx->sys.path);
 		else if (!(flags & VFCTL_SCAN_NETLINK))
 			continue;
-		else if (pf->n_netdevs == 0)
-			r = asprintf(&pf->vf_config_error, "%s has no netdev (driver %s); the VF "
-				     "settings are read from the PF's netdev: load its network driver",
-				     pf->addr, pf->driver ? pf->driver : "none");
 		else if (nl_read_pf_vfs(ctx, pf) < 0)
 			pf->vf_config_error = strdup(ctx->err);
 		if (r < 0)

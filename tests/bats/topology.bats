@@ -1,0 +1,182 @@
+#!/usr/bin/env bats
+# vfctl list/show/groups on golden sysfs trees (make check-bats builds them
+# with tests/fixtures/mkfixtures from real-kernel captures).
+
+bats_require_minimum_version 1.5.0
+
+setup() {
+	: "${VFCTL:?set VFCTL to the vfctl binary}" "${FIXTURES:?set FIXTURES to the trees}"
+	unset VFCTL_SYSFS_ROOT VFCTL_DEV_ROOT
+}
+
+vf() {	# vf TREE ARGS...
+	local t=$1
+	shift
+	"$VFCTL" --sysfs-root "$FIXTURES/$t/sys" "$@"
+}
+
+@test "list: the 82599 tree as text, PFs with their VFs as a tree" {
+	run vf 82599-8vf list
+	[ "$status" -eq 0 ]
+	[[ "${lines[0]}" == "IOMMU: yes"* ]]
+	[[ "$output" == *"0000:03:00.0 [8086:10fb] Intel Corporation 82599ES 10-Gigabit SFI/SFP+ Network Connection"* ]]
+	[[ "$output" == *"driver ixgbe, numa 0, iommu group 20, netdev enp3s0f0 (up, 10000 Mb/s)"* ]]
+	[[ "$output" == *"sriov 8 of 63 VFs, autoprobe yes, vf offset 128 stride 2, vf device 10ed"* ]]
+	[[ "$output" == *"vf 7  0000:03:11.6 [8086:10ed]"* ]]
+	[[ "$output" == *"driver vfio-pci (override vfio-pci)"* ]]
+	[[ "$output" == *"vf settings: not read:"* ]]
+	[[ "$output" == *"0000:03:00.1 [8086:10fb]"* ]]
+	[[ "$output" == *"sriov 0 of 63 VFs"* ]]
+}
+
+@test "list --json carries the same values as the text" {
+	run vf 82599-8vf list --json
+	[ "$status" -eq 0 ]
+	j=$output
+	q() { echo "$j" | jq -e -r "$1"; }
+	[ "$(q '.pfs | length')" = 2 ]
+	[ "$(q '.pfs[0].address')" = 0000:03:00.0 ]
+	[ "$(q '.pfs[0].kind')" = pf ]
+	[ "$(q '.pfs[0].vendor_id')" = 8086 ]
+	[ "$(q '.pfs[0].device_id')" = 10fb ]
+	[ "$(q '.pfs[0].driver')" = ixgbe ]
+	[ "$(q '.pfs[0].numa_node')" = 0 ]
+	[ "$(q '.pfs[0].iommu_group')" = 20 ]
+	[ "$(q '.pfs[0].sriov.totalvfs')" = 63 ]
+	[ "$(q '.pfs[0].sriov.numvfs')" = 8 ]
+	[ "$(q '.pfs[0].sriov.drivers_autoprobe')" = true ]
+	[ "$(q '.pfs[0].sriov.vf_offset')" = 128 ]
+	[ "$(q '.pfs[0].sriov.vf_stride')" = 2 ]
+	[ "$(q '.pfs[0].sriov.vf_device_id')" = 10ed ]
+	[ "$(q '.pfs[0].netdevs[0].name')" = enp3s0f0 ]
+	[ "$(q '.pfs[0].vfs | length')" = 8 ]
+	[ "$(q '.pfs[0].vfs[2].address')" = 0000:03:10.4 ]
+	[ "$(q '.pfs[0].vfs[2].vf_index')" = 2 ]
+	[ "$(q '.pfs[0].vfs[2].pf')" = 0000:03:00.0 ]
+	[ "$(q '.pfs[0].vfs[2].driver')" = ixgbevf ]
+	[ "$(q '.pfs[0].vfs[2].iommu_group')" = 32 ]
+	[ "$(q '.pfs[0].vfs[2].config')" = null ]
+	[ "$(q '.pfs[0].vfs[7].driver_override')" = vfio-pci ]
+	q '.pfs[0].vf_config_error' | grep -q 'not the live /sys'
+	[ "$(q '.host.iommu.present')" = true ]
+	[ "$(q '.host.vfio.container')" = true ]
+	[ "$(q '.warnings | length')" = 0 ]
+	[ "$(q 'has("functions")')" = false ]
+}
+
+@test "list --all adds the functions that are neither PF nor VF" {
+	run vf 82599-8vf list --all --json
+	[ "$status" -eq 0 ]
+	n=$(echo "$output" | jq '.functions | length')
+	[ "$n" -ge 2 ]
+	[ "$(echo "$output" | jq -r '[.functions[].kind] | unique | .[]')" = other ]
+	run vf 82599-8vf list --all
+	[[ "$output" == *"Other PCI functions:"* ]]
+}
+
+@test "show: by address (both forms), by PF and VF netdev name" {
+	for dev in 0000:03:10.4 03:10.4 enp3s0f0v2; do
+		run vf 82599-8vf show --json "$dev"
+		[ "$status" -eq 0 ]
+		[ "$(echo "$output" | jq -r '.functions[0].address')" = 0000:03:10.4 ]
+		[ "$(echo "$output" | jq -r '.group.id')" = 32 ]
+		[ "$(echo "$output" | jq -r '.group.viable')" = false ]
+	done
+	run vf 82599-8vf show enp3s0f0
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"0000:03:00.0 [8086:10fb]"* ]]
+	[[ "$output" == *"vf 0  0000:03:10.0"* ]]
+	[[ "$output" == *"group 20: NOT viable: 0000:03:00.0 is bound to ixgbe"* ]]
+}
+
+@test "groups: viability per group, the blocker and what to do" {
+	run vf 82599-8vf groups --json
+	[ "$status" -eq 0 ]
+	g() { echo "$output" | jq -e -r ".groups[] | select(.id == $1) | $2"; }
+	[ "$(g 37 .viable)" = true ]
+	[ "$(g 37 .dev_node)" = true ]
+	[ "$(g 37 '.members[0].address')" = 0000:03:11.6 ]
+	[ "$(g 30 .viable)" = false ]
+	[ "$(g 30 .blocker)" = 0000:03:10.0 ]
+	g 30 .reason | grep -q 'bind it to vfio-pci'
+	run vf 82599-8vf groups
+	[[ "$output" == *"group 37  viable for VFIO, /dev/vfio/37"* ]]
+	[[ "$output" == *"group 30  NOT viable: 0000:03:10.0 is bound to ixgbevf"* ]]
+}
+
+@test "groups: a PF sharing its group with its VFs (no ACS) blocks it" {
+	run vf shared-group groups --json
+	[ "$status" -eq 0 ]
+	[ "$(echo "$output" | jq -r '.groups[] | select(.id == 12) | .members | length')" = 5 ]
+	[ "$(echo "$output" | jq -r '.groups[] | select(.id == 12) | .viable')" = false ]
+	[ "$(echo "$output" | jq -r '.groups[] | select(.id == 12) | .blocker')" = 0000:05:00.0 ]
+}
+
+@test "the 82576 host" {
+	run vf 82576 list --json
+	[ "$status" -eq 0 ]
+	[ "$(echo "$output" | jq -r '.pfs[0].device_id')" = 10c9 ]
+	[ "$(echo "$output" | jq -r '.pfs[0].sriov.totalvfs')" = 7 ]
+	[ "$(echo "$output" | jq -r '.pfs[0].numa_node')" = null ]
+	[ "$(echo "$output" | jq -r '.pfs[0].vfs[1].device_id')" = 10ca ]
+	[ "$(echo "$output" | jq -r '.pfs[0].vfs[1].driver')" = igbvf ]
+}
+
+@test "4 PFs x 63 VFs: every VF listed under its PF" {
+	run vf 4pf-63vf list --json
+	[ "$status" -eq 0 ]
+	[ "$(echo "$output" | jq '.pfs | length')" = 4 ]
+	[ "$(echo "$output" | jq '[.pfs[].vfs | length] | add')" = 252 ]
+	[ "$(echo "$output" | jq -r '.pfs[3].vfs[62].vf_index')" = 62 ]
+}
+
+@test "a host without IOMMU: said plainly, with what to do; groups says none; exit 0" {
+	run vf no-iommu list
+	[ "$status" -eq 0 ]
+	[[ "${lines[0]}" == "IOMMU: no - no IOMMU unit in /sys/class/iommu: enable VT-d/AMD-Vi"* ]]
+	[[ "${lines[1]}" == "VFIO: /dev/vfio/vfio no"*"modprobe vfio-pci"* ]]
+	run vf no-iommu list --json
+	[ "$(echo "$output" | jq -r '.host.iommu.present')" = false ]
+	[ "$(echo "$output" | jq -r '.host.iommu.hint')" != null ]
+	[ "$(echo "$output" | jq -r '.pfs[0].iommu_group')" = null ]
+	run vf no-iommu groups
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"No IOMMU groups in"*"no device can be passed through with VFIO"* ]]
+}
+
+@test "a host with no SR-IOV device says so" {
+	root=$BATS_TEST_TMPDIR/plain
+	cp -a "$FIXTURES/no-iommu" "$root"
+	for d in "$root"/sys/bus/pci/devices/*; do rm -f "$(cd "$d" && pwd -P)/sriov_totalvfs"; done
+	run "$VFCTL" --sysfs-root "$root/sys" list
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"No SR-IOV physical function on this host ("*" PCI functions scanned"* ]]
+	run "$VFCTL" --sysfs-root "$root/sys" list --json
+	[ "$(echo "$output" | jq '.pfs | length')" = 0 ]
+}
+
+@test "a PF without a netdev: its VF settings are marked, with the reason" {
+	run vf pf-no-netdev list --json
+	[ "$status" -eq 0 ]
+	echo "$output" | jq -r '.pfs[0].vf_config_error' | grep -q '0000:03:00.0 has no netdev (driver ixgbe)'
+	[ "$(echo "$output" | jq '.pfs[0].netdevs | length')" = 0 ]
+}
+
+@test "a device that vanishes during the walk is named in a warning, not a crash" {
+	run --separate-stderr vf vanish list --json
+	[ "$status" -eq 0 ]
+	[ "$(echo "$output" | jq '.pfs[0].vfs | length')" = 7 ]
+	[ "$(echo "$output" | jq -r '.warnings[0]')" != null ]
+	run vf vanish list
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"vfctl: warning: 0000:03:10.6: vanished during the walk"* ]]
+}
+
+@test "the environment variable points vfctl at a tree too" {
+	VFCTL_SYSFS_ROOT=$FIXTURES/82576/sys run "$VFCTL" list --json
+	[ "$status" -eq 0 ]
+	[ "$(echo "$output" | jq -r '.pfs[0].device_id')" = 10c9 ]
+	# the option wins over the environment
+	VFCTL_SYSFS_ROOT=$FIXTURES/82576/sys run "$VFCTL" --sysfs-root "$FIXTURES/82599-8vf/sys" list --json
+	[ "$(echo "$output" | jq -r '.pfs[0].device_id')" = 10fb ]
+}

@@ -1,0 +1,320 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/* The topology scan on golden sysfs trees built from real-kernel captures. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "vfctl.h"
+
+struct scan {
+	struct vfctl_ctx *ctx;
+	struct vfctl_host *host;
+};
+
+static struct scan *scan_tree(const char *name)
+{
+	struct scan *s = calloc(1, sizeof(*s));
+	const char *fx = getenv("FIXTURES");
+	char root[512];
+
+	assert_non_null(fx);
+	snprintf(root, sizeof(root), "%s/%s/sys", fx, name);
+	assert_int_equal(vfctl_ctx_new(&s->ctx, &(struct vfctl_opts){ .sysfs_root = root }), 0);
+	assert_false(vfctl_ctx_is_live(s->ctx));
+	assert_int_equal(vfctl_host_scan(s->ctx, VFCTL_SCAN_NETLINK, &s->host), 0);
+	return s;
+}
+
+static void scan_free(struct scan *s)
+{
+	vfctl_host_free(s->host);
+	vfctl_ctx_free(s->ctx);
+	free(s);
+}
+
+static struct vfctl_func *find(struct scan *s, const char *name)
+{
+	struct vfctl_func *f = NULL;
+
+	assert_int_equal(vfctl_host_find(s->ctx, s->host, name, &f), 0);
+	assert_non_null(f);
+	return f;
+}
+
+static size_t count_kind(const struct vfctl_host *h, enum vfctl_func_kind k)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < h->n_funcs; i++)
+		n += h->funcs[i].kind == k;
+	return n;
+}
+
+static void ixgbe_dual_port_8vf(void **state)
+{
+	struct scan *s = scan_tree("82599-8vf");
+	struct vfctl_func *pf = find(s, "0000:03:00.0"), *pf1 = find(s, "03:00.1"), *vf;
+	struct vfctl_group *g;
+
+	(void)state;
+	assert_true(s->host->iommu);
+	assert_true(s->host->vfio_container);
+	assert_int_equal(count_kind(s->host, VFCTL_FUNC_PF), 2);
+	assert_int_equal(count_kind(s->host, VFCTL_FUNC_VF), 8);
+
+	assert_int_equal(pf->kind, VFCTL_FUNC_PF);
+	assert_int_equal(pf->vendor, 0x8086);
+	assert_int_equal(pf->device, 0x10fb);
+	assert_int_equal(pf->class >> 8, 0x0200);
+	assert_non_null(pf->device_name);
+	assert_non_null(strstr(pf->device_name, "82599"));
+	assert_string_equal(pf->vendor_name, "Intel Corporation");
+	assert_string_equal(pf->driver, "ixgbe");
+	assert_int_equal(pf->numa_node, 0);
+	assert_int_equal(pf->iommu_group, 20);
+	assert_int_equal(pf->totalvfs, 63);
+	assert_int_equal(pf->numvfs, 8);
+	assert_int_equal(pf->autoprobe, 1);
+	assert_int_equal(pf->vf_offset, 128);
+	assert_int_equal(pf->vf_stride, 2);
+	assert_int_equal(pf->vf_device, 0x10ed);
+	assert_int_equal(pf->n_netdevs, 1);
+	assert_string_equal(pf->netdevs[0].name, "enp3s0f0");
+	assert_string_equal(pf->netdevs[0].operstate, "up");
+	assert_int_equal(pf->netdevs[0].speed, 10000);
+	assert_int_equal(pf->n_vfs, 8);
+	/* not the live /sys: netlink is not asked, and the reason is given */
+	assert_non_null(pf->vf_config_error);
+	assert_non_null(strstr(pf->vf_config_error, "not the live /sys"));
+
+	assert_int_equal(pf1->numvfs, 0);
+	assert_int_equal(pf1->n_vfs, 0);
+
+	/* VFs by index, at offset 128 stride 2 */
+	static const char *addrs[] = { "0000:03:10.0", "0000:03:10.2", "0000:03:10.4", "0000:03:10.6",
+				       "0000:03:11.0", "0000:03:11.2", "0000:03:11.4", "0000:03:11.6" };
+	for (int i = 0; i < 8; i++) {
+		vf = pf->vfs[i];
+		assert_non_null(vf);
+		assert_string_equal(vf->addr, addrs[i]);
+		assert_int_equal(vf->kind, VFCTL_FUNC_VF);
+		assert_int_equal(vf->vf_index, i);
+		assert_ptr_equal(vf->pf, pf);
+		assert_int_equal(vf->device, 0x10ed);
+		assert_int_equal(vf->iommu_group, 30 + i);
+		assert_string_equal(vf->driver, i == 7 ? "vfio-pci" : "ixgbevf");
+		assert_false(vf->config.valid);
+	}
+	assert_string_equal(pf->vfs[7]->driver_override, "vfio-pci");
+	assert_null(pf->vfs[0]->driver_override);
+	assert_int_equal(pf->vfs[7]->n_netdevs, 0);
+	assert_string_equal(find(s, "enp3s0f0v2")->addr, "0000:03:10.4");
+
+	/* a group per function: VF 7 on vfio-pci is viable, VF 0 on ixgbevf is not */
+	g = vfctl_host_group(s->host, 37);
+	assert_non_null(g);
+	assert_true(g->viable);
+	assert_true(g->dev_node);
+	assert_int_equal(g->n_members, 1);
+	g = vfctl_host_group(s->host, 30);
+	assert_non_null(g);
+	assert_false(g->viable);
+	assert_false(g->dev_node);
+	assert_ptr_equal(g->blocker, pf->vfs[0]);
+	assert_non_null(strstr(g->reason, "bound to ixgbevf"));
+	assert_int_equal(s->host->n_warnings, 0);
+	scan_free(s);
+}
+
+static void igb_82576(void **state)
+{
+	struct scan *s = scan_tree("82576");
+	struct vfctl_func *pf = find(s, "enp1s0f0");
+
+	(void)state;
+	assert_string_equal(pf->addr, "0000:01:00.0");
+	assert_int_equal(pf->device, 0x10c9);
+	assert_string_equal(pf->driver, "igb");
+	assert_int_equal(pf->totalvfs, 7);
+	assert_int_equal(pf->n_vfs, 2);
+	assert_int_equal(pf->numa_node, -1);
+	assert_int_equal(pf->vfs[1]->device, 0x10ca);
+	assert_string_equal(pf->vfs[1]->driver, "igbvf");
+	assert_string_equal(pf->vfs[1]->addr, "0000:01:10.2");
+	assert_non_null(strstr(pf->vfs[1]->device_name, "82576"));
+	assert_int_equal(count_kind(s->host, VFCTL_FUNC_PF), 2);
+	scan_free(s);
+}
+
+static void capture_as_is(void **state)
+{
+	struct scan *s = scan_tree("igb-iommu");
+	size_t pfs = 0;
+
+	(void)state;
+	assert_true(s->host->iommu);
+	assert_true(s->host->iommu_groups);
+	for (size_t i = 0; i < s->host->n_funcs; i++) {
+		struct vfctl_func *f = &s->host->funcs[i];
+
+		if (f->kind != VFCTL_FUNC_PF)
+			continue;
+		pfs++;
+		assert_int_equal(f->device, 0x10c9);
+		assert_int_equal(f->n_vfs, (size_t)f->numvfs);
+		assert_true(f->numvfs >= 1);
+		for (size_t j = 0; j < f->n_vfs; j++) {
+			assert_non_null(f->vfs[j]);
+			assert_int_equal(f->vfs[j]->device, 0x10ca);
+			assert_true(f->vfs[j]->iommu_group >= 0);
+		}
+	}
+	assert_int_equal(pfs, 1);
+	scan_free(s);
+}
+
+static void host_without_iommu(void **state)
+{
+	struct scan *s = scan_tree("no-iommu");
+
+	(void)state;
+	assert_false(s->host->iommu);
+	assert_false(s->host->iommu_groups);
+	assert_int_equal(s->host->n_groups, 0);
+	assert_false(s->host->vfio_container);
+	for (size_t i = 0; i < s->host->n_funcs; i++)
+		assert_int_equal(s->host->funcs[i].iommu_group, -1);
+	assert_int_equal(count_kind(s->host, VFCTL_FUNC_PF), 1);
+	scan_free(s);
+}
+
+static void pf_and_vfs_share_a_group(void **state)
+{
+	struct scan *s = scan_tree("shared-group");
+	struct vfctl_group *g = vfctl_host_group(s->host, 12);
+
+	(void)state;
+	assert_non_null(g);
+	assert_int_equal(g->n_members, 5);
+	assert_false(g->viable);
+	/* the PF (first member) blocks: its driver is ixgbe */
+	assert_string_equal(g->blocker->addr, "0000:05:00.0");
+	assert_non_null(strstr(g->reason, "0000:05:00.0 is bound to ixgbe"));
+	scan_free(s);
+}
+
+static void four_pfs_63_vfs(void **state)
+{
+	struct scan *s = scan_tree("4pf-63vf");
+
+	(void)state;
+	assert_int_equal(count_kind(s->host, VFCTL_FUNC_PF), 4);
+	assert_int_equal(count_kind(s->host, VFCTL_FUNC_VF), 252);
+	for (size_t i = 0; i < s->host->n_funcs; i++) {
+		struct vfctl_func *f = &s->host->funcs[i];
+
+		if (f->kind != VFCTL_FUNC_PF)
+			continue;
+		assert_int_equal(f->n_vfs, 63);
+		assert_int_equal(f->numa_node, 1);
+		for (size_t j = 0; j < 63; j++)
+			assert_int_equal(f->vfs[j]->vf_index, (int)j);
+	}
+	assert_true(s->host->n_groups >= 256);
+	scan_free(s);
+}
+
+static void pf_without_netdev(void **state)
+{
+	struct scan *s = scan_tree("pf-no-netdev");
+	struct vfctl_func *pf = find(s, "0000:03:00.0");
+
+	(void)state;
+	assert_int_equal(pf->n_netdevs, 0);
+	assert_non_null(pf->vf_config_error);
+	assert_non_null(strstr(pf->vf_config_error, "0000:03:00.0 has no netdev"));
+	assert_int_equal(pf->n_vfs, 8);
+	scan_free(s);
+}
+
+static void device_vanishes_during_walk(void **state)
+{
+	struct scan *s = scan_tree("vanish");
+	struct vfctl_func *pf = find(s, "0000:03:00.0"), *f = NULL;
+
+	(void)state;
+	/* the VF is left out, named in a warning; the rest is intact */
+	assert_int_equal(s->host->n_warnings, 1);
+	assert_non_null(strstr(s->host->warnings[0], "0000:03:10.6: vanished during the walk"));
+	assert_int_equal(vfctl_host_find(s->ctx, s->host, "0000:03:10.6", &f), -ENODEV);
+	assert_null(f);
+	assert_int_equal(count_kind(s->host, VFCTL_FUNC_VF), 7);
+	assert_null(pf->vfs[3]);
+	assert_non_null(pf->vfs[4]);
+	scan_free(s);
+}
+
+static void find_rejects_bad_names(void **state)
+{
+	struct scan *s = scan_tree("82599-8vf");
+	struct vfctl_func *f = NULL;
+
+	(void)state;
+	assert_int_equal(vfctl_host_find(s->ctx, s->host, "0000:09:00.0", &f), -ENODEV);
+	assert_non_null(strstr(vfctl_ctx_error(s->ctx), "0000:09:00.0: no such PCI function"));
+	assert_int_equal(vfctl_host_find(s->ctx, s->host, "../../etc", &f), -EINVAL);
+	assert_int_equal(vfctl_host_find(s->ctx, s->host, "03:00", &f), -EINVAL);
+	assert_int_equal(vfctl_host_find(s->ctx, s->host, "eth9", &f), -ENODEV);
+	assert_non_null(strstr(vfctl_ctx_error(s->ctx), "eth9: no PCI function has a netdev"));
+	assert_null(f);
+	scan_free(s);
+}
+
+static void missing_root_is_an_error(void **state)
+{
+	struct vfctl_ctx *ctx = (struct vfctl_ctx *)0x1;
+	char err[256] = "";
+
+	(void)state;
+	assert_int_equal(vfctl_ctx_new(&ctx, &(struct vfctl_opts){ .sysfs_root = "/nonexistent/sys",
+		.errbuf = err, .errlen = sizeof(err) }), -ENOENT);
+	assert_ptr_equal(ctx, (struct vfctl_ctx *)0x1);
+	assert_non_null(strstr(err, "sysfs root /nonexistent/sys: No such file or directory"));
+}
+
+static void root_without_pci_is_an_error(void **state)
+{
+	struct vfctl_ctx *ctx;
+	struct vfctl_host *h = (struct vfctl_host *)0x1;
+
+	(void)state;
+	assert_int_equal(vfctl_ctx_new(&ctx, &(struct vfctl_opts){ .sysfs_root = "/tmp" }), 0);
+	assert_int_equal(vfctl_host_scan(ctx, 0, &h), -ENOENT);
+	assert_ptr_equal(h, (struct vfctl_host *)0x1);
+	assert_non_null(strstr(vfctl_ctx_error(ctx), "/tmp/bus/pci/devices: No such file"));
+	vfctl_ctx_free(ctx);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(ixgbe_dual_port_8vf),
+		cmocka_unit_test(igb_82576),
+		cmocka_unit_test(capture_as_is),
+		cmocka_unit_test(host_without_iommu),
+		cmocka_unit_test(pf_and_vfs_share_a_group),
+		cmocka_unit_test(four_pfs_63_vfs),
+		cmocka_unit_test(pf_without_netdev),
+		cmocka_unit_test(device_vanishes_during_walk),
+		cmocka_unit_test(find_rejects_bad_names),
+		cmocka_unit_test(missing_root_is_an_error),
+		cmocka_unit_test(root_without_pci_is_an_error),
+	};
+
+	return cmocka_run_group_tests_name("topo", tests, NULL, NULL);
+}
