@@ -184,10 +184,9 @@ static void print_sriov(const struct vfctl_func *pf, const char *indent)
 	else
 		pr_null("vf_device_id", NULL);
 	pr_obj_end();
-	pr_str("vf_config_error", pf->vf_config_error ? "\n%s    vf settings: " : NULL,
-	       pf->vf_config_error ? indent : NULL);
 	if (pf->vf_config_error)
-		pr_text("%s", pf->vf_config_error);
+		pr_text("\n%s    vf settings: ", indent);
+	pr_str("vf_config_error", pf->vf_config_error ? "%s" : NULL, pf->vf_config_error);
 	pr_text("\n");
 
 	pr_arr_begin("vfs");
@@ -281,7 +280,7 @@ static void print_group(const struct vfctl_group *g)
 	pr_bool("dev_node", NULL, g->dev_node);
 	pr_text(g->dev_node ? ", /dev/vfio/%d" : "", g->id);
 	pr_str("blocker", NULL, g->blocker ? g->blocker->addr : NULL);
-	pr_str("reason", ": %s", g->reason);
+	pr_str("reason", g->reason ? ": %s" : NULL, g->reason);
 	pr_text("\n");
 	pr_arr_begin("members");
 	for (size_t i = 0; i < g->n_members; i++) {
@@ -358,7 +357,7 @@ static int cmd_show(struct vfctl_ctx *ctx, const struct vfctl_host *h, const str
 		pr_int("id", "group %lld", g->id);
 		pr_bool("viable", NULL, g->viable);
 		pr_text(g->viable ? ": viable for VFIO" : ": NOT viable");
-		pr_str("reason", ": %s", g->reason);
+		pr_str("reason", g->reason ? ": %s" : NULL, g->reason);
 		pr_arr_begin("members");
 		pr_text(" (members");
 		for (size_t i = 0; i < g->n_members; i++)

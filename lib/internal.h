@@ -57,5 +57,10 @@ void strv_free(char **v, size_t n);
 
 /* netlink.c: fill every VF's config of a PF from its netdev. */
 int nl_read_pf_vfs(struct vfctl_ctx *ctx, struct vfctl_func *pf);
+struct nl_msg;
+struct rtnl_link;
+/* The link object of one RTM_NEWLINK message (a reply, or a recorded one). */
+int nl_parse_link(struct nl_msg *msg, struct rtnl_link **ret);
+void nl_link_fill_vfs(struct rtnl_link *link, struct vfctl_func *pf);
 
 #endif

@@ -61,10 +61,9 @@ static void vf_fill(struct rtnl_link_vf *vf, struct vfctl_vf_config *c)
 	c->link_state = -1;
 	c->spoofchk = c->trust = c->query_rss = VFCTL_UNKNOWN;
 
-	if (rtnl_link_vf_get_addr(vf, &addr) == 0 && addr) {
+	/* borrowed: libnl takes no reference for the caller here */
+	if (rtnl_link_vf_get_addr(vf, &addr) == 0 && addr)
 		nl_addr2str(addr, c->mac, sizeof(c->mac));
-		nl_addr_put(addr);
-	}
 	/* libnl leaves VLAN 0 and zero rates out: absent means 0 here */
 	if (rtnl_link_vf_get_vlans(vf, &vlans) == 0 && vlans) {
 		if (vlans->size > 0) {
@@ -92,6 +91,34 @@ static void vf_fill(struct rtnl_link_vf *vf, struct vfctl_vf_config *c)
 		c->query_rss = v ? VFCTL_ON : VFCTL_OFF;
 	if (rtnl_link_vf_get_linkstate(vf, &v) == 0)
 		c->link_state = (int)v;
+}
+
+void nl_link_fill_vfs(struct rtnl_link *link, struct vfctl_func *pf)
+{
+	for (size_t i = 0; i < pf->n_vfs; i++) {
+		struct rtnl_link_vf *vf;
+
+		if (!pf->vfs[i])
+			continue;
+		vf = rtnl_link_vf_get(link, (uint32_t)i);
+		if (!vf)
+			continue;	/* the driver reports fewer VFs than sysfs has */
+		vf_fill(vf, &pf->vfs[i]->config);
+		rtnl_link_vf_put(vf);
+	}
+}
+
+int nl_parse_link(struct nl_msg *msg, struct rtnl_link **ret)
+{
+	struct getlink_state st = { 0 };
+
+	/* a recorded message has no socket to say which family it is */
+	nlmsg_set_proto(msg, NETLINK_ROUTE);
+	nl_msg_parse(msg, on_object, &st);
+	if (!st.link)
+		return -EBADMSG;
+	*ret = st.link;
+	return 0;
 }
 
 int nl_read_pf_vfs(struct vfctl_ctx *ctx, struct vfctl_func *pf)
@@ -136,17 +163,7 @@ int nl_read_pf_vfs(struct vfctl_ctx *ctx, struct vfctl_func *pf)
 			      r < 0 ? nl_geterror(r) : "no link in the reply");
 		goto out;
 	}
-	for (size_t i = 0; i < pf->n_vfs; i++) {
-		struct rtnl_link_vf *vf;
-
-		if (!pf->vfs[i])
-			continue;
-		vf = rtnl_link_vf_get(st.link, (uint32_t)i);
-		if (!vf)
-			continue;	/* the driver reports fewer VFs than sysfs has */
-		vf_fill(vf, &pf->vfs[i]->config);
-		rtnl_link_vf_put(vf);
-	}
+	nl_link_fill_vfs(st.link, pf);
 	r = 0;
 out:
 	if (st.link)

@@ -243,6 +243,8 @@ static struct vfctl_func *host_func(const struct vfctl_host *host, const char *a
 {
 	struct vfctl_func key;
 
+	if (!host->n_funcs)
+		return NULL;
 	memcpy(key.addr, addr, VFCTL_ADDR_LEN);
 	return bsearch(&key, host->funcs, host->n_funcs, sizeof(key), cmp_func);
 }
@@ -339,7 +341,8 @@ static int scan_funcs(struct vfctl_ctx *ctx, struct vfctl_host *host)
 			goto out;
 	}
 	r = 0;
-	qsort(host->funcs, host->n_funcs, sizeof(*host->funcs), cmp_func);
+	if (host->n_funcs > 1)
+		qsort(host->funcs, host->n_funcs, sizeof(*host->funcs), cmp_func);
 out:
 	libpci_cleanup(acc);
 	return r;
@@ -431,6 +434,11 @@ static int cmp_group(const void *a, const void *b)
 	return ((const struct vfctl_group *)a)->id - ((const struct vfctl_group *)b)->id;
 }
 
+static int cmp_member(const void *a, const void *b)
+{
+	return cmp_func(*(struct vfctl_func *const *)a, *(struct vfctl_func *const *)b);
+}
+
 static int scan_groups(struct vfctl_ctx *ctx, struct vfctl_host *host)
 {
 	_cleanup_closedir_ DIR *d = NULL;
@@ -474,11 +482,14 @@ static int scan_groups(struct vfctl_ctx *ctx, struct vfctl_host *host)
 			g->members = nm;
 			nm[g->n_members++] = f;
 		}
+		if (g->n_members > 1)
+			qsort(g->members, g->n_members, sizeof(*g->members), cmp_member);
 		r = group_check(ctx, g);
 		if (r < 0)
 			return r;
 	}
-	qsort(host->groups, host->n_groups, sizeof(*host->groups), cmp_group);
+	if (host->n_groups > 1)
+		qsort(host->groups, host->n_groups, sizeof(*host->groups), cmp_group);
 	return 0;
 }
 
@@ -564,6 +575,8 @@ struct vfctl_group *vfctl_host_group(const struct vfctl_host *host, int id)
 {
 	struct vfctl_group key = { .id = id };
 
+	if (!host->n_groups)
+		return NULL;
 	return bsearch(&key, host->groups, host->n_groups, sizeof(key), cmp_group);
 }
 

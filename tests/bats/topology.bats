@@ -134,7 +134,7 @@ vf() {	# vf TREE ARGS...
 	run vf no-iommu list
 	[ "$status" -eq 0 ]
 	[[ "${lines[0]}" == "IOMMU: no - no IOMMU unit in /sys/class/iommu: enable VT-d/AMD-Vi"* ]]
-	[[ "${lines[1]}" == "VFIO: /dev/vfio/vfio no"*"modprobe vfio-pci"* ]]
+	[[ "${lines[1]}" == "VFIO: /dev/vfio/vfio yes"* ]]
 	run vf no-iommu list --json
 	[ "$(echo "$output" | jq -r '.host.iommu.present')" = false ]
 	[ "$(echo "$output" | jq -r '.host.iommu.hint')" != null ]

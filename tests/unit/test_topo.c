@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /* The topology scan on golden sysfs trees built from real-kernel captures. */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -186,7 +187,8 @@ static void host_without_iommu(void **state)
 	assert_false(s->host->iommu);
 	assert_false(s->host->iommu_groups);
 	assert_int_equal(s->host->n_groups, 0);
-	assert_false(s->host->vfio_container);
+	/* the real kernel loads vfio without an IOMMU: only the groups are missing */
+	assert_true(s->host->vfio_container);
 	for (size_t i = 0; i < s->host->n_funcs; i++)
 		assert_int_equal(s->host->funcs[i].iommu_group, -1);
 	assert_int_equal(count_kind(s->host, VFCTL_FUNC_PF), 1);

@@ -1,0 +1,140 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * The PF's netlink view of its VFs, from an RTM_NEWLINK message laid out as
+ * the kernel's rtnl_fill_vfinfo() does (one IFLA_VF_INFO per VF), with more
+ * VFs than a page-sized or 16 KiB receive buffer could hold.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <linux/if_link.h>
+#include <linux/rtnetlink.h>
+#include <netlink/msg.h>
+#include <netlink/route/link.h>
+
+#include "internal.h"
+
+#define N_VFS 300
+
+static struct nl_msg *build_newlink(void)
+{
+	struct ifinfomsg ifi = { .ifi_family = AF_UNSPEC, .ifi_index = 7 };
+	struct nl_msg *msg = nlmsg_alloc_size(1 << 20);
+	struct nlattr *list;
+
+	assert_non_null(msg);
+	assert_non_null(nlmsg_put(msg, 0, 0, RTM_NEWLINK, 0, 0));
+	assert_int_equal(nlmsg_append(msg, &ifi, sizeof(ifi), NLMSG_ALIGNTO), 0);
+	assert_int_equal(nla_put_string(msg, IFLA_IFNAME, "enp3s0f0"), 0);
+	assert_int_equal(nla_put_u32(msg, IFLA_NUM_VF, N_VFS), 0);
+	list = nla_nest_start(msg, IFLA_VFINFO_LIST);
+	for (uint32_t i = 0; i < N_VFS; i++) {
+		struct ifla_vf_mac mac = { .vf = i, .mac = { 0x02, 0x1b, 0x21, 0, i >> 8, i & 0xff } };
+		struct ifla_vf_vlan vlan = { .vf = i, .vlan = i % 7 ? i % 4096 : 0, .qos = i % 8 };
+		struct ifla_vf_tx_rate txr = { .vf = i, .rate = 0 };
+		struct ifla_vf_rate rate = { .vf = i, .min_tx_rate = 0, .max_tx_rate = i % 3 ? 0 : 1000 };
+		struct ifla_vf_spoofchk sc = { .vf = i, .setting = i % 2 };
+		struct ifla_vf_link_state ls = { .vf = i, .link_state = i % 3 };
+		struct ifla_vf_rss_query_en rss = { .vf = i, .setting = (uint32_t)-1 };
+		struct ifla_vf_trust tr = { .vf = i, .setting = i == 5 };
+		struct nlattr *info = nla_nest_start(msg, IFLA_VF_INFO);
+
+		nla_put(msg, IFLA_VF_MAC, sizeof(mac), &mac);
+		nla_put(msg, IFLA_VF_VLAN, sizeof(vlan), &vlan);
+		nla_put(msg, IFLA_VF_TX_RATE, sizeof(txr), &txr);
+		nla_put(msg, IFLA_VF_RATE, sizeof(rate), &rate);
+		nla_put(msg, IFLA_VF_SPOOFCHK, sizeof(sc), &sc);
+		nla_put(msg, IFLA_VF_LINK_STATE, sizeof(ls), &ls);
+		nla_put(msg, IFLA_VF_RSS_QUERY_EN, sizeof(rss), &rss);
+		nla_put(msg, IFLA_VF_TRUST, sizeof(tr), &tr);
+		nla_nest_end(msg, info);
+	}
+	nla_nest_end(msg, list);
+	return msg;
+}
+
+static void many_vfs_parse(void **state)
+{
+	struct nl_msg *msg = build_newlink();
+	struct vfctl_func pf = { 0 }, vfs[N_VFS];
+	struct vfctl_func *vfp[N_VFS];
+	struct rtnl_link *link = NULL;
+
+	(void)state;
+	/* bigger than libnl's default 16 KiB receive buffer */
+	assert_true(nlmsg_hdr(msg)->nlmsg_len > 16384);
+	assert_int_equal(nl_parse_link(msg, &link), 0);
+	memset(vfs, 0, sizeof(vfs));
+	for (int i = 0; i < N_VFS; i++)
+		vfp[i] = &vfs[i];
+	pf.n_vfs = N_VFS;
+	pf.vfs = vfp;
+	nl_link_fill_vfs(link, &pf);
+
+	for (uint32_t i = 0; i < N_VFS; i++) {
+		const struct vfctl_vf_config *c = &vfs[i].config;
+		char mac[VFCTL_MAC_LEN];
+
+		snprintf(mac, sizeof(mac), "02:1b:21:00:%02x:%02x", i >> 8, i & 0xff);
+		assert_true(c->valid);
+		assert_string_equal(c->mac, mac);
+		/* VLAN 0 is left out by libnl: read as 0 with qos 0 */
+		assert_int_equal(c->vlan, i % 7 ? i % 4096 : 0);
+		assert_int_equal(c->qos, i % 7 ? i % 8 : 0);
+		assert_int_equal(c->vlan_proto, 0x8100);
+		assert_int_equal(c->spoofchk, i % 2 ? VFCTL_ON : VFCTL_OFF);
+		assert_int_equal(c->trust, i == 5 ? VFCTL_ON : VFCTL_OFF);
+		/* the kernel's -1: the driver does not report it */
+		assert_int_equal(c->query_rss, VFCTL_UNKNOWN);
+		assert_int_equal(c->link_state, (int)(i % 3));
+		assert_int_equal(c->max_tx_rate, i % 3 ? 0 : 1000);
+		assert_int_equal(c->min_tx_rate, 0);
+	}
+	rtnl_link_put(link);
+	nlmsg_free(msg);
+}
+
+static void fewer_vfs_than_sysfs(void **state)
+{
+	struct nl_msg *msg = build_newlink();
+	struct vfctl_func pf = { 0 }, extra = { 0 };
+	struct vfctl_func *vfp[N_VFS + 1] = { 0 };
+	struct rtnl_link *link = NULL;
+
+	(void)state;
+	assert_int_equal(nl_parse_link(msg, &link), 0);
+	vfp[N_VFS] = &extra;
+	pf.n_vfs = N_VFS + 1;
+	pf.vfs = vfp;
+	nl_link_fill_vfs(link, &pf);
+	/* a VF netlink does not describe stays "not read" */
+	assert_false(extra.config.valid);
+	rtnl_link_put(link);
+	nlmsg_free(msg);
+}
+
+static void not_a_link_message(void **state)
+{
+	struct nl_msg *msg = nlmsg_alloc();
+	struct rtnl_link *link = (struct rtnl_link *)0x1;
+
+	(void)state;
+	assert_non_null(nlmsg_put(msg, 0, 0, NLMSG_NOOP, 0, 0));
+	assert_int_equal(nl_parse_link(msg, &link), -EBADMSG);
+	assert_ptr_equal(link, (struct rtnl_link *)0x1);
+	nlmsg_free(msg);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(many_vfs_parse),
+		cmocka_unit_test(fewer_vfs_than_sysfs),
+		cmocka_unit_test(not_a_link_message),
+	};
+
+	return cmocka_run_group_tests_name("netlink", tests, NULL, NULL);
+}
