@@ -84,3 +84,9 @@ setup() {
 	vm_unbind_vfio "$vf"
 	[ "$(vm_driver "$vf")" = igbvf ]
 }
+
+@test "nested KVM: kvm_amd is loaded and /dev/kvm exists" {
+	# QEMU's TCG -cpu max exposes AMD SVM, so the VM can run its own guests.
+	[ -d /sys/module/kvm_amd ]
+	[ -c /dev/kvm ]
+}

@@ -9,6 +9,9 @@
 
 VM_IP=/usr/sbin/ip
 VM_PCI=/sys/bus/pci/devices
+# What the igb NIC (PF and VFs) put on the wire, as QEMU's filter-dump
+# records it (pcap); the host's output dir is shared as /out.
+VM_WIRE=/out/wire.pcap
 
 # Skip unless running inside the test VM.
 vm_require() {
