@@ -24,7 +24,7 @@ setup() {
 @test "an IOMMU is present with IOMMU groups" {
 	vm_require_iommu
 	[ -n "$(ls /sys/class/iommu)" ]
-	ngroups=$(ls /sys/kernel/iommu_groups | wc -l)
+	ngroups=$(find /sys/kernel/iommu_groups -mindepth 1 -maxdepth 1 | wc -l)
 	[ "$ngroups" -ge 1 ]
 	# The PF belongs to a group that lists it.
 	grp=$(vm_iommu_group "$pf")

@@ -7,10 +7,12 @@
 # (then VFCTL_VM_IOMMU=0). Always call iproute2 as $VM_IP (/usr/sbin/ip):
 # never a bare `ip`, which a busybox shell would take for its own applet.
 
+# shellcheck disable=SC2034 # used by the suites
 VM_IP=/usr/sbin/ip
 VM_PCI=/sys/bus/pci/devices
 # What the igb NIC (PF and VFs) put on the wire, as QEMU's filter-dump
 # records it (pcap); the host's output dir is shared as /out.
+# shellcheck disable=SC2034 # used by the suites
 VM_WIRE=/out/wire.pcap
 
 # Skip unless running inside the test VM.
