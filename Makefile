@@ -34,8 +34,8 @@ LIB_LIBS   = $(shell $(PKG_CONFIG) --libs $(LIB_DEPS))
 CLI_LIBS   = $(shell $(PKG_CONFIG) --libs json-c)
 ALL_LDFLAGS = $(LDFLAGS) $(SAN_FLAGS)
 
-LIB_SRC := lib/root.c lib/ctx.c lib/topo.c lib/netlink.c
-CLI_SRC := cli/vfctl.c cli/print.c
+LIB_SRC := $(sort $(wildcard lib/*.c))
+CLI_SRC := $(sort $(wildcard cli/*.c))
 LIB_OBJ := $(LIB_SRC:%.c=$(B)/%.o)
 LIB_PIC := $(LIB_SRC:%.c=$(B)/pic/%.o)
 CLI_OBJ := $(CLI_SRC:%.c=$(B)/%.o)
@@ -51,7 +51,7 @@ UNIT_TESTS := $(patsubst tests/unit/%.c,$(B)/tests/%,$(wildcard tests/unit/test_
 .PHONY: all install uninstall clean deps check check-unit check-asan check-bats check-vm fixtures
 all: $(SOLIB) $(STLIB) $(VFCTL) $(PCFILE)
 
-$(B)/%.o: %.c lib/vfctl.h lib/internal.h cli/print.h
+$(B)/%.o: %.c lib/vfctl.h lib/internal.h cli/print.h cli/cli.h
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 

@@ -6,21 +6,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli.h"
 #include "print.h"
 #include "vfctl.h"
 
 #ifndef VFCTL_VERSION
 #define VFCTL_VERSION "0.1"
 #endif
-
-enum { EXIT_OK = 0, EXIT_ERR = 1, EXIT_USAGE = 2 };
-
-struct args {
-	bool json, all;
-	const char *sysfs_root, *dev_root;
-	int argc;
-	char **argv;	/* positionals after the command */
-};
 
 static const char *tri_str(int v)
 {
@@ -43,7 +35,7 @@ static void pr_opt_int(const char *key, const char *fmt, int v)
 		pr_int(key, fmt, v);
 }
 
-static void print_host(const struct vfctl_host *h)
+void print_host(const struct vfctl_host *h)
 {
 	pr_obj_begin("iommu");
 	pr_bool("present", "IOMMU: %s", h->iommu);
@@ -126,7 +118,6 @@ static void print_vf_config(const struct vfctl_func *vf)
 	pr_obj_end();
 }
 
-static void print_func(const struct vfctl_func *f, const char *indent);
 
 /* The fields every function has, one line of text. */
 static void print_ident(const struct vfctl_func *f)
@@ -196,7 +187,7 @@ static void print_sriov(const struct vfctl_func *pf, const char *indent)
 	pr_arr_end();
 }
 
-static void print_func(const struct vfctl_func *f, const char *indent)
+void print_func(const struct vfctl_func *f, const char *indent)
 {
 	pr_obj_begin(NULL);
 	if (f->kind == VFCTL_FUNC_VF) {
@@ -220,7 +211,7 @@ static void print_func(const struct vfctl_func *f, const char *indent)
 	pr_obj_end();
 }
 
-static void print_warnings(const struct vfctl_host *h)
+void print_warnings(const struct vfctl_host *h)
 {
 	pr_arr_begin("warnings");
 	for (size_t i = 0; i < h->n_warnings; i++) {
@@ -230,7 +221,7 @@ static void print_warnings(const struct vfctl_host *h)
 	pr_arr_end();
 }
 
-static int cmd_list(struct vfctl_ctx *ctx, const struct vfctl_host *h, const struct args *a)
+static int cmd_list(struct vfctl_ctx *ctx, struct vfctl_host *h, const struct args *a)
 {
 	size_t n_pfs = 0;
 
@@ -300,7 +291,7 @@ static void print_group(const struct vfctl_group *g)
 	pr_obj_end();
 }
 
-static int cmd_groups(struct vfctl_ctx *ctx, const struct vfctl_host *h, const struct args *a)
+static int cmd_groups(struct vfctl_ctx *ctx, struct vfctl_host *h, const struct args *a)
 {
 	if (a->argc > 0) {
 		fprintf(stderr, "vfctl groups: unexpected argument '%s'\n", a->argv[0]);
@@ -326,7 +317,7 @@ static int cmd_groups(struct vfctl_ctx *ctx, const struct vfctl_host *h, const s
 	return EXIT_OK;
 }
 
-static int cmd_show(struct vfctl_ctx *ctx, const struct vfctl_host *h, const struct args *a)
+static int cmd_show(struct vfctl_ctx *ctx, struct vfctl_host *h, const struct args *a)
 {
 	struct vfctl_func *f;
 	struct vfctl_group *g;
@@ -395,19 +386,23 @@ static void usage(FILE *out)
 
 int main(int argc, char **argv)
 {
-	enum { OPT_SYSFS = 256, OPT_DEV };
+	enum { OPT_SYSFS = 256, OPT_DEV, OPT_RUN, OPT_NO_AUTOPROBE, OPT_FORCE, OPT_TIMEOUT };
 	static const struct option opts[] = {
 		{ "json", no_argument, NULL, 'j' },
 		{ "all", no_argument, NULL, 'a' },
 		{ "sysfs-root", required_argument, NULL, OPT_SYSFS },
 		{ "dev-root", required_argument, NULL, OPT_DEV },
+		{ "run-dir", required_argument, NULL, OPT_RUN },
+		{ "no-autoprobe", no_argument, NULL, OPT_NO_AUTOPROBE },
+		{ "force", no_argument, NULL, OPT_FORCE },
+		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ 0 }
 	};
 	static const struct {
 		const char *name;
-		int (*fn)(struct vfctl_ctx *, const struct vfctl_host *, const struct args *);
+		int (*fn)(struct vfctl_ctx *, struct vfctl_host *, const struct args *);
 	} cmds[] = {
 		{ "list", cmd_list },
 		{ "show", cmd_show },
@@ -426,6 +421,21 @@ int main(int argc, char **argv)
 		case 'a': a.all = true; break;
 		case OPT_SYSFS: a.sysfs_root = optarg; break;
 		case OPT_DEV: a.dev_root = optarg; break;
+		case OPT_RUN: a.run_dir = optarg; break;
+		case OPT_NO_AUTOPROBE: a.no_autoprobe = true; break;
+		case OPT_FORCE: a.force = true; break;
+		case OPT_TIMEOUT: {
+			char *end;
+
+			errno = 0;
+			a.timeout_s = strtod(optarg, &end);
+			if (errno || *end || !(a.timeout_s > 0) || a.timeout_s > 86400) {
+				fprintf(stderr, "vfctl: --timeout '%s': expected seconds, "
+					"more than 0 and at most 86400\n", optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		}
 		case 'h': usage(stdout); return EXIT_OK;
 		case 'V': printf("vfctl %s\n", VFCTL_VERSION); return EXIT_OK;
 		default: usage(stderr); return EXIT_USAGE;
@@ -447,6 +457,7 @@ int main(int argc, char **argv)
 
 	r = vfctl_ctx_new(&ctx, &(struct vfctl_opts){ .sysfs_root = a.sysfs_root,
 						       .dev_root = a.dev_root,
+						       .run_dir = a.run_dir,
 						       .errbuf = errbuf, .errlen = sizeof(errbuf) });
 	if (r < 0) {
 		fprintf(stderr, "vfctl: %s\n", errbuf[0] ? errbuf : strerror(-r));

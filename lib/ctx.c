@@ -39,6 +39,7 @@ void vfctl_ctx_free(struct vfctl_ctx *ctx)
 		return;
 	root_close(&ctx->sys);
 	root_close(&ctx->dev);
+	free(ctx->run_path);
 	free(ctx);
 }
 
@@ -56,6 +57,7 @@ int vfctl_ctx_new(struct vfctl_ctx **ret, const struct vfctl_opts *opts)
 {
 	const char *sys = first_set(opts ? opts->sysfs_root : NULL, "VFCTL_SYSFS_ROOT");
 	const char *dev = first_set(opts ? opts->dev_root : NULL, "VFCTL_DEV_ROOT");
+	const char *run = first_set(opts ? opts->run_dir : NULL, "VFCTL_RUN_DIR");
 	_cleanup_free_ char *sibling = NULL;
 	char real[PATH_MAX];
 	struct vfctl_ctx *ctx;
@@ -67,6 +69,11 @@ int vfctl_ctx_new(struct vfctl_ctx **ret, const struct vfctl_opts *opts)
 	ctx->sys.fd = ctx->dev.fd = -1;
 	if (!sys)
 		sys = "/sys";
+	ctx->run_path = strdup(run ? run : "/run/vfctl");
+	if (!ctx->run_path) {
+		vfctl_ctx_free(ctx);
+		return -ENOMEM;
+	}
 
 	r = root_open(&ctx->sys, sys);
 	if (r < 0) {

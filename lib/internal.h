@@ -5,6 +5,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -34,6 +35,7 @@ struct vfctl_ctx {
 	struct vfctl_root sys;
 	struct vfctl_root dev;
 	bool live;
+	char *run_path;	/* locks and saved state; created on first use */
 	char err[512];
 };
 
@@ -51,6 +53,22 @@ int root_read_int(const struct vfctl_root *root, const char *rel, int base, long
 int root_link_name(const struct vfctl_root *root, const char *rel, char *buf, size_t size);
 bool root_exists(const struct vfctl_root *root, const char *rel);
 int root_opendir(const struct vfctl_root *root, const char *rel, DIR **ret);
+
+int root_write(const struct vfctl_root *root, const char *rel, const char *val);
+/* The write runs in a child: a device that hangs it costs the caller only
+ * timeout_ms, then -ETIMEDOUT. */
+int root_write_bounded(const struct vfctl_root *root, const char *rel, const char *val,
+		       unsigned timeout_ms);
+uint64_t now_ms(void);
+
+/* The run directory: sub is created (0700) under it; returns a dir fd. */
+int run_dir_open(struct vfctl_ctx *ctx, const char *sub, int *ret);
+const char *run_dir_path(const struct vfctl_ctx *ctx);
+/* Exclusive per-PF lock (flock on RUN/lock/ADDR.lock); close the fd to drop. */
+int pf_lock(struct vfctl_ctx *ctx, const char *addr, int *ret);
+/* Processes holding node (e.g. /dev/vfio/7) open: "pid 42 (qemu), ..." in buf;
+ * returns their number. */
+int vfio_holders(const char *node, char *buf, size_t size);
 
 int strv_push(char ***v, size_t *n, const char *s);
 void strv_free(char **v, size_t n);

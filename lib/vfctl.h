@@ -27,6 +27,7 @@ struct vfctl_ctx;
 struct vfctl_opts {
 	const char *sysfs_root;	/* NULL: $VFCTL_SYSFS_ROOT, else /sys */
 	const char *dev_root;	/* NULL: $VFCTL_DEV_ROOT, else see vfctl(1) */
+	const char *run_dir;	/* NULL: $VFCTL_RUN_DIR, else /run/vfctl */
 	char *errbuf;		/* optional: why vfctl_ctx_new() failed */
 	size_t errlen;
 };

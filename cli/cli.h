@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* What the vfctl command files share. */
+#ifndef VFCTL_CLI_H
+#define VFCTL_CLI_H
+
+#include <stdbool.h>
+
+#include "vfctl.h"
+
+enum { EXIT_OK = 0, EXIT_ERR = 1, EXIT_USAGE = 2 };
+
+struct args {
+	bool json, all;
+	bool no_autoprobe, force;
+	double timeout_s;	/* 0: the command's default */
+	const char *sysfs_root, *dev_root, *run_dir;
+	int argc;
+	char **argv;		/* positionals after the command */
+};
+
+/* A command: gets the scanned host; returns an exit code. Errors go to
+ * stderr as "vfctl: <vfctl_ctx_error()>". */
+typedef int (*cmd_fn)(struct vfctl_ctx *ctx, struct vfctl_host *host, const struct args *a);
+
+/* The shared printers (cli/vfctl.c). */
+void print_host(const struct vfctl_host *h);
+void print_func(const struct vfctl_func *f, const char *indent);
+void print_warnings(const struct vfctl_host *h);
+
+#endif

@@ -1,0 +1,181 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * Writes to the kernel that may hang, the run directory (locks, saved
+ * state) and finding who holds a VFIO device open.
+ */
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#include "internal.h"
+
+int root_write(const struct vfctl_root *root, const char *rel, const char *val)
+{
+	/* O_TRUNC is ignored by sysfs and keeps a golden tree's file whole */
+	_cleanup_close_ int fd = root_openat(root, rel, O_WRONLY | O_TRUNC);
+	size_t len = strlen(val);
+	ssize_t n;
+
+	if (fd < 0)
+		return fd;
+	n = write(fd, val, len);
+	if (n < 0)
+		return -errno;
+	return (size_t)n == len ? 0 : -EIO;
+}
+
+uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+int root_write_bounded(const struct vfctl_root *root, const char *rel, const char *val,
+		       unsigned timeout_ms)
+{
+	uint64_t deadline = now_ms() + timeout_ms;
+	int status;
+	pid_t pid;
+
+	/* A sick device can block the write in the kernel for good: write from a
+	 * child so the caller can give up on it and say so. */
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid == 0)
+		_exit(-root_write(root, rel, val) & 0xff);
+	for (;;) {
+		pid_t w = waitpid(pid, &status, WNOHANG);
+
+		if (w == pid)
+			break;
+		if (w < 0 && errno != EINTR)
+			return -errno;
+		if (now_ms() >= deadline)
+			return -ETIMEDOUT;	/* the child stays behind, stuck in the kernel */
+		poll(NULL, 0, 5);
+	}
+	if (!WIFEXITED(status))
+		return -EIO;
+	return -WEXITSTATUS(status);
+}
+
+const char *run_dir_path(const struct vfctl_ctx *ctx)
+{
+	return ctx->run_path;
+}
+
+int run_dir_open(struct vfctl_ctx *ctx, const char *sub, int *ret)
+{
+	char path[1024], *p;
+	int fd;
+
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s", ctx->run_path, sub) >= sizeof(path))
+		return vfctl_err(ctx, -ENAMETOOLONG, "run directory %s/%s: name too long",
+				 ctx->run_path, sub);
+	/* mkdir -p, private: it holds locks and the saved original state */
+	for (p = path + 1; ; p++) {
+		if (*p != '/' && *p)
+			continue;
+		char c = *p;
+
+		*p = '\0';
+		if (mkdir(path, 0700) < 0 && errno != EEXIST)
+			return vfctl_err(ctx, -errno, "run directory %s: mkdir: %s; set VFCTL_RUN_DIR "
+					 "to a writable directory or run as root", path, strerror(errno));
+		*p = c;
+		if (!c)
+			break;
+	}
+	fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return vfctl_err(ctx, -errno, "run directory %s: %s", path, strerror(errno));
+	*ret = fd;
+	return 0;
+}
+
+int pf_lock(struct vfctl_ctx *ctx, const char *addr, int *ret)
+{
+	_cleanup_close_ int dfd = -1;
+	char name[64];
+	int fd, r;
+
+	r = run_dir_open(ctx, "lock", &dfd);
+	if (r < 0)
+		return r;
+	snprintf(name, sizeof(name), "%s.lock", addr);
+	fd = openat(dfd, name, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return vfctl_err(ctx, -errno, "%s: lock file %s/lock/%s: %s", addr, ctx->run_path,
+				 name, strerror(errno));
+	/* Concurrent changes to one PF wait their turn; the lock dies with us. */
+	while (flock(fd, LOCK_EX) < 0) {
+		if (errno == EINTR)
+			continue;
+		r = -errno;
+		close(fd);
+		return vfctl_err(ctx, r, "%s: flock %s/lock/%s: %s", addr, ctx->run_path, name,
+				 strerror(-r));
+	}
+	*ret = fd;
+	return 0;
+}
+
+int vfio_holders(const char *node, char *buf, size_t size)
+{
+	_cleanup_closedir_ DIR *proc = opendir("/proc");
+	struct dirent *de;
+	size_t used = 0;
+	int n = 0;
+
+	if (size)
+		buf[0] = '\0';
+	if (!proc)
+		return -errno;
+	while ((de = readdir(proc))) {
+		_cleanup_closedir_ DIR *fds = NULL;
+		struct dirent *fe;
+		char path[300], link[300], comm[64] = "?";
+		char *end;
+		long pid = strtol(de->d_name, &end, 10);
+
+		if (*end || pid <= 0)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%ld/fd", pid);
+		fds = opendir(path);
+		if (!fds)
+			continue;
+		while ((fe = readdir(fds))) {
+			ssize_t l;
+
+			snprintf(path, sizeof(path), "/proc/%ld/fd/%s", pid, fe->d_name);
+			l = readlink(path, link, sizeof(link) - 1);
+			if (l < 0)
+				continue;
+			link[l] = '\0';
+			if (strcmp(link, node))
+				continue;
+			snprintf(path, sizeof(path), "/proc/%ld/comm", pid);
+			FILE *f = fopen(path, "re");
+			if (f) {
+				if (fgets(comm, sizeof(comm), f))
+					comm[strcspn(comm, "\n")] = '\0';
+				fclose(f);
+			}
+			if (used < size)
+				used += (size_t)snprintf(buf + used, size - used, "%spid %ld (%s)",
+							 n ? ", " : "", pid, comm);
+			n++;
+			break;
+		}
+	}
+	return n;
+}
