@@ -149,6 +149,66 @@ int vfctl_host_find(struct vfctl_ctx *ctx, const struct vfctl_host *host,
 		    const char *name, struct vfctl_func **ret);
 struct vfctl_group *vfctl_host_group(const struct vfctl_host *host, int id);
 
+/* ---- VF lifecycle ---------------------------------------------------------- */
+
+enum {
+	VFCTL_NUMVFS_NO_AUTOPROBE = 1 << 0,	/* sriov_drivers_autoprobe=0 while creating */
+	VFCTL_NUMVFS_FORCE = 1 << 1,		/* destroy even if a VF has a VFIO user */
+};
+
+struct vfctl_numvfs_report {
+	int before, after;	/* sriov_numvfs */
+	unsigned write_ms;	/* the sriov_numvfs writes */
+	unsigned settle_ms;	/* until every VF (and its netdev) was there */
+};
+
+/* Set a PF's VF count (0 destroys), through 0 when both counts are
+ * non-zero, under the PF's lock; returns when every VF exists as a PCI
+ * device with its config and IOMMU group and, when a driver probed it, its
+ * netdev; timeout_ms 0 picks a default that scales with n. */
+int vfctl_pf_set_numvfs(struct vfctl_ctx *ctx, const char *pf, unsigned n, unsigned flags,
+			unsigned timeout_ms, struct vfctl_numvfs_report *rep);
+
+/* One change to a VF's settings through the PF (IFLA_VF_*). */
+enum vfctl_vf_attr {
+	VFCTL_VF_MAC, VFCTL_VF_VLAN, VFCTL_VF_SPOOFCHK, VFCTL_VF_TRUST, VFCTL_VF_MIN_TX_RATE,
+	VFCTL_VF_MAX_TX_RATE, VFCTL_VF_LINK_STATE, VFCTL_VF_QUERY_RSS, _VFCTL_VF_ATTR_MAX,
+};
+
+struct vfctl_vf_settings {
+	unsigned mask;		/* 1 << enum vfctl_vf_attr for each field to set */
+	char mac[VFCTL_MAC_LEN];
+	uint32_t vlan, qos;
+	uint16_t vlan_proto;	/* 0: 802.1Q */
+	bool spoofchk, trust, query_rss;
+	uint32_t min_tx_rate, max_tx_rate;	/* Mb/s */
+	int link_state;		/* IFLA_VF_LINK_STATE_* */
+};
+
+/* Per attribute: 0, or the kernel's -errno for that attribute alone. */
+struct vfctl_vf_set_result {
+	int err[_VFCTL_VF_ATTR_MAX];
+};
+
+const char *vfctl_vf_attr_name(enum vfctl_vf_attr a);
+/* Check values before anything is sent; -EINVAL with the reason in ctx. */
+int vfctl_vf_settings_validate(struct vfctl_ctx *ctx, const struct vfctl_vf_settings *s);
+/* Apply each attribute in its own netlink message so a driver that refuses
+ * one does not undo the others. Returns 0 when all applied, -errno of the
+ * first refusal otherwise (res tells which). */
+int vfctl_vf_set(struct vfctl_ctx *ctx, const struct vfctl_func *pf, unsigned vf_index,
+		 const struct vfctl_vf_settings *s, struct vfctl_vf_set_result *res);
+
+/* Bind to a driver with driver_override, verified by the driver link. */
+int vfctl_bind(struct vfctl_ctx *ctx, struct vfctl_host *host, const char *dev,
+	       const char *driver, unsigned flags, unsigned timeout_ms);
+int vfctl_unbind(struct vfctl_ctx *ctx, struct vfctl_host *host, const char *dev,
+		 unsigned flags, unsigned timeout_ms);
+/* Back to the saved original driver and VF settings; clears driver_override. */
+int vfctl_restore(struct vfctl_ctx *ctx, struct vfctl_host *host, const char *dev,
+		  unsigned timeout_ms);
+enum { VFCTL_BIND_FORCE = 1 << 0 };
+
 const char *vfctl_vf_link_state_str(int link_state);
 const char *vfctl_vlan_proto_str(uint16_t proto);
 
