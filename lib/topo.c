@@ -511,12 +511,8 @@ static int scan_host_caps(struct vfctl_ctx *ctx, struct vfctl_host *host)
 	host->vfio_container = root_exists(&ctx->dev, "vfio/vfio");
 	host->iommufd = root_exists(&ctx->dev, "iommu");
 	host->vfio_module = root_exists(&ctx->sys, "module/vfio_pci");
-	for (size_t i = 0; i < host->n_funcs && !host->vfio_cdev; i++) {
-		char rel[128];
-
-		snprintf(rel, sizeof(rel), DEVDIR "/%s/vfio-dev", host->funcs[i].addr);
-		host->vfio_cdev = root_exists(&ctx->sys, rel);
-	}
+	/* vfio-pci makes vfio-dev/vfioN even without cdev support: the node is the proof */
+	host->vfio_cdev = root_exists(&ctx->dev, "vfio/devices");
 	return 0;
 }
 

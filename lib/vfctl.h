@@ -125,7 +125,7 @@ struct vfctl_host {
 	bool vfio_container;	/* /dev/vfio/vfio */
 	bool vfio_module;	/* /sys/module/vfio_pci (or built in) */
 	bool iommufd;		/* /dev/iommu */
-	bool vfio_cdev;		/* some device has vfio-dev/ */
+	bool vfio_cdev;		/* /dev/vfio/devices: the VFIO device cdevs */
 
 	size_t n_funcs;
 	struct vfctl_func *funcs;	/* sorted by address */
