@@ -19,7 +19,7 @@ B         ?= build
 CC        ?= cc
 PKG_CONFIG ?= pkg-config
 DEPS      := libpci libnl-3.0 libnl-route-3.0 json-c libsystemd
-LIB_DEPS  := libpci libnl-3.0 libnl-route-3.0
+LIB_DEPS  := libpci libnl-3.0 libnl-route-3.0 json-c
 
 WARN      := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter
 ifeq ($(CI),true)

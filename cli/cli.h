@@ -22,6 +22,10 @@ struct args {
  * stderr as "vfctl: <vfctl_ctx_error()>". */
 typedef int (*cmd_fn)(struct vfctl_ctx *ctx, struct vfctl_host *host, const struct args *a);
 
+int cmd_bind(struct vfctl_ctx *ctx, struct vfctl_host *host, const struct args *a);
+int cmd_unbind(struct vfctl_ctx *ctx, struct vfctl_host *host, const struct args *a);
+int cmd_restore(struct vfctl_ctx *ctx, struct vfctl_host *host, const struct args *a);
+
 /* The shared printers (cli/vfctl.c). */
 void print_host(const struct vfctl_host *h);
 void print_func(const struct vfctl_func *f, const char *indent);

@@ -372,10 +372,16 @@ static void usage(FILE *out)
 	      "  list [--all]      SR-IOV PFs with their VFs (--all: every PCI function)\n"
 	      "  show DEV          one function; DEV is a PCI address or a netdev name\n"
 	      "  groups            IOMMU groups, their members and VFIO viability\n"
+	      "  bind DEV [DRIVER] bind to DRIVER (default vfio-pci) with driver_override\n"
+	      "  unbind DEV        unbind from its driver\n"
+	      "  restore DEV       back to the driver and VF settings saved at the first bind\n"
 	      "\n"
 	      "Options:\n"
 	      "  -j, --json             JSON output\n"
 	      "  -a, --all              list: include functions that are not PFs or VFs\n"
+	      "      --force            bind/unbind: even if its netdev carries host routes\n"
+	      "      --timeout SEC      bound on kernel writes and waits\n"
+	      "      --run-dir DIR      locks and saved state (env VFCTL_RUN_DIR; /run/vfctl)\n"
 	      "      --sysfs-root DIR   read DIR instead of /sys (env VFCTL_SYSFS_ROOT)\n"
 	      "      --dev-root DIR     read DIR instead of /dev (env VFCTL_DEV_ROOT)\n"
 	      "  -h, --help             this help\n"
@@ -407,6 +413,9 @@ int main(int argc, char **argv)
 		{ "list", cmd_list },
 		{ "show", cmd_show },
 		{ "groups", cmd_groups },
+		{ "bind", cmd_bind },
+		{ "unbind", cmd_unbind },
+		{ "restore", cmd_restore },
 	};
 	struct args a = { 0 };
 	struct vfctl_ctx *ctx = NULL;

@@ -70,6 +70,21 @@ int pf_lock(struct vfctl_ctx *ctx, const char *addr, int *ret);
  * returns their number. */
 int vfio_holders(const char *node, char *buf, size_t size);
 
+/* state.c: a device's original state, saved before vfctl first rebinds it */
+struct dev_state {
+	char addr[VFCTL_ADDR_LEN];
+	char driver[64];		/* "" none */
+	char driver_override[64];	/* "" none */
+	bool is_vf;
+	char pf[VFCTL_ADDR_LEN];
+	int vf_index;
+	struct vfctl_vf_config config;	/* the PF's settings for the VF */
+};
+int state_save(struct vfctl_ctx *ctx, const struct dev_state *st);
+/* -ENOENT (no message) when nothing is saved */
+int state_load(struct vfctl_ctx *ctx, const char *addr, struct dev_state *ret);
+int state_remove(struct vfctl_ctx *ctx, const char *addr);
+
 int strv_push(char ***v, size_t *n, const char *s);
 void strv_free(char **v, size_t n);
 

@@ -1,0 +1,107 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* vfctl bind / unbind / restore */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "print.h"
+
+enum op { OP_BIND, OP_UNBIND, OP_RESTORE };
+
+/* After the change: what the device is bound to now, from a fresh scan. */
+static int report(struct vfctl_ctx *ctx, const char *dev, const char *was, enum op op)
+{
+	static const char *verbs[] = { "bound to", "unbound from", "restored to" };
+	struct vfctl_host *h = NULL;
+	struct vfctl_func *f;
+	int r;
+
+	r = vfctl_host_scan(ctx, VFCTL_SCAN_NETLINK, &h);
+	if (r >= 0)
+		r = vfctl_host_find(ctx, h, dev, &f);
+	if (r < 0) {
+		fprintf(stderr, "vfctl: the change was made, but reading it back failed: %s\n",
+			vfctl_ctx_error(ctx));
+		vfctl_host_free(h);
+		return EXIT_ERR;
+	}
+	pr_obj_begin(NULL);
+	pr_str("address", "%s: ", f->addr);
+	pr_text("%s ", verbs[op]);
+	pr_str("driver", op == OP_UNBIND ? NULL : "%s", f->driver ? f->driver : "no driver");
+	if (!f->driver)
+		pr_null("driver", NULL);
+	pr_str("previous_driver", op == OP_UNBIND ? "%s" : " (was %s)", was[0] ? was : "none");
+	if (f->iommu_group >= 0) {
+		struct vfctl_group *g = vfctl_host_group(h, f->iommu_group);
+
+		pr_int("iommu_group", ", iommu group %lld", f->iommu_group);
+		if (g) {
+			pr_bool("group_viable", NULL, g->viable);
+			pr_text(g->viable ? " (viable)" : " (not viable)");
+		}
+	} else {
+		pr_null("iommu_group", NULL);
+	}
+	if (f->kind == VFCTL_FUNC_VF && f->config.valid) {
+		pr_str("mac", ", mac %s", f->config.mac);
+		pr_uint("vlan", f->config.vlan ? ", vlan %llu" : NULL, f->config.vlan);
+	}
+	pr_text("\n");
+	pr_obj_end();
+	vfctl_host_free(h);
+	return EXIT_OK;
+}
+
+static int run(struct vfctl_ctx *ctx, struct vfctl_host *host, const struct args *a, enum op op)
+{
+	static const char *names[] = { "bind", "unbind", "restore" };
+	const char *driver = "vfio-pci";
+	unsigned timeout_ms = (unsigned)(a->timeout_s * 1000);
+	unsigned flags = a->force ? VFCTL_BIND_FORCE : 0;
+	struct vfctl_func *f;
+	char was[64] = "";
+	int r;
+
+	if (a->argc < 1 || a->argc > (op == OP_BIND ? 2 : 1)) {
+		fprintf(stderr, "vfctl %s: expected %s\n", names[op],
+			op == OP_BIND ? "DEV [DRIVER] (DRIVER defaults to vfio-pci)" : "DEV");
+		return EXIT_USAGE;
+	}
+	if (op == OP_BIND && a->argc == 2)
+		driver = a->argv[1];
+	if (vfctl_host_find(ctx, host, a->argv[0], &f) == 0 && f->driver)
+		snprintf(was, sizeof(was), "%s", f->driver);
+
+	switch (op) {
+	case OP_BIND:
+		r = vfctl_bind(ctx, host, a->argv[0], driver, flags, timeout_ms);
+		break;
+	case OP_UNBIND:
+		r = vfctl_unbind(ctx, host, a->argv[0], flags, timeout_ms);
+		break;
+	default:
+		r = vfctl_restore(ctx, host, a->argv[0], timeout_ms);
+		break;
+	}
+	if (r < 0) {
+		fprintf(stderr, "vfctl: %s\n", vfctl_ctx_error(ctx));
+		return EXIT_ERR;
+	}
+	return report(ctx, a->argv[0], was, op);
+}
+
+int cmd_bind(struct vfctl_ctx *ctx, struct vfctl_host *host, const struct args *a)
+{
+	return run(ctx, host, a, OP_BIND);
+}
+
+int cmd_unbind(struct vfctl_ctx *ctx, struct vfctl_host *host, const struct args *a)
+{
+	return run(ctx, host, a, OP_UNBIND);
+}
+
+int cmd_restore(struct vfctl_ctx *ctx, struct vfctl_host *host, const struct args *a)
+{
+	return run(ctx, host, a, OP_RESTORE);
+}

@@ -1,0 +1,521 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * Binding a function to a driver the way the kernel wants it done:
+ * driver_override, unbind from the current driver, drivers_probe, and then
+ * a look at the driver link, because drivers_probe reports success even when
+ * nothing bound. The original driver and VF settings are saved first, so
+ * restore can put them back.
+ */
+#include <ctype.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include "internal.h"
+
+#define DEFAULT_TIMEOUT_MS 10000
+#define DEVDIR "bus/pci/devices"
+
+static bool driver_name_valid(const char *d)
+{
+	size_t n = d ? strlen(d) : 0;
+
+	if (n == 0 || n > 63)
+		return false;
+	for (; *d; d++)
+		if (!isalnum((unsigned char)*d) && *d != '_' && *d != '-')
+			return false;
+	return true;
+}
+
+static bool is_vfio_driver(const char *d)
+{
+	size_t n = d ? strlen(d) : 0;
+
+	return d && (!strcmp(d, "vfio-pci") || (n >= 8 && !strcmp(d + n - 8, "vfio_pci")));
+}
+
+static bool vfio_ok(const struct vfctl_func *m)
+{
+	return m->is_bridge || !m->driver || is_vfio_driver(m->driver) ||
+	       !strcmp(m->driver, "pci-stub") || !strcmp(m->driver, "pcieport");
+}
+
+static int read_driver(struct vfctl_ctx *ctx, const char *addr, char *buf, size_t size)
+{
+	char rel[128];
+	int r;
+
+	snprintf(rel, sizeof(rel), DEVDIR "/%s/driver", addr);
+	r = root_link_name(&ctx->sys, rel, buf, size);
+	if (r == -ENOENT) {
+		buf[0] = '\0';
+		return 0;
+	}
+	return r;
+}
+
+/* A loaded driver has its directory under bus/pci/drivers; else modprobe it. */
+static int driver_load(struct vfctl_ctx *ctx, const char *addr, const char *driver)
+{
+	char rel[128];
+	int status;
+	pid_t pid;
+
+	snprintf(rel, sizeof(rel), "bus/pci/drivers/%s", driver);
+	if (root_exists(&ctx->sys, rel))
+		return 0;
+	if (!ctx->live)
+		return vfctl_err(ctx, -ENOENT, "%s: driver %s is not in %s/%s and %s is not the live "
+				 "/sys, so it cannot be loaded", addr, driver, ctx->sys.path, rel,
+				 ctx->sys.path);
+	pid = fork();
+	if (pid < 0)
+		return vfctl_err(ctx, -errno, "fork: %s", strerror(errno));
+	if (pid == 0) {
+		int devnull = open("/dev/null", O_WRONLY);
+
+		if (devnull >= 0)
+			dup2(devnull, STDOUT_FILENO);
+		execlp("modprobe", "modprobe", "-q", driver, (char *)NULL);
+		_exit(127);
+	}
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return -errno;
+	if (root_exists(&ctx->sys, rel))
+		return 0;
+	return vfctl_err(ctx, -ENOENT, "%s: driver %s is not loaded and 'modprobe %s' failed "
+			 "(exit %d); install the module (or build it into the kernel)",
+			 addr, driver, driver, WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+}
+
+/* Does the host route through this interface? Then taking it away cuts the
+ * host off, which we only do when told to. */
+static bool netdev_has_routes(const char *ifname)
+{
+	char line[512], dev[64];
+	bool found = false;
+	FILE *f;
+
+	f = fopen("/proc/net/route", "re");
+	if (f) {
+		while (!found && fgets(line, sizeof(line), f))
+			found = sscanf(line, "%63s", dev) == 1 && !strcmp(dev, ifname);
+		fclose(f);
+	}
+	f = fopen("/proc/net/ipv6_route", "re");
+	if (f) {
+		while (!found && fgets(line, sizeof(line), f)) {
+			char *last = strrchr(line, ' ');
+
+			if (last && sscanf(last, "%63s", dev) == 1 && !strcmp(dev, ifname)) {
+				/* IPv6 link-local routes exist on every up interface: not "the host's routes" */
+				found = strncmp(line, "fe80", 4) && strncmp(line, "ff00", 4);
+			}
+		}
+		fclose(f);
+	}
+	return found;
+}
+
+static int check_routes(struct vfctl_ctx *ctx, const struct vfctl_func *f, bool force)
+{
+	if (force)
+		return 0;
+	for (size_t i = 0; i < f->n_netdevs; i++)
+		if (netdev_has_routes(f->netdevs[i].name))
+			return vfctl_err(ctx, -EBUSY, "%s: its netdev %s carries host routes ('ip route "
+					 "show dev %s'); taking it from %s would cut the host off that "
+					 "network: move the routes first, or use --force",
+					 f->addr, f->netdevs[i].name, f->netdevs[i].name,
+					 f->driver ? f->driver : "its driver");
+	return 0;
+}
+
+/* Who holds the function's VFIO group open; 0 when nobody (that we can see). */
+static int check_holders(struct vfctl_ctx *ctx, const struct vfctl_func *f, const char *what)
+{
+	char node[64], who[256];
+	int n;
+
+	if (f->iommu_group < 0 || !f->driver || !is_vfio_driver(f->driver) || !ctx->live)
+		return 0;
+	snprintf(node, sizeof(node), "/dev/vfio/%d", f->iommu_group);
+	n = vfio_holders(node, who, sizeof(who));
+	if (n <= 0)
+		return 0;
+	return vfctl_err(ctx, -EBUSY, "%s: %s is held open by %s; the kernel would block %s until "
+			 "it is released: stop that process (or release its lease) first",
+			 f->addr, node, who, what);
+}
+
+static int write_timed(struct vfctl_ctx *ctx, const struct vfctl_func *f, const char *rel,
+		       const char *val, unsigned timeout_ms)
+{
+	int r = root_write_bounded(&ctx->sys, rel, val, timeout_ms);
+	char who[256] = "";
+
+	if (r == -ETIMEDOUT) {
+		if (f->iommu_group >= 0 && ctx->live) {
+			char node[64];
+
+			snprintf(node, sizeof(node), "/dev/vfio/%d", f->iommu_group);
+			if (vfio_holders(node, who, sizeof(who)) <= 0)
+				who[0] = '\0';
+		}
+		return vfctl_err(ctx, r, "%s: writing '%s' to %s/%s did not return in %u ms%s%s; "
+				 "the write goes on in the background and completes when the device "
+				 "is released", f->addr, val, ctx->sys.path, rel, timeout_ms,
+				 who[0] ? ": held by " : " (a VFIO user may hold the device)", who);
+	}
+	if (r < 0)
+		return vfctl_err(ctx, r, "%s: writing '%s' to %s/%s: %s", f->addr, val, ctx->sys.path,
+				 rel, strerror(-r));
+	return 0;
+}
+
+static int unbind_timed(struct vfctl_ctx *ctx, const struct vfctl_func *f, unsigned timeout_ms)
+{
+	char rel[128];
+
+	snprintf(rel, sizeof(rel), DEVDIR "/%s/driver/unbind", f->addr);
+	return write_timed(ctx, f, rel, f->addr, timeout_ms);
+}
+
+static int set_override(struct vfctl_ctx *ctx, const struct vfctl_func *f, const char *driver)
+{
+	char rel[128];
+	int r;
+
+	snprintf(rel, sizeof(rel), DEVDIR "/%s/driver_override", f->addr);
+	/* a lone newline clears it */
+	r = root_write(&ctx->sys, rel, driver && *driver ? driver : "\n");
+	if (r < 0)
+		return vfctl_err(ctx, r, "%s: writing '%s' to %s/%s: %s", f->addr,
+				 driver && *driver ? driver : "\\n", ctx->sys.path, rel, strerror(-r));
+	return 0;
+}
+
+static int probe_timed(struct vfctl_ctx *ctx, const struct vfctl_func *f, unsigned timeout_ms)
+{
+	return write_timed(ctx, f, "bus/pci/drivers_probe", f->addr, timeout_ms);
+}
+
+static int wait_vfio_node(struct vfctl_ctx *ctx, const struct vfctl_func *f, unsigned timeout_ms)
+{
+	uint64_t deadline = now_ms() + timeout_ms;
+	char rel[64];
+
+	snprintf(rel, sizeof(rel), "vfio/%d", f->iommu_group);
+	while (!root_exists(&ctx->dev, rel)) {
+		if (now_ms() >= deadline)
+			return vfctl_err(ctx, -ETIMEDOUT, "%s: bound to vfio-pci but %s/%s did not "
+					 "appear in %u ms; is udev or devtmpfs running?", f->addr,
+					 ctx->dev.path ? ctx->dev.path : "/dev", rel, timeout_ms);
+		usleep(10000);
+	}
+	return 0;
+}
+
+static int lock_for(struct vfctl_ctx *ctx, const struct vfctl_func *f, int *fd)
+{
+	/* VFs change under their PF's lock, as creating and destroying them does */
+	return pf_lock(ctx, f->pf ? f->pf->addr : f->addr, fd);
+}
+
+/* Save the original state once: a second bind keeps the first record. */
+static int save_once(struct vfctl_ctx *ctx, const struct vfctl_func *f)
+{
+	struct dev_state st = { 0 };
+	int r = state_load(ctx, f->addr, &st);
+
+	if (r == 0)
+		return 0;
+	if (r != -ENOENT)
+		return r;
+	snprintf(st.addr, sizeof(st.addr), "%s", f->addr);
+	snprintf(st.driver, sizeof(st.driver), "%s", f->driver ? f->driver : "");
+	snprintf(st.driver_override, sizeof(st.driver_override), "%s",
+		 f->driver_override ? f->driver_override : "");
+	if (f->kind == VFCTL_FUNC_VF && f->pf) {
+		st.is_vf = true;
+		snprintf(st.pf, sizeof(st.pf), "%s", f->pf->addr);
+		st.vf_index = f->vf_index;
+		st.config = f->config;
+	}
+	return state_save(ctx, &st);
+}
+
+static bool mac_zero(const char *mac)
+{
+	return !mac[0] || !strcmp(mac, "00:00:00:00:00:00");
+}
+
+/* The guest should see a stable address: make the VF's MAC the PF's admin
+ * MAC before its host driver lets go of it. */
+static int pin_vf_mac(struct vfctl_ctx *ctx, const struct vfctl_func *f)
+{
+	struct vfctl_vf_settings s = { .mask = 1u << VFCTL_VF_MAC };
+	struct vfctl_vf_set_result res;
+	const char *mac;
+
+	if (f->kind != VFCTL_FUNC_VF || !f->pf || !f->config.valid)
+		return 0;
+	mac = f->config.mac;
+	if (mac_zero(mac) && f->n_netdevs && !mac_zero(f->netdevs[0].mac))
+		mac = f->netdevs[0].mac;
+	if (mac_zero(mac) || !strcmp(mac, f->config.mac))
+		return 0;
+	snprintf(s.mac, sizeof(s.mac), "%s", mac);
+	return vfctl_vf_set(ctx, f->pf, (unsigned)f->vf_index, &s, &res);
+}
+
+static int group_blockers(struct vfctl_ctx *ctx, const struct vfctl_host *host,
+			  const struct vfctl_func *f)
+{
+	const struct vfctl_group *g = vfctl_host_group(host, f->iommu_group);
+	char list[400] = "";
+	size_t used = 0;
+	int n = 0;
+
+	if (!g)
+		return 0;
+	for (size_t i = 0; i < g->n_members; i++) {
+		const struct vfctl_func *m = g->members[i];
+
+		if (m == f || vfio_ok(m))
+			continue;
+		if (used < sizeof(list))
+			used += (size_t)snprintf(list + used, sizeof(list) - used, "%s%s (%s)",
+						 n ? ", " : "", m->addr, m->driver);
+		n++;
+	}
+	if (!n)
+		return 0;
+	return vfctl_err(ctx, -EBUSY, "%s: binding it to vfio-pci leaves IOMMU group %d not "
+			 "viable: %s; bind %s to vfio-pci too, or use a device whose group it "
+			 "does not share (a slot behind ACS)", f->addr, g->id, list,
+			 n > 1 ? "those" : "that one");
+}
+
+static int find(struct vfctl_ctx *ctx, struct vfctl_host *host, const char *dev,
+		struct vfctl_func **f)
+{
+	return vfctl_host_find(ctx, host, dev, f);
+}
+
+int vfctl_bind(struct vfctl_ctx *ctx, struct vfctl_host *host, const char *dev,
+	       const char *driver, unsigned flags, unsigned timeout_ms)
+{
+	_cleanup_close_ int lock = -1;
+	struct vfctl_func *f;
+	char now[64];
+	int r;
+
+	if (!timeout_ms)
+		timeout_ms = DEFAULT_TIMEOUT_MS;
+	r = find(ctx, host, dev, &f);
+	if (r < 0)
+		return r;
+	if (!driver_name_valid(driver))
+		return vfctl_err(ctx, -EINVAL, "'%s' is not a driver name (letters, digits, '_' "
+				 "and '-', at most 63)", driver);
+	if (f->driver && !strcmp(f->driver, driver))
+		return vfctl_err(ctx, -EALREADY, "%s: already bound to %s, nothing changed ('vfctl "
+				 "restore %s' returns it to its original driver)", f->addr, driver,
+				 f->addr);
+	if (is_vfio_driver(driver)) {
+		if (!host->iommu_groups || f->iommu_group < 0)
+			return vfctl_err(ctx, -ENODEV, "%s: the host has no IOMMU (no group in "
+					 "%s/kernel/iommu_groups), so VFIO cannot use it: enable "
+					 "VT-d/AMD-Vi in the firmware and boot with intel_iommu=on "
+					 "(Intel) or amd_iommu=on (AMD)", f->addr, ctx->sys.path);
+		r = group_blockers(ctx, host, f);
+		if (r < 0)
+			return r;
+	}
+	r = check_routes(ctx, f, flags & VFCTL_BIND_FORCE);
+	if (r < 0)
+		return r;
+	r = check_holders(ctx, f, "the unbind");
+	if (r < 0)
+		return r;
+	r = driver_load(ctx, f->addr, driver);
+	if (r < 0)
+		return r;
+
+	r = lock_for(ctx, f, &lock);
+	if (r < 0)
+		return r;
+	r = save_once(ctx, f);
+	if (r < 0)
+		return r;
+	r = pin_vf_mac(ctx, f);
+	if (r < 0)
+		return r;
+
+	r = set_override(ctx, f, driver);
+	if (r < 0)
+		return r;
+	if (f->driver) {
+		r = unbind_timed(ctx, f, timeout_ms);
+		if (r < 0)
+			goto rollback;
+	}
+	r = probe_timed(ctx, f, timeout_ms);
+	if (r < 0)
+		goto rollback;
+	r = read_driver(ctx, f->addr, now, sizeof(now));
+	if (r < 0 || strcmp(now, driver)) {
+		r = vfctl_err(ctx, -ENXIO, "%s: drivers_probe returned success but the device is %s%s; "
+			      "%s did not take it (see 'dmesg'; is the device id supported?)",
+			      f->addr, now[0] ? "bound to " : "not bound to any driver", now, driver);
+		goto rollback;
+	}
+	if (is_vfio_driver(driver) && ctx->dev.fd >= 0) {
+		r = wait_vfio_node(ctx, f, 2000);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+
+rollback:
+	/* put the override back as it was and let the old driver have it again */
+	set_override(ctx, f, f->driver_override);
+	if (read_driver(ctx, f->addr, now, sizeof(now)) == 0 && !now[0])
+		root_write_bounded(&ctx->sys, "bus/pci/drivers_probe", f->addr, timeout_ms);
+	return r;
+}
+
+int vfctl_unbind(struct vfctl_ctx *ctx, struct vfctl_host *host, const char *dev,
+		 unsigned flags, unsigned timeout_ms)
+{
+	_cleanup_close_ int lock = -1;
+	struct vfctl_func *f;
+	char now[64];
+	int r;
+
+	if (!timeout_ms)
+		timeout_ms = DEFAULT_TIMEOUT_MS;
+	r = find(ctx, host, dev, &f);
+	if (r < 0)
+		return r;
+	if (!f->driver)
+		return vfctl_err(ctx, -EALREADY, "%s: not bound to any driver, nothing changed",
+				 f->addr);
+	r = check_routes(ctx, f, flags & VFCTL_BIND_FORCE);
+	if (r < 0)
+		return r;
+	r = check_holders(ctx, f, "the unbind");
+	if (r < 0)
+		return r;
+	r = lock_for(ctx, f, &lock);
+	if (r < 0)
+		return r;
+	r = save_once(ctx, f);
+	if (r < 0)
+		return r;
+	r = unbind_timed(ctx, f, timeout_ms);
+	if (r < 0)
+		return r;
+	r = read_driver(ctx, f->addr, now, sizeof(now));
+	if (r == 0 && now[0])
+		return vfctl_err(ctx, -EBUSY, "%s: still bound to %s after the unbind", f->addr, now);
+	return 0;
+}
+
+/* The PF-side VF settings as they were saved. */
+static int restore_vf_settings(struct vfctl_ctx *ctx, struct vfctl_host *host,
+			       const struct dev_state *st)
+{
+	const struct vfctl_vf_config *c = &st->config;
+	struct vfctl_vf_settings s = { 0 };
+	struct vfctl_vf_set_result res;
+	struct vfctl_func *pf;
+
+	if (!st->is_vf || !c->valid || !ctx->live)
+		return 0;
+	if (vfctl_host_find(ctx, host, st->pf, &pf) < 0 || !pf->netdevs)
+		return vfctl_err(ctx, -ENODEV, "%s: its PF %s (or its netdev) is gone: the VF "
+				 "settings cannot be restored", st->addr, st->pf);
+	snprintf(s.mac, sizeof(s.mac), "%s", c->mac);
+	s.mask = 1u << VFCTL_VF_MAC | 1u << VFCTL_VF_VLAN | 1u << VFCTL_VF_MAX_TX_RATE;
+	s.vlan = c->vlan;
+	s.qos = c->qos;
+	s.vlan_proto = c->vlan_proto;
+	s.max_tx_rate = c->max_tx_rate;
+	if (c->min_tx_rate) {
+		s.mask |= 1u << VFCTL_VF_MIN_TX_RATE;
+		s.min_tx_rate = c->min_tx_rate;
+	}
+	if (c->spoofchk != VFCTL_UNKNOWN) {
+		s.mask |= 1u << VFCTL_VF_SPOOFCHK;
+		s.spoofchk = c->spoofchk == VFCTL_ON;
+	}
+	if (c->trust != VFCTL_UNKNOWN) {
+		s.mask |= 1u << VFCTL_VF_TRUST;
+		s.trust = c->trust == VFCTL_ON;
+	}
+	return vfctl_vf_set(ctx, pf, (unsigned)st->vf_index, &s, &res);
+}
+
+int vfctl_restore(struct vfctl_ctx *ctx, struct vfctl_host *host, const char *dev,
+		  unsigned timeout_ms)
+{
+	_cleanup_close_ int lock = -1;
+	struct dev_state st;
+	struct vfctl_func *f;
+	char now[64];
+	int r;
+
+	if (!timeout_ms)
+		timeout_ms = DEFAULT_TIMEOUT_MS;
+	r = find(ctx, host, dev, &f);
+	if (r < 0)
+		return r;
+	r = lock_for(ctx, f, &lock);
+	if (r < 0)
+		return r;
+	r = state_load(ctx, f->addr, &st);
+	if (r == -ENOENT)
+		return vfctl_err(ctx, r, "%s: no saved state in %s/state: vfctl did not rebind it, "
+				 "or it was restored already; 'vfctl bind %s DRIVER' binds it by hand",
+				 f->addr, run_dir_path(ctx), f->addr);
+	if (r < 0)
+		return r;
+	r = check_holders(ctx, f, "taking it back");
+	if (r < 0)
+		return r;
+	if (st.driver[0]) {
+		r = driver_load(ctx, f->addr, st.driver);
+		if (r < 0)
+			return r;
+	}
+	r = set_override(ctx, f, st.driver_override);
+	if (r < 0)
+		return r;
+	if (f->driver && strcmp(f->driver, st.driver)) {
+		r = unbind_timed(ctx, f, timeout_ms);
+		if (r < 0)
+			return r;
+	}
+	/* before the VF driver comes back, so it starts with its old MAC */
+	r = restore_vf_settings(ctx, host, &st);
+	if (r < 0)
+		return r;
+	if (st.driver[0] && (!f->driver || strcmp(f->driver, st.driver))) {
+		r = probe_timed(ctx, f, timeout_ms);
+		if (r < 0)
+			return r;
+	}
+	r = read_driver(ctx, f->addr, now, sizeof(now));
+	if (r < 0)
+		return vfctl_err(ctx, r, "%s: reading its driver link: %s", f->addr, strerror(-r));
+	if (strcmp(now, st.driver))
+		return vfctl_err(ctx, -ENXIO, "%s: restore probed %s but the device is %s%s; see "
+				 "'dmesg'", f->addr, st.driver[0] ? st.driver : "no driver",
+				 now[0] ? "bound to " : "not bound to any driver", now);
+	return state_remove(ctx, f->addr);
+}

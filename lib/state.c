@@ -1,0 +1,166 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * The original state of a device before vfctl first rebinds it: its driver,
+ * driver_override and, for a VF, the PF's settings for it. One small JSON
+ * record per device under RUN/state/, written atomically (temp file, fsync,
+ * rename, fsync of the directory) so a crash leaves the old record or the
+ * new one, never half of one.
+ */
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "internal.h"
+
+static void put_str(json_object *o, const char *k, const char *v)
+{
+	json_object_object_add(o, k, v ? json_object_new_string(v) : NULL);
+}
+
+int state_save(struct vfctl_ctx *ctx, const struct dev_state *st)
+{
+	_cleanup_close_ int dfd = -1, fd = -1;
+	json_object *o = json_object_new_object(), *vf;
+	char tmp[64], name[64];
+	const char *s;
+	size_t len;
+	int r;
+
+	if (!o)
+		return -ENOMEM;
+	r = run_dir_open(ctx, "state", &dfd);
+	if (r < 0)
+		goto out;
+	put_str(o, "address", st->addr);
+	put_str(o, "driver", st->driver[0] ? st->driver : NULL);
+	put_str(o, "driver_override", st->driver_override[0] ? st->driver_override : NULL);
+	if (st->is_vf) {
+		const struct vfctl_vf_config *c = &st->config;
+
+		vf = json_object_new_object();
+		put_str(vf, "pf", st->pf);
+		json_object_object_add(vf, "index", json_object_new_int(st->vf_index));
+		json_object_object_add(vf, "valid", json_object_new_boolean(c->valid));
+		if (c->valid) {
+			put_str(vf, "mac", c->mac);
+			json_object_object_add(vf, "vlan", json_object_new_int64(c->vlan));
+			json_object_object_add(vf, "qos", json_object_new_int64(c->qos));
+			json_object_object_add(vf, "vlan_proto", json_object_new_int(c->vlan_proto));
+			json_object_object_add(vf, "spoofchk", json_object_new_int(c->spoofchk));
+			json_object_object_add(vf, "trust", json_object_new_int(c->trust));
+			json_object_object_add(vf, "min_tx_rate", json_object_new_int64(c->min_tx_rate));
+			json_object_object_add(vf, "max_tx_rate", json_object_new_int64(c->max_tx_rate));
+		}
+		json_object_object_add(o, "vf", vf);
+	}
+	s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY);
+	len = strlen(s);
+
+	snprintf(name, sizeof(name), "%s.json", st->addr);
+	snprintf(tmp, sizeof(tmp), ".%s.json.tmp", st->addr);
+	fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0 || write(fd, s, len) != (ssize_t)len || write(fd, "\n", 1) != 1 || fsync(fd) < 0 ||
+	    renameat(dfd, tmp, dfd, name) < 0 || fsync(dfd) < 0) {
+		r = vfctl_err(ctx, -errno, "%s: saving its original state to %s/state/%s: %s; "
+			      "free space or fix permissions there", st->addr, run_dir_path(ctx),
+			      name, strerror(errno));
+		unlinkat(dfd, tmp, 0);
+		goto out;
+	}
+	r = 0;
+out:
+	json_object_put(o);
+	return r;
+}
+
+static const char *get_str(json_object *o, const char *k)
+{
+	json_object *v;
+
+	return json_object_object_get_ex(o, k, &v) && json_object_is_type(v, json_type_string) ?
+		json_object_get_string(v) : NULL;
+}
+
+static int64_t get_int(json_object *o, const char *k, int64_t dflt)
+{
+	json_object *v;
+
+	return json_object_object_get_ex(o, k, &v) && json_object_is_type(v, json_type_int) ?
+		json_object_get_int64(v) : dflt;
+}
+
+static void copy_field(char *dst, size_t size, const char *src)
+{
+	snprintf(dst, size, "%s", src ? src : "");
+}
+
+int state_load(struct vfctl_ctx *ctx, const char *addr, struct dev_state *ret)
+{
+	_cleanup_close_ int dfd = -1, fd = -1;
+	struct dev_state st = { 0 };
+	char name[64], buf[8192];
+	json_object *o, *vf;
+	ssize_t n;
+	int r;
+
+	r = run_dir_open(ctx, "state", &dfd);
+	if (r < 0)
+		return r;
+	snprintf(name, sizeof(name), "%s.json", addr);
+	fd = openat(dfd, name, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;	/* -ENOENT: nothing saved, the caller decides */
+	n = read(fd, buf, sizeof(buf) - 1);
+	if (n < 0)
+		return vfctl_err(ctx, -errno, "%s/state/%s: %s", run_dir_path(ctx), name,
+				 strerror(errno));
+	buf[n] = '\0';
+	o = json_tokener_parse(buf);
+	if (!o || !get_str(o, "address") || strcmp(get_str(o, "address"), addr)) {
+		json_object_put(o);
+		return vfctl_err(ctx, -EBADMSG, "%s/state/%s: not a saved state of %s; remove it "
+				 "and bind again", run_dir_path(ctx), name, addr);
+	}
+	copy_field(st.addr, sizeof(st.addr), addr);
+	copy_field(st.driver, sizeof(st.driver), get_str(o, "driver"));
+	copy_field(st.driver_override, sizeof(st.driver_override), get_str(o, "driver_override"));
+	if (json_object_object_get_ex(o, "vf", &vf)) {
+		struct vfctl_vf_config *c = &st.config;
+
+		st.is_vf = true;
+		copy_field(st.pf, sizeof(st.pf), get_str(vf, "pf"));
+		st.vf_index = (int)get_int(vf, "index", -1);
+		c->valid = json_object_get_boolean(json_object_object_get(vf, "valid"));
+		copy_field(c->mac, sizeof(c->mac), get_str(vf, "mac"));
+		c->vlan = (uint32_t)get_int(vf, "vlan", 0);
+		c->qos = (uint32_t)get_int(vf, "qos", 0);
+		c->vlan_proto = (uint16_t)get_int(vf, "vlan_proto", 0x8100);
+		c->spoofchk = (int)get_int(vf, "spoofchk", VFCTL_UNKNOWN);
+		c->trust = (int)get_int(vf, "trust", VFCTL_UNKNOWN);
+		c->min_tx_rate = (uint32_t)get_int(vf, "min_tx_rate", 0);
+		c->max_tx_rate = (uint32_t)get_int(vf, "max_tx_rate", 0);
+		c->link_state = -1;
+		c->query_rss = VFCTL_UNKNOWN;
+	}
+	json_object_put(o);
+	*ret = st;
+	return 0;
+}
+
+int state_remove(struct vfctl_ctx *ctx, const char *addr)
+{
+	_cleanup_close_ int dfd = -1;
+	char name[64];
+	int r = run_dir_open(ctx, "state", &dfd);
+
+	if (r < 0)
+		return r;
+	snprintf(name, sizeof(name), "%s.json", addr);
+	if (unlinkat(dfd, name, 0) < 0 && errno != ENOENT)
+		return vfctl_err(ctx, -errno, "%s/state/%s: %s", run_dir_path(ctx), name,
+				 strerror(errno));
+	fsync(dfd);
+	return 0;
+}

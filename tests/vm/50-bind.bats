@@ -1,0 +1,160 @@
+#!/usr/bin/env bats
+# vfctl bind / unbind / restore on the real igb VFs: driver_override,
+# drivers_probe, the driver link, /dev/vfio/GROUP, saved original state.
+
+load helpers
+
+setup_file() {
+	[ "${VFCTL_IN_VM:-}" = 1 ] || return 0
+	vm_reset_igb
+	export VFCTL_RUN_DIR=/run/vfctl-test
+	rm -rf "$VFCTL_RUN_DIR"
+}
+
+teardown_file() {
+	[ "${VFCTL_IN_VM:-}" = 1 ] || return 0
+	vm_reset_igb
+}
+
+setup() {
+	vm_require
+	pf=$(vm_igb_pf)
+	pfdev=$(vm_pf_netdev "$pf")
+	$VM_IP link set "$pfdev" up
+	vm_set_numvfs "$pf" 2
+	vf=$(vm_vf "$pf" 1)
+	vm_wait_for 10 test -e "$VM_PCI/$vf/driver"
+}
+
+vfjq() {
+	vfctl show --json "$vf" | jq -e -r ".functions[0] | $1"
+}
+
+@test "bind a VF to vfio-pci: /dev/vfio/GROUP appears, groups says viable; restore gives back igbvf with the same settings" {
+	vm_require_iommu
+	grp=$(vm_iommu_group "$vf")
+	$VM_IP link set "$pfdev" vf 1 mac 02:aa:bb:cc:dd:01
+	$VM_IP link set "$pfdev" vf 1 vlan 42 qos 2
+	$VM_IP link set "$pfdev" vf 1 spoofchk off
+	$VM_IP link set "$pfdev" vf 1 trust on
+	before=$(vfctl show --json "$vf" | jq -c '.functions[0].config')
+
+	start=$(date +%s%N)
+	run vfctl bind "$vf" vfio-pci
+	echo "# bind: $(( ($(date +%s%N) - start) / 1000000 )) ms" >&3
+	[ "$status" -eq 0 ]
+	[[ "$output" == "$vf: bound to vfio-pci (was igbvf), iommu group $grp (viable)"* ]]
+	[ "$(vm_driver "$vf")" = vfio-pci ]
+	[ "$(cat "$VM_PCI/$vf/driver_override")" = vfio-pci ]
+	[ -c "/dev/vfio/$grp" ]
+	[ "$(vfctl groups --json | jq -r --argjson g "$grp" '.groups[] | select(.id == $g) | .viable')" = true ]
+	[ -s "$VFCTL_RUN_DIR/state/$vf.json" ]
+	[ "$(jq -r .driver "$VFCTL_RUN_DIR/state/$vf.json")" = igbvf ]
+
+	# binding twice: a clear error, nothing changed
+	run vfctl bind "$vf" vfio-pci
+	[ "$status" -eq 1 ]
+	[[ "$output" == "vfctl: $vf: already bound to vfio-pci, nothing changed"* ]]
+	[ "$(vm_driver "$vf")" = vfio-pci ]
+
+	run vfctl restore "$vf"
+	[ "$status" -eq 0 ]
+	[[ "$output" == "$vf: restored to igbvf (was vfio-pci)"* ]]
+	[ "$(vm_driver "$vf")" = igbvf ]
+	[ "$(cat "$VM_PCI/$vf/driver_override")" = "(null)" ]
+	[ ! -e "$VFCTL_RUN_DIR/state/$vf.json" ]
+	after=$(vfctl show --json "$vf" | jq -c '.functions[0].config')
+	[ "$before" = "$after" ]
+	[ "$(vfjq .config.mac)" = 02:aa:bb:cc:dd:01 ]
+	[ "$(vfjq .config.vlan)" = 42 ]
+	[ "$(vfjq .config.spoofchk)" = off ]
+	# the VF's own driver came back with the admin MAC
+	vm_wait_for 10 test -e "$VM_PCI/$vf/net"
+	[ "$(cat "$VM_PCI/$vf"/net/*/address)" = 02:aa:bb:cc:dd:01 ]
+}
+
+@test "bind pins the VF's MAC as the PF's admin MAC, restore puts the old one back" {
+	vm_require_iommu
+	vm_wait_for 10 test -e "$VM_PCI/$vf/net"
+	netmac=$(cat "$VM_PCI/$vf"/net/*/address)
+	[ "$(vfjq .config.mac)" = 00:00:00:00:00:00 ]
+	run vfctl bind "$vf"
+	[ "$status" -eq 0 ]
+	[ "$(vfjq .config.mac)" = "$netmac" ]
+	run vfctl restore "$vf"
+	[ "$status" -eq 0 ]
+	[ "$(vm_driver "$vf")" = igbvf ]
+	[ "$(vfjq .config.mac)" = 00:00:00:00:00:00 ]
+}
+
+@test "unbind leaves the VF without a driver; restore brings igbvf back" {
+	run vfctl unbind "$vf"
+	[ "$status" -eq 0 ]
+	[ -z "$(vm_driver "$vf")" ]
+	run vfctl unbind "$vf"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"not bound to any driver, nothing changed"* ]]
+	run vfctl restore "$vf"
+	[ "$status" -eq 0 ]
+	[ "$(vm_driver "$vf")" = igbvf ]
+}
+
+@test "bind to another driver by name, and a driver that does not exist" {
+	run vfctl bind "$vf" pci-stub
+	[ "$status" -eq 0 ]
+	[ "$(vm_driver "$vf")" = pci-stub ]
+	run vfctl restore "$vf"
+	[ "$status" -eq 0 ]
+	[ "$(vm_driver "$vf")" = igbvf ]
+	run vfctl bind "$vf" no_such_driver
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"driver no_such_driver is not loaded and 'modprobe no_such_driver' failed"* ]]
+	[ "$(vm_driver "$vf")" = igbvf ]
+	[ "$(cat "$VM_PCI/$vf/driver_override")" = "(null)" ]
+	run vfctl bind "$vf" '../x'
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"is not a driver name"* ]]
+}
+
+@test "unbinding a device a process holds open is refused and names the holder" {
+	vm_require_iommu
+	grp=$(vm_iommu_group "$vf")
+	run vfctl bind "$vf"
+	[ "$status" -eq 0 ]
+	# hold the group open in a background process
+	sleep 60 5<>"/dev/vfio/$grp" &
+	holder=$!
+	vm_wait_for 5 test -e "/proc/$holder/fd/5"
+	start=$(date +%s)
+	run vfctl --timeout 3 unbind "$vf"
+	kill "$holder"
+	wait "$holder" || true
+	[ "$status" -eq 1 ]
+	[ $(( $(date +%s) - start )) -lt 10 ]
+	[[ "$output" == *"/dev/vfio/$grp is held open by pid $holder (sleep)"* ]]
+	[ "$(vm_driver "$vf")" = vfio-pci ]
+	run vfctl restore "$vf"
+	[ "$status" -eq 0 ]
+}
+
+@test "unbinding the PF whose netdev carries host routes needs --force" {
+	$VM_IP addr add 192.0.2.1/24 dev "$pfdev"
+	run vfctl unbind "$pf"
+	$VM_IP addr del 192.0.2.1/24 dev "$pfdev"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"its netdev $pfdev carries host routes"*"--force"* ]]
+	[ "$(vm_driver "$pf")" = igb ]
+}
+
+@test "binding to vfio-pci without an IOMMU says how to enable it" {
+	[ "${VFCTL_VM_IOMMU:-1}" = 0 ] || skip "needs the VM booted with --no-iommu"
+	run vfctl bind "$vf"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"the host has no IOMMU"*"intel_iommu=on"* ]]
+}
+
+@test "restore without saved state says so" {
+	run vfctl restore "$vf"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"no saved state in $VFCTL_RUN_DIR/state"* ]]
+}
