@@ -120,7 +120,7 @@ check-asan:
 	$(MAKE) B=build-asan SAN=1 check-unit check-bats
 
 check-bats: all $(FIXTURES)
-	VFCTL=$(abspath $(VFCTL)) FIXTURES=$(abspath $(B)/fixtures) bats --tap tests/bats
+	VFCTL=$(abspath $(VFCTL)) FIXTURES=$(abspath $(B)/fixtures) REPO=$(CURDIR) VFCTL_SAN=$(SAN) bats --tap tests/bats
 
 check-vm: all
 	tests/vm/run
