@@ -372,6 +372,14 @@ static void usage(FILE *out)
 	      "  list [--all]      SR-IOV PFs with their VFs (--all: every PCI function)\n"
 	      "  show DEV          one function; DEV is a PCI address or a netdev name\n"
 	      "  groups            IOMMU groups, their members and VFIO viability\n"
+	      "  set VF|PF:INDEX ATTR VALUE...\n"
+	      "                    change a VF's settings through its PF; VF is a PCI address\n"
+	      "                    or netdev, PF:INDEX e.g. enp1s0:3 or 0000:01:00.0:3. One\n"
+	      "                    netlink message per attribute: mac M, vlan V [qos Q]\n"
+	      "                    [proto 802.1Q|802.1ad], spoofchk on|off, trust on|off,\n"
+	      "                    max-tx-rate R, min-tx-rate R (Mb/s),\n"
+	      "                    link-state auto|enable|disable, query-rss on|off;\n"
+	      "                    exit 1 if any is refused\n"
 	      "\n"
 	      "Options:\n"
 	      "  -j, --json             JSON output\n"
@@ -407,6 +415,7 @@ int main(int argc, char **argv)
 		{ "list", cmd_list },
 		{ "show", cmd_show },
 		{ "groups", cmd_groups },
+		{ "set", cmd_set },
 	};
 	struct args a = { 0 };
 	struct vfctl_ctx *ctx = NULL;
