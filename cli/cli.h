@@ -4,6 +4,7 @@
 #define VFCTL_CLI_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "vfctl.h"
 
@@ -25,6 +26,18 @@ typedef int (*cmd_fn)(struct vfctl_ctx *ctx, struct vfctl_host *host, const stru
 int cmd_bind(struct vfctl_ctx *ctx, struct vfctl_host *host, const struct args *a);
 int cmd_unbind(struct vfctl_ctx *ctx, struct vfctl_host *host, const struct args *a);
 int cmd_restore(struct vfctl_ctx *ctx, struct vfctl_host *host, const struct args *a);
+/* vfctl set (cli/cmd_set.c): the attributes as given, in their order. */
+struct set_req {
+	struct vfctl_vf_settings s;
+	enum vfctl_vf_attr order[_VFCTL_VF_ATTR_MAX];
+	unsigned n;
+};
+/* ATTRIBUTE VALUE words: EXIT_OK, or EXIT_USAGE / EXIT_ERR with err set. */
+int set_parse_attrs(int argc, char *const *argv, struct set_req *req, char *err, size_t len);
+/* VF (address or netdev) or PF:INDEX: 0, or -errno with err set. */
+int set_find_target(struct vfctl_ctx *ctx, const struct vfctl_host *h, const char *arg,
+		    struct vfctl_func **ret_pf, unsigned *ret_index, char *err, size_t len);
+int cmd_set(struct vfctl_ctx *ctx, struct vfctl_host *host, const struct args *a);
 
 /* The shared printers (cli/vfctl.c). */
 void print_host(const struct vfctl_host *h);

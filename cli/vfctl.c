@@ -375,6 +375,14 @@ static void usage(FILE *out)
 	      "  bind DEV [DRIVER] bind to DRIVER (default vfio-pci) with driver_override\n"
 	      "  unbind DEV        unbind from its driver\n"
 	      "  restore DEV       back to the driver and VF settings saved at the first bind\n"
+	      "  set VF|PF:INDEX ATTR VALUE...\n"
+	      "                    change a VF's settings through its PF; VF is a PCI address\n"
+	      "                    or netdev, PF:INDEX e.g. enp1s0:3 or 0000:01:00.0:3. One\n"
+	      "                    netlink message per attribute: mac M, vlan V [qos Q]\n"
+	      "                    [proto 802.1Q|802.1ad], spoofchk on|off, trust on|off,\n"
+	      "                    max-tx-rate R, min-tx-rate R (Mb/s),\n"
+	      "                    link-state auto|enable|disable, query-rss on|off;\n"
+	      "                    exit 1 if any is refused\n"
 	      "\n"
 	      "Options:\n"
 	      "  -j, --json             JSON output\n"
@@ -416,6 +424,7 @@ int main(int argc, char **argv)
 		{ "bind", cmd_bind },
 		{ "unbind", cmd_unbind },
 		{ "restore", cmd_restore },
+		{ "set", cmd_set },
 	};
 	struct args a = { 0 };
 	struct vfctl_ctx *ctx = NULL;

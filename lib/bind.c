@@ -253,8 +253,11 @@ static bool mac_zero(const char *mac)
 	return !mac[0] || !strcmp(mac, "00:00:00:00:00:00");
 }
 
-/* The guest should see a stable address: make the VF's MAC the PF's admin
- * MAC before its host driver lets go of it. */
+/* The guest should see a stable address. A MAC the VF driver chose itself
+ * is not the PF's admin MAC, and igb (like ixgbe) draws a new random one
+ * when the VF resets, as vfio-pci does on open; so set the VF's current MAC
+ * as the admin MAC before its host driver lets go. Netlink does not say
+ * whether a MAC is admin-set: setting it again is harmless. */
 static int pin_vf_mac(struct vfctl_ctx *ctx, const struct vfctl_func *f)
 {
 	struct vfctl_vf_settings s = { .mask = 1u << VFCTL_VF_MAC };
@@ -264,9 +267,9 @@ static int pin_vf_mac(struct vfctl_ctx *ctx, const struct vfctl_func *f)
 	if (f->kind != VFCTL_FUNC_VF || !f->pf || !f->config.valid)
 		return 0;
 	mac = f->config.mac;
-	if (mac_zero(mac) && f->n_netdevs && !mac_zero(f->netdevs[0].mac))
+	if (mac_zero(mac) && f->n_netdevs)
 		mac = f->netdevs[0].mac;
-	if (mac_zero(mac) || !strcmp(mac, f->config.mac))
+	if (mac_zero(mac))
 		return 0;
 	snprintf(s.mac, sizeof(s.mac), "%s", mac);
 	return vfctl_vf_set(ctx, f->pf, (unsigned)f->vf_index, &s, &res);

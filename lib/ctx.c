@@ -66,7 +66,7 @@ int vfctl_ctx_new(struct vfctl_ctx **ret, const struct vfctl_opts *opts)
 	ctx = calloc(1, sizeof(*ctx));
 	if (!ctx)
 		return -ENOMEM;
-	ctx->sys.fd = ctx->dev.fd = -1;
+	ctx->sys.fd = ctx->dev.fd = ctx->lock.fd = -1;
 	if (!sys)
 		sys = "/sys";
 	ctx->run_path = strdup(run ? run : "/run/vfctl");

@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <sys/types.h>
 #include <unistd.h>
 
 #include "vfctl.h"
@@ -36,6 +37,12 @@ struct vfctl_ctx {
 	struct vfctl_root dev;
 	bool live;
 	char *run_path;	/* locks and saved state; created on first use */
+	struct {		/* the PF lock this ctx took last, to let it nest */
+		char addr[VFCTL_ADDR_LEN];
+		int fd;
+		dev_t dev;
+		ino_t ino;
+	} lock;
 	char err[512];
 };
 
@@ -64,7 +71,8 @@ uint64_t now_ms(void);
 /* The run directory: sub is created (0700) under it; returns a dir fd. */
 int run_dir_open(struct vfctl_ctx *ctx, const char *sub, int *ret);
 const char *run_dir_path(const struct vfctl_ctx *ctx);
-/* Exclusive per-PF lock (flock on RUN/lock/ADDR.lock); close the fd to drop. */
+/* Exclusive per-PF lock (flock on RUN/lock/ADDR.lock); close the fd to drop.
+ * Taking it again while this ctx holds it nests: *ret is -1, nothing to drop. */
 int pf_lock(struct vfctl_ctx *ctx, const char *addr, int *ret);
 /* Processes holding node (e.g. /dev/vfio/7) open: "pid 42 (qemu), ..." in buf;
  * returns their number. */
@@ -95,5 +103,25 @@ struct rtnl_link;
 /* The link object of one RTM_NEWLINK message (a reply, or a recorded one). */
 int nl_parse_link(struct nl_msg *msg, struct rtnl_link **ret);
 void nl_link_fill_vfs(struct rtnl_link *link, struct vfctl_func *pf);
+/* One VF's settings from a link object; -ENOENT when the link lacks it. */
+int nl_link_vf_config(struct rtnl_link *link, unsigned vf_index, struct vfctl_vf_config *ret);
+struct nl_sock;
+/* An rtnetlink socket sized for a PF with many VFs: 0 or -errno. */
+int nl_route_open(struct nl_sock **ret);
+/* RTM_GETLINK with the VF list (RTEXT_FILTER_VF) of nd; waits for the ack. */
+int nl_get_link(struct vfctl_ctx *ctx, struct nl_sock *sk, const struct vfctl_netdev *nd,
+		struct rtnl_link **ret);
+/* Send a request and wait for its ack: 0, the kernel's -errno from the
+ * NLMSG_ERROR (not libnl's mapping), or -ENOMEM/-EIO when libnl failed. */
+int nl_request_ack(struct nl_sock *sk, struct nl_msg *msg);
+
+/* vfset.c: the RTM_SETLINK for attribute a of VF vf on ifindex, one
+ * IFLA_VF_INFO with one IFLA_VF_* in it. Min and max tx rate share
+ * IFLA_VF_RATE: the one not in s->mask is taken from cur. */
+int vf_set_msg(int ifindex, unsigned vf, enum vfctl_vf_attr a,
+	       const struct vfctl_vf_settings *s, const struct vfctl_vf_config *cur,
+	       struct nl_msg **ret);
+/* "02:11:22:33:44:55" (either case) to bytes; -EINVAL unless exactly that shape. */
+int mac_parse(const char *s, uint8_t mac[6]);
 
 #endif

@@ -19,18 +19,20 @@
  * thousands of VFs, and let libnl peek each message's size before reading. */
 #define NL_RCVBUF (4 << 20)
 
-struct getlink_state {
-	struct rtnl_link *link;
+/* One request and what came back for it. */
+struct nl_req {
+	struct rtnl_link *link;	/* the first RTM_NEWLINK of the reply */
 	int kernel_err;		/* -errno from an NLMSG_ERROR reply */
+	bool acked;
 };
 
 static void on_object(struct nl_object *obj, void *arg)
 {
-	struct getlink_state *st = arg;
+	struct nl_req *req = arg;
 
-	if (!st->link && !strcmp(nl_object_get_type(obj), "route/link")) {
+	if (!req->link && !strcmp(nl_object_get_type(obj), "route/link")) {
 		nl_object_get(obj);
-		st->link = (struct rtnl_link *)obj;
+		req->link = (struct rtnl_link *)obj;
 	}
 }
 
@@ -40,13 +42,76 @@ static int on_valid(struct nl_msg *msg, void *arg)
 	return NL_OK;
 }
 
+static int on_ack(struct nl_msg *msg, void *arg)
+{
+	struct nl_req *req = arg;
+
+	(void)msg;
+	req->acked = true;
+	return NL_STOP;
+}
+
+/* libnl would turn the kernel's errno into one of its own codes (and
+ * strerror text into its own): keep the kernel's. */
 static int on_error(struct sockaddr_nl *nla, struct nlmsgerr *e, void *arg)
 {
-	struct getlink_state *st = arg;
+	struct nl_req *req = arg;
 
 	(void)nla;
-	st->kernel_err = e->error;
+	req->kernel_err = e->error;
 	return NL_STOP;
+}
+
+int nl_route_open(struct nl_sock **ret)
+{
+	struct nl_sock *sk = nl_socket_alloc();
+	int r;
+
+	if (!sk)
+		return -ENOMEM;
+	r = nl_connect(sk, NETLINK_ROUTE);
+	if (r < 0) {
+		nl_socket_free(sk);
+		return r == -NLE_NOMEM ? -ENOMEM : -EIO;
+	}
+	nl_socket_set_buffer_size(sk, NL_RCVBUF, 0);
+	nl_socket_enable_msg_peek(sk);
+	*ret = sk;
+	return 0;
+}
+
+/* Send msg (libnl adds NLM_F_ACK) and read until its ack or error, so the
+ * socket is clean for the next request. Callbacks are per request: the
+ * socket's own set never points at a stack frame that is gone. */
+static int nl_talk(struct nl_sock *sk, struct nl_msg *msg, struct nl_req *req)
+{
+	struct nl_cb *cb = nl_cb_alloc(NL_CB_DEFAULT);
+	int r;
+
+	if (!cb)
+		return -NLE_NOMEM;
+	nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, on_valid, req);
+	nl_cb_set(cb, NL_CB_ACK, NL_CB_CUSTOM, on_ack, req);
+	nl_cb_err(cb, NL_CB_CUSTOM, on_error, req);
+	r = nl_send_auto(sk, msg);
+	while (r >= 0 && !req->acked && !req->kernel_err)
+		r = nl_recvmsgs(sk, cb);
+	nl_cb_put(cb);
+	return r < 0 ? r : 0;
+}
+
+int nl_request_ack(struct nl_sock *sk, struct nl_msg *msg)
+{
+	struct nl_req req = { 0 };
+	int r = nl_talk(sk, msg, &req);
+
+	if (req.link)
+		rtnl_link_put(req.link);
+	if (req.kernel_err < 0)
+		return req.kernel_err;
+	if (r < 0)
+		return r == -NLE_NOMEM ? -ENOMEM : -EIO;
+	return 0;
 }
 
 static void vf_fill(struct rtnl_link_vf *vf, struct vfctl_vf_config *c)
@@ -93,6 +158,17 @@ static void vf_fill(struct rtnl_link_vf *vf, struct vfctl_vf_config *c)
 		c->link_state = (int)v;
 }
 
+int nl_link_vf_config(struct rtnl_link *link, unsigned vf_index, struct vfctl_vf_config *ret)
+{
+	struct rtnl_link_vf *vf = rtnl_link_vf_get(link, vf_index);
+
+	if (!vf)
+		return -ENOENT;
+	vf_fill(vf, ret);
+	rtnl_link_vf_put(vf);
+	return 0;
+}
+
 void nl_link_fill_vfs(struct rtnl_link *link, struct vfctl_func *pf)
 {
 	for (size_t i = 0; i < pf->n_vfs; i++) {
@@ -110,7 +186,7 @@ void nl_link_fill_vfs(struct rtnl_link *link, struct vfctl_func *pf)
 
 int nl_parse_link(struct nl_msg *msg, struct rtnl_link **ret)
 {
-	struct getlink_state st = { 0 };
+	struct nl_req st = { 0 };
 
 	/* a recorded message has no socket to say which family it is */
 	nlmsg_set_proto(msg, NETLINK_ROUTE);
@@ -121,27 +197,13 @@ int nl_parse_link(struct nl_msg *msg, struct rtnl_link **ret)
 	return 0;
 }
 
-int nl_read_pf_vfs(struct vfctl_ctx *ctx, struct vfctl_func *pf)
+int nl_get_link(struct vfctl_ctx *ctx, struct nl_sock *sk, const struct vfctl_netdev *nd,
+		struct rtnl_link **ret)
 {
-	const struct vfctl_netdev *nd = &pf->netdevs[0];
 	struct ifinfomsg ifi = { .ifi_family = AF_UNSPEC, .ifi_index = nd->ifindex };
-	struct getlink_state st = { 0 };
-	struct nl_sock *sk = NULL;
-	struct nl_msg *msg = NULL;
+	struct nl_req req = { 0 };
+	struct nl_msg *msg;
 	int r;
-
-	sk = nl_socket_alloc();
-	if (!sk)
-		return vfctl_err(ctx, -ENOMEM, "out of memory");
-	r = nl_connect(sk, NETLINK_ROUTE);
-	if (r < 0) {
-		r = vfctl_err(ctx, -EIO, "%s: rtnetlink socket: %s", nd->name, nl_geterror(r));
-		goto out;
-	}
-	nl_socket_set_buffer_size(sk, NL_RCVBUF, 0);
-	nl_socket_enable_msg_peek(sk);
-	nl_socket_modify_cb(sk, NL_CB_VALID, NL_CB_CUSTOM, on_valid, &st);
-	nl_socket_modify_err_cb(sk, NL_CB_CUSTOM, on_error, &st);
 
 	msg = nlmsg_alloc_simple(RTM_GETLINK, NLM_F_REQUEST);
 	if (!msg || nlmsg_append(msg, &ifi, sizeof(ifi), NLMSG_ALIGNTO) < 0 ||
@@ -149,26 +211,42 @@ int nl_read_pf_vfs(struct vfctl_ctx *ctx, struct vfctl_func *pf)
 		r = vfctl_err(ctx, -ENOMEM, "out of memory");
 		goto out;
 	}
-	r = nl_send_auto(sk, msg);
-	if (r >= 0)
-		r = nl_recvmsgs_default(sk);
-	if (st.kernel_err < 0) {
-		r = vfctl_err(ctx, st.kernel_err, "%s (ifindex %d): RTM_GETLINK: %s; is the "
+	r = nl_talk(sk, msg, &req);
+	if (req.kernel_err < 0) {
+		r = vfctl_err(ctx, req.kernel_err, "%s (ifindex %d): RTM_GETLINK: %s; is the "
 			      "interface still there ('ip link show %s')?", nd->name, nd->ifindex,
-			      strerror(-st.kernel_err), nd->name);
+			      strerror(-req.kernel_err), nd->name);
 		goto out;
 	}
-	if (r < 0 || !st.link) {
+	if (r < 0 || !req.link) {
 		r = vfctl_err(ctx, -EIO, "%s (ifindex %d): RTM_GETLINK: %s", nd->name, nd->ifindex,
 			      r < 0 ? nl_geterror(r) : "no link in the reply");
 		goto out;
 	}
-	nl_link_fill_vfs(st.link, pf);
+	*ret = TAKE_PTR(req.link);
 	r = 0;
 out:
-	if (st.link)
-		rtnl_link_put(st.link);
+	if (req.link)
+		rtnl_link_put(req.link);
 	nlmsg_free(msg);
+	return r;
+}
+
+int nl_read_pf_vfs(struct vfctl_ctx *ctx, struct vfctl_func *pf)
+{
+	const struct vfctl_netdev *nd = &pf->netdevs[0];
+	struct rtnl_link *link = NULL;
+	struct nl_sock *sk = NULL;
+	int r;
+
+	r = nl_route_open(&sk);
+	if (r < 0)
+		return vfctl_err(ctx, r, "%s: rtnetlink socket: %s", nd->name, strerror(-r));
+	r = nl_get_link(ctx, sk, nd, &link);
+	if (r == 0) {
+		nl_link_fill_vfs(link, pf);
+		rtnl_link_put(link);
+	}
 	nl_socket_free(sk);
 	return r;
 }

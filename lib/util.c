@@ -102,12 +102,28 @@ int run_dir_open(struct vfctl_ctx *ctx, const char *sub, int *ret)
 	return 0;
 }
 
+/* Is the lock this ctx took for addr still open (the fd not closed, or
+ * reused for some other file)? */
+static bool lock_held(const struct vfctl_ctx *ctx, const char *addr)
+{
+	struct stat st;
+
+	return ctx->lock.fd >= 0 && !strcmp(ctx->lock.addr, addr) &&
+	       fstat(ctx->lock.fd, &st) == 0 && st.st_dev == ctx->lock.dev &&
+	       st.st_ino == ctx->lock.ino;
+}
+
 int pf_lock(struct vfctl_ctx *ctx, const char *addr, int *ret)
 {
 	_cleanup_close_ int dfd = -1;
+	struct stat st;
 	char name[64];
 	int fd, r;
 
+	if (lock_held(ctx, addr)) {
+		*ret = -1;	/* nested: bind takes it, then sets the VF's MAC */
+		return 0;
+	}
 	r = run_dir_open(ctx, "lock", &dfd);
 	if (r < 0)
 		return r;
@@ -124,6 +140,12 @@ int pf_lock(struct vfctl_ctx *ctx, const char *addr, int *ret)
 		close(fd);
 		return vfctl_err(ctx, r, "%s: flock %s/lock/%s: %s", addr, ctx->run_path, name,
 				 strerror(-r));
+	}
+	if (fstat(fd, &st) == 0) {
+		snprintf(ctx->lock.addr, sizeof(ctx->lock.addr), "%s", addr);
+		ctx->lock.fd = fd;
+		ctx->lock.dev = st.st_dev;
+		ctx->lock.ino = st.st_ino;
 	}
 	*ret = fd;
 	return 0;

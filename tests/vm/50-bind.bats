@@ -73,18 +73,25 @@ vfjq() {
 	[ "$(cat "$VM_PCI/$vf"/net/*/address)" = 02:aa:bb:cc:dd:01 ]
 }
 
-@test "bind pins the VF's MAC as the PF's admin MAC, restore puts the old one back" {
+@test "bind pins the VF's MAC as the PF's admin MAC: it survives a VF reset; restore keeps it" {
 	vm_require_iommu
+	vf=$(vm_vf "$pf" 0)	# VF 0 never had an admin MAC: igbvf chose one
 	vm_wait_for 10 test -e "$VM_PCI/$vf/net"
 	netmac=$(cat "$VM_PCI/$vf"/net/*/address)
-	[ "$(vfjq .config.mac)" = 00:00:00:00:00:00 ]
+	[ "$(vfjq .config.mac)" = "$netmac" ]
 	run vfctl bind "$vf"
 	[ "$status" -eq 0 ]
+	[ "$(vfjq .config.mac)" = "$netmac" ]
+	# a reset (vfio-pci does one when a user opens the device) keeps an admin MAC;
+	# igb would draw a random one for a MAC the VF driver set itself
+	echo 1 >"$VM_PCI/$vf/reset"
 	[ "$(vfjq .config.mac)" = "$netmac" ]
 	run vfctl restore "$vf"
 	[ "$status" -eq 0 ]
 	[ "$(vm_driver "$vf")" = igbvf ]
-	[ "$(vfjq .config.mac)" = 00:00:00:00:00:00 ]
+	[ "$(vfjq .config.mac)" = "$netmac" ]
+	vm_wait_for 10 test -e "$VM_PCI/$vf/net"
+	[ "$(cat "$VM_PCI/$vf"/net/*/address)" = "$netmac" ]
 }
 
 @test "unbind leaves the VF without a driver; restore brings igbvf back" {
@@ -100,9 +107,13 @@ vfjq() {
 }
 
 @test "bind to another driver by name, and a driver that does not exist" {
-	run vfctl bind "$vf" pci-stub
+	run vfctl unbind "$vf"
 	[ "$status" -eq 0 ]
-	[ "$(vm_driver "$vf")" = pci-stub ]
+	run vfctl bind "$vf" igbvf
+	[ "$status" -eq 0 ]
+	[[ "$output" == "$vf: bound to igbvf (was none)"* ]]
+	[ "$(vm_driver "$vf")" = igbvf ]
+	[ "$(cat "$VM_PCI/$vf/driver_override")" = igbvf ]
 	run vfctl restore "$vf"
 	[ "$status" -eq 0 ]
 	[ "$(vm_driver "$vf")" = igbvf ]
