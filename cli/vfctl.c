@@ -372,12 +372,19 @@ static void usage(FILE *out)
 	      "  list [--all]      SR-IOV PFs with their VFs (--all: every PCI function)\n"
 	      "  show DEV          one function; DEV is a PCI address or a netdev name\n"
 	      "  groups            IOMMU groups, their members and VFIO viability\n"
+	      "  create PF N       enable N VFs on PF (through 0 if it has others); waits until\n"
+	      "                    they exist; [--no-autoprobe] [--force] [--timeout SEC]\n"
+	      "  destroy PF        remove all VFs of PF [--timeout SEC]\n"
 	      "\n"
 	      "Options:\n"
 	      "  -j, --json             JSON output\n"
 	      "  -a, --all              list: include functions that are not PFs or VFs\n"
 	      "      --sysfs-root DIR   read DIR instead of /sys (env VFCTL_SYSFS_ROOT)\n"
 	      "      --dev-root DIR     read DIR instead of /dev (env VFCTL_DEV_ROOT)\n"
+	      "      --run-dir DIR      locks under DIR, not /run/vfctl (env VFCTL_RUN_DIR)\n"
+	      "      --no-autoprobe     create: no host VF driver probes the new VFs\n"
+	      "      --force            create: change a count even when VFs have drivers\n"
+	      "      --timeout SEC      create, destroy: give up after SEC seconds\n"
 	      "  -h, --help             this help\n"
 	      "  -V, --version          version\n"
 	      "\n"
@@ -407,6 +414,8 @@ int main(int argc, char **argv)
 		{ "list", cmd_list },
 		{ "show", cmd_show },
 		{ "groups", cmd_groups },
+		{ "create", cmd_create },
+		{ "destroy", cmd_destroy },
 	};
 	struct args a = { 0 };
 	struct vfctl_ctx *ctx = NULL;
