@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* vfctl create / destroy: the VF count of a PF. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
@@ -37,6 +38,7 @@ static int numvfs_run(struct vfctl_ctx *ctx, const char *cmd, const char *name, 
 	struct vfctl_numvfs_report rep = { 0 };
 	struct vfctl_host *h = NULL;
 	struct vfctl_func *pf = NULL;
+	char *changed = NULL;
 	int r;
 
 	r = vfctl_pf_set_numvfs(ctx, name, n, flags, timeout_ms(a), &rep);
@@ -78,8 +80,21 @@ static int numvfs_run(struct vfctl_ctx *ctx, const char *cmd, const char *name, 
 		if (pf->vfs[i])
 			print_func(pf->vfs[i], "");
 	pr_arr_end();
-	print_warnings(h);
+	/* The PF's lock is gone by now: say so if another command was quicker. */
+	if (pf->numvfs != rep.after &&
+	    asprintf(&changed, "%s now has %d VFs, not %d: another command changed it since; "
+		     "'vfctl show %s' shows it", pf->addr, pf->numvfs, rep.after, pf->addr) < 0)
+		changed = NULL;
+	pr_arr_begin("warnings");
+	for (size_t i = 0; i < h->n_warnings + (changed != NULL); i++) {
+		const char *w = i < h->n_warnings ? h->warnings[i] : changed;
+
+		pr_str(NULL, NULL, w);
+		fprintf(stderr, "vfctl: warning: %s\n", w);
+	}
+	pr_arr_end();
 	pr_obj_end();
+	free(changed);
 	vfctl_host_free(h);
 	return EXIT_OK;
 }
