@@ -400,6 +400,48 @@ static void vfio_user_blocks_destroy_and_change_even_with_force(void **state)
 	tree_free(t);
 }
 
+static void a_vf_is_complete_with_config_group_and_netdev(void **state)
+{
+	struct tree *t = tree_new("igb-iommu");	/* 4 VFs; VF 1 on vfio-pci, no netdev */
+	struct vfctl_numvfs_report rep = SENTINEL;
+	const char *d = "bus/pci/devices";
+
+	(void)state;
+	/* complete as captured: a VF on vfio-pci needs no netdev */
+	assert_int_equal(vfctl_pf_set_numvfs(t->ctx, PF0, 4, 0, 100, &rep), 0);
+	assert_int_equal(rep.after, 4);
+
+	/* bound to a network driver: its netdev is waited for */
+	sh("rm -r '%s/%s/0000:01:10.4/net'", t->sys, d);
+	assert_int_equal(vfctl_pf_set_numvfs(t->ctx, PF0, 4, 0, 100, &rep), -ETIMEDOUT);
+	assert_contains(err(t), "after 100 ms VF 2 (0000:01:10.4) is bound to igbvf but has no netdev");
+	/* ... unless no driver is bound (autoprobe off) */
+	sh("rm '%s/%s/0000:01:10.4/driver'", t->sys, d);
+	assert_int_equal(vfctl_pf_set_numvfs(t->ctx, PF0, 4, 0, 100, &rep), 0);
+
+	/* with an IOMMU, the group */
+	sh("rm '%s/%s/0000:01:10.6/iommu_group'", t->sys, d);
+	assert_int_equal(vfctl_pf_set_numvfs(t->ctx, PF0, 4, 0, 100, &rep), -ETIMEDOUT);
+	assert_contains(err(t), "VF 3 (0000:01:10.6) has no iommu_group");
+	sh("mv '%s/%s/0000:01:10.0/config' '%s/config'", t->sys, d, t->dir);
+	assert_int_equal(vfctl_pf_set_numvfs(t->ctx, PF0, 4, 0, 100, &rep), -ETIMEDOUT);
+	assert_contains(err(t), "VF 0 (0000:01:10.0) has no config");
+	tree_free(t);
+}
+
+static void no_iommu_no_group_needed(void **state)
+{
+	struct tree *t = tree_new("no-iommu");
+	struct vfctl_numvfs_report rep = SENTINEL;
+
+	(void)state;
+	/* nothing to wait for: 0 VFs, no groups on this host */
+	assert_int_equal(vfctl_pf_set_numvfs(t->ctx, "0000:01:00.0", 0, 0, 100, &rep), 0);
+	assert_int_equal(rep.before, 0);
+	assert_int_equal(rep.after, 0);
+	tree_free(t);
+}
+
 static void waits_for_the_pf_lock(void **state)
 {
 	struct tree *t = tree_new("82576");
@@ -446,6 +488,8 @@ int main(void)
 		cmocka_unit_test_teardown(count_change_without_drivers_needs_no_force, cleanup),
 		cmocka_unit_test_teardown(destroy_writes_zero_once, cleanup),
 		cmocka_unit_test_teardown(vfio_user_blocks_destroy_and_change_even_with_force, cleanup),
+		cmocka_unit_test_teardown(a_vf_is_complete_with_config_group_and_netdev, cleanup),
+		cmocka_unit_test_teardown(no_iommu_no_group_needed, cleanup),
 		cmocka_unit_test_teardown(waits_for_the_pf_lock, cleanup),
 	};
 
