@@ -44,4 +44,8 @@ void print_host(const struct vfctl_host *h);
 void print_func(const struct vfctl_func *f, const char *indent);
 void print_warnings(const struct vfctl_host *h);
 
+/* cli/cmd_sriov.c */
+int cmd_create(struct vfctl_ctx *ctx, struct vfctl_host *host, const struct args *a);
+int cmd_destroy(struct vfctl_ctx *ctx, struct vfctl_host *host, const struct args *a);
+
 #endif

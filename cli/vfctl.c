@@ -383,15 +383,21 @@ static void usage(FILE *out)
 	      "                    max-tx-rate R, min-tx-rate R (Mb/s),\n"
 	      "                    link-state auto|enable|disable, query-rss on|off;\n"
 	      "                    exit 1 if any is refused\n"
+	      "  create PF N       enable N VFs on PF (through 0 if it has others); waits until\n"
+	      "                    they exist; [--no-autoprobe] [--force] [--timeout SEC]\n"
+	      "  destroy PF        remove all VFs of PF [--timeout SEC]\n"
 	      "\n"
 	      "Options:\n"
 	      "  -j, --json             JSON output\n"
 	      "  -a, --all              list: include functions that are not PFs or VFs\n"
-	      "      --force            bind/unbind: even if its netdev carries host routes\n"
-	      "      --timeout SEC      bound on kernel writes and waits\n"
-	      "      --run-dir DIR      locks and saved state (env VFCTL_RUN_DIR; /run/vfctl)\n"
 	      "      --sysfs-root DIR   read DIR instead of /sys (env VFCTL_SYSFS_ROOT)\n"
 	      "      --dev-root DIR     read DIR instead of /dev (env VFCTL_DEV_ROOT)\n"
+	      "      --run-dir DIR      locks and saved state under DIR, not /run/vfctl\n"
+	      "                         (env VFCTL_RUN_DIR)\n"
+	      "      --no-autoprobe     create: no host VF driver probes the new VFs\n"
+	      "      --force            create: change a count even when VFs have drivers;\n"
+	      "                         bind/unbind: even if its netdev carries host routes\n"
+	      "      --timeout SEC      bound on kernel writes and waits\n"
 	      "  -h, --help             this help\n"
 	      "  -V, --version          version\n"
 	      "\n"
@@ -425,6 +431,8 @@ int main(int argc, char **argv)
 		{ "unbind", cmd_unbind },
 		{ "restore", cmd_restore },
 		{ "set", cmd_set },
+		{ "create", cmd_create },
+		{ "destroy", cmd_destroy },
 	};
 	struct args a = { 0 };
 	struct vfctl_ctx *ctx = NULL;

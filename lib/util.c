@@ -15,19 +15,24 @@
 
 #include "internal.h"
 
+static int fd_write(int fd, const char *val)
+{
+	size_t len = strlen(val);
+	ssize_t n = write(fd, val, len);
+
+	if (n < 0)
+		return -errno;
+	return (size_t)n == len ? 0 : -EIO;
+}
+
 int root_write(const struct vfctl_root *root, const char *rel, const char *val)
 {
 	/* O_TRUNC is ignored by sysfs and keeps a golden tree's file whole */
 	_cleanup_close_ int fd = root_openat(root, rel, O_WRONLY | O_TRUNC);
-	size_t len = strlen(val);
-	ssize_t n;
 
 	if (fd < 0)
 		return fd;
-	n = write(fd, val, len);
-	if (n < 0)
-		return -errno;
-	return (size_t)n == len ? 0 : -EIO;
+	return fd_write(fd, val);
 }
 
 uint64_t now_ms(void)
@@ -50,8 +55,18 @@ int root_write_bounded(const struct vfctl_root *root, const char *rel, const cha
 	pid = fork();
 	if (pid < 0)
 		return -errno;
-	if (pid == 0)
-		_exit(-root_write(root, rel, val) & 0xff);
+	if (pid == 0) {
+		int fd = root_openat(root, rel, O_WRONLY | O_TRUNC);
+
+		if (fd < 0)
+			_exit(-fd & 0xff);
+		/* A child stuck in the kernel must not keep the caller's locks or
+		 * pipes (a shell's $(...) would wait for it): keep only this file. */
+		if (fd > 0)
+			close_range(0, (unsigned)fd - 1, 0);
+		close_range((unsigned)fd + 1, ~0U, 0);
+		_exit(-fd_write(fd, val) & 0xff);
+	}
 	for (;;) {
 		pid_t w = waitpid(pid, &status, WNOHANG);
 

@@ -153,7 +153,8 @@ struct vfctl_group *vfctl_host_group(const struct vfctl_host *host, int id);
 
 enum {
 	VFCTL_NUMVFS_NO_AUTOPROBE = 1 << 0,	/* sriov_drivers_autoprobe=0 while creating */
-	VFCTL_NUMVFS_FORCE = 1 << 1,		/* destroy even if a VF has a VFIO user */
+	VFCTL_NUMVFS_FORCE = 1 << 1,		/* change a non-zero count even when VFs have
+					 * drivers; never past a VFIO user */
 };
 
 struct vfctl_numvfs_report {

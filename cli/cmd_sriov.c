@@ -1,0 +1,144 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* vfctl create / destroy: the VF count of a PF. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "print.h"
+#include "vfctl.h"
+
+/* A VF count: decimal digits only (no sign, no spaces, no 0x), at most 65535
+ * as sriov_numvfs takes a u16. */
+static int parse_count(const char *s, unsigned *ret)
+{
+	unsigned long v = 0;
+	size_t len = strlen(s);
+
+	if (len == 0 || len > 5 || strspn(s, "0123456789") != len)
+		return -1;
+	for (const char *p = s; *p; p++)
+		v = v * 10 + (unsigned long)(*p - '0');
+	if (v > 65535)
+		return -1;
+	*ret = (unsigned)v;
+	return 0;
+}
+
+static unsigned timeout_ms(const struct args *a)
+{
+	double ms = a->timeout_s * 1000.0 + 0.5;
+
+	return a->timeout_s > 0 ? (ms < 1 ? 1 : (unsigned)ms) : 0;
+}
+
+static int numvfs_run(struct vfctl_ctx *ctx, const char *cmd, const char *name, unsigned n,
+		      unsigned flags, const struct args *a)
+{
+	struct vfctl_numvfs_report rep = { 0 };
+	struct vfctl_host *h = NULL;
+	struct vfctl_func *pf = NULL;
+	char *changed = NULL;
+	int r;
+
+	r = vfctl_pf_set_numvfs(ctx, name, n, flags, timeout_ms(a), &rep);
+	if (r < 0) {
+		fprintf(stderr, "vfctl: %s\n", vfctl_ctx_error(ctx));
+		return EXIT_ERR;
+	}
+	/* What is there now, as list and show print it. */
+	r = vfctl_host_scan(ctx, VFCTL_SCAN_NETLINK, &h);
+	if (r >= 0)
+		r = vfctl_host_find(ctx, h, name, &pf);
+	if (r < 0) {
+		fprintf(stderr, "vfctl: %s: done, but reading the result: %s\n", cmd,
+			vfctl_ctx_error(ctx));
+		vfctl_host_free(h);
+		return EXIT_ERR;
+	}
+
+	pr_obj_begin(NULL);
+	pr_str("pf", "%s: ", pf->addr);
+	pr_int("before", "%lld", rep.before);
+	pr_int("after", " -> %lld VFs", rep.after);
+	pr_bool("changed", NULL, rep.before != rep.after);
+	pr_bool("through_zero", NULL, rep.before > 0 && rep.after > 0 && rep.before != rep.after);
+	pr_text(rep.before > 0 && rep.after > 0 && rep.before != rep.after ? " (through 0)" : "");
+	pr_text(rep.before == rep.after ? " (unchanged, nothing written)" : "");
+	pr_uint("write_ms", ", write %llu ms", rep.write_ms);
+	pr_uint("settle_ms", ", settle %llu ms", rep.settle_ms);
+	if (pf->autoprobe < 0)
+		pr_null("drivers_autoprobe", NULL);
+	else
+		pr_bool("drivers_autoprobe", ", autoprobe %s", pf->autoprobe);
+	pr_bool("no_autoprobe", (flags & VFCTL_NUMVFS_NO_AUTOPROBE) && rep.after > 0 &&
+		rep.before != rep.after ? " (off while creating)" : NULL,
+		flags & VFCTL_NUMVFS_NO_AUTOPROBE);
+	pr_text("\n");
+	pr_arr_begin("vfs");
+	for (size_t i = 0; i < pf->n_vfs; i++)
+		if (pf->vfs[i])
+			print_func(pf->vfs[i], "");
+	pr_arr_end();
+	/* The PF's lock is gone by now: say so if another command was quicker. */
+	if (pf->numvfs != rep.after &&
+	    asprintf(&changed, "%s now has %d VFs, not %d: another command changed it since; "
+		     "'vfctl show %s' shows it", pf->addr, pf->numvfs, rep.after, pf->addr) < 0)
+		changed = NULL;
+	pr_arr_begin("warnings");
+	for (size_t i = 0; i < h->n_warnings + (changed != NULL); i++) {
+		const char *w = i < h->n_warnings ? h->warnings[i] : changed;
+
+		pr_str(NULL, NULL, w);
+		fprintf(stderr, "vfctl: warning: %s\n", w);
+	}
+	pr_arr_end();
+	pr_obj_end();
+	free(changed);
+	vfctl_host_free(h);
+	return EXIT_OK;
+}
+
+int cmd_create(struct vfctl_ctx *ctx, struct vfctl_host *h, const struct args *a)
+{
+	unsigned n, flags = 0;
+
+	(void)h;	/* the library scans again under the PF's lock */
+	if (a->argc != 2) {
+		fprintf(stderr, "vfctl create: expected a PF (PCI address or netdev name) and a VF "
+			"count: vfctl create PF N\n");
+		return EXIT_USAGE;
+	}
+	if (parse_count(a->argv[1], &n) < 0) {
+		fprintf(stderr, "vfctl create: '%s' is not a VF count: give a whole number from 0 "
+			"to the PF's sriov_totalvfs ('vfctl show %s' shows it)\n", a->argv[1],
+			a->argv[0]);
+		return EXIT_USAGE;
+	}
+	if (a->no_autoprobe)
+		flags |= VFCTL_NUMVFS_NO_AUTOPROBE;
+	if (a->force)
+		flags |= VFCTL_NUMVFS_FORCE;
+	return numvfs_run(ctx, "create", a->argv[0], n, flags, a);
+}
+
+int cmd_destroy(struct vfctl_ctx *ctx, struct vfctl_host *h, const struct args *a)
+{
+	(void)h;
+	if (a->argc != 1) {
+		fprintf(stderr, "vfctl destroy: expected one PF (PCI address or netdev name)\n");
+		return EXIT_USAGE;
+	}
+	if (a->no_autoprobe) {
+		fprintf(stderr, "vfctl destroy: --no-autoprobe applies to create only\n");
+		return EXIT_USAGE;
+	}
+	/* Destroying never needs it, and it cannot pass a VFIO user: say so. */
+	if (a->force) {
+		fprintf(stderr, "vfctl destroy: --force does not apply: destroy removes VFs bound "
+			"to host drivers without it, and a VF held by a VFIO user cannot be removed "
+			"safely with it\n");
+		return EXIT_USAGE;
+	}
+	return numvfs_run(ctx, "destroy", a->argv[0], 0, 0, a);
+}
