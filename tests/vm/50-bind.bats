@@ -157,13 +157,6 @@ vfjq() {
 	[ "$(vm_driver "$pf")" = igb ]
 }
 
-@test "binding to vfio-pci without an IOMMU says how to enable it" {
-	[ "${VFCTL_VM_IOMMU:-1}" = 0 ] || skip "needs the VM booted with --no-iommu"
-	run vfctl bind "$vf"
-	[ "$status" -eq 1 ]
-	[[ "$output" == *"the host has no IOMMU"*"intel_iommu=on"* ]]
-}
-
 @test "restore without saved state says so" {
 	run vfctl restore "$vf"
 	[ "$status" -eq 1 ]
