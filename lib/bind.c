@@ -303,10 +303,28 @@ static int group_blockers(struct vfctl_ctx *ctx, const struct vfctl_host *host,
 			 n > 1 ? "those" : "that one");
 }
 
-static int find(struct vfctl_ctx *ctx, struct vfctl_host *host, const char *dev,
-		struct vfctl_func **f)
+/* Before a device leaves its driver: no host routes through it (unless
+ * forced), no VFIO user, the new driver (if any) loaded; then its PF's lock
+ * and its original state saved. */
+static int take_from_driver(struct vfctl_ctx *ctx, const struct vfctl_func *f, unsigned flags,
+			    const char *driver, int *lock)
 {
-	return vfctl_host_find(ctx, host, dev, f);
+	int r = check_routes(ctx, f, flags & VFCTL_BIND_FORCE);
+
+	if (r < 0)
+		return r;
+	r = check_holders(ctx, f, "the unbind");
+	if (r < 0)
+		return r;
+	if (driver) {
+		r = driver_load(ctx, f->addr, driver);
+		if (r < 0)
+			return r;
+	}
+	r = lock_for(ctx, f, lock);
+	if (r < 0)
+		return r;
+	return save_once(ctx, f);
 }
 
 int vfctl_bind(struct vfctl_ctx *ctx, struct vfctl_host *host, const char *dev,
@@ -319,7 +337,7 @@ int vfctl_bind(struct vfctl_ctx *ctx, struct vfctl_host *host, const char *dev,
 
 	if (!timeout_ms)
 		timeout_ms = DEFAULT_TIMEOUT_MS;
-	r = find(ctx, host, dev, &f);
+	r = vfctl_host_find(ctx, host, dev, &f);
 	if (r < 0)
 		return r;
 	if (!driver_name_valid(driver))
@@ -339,20 +357,7 @@ int vfctl_bind(struct vfctl_ctx *ctx, struct vfctl_host *host, const char *dev,
 		if (r < 0)
 			return r;
 	}
-	r = check_routes(ctx, f, flags & VFCTL_BIND_FORCE);
-	if (r < 0)
-		return r;
-	r = check_holders(ctx, f, "the unbind");
-	if (r < 0)
-		return r;
-	r = driver_load(ctx, f->addr, driver);
-	if (r < 0)
-		return r;
-
-	r = lock_for(ctx, f, &lock);
-	if (r < 0)
-		return r;
-	r = save_once(ctx, f);
+	r = take_from_driver(ctx, f, flags, driver, &lock);
 	if (r < 0)
 		return r;
 	r = pin_vf_mac(ctx, f);
@@ -402,22 +407,13 @@ int vfctl_unbind(struct vfctl_ctx *ctx, struct vfctl_host *host, const char *dev
 
 	if (!timeout_ms)
 		timeout_ms = DEFAULT_TIMEOUT_MS;
-	r = find(ctx, host, dev, &f);
+	r = vfctl_host_find(ctx, host, dev, &f);
 	if (r < 0)
 		return r;
 	if (!f->driver)
 		return vfctl_err(ctx, -EALREADY, "%s: not bound to any driver, nothing changed",
 				 f->addr);
-	r = check_routes(ctx, f, flags & VFCTL_BIND_FORCE);
-	if (r < 0)
-		return r;
-	r = check_holders(ctx, f, "the unbind");
-	if (r < 0)
-		return r;
-	r = lock_for(ctx, f, &lock);
-	if (r < 0)
-		return r;
-	r = save_once(ctx, f);
+	r = take_from_driver(ctx, f, flags, NULL, &lock);
 	if (r < 0)
 		return r;
 	r = unbind_timed(ctx, f, timeout_ms);
@@ -475,7 +471,7 @@ int vfctl_restore(struct vfctl_ctx *ctx, struct vfctl_host *host, const char *de
 
 	if (!timeout_ms)
 		timeout_ms = DEFAULT_TIMEOUT_MS;
-	r = find(ctx, host, dev, &f);
+	r = vfctl_host_find(ctx, host, dev, &f);
 	if (r < 0)
 		return r;
 	r = lock_for(ctx, f, &lock);
