@@ -4,6 +4,7 @@
 # (exit 1, 2 for usage), and nothing is sent. The trees are not the live
 # system, so even valid input must not reach netlink: vfctl says so.
 
+# shellcheck disable=SC2154 # status, output, stderr, stderr_lines: set by bats run
 bats_require_minimum_version 1.5.0
 
 setup() {
