@@ -113,6 +113,9 @@ $(B)/tests/%: tests/unit/%.c $(STLIB)
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(STLIB) $(ALL_LDFLAGS) $(LIB_LIBS) \
 		$(shell $(PKG_CONFIG) --libs cmocka)
 
+# test_vfset compiles the set command's parser in
+$(B)/tests/test_vfset: cli/cmd_set.c
+
 check-unit: $(UNIT_TESTS) $(FIXTURES)
 	tests/run-unit $(B) $(UNIT_TESTS)
 

@@ -47,9 +47,9 @@ static const struct {
 	{ "query-rss", VFCTL_VF_QUERY_RSS, "expected on or off" },
 };
 
-static int fail(char *err, size_t len, int rc, const char *fmt, ...)
+static int set_err(char *err, size_t len, int rc, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
-static int fail(char *err, size_t len, int rc, const char *fmt, ...)
+static int set_err(char *err, size_t len, int rc, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -133,7 +133,7 @@ int set_parse_attrs(int argc, char *const *argv, struct set_req *req, char *err,
 	unsigned seen = 0;
 
 	if (argc <= 0)
-		return fail(err, len, EXIT_USAGE, "nothing to set; give ATTRIBUTE VALUE pairs: mac, "
+		return set_err(err, len, EXIT_USAGE, "nothing to set; give ATTRIBUTE VALUE pairs: mac, "
 			    "vlan (with qos, proto), spoofchk, trust, max-tx-rate, min-tx-rate, "
 			    "link-state, query-rss");
 	for (int i = 0; i < argc; i += 2) {
@@ -143,17 +143,17 @@ int set_parse_attrs(int argc, char *const *argv, struct set_req *req, char *err,
 			if (!strcmp(argv[i], keys[k].word))
 				break;
 		if (k == ARRAY_SIZE(keys))
-			return fail(err, len, EXIT_USAGE, "unknown attribute '%s'; expected mac, vlan "
+			return set_err(err, len, EXIT_USAGE, "unknown attribute '%s'; expected mac, vlan "
 				    "(with qos, proto), spoofchk, trust, max-tx-rate, min-tx-rate, "
 				    "link-state or query-rss", argv[i]);
 		if (i + 1 >= argc)
-			return fail(err, len, EXIT_USAGE, "%s: missing value; %s", keys[k].word,
+			return set_err(err, len, EXIT_USAGE, "%s: missing value; %s", keys[k].word,
 				    keys[k].allowed);
 		if (seen & (1u << keys[k].key))
-			return fail(err, len, EXIT_USAGE, "%s given twice", keys[k].word);
+			return set_err(err, len, EXIT_USAGE, "%s given twice", keys[k].word);
 		seen |= 1u << keys[k].key;
 		if (!parse_value(keys[k].key, argv[i + 1], &r.s))
-			return fail(err, len, EXIT_ERR, "%s '%s': %s%s", keys[k].word, argv[i + 1],
+			return set_err(err, len, EXIT_ERR, "%s '%s': %s%s", keys[k].word, argv[i + 1],
 				    keys[k].key == VFCTL_VF_MAC ? "not a MAC address; " : "",
 				    keys[k].allowed);
 		if (keys[k].key < _VFCTL_VF_ATTR_MAX) {
@@ -162,7 +162,7 @@ int set_parse_attrs(int argc, char *const *argv, struct set_req *req, char *err,
 		}
 	}
 	if ((seen & (1u << KEY_QOS | 1u << KEY_PROTO)) && !(seen & (1u << VFCTL_VF_VLAN)))
-		return fail(err, len, EXIT_USAGE, "%s without vlan: qos and proto go with a VLAN, "
+		return set_err(err, len, EXIT_USAGE, "%s without vlan: qos and proto go with a VLAN, "
 			    "as in 'vlan 100 qos 3 proto 802.1Q'",
 			    seen & (1u << KEY_QOS) ? "qos" : "proto");
 	*req = r;
@@ -187,15 +187,15 @@ int set_find_target(struct vfctl_ctx *ctx, const struct vfctl_host *h, const cha
 		int r;
 
 		if (!pfname)
-			return fail(err, len, -ENOMEM, "out of memory");
+			return set_err(err, len, -ENOMEM, "out of memory");
 		r = vfctl_host_find(ctx, h, pfname, &f);
 		if (r < 0) {
-			fail(err, len, r, "%s", vfctl_ctx_error(ctx));
+			set_err(err, len, r, "%s", vfctl_ctx_error(ctx));
 			free(pfname);
 			return r;
 		}
 		if (f->kind != VFCTL_FUNC_PF) {
-			fail(err, len, -EINVAL, "%s is not an SR-IOV PF (%s); PF:INDEX needs a PF, "
+			set_err(err, len, -EINVAL, "%s is not an SR-IOV PF (%s); PF:INDEX needs a PF, "
 			     "'vfctl list' shows them", pfname,
 			     f->kind == VFCTL_FUNC_VF ? "it is a VF: name it alone" :
 			     "no sriov_totalvfs");
@@ -206,10 +206,10 @@ int set_find_target(struct vfctl_ctx *ctx, const struct vfctl_host *h, const cha
 		n = nvfs(f);
 		idx = strlen(colon + 1) > 5 ? 100000 : strtoul(colon + 1, NULL, 10);
 		if (n <= 0)
-			return fail(err, len, -ENODEV, "%s has no VFs (sriov_numvfs is 0); "
+			return set_err(err, len, -ENODEV, "%s has no VFs (sriov_numvfs is 0); "
 				    "create VFs first", f->addr);
 		if (idx >= (unsigned long)n)
-			return fail(err, len, -ENODEV, "VF index %s out of range: %s has %d VF%s "
+			return set_err(err, len, -ENODEV, "VF index %s out of range: %s has %d VF%s "
 				    "(index 0-%d)", colon + 1, f->addr, n, n == 1 ? "" : "s", n - 1);
 		*ret_pf = f;
 		*ret_index = (unsigned)idx;
@@ -217,15 +217,15 @@ int set_find_target(struct vfctl_ctx *ctx, const struct vfctl_host *h, const cha
 	}
 	n = vfctl_host_find(ctx, h, arg, &f);
 	if (n < 0)
-		return fail(err, len, n, "%s", vfctl_ctx_error(ctx));
+		return set_err(err, len, n, "%s", vfctl_ctx_error(ctx));
 	if (f->kind == VFCTL_FUNC_PF)
 		return nvfs(f) > 0 ?
-			fail(err, len, -EINVAL, "%s is a PF; name one of its VFs by address or "
+			set_err(err, len, -EINVAL, "%s is a PF; name one of its VFs by address or "
 			     "netdev, or as %s:INDEX (0-%d)", arg, arg, nvfs(f) - 1) :
-			fail(err, len, -EINVAL, "%s is a PF with no VFs (sriov_numvfs is 0); "
+			set_err(err, len, -EINVAL, "%s is a PF with no VFs (sriov_numvfs is 0); "
 			     "create VFs first", arg);
 	if (f->kind != VFCTL_FUNC_VF || !f->pf || f->vf_index < 0)
-		return fail(err, len, -EINVAL, "%s is not an SR-IOV VF (nor a PF); 'vfctl list' "
+		return set_err(err, len, -EINVAL, "%s is not an SR-IOV VF (nor a PF); 'vfctl list' "
 			    "shows the PFs and their VFs", arg);
 	*ret_pf = f->pf;
 	*ret_index = (unsigned)f->vf_index;

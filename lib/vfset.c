@@ -14,7 +14,6 @@
  */
 #include <arpa/inet.h>
 #include <ctype.h>
-#include <stdio.h>
 #include <string.h>
 
 #include <linux/if_ether.h>
@@ -229,6 +228,23 @@ fail:
 	return r;
 }
 
+/* An RTM_SETLINK with no attribute changes nothing, but the kernel checks
+ * CAP_NET_ADMIN first: it tells a missing privilege from a driver's EPERM. */
+static int may_setlink(struct nl_sock *sk, int ifindex)
+{
+	struct ifinfomsg ifi = { .ifi_family = AF_UNSPEC, .ifi_index = ifindex };
+	struct nl_msg *msg = nlmsg_alloc_simple(RTM_SETLINK, NLM_F_REQUEST | NLM_F_ACK);
+	int r;
+
+	if (!msg)
+		return -ENOMEM;
+	r = nlmsg_append(msg, &ifi, sizeof(ifi), NLMSG_ALIGNTO);
+	if (r >= 0)
+		r = nl_request_ack(sk, msg);
+	nlmsg_free(msg);
+	return r;
+}
+
 /* Where the VF's settings go: its PF's netdev on the live system. */
 static int check_target(struct vfctl_ctx *ctx, const struct vfctl_func *pf, unsigned vf_index)
 {
@@ -256,6 +272,10 @@ static int check_target(struct vfctl_ctx *ctx, const struct vfctl_func *pf, unsi
 	return 0;
 }
 
+/* res is written once the first attribute went to the kernel (then the
+ * return value is 0 or the first refusal's -errno); a failure before that
+ * (bad settings or target, not live, lock, socket, no privilege) leaves it
+ * untouched: nothing was changed. */
 int vfctl_vf_set(struct vfctl_ctx *ctx, const struct vfctl_func *pf, unsigned vf_index,
 		 const struct vfctl_vf_settings *s, struct vfctl_vf_set_result *res)
 {
@@ -319,8 +339,8 @@ int vfctl_vf_set(struct vfctl_ctx *ctx, const struct vfctl_func *pf, unsigned vf
 			r = nl_request_ack(sk, msg);
 			nlmsg_free(msg);
 		}
-		if (r == -EPERM && !sent) {
-			/* checked before any attribute: nothing can apply */
+		if (r == -EPERM && !sent && may_setlink(sk, nd->ifindex) == -EPERM) {
+			/* not the driver: without the privilege nothing can apply */
 			r = vfctl_err(ctx, r, "%s: RTM_SETLINK: %s; changing VF settings needs "
 				      "CAP_NET_ADMIN (run as root)", nd->name, strerror(-r));
 			goto out;
