@@ -29,19 +29,6 @@ static bool driver_name_valid(const char *d)
 	return true;
 }
 
-static bool is_vfio_driver(const char *d)
-{
-	size_t n = d ? strlen(d) : 0;
-
-	return d && (!strcmp(d, "vfio-pci") || (n >= 8 && !strcmp(d + n - 8, "vfio_pci")));
-}
-
-static bool vfio_ok(const struct vfctl_func *m)
-{
-	return m->is_bridge || !m->driver || is_vfio_driver(m->driver) ||
-	       !strcmp(m->driver, "pci-stub") || !strcmp(m->driver, "pcieport");
-}
-
 static int read_driver(struct vfctl_ctx *ctx, const char *addr, char *buf, size_t size)
 {
 	char rel[128];
@@ -140,7 +127,7 @@ static int check_holders(struct vfctl_ctx *ctx, const struct vfctl_func *f, cons
 	char node[64], who[256];
 	int n;
 
-	if (f->iommu_group < 0 || !f->driver || !is_vfio_driver(f->driver) || !ctx->live)
+	if (f->iommu_group < 0 || !f->driver || !driver_is_vfio(f->driver) || !ctx->live)
 		return 0;
 	snprintf(node, sizeof(node), "/dev/vfio/%d", f->iommu_group);
 	n = vfio_holders(node, who, sizeof(who));
@@ -288,7 +275,7 @@ static int group_blockers(struct vfctl_ctx *ctx, const struct vfctl_host *host,
 	for (size_t i = 0; i < g->n_members; i++) {
 		const struct vfctl_func *m = g->members[i];
 
-		if (m == f || vfio_ok(m))
+		if (m == f || func_vfio_ok(m))
 			continue;
 		if (used < sizeof(list))
 			used += (size_t)snprintf(list + used, sizeof(list) - used, "%s%s (%s)",
@@ -347,7 +334,7 @@ int vfctl_bind(struct vfctl_ctx *ctx, struct vfctl_host *host, const char *dev,
 		return vfctl_err(ctx, -EALREADY, "%s: already bound to %s, nothing changed ('vfctl "
 				 "restore %s' returns it to its original driver)", f->addr, driver,
 				 f->addr);
-	if (is_vfio_driver(driver)) {
+	if (driver_is_vfio(driver)) {
 		if (!host->iommu_groups || f->iommu_group < 0)
 			return vfctl_err(ctx, -ENODEV, "%s: the host has no IOMMU (no group in "
 					 "%s/kernel/iommu_groups), so VFIO cannot use it: enable "
@@ -382,7 +369,7 @@ int vfctl_bind(struct vfctl_ctx *ctx, struct vfctl_host *host, const char *dev,
 			      f->addr, now[0] ? "bound to " : "not bound to any driver", now, driver);
 		goto rollback;
 	}
-	if (is_vfio_driver(driver) && ctx->dev.fd >= 0) {
+	if (driver_is_vfio(driver) && ctx->dev.fd >= 0) {
 		r = wait_vfio_node(ctx, f, 2000);
 		if (r < 0)
 			return r;

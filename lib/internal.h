@@ -93,6 +93,11 @@ int state_save(struct vfctl_ctx *ctx, const struct dev_state *st);
 int state_load(struct vfctl_ctx *ctx, const char *addr, struct dev_state *ret);
 int state_remove(struct vfctl_ctx *ctx, const char *addr);
 
+/* topo.c: vfio-pci or a variant driver (NULL-safe) */
+bool driver_is_vfio(const char *d);
+/* A group member that does not keep the group from VFIO use. */
+bool func_vfio_ok(const struct vfctl_func *f);
+
 int strv_push(char ***v, size_t *n, const char *s);
 void strv_free(char **v, size_t n);
 

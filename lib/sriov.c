@@ -60,14 +60,6 @@ static int pf_attr_int(struct vfctl_ctx *ctx, const char *addr, const char *attr
 	return 0;
 }
 
-static bool driver_is_vfio(const char *d)
-{
-	size_t n = strlen(d);
-
-	/* vfio-pci and its variant drivers (mlx5_vfio_pci, ...) */
-	return !strcmp(d, "vfio-pci") || (n >= 8 && !strcmp(d + n - 8, "vfio_pci"));
-}
-
 /* The first netdev of a function, "" when it has none. */
 static void func_netdev(struct vfctl_ctx *ctx, const char *addr, char name[VFCTL_IFNAME_LEN])
 {

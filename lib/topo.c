@@ -394,16 +394,21 @@ static int link_vfs(struct vfctl_ctx *ctx, struct vfctl_host *host)
 	return 0;
 }
 
-static bool driver_vfio_ok(const struct vfctl_func *f)
+bool driver_is_vfio(const char *d)
+{
+	size_t n = d ? strlen(d) : 0;
+
+	/* vfio-pci and its variant drivers (e.g. mlx5_vfio_pci) */
+	return d && (!strcmp(d, "vfio-pci") || (n >= 8 && !strcmp(d + n - 8, "vfio_pci")));
+}
+
+bool func_vfio_ok(const struct vfctl_func *f)
 {
 	const char *d = f->driver;
-	size_t n;
 
-	if (!d || !strcmp(d, "pci-stub") || !strcmp(d, "pcieport"))
-		return true;
-	/* vfio-pci and its variant drivers (e.g. mlx5_vfio_pci) */
-	n = strlen(d);
-	return !strcmp(d, "vfio-pci") || (n >= 8 && !strcmp(d + n - 8, "vfio_pci"));
+	/* what the kernel's VFIO lets share a group with a device in use */
+	return f->is_bridge || !d || driver_is_vfio(d) || !strcmp(d, "pci-stub") ||
+	       !strcmp(d, "pcieport");
 }
 
 static int group_check(struct vfctl_ctx *ctx, struct vfctl_group *g)
@@ -416,7 +421,7 @@ static int group_check(struct vfctl_ctx *ctx, struct vfctl_group *g)
 	for (size_t i = 0; i < g->n_members; i++) {
 		struct vfctl_func *m = g->members[i];
 
-		if (m->is_bridge || driver_vfio_ok(m))
+		if (func_vfio_ok(m))
 			continue;
 		g->viable = false;
 		g->blocker = m;
