@@ -15,6 +15,8 @@
 
 #include "internal.h"
 
+#define PF_LOCK_WAIT_MS 60000
+
 static int fd_write(int fd, const char *val)
 {
 	size_t len = strlen(val);
@@ -128,9 +130,51 @@ static bool lock_held(const struct vfctl_ctx *ctx, const char *addr)
 	       st.st_ino == ctx->lock.ino;
 }
 
+static unsigned lock_wait_ms(void)
+{
+	const char *e = getenv("VFCTL_LOCK_TIMEOUT");
+	char *end;
+	unsigned long s;
+
+	if (!e || !*e)
+		return PF_LOCK_WAIT_MS;
+	s = strtoul(e, &end, 10);
+	return *end || s > 3600 ? PF_LOCK_WAIT_MS : (unsigned)s * 1000;
+}
+
+/* Who holds the flock on this inode: "pid 42 (vfctl)" from /proc/locks. */
+static void lock_holder(const struct stat *st, char *buf, size_t size)
+{
+	char line[256], comm[64] = "?", path[64];
+	unsigned long ino;
+	unsigned maj, min;
+	FILE *f = fopen("/proc/locks", "re");
+	long pid;
+
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%*d: FLOCK %*s %*s %ld %x:%x:%lu", &pid, &maj, &min, &ino) != 4 ||
+		    ino != st->st_ino)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%ld/comm", pid);
+		FILE *c = fopen(path, "re");
+
+		if (c) {
+			if (fgets(comm, sizeof(comm), c))
+				comm[strcspn(comm, "\n")] = '\0';
+			fclose(c);
+		}
+		snprintf(buf, size, "pid %ld (%s)", pid, comm);
+		break;
+	}
+	fclose(f);
+}
+
 int pf_lock(struct vfctl_ctx *ctx, const char *addr, int *ret)
 {
 	_cleanup_close_ int dfd = -1;
+	uint64_t deadline;
 	struct stat st;
 	char name[64];
 	int fd, r;
@@ -147,12 +191,25 @@ int pf_lock(struct vfctl_ctx *ctx, const char *addr, int *ret)
 	if (fd < 0)
 		return vfctl_err(ctx, -errno, "%s: lock file %s/lock/%s: %s", addr, ctx->run_path,
 				 name, strerror(errno));
-	/* Concurrent changes to one PF wait their turn; the lock dies with us. */
-	while (flock(fd, LOCK_EX) < 0) {
-		if (errno == EINTR)
-			continue;
+	/* Concurrent changes to one PF wait their turn, for a while: a holder
+	 * stuck in the kernel must not hang every later command. */
+	deadline = now_ms() + lock_wait_ms();
+	while (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		char who[128] = "";
+
 		r = -errno;
+		if (r == -EWOULDBLOCK && now_ms() < deadline) {
+			poll(NULL, 0, 20);
+			continue;
+		}
+		if (r == -EWOULDBLOCK && fstat(fd, &st) == 0)
+			lock_holder(&st, who, sizeof(who));
 		close(fd);
+		if (r == -EWOULDBLOCK)
+			return vfctl_err(ctx, -ETIMEDOUT, "%s: %s/lock/%s is still held%s%s after %u s: "
+					 "another change to this PF is under way or stuck; try again, "
+					 "or see what that process waits for", addr, ctx->run_path,
+					 name, who[0] ? " by " : "", who, lock_wait_ms() / 1000);
 		return vfctl_err(ctx, r, "%s: flock %s/lock/%s: %s", addr, ctx->run_path, name,
 				 strerror(-r));
 	}

@@ -198,3 +198,18 @@ tree_sum() {
 	[ -z "$output" ]
 	[[ "$stderr" == "vfctl: 0000:01:00.1: 8 VFs asked"* ]]
 }
+
+@test "a PF lock held elsewhere: the wait is bounded and names the holder" {
+	root=$BATS_TEST_TMPDIR/lk
+	cp -a "$FIXTURES/82599-8vf" "$root"
+	run_dir=$BATS_TEST_TMPDIR/lkrun
+	mkdir -p "$run_dir/lock"
+	flock "$run_dir/lock/0000:03:00.1.lock" sleep 30 &
+	holder=$!
+	for _ in $(seq 50); do grep -q FLOCK /proc/locks && break; sleep 0.1; done
+	VFCTL_LOCK_TIMEOUT=1 run "$VFCTL" --sysfs-root "$root/sys" --run-dir "$run_dir" create 0000:03:00.1 2
+	kill "$holder"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"0000:03:00.1: $run_dir/lock/0000:03:00.1.lock is still held by pid $holder (flock) after 1 s"* ]]
+	[ "$(cat "$root/sys/bus/pci/devices/0000:03:00.1/sriov_numvfs")" = 0 ]
+}
