@@ -94,9 +94,14 @@ static int alloc_ram(struct vfkvm_vm *vm, uint64_t size, bool huge)
 	p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd, 0);
 	if (p == MAP_FAILED) {
 		r = -errno;
-		err("mmap of %llu MiB guest RAM%s: %s%s", (unsigned long long)size >> 20,
-		    huge ? " (2 MiB hugetlb pages)" : "", strerror(-r),
-		    huge ? "; reserve pages: echo N > /proc/sys/vm/nr_hugepages" : "");
+		if (huge)
+			err("mmap of %llu MiB guest RAM in 2 MiB hugetlb pages: %s; reserve %llu "
+			    "free pages: echo %llu > /proc/sys/vm/nr_hugepages (plus those in use)",
+			    (unsigned long long)size >> 20, strerror(-r),
+			    (unsigned long long)size >> 21, (unsigned long long)size >> 21);
+		else
+			err("mmap of %llu MiB guest RAM: %s; lower --mem",
+			    (unsigned long long)size >> 20, strerror(-r));
 		goto err_close;
 	}
 	/* MAP_POPULATE cannot fail: a short hugetlb pool only shows as SIGBUS */
@@ -406,7 +411,7 @@ static int setup_vcpu(struct vfkvm_vm *vm, const struct guest_hdr *h)
 	s.gdt.base = GDT_GPA;
 	s.gdt.limit = 7 * 8 - 1;
 	s.idt.base = IDT_GPA;
-	s.idt.limit = h->nvec * 16 - 1;
+	s.idt.limit = h->nvec ? h->nvec * 16 - 1 : 0;
 	s.cr3 = PML4_GPA;
 	s.cr4 = 0x20 | 0x200;			/* PAE, OSFXSR */
 	s.cr0 = 0x80050033;			/* PG, WP, NE, ET, MP, PE */
