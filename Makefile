@@ -89,6 +89,13 @@ $(GUEST): src/vfkvm/guest/guest.S
 	$(LD) -m elf_x86_64 -nostdlib -Ttext=0x100000 -o $(B)/guest/guest.elf $(B)/guest/guest.o
 	objcopy -O binary $(B)/guest/guest.elf $@
 
+# the same guest with a #UD at ring 3, for the guest-failure test
+$(B)/guest/fault.bin: src/vfkvm/guest/guest.S
+	@mkdir -p $(dir $@)
+	$(CC) -c -DFAULT_TEST -o $(B)/guest/fault.o $<
+	$(LD) -m elf_x86_64 -nostdlib -Ttext=0x100000 -o $(B)/guest/fault.elf $(B)/guest/fault.o
+	objcopy -O binary $(B)/guest/fault.elf $@
+
 $(B)/src/vfkvm/guest_blob.o: src/vfkvm/guest_blob.S $(GUEST)
 	@mkdir -p $(dir $@)
 	$(CC) -c -DGUEST_BIN='"$(GUEST)"' -o $@ $<
@@ -155,8 +162,8 @@ check-unit: $(UNIT_TESTS) $(FIXTURES)
 check-asan:
 	$(MAKE) B=build-asan SAN=1 check-unit check-bats
 
-check-bats: all $(FIXTURES)
-	VFCTL=$(abspath $(VFCTL)) VFKVM=$(abspath $(VFKVM)) FIXTURES=$(abspath $(B)/fixtures) REPO=$(CURDIR) VFCTL_SAN=$(SAN) bats --tap tests/bats
+check-bats: all $(FIXTURES) $(B)/guest/fault.bin
+	VFCTL=$(abspath $(VFCTL)) VFKVM=$(abspath $(VFKVM)) GUESTS=$(abspath $(B)/guest) FIXTURES=$(abspath $(B)/fixtures) REPO=$(CURDIR) VFCTL_SAN=$(SAN) bats --tap tests/bats
 
 check-vm: all
 	tests/vm/run

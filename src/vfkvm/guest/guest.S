@@ -96,6 +96,9 @@ eoi:
 /* Ring 3: the driver loop. Each result is one 8-byte write to a report
  * offset of the control region, which vfkvm prints. */
 user_main:
+#ifdef FAULT_TEST
+	ud2		/* the test image: #UD at ring 3 must reach the IDT stub */
+#endif
 	mov $CTRL, %ebx
 	mov $BAR, %esi
 
