@@ -122,3 +122,15 @@ host: bar[8] = 0xeeddccbbaa998877" ]
 		[ "$stderr" = "vfkvm: mmap of 64 MiB guest RAM in 2 MiB hugetlb pages: Cannot allocate memory; reserve 32 free pages: echo 32 > /proc/sys/vm/nr_hugepages (plus those in use)" ]
 	fi
 }
+
+@test "make install puts vfkvm and its man page in DESTDIR" {
+	: "${REPO:?set REPO to the source tree}"
+	d=$BATS_TEST_TMPDIR/stage
+	run make -s -C "$REPO" install DESTDIR="$d" PREFIX=/usr B="$(dirname "$VFKVM")"
+	[ "$status" -eq 0 ]
+	[ -x "$d/usr/bin/vfkvm" ]
+	[ -e "$d/usr/share/man/man1/vfkvm.1" ]
+	run "$d/usr/bin/vfkvm" --stand-in-bar
+	[ "$status" -eq 0 ]
+	man -l "$d/usr/share/man/man1/vfkvm.1" >/dev/null 2>&1 || [ ! -x /usr/bin/man ]
+}
