@@ -199,9 +199,15 @@ void vfkvm_vm_destroy(struct vfkvm_vm *vm)
 
 int vfkvm_map_region(struct vfkvm_vm *vm, struct vfkvm_region *r)
 {
+	bool trap = r->readonly && r->access;
 	void *p;
 	int ret;
 
+	/* check the trap table first so a failure leaves r and the VM as they were */
+	if (trap && vm->ntraps == VFKVM_MAX_TRAPS) {
+		err("%s: more than %d trapped regions", r->name, VFKVM_MAX_TRAPS);
+		return -ENOSPC;
+	}
 	p = mmap(NULL, r->size, PROT_READ | (r->readonly ? 0 : PROT_WRITE), MAP_SHARED, r->fd,
 		 r->fd_off);
 	if (p == MAP_FAILED) {
@@ -220,8 +226,8 @@ int vfkvm_map_region(struct vfkvm_vm *vm, struct vfkvm_region *r)
 	r->map = p;
 	r->slot = vm->nslots++;
 	/* a write to a read-only slot exits as MMIO: route it to access() */
-	if (r->readonly && r->access)
-		return vfkvm_trap_region(vm, r);
+	if (trap)
+		vm->traps[vm->ntraps++] = r;
 	return 0;
 }
 
@@ -296,8 +302,14 @@ int vfkvm_signal_msi(struct vfkvm_vm *vm, uint64_t addr, uint32_t data)
 		    strerror(-n));
 		return n;
 	}
-	/* 0: the guest's LAPIC blocked it (disabled or masked) */
-	return n == 0 ? -EAGAIN : 0;
+	/* 0: the guest's LAPIC blocked it */
+	if (n == 0) {
+		err("KVM_SIGNAL_MSI (0x%llx/0x%x): not delivered; the guest's LAPIC is "
+		    "software-disabled or the destination does not exist", (unsigned long long)addr,
+		    data);
+		return -EAGAIN;
+	}
+	return 0;
 }
 
 int vfkvm_ioeventfd(struct vfkvm_vm *vm, uint64_t gpa, unsigned len, int *efd)
@@ -305,11 +317,17 @@ int vfkvm_ioeventfd(struct vfkvm_vm *vm, uint64_t gpa, unsigned len, int *efd)
 	struct kvm_ioeventfd io = { .addr = gpa, .len = len };
 	int fd, r;
 
-	if (vm->nioevents == sizeof(vm->ioevents) / sizeof(vm->ioevents[0]))
+	if (vm->nioevents == sizeof(vm->ioevents) / sizeof(vm->ioevents[0])) {
+		err("ioeventfd at 0x%llx: vfkvm holds %zu at most", (unsigned long long)gpa,
+		    sizeof(vm->ioevents) / sizeof(vm->ioevents[0]));
 		return -ENOSPC;
+	}
 	fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (fd < 0)
-		return -errno;
+	if (fd < 0) {
+		r = -errno;
+		err("eventfd for the ioeventfd at 0x%llx: %s", (unsigned long long)gpa, strerror(-r));
+		return r;
+	}
 	io.fd = fd;
 	if (ioctl(vm->vm_fd, KVM_IOEVENTFD, &io) < 0) {
 		r = -errno;
