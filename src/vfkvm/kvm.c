@@ -176,15 +176,24 @@ err:
 	return r;
 }
 
-/* Children first: vCPU, event wiring, then slots' memory, the VM, /dev/kvm. */
+/* Children first: vCPU, event wiring, the VM, then the memory its slots
+ * pointed at, and /dev/kvm last. */
 void vfkvm_vm_destroy(struct vfkvm_vm *vm)
 {
 	if (vm->run)
 		munmap(vm->run, vm->run_size);
 	if (vm->vcpu_fd >= 0)
 		close(vm->vcpu_fd);
-	for (unsigned i = 0; i < vm->nioevents; i++)
-		close(vm->ioevents[i].efd);
+	for (unsigned i = 0; i < vm->nioevents; i++) {
+		struct vfkvm_ioevent *e = &vm->ioevents[i];
+		struct kvm_ioeventfd io = { .addr = e->gpa, .len = e->len, .fd = e->efd,
+					    .flags = KVM_IOEVENTFD_FLAG_DEASSIGN };
+
+		if (ioctl(vm->vm_fd, KVM_IOEVENTFD, &io) < 0)
+			err("KVM_IOEVENTFD deassign (gpa 0x%llx): %s", (unsigned long long)e->gpa,
+			    strerror(errno));
+		close(e->efd);
+	}
 	free(vm->routing);
 	if (vm->vm_fd >= 0)
 		close(vm->vm_fd);
@@ -289,6 +298,20 @@ int vfkvm_irqfd(struct vfkvm_vm *vm, struct vfkvm_irq *irq)
 	}
 	irq->efd = efd;
 	return 0;
+}
+
+/* Before the eventfd closes: KVM stops listening on it (for VFIO the device's
+ * interrupt is disabled before this). */
+void vfkvm_irqfd_release(struct vfkvm_vm *vm, struct vfkvm_irq *irq)
+{
+	struct kvm_irqfd f = { .fd = irq->efd, .gsi = irq->gsi, .flags = KVM_IRQFD_FLAG_DEASSIGN };
+
+	if (irq->efd < 0)
+		return;
+	if (vm->vm_fd >= 0 && ioctl(vm->vm_fd, KVM_IRQFD, &f) < 0)
+		err("KVM_IRQFD deassign (gsi %u): %s", irq->gsi, strerror(errno));
+	close(irq->efd);
+	irq->efd = -1;
 }
 
 int vfkvm_signal_msi(struct vfkvm_vm *vm, uint64_t addr, uint32_t data)

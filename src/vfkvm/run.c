@@ -286,17 +286,18 @@ void *vfkvm_bar(struct vfkvm *v)
 	return v->dev.nregions ? v->dev.regions[0].map : NULL;
 }
 
-/* Device wiring before the VM goes (irqfds are released with the VM, their
- * eventfds after), the VM before the memory its slots point at. */
+/* The device's interrupts first (deassigned, then closed), then the VM and
+ * its RAM, then the device regions its slots pointed at. The VFIO half must
+ * also close the device fd and unset the group before the container's DMA
+ * unmap, and that before guest RAM is unmapped (vfkvm_vm_destroy). */
 void vfkvm_teardown(struct vfkvm *v)
 {
 	if (!v)
 		return;
 	signal_run = NULL;
-	vfkvm_vm_destroy(&v->vm);
 	for (unsigned i = 0; i < v->dev.nirqs; i++)
-		if (v->dev.irqs[i].efd >= 0)
-			close(v->dev.irqs[i].efd);
+		vfkvm_irqfd_release(&v->vm, &v->dev.irqs[i]);
+	vfkvm_vm_destroy(&v->vm);
 	for (unsigned i = 0; i < v->dev.nregions; i++)
 		region_release(&v->dev.regions[i]);
 	region_release(&v->roslot);

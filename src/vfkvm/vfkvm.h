@@ -113,6 +113,7 @@ int vfkvm_map_region(struct vfkvm_vm *vm, struct vfkvm_region *r);
 int vfkvm_trap_region(struct vfkvm_vm *vm, struct vfkvm_region *r);
 int vfkvm_add_msi_route(struct vfkvm_vm *vm, struct vfkvm_irq *irq);
 int vfkvm_irqfd(struct vfkvm_vm *vm, struct vfkvm_irq *irq);
+void vfkvm_irqfd_release(struct vfkvm_vm *vm, struct vfkvm_irq *irq);
 int vfkvm_signal_msi(struct vfkvm_vm *vm, uint64_t addr, uint32_t data);
 int vfkvm_ioeventfd(struct vfkvm_vm *vm, uint64_t gpa, unsigned len, int *efd);
 int vfkvm_load_guest(struct vfkvm_vm *vm, const void *img, size_t len);
