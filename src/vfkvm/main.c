@@ -10,7 +10,6 @@
 
 #include "vfkvm.h"
 
-void vfkvm_on_signal(int sig);
 
 static void usage(FILE *f)
 {

@@ -48,7 +48,6 @@ struct vfkvm {
 volatile int vfkvm_stop_signal;
 static struct kvm_run *volatile signal_run;
 
-void vfkvm_on_signal(int sig);
 void vfkvm_on_signal(int sig)
 {
 	vfkvm_stop_signal = sig;

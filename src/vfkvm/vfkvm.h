@@ -127,6 +127,8 @@ int vfkvm_run(struct vfkvm *v);
 void vfkvm_teardown(struct vfkvm *v);
 void *vfkvm_bar(struct vfkvm *v);
 extern volatile int vfkvm_stop_signal;
+/* The handler for SIGTERM/SIGINT: stops vfkvm_run(), even mid-KVM_RUN. */
+void vfkvm_on_signal(int sig);
 
 extern const unsigned char vfkvm_guest_start[], vfkvm_guest_end[];
 

@@ -13,7 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <signal.h>
 #include <sys/resource.h>
+#include <sys/time.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -207,6 +209,64 @@ static void test_setup_failure_no_leak(void **state)
 	unlink(path);
 }
 
+/* A raw image: the VFKVMG01 header, entry at 0x100018, no IDT, then code. */
+static void write_image(char *path, const char *code, size_t len)
+{
+	char hdr[24] = "VFKVMG01\x18\x00\x10";
+	int fd = mkstemp(path);
+
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, hdr, sizeof(hdr)), (ssize_t)sizeof(hdr));
+	assert_int_equal(write(fd, code, len), (ssize_t)len);
+	close(fd);
+}
+
+struct guest_end {
+	const char *code;
+	size_t len;
+	int signal;		/* sent to ourselves while the guest runs */
+	int want;
+	const char *msg;
+};
+
+/* Guest failure and a signal: vfkvm_run says which, teardown leaks nothing. */
+static void test_stop_no_leak(void **state)
+{
+	static const struct guest_end ends[] = {
+		{ "\x0f\x0b", 2, 0, -EFAULT,	/* ud2 with no IDT */
+		  "vfkvm: guest failure: shutdown (triple fault): check the guest's IDT and stack\n" },
+		{ "\xeb\xfe", 2, SIGALRM, -EINTR,	/* jmp . */
+		  "vfkvm: stopping the guest on signal 14 (Alarm clock)\n" },
+	};
+	struct sigaction sa = { .sa_handler = vfkvm_on_signal }, old;
+
+	need_kvm(state);
+	sigemptyset(&sa.sa_mask);
+	assert_int_equal(sigaction(SIGALRM, &sa, &old), 0);
+	for (size_t i = 0; i < sizeof(ends) / sizeof(ends[0]); i++) {
+		char path[] = "/tmp/vfkvm-img-XXXXXX";
+		struct vfkvm_opts o = { .mem = 4 << 20, .stand_in_bar = true, .guest = path };
+		struct itimerval t = { .it_value = { .tv_usec = 100000 } };
+		int fds = count_fds(), rc;
+		struct vfkvm *v;
+		char *err;
+
+		write_image(path, ends[i].code, ends[i].len);
+		assert_int_equal(vfkvm_setup(&v, &o), 0);
+		if (ends[i].signal)
+			assert_int_equal(setitimer(ITIMER_REAL, &t, NULL), 0);
+		err = capture(2, run_guest, v, &rc);
+		assert_int_equal(rc, ends[i].want);
+		assert_string_equal(err, ends[i].msg);
+		free(err);
+		vfkvm_teardown(v);
+		unlink(path);
+		vfkvm_stop_signal = 0;
+		assert_int_equal(count_fds(), fds);
+	}
+	sigaction(SIGALRM, &old, NULL);
+}
+
 /* ---- clear errors ------------------------------------------------------- */
 static int do_create(void *arg)
 {
@@ -280,6 +340,7 @@ int main(void)
 		cmocka_unit_test(test_slots),
 		cmocka_unit_test(test_guest),
 		cmocka_unit_test(test_setup_failure_no_leak),
+		cmocka_unit_test(test_stop_no_leak),
 		cmocka_unit_test(test_missing_kvm),
 		cmocka_unit_test(test_memlock),
 	};
