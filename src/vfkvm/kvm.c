@@ -104,7 +104,7 @@ static int alloc_ram(struct vfkvm_vm *vm, uint64_t size, bool huge)
 			    (unsigned long long)size >> 20, strerror(-r));
 		goto err_close;
 	}
-	/* MAP_POPULATE cannot fail: a short hugetlb pool only shows as SIGBUS */
+	/* MAP_POPULATE ignores faults it cannot serve; this reports them */
 	if (huge && (madvise(p, size, MADV_POPULATE_WRITE) < 0)) {
 		r = -errno;
 		err("prefaulting %llu MiB of hugetlb guest RAM: %s; reserve pages: "
