@@ -40,6 +40,12 @@ LIB_OBJ := $(LIB_SRC:%.c=$(B)/%.o)
 LIB_PIC := $(LIB_SRC:%.c=$(B)/pic/%.o)
 CLI_OBJ := $(CLI_SRC:%.c=$(B)/%.o)
 
+# vfkvm: the KVM launcher and its built-in guest (no OS, assembled with as)
+VFKVM_SRC := $(sort $(wildcard src/vfkvm/*.c))
+VFKVM_LIBOBJ := $(filter-out $(B)/src/vfkvm/main.o,$(VFKVM_SRC:%.c=$(B)/%.o)) $(B)/src/vfkvm/guest_blob.o
+VFKVM   := $(B)/vfkvm
+GUEST   := $(B)/guest/guest.bin
+
 SONAME  := libvfctl.so.$(SOVERSION)
 SOLIB   := $(B)/libvfctl.so.$(VERSION)
 STLIB   := $(B)/libvfctl.a
@@ -49,7 +55,7 @@ PCFILE  := $(B)/libvfctl.pc
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(B)/tests/%,$(wildcard tests/unit/test_*.c))
 
 .PHONY: all install uninstall clean deps check check-unit check-asan check-bats check-vm fixtures
-all: $(SOLIB) $(STLIB) $(VFCTL) $(PCFILE)
+all: $(SOLIB) $(STLIB) $(VFCTL) $(PCFILE) $(VFKVM)
 
 $(B)/%.o: %.c lib/vfctl.h lib/internal.h cli/print.h cli/cli.h
 	@mkdir -p $(dir $@)
@@ -72,6 +78,31 @@ $(STLIB): $(LIB_OBJ)
 $(VFCTL): $(CLI_OBJ) $(STLIB)
 	$(CC) -o $@ $(CLI_OBJ) $(STLIB) $(ALL_LDFLAGS) $(LIB_LIBS) $(CLI_LIBS)
 
+$(B)/src/vfkvm/%.o: src/vfkvm/%.c src/vfkvm/vfkvm.h
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Isrc/vfkvm -c -o $@ $<
+
+# linked at the load address vfkvm puts it (VFKVM_GUEST_LOAD)
+$(GUEST): src/vfkvm/guest/guest.S
+	@mkdir -p $(dir $@)
+	$(CC) -c -o $(B)/guest/guest.o $<
+	$(LD) -m elf_x86_64 -nostdlib -Ttext=0x100000 -o $(B)/guest/guest.elf $(B)/guest/guest.o
+	objcopy -O binary $(B)/guest/guest.elf $@
+
+# the same guest with a #UD at ring 3, for the guest-failure test
+$(B)/guest/fault.bin: src/vfkvm/guest/guest.S
+	@mkdir -p $(dir $@)
+	$(CC) -c -DFAULT_TEST -o $(B)/guest/fault.o $<
+	$(LD) -m elf_x86_64 -nostdlib -Ttext=0x100000 -o $(B)/guest/fault.elf $(B)/guest/fault.o
+	objcopy -O binary $(B)/guest/fault.elf $@
+
+$(B)/src/vfkvm/guest_blob.o: src/vfkvm/guest_blob.S $(GUEST)
+	@mkdir -p $(dir $@)
+	$(CC) -c -DGUEST_BIN='"$(GUEST)"' -o $@ $<
+
+$(VFKVM): $(VFKVM_LIBOBJ) $(B)/src/vfkvm/main.o
+	$(CC) -o $@ $^ $(ALL_LDFLAGS)
+
 $(PCFILE): lib/libvfctl.pc.in Makefile
 	@mkdir -p $(B)
 	sed -e 's|@PREFIX@|$(PREFIX)|; s|@LIBDIR@|$(LIBDIR)|; s|@INCDIR@|$(INCDIR)|; s|@VERSION@|$(VERSION)|' \
@@ -88,10 +119,13 @@ install: all
 	install -m 644 lib/vfctl.h $(DESTDIR)$(INCDIR)/vfctl.h
 	install -m 644 $(PCFILE) $(DESTDIR)$(PKGDIR)/libvfctl.pc
 	install -m 644 man/vfctl.1 $(DESTDIR)$(MANDIR)/man1/vfctl.1
+	install -m 755 $(VFKVM) $(DESTDIR)$(BINDIR)/vfkvm
+	install -m 644 man/vfkvm.1 $(DESTDIR)$(MANDIR)/man1/vfkvm.1
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/vfctl $(DESTDIR)$(LIBDIR)/libvfctl.* $(DESTDIR)$(INCDIR)/vfctl.h \
-		$(DESTDIR)$(PKGDIR)/libvfctl.pc $(DESTDIR)$(MANDIR)/man1/vfctl.1
+		$(DESTDIR)$(PKGDIR)/libvfctl.pc $(DESTDIR)$(MANDIR)/man1/vfctl.1 \
+		$(DESTDIR)$(BINDIR)/vfkvm $(DESTDIR)$(MANDIR)/man1/vfkvm.1
 
 deps:
 	tests/deps
@@ -113,6 +147,12 @@ $(B)/tests/%: tests/unit/%.c $(STLIB)
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(STLIB) $(ALL_LDFLAGS) $(LIB_LIBS) \
 		$(shell $(PKG_CONFIG) --libs cmocka)
 
+# the vfkvm tests link vfkvm without its main()
+$(B)/tests/test_vfkvm_%: tests/unit/test_vfkvm_%.c $(VFKVM_LIBOBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Isrc/vfkvm -o $@ $< $(VFKVM_LIBOBJ) $(ALL_LDFLAGS) \
+		$(shell $(PKG_CONFIG) --libs cmocka)
+
 # test_vfset compiles the set command's parser in
 $(B)/tests/test_vfset: cli/cmd_set.c
 
@@ -122,8 +162,8 @@ check-unit: $(UNIT_TESTS) $(FIXTURES)
 check-asan:
 	$(MAKE) B=build-asan SAN=1 check-unit check-bats
 
-check-bats: all $(FIXTURES)
-	VFCTL=$(abspath $(VFCTL)) FIXTURES=$(abspath $(B)/fixtures) REPO=$(CURDIR) VFCTL_SAN=$(SAN) bats --tap tests/bats
+check-bats: all $(FIXTURES) $(B)/guest/fault.bin
+	VFCTL=$(abspath $(VFCTL)) VFKVM=$(abspath $(VFKVM)) GUESTS=$(abspath $(B)/guest) FIXTURES=$(abspath $(B)/fixtures) REPO=$(CURDIR) VFCTL_SAN=$(SAN) bats --tap tests/bats
 
 check-vm: all
 	tests/vm/run

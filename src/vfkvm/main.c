@@ -1,0 +1,95 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/* vfkvm: run a guest on KVM with a device passed through (see vfkvm(1)). */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vfkvm.h"
+
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: vfkvm [--mem SIZE] [--hugepages] [--guest FILE] [--stand-in-bar] "
+		   "[--trace]\n");
+}
+
+/* SIZE: bytes, or with a K, M or G suffix */
+static int parse_size(const char *s, uint64_t *out)
+{
+	char *end;
+	unsigned long long n;
+
+	errno = 0;
+	n = strtoull(s, &end, 0);
+	if (errno || end == s || *s == '-')
+		return -EINVAL;
+	switch (*end) {
+	case 'G': case 'g': n <<= 10; /* fall through */
+	case 'M': case 'm': n <<= 10; /* fall through */
+	case 'K': case 'k': n <<= 10; end++; break;
+	case 0: break;
+	default: return -EINVAL;
+	}
+	if (*end)
+		return -EINVAL;
+	*out = n;
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "mem", required_argument, NULL, 'm' },
+		{ "hugepages", no_argument, NULL, 'H' },
+		{ "guest", required_argument, NULL, 'g' },
+		{ "stand-in-bar", no_argument, NULL, 'b' },
+		{ "trace", no_argument, NULL, 't' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	struct vfkvm_opts o = { .mem = 64ULL << 20 };
+	struct sigaction sa = { .sa_handler = vfkvm_on_signal };
+	struct vfkvm *v;
+	int c, r;
+
+	while ((c = getopt_long(argc, argv, "m:g:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'm':
+			if (parse_size(optarg, &o.mem) < 0) {
+				fprintf(stderr, "vfkvm: --mem %s: not a size (e.g. 64M, 1G)\n", optarg);
+				return 2;
+			}
+			break;
+		case 'H': o.hugepages = true; break;
+		case 'g': o.guest = optarg; break;
+		case 'b': o.stand_in_bar = true; break;
+		case 't': o.trace = true; break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (optind < argc) {
+		usage(stderr);
+		return 2;
+	}
+	/* no SA_RESTART: KVM_RUN must return EINTR so the loop can tear down */
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	setvbuf(stdout, NULL, _IOLBF, 0);
+
+	r = vfkvm_setup(&v, &o);
+	if (r < 0)
+		return 1;
+	r = vfkvm_run(v);
+	if (r >= 0 && vfkvm_bar(v))
+		printf("host: bar[8] = 0x%" PRIx64 "\n", *(volatile uint64_t *)((char *)vfkvm_bar(v) + 8));
+	vfkvm_teardown(v);
+	if (r == -EINTR)
+		return 128 + vfkvm_stop_signal;
+	return r < 0 ? 1 : r;
+}

@@ -1,0 +1,396 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/* vfkvm's guest platform: the control region, the read-only slot, the
+ * doorbell, the stand-in BAR and its MSI, and the vCPU run loop. */
+#include <errno.h>
+#include <inttypes.h>
+#include <linux/kvm.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "vfkvm.h"
+
+#define err(fmt, ...) fprintf(stderr, "vfkvm: " fmt "\n", ##__VA_ARGS__)
+
+#define MSI_ADDR	0xfee00000ULL	/* LAPIC 0, physical, fixed */
+#define IRQ_GSI		24		/* above the split irqchip's 24 IOAPIC pins */
+#define BAR_MAGIC	0x1122334455667788ULL
+#define CTRL_PATTERN	0x0123456789abcdefULL
+
+/* control region offsets (the guest's side is src/vfkvm/guest/guest.S) */
+enum { C_EXIT = 0x00, C_IRQFD = 0x08, C_MSI = 0x10, C_DOORBELLS = 0x18, C_FAULT_VEC = 0x28,
+       C_FAULT_RIP = 0x30, C_REPORT = 0x100, C_PATTERN = 0x210 };
+
+static const char *const report_names[] = {
+	"bar[0]", "read8", "read16", "read32", "read64", "roslot[0]", "doorbells", "irqfd",
+	"msi",
+};
+
+struct vfkvm {
+	struct vfkvm_opts o;
+	struct vfkvm_vm vm;
+	struct vfkvm_region ctrl, roslot;
+	struct vfkvm_dev dev;		/* the stand-in (later: the VF) */
+	int doorbell_efd;
+	bool done;
+	int status;
+	uint64_t fault_rip;
+	void *img;
+	size_t img_len;
+};
+
+volatile int vfkvm_stop_signal;
+static struct kvm_run *volatile signal_run;
+
+void vfkvm_on_signal(int sig)
+{
+	vfkvm_stop_signal = sig;
+	/* a signal that lands between the check and KVM_RUN must still stop it */
+	if (signal_run)
+		signal_run->immediate_exit = 1;
+}
+
+static uint64_t get_le(const void *p, unsigned len)
+{
+	uint64_t v = 0;
+	memcpy(&v, p, len < 8 ? len : 8);
+	return v;
+}
+
+static int ctrl_access(struct vfkvm_region *r, uint64_t off, void *data, unsigned len,
+		       bool write)
+{
+	struct vfkvm *v = r->priv;
+	uint64_t val = write ? get_le(data, len) : 0;
+	struct vfkvm_irq *irq = v->dev.nirqs ? &v->dev.irqs[0] : NULL;
+	int ret = 0;
+
+	if (!write) {
+		if (off == C_DOORBELLS) {
+			eventfd_t n = 0;
+			/* nonblocking: 0 doorbells reads as EAGAIN */
+			if (eventfd_read(v->doorbell_efd, &n) < 0 && errno != EAGAIN)
+				return -errno;
+			val = n;
+		} else if (off >= C_PATTERN && off < C_PATTERN + 8) {
+			val = CTRL_PATTERN >> 8 * (off - C_PATTERN);
+		}
+		memcpy(data, &val, len);
+		return 0;
+	}
+	switch (off) {
+	case C_EXIT:
+		v->done = true;
+		v->status = val & 0xff;
+		break;
+	case C_IRQFD:
+		if (!irq) {
+			err("guest asked for the device interrupt but there is no device: "
+			    "add --stand-in-bar");
+			return -ENODEV;
+		}
+		if (eventfd_write(irq->efd, 1) < 0)
+			return -errno;
+		break;
+	case C_MSI:
+		ret = vfkvm_signal_msi(&v->vm, MSI_ADDR, (uint32_t)val);
+		break;
+	case C_FAULT_RIP:
+		v->fault_rip = val;
+		break;
+	case C_FAULT_VEC:
+		err("guest failure: exception %" PRIu64 " at rip 0x%" PRIx64, val, v->fault_rip);
+		v->done = true;
+		v->status = -EFAULT;
+		break;
+	default:
+		if (off >= C_REPORT && off < C_REPORT + 8 * sizeof(report_names) / sizeof(char *) &&
+		    off % 8 == 0)
+			printf("guest: %s = 0x%" PRIx64 "\n", report_names[(off - C_REPORT) / 8], val);
+		break;
+	}
+	return ret;
+}
+
+/* Writes to the read-only slot exit as MMIO; the memory keeps its value. */
+static int roslot_access(struct vfkvm_region *r, uint64_t off, void *data, unsigned len,
+			 bool write)
+{
+	if (!write)
+		memcpy(data, (uint8_t *)r->map + off, len);
+	return 0;
+}
+
+static int memfd_region(struct vfkvm_region *r, const char *name, uint64_t gpa, uint64_t size)
+{
+	int fd = memfd_create(name, MFD_CLOEXEC);
+
+	if (fd < 0 || ftruncate(fd, size) < 0) {
+		int ret = -errno;
+		err("memfd for %s: %s", name, strerror(-ret));
+		if (fd >= 0)
+			close(fd);
+		return ret;
+	}
+	*r = (struct vfkvm_region){ .name = name, .gpa = gpa, .size = size, .fd = fd, .slot = -1 };
+	return 0;
+}
+
+static void region_release(struct vfkvm_region *r)
+{
+	if (r->map)
+		munmap(r->map, r->size);
+	if (r->fd >= 0)
+		close(r->fd);
+	r->map = NULL;
+	r->fd = -1;
+}
+
+/* The stand-in for a VF: one memfd BAR as a memory slot, one MSI on an irqfd. */
+static int stand_in_dev(struct vfkvm *v)
+{
+	struct vfkvm_dev *d = &v->dev;
+	struct vfkvm_region *bar = &d->regions[0];
+	struct vfkvm_irq *irq = &d->irqs[0];
+	int r;
+
+	d->name = "stand-in";
+	r = memfd_region(bar, "vfkvm-stand-in-bar0", VFKVM_BAR_GPA, VFKVM_BAR_SIZE);
+	if (r < 0)
+		return r;
+	d->nregions = 1;
+	r = vfkvm_map_region(&v->vm, bar);
+	if (r < 0)
+		return r;
+	memcpy(bar->map, &(uint64_t){ BAR_MAGIC }, 8);
+
+	*irq = (struct vfkvm_irq){ .gsi = IRQ_GSI, .efd = -1, .msi_addr = MSI_ADDR,
+				   .msi_data = VFKVM_IRQ_VEC };
+	d->nirqs = 1;
+	r = vfkvm_add_msi_route(&v->vm, irq);
+	if (r < 0)
+		return r;
+	return vfkvm_irqfd(&v->vm, irq);
+}
+
+static int load_image(struct vfkvm *v)
+{
+	struct stat st;
+	FILE *f;
+	int r;
+
+	if (!v->o.guest) {
+		v->img_len = vfkvm_guest_end - vfkvm_guest_start;
+		v->img = malloc(v->img_len);
+		if (!v->img)
+			return -ENOMEM;
+		memcpy(v->img, vfkvm_guest_start, v->img_len);
+		return 0;
+	}
+	f = fopen(v->o.guest, "rb");
+	if (!f || fstat(fileno(f), &st) < 0) {
+		r = -errno;
+		err("%s: %s; --guest takes a raw image with a VFKVMG01 header", v->o.guest,
+		    strerror(-r));
+		goto out;
+	}
+	v->img_len = st.st_size;
+	v->img = malloc(v->img_len ? v->img_len : 1);
+	r = -ENOMEM;
+	if (!v->img)
+		goto out;
+	r = 0;
+	if (fread(v->img, 1, v->img_len, f) != v->img_len) {
+		r = -EIO;
+		err("%s: short read", v->o.guest);
+	}
+out:
+	if (f)
+		fclose(f);
+	return r;
+}
+
+int vfkvm_setup(struct vfkvm **out, const struct vfkvm_opts *o)
+{
+	struct vfkvm *v;
+	int r;
+
+	v = calloc(1, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	v->o = *o;
+	v->doorbell_efd = -1;
+	v->ctrl = (struct vfkvm_region){ .name = "control", .gpa = VFKVM_CTRL_GPA,
+					 .size = 0x1000, .fd = -1, .slot = -1,
+					 .access = ctrl_access, .priv = v };
+	v->roslot.fd = -1;
+	v->vm = (struct vfkvm_vm){ .kvm_fd = -1, .vm_fd = -1, .vcpu_fd = -1, .ram_fd = -1 };
+	for (unsigned i = 0; i < VFKVM_MAX_REGIONS; i++)
+		v->dev.regions[i].fd = -1;
+
+	r = load_image(v);
+	if (r < 0)
+		goto err;
+	/* a device will DMA into guest RAM: all of it must be pinnable */
+	if (o->stand_in_bar) {
+		r = vfkvm_check_memlock(o->mem);
+		if (r < 0)
+			goto err;
+	}
+	r = vfkvm_vm_create(&v->vm, o->mem, o->hugepages);
+	if (r < 0)
+		goto err;
+	r = vfkvm_trap_region(&v->vm, &v->ctrl);
+	if (r < 0)
+		goto err;
+	r = memfd_region(&v->roslot, "vfkvm-roslot", VFKVM_ROSLOT_GPA, 0x1000);
+	if (r < 0)
+		goto err;
+	v->roslot.readonly = true;
+	v->roslot.access = roslot_access;
+	/* the host fills it before KVM sees it read-only */
+	if (pwrite(v->roslot.fd, &(uint64_t){ 0x526f536c6f74ULL }, 8, 0) != 8) {
+		r = -errno;
+		goto err;
+	}
+	r = vfkvm_map_region(&v->vm, &v->roslot);
+	if (r < 0)
+		goto err;
+	r = vfkvm_ioeventfd(&v->vm, VFKVM_DOORBELL_GPA, 4, &v->doorbell_efd);
+	if (r < 0)
+		goto err;
+	if (o->stand_in_bar) {
+		r = stand_in_dev(v);
+		if (r < 0)
+			goto err;
+	}
+	r = vfkvm_load_guest(&v->vm, v->img, v->img_len);
+	if (r < 0)
+		goto err;
+	*out = v;
+	return 0;
+err:
+	vfkvm_teardown(v);
+	return r;
+}
+
+void *vfkvm_bar(struct vfkvm *v)
+{
+	return v->dev.nregions ? v->dev.regions[0].map : NULL;
+}
+
+/* The device's interrupts first (deassigned, then closed), then the VM and
+ * its RAM, then the device regions its slots pointed at. The VFIO half must
+ * also close the device fd and unset the group before the container's DMA
+ * unmap, and that before guest RAM is unmapped (vfkvm_vm_destroy). */
+void vfkvm_teardown(struct vfkvm *v)
+{
+	if (!v)
+		return;
+	signal_run = NULL;
+	for (unsigned i = 0; i < v->dev.nirqs; i++)
+		vfkvm_irqfd_release(&v->vm, &v->dev.irqs[i]);
+	vfkvm_vm_destroy(&v->vm);
+	for (unsigned i = 0; i < v->dev.nregions; i++)
+		region_release(&v->dev.regions[i]);
+	region_release(&v->roslot);
+	free(v->img);
+	free(v);
+}
+
+static struct vfkvm_region *find_trap(struct vfkvm *v, uint64_t gpa, unsigned len)
+{
+	for (unsigned i = 0; i < v->vm.ntraps; i++) {
+		struct vfkvm_region *r = v->vm.traps[i];
+		if (gpa >= r->gpa && gpa + len <= r->gpa + r->size)
+			return r;
+	}
+	return NULL;
+}
+
+static int handle_mmio(struct vfkvm *v)
+{
+	struct kvm_run *run = v->vm.run;
+	uint64_t gpa = run->mmio.phys_addr;
+	unsigned len = run->mmio.len;
+	struct vfkvm_region *r = find_trap(v, gpa, len);
+	int ret;
+
+	v->vm.mmio_exits++;
+	if (v->o.trace && run->mmio.is_write)
+		printf("mmio: write 0x%" PRIx64 " size %u data 0x%" PRIx64 "\n", gpa, len,
+		       get_le(run->mmio.data, len));
+	if (!r) {
+		err("guest failure: MMIO %s of %u bytes at 0x%" PRIx64 " that no region backs%s",
+		    run->mmio.is_write ? "write" : "read", len, gpa,
+		    v->o.stand_in_bar ? "" : " (the built-in guest needs --stand-in-bar)");
+		return -EFAULT;
+	}
+	ret = r->access(r, gpa - r->gpa, run->mmio.data, len, run->mmio.is_write);
+	if (v->o.trace && !run->mmio.is_write)
+		printf("mmio: read 0x%" PRIx64 " size %u data 0x%" PRIx64 "\n", gpa, len,
+		       get_le(run->mmio.data, len));
+	if (ret < 0)
+		err("%s: serving the guest's MMIO at 0x%" PRIx64 ": %s", r->name, gpa,
+		    strerror(-ret));
+	return ret;
+}
+
+int vfkvm_run(struct vfkvm *v)
+{
+	struct kvm_run *run = v->vm.run;
+	int r;
+
+	signal_run = run;
+	while (!v->done) {
+		if (vfkvm_stop_signal) {
+			err("stopping the guest on signal %d (%s)", vfkvm_stop_signal,
+			    strsignal(vfkvm_stop_signal));
+			return -EINTR;
+		}
+		if (ioctl(v->vm.vcpu_fd, KVM_RUN, 0) < 0) {
+			if (errno == EINTR || errno == EAGAIN) {
+				run->immediate_exit = 0;
+				continue;
+			}
+			r = -errno;
+			err("KVM_RUN: %s", strerror(-r));
+			return r;
+		}
+		switch (run->exit_reason) {
+		case KVM_EXIT_MMIO:
+			r = handle_mmio(v);
+			if (r < 0)
+				return r;
+			break;
+		case KVM_EXIT_IO:
+			err("guest failure: port I/O at 0x%x: vfkvm guests signal through MMIO",
+			    run->io.port);
+			return -EFAULT;
+		case KVM_EXIT_HLT:
+			err("guest failure: halted");
+			return -EFAULT;
+		case KVM_EXIT_SHUTDOWN:
+			err("guest failure: shutdown (triple fault): check the guest's IDT and stack");
+			return -EFAULT;
+		case KVM_EXIT_INTERNAL_ERROR:
+			err("guest failure: KVM internal error, suberror %u (2: emulation failed)",
+			    run->internal.suberror);
+			return -EFAULT;
+		case KVM_EXIT_FAIL_ENTRY:
+			err("guest failure: VM entry failed, reason 0x%llx",
+			    (unsigned long long)run->fail_entry.hardware_entry_failure_reason);
+			return -EFAULT;
+		default:
+			err("guest failure: unexpected KVM exit reason %u", run->exit_reason);
+			return -EFAULT;
+		}
+	}
+	return v->status;
+}

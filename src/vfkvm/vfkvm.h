@@ -1,0 +1,135 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * vfkvm: a minimal KVM launcher for one guest and its devices.
+ *
+ * Guest-physical layout (fixed, documented in vfkvm(1)):
+ *   0x0000_1000  GDT (null, ring-0 code/data, ring-3 data/code, TSS)
+ *   0x0000_1100  TSS (RSP0 = 0x80000)
+ *   0x0000_2000  IDT
+ *   0x0000_3000  page tables (PML4, PDPT, PDs: 2 MiB pages, user-accessible,
+ *                0-1 GiB and 3-4 GiB identity-mapped)
+ *   0x0008_0000  ring-0 stack top; 0x0009_0000 ring-3 stack top
+ *   0x0010_0000  guest image (header: "VFKVMG01", entry, nvec, handlers[nvec])
+ *   0xfebd_0000  read-only slot (4 KiB; writes become MMIO exits)
+ *   0xfebe_0000  control region (4 KiB, trapped: every access is an MMIO exit)
+ *   0xfebe_1000  doorbell (4 bytes, an ioeventfd: no exit)
+ *   0xfebf_0000  stand-in BAR (64 KiB memfd, a memory slot the host shares)
+ *   0xfee0_0000  LAPIC (in-kernel, split irqchip)
+ * Guest RAM starts at 0 and may not reach 0xc000_0000 (the 3-4 GiB hole).
+ */
+#ifndef VFKVM_H
+#define VFKVM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define VFKVM_GUEST_LOAD	0x100000ULL
+#define VFKVM_RAM_MAX		0xc0000000ULL
+#define VFKVM_RAM_MIN		(2ULL << 20)
+#define VFKVM_ROSLOT_GPA	0xfebd0000ULL
+#define VFKVM_CTRL_GPA		0xfebe0000ULL
+#define VFKVM_DOORBELL_GPA	0xfebe1000ULL
+#define VFKVM_BAR_GPA		0xfebf0000ULL
+#define VFKVM_BAR_SIZE		0x10000ULL
+#define VFKVM_IRQ_VEC		0x40
+#define VFKVM_MSI_VEC		0x41
+#define VFKVM_MAX_REGIONS	6
+#define VFKVM_MAX_IRQS		4
+#define VFKVM_MAX_TRAPS		8
+
+struct vfkvm_region;
+/* Serves a guest access to a region that is not a memory slot (or a write to
+ * a read-only slot). For VFIO: pread/pwrite on the device fd at the region's
+ * offset. Returns 0 or -errno. */
+typedef int (*vfkvm_access_fn)(struct vfkvm_region *r, uint64_t off, void *data,
+			       unsigned len, bool write);
+
+struct vfkvm_region {
+	const char *name;
+	uint64_t gpa, size;
+	int fd;			/* backing fd (memfd; VFIO device fd), -1 if none */
+	off_t fd_off;		/* the region's offset in fd */
+	void *map;		/* host mapping when mapped as a slot, else NULL */
+	bool readonly;		/* KVM_MEM_READONLY: writes trap to access() */
+	int slot;		/* KVM slot, -1 if trapped only */
+	vfkvm_access_fn access;
+	void *priv;
+};
+
+struct vfkvm_irq {
+	uint32_t gsi;
+	int efd;		/* eventfd wired with KVM_IRQFD, -1 if none */
+	uint64_t msi_addr;
+	uint32_t msi_data;
+};
+
+/* One device the guest sees: regions (BARs) and interrupts. The stand-in
+ * BAR fills it now; a VFIO VF (--vf) will fill it from the device fd. */
+struct vfkvm_dev {
+	const char *name;
+	struct vfkvm_region regions[VFKVM_MAX_REGIONS];
+	unsigned nregions;
+	struct vfkvm_irq irqs[VFKVM_MAX_IRQS];
+	unsigned nirqs;
+};
+
+struct vfkvm_ioevent {
+	uint64_t gpa;
+	unsigned len;
+	int efd;
+};
+
+struct vfkvm_vm {
+	int kvm_fd, vm_fd, vcpu_fd;
+	struct kvm_run *run;
+	size_t run_size;
+	int ram_fd;
+	void *ram;
+	uint64_t ram_size;
+	unsigned nslots;
+	struct vfkvm_region *traps[VFKVM_MAX_TRAPS];
+	unsigned ntraps;
+	struct vfkvm_ioevent ioevents[2];
+	unsigned nioevents;
+	struct kvm_irq_routing *routing;
+	unsigned long mmio_exits;
+};
+
+struct vfkvm_opts {
+	uint64_t mem;
+	bool hugepages;
+	const char *guest;	/* NULL: the built-in image */
+	bool stand_in_bar;
+	bool trace;
+};
+
+/* kvm.c */
+const char *vfkvm_kvm_path(void);
+int vfkvm_vm_create(struct vfkvm_vm *vm, uint64_t ram_size, bool hugepages);
+void vfkvm_vm_destroy(struct vfkvm_vm *vm);
+int vfkvm_map_region(struct vfkvm_vm *vm, struct vfkvm_region *r);
+int vfkvm_trap_region(struct vfkvm_vm *vm, struct vfkvm_region *r);
+int vfkvm_add_msi_route(struct vfkvm_vm *vm, struct vfkvm_irq *irq);
+int vfkvm_irqfd(struct vfkvm_vm *vm, struct vfkvm_irq *irq);
+void vfkvm_irqfd_release(struct vfkvm_vm *vm, struct vfkvm_irq *irq);
+int vfkvm_signal_msi(struct vfkvm_vm *vm, uint64_t addr, uint32_t data);
+int vfkvm_ioeventfd(struct vfkvm_vm *vm, uint64_t gpa, unsigned len, int *efd);
+int vfkvm_load_guest(struct vfkvm_vm *vm, const void *img, size_t len);
+int vfkvm_check_memlock(uint64_t need);
+
+/* run.c: the guest, its stand-in device and the run loop */
+struct vfkvm;
+int vfkvm_setup(struct vfkvm **out, const struct vfkvm_opts *o);
+/* Runs the guest to its end: returns its exit status (>= 0), or -errno. */
+int vfkvm_run(struct vfkvm *v);
+void vfkvm_teardown(struct vfkvm *v);
+void *vfkvm_bar(struct vfkvm *v);
+extern volatile int vfkvm_stop_signal;
+/* The handler for SIGTERM/SIGINT: stops vfkvm_run(), even mid-KVM_RUN. */
+void vfkvm_on_signal(int sig);
+
+extern const unsigned char vfkvm_guest_start[], vfkvm_guest_end[];
+
+#endif

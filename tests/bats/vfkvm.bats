@@ -1,0 +1,138 @@
+#!/usr/bin/env bats
+# vfkvm on the host's /dev/kvm: the built-in long-mode guest with the
+# stand-in BAR, guest failures, SIGTERM, and the clear errors.
+
+bats_require_minimum_version 1.5.0
+
+setup() {
+	: "${VFKVM:?set VFKVM to the vfkvm binary}" "${GUESTS:?set GUESTS to build/guest}"
+	unset VFKVM_KVM_DEV
+	img=$BATS_TEST_TMPDIR
+	# the missing-/dev/kvm test runs everywhere; the rest need KVM
+	[[ "$BATS_TEST_DESCRIPTION" == "missing /dev/kvm"* ]] || [ -c /dev/kvm ] ||
+		skip "/dev/kvm is absent on this host"
+}
+
+# A raw image: the VFKVMG01 header, entry at 0x100018, no IDT, then CODE.
+mkimage() {
+	printf 'VFKVMG01\x18\x00\x10\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00'"$2" >"$1"
+}
+
+@test "built-in guest with the stand-in BAR: what it saw, and what it wrote back" {
+	run --separate-stderr "$VFKVM" --stand-in-bar
+	[ "$status" -eq 0 ]
+	[ -z "$stderr" ]
+	[ "$output" = "guest: bar[0] = 0x1122334455667788
+guest: read8 = 0xef
+guest: read16 = 0xcdef
+guest: read32 = 0x89abcdef
+guest: read64 = 0x123456789abcdef
+guest: roslot[0] = 0x526f536c6f74
+guest: doorbells = 0x1
+guest: irqfd = 0x1
+guest: msi = 0x1
+host: bar[8] = 0xeeddccbbaa998877" ]
+}
+
+@test "--trace: every MMIO exit with address, size and data; the doorbell never exits" {
+	run --separate-stderr "$VFKVM" --stand-in-bar --trace --mem 4M
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"mmio: write 0xfebe0200 size 1 data 0x11"* ]]
+	[[ "$output" == *"mmio: write 0xfebe0202 size 2 data 0x2233"* ]]
+	[[ "$output" == *"mmio: write 0xfebe0204 size 4 data 0x44556677"* ]]
+	[[ "$output" == *"mmio: write 0xfebe0208 size 8 data 0x8899aabbccddeeff"* ]]
+	[[ "$output" == *"mmio: read 0xfebe0210 size 2 data 0xcdef"* ]]
+	[[ "$output" == *"mmio: write 0xfebd0004 size 4 data 0xdeadbeef"* ]]
+	[[ "$output" != *0xfebe1000* ]]
+	[[ "$output" != *0xfebf* ]]	# the stand-in BAR is a slot: no exits
+}
+
+@test "a ring-3 #UD reaches the ring-0 exception stub: a guest failure with vector and rip" {
+	run --separate-stderr "$VFKVM" --stand-in-bar --guest "$GUESTS/fault.bin"
+	[ "$status" -eq 1 ]
+	[[ "$stderr" =~ ^"vfkvm: guest failure: exception 6 at rip 0x"[0-9a-f]+$ ]]
+}
+
+@test "the guest's exit status (a write to the control region) is vfkvm's" {
+	# mov $0xfebe0000,%eax; movq $7,(%rax); jmp .
+	mkimage "$img/exit7.img" '\xb8\x00\x00\xbe\xfe\x48\xc7\x00\x07\x00\x00\x00\xeb\xfe'
+	run --separate-stderr "$VFKVM" --guest "$img/exit7.img"
+	[ "$status" -eq 7 ]
+	[ -z "$output" ] && [ -z "$stderr" ]
+}
+
+@test "a triple fault is a guest failure" {
+	mkimage "$img/ud2.img" '\x0f\x0b'
+	run --separate-stderr "$VFKVM" --guest "$img/ud2.img"
+	[ "$status" -eq 1 ]
+	[ "$stderr" = "vfkvm: guest failure: shutdown (triple fault): check the guest's IDT and stack" ]
+}
+
+@test "the built-in guest without a device names the missing option" {
+	run --separate-stderr "$VFKVM"
+	[ "$status" -eq 1 ]
+	[ "$stderr" = "vfkvm: guest failure: MMIO read of 8 bytes at 0xfebf0000 that no region backs (the built-in guest needs --stand-in-bar)" ]
+}
+
+@test "SIGTERM stops a spinning guest and tears down" {
+	mkimage "$img/loop.img" '\xeb\xfe'
+	"$VFKVM" --guest "$img/loop.img" 2>"$img/err" &
+	pid=$!
+	sleep 0.3
+	kill -TERM "$pid"
+	rc=0
+	wait "$pid" || rc=$?
+	[ "$rc" -eq 143 ]
+	[ "$(cat "$img/err")" = "vfkvm: stopping the guest on signal 15 (Terminated)" ]
+}
+
+@test "missing /dev/kvm: the file, the errno text, what to do" {
+	VFKVM_KVM_DEV=/nonexistent/kvm run --separate-stderr "$VFKVM" --stand-in-bar
+	[ "$status" -eq 1 ]
+	[ "$stderr" = "vfkvm: /nonexistent/kvm: No such file or directory; this host has no KVM: enable virtualization (VT-x/AMD-V, nested for a VM) and load kvm_intel or kvm_amd" ]
+}
+
+@test "bad --mem and bad images" {
+	run --separate-stderr "$VFKVM" --mem 12Q
+	[ "$status" -eq 2 ]
+	[ "$stderr" = "vfkvm: --mem 12Q: not a size (e.g. 64M, 1G)" ]
+	run --separate-stderr "$VFKVM" --mem 4G
+	[ "$status" -eq 1 ]
+	[ "$stderr" = "vfkvm: guest RAM of 4294967296 bytes: must be a multiple of 2 MiB from 2 MiB to 3 GiB (the 3-4 GiB hole holds the devices)" ]
+	run --separate-stderr "$VFKVM" --guest "$img/none"
+	[ "$status" -eq 1 ]
+	[ "$stderr" = "vfkvm: $img/none: No such file or directory; --guest takes a raw image with a VFKVMG01 header" ]
+	mkimage "$img/big.img" '\xeb\xfe'
+	truncate -s 1536K "$img/big.img"
+	run --separate-stderr "$VFKVM" --guest "$img/big.img" --mem 2M
+	[ "$status" -eq 1 ]
+	[ "$stderr" = "vfkvm: the guest image (1572864 bytes at 0x100000, entry 0x100018) does not fit in 2 MiB of RAM: raise --mem" ]
+	printf 'VFKVMG02' >"$img/nohdr.img"
+	run --separate-stderr "$VFKVM" --guest "$img/nohdr.img"
+	[ "$status" -eq 1 ]
+	[ "$stderr" = "vfkvm: the guest image has no VFKVMG01 header: build it as src/vfkvm/guest/ is built" ]
+}
+
+@test "--hugepages: hugetlb RAM, or the number of pages to reserve" {
+	free=$(awk '/HugePages_Free/ {print $2}' /proc/meminfo)
+	run --separate-stderr "$VFKVM" --stand-in-bar --hugepages --mem 64M
+	if [ "$free" -ge 32 ]; then
+		[ "$status" -eq 0 ]
+		[[ "$output" == *"guest: msi = 0x1"* ]]
+	else
+		[ "$status" -eq 1 ]
+		[ "$stderr" = "vfkvm: mmap of 64 MiB guest RAM in 2 MiB hugetlb pages: Cannot allocate memory; reserve 32 free pages: echo 32 > /proc/sys/vm/nr_hugepages (plus those in use)" ]
+	fi
+}
+
+@test "make install puts vfkvm and its man page in DESTDIR" {
+	: "${REPO:?set REPO to the source tree}"
+	d=$BATS_TEST_TMPDIR/stage
+	run make -s -C "$REPO" install DESTDIR="$d" PREFIX=/usr B="$(dirname "$VFKVM")"
+	[ "$status" -eq 0 ]
+	[ -x "$d/usr/bin/vfkvm" ]
+	[ -e "$d/usr/share/man/man1/vfkvm.1" ]
+	run "$d/usr/bin/vfkvm" --stand-in-bar
+	[ "$status" -eq 0 ]
+	man -l "$d/usr/share/man/man1/vfkvm.1" >/dev/null 2>&1 || [ ! -x /usr/bin/man ]
+}
