@@ -407,6 +407,7 @@ int vfctl_apply(struct vfctl_ctx *ctx, const struct vfctl_config *cfg, unsigned 
 	r = plan_phases(ctx, cfg, host, PHASE_VF, vfp);
 	if (r < 0)
 		goto fail;
+	/* The attributes first, a vfctl_vf_set per VF... */
 	for (size_t i = 0; i < vfp->n;) {
 		struct vfctl_change *ch = &vfp->changes[i];
 		size_t j = i;
@@ -417,10 +418,7 @@ int vfctl_apply(struct vfctl_ctx *ctx, const struct vfctl_config *cfg, unsigned 
 			i++;
 			continue;
 		}
-		if (ch->kind == VFCTL_CHANGE_DRIVER) {
-			r = vfctl_bind(ctx, host, ch->dev, ch->to, 0, timeout_ms);
-			if (r < 0)
-				change_failed(ch, r, vfctl_ctx_error(ctx));
+		if (ch->kind != VFCTL_CHANGE_VF_ATTR) {
 			i++;
 			continue;
 		}
@@ -429,6 +427,24 @@ int vfctl_apply(struct vfctl_ctx *ctx, const struct vfctl_config *cfg, unsigned 
 			j++;
 		run_vf_attrs(ctx, cfg, host, ch, j - i);
 		i = j;
+	}
+	/* ...then the drivers, on a fresh scan: vfctl_bind() pins the VF's
+	 * current MAC as its admin MAC, which must be the one just set. */
+	for (size_t i = 0; i < vfp->n; i++) {
+		struct vfctl_change *ch = &vfp->changes[i];
+
+		if (ch->kind != VFCTL_CHANGE_DRIVER || ch->err)
+			continue;
+		if (host) {
+			vfctl_host_free(host);
+			host = NULL;
+			r = vfctl_host_scan(ctx, VFCTL_SCAN_NETLINK, &host);
+			if (r < 0)
+				goto fail;
+		}
+		r = vfctl_bind(ctx, host, ch->dev, ch->to, 0, timeout_ms);
+		if (r < 0)
+			change_failed(ch, r, vfctl_ctx_error(ctx));
 	}
 	r = plan_append(ctx, all, vfp);
 	if (r < 0)

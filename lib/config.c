@@ -524,7 +524,10 @@ static int parse_pf(struct vfctl_ctx *ctx, const struct vfctl_config *cfg, const
 	for (unsigned i = 0; i < n; i++) {
 		const struct vfctl_vf_settings *s = &pf->vfs[i].s;
 
-		if (!s->mask && !s->qos && !s->vlan_proto)
+		if (!(s->mask & BIT(VFCTL_VF_VLAN)) && (s->qos || s->vlan_proto))
+			return perr(ctx, cfg, path, "VF %u: %s without vlan: qos and vlan_proto go "
+				    "with a VLAN", i, s->qos ? "qos" : "vlan_proto");
+		if (!s->mask)
 			continue;
 		r = vfctl_vf_settings_validate(ctx, s);
 		if (r < 0) {
@@ -607,7 +610,7 @@ int vfctl_config_parse(struct vfctl_ctx *ctx, const char *file, const char *text
 		r = vfctl_err(ctx, -EINVAL, "%s:%u:%u: unexpected end of file: the JSON is not "
 			      "complete", file, line, col);
 	} else if (jerr != json_tokener_success) {
-		line_col(text, end ? end - 1 : 0, &line, &col);
+		line_col(text, end, &line, &col);
 		r = vfctl_err(ctx, -EINVAL, "%s:%u:%u: not valid JSON: %s", file, line, col,
 			      json_tokener_error_desc(jerr));
 	} else if (end + strspn(text + end, " \t\r\n") < len) {
