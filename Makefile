@@ -79,7 +79,7 @@ $(PCFILE): lib/libvfctl.pc.in Makefile
 
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCDIR) \
-		$(DESTDIR)$(PKGDIR) $(DESTDIR)$(MANDIR)/man1
+		$(DESTDIR)$(PKGDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5
 	install -m 755 $(VFCTL) $(DESTDIR)$(BINDIR)/vfctl
 	install -m 755 $(SOLIB) $(DESTDIR)$(LIBDIR)/
 	ln -sf libvfctl.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(SONAME)
@@ -88,10 +88,12 @@ install: all
 	install -m 644 lib/vfctl.h $(DESTDIR)$(INCDIR)/vfctl.h
 	install -m 644 $(PCFILE) $(DESTDIR)$(PKGDIR)/libvfctl.pc
 	install -m 644 man/vfctl.1 $(DESTDIR)$(MANDIR)/man1/vfctl.1
+	install -m 644 man/vfctl.conf.5 $(DESTDIR)$(MANDIR)/man5/vfctl.conf.5
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/vfctl $(DESTDIR)$(LIBDIR)/libvfctl.* $(DESTDIR)$(INCDIR)/vfctl.h \
-		$(DESTDIR)$(PKGDIR)/libvfctl.pc $(DESTDIR)$(MANDIR)/man1/vfctl.1
+		$(DESTDIR)$(PKGDIR)/libvfctl.pc $(DESTDIR)$(MANDIR)/man1/vfctl.1 \
+		$(DESTDIR)$(MANDIR)/man5/vfctl.conf.5
 
 deps:
 	tests/deps

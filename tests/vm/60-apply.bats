@@ -61,13 +61,13 @@ JSON
 
 # traced ARGS...: vfctl ARGS under strace (children too: sysfs writes run
 # in one); $n_setlink RTM_SETLINKs sent, $sys_writes every file opened for
-# writing (vfctl opens sysfs files relative to a /sys dirfd, so the sysfs
-# ones show as "bus/pci/devices/..."; locks and saved state too)
+# writing: sysfs files (openat2 relative to the /sys dirfd, so they show as
+# "bus/pci/devices/..."), locks and saved state (openat)
 traced() {
 	local log=$BATS_TEST_TMPDIR/strace.log
-	run strace -f -qq -o "$log" -e trace=openat,sendto,sendmsg -s 128 vfctl "$@"
+	run strace -f -qq -o "$log" -e trace=openat,openat2,sendto,sendmsg -s 128 vfctl "$@"
 	n_setlink=$(grep -cE 'nlmsg_type=(RTM_SETLINK|0x13 )' "$log" || true)
-	sys_writes=$(grep -E 'openat\(.*O_(WRONLY|RDWR)' "$log" | grep -v ' = -1 ' || true)
+	sys_writes=$(grep -E 'openat2?\(.*O_(WRONLY|RDWR)' "$log" | grep -v ' = -1 ' || true)
 }
 
 @test "apply provisions the igb PF from a config: 4 VFs, MACs, VLANs, VF 3 on vfio-pci; a second apply changes nothing" {
