@@ -144,3 +144,21 @@ bad() {
 	[ "$status" -eq 2 ]
 	[ "$stderr" = "vfctl apply: unexpected argument 'extra'; the config is given with --config FILE" ]
 }
+
+@test "a change the host refuses: printed as failed with its error, exit 1, the tree as it was" {
+	# a golden tree is not the live /sys: VF settings cannot be sent
+	cat >"$conf" <<'JSON'
+{ "pfs": [ { "match": { "address": "01:00.0" }, "numvfs": 2, "vfs": [ { "index": 1, "trust": true } ] } ] }
+JSON
+	before=$(tree_sum)
+	run --separate-stderr vfctl apply --config "$conf"
+	[ "$status" -eq 1 ]
+	err="0000:01:00.0 vf 1: nothing sent: netlink is not available for the non-live sysfs root $t/sys (it does not describe this kernel's interfaces); vfctl set changes the live /sys only"
+	[ "$output" = "0000:01:00.0 vf 1 (0000:01:10.2): trust ? -> on: failed: $err
+0 changes applied, 1 failed" ]
+	[ "$stderr" = "vfctl: apply: 1 of 1 changes failed; first: $err" ]
+	run --separate-stderr vfctl --json apply --config "$conf"
+	[ "$status" -eq 1 ]
+	[ "$(jq -c '[.dry_run, .n_changes, .n_failed, .changes[0].status, .changes[0].errno]' <<<"$output")" = '[false,1,1,"failed","EOPNOTSUPP"]' ]
+	[ "$(tree_sum)" = "$before" ]
+}
