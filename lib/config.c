@@ -140,12 +140,9 @@ static int parse_settings(struct vfctl_ctx *ctx, const struct vfctl_config *cfg,
 			if (r < 0)
 				return r;
 			m = json_object_get_string(v);
-			if (strlen(m) >= sizeof(s->mac))
+			if (vfctl_vf_parse_mac(m, s->mac) < 0)
 				return perr(ctx, cfg, p, "'%s': not a MAC address; expected six hex "
 					    "bytes as xx:xx:xx:xx:xx:xx", m);
-			memset(s->mac, 0, sizeof(s->mac));
-			for (size_t i = 0; m[i]; i++)	/* as the kernel shows it */
-				s->mac[i] = (char)(m[i] >= 'A' && m[i] <= 'F' ? m[i] - 'A' + 'a' : m[i]);
 			s->mask |= BIT(VFCTL_VF_MAC);
 		} else if (!strcmp(k, "vlan")) {
 			r = get_uint(ctx, cfg, p, v, 4095, &s->vlan);
@@ -159,11 +156,7 @@ static int parse_settings(struct vfctl_ctx *ctx, const struct vfctl_config *cfg,
 			if (r < 0)
 				return r;
 			pr = json_object_get_string(v);
-			if (!strcasecmp(pr, "802.1Q"))
-				s->vlan_proto = ETH_P_8021Q_;
-			else if (!strcasecmp(pr, "802.1ad"))
-				s->vlan_proto = ETH_P_8021AD_;
-			else
+			if (vfctl_vf_parse_vlan_proto(pr, &s->vlan_proto) < 0)
 				return perr(ctx, cfg, p, "'%s': expected \"802.1Q\" or \"802.1ad\"", pr);
 		} else if (!strcmp(k, "spoofchk")) {
 			r = get_bool(ctx, cfg, p, v, &s->spoofchk);
@@ -182,20 +175,15 @@ static int parse_settings(struct vfctl_ctx *ctx, const struct vfctl_config *cfg,
 			s->mask |= BIT(VFCTL_VF_MAX_TX_RATE);
 		} else if (!strcmp(k, "link_state")) {
 			const char *ls;
-			int i;
 
 			r = want_type(ctx, cfg, p, v, json_type_string,
 				      "\"auto\", \"enable\" or \"disable\"");
 			if (r < 0)
 				return r;
 			ls = json_object_get_string(v);
-			for (i = 0; i < 3; i++)
-				if (!strcmp(ls, vfctl_vf_link_state_str(i)))
-					break;
-			if (i == 3)
+			if (vfctl_vf_parse_link_state(ls, &s->link_state) < 0)
 				return perr(ctx, cfg, p, "'%s': expected \"auto\", \"enable\" or "
 					    "\"disable\"", ls);
-			s->link_state = i;
 			s->mask |= BIT(VFCTL_VF_LINK_STATE);
 		} else if (!strcmp(k, "driver")) {
 			const char *d;
@@ -223,6 +211,38 @@ static int parse_settings(struct vfctl_ctx *ctx, const struct vfctl_config *cfg,
 			return r;
 	}
 	return 0;
+}
+
+int vfctl_vf_parse_mac(const char *s, char out[VFCTL_MAC_LEN])
+{
+	size_t len = strlen(s);
+
+	if (len >= VFCTL_MAC_LEN)
+		return -EINVAL;
+	for (size_t i = 0; i <= len; i++)	/* as the kernel shows it */
+		out[i] = (char)(s[i] >= 'A' && s[i] <= 'F' ? s[i] - 'A' + 'a' : s[i]);
+	return 0;
+}
+
+int vfctl_vf_parse_vlan_proto(const char *s, uint16_t *ret)
+{
+	if (!strcasecmp(s, "802.1Q"))
+		*ret = ETH_P_8021Q_;
+	else if (!strcasecmp(s, "802.1ad"))
+		*ret = ETH_P_8021AD_;
+	else
+		return -EINVAL;
+	return 0;
+}
+
+int vfctl_vf_parse_link_state(const char *s, int *ret)
+{
+	for (int i = 0; i < 3; i++)
+		if (!strcmp(s, vfctl_vf_link_state_str(i))) {
+			*ret = i;
+			return 0;
+		}
+	return -EINVAL;
 }
 
 static int get_name_id(struct vfctl_ctx *ctx, const struct vfctl_config *cfg, const char *path,

@@ -249,6 +249,13 @@ struct vfctl_config {
 	struct vfctl_conf_pf *pfs;
 };
 
+/* The VF setting words vfctl set and vfctl.conf(5) share: 0 or -EINVAL (no
+ * message; the caller names the place). A MAC is copied lowercased, as the
+ * kernel shows it, and checked by vfctl_vf_settings_validate(). */
+int vfctl_vf_parse_mac(const char *s, char out[VFCTL_MAC_LEN]);
+int vfctl_vf_parse_vlan_proto(const char *s, uint16_t *ret);	/* 802.1Q, 802.1ad */
+int vfctl_vf_parse_link_state(const char *s, int *ret);	/* auto, enable, disable */
+
 /* Parse and check a config (JSON); everything but what needs the host.
  * -EINVAL etc. with "FILE:LINE:COL: ..." or "FILE: JSON.PATH: ..." in ctx. */
 int vfctl_config_load(struct vfctl_ctx *ctx, const char *file, struct vfctl_config **ret);

@@ -379,6 +379,34 @@ static void plan_is_the_difference(void **state)
 	tree_free(t);
 }
 
+/* The words vfctl set and the config share. */
+static void shared_words(void **state)
+{
+	char mac[VFCTL_MAC_LEN] = "";
+	uint16_t proto = 0;
+	int ls = -1;
+
+	(void)state;
+	assert_int_equal(vfctl_vf_parse_mac("02:AB:cd:EF:00:01", mac), 0);
+	assert_string_equal(mac, "02:ab:cd:ef:00:01");
+	assert_int_equal(vfctl_vf_parse_mac("02:ab:cd:ef:00:01:02", mac), -EINVAL);
+	assert_string_equal(mac, "02:ab:cd:ef:00:01");
+	assert_int_equal(vfctl_vf_parse_vlan_proto("802.1q", &proto), 0);
+	assert_int_equal(proto, 0x8100);
+	assert_int_equal(vfctl_vf_parse_vlan_proto("802.1AD", &proto), 0);
+	assert_int_equal(proto, 0x88a8);
+	assert_int_equal(vfctl_vf_parse_vlan_proto("8021q", &proto), -EINVAL);
+	assert_int_equal(proto, 0x88a8);
+	assert_int_equal(vfctl_vf_parse_link_state("auto", &ls), 0);
+	assert_int_equal(ls, 0);
+	assert_int_equal(vfctl_vf_parse_link_state("enable", &ls), 0);
+	assert_int_equal(ls, 1);
+	assert_int_equal(vfctl_vf_parse_link_state("disable", &ls), 0);
+	assert_int_equal(ls, 2);
+	assert_int_equal(vfctl_vf_parse_link_state("up", &ls), -EINVAL);
+	assert_int_equal(ls, 2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -387,6 +415,7 @@ int main(void)
 		cmocka_unit_test(load_missing_file),
 		cmocka_unit_test(resolve_against_host),
 		cmocka_unit_test(plan_is_the_difference),
+		cmocka_unit_test(shared_words),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
