@@ -456,7 +456,8 @@ int vfctl_apply(struct vfctl_ctx *ctx, const struct vfctl_config *cfg, unsigned 
 	if (first)
 		for (size_t i = 0; i < all->n; i++)
 			if (all->changes[i].err) {
-				vfctl_err(ctx, first, "%s", all->changes[i].error);
+				vfctl_err(ctx, first, "%s", all->changes[i].error ?
+					  all->changes[i].error : strerror(-first));
 				break;
 			}
 	*ret = all;

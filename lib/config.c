@@ -576,6 +576,18 @@ static int parse_pf(struct vfctl_ctx *ctx, const struct vfctl_config *cfg, const
 				       &pf->pools[i]);
 			if (r < 0)
 				return r;
+			/* a VF is allocated from one pool */
+			for (size_t j = 0; j < i; j++)
+				for (size_t a = 0; a < pf->pools[i].n_vfs; a++)
+					for (size_t b = 0; b < pf->pools[j].n_vfs; b++)
+						if (pf->pools[i].vfs[a] == pf->pools[j].vfs[b]) {
+							char pv[320];
+
+							snprintf(pv, sizeof(pv), "%s.vfs[%zu]", pp, a);
+							return perr(ctx, cfg, pv, "VF %u is already in pool "
+								    "'%s'", pf->pools[i].vfs[a],
+								    pf->pools[j].name);
+						}
 		}
 	}
 	return 0;

@@ -236,6 +236,10 @@ static void bad_configs(void **state)
 		"t.conf: pfs[0].pools[0].users[0]: no user 'no-such-user-x' on this host");
 	refused(ctx, PF_(",\"pools\":[{\"name\":\"p\",\"vfs\":[0],\"groups\":[\"root\",\"nogrp-x\"]}]"),
 		"t.conf: pfs[0].pools[0].groups[1]: no group 'nogrp-x' on this host");
+	refused(ctx, PF_(",\"pools\":[{\"name\":\"p\",\"vfs\":[0,1]},{\"name\":\"q\",\"vfs\":[2,1]}]"),
+		"t.conf: pfs[0].pools[1].vfs[1]: VF 1 is already in pool 'p'");
+	refused(ctx, PF_(",\"pools\":[{\"name\":\"p\",\"vfs\":[1,1]}]"), "t.conf: "
+		"pfs[0].pools[0].vfs[1]: VF index 1 listed twice");
 	refused(ctx, PF_(",\"pools\":[{\"vfs\":[0]}]"), "t.conf: pfs[0].pools[0]: a pool needs a "
 		"name");
 	vfctl_ctx_free(ctx);
