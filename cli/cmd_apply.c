@@ -56,6 +56,11 @@ int cmd_apply(struct vfctl_ctx *ctx, struct vfctl_host *host, const struct args 
 	size_t failed = 0;
 	int r, rc = EXIT_OK;
 
+	if (a->no_autoprobe) {
+		fprintf(stderr, "vfctl apply: --no-autoprobe does not apply: the config says "
+			"\"autoprobe\": false\n");
+		return EXIT_USAGE;
+	}
 	if (a->argc > 0) {
 		fprintf(stderr, "vfctl apply: unexpected argument '%s'; the config is given with "
 			"--config FILE\n", a->argv[0]);
@@ -73,7 +78,7 @@ int cmd_apply(struct vfctl_ctx *ctx, struct vfctl_host *host, const struct args 
 	if (!a->dry_run && plan->n) {
 		vfctl_plan_free(plan);
 		plan = NULL;
-		r = vfctl_apply(ctx, cfg, timeout_ms(a), &plan);
+		r = vfctl_apply(ctx, cfg, a->force ? VFCTL_APPLY_FORCE : 0, timeout_ms(a), &plan);
 		if (r < 0 && !plan) {
 			fprintf(stderr, "vfctl: apply: %s\n", vfctl_ctx_error(ctx));
 			vfctl_config_free(cfg);

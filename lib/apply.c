@@ -294,7 +294,7 @@ static const struct vfctl_conf_pf *conf_for(const struct vfctl_config *cfg,
 }
 
 static void run_pf_change(struct vfctl_ctx *ctx, const struct vfctl_config *cfg,
-			  const struct vfctl_host *host, struct vfctl_change *ch,
+			  const struct vfctl_host *host, struct vfctl_change *ch, unsigned flags,
 			  unsigned timeout_ms)
 {
 	const struct vfctl_conf_pf *c = conf_for(cfg, host, ch->pf);
@@ -320,7 +320,9 @@ static void run_pf_change(struct vfctl_ctx *ctx, const struct vfctl_config *cfg,
 		}
 	} else {
 		/* autoprobe, when the config sets it, was written before this */
-		r = vfctl_pf_set_numvfs(ctx, ch->pf, c->numvfs, 0, timeout_ms, &rep);
+		r = vfctl_pf_set_numvfs(ctx, ch->pf, c->numvfs,
+					(flags & VFCTL_APPLY_FORCE) ? VFCTL_NUMVFS_FORCE : 0,
+					timeout_ms, &rep);
 	}
 	if (r < 0)
 		change_failed(ch, r, vfctl_ctx_error(ctx));
@@ -374,8 +376,8 @@ static int plan_append(struct vfctl_ctx *ctx, struct vfctl_plan *dst, struct vfc
 	return 0;
 }
 
-int vfctl_apply(struct vfctl_ctx *ctx, const struct vfctl_config *cfg, unsigned timeout_ms,
-		struct vfctl_plan **ret)
+int vfctl_apply(struct vfctl_ctx *ctx, const struct vfctl_config *cfg, unsigned flags,
+		unsigned timeout_ms, struct vfctl_plan **ret)
 {
 	struct vfctl_plan *all = calloc(1, sizeof(*all)), *vfp = NULL;
 	struct vfctl_host *host = NULL;
@@ -390,7 +392,7 @@ int vfctl_apply(struct vfctl_ctx *ctx, const struct vfctl_config *cfg, unsigned 
 	if (r < 0)
 		goto fail;
 	for (size_t i = 0; i < all->n; i++)
-		run_pf_change(ctx, cfg, host, &all->changes[i], timeout_ms);
+		run_pf_change(ctx, cfg, host, &all->changes[i], flags, timeout_ms);
 
 	if (all->n) {	/* the VFs as they are now */
 		vfctl_host_free(host);
@@ -442,7 +444,8 @@ int vfctl_apply(struct vfctl_ctx *ctx, const struct vfctl_config *cfg, unsigned 
 			if (r < 0)
 				goto fail;
 		}
-		r = vfctl_bind(ctx, host, ch->dev, ch->to, 0, timeout_ms);
+		r = vfctl_bind(ctx, host, ch->dev, ch->to,
+			       (flags & VFCTL_APPLY_FORCE) ? VFCTL_BIND_FORCE : 0, timeout_ms);
 		if (r < 0)
 			change_failed(ch, r, vfctl_ctx_error(ctx));
 	}

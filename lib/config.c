@@ -581,9 +581,10 @@ static int parse_pf(struct vfctl_ctx *ctx, const struct vfctl_config *cfg, const
 				for (size_t a = 0; a < pf->pools[i].n_vfs; a++)
 					for (size_t b = 0; b < pf->pools[j].n_vfs; b++)
 						if (pf->pools[i].vfs[a] == pf->pools[j].vfs[b]) {
-							char pv[320];
+							char pvs[310], pv[330];
 
-							snprintf(pv, sizeof(pv), "%s.vfs[%zu]", pp, a);
+							path_key(pvs, sizeof(pvs), pp, "vfs");
+							path_idx(pv, sizeof(pv), pvs, a);
 							return perr(ctx, cfg, pv, "VF %u is already in pool "
 								    "'%s'", pf->pools[i].vfs[a],
 								    pf->pools[j].name);

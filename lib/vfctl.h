@@ -297,8 +297,12 @@ void vfctl_plan_free(struct vfctl_plan *plan);
 /* Reconcile: PF changes, then a fresh scan and the VF changes against it.
  * *ret holds every change made or tried (err set per change); returns 0
  * when all applied, else the -errno of the first failure. */
-int vfctl_apply(struct vfctl_ctx *ctx, const struct vfctl_config *cfg, unsigned timeout_ms,
-		struct vfctl_plan **ret);
+int vfctl_apply(struct vfctl_ctx *ctx, const struct vfctl_config *cfg, unsigned flags,
+		unsigned timeout_ms, struct vfctl_plan **ret);
+enum {
+	VFCTL_APPLY_FORCE = 1 << 0,	/* change VF counts under host VF drivers (never
+					 * past a VFIO user), bind despite host routes */
+};
 
 const char *vfctl_vf_link_state_str(int link_state);
 const char *vfctl_vlan_proto_str(uint16_t proto);

@@ -4,7 +4,9 @@
 # ip -d link show; a second apply reports and writes nothing (strace: no
 # sysfs file opened for writing, no RTM_SETLINK); --dry-run on a changed
 # config lists exactly the changes and writes nothing; a bad config is
-# rejected whole before anything is touched.
+# rejected whole before anything is touched; a count change under bound VFs
+# needs --force, and with autoprobe off only the VF the config binds gets a
+# driver.
 
 # shellcheck disable=SC2154 # status, output, lines: set by bats run
 bats_require_minimum_version 1.5.0
@@ -21,9 +23,11 @@ teardown_file() {
 	[ "${VFCTL_IN_VM:-}" = 1 ] || return 0
 	local pf vf
 	pf=$(vm_igb_pf) || return 0
-	vf=$(vm_vf "$pf" 3 2>/dev/null) && [ "$(vm_driver "$vf")" = vfio-pci ] &&
-		vfctl restore "$vf" >/dev/null 2>&1
+	for vf in $(vm_vfs "$pf"); do
+		[ "$(vm_driver "$vf")" != vfio-pci ] || vfctl restore "$vf" >/dev/null 2>&1 || true
+	done
 	vm_reset_igb
+	echo 1 >"$VM_PCI/$pf/sriov_drivers_autoprobe"
 	rm -rf "$VFCTL_RUN_DIR"
 }
 
@@ -158,4 +162,39 @@ $pf vf 3 ($vf3): vlan 103 -> 300: would apply
 	[ "$n_setlink" -eq 0 ]
 	[ -z "$sys_writes" ]
 	[ "$(cat "$VM_PCI/$pf/sriov_numvfs")" = 4 ]
+}
+
+@test "a count change under bound VFs needs --force; autoprobe off: new VFs get no host driver, only the one the config binds" {
+	[ "$(cat "$VM_PCI/$pf/sriov_numvfs")" = 4 ] || skip "needs the provisioned PF of the first test"
+	cat >"$conf" <<'JSON'
+{ "pfs": [ { "match": { "id": "8086:10c9" }, "numvfs": 2, "autoprobe": false,
+             "vfs": [ { "index": 1, "mac": "02:00:00:00:62:01", "driver": "vfio-pci" } ] } ] }
+JSON
+	run --separate-stderr vfctl apply --config "$conf"
+	echo "$output"; echo "$stderr"
+	[ "$status" -eq 1 ]
+	[ "${lines[0]}" = "$pf: sriov_drivers_autoprobe on -> off: applied" ]
+	[[ "${lines[1]}" == "$pf: sriov_numvfs 4 -> 2: failed: $pf: going from 4 to 2 VFs removes all 4 first"*"pass --force to remove them anyway, or destroy them first" ]]
+	[[ "$stderr" == "vfctl: apply: "*" changes failed; first: $pf: going from 4 to 2 VFs"* ]]
+	[ "$(cat "$VM_PCI/$pf/sriov_numvfs")" = 4 ]
+	[ "$(vm_driver "$(vm_vf "$pf" 3)")" = vfio-pci ]
+
+	run vfctl apply --force --config "$conf"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "$pf: sriov_numvfs 4 -> 2: applied" ]
+	[[ "${lines[1]}" == "$pf vf 1 ($(vm_vf "$pf" 1)): mac "*" -> 02:00:00:00:62:01: applied" ]]
+	[ "${lines[2]}" = "$pf vf 1 ($(vm_vf "$pf" 1)): driver - -> vfio-pci: applied" ]
+	[ "${lines[3]}" = "3 changes applied, 0 failed" ]
+	[ "$(cat "$VM_PCI/$pf/sriov_numvfs")" = 2 ]
+	[ "$(cat "$VM_PCI/$pf/sriov_drivers_autoprobe")" = 0 ]
+	[ -z "$(vm_driver "$(vm_vf "$pf" 0)")" ]
+	[ "$(vm_driver "$(vm_vf "$pf" 1)")" = vfio-pci ]
+	[[ "$($VM_IP -d link show "$pfdev")" == *"vf 1     link/ether 02:00:00:00:62:01 "* ]]
+
+	traced apply --config "$conf"
+	[ "$status" -eq 0 ]
+	[ "$output" = "no changes: the host matches $conf" ]
+	[ "$n_setlink" -eq 0 ]
+	[ -z "$sys_writes" ]
 }
