@@ -136,13 +136,16 @@ bad() {
 		": pfs[0].pools[0].groups[0]: no group 'nogroup-vfctl-test' on this host"
 }
 
-@test "a missing config file and stray arguments" {
+@test "a missing config file, stray arguments, --no-autoprobe" {
 	run --separate-stderr vfctl apply --config "$BATS_TEST_TMPDIR/none.conf"
 	[ "$status" -eq 1 ]
 	[ "$stderr" = "vfctl: apply: $BATS_TEST_TMPDIR/none.conf: cannot open the config: No such file or directory" ]
 	run --separate-stderr vfctl apply extra
 	[ "$status" -eq 2 ]
 	[ "$stderr" = "vfctl apply: unexpected argument 'extra'; the config is given with --config FILE" ]
+	run --separate-stderr vfctl apply --no-autoprobe --config "$conf"
+	[ "$status" -eq 2 ]
+	[ "$stderr" = 'vfctl apply: --no-autoprobe does not apply: the config says "autoprobe": false' ]
 }
 
 @test "a change the host refuses: printed as failed with its error, exit 1, the tree as it was" {
@@ -161,4 +164,18 @@ JSON
 	[ "$status" -eq 1 ]
 	[ "$(jq -c '[.dry_run, .n_changes, .n_failed, .changes[0].status, .changes[0].errno]' <<<"$output")" = '[false,1,1,"failed","EOPNOTSUPP"]' ]
 	[ "$(tree_sum)" = "$before" ]
+}
+
+@test "examples/vfctl.conf is a valid config: on the 82599 tree only its 82576 PF is missing" {
+	: "${REPO:?set REPO to the source tree}"
+	run --separate-stderr "$VFCTL" --sysfs-root "$FIXTURES/82599-8vf/sys" apply --dry-run \
+		--config "$REPO/examples/vfctl.conf"
+	[ "$status" -eq 1 ]
+	[ "$stderr" = "vfctl: apply: $REPO/examples/vfctl.conf: pfs[1].match: no PF 8086:10c9 with index 0 on this host (0 found; 'vfctl list' shows them)" ]
+	jq 'del(.pfs[1])' "$REPO/examples/vfctl.conf" >"$conf"
+	run --separate-stderr "$VFCTL" --sysfs-root "$FIXTURES/82599-8vf/sys" apply --dry-run --config "$conf"
+	[ "$status" -eq 0 ]
+	[[ "${lines[0]}" == "0000:03:00.0: sriov_drivers_autoprobe on -> off: would apply" ]]
+	[[ "$output" == *"0000:03:00.0 vf 3 (0000:03:10.6): driver ixgbevf -> vfio-pci: would apply"* ]]
+	[[ "$output" != *"vf 7 (0000:03:11.6): driver"* ]]
 }
