@@ -6,6 +6,7 @@
 # kernel's side is tests/vm/60-apply.bats.
 
 # shellcheck disable=SC2154 # status, output, stderr, lines: set by bats run
+# shellcheck disable=SC2030,SC2031 # each test is a subshell; bad() reads what its run set
 bats_require_minimum_version 1.5.0
 
 setup() {
