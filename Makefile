@@ -110,7 +110,7 @@ $(PCFILE): lib/libvfctl.pc.in Makefile
 
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCDIR) \
-		$(DESTDIR)$(PKGDIR) $(DESTDIR)$(MANDIR)/man1
+		$(DESTDIR)$(PKGDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5
 	install -m 755 $(VFCTL) $(DESTDIR)$(BINDIR)/vfctl
 	install -m 755 $(SOLIB) $(DESTDIR)$(LIBDIR)/
 	ln -sf libvfctl.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(SONAME)
@@ -121,11 +121,13 @@ install: all
 	install -m 644 man/vfctl.1 $(DESTDIR)$(MANDIR)/man1/vfctl.1
 	install -m 755 $(VFKVM) $(DESTDIR)$(BINDIR)/vfkvm
 	install -m 644 man/vfkvm.1 $(DESTDIR)$(MANDIR)/man1/vfkvm.1
+	install -m 644 man/vfctl.conf.5 $(DESTDIR)$(MANDIR)/man5/vfctl.conf.5
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/vfctl $(DESTDIR)$(LIBDIR)/libvfctl.* $(DESTDIR)$(INCDIR)/vfctl.h \
 		$(DESTDIR)$(PKGDIR)/libvfctl.pc $(DESTDIR)$(MANDIR)/man1/vfctl.1 \
-		$(DESTDIR)$(BINDIR)/vfkvm $(DESTDIR)$(MANDIR)/man1/vfkvm.1
+		$(DESTDIR)$(BINDIR)/vfkvm $(DESTDIR)$(MANDIR)/man1/vfkvm.1 \
+		$(DESTDIR)$(MANDIR)/man5/vfctl.conf.5
 
 deps:
 	tests/deps
@@ -165,7 +167,8 @@ check-asan:
 check-bats: all $(FIXTURES) $(B)/guest/fault.bin
 	VFCTL=$(abspath $(VFCTL)) VFKVM=$(abspath $(VFKVM)) GUESTS=$(abspath $(B)/guest) FIXTURES=$(abspath $(B)/fixtures) REPO=$(CURDIR) VFCTL_SAN=$(SAN) bats --tap tests/bats
 
+# every VM suite shares one boot; TCG on 2 busy cores can be slow, so allow it
 check-vm: all
-	tests/vm/run
+	VFCTL_VM_TIMEOUT=$${VFCTL_VM_TIMEOUT:-1800} tests/vm/run
 
 check: check-unit check-asan check-bats check-vm

@@ -13,6 +13,8 @@ enum { EXIT_OK = 0, EXIT_ERR = 1, EXIT_USAGE = 2 };
 struct args {
 	bool json, all;
 	bool no_autoprobe, force;
+	bool dry_run;		/* apply */
+	const char *config;	/* apply: NULL for the default */
 	double timeout_s;	/* 0: the command's default */
 	const char *sysfs_root, *dev_root, *run_dir;
 	int argc;
@@ -47,5 +49,8 @@ void print_warnings(const struct vfctl_host *h);
 /* cli/cmd_sriov.c */
 int cmd_create(struct vfctl_ctx *ctx, struct vfctl_host *host, const struct args *a);
 int cmd_destroy(struct vfctl_ctx *ctx, struct vfctl_host *host, const struct args *a);
+
+/* cli/cmd_apply.c */
+int cmd_apply(struct vfctl_ctx *ctx, struct vfctl_host *host, const struct args *a);
 
 #endif

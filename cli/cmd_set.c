@@ -15,14 +15,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "cli.h"
 #include "print.h"
 #include "vfctl.h"
 
-#define ETH_P_8021Q_ 0x8100
-#define ETH_P_8021AD_ 0x88a8
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 /* Words that are not attributes of their own: they ride with vlan. */
@@ -89,23 +86,13 @@ static bool parse_value(int key, const char *v, struct vfctl_vf_settings *s)
 {
 	switch (key) {
 	case VFCTL_VF_MAC:
-		if (strlen(v) >= sizeof(s->mac))
-			return false;
-		for (size_t i = 0; v[i]; i++)	/* shown as the kernel shows it */
-			s->mac[i] = (char)(v[i] >= 'A' && v[i] <= 'F' ? v[i] - 'A' + 'a' : v[i]);
-		return true;
+		return vfctl_vf_parse_mac(v, s->mac) == 0;
 	case VFCTL_VF_VLAN:
 		return parse_u32(v, &s->vlan);
 	case KEY_QOS:
 		return parse_u32(v, &s->qos);
 	case KEY_PROTO:
-		if (!strcasecmp(v, "802.1Q"))
-			s->vlan_proto = ETH_P_8021Q_;
-		else if (!strcasecmp(v, "802.1ad"))
-			s->vlan_proto = ETH_P_8021AD_;
-		else
-			return false;
-		return true;
+		return vfctl_vf_parse_vlan_proto(v, &s->vlan_proto) == 0;
 	case VFCTL_VF_SPOOFCHK:
 		return parse_onoff(v, &s->spoofchk);
 	case VFCTL_VF_TRUST:
@@ -117,12 +104,7 @@ static bool parse_value(int key, const char *v, struct vfctl_vf_settings *s)
 	case VFCTL_VF_MIN_TX_RATE:
 		return parse_u32(v, &s->min_tx_rate);
 	case VFCTL_VF_LINK_STATE:
-		for (int i = 0; i < 3; i++)
-			if (!strcmp(v, vfctl_vf_link_state_str(i))) {
-				s->link_state = i;
-				return true;
-			}
-		return false;
+		return vfctl_vf_parse_link_state(v, &s->link_state) == 0;
 	}
 	return false;
 }

@@ -386,6 +386,11 @@ static void usage(FILE *out)
 	      "  create PF N       enable N VFs on PF (through 0 if it has others); waits until\n"
 	      "                    they exist; [--no-autoprobe] [--force] [--timeout SEC]\n"
 	      "  destroy PF        remove all VFs of PF [--timeout SEC]\n"
+	      "  apply [--dry-run] [--config FILE]\n"
+	      "                    make the host match the declarative config (default\n"
+	      "                    /etc/vfctl/vfctl.conf, see vfctl.conf(5)): VF counts,\n"
+	      "                    autoprobe, VF settings, drivers; prints each change;\n"
+	      "                    [--force] [--timeout SEC]\n"
 	      "\n"
 	      "Options:\n"
 	      "  -j, --json             JSON output\n"
@@ -396,8 +401,11 @@ static void usage(FILE *out)
 	      "                         (env VFCTL_RUN_DIR)\n"
 	      "      --no-autoprobe     create: no host VF driver probes the new VFs\n"
 	      "      --force            create: change a count even when VFs have drivers;\n"
-	      "                         bind/unbind: even if its netdev carries host routes\n"
+	      "                         bind/unbind: even if its netdev carries host routes;\n"
+	      "                         apply: both of these\n"
 	      "      --timeout SEC      bound on kernel writes and waits\n"
+	      "      --dry-run          apply: print the changes, make none\n"
+	      "      --config FILE      apply: the config to read\n"
 	      "  -h, --help             this help\n"
 	      "  -V, --version          version\n"
 	      "\n"
@@ -406,7 +414,8 @@ static void usage(FILE *out)
 
 int main(int argc, char **argv)
 {
-	enum { OPT_SYSFS = 256, OPT_DEV, OPT_RUN, OPT_NO_AUTOPROBE, OPT_FORCE, OPT_TIMEOUT };
+	enum { OPT_SYSFS = 256, OPT_DEV, OPT_RUN, OPT_NO_AUTOPROBE, OPT_FORCE, OPT_TIMEOUT, OPT_DRY_RUN,
+	       OPT_CONFIG };
 	static const struct option opts[] = {
 		{ "json", no_argument, NULL, 'j' },
 		{ "all", no_argument, NULL, 'a' },
@@ -416,6 +425,8 @@ int main(int argc, char **argv)
 		{ "no-autoprobe", no_argument, NULL, OPT_NO_AUTOPROBE },
 		{ "force", no_argument, NULL, OPT_FORCE },
 		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+		{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
+		{ "config", required_argument, NULL, OPT_CONFIG },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ 0 }
@@ -433,6 +444,7 @@ int main(int argc, char **argv)
 		{ "set", cmd_set },
 		{ "create", cmd_create },
 		{ "destroy", cmd_destroy },
+		{ "apply", cmd_apply },
 	};
 	struct args a = { 0 };
 	struct vfctl_ctx *ctx = NULL;
@@ -450,6 +462,8 @@ int main(int argc, char **argv)
 		case OPT_RUN: a.run_dir = optarg; break;
 		case OPT_NO_AUTOPROBE: a.no_autoprobe = true; break;
 		case OPT_FORCE: a.force = true; break;
+		case OPT_DRY_RUN: a.dry_run = true; break;
+		case OPT_CONFIG: a.config = optarg; break;
 		case OPT_TIMEOUT: {
 			char *end;
 

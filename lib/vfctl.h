@@ -210,6 +210,100 @@ int vfctl_restore(struct vfctl_ctx *ctx, struct vfctl_host *host, const char *de
 		  unsigned timeout_ms);
 enum { VFCTL_BIND_FORCE = 1 << 0 };
 
+/* ---- declarative config (vfctl.conf(5)) and vfctl apply ------------------ */
+
+/* What a config says for one VF: attributes to reconcile (mask 0: none) and
+ * the driver it should be bound to (NULL: left alone). */
+struct vfctl_conf_vf {
+	struct vfctl_vf_settings s;	/* the PF's defaults with the VF's overrides */
+	char *driver;
+};
+
+struct vfctl_conf_pool {
+	char *name;
+	size_t n_vfs;
+	unsigned *vfs;		/* VF indexes of the PF */
+	size_t n_uids, n_gids;
+	unsigned *uids, *gids;	/* resolved at load time */
+};
+
+enum vfctl_conf_match { VFCTL_MATCH_ADDRESS, VFCTL_MATCH_NETDEV, VFCTL_MATCH_ID };
+
+struct vfctl_conf_pf {
+	char *path;		/* JSON path for messages: "pfs[0]" */
+	enum vfctl_conf_match match;
+	char addr[VFCTL_ADDR_LEN];	/* VFCTL_MATCH_ADDRESS */
+	char netdev[VFCTL_IFNAME_LEN];	/* VFCTL_MATCH_NETDEV */
+	uint16_t vendor, device;	/* VFCTL_MATCH_ID: the index-th such PF by address */
+	unsigned index;
+	unsigned numvfs;
+	int autoprobe;		/* enum vfctl_tri: VFCTL_UNKNOWN leaves it */
+	struct vfctl_conf_vf *vfs;	/* numvfs entries, by VF index */
+	size_t n_pools;
+	struct vfctl_conf_pool *pools;
+};
+
+struct vfctl_config {
+	char *file;
+	size_t n_pfs;
+	struct vfctl_conf_pf *pfs;
+};
+
+/* The VF setting words vfctl set and vfctl.conf(5) share: 0 or -EINVAL (no
+ * message; the caller names the place). A MAC is copied lowercased, as the
+ * kernel shows it, and checked by vfctl_vf_settings_validate(). */
+int vfctl_vf_parse_mac(const char *s, char out[VFCTL_MAC_LEN]);
+int vfctl_vf_parse_vlan_proto(const char *s, uint16_t *ret);	/* 802.1Q, 802.1ad */
+int vfctl_vf_parse_link_state(const char *s, int *ret);	/* auto, enable, disable */
+
+/* Parse and check a config (JSON); everything but what needs the host.
+ * -EINVAL etc. with "FILE:LINE:COL: ..." or "FILE: JSON.PATH: ..." in ctx. */
+int vfctl_config_load(struct vfctl_ctx *ctx, const char *file, struct vfctl_config **ret);
+/* The same from text in memory; file names it in messages. */
+int vfctl_config_parse(struct vfctl_ctx *ctx, const char *file, const char *text, size_t len,
+		       struct vfctl_config **ret);
+void vfctl_config_free(struct vfctl_config *cfg);
+/* Which PF of host each config PF is (addrs[i] for cfg->pfs[i]); -ENODEV for
+ * a PF not on the host, -EINVAL for one matched twice or too many VFs. */
+int vfctl_config_resolve(struct vfctl_ctx *ctx, const struct vfctl_config *cfg,
+			 const struct vfctl_host *host, char (*addrs)[VFCTL_ADDR_LEN]);
+
+enum vfctl_change_kind {
+	VFCTL_CHANGE_AUTOPROBE, VFCTL_CHANGE_NUMVFS, VFCTL_CHANGE_VF_ATTR, VFCTL_CHANGE_DRIVER,
+};
+
+/* One difference between the host and the config. */
+struct vfctl_change {
+	enum vfctl_change_kind kind;
+	char pf[VFCTL_ADDR_LEN];
+	int vf_index;		/* -1 for a PF change */
+	char dev[VFCTL_ADDR_LEN];	/* the VF's address; "" when it does not exist yet */
+	enum vfctl_vf_attr attr;	/* VFCTL_CHANGE_VF_ATTR */
+	const char *what;	/* "sriov_numvfs", "mac", "vlan", "driver", ... */
+	char from[64], to[64];	/* "?" unknown, "-" none */
+	int err;		/* after vfctl_apply(): 0 or -errno */
+	char *error;		/* its message */
+};
+
+struct vfctl_plan {
+	size_t n;
+	struct vfctl_change *changes;
+};
+
+/* The changes that make host match cfg, PF changes first. */
+int vfctl_plan_make(struct vfctl_ctx *ctx, const struct vfctl_config *cfg,
+		    const struct vfctl_host *host, struct vfctl_plan **ret);
+void vfctl_plan_free(struct vfctl_plan *plan);
+/* Reconcile: PF changes, then a fresh scan and the VF changes against it.
+ * *ret holds every change made or tried (err set per change); returns 0
+ * when all applied, else the -errno of the first failure. */
+int vfctl_apply(struct vfctl_ctx *ctx, const struct vfctl_config *cfg, unsigned flags,
+		unsigned timeout_ms, struct vfctl_plan **ret);
+enum {
+	VFCTL_APPLY_FORCE = 1 << 0,	/* change VF counts under host VF drivers (never
+					 * past a VFIO user), bind despite host routes */
+};
+
 const char *vfctl_vf_link_state_str(int link_state);
 const char *vfctl_vlan_proto_str(uint16_t proto);
 

@@ -1,0 +1,116 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * vfctl apply [--dry-run] [--config FILE]: make the host match the
+ * declarative config (vfctl.conf(5)). The config is read and checked whole,
+ * against this host, before anything is written; then each change is
+ * printed as applied, would apply (--dry-run) or failed with its error.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "print.h"
+#include "vfctl.h"
+
+#define DEFAULT_CONFIG "/etc/vfctl/vfctl.conf"
+
+static unsigned timeout_ms(const struct args *a)
+{
+	double ms = a->timeout_s * 1000.0 + 0.5;
+
+	return a->timeout_s > 0 ? (ms < 1 ? 1 : (unsigned)ms) : 0;
+}
+
+static void print_change(const struct vfctl_change *c, bool dry_run)
+{
+	static const char *kinds[] = { "autoprobe", "numvfs", "vf_attr", "driver" };
+
+	pr_obj_begin(NULL);
+	pr_str("pf", "%s", c->pf);
+	if (c->vf_index >= 0)
+		pr_int("vf_index", " vf %lld", c->vf_index);
+	else
+		pr_null("vf_index", NULL);
+	pr_str("device", c->vf_index >= 0 && c->dev[0] ? " (%s)" : NULL, c->dev[0] ? c->dev : NULL);
+	pr_str("kind", NULL, kinds[c->kind]);
+	pr_str("what", ": %s", c->what);
+	pr_str("from", " %s", c->from);
+	pr_str("to", " -> %s", c->to);
+	pr_str("status", ": %s", dry_run ? "would apply" : c->err ? "failed" : "applied");
+	if (c->err) {
+		pr_str("errno", NULL, strerrorname_np(-c->err));
+		pr_str("error", ": %s", c->error);
+	} else {
+		pr_null("errno", NULL);
+		pr_null("error", NULL);
+	}
+	pr_text("\n");
+	pr_obj_end();
+}
+
+int cmd_apply(struct vfctl_ctx *ctx, struct vfctl_host *host, const struct args *a)
+{
+	const char *file = a->config ? a->config : DEFAULT_CONFIG;
+	struct vfctl_config *cfg = NULL;
+	struct vfctl_plan *plan = NULL;
+	size_t failed = 0;
+	int r, rc = EXIT_OK;
+
+	if (a->no_autoprobe) {
+		fprintf(stderr, "vfctl apply: --no-autoprobe does not apply: the config says "
+			"\"autoprobe\": false\n");
+		return EXIT_USAGE;
+	}
+	if (a->argc > 0) {
+		fprintf(stderr, "vfctl apply: unexpected argument '%s'; the config is given with "
+			"--config FILE\n", a->argv[0]);
+		return EXIT_USAGE;
+	}
+	/* Rejected whole, before anything is touched. */
+	r = vfctl_config_load(ctx, file, &cfg);
+	if (r >= 0)
+		r = vfctl_plan_make(ctx, cfg, host, &plan);
+	if (r < 0) {
+		fprintf(stderr, "vfctl: apply: %s\n", vfctl_ctx_error(ctx));
+		vfctl_config_free(cfg);
+		return EXIT_ERR;
+	}
+	if (!a->dry_run && plan->n) {
+		vfctl_plan_free(plan);
+		plan = NULL;
+		r = vfctl_apply(ctx, cfg, a->force ? VFCTL_APPLY_FORCE : 0, timeout_ms(a), &plan);
+		if (r < 0 && !plan) {
+			fprintf(stderr, "vfctl: apply: %s\n", vfctl_ctx_error(ctx));
+			vfctl_config_free(cfg);
+			return EXIT_ERR;
+		}
+	}
+	pr_obj_begin(NULL);
+	pr_str("config", NULL, file);
+	pr_bool("dry_run", NULL, a->dry_run);
+	pr_arr_begin("changes");
+	for (size_t i = 0; i < plan->n; i++) {
+		print_change(&plan->changes[i], a->dry_run);
+		failed += plan->changes[i].err != 0;
+	}
+	pr_arr_end();
+	pr_uint("n_changes", NULL, plan->n);
+	pr_uint("n_failed", NULL, failed);
+	if (!plan->n)
+		pr_text("no changes: the host matches %s\n", file);
+	else if (a->dry_run)
+		pr_text("%zu change%s would be made (dry run: nothing written)\n", plan->n,
+			plan->n == 1 ? "" : "s");
+	else
+		pr_text("%zu change%s applied, %zu failed\n", plan->n - failed,
+			plan->n - failed == 1 ? "" : "s", failed);
+	pr_obj_end();
+	if (failed) {
+		fprintf(stderr, "vfctl: apply: %zu of %zu changes failed; first: %s\n", failed,
+			plan->n, vfctl_ctx_error(ctx));
+		rc = EXIT_ERR;
+	}
+	vfctl_plan_free(plan);
+	vfctl_config_free(cfg);
+	return rc;
+}

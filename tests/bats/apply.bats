@@ -1,0 +1,182 @@
+#!/usr/bin/env bats
+# vfctl apply on copies of the golden trees: --dry-run prints the plan (what
+# differs between the tree and the config, nothing else) in text and JSON;
+# bad configs exit 1 with one line naming the file, the JSON path (or
+# line:column) and the reason, and leave the tree exactly as it was. The
+# kernel's side is tests/vm/60-apply.bats.
+
+# shellcheck disable=SC2154 # status, output, stderr, lines: set by bats run
+# shellcheck disable=SC2030,SC2031 # each test is a subshell; bad() reads what its run set
+bats_require_minimum_version 1.5.0
+
+setup() {
+	: "${VFCTL:?set VFCTL to the vfctl binary}" "${FIXTURES:?set FIXTURES to the trees}"
+	unset VFCTL_SYSFS_ROOT VFCTL_DEV_ROOT VFCTL_RUN_DIR
+	t=$BATS_TEST_TMPDIR/t
+	cp -a "$FIXTURES/82576" "$t"	# port 0: 2 VFs on igbvf; port 1: none
+	run_dir=$BATS_TEST_TMPDIR/run
+	conf=$BATS_TEST_TMPDIR/vfctl.conf
+}
+
+vfctl() {
+	"$VFCTL" --sysfs-root "$t/sys" --run-dir "$run_dir" "$@"
+}
+
+tree_sum() {
+	(cd "$t" && find . -printf '%p %l\n' | LC_ALL=C sort &&
+		find . -type f -print0 | LC_ALL=C sort -z | xargs -0 md5sum) | md5sum
+}
+
+good_conf() {
+	cat >"$conf" <<'JSON'
+{
+  "pfs": [
+    {
+      "match": { "netdev": "enp1s0f0" },
+      "numvfs": 2,
+      "autoprobe": true,
+      "vfs": [ { "index": 1, "driver": "vfio-pci" } ]
+    },
+    {
+      "match": { "id": "8086:10c9", "index": 1 },
+      "numvfs": 3,
+      "autoprobe": false,
+      "defaults": { "spoofchk": true },
+      "vfs": [ { "index": 0, "mac": "02:00:00:00:01:00", "vlan": 100, "qos": 1 } ],
+      "pools": [ { "name": "guests", "vfs": [0, 1], "users": ["root"], "groups": ["root"] } ]
+    }
+  ]
+}
+JSON
+}
+
+@test "--dry-run prints what differs, in order: PF changes, then each VF's; nothing written" {
+	good_conf
+	before=$(tree_sum)
+	run --separate-stderr vfctl apply --dry-run --config "$conf"
+	[ "$status" -eq 0 ]
+	[ -z "$stderr" ]
+	[ "$output" = "0000:01:00.1: sriov_drivers_autoprobe on -> off: would apply
+0000:01:00.1: sriov_numvfs 0 -> 3: would apply
+0000:01:00.0 vf 1 (0000:01:10.2): driver igbvf -> vfio-pci: would apply
+0000:01:00.1 vf 0: mac ? -> 02:00:00:00:01:00: would apply
+0000:01:00.1 vf 0: vlan ? -> 100 qos 1: would apply
+0000:01:00.1 vf 0: spoofchk ? -> on: would apply
+0000:01:00.1 vf 1: spoofchk ? -> on: would apply
+0000:01:00.1 vf 2: spoofchk ? -> on: would apply
+8 changes would be made (dry run: nothing written)" ]
+	[ "$(tree_sum)" = "$before" ]
+	[ ! -e "$run_dir" ]
+}
+
+@test "--dry-run --json: the same changes through the same printer" {
+	good_conf
+	run --separate-stderr vfctl --json apply --dry-run --config "$conf"
+	[ "$status" -eq 0 ]
+	[ "$(jq -c '[.config, .dry_run, .n_changes, .n_failed]' <<<"$output")" = "[\"$conf\",true,8,0]" ]
+	[ "$(jq -c '.changes[2]' <<<"$output")" = '{"pf":"0000:01:00.0","vf_index":1,"device":"0000:01:10.2","kind":"driver","what":"driver","from":"igbvf","to":"vfio-pci","status":"would apply","errno":null,"error":null}' ]
+	[ "$(jq -c '.changes[0] | [.vf_index, .device, .kind, .what, .from, .to]' <<<"$output")" = '[null,"0000:01:00.1","autoprobe","sriov_drivers_autoprobe","on","off"]' ]
+	[ "$(jq -c '.changes[3] | [.vf_index, .device, .what, .to]' <<<"$output")" = '[0,null,"mac","02:00:00:00:01:00"]' ]
+}
+
+@test "a config the tree already matches: no changes, said so" {
+	cat >"$conf" <<'JSON'
+{ "pfs": [ { "match": { "address": "01:00.0" }, "numvfs": 2, "autoprobe": true,
+             "vfs": [ { "index": 0, "driver": "igbvf" } ] },
+           { "match": { "address": "0000:01:00.1" }, "numvfs": 0 } ] }
+JSON
+	run --separate-stderr vfctl apply --dry-run --config "$conf"
+	[ "$status" -eq 0 ]
+	[ "$output" = "no changes: the host matches $conf" ]
+	run --separate-stderr vfctl --json apply --dry-run --config "$conf"
+	[ "$(jq -c '[.n_changes, .changes]' <<<"$output")" = '[0,[]]' ]
+}
+
+# bad TEXT MESSAGE: MESSAGE follows the file name (": PATH: ..." or ":LINE:COL: ..."); apply (with and without --dry-run) exits 1 with one line,
+# prints nothing on stdout, and the tree is as it was
+bad() {
+	printf '%s\n' "$1" >"$conf"
+	before=$(tree_sum)
+	for dry in "" --dry-run; do
+		# shellcheck disable=SC2086 # empty on purpose
+		run --separate-stderr vfctl apply $dry --config "$conf"
+		[ "$status" -eq 1 ] || { echo "status $status: $stderr"; return 1; }
+		[ -z "$output" ] || { echo "stdout: $output"; return 1; }
+		[ "$stderr" = "vfctl: apply: $conf$2" ] || { echo "got:  $stderr"; echo "want: vfctl: apply: $conf$2"; return 1; }
+	done
+	[ "$(tree_sum)" = "$before" ]
+	[ ! -e "$run_dir" ]
+}
+
+@test "bad configs: rejected whole, with the JSON path or line:column and the reason; nothing touched" {
+	bad '{ "pfs": [ { "match": { "address": "0000:01:00.1" }, "numvfs": 2,' \
+		':2:1: unexpected end of file: the JSON is not complete'
+	bad '{ "pfs": [ { "match": { "address": "0000:01:00.1" }, "numvfs": 2, "autoprob": true } ] }' \
+		": pfs[0]: unknown key 'autoprob'; expected match, numvfs, autoprobe, defaults, vfs, pools"
+	bad '{ "pfs": [ { "match": { "address": "0000:01:00.1" }, "numvfs": "2" } ] }' \
+		': pfs[0].numvfs: expected a whole number 0-65535, got string'
+	bad '{ "pfs": [ { "match": { "address": "0000:01:00.1" }, "numvfs": 2, "vfs": [ { "index": 1, "vlan": 5000 } ] } ] }' \
+		': pfs[0].vfs[0].vlan: 5000: out of range; expected 0-4095'
+	bad '{ "pfs": [ { "match": { "address": "0000:01:00.1" }, "numvfs": 2, "vfs": [ { "index": 0, "vlan": 5, "qos": 9 } ] } ] }' \
+		': pfs[0].vfs[0].qos: 9: out of range; expected 0-7'
+	bad '{ "pfs": [ { "match": { "address": "0000:01:00.1" }, "numvfs": 2, "vfs": [ { "index": 0, "mac": "03:00:00:00:00:01" } ] } ] }' \
+		": pfs[0]: VF 0: mac 03:00:00:00:00:01: a multicast address cannot be a VF's MAC; use a unicast one (first byte even, e.g. 02:...), or 00:00:00:00:00:00 to clear the admin MAC"
+	bad '{ "pfs": [ { "match": { "address": "0000:01:00.1" }, "numvfs": 2, "vfs": [ { "index": 2, "trust": true } ] } ] }' \
+		': pfs[0].vfs[0].index: VF index 2 is beyond numvfs 2'
+	bad '{ "pfs": [ { "match": { "address": "0000:01:00.1" }, "numvfs": 2 }, { "match": { "netdev": "enp1s0f1" }, "numvfs": 1 } ] }' \
+		': pfs[1].match: 0000:01:00.1 is matched twice, by pfs[0] and pfs[1]'
+	bad '{ "pfs": [ { "match": { "address": "0000:05:00.0" }, "numvfs": 2 } ] }' \
+		": pfs[0].match: no address 0000:05:00.0 on this host ('vfctl list' shows the PFs)"
+	bad '{ "pfs": [ { "match": { "netdev": "enp1s0f1" }, "numvfs": 8 } ] }' \
+		': pfs[0].numvfs: 8 VFs, but 0000:01:00.1 has sriov_totalvfs 7'
+	bad '{ "pfs": [ { "match": { "address": "0000:01:00.0" }, "numvfs": 2, "pools": [ { "name": "a", "vfs": [0] } ] }, { "match": { "address": "0000:01:00.1" }, "numvfs": 2, "pools": [ { "name": "a", "vfs": [1] } ] } ] }' \
+		": pfs[1].pools[0].name: pool 'a' is already defined at pfs[0].pools[0]"
+	bad '{ "pfs": [ { "match": { "address": "0000:01:00.1" }, "numvfs": 2, "pools": [ { "name": "a", "vfs": [0], "users": ["nobody-vfctl-test"] } ] } ] }' \
+		": pfs[0].pools[0].users[0]: no user 'nobody-vfctl-test' on this host"
+	bad '{ "pfs": [ { "match": { "address": "0000:01:00.1" }, "numvfs": 2, "pools": [ { "name": "a", "vfs": [0], "groups": ["nogroup-vfctl-test"] } ] } ] }' \
+		": pfs[0].pools[0].groups[0]: no group 'nogroup-vfctl-test' on this host"
+}
+
+@test "a missing config file, stray arguments, --no-autoprobe" {
+	run --separate-stderr vfctl apply --config "$BATS_TEST_TMPDIR/none.conf"
+	[ "$status" -eq 1 ]
+	[ "$stderr" = "vfctl: apply: $BATS_TEST_TMPDIR/none.conf: cannot open the config: No such file or directory" ]
+	run --separate-stderr vfctl apply extra
+	[ "$status" -eq 2 ]
+	[ "$stderr" = "vfctl apply: unexpected argument 'extra'; the config is given with --config FILE" ]
+	run --separate-stderr vfctl apply --no-autoprobe --config "$conf"
+	[ "$status" -eq 2 ]
+	[ "$stderr" = 'vfctl apply: --no-autoprobe does not apply: the config says "autoprobe": false' ]
+}
+
+@test "a change the host refuses: printed as failed with its error, exit 1, the tree as it was" {
+	# a golden tree is not the live /sys: VF settings cannot be sent
+	cat >"$conf" <<'JSON'
+{ "pfs": [ { "match": { "address": "01:00.0" }, "numvfs": 2, "vfs": [ { "index": 1, "trust": true } ] } ] }
+JSON
+	before=$(tree_sum)
+	run --separate-stderr vfctl apply --config "$conf"
+	[ "$status" -eq 1 ]
+	err="0000:01:00.0 vf 1: nothing sent: netlink is not available for the non-live sysfs root $t/sys (it does not describe this kernel's interfaces); vfctl set changes the live /sys only"
+	[ "$output" = "0000:01:00.0 vf 1 (0000:01:10.2): trust ? -> on: failed: $err
+0 changes applied, 1 failed" ]
+	[ "$stderr" = "vfctl: apply: 1 of 1 changes failed; first: $err" ]
+	run --separate-stderr vfctl --json apply --config "$conf"
+	[ "$status" -eq 1 ]
+	[ "$(jq -c '[.dry_run, .n_changes, .n_failed, .changes[0].status, .changes[0].errno]' <<<"$output")" = '[false,1,1,"failed","EOPNOTSUPP"]' ]
+	[ "$(tree_sum)" = "$before" ]
+}
+
+@test "examples/vfctl.conf is a valid config: on the 82599 tree only its 82576 PF is missing" {
+	: "${REPO:?set REPO to the source tree}"
+	run --separate-stderr "$VFCTL" --sysfs-root "$FIXTURES/82599-8vf/sys" apply --dry-run \
+		--config "$REPO/examples/vfctl.conf"
+	[ "$status" -eq 1 ]
+	[ "$stderr" = "vfctl: apply: $REPO/examples/vfctl.conf: pfs[1].match: no PF 8086:10c9 with index 0 on this host (0 found; 'vfctl list' shows them)" ]
+	jq 'del(.pfs[1])' "$REPO/examples/vfctl.conf" >"$conf"
+	run --separate-stderr "$VFCTL" --sysfs-root "$FIXTURES/82599-8vf/sys" apply --dry-run --config "$conf"
+	[ "$status" -eq 0 ]
+	[[ "${lines[0]}" == "0000:03:00.0: sriov_drivers_autoprobe on -> off: would apply" ]]
+	[[ "$output" == *"0000:03:00.0 vf 3 (0000:03:10.6): driver ixgbevf -> vfio-pci: would apply"* ]]
+	[[ "$output" != *"vf 7 (0000:03:11.6): driver"* ]]
+}
