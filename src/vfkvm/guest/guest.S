@@ -101,6 +101,9 @@ user_main:
 #endif
 	mov $CTRL, %ebx
 	mov $BAR, %esi
+	mov 0x38(%rbx), %rax	/* 1: BAR0 is a real VF's (vfkvm --vf) */
+	test %rax, %rax
+	jnz vf_main
 
 	/* stand-in BAR: what the host wrote, and write back its complement */
 	mov (%rsi), %rax
@@ -148,6 +151,14 @@ user_main:
 	mov %rax, 0x140(%rbx)
 
 	/* done: exit status 0 */
+	movq $0, 0x00(%rbx)
+1:	jmp 1b
+
+/* A VFIO VF's BAR0 through its memory slot, read-only registers only:
+ * STATUS (0x8) of the igb VF (igbvf regs.h). */
+vf_main:
+	movl 8(%rsi), %eax
+	mov %rax, 0x148(%rbx)
 	movq $0, 0x00(%rbx)
 1:	jmp 1b
 
