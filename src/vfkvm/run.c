@@ -310,9 +310,10 @@ int vfkvm_vf_read32(struct vfkvm *v, uint64_t off, uint32_t *val)
 }
 
 /* The device's interrupts first (deassigned, then closed), then the VM and
- * its RAM, then the device regions its slots pointed at. The VFIO device
- * (device fd, DMA unmap, group, container: vfkvm_vfio_close) goes before
- * guest RAM is unmapped (vfkvm_vm_destroy). */
+ * its RAM, then the device regions its slots pointed at. With --vf: bus
+ * mastering off, DMA unmap and the device fd before the VM and guest RAM go
+ * (vfkvm_vfio_close_device); the group leaves its container and the
+ * container closes only after the BAR mmap is gone (vfkvm_vfio_close). */
 void vfkvm_teardown(struct vfkvm *v)
 {
 	if (!v)
@@ -321,10 +322,12 @@ void vfkvm_teardown(struct vfkvm *v)
 	for (unsigned i = 0; i < v->dev.nirqs; i++)
 		vfkvm_irqfd_release(&v->vm, &v->dev.irqs[i]);
 	if (v->have_vfio)
-		vfkvm_vfio_close(&v->vfio);
+		vfkvm_vfio_close_device(&v->vfio);
 	vfkvm_vm_destroy(&v->vm);
 	for (unsigned i = 0; i < v->dev.nregions; i++)
 		region_release(&v->dev.regions[i]);
+	if (v->have_vfio)
+		vfkvm_vfio_close(&v->vfio);
 	region_release(&v->roslot);
 	free(v->img);
 	free(v);

@@ -350,22 +350,18 @@ int vfkvm_vfio_open(struct vfkvm_vfio *vf, const char *bdf, struct vfkvm_vm *vm,
 	return enable_bus_master(vf);
 }
 
-/* device fd (bus mastering off first), then the DMA unmap while the group
- * still holds the container's IOMMU (after the last group leaves there is no
- * IOMMU to unmap from), then the group leaves, then the container. Guest
- * RAM must still be mapped: call before vfkvm_vm_destroy(). */
-void vfkvm_vfio_close(struct vfkvm_vfio *vf)
+/* Teardown, first half, while guest RAM is still mapped: bus mastering off
+ * (no DMA in flight), guest RAM DMA-unmapped (while the group still gives
+ * the container its IOMMU), the device fd closed. */
+void vfkvm_vfio_close_device(struct vfkvm_vfio *vf)
 {
 	if (vf->device >= 0) {
 		uint16_t cmd;
-		/* stop the device's DMA before its target goes away */
 		if (pread(vf->device, &cmd, 2, vf->config_off + PCI_COMMAND) == 2) {
 			cmd &= ~PCI_COMMAND_MASTER;
 			if (pwrite(vf->device, &cmd, 2, vf->config_off + PCI_COMMAND) != 2)
 				err("%s: clearing bus mastering: %s", vf->bdf, strerror(errno));
 		}
-		close(vf->device);
-		vf->device = -1;
 	}
 	if (vf->dma_size && vf->container >= 0) {
 		struct vfio_iommu_type1_dma_unmap u = { .argsz = sizeof(u), .iova = 0,
@@ -374,6 +370,17 @@ void vfkvm_vfio_close(struct vfkvm_vfio *vf)
 			err("VFIO_IOMMU_UNMAP_DMA of guest RAM: %s", strerror(errno));
 		vf->dma_size = 0;
 	}
+	if (vf->device >= 0)
+		close(vf->device);
+	vf->device = -1;
+}
+
+/* Second half, after the VM and the BAR mappings are gone (an mmap of a BAR
+ * keeps the device open, and the group cannot leave its container while a
+ * device is open: EBUSY): the group leaves, then the container is closed. */
+void vfkvm_vfio_close(struct vfkvm_vfio *vf)
+{
+	vfkvm_vfio_close_device(vf);
 	if (vf->group_set) {
 		if (ioctl(vf->group, VFIO_GROUP_UNSET_CONTAINER) < 0)
 			err("/dev/vfio/%d: VFIO_GROUP_UNSET_CONTAINER: %s", vf->group_nr,

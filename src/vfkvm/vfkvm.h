@@ -132,6 +132,7 @@ struct vfkvm_vfio {
 int vfkvm_vfio_parse_bdf(const char *s, char *out, size_t n);
 int vfkvm_vfio_open(struct vfkvm_vfio *vf, const char *bdf, struct vfkvm_vm *vm,
 		    struct vfkvm_dev *d);
+void vfkvm_vfio_close_device(struct vfkvm_vfio *vf);
 void vfkvm_vfio_close(struct vfkvm_vfio *vf);
 
 /* run.c: the guest, its stand-in device and the run loop */
