@@ -29,7 +29,7 @@ enum { C_EXIT = 0x00, C_IRQFD = 0x08, C_MSI = 0x10, C_DOORBELLS = 0x18, C_FAULT_
 
 static const char *const report_names[] = {
 	"bar[0]", "read8", "read16", "read32", "read64", "roslot[0]", "doorbells", "irqfd",
-	"msi", "vf.status",
+	"msi", "vf.status", "vf.msix",
 };
 
 struct vfkvm {

@@ -193,6 +193,51 @@ static int setup_bar0(struct vfkvm_vfio *vf, struct vfkvm_vm *vm, struct vfkvm_d
 	return 0;
 }
 
+/* MSI-X vector 0 -> an eventfd (VFIO_DEVICE_SET_IRQS) -> KVM_IRQFD on an
+ * MSI route -> vector VFKVM_IRQ_VEC of LAPIC 0, the stand-in's interrupt. */
+static int setup_msix(struct vfkvm_vfio *vf, struct vfkvm_vm *vm, struct vfkvm_dev *d)
+{
+	struct vfio_irq_info ii = { .argsz = sizeof(ii), .index = VFIO_PCI_MSIX_IRQ_INDEX };
+	struct vfkvm_irq *irq = &d->irqs[0];
+	char buf[sizeof(struct vfio_irq_set) + sizeof(int32_t)];
+	struct vfio_irq_set *set = (struct vfio_irq_set *)buf;
+	int r;
+
+	if (ioctl(vf->device, VFIO_DEVICE_GET_IRQ_INFO, &ii) < 0) {
+		r = -errno;
+		err("%s: VFIO_DEVICE_GET_IRQ_INFO (MSI-X): %s", vf->bdf, strerror(-r));
+		return r;
+	}
+	if (!ii.count || !(ii.flags & VFIO_IRQ_INFO_EVENTFD)) {
+		printf("vfio: %s has no MSI-X: no device interrupt\n", vf->bdf);
+		return 0;
+	}
+	*irq = (struct vfkvm_irq){ .gsi = 24, .efd = -1, .msi_addr = 0xfee00000ULL,
+				   .msi_data = VFKVM_IRQ_VEC };
+	r = vfkvm_add_msi_route(vm, irq);
+	if (r < 0)
+		return r;
+	r = vfkvm_irqfd(vm, irq);
+	if (r < 0)
+		return r;
+	d->nirqs = 1;
+	*set = (struct vfio_irq_set){ .argsz = sizeof(buf), .index = VFIO_PCI_MSIX_IRQ_INDEX,
+				      .flags = VFIO_IRQ_SET_DATA_EVENTFD |
+					       VFIO_IRQ_SET_ACTION_TRIGGER,
+				      .start = 0, .count = 1 };
+	memcpy(set->data, &irq->efd, sizeof(int32_t));
+	if (ioctl(vf->device, VFIO_DEVICE_SET_IRQS, set) < 0) {
+		r = -errno;
+		err("%s: VFIO_DEVICE_SET_IRQS (MSI-X vector 0 -> eventfd): %s", vf->bdf,
+		    strerror(-r));
+		return r;
+	}
+	vf->msix_on = true;
+	printf("vfio: %s MSI-X vector 0 of %u -> irqfd gsi %u -> vector 0x%x\n", vf->bdf,
+	       ii.count, irq->gsi, VFKVM_IRQ_VEC);
+	return 0;
+}
+
 static int open_device(struct vfkvm_vfio *vf)
 {
 	struct vfio_device_info di = { .argsz = sizeof(di) };
@@ -347,6 +392,9 @@ int vfkvm_vfio_open(struct vfkvm_vfio *vf, const char *bdf, struct vfkvm_vm *vm,
 	r = setup_bar0(vf, vm, d);
 	if (r < 0)
 		return r;
+	r = setup_msix(vf, vm, d);
+	if (r < 0)
+		return r;
 	return enable_bus_master(vf);
 }
 
@@ -355,6 +403,14 @@ int vfkvm_vfio_open(struct vfkvm_vfio *vf, const char *bdf, struct vfkvm_vm *vm,
  * the container its IOMMU), the device fd closed. */
 void vfkvm_vfio_close_device(struct vfkvm_vfio *vf)
 {
+	if (vf->device >= 0 && vf->msix_on) {
+		struct vfio_irq_set set = { .argsz = sizeof(set), .index = VFIO_PCI_MSIX_IRQ_INDEX,
+					    .flags = VFIO_IRQ_SET_DATA_NONE |
+						     VFIO_IRQ_SET_ACTION_TRIGGER };
+		if (ioctl(vf->device, VFIO_DEVICE_SET_IRQS, &set) < 0)
+			err("%s: VFIO_DEVICE_SET_IRQS (MSI-X off): %s", vf->bdf, strerror(errno));
+		vf->msix_on = false;
+	}
 	if (vf->device >= 0) {
 		uint16_t cmd;
 		if (pread(vf->device, &cmd, 2, vf->config_off + PCI_COMMAND) == 2) {

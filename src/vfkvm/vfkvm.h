@@ -126,6 +126,7 @@ struct vfkvm_vfio {
 	int container, group, device;
 	int group_nr;
 	bool group_set;
+	bool msix_on;		/* MSI-X vector 0 wired to an irqfd */
 	uint64_t config_off;	/* the config-space region's offset in the device fd */
 	uint64_t dma_size;	/* guest RAM mapped at IOVA 0, 0 if not mapped */
 };

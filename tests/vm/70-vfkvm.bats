@@ -34,9 +34,9 @@ teardown() {
 	[ -z "${vf:-}" ] || vm_unbind_vfio "$vf"
 }
 
-# the value after "NAME = " in vfkvm's output
+# reported WHO: NAME: the value after "WHO: NAME = " in vfkvm's output
 reported() {
-	sed -n "s/^$1 = //p" <<<"$output"
+	sed -n "s/^$* = //p" <<<"$output"
 }
 
 @test "--vf: the guest reads the VF's STATUS through the BAR0 slot; the host reads the same" {
@@ -54,11 +54,24 @@ reported() {
 	(( (0x$cmd & 0x6) == 0x6 ))
 	g=$(reported guest: vf.status)
 	h=$(reported host: vf.status)
-	[ -n "$g" ] && [ -n "$h" ]
+	[[ "$g" =~ ^0x[0-9a-f]+$ ]]
+	[[ "$h" =~ ^0x[0-9a-f]+$ ]]
 	# the guest's read through its memory slot and the host's pread on the
 	# device fd agree, and the BAR answered (an absent device reads all ones)
 	[ "$g" = "$h" ]
 	[ "$g" != 0xffffffff ]
+}
+
+@test "--vf: the VF's MSI-X vector 0 reaches the guest through VFIO_DEVICE_SET_IRQS and an irqfd" {
+	vm_bind_vfio "$vf"
+	run --separate-stderr "$VFKVM" --vf "$vf"
+	echo "$output"; echo "$stderr"
+	[ "$status" -eq 0 ]
+	[ -z "$stderr" ]
+	[[ "$output" == *"vfio: $vf MSI-X vector 0 of "*" -> irqfd gsi 24 -> vector 0x40"* ]]
+	# the guest set cause 0 (EICS) with it unmasked (EIMS) and counted one
+	# interrupt in its vector 0x40 handler
+	[ "$(reported guest: vf.msix)" = 0x1 ]
 }
 
 @test "--vf: teardown releases group and container: a second run works, the VF goes back to igbvf" {
