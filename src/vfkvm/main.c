@@ -13,7 +13,7 @@
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: vfkvm [--mem SIZE] [--hugepages] [--guest FILE] [--stand-in-bar] "
+	fprintf(f, "usage: vfkvm [--mem SIZE] [--hugepages] [--guest FILE] [--stand-in-bar | --vf DEV] "
 		   "[--trace]\n");
 }
 
@@ -48,12 +48,15 @@ int main(int argc, char **argv)
 		{ "guest", required_argument, NULL, 'g' },
 		{ "stand-in-bar", no_argument, NULL, 'b' },
 		{ "trace", no_argument, NULL, 't' },
+		{ "vf", required_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	struct vfkvm_opts o = { .mem = 64ULL << 20 };
 	struct sigaction sa = { .sa_handler = vfkvm_on_signal };
 	struct vfkvm *v;
+	char bdf[16];
+	uint32_t val;
 	int c, r;
 
 	while ((c = getopt_long(argc, argv, "m:g:h", opts, NULL)) != -1) {
@@ -68,9 +71,22 @@ int main(int argc, char **argv)
 		case 'g': o.guest = optarg; break;
 		case 'b': o.stand_in_bar = true; break;
 		case 't': o.trace = true; break;
+		case 'v':
+			if (vfkvm_vfio_parse_bdf(optarg, bdf, sizeof(bdf)) < 0) {
+				fprintf(stderr, "vfkvm: --vf %s: not a PCI address (e.g. "
+					"0000:01:10.0)\n", optarg);
+				return 2;
+			}
+			o.vf = bdf;
+			break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
+	}
+	if (o.vf && o.stand_in_bar) {
+		fprintf(stderr, "vfkvm: --vf and --stand-in-bar both put a BAR at 0x%llx: "
+			"give one\n", VFKVM_BAR_GPA);
+		return 2;
 	}
 	if (optind < argc) {
 		usage(stderr);
@@ -88,6 +104,8 @@ int main(int argc, char **argv)
 	r = vfkvm_run(v);
 	if (r >= 0 && vfkvm_bar(v))
 		printf("host: bar[8] = 0x%" PRIx64 "\n", *(volatile uint64_t *)((char *)vfkvm_bar(v) + 8));
+	if (r >= 0 && o.vf && vfkvm_vf_read32(v, 8, &val) == 0)
+		printf("host: vf.status = 0x%" PRIx32 "\n", val);
 	vfkvm_teardown(v);
 	if (r == -EINTR)
 		return 128 + vfkvm_stop_signal;

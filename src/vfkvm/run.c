@@ -25,18 +25,20 @@
 
 /* control region offsets (the guest's side is src/vfkvm/guest/guest.S) */
 enum { C_EXIT = 0x00, C_IRQFD = 0x08, C_MSI = 0x10, C_DOORBELLS = 0x18, C_FAULT_VEC = 0x28,
-       C_FAULT_RIP = 0x30, C_REPORT = 0x100, C_PATTERN = 0x210 };
+       C_FAULT_RIP = 0x30, C_MODE = 0x38, C_REPORT = 0x100, C_PATTERN = 0x210 };
 
 static const char *const report_names[] = {
 	"bar[0]", "read8", "read16", "read32", "read64", "roslot[0]", "doorbells", "irqfd",
-	"msi",
+	"msi", "vf.status", "vf.msix",
 };
 
 struct vfkvm {
 	struct vfkvm_opts o;
 	struct vfkvm_vm vm;
 	struct vfkvm_region ctrl, roslot;
-	struct vfkvm_dev dev;		/* the stand-in (later: the VF) */
+	struct vfkvm_dev dev;		/* the stand-in or the VF */
+	struct vfkvm_vfio vfio;		/* --vf */
+	bool have_vfio;
 	int doorbell_efd;
 	bool done;
 	int status;
@@ -78,6 +80,8 @@ static int ctrl_access(struct vfkvm_region *r, uint64_t off, void *data, unsigne
 			if (eventfd_read(v->doorbell_efd, &n) < 0 && errno != EAGAIN)
 				return -errno;
 			val = n;
+		} else if (off == C_MODE) {
+			val = v->o.vf ? 1 : 0;	/* 1: BAR0 is a VFIO VF's */
 		} else if (off >= C_PATTERN && off < C_PATTERN + 8) {
 			val = CTRL_PATTERN >> 8 * (off - C_PATTERN);
 		}
@@ -238,7 +242,7 @@ int vfkvm_setup(struct vfkvm **out, const struct vfkvm_opts *o)
 	if (r < 0)
 		goto err;
 	/* a device will DMA into guest RAM: all of it must be pinnable */
-	if (o->stand_in_bar) {
+	if (o->stand_in_bar || o->vf) {
 		r = vfkvm_check_memlock(o->mem);
 		if (r < 0)
 			goto err;
@@ -270,6 +274,12 @@ int vfkvm_setup(struct vfkvm **out, const struct vfkvm_opts *o)
 		if (r < 0)
 			goto err;
 	}
+	if (o->vf) {
+		v->have_vfio = true;
+		r = vfkvm_vfio_open(&v->vfio, o->vf, &v->vm, &v->dev);
+		if (r < 0)
+			goto err;
+	}
 	r = vfkvm_load_guest(&v->vm, v->img, v->img_len);
 	if (r < 0)
 		goto err;
@@ -282,13 +292,28 @@ err:
 
 void *vfkvm_bar(struct vfkvm *v)
 {
-	return v->dev.nregions ? v->dev.regions[0].map : NULL;
+	return v->dev.nregions && !v->have_vfio ? v->dev.regions[0].map : NULL;
+}
+
+/* A 32-bit VF BAR0 register read the host's way: pread on the VFIO device
+ * fd (the kernel's access path, not the guest's mmapped slot). */
+int vfkvm_vf_read32(struct vfkvm *v, uint64_t off, uint32_t *val)
+{
+	struct vfkvm_region *bar = &v->dev.regions[0];
+
+	if (!v->have_vfio || !v->dev.nregions || off + 4 > bar->size)
+		return -ENODEV;
+	errno = 0;
+	if (pread(v->vfio.device, val, 4, bar->fd_off + off) != 4)
+		return errno ? -errno : -EIO;
+	return 0;
 }
 
 /* The device's interrupts first (deassigned, then closed), then the VM and
- * its RAM, then the device regions its slots pointed at. The VFIO half must
- * also close the device fd and unset the group before the container's DMA
- * unmap, and that before guest RAM is unmapped (vfkvm_vm_destroy). */
+ * its RAM, then the device regions its slots pointed at. With --vf: bus
+ * mastering off, DMA unmap and the device fd before the VM and guest RAM go
+ * (vfkvm_vfio_close_device); the group leaves its container and the
+ * container closes only after the BAR mmap is gone (vfkvm_vfio_close). */
 void vfkvm_teardown(struct vfkvm *v)
 {
 	if (!v)
@@ -296,9 +321,13 @@ void vfkvm_teardown(struct vfkvm *v)
 	signal_run = NULL;
 	for (unsigned i = 0; i < v->dev.nirqs; i++)
 		vfkvm_irqfd_release(&v->vm, &v->dev.irqs[i]);
+	if (v->have_vfio)
+		vfkvm_vfio_close_device(&v->vfio);
 	vfkvm_vm_destroy(&v->vm);
 	for (unsigned i = 0; i < v->dev.nregions; i++)
 		region_release(&v->dev.regions[i]);
+	if (v->have_vfio)
+		vfkvm_vfio_close(&v->vfio);
 	region_release(&v->roslot);
 	free(v->img);
 	free(v);

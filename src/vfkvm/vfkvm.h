@@ -102,6 +102,7 @@ struct vfkvm_opts {
 	bool hugepages;
 	const char *guest;	/* NULL: the built-in image */
 	bool stand_in_bar;
+	const char *vf;		/* --vf: a PCI address, NULL if none */
 	bool trace;
 };
 
@@ -119,6 +120,22 @@ int vfkvm_ioeventfd(struct vfkvm_vm *vm, uint64_t gpa, unsigned len, int *efd);
 int vfkvm_load_guest(struct vfkvm_vm *vm, const void *img, size_t len);
 int vfkvm_check_memlock(uint64_t need);
 
+/* vfio.c: --vf, a PCI function bound to vfio-pci */
+struct vfkvm_vfio {
+	char bdf[16];
+	int container, group, device;
+	int group_nr;
+	bool group_set;
+	bool msix_on;		/* MSI-X vector 0 wired to an irqfd */
+	uint64_t config_off;	/* the config-space region's offset in the device fd */
+	uint64_t dma_size;	/* guest RAM mapped at IOVA 0, 0 if not mapped */
+};
+int vfkvm_vfio_parse_bdf(const char *s, char *out, size_t n);
+int vfkvm_vfio_open(struct vfkvm_vfio *vf, const char *bdf, struct vfkvm_vm *vm,
+		    struct vfkvm_dev *d);
+void vfkvm_vfio_close_device(struct vfkvm_vfio *vf);
+void vfkvm_vfio_close(struct vfkvm_vfio *vf);
+
 /* run.c: the guest, its stand-in device and the run loop */
 struct vfkvm;
 int vfkvm_setup(struct vfkvm **out, const struct vfkvm_opts *o);
@@ -126,6 +143,7 @@ int vfkvm_setup(struct vfkvm **out, const struct vfkvm_opts *o);
 int vfkvm_run(struct vfkvm *v);
 void vfkvm_teardown(struct vfkvm *v);
 void *vfkvm_bar(struct vfkvm *v);
+int vfkvm_vf_read32(struct vfkvm *v, uint64_t off, uint32_t *val);
 extern volatile int vfkvm_stop_signal;
 /* The handler for SIGTERM/SIGINT: stops vfkvm_run(), even mid-KVM_RUN. */
 void vfkvm_on_signal(int sig);

@@ -6,10 +6,11 @@ bats_require_minimum_version 1.5.0
 
 setup() {
 	: "${VFKVM:?set VFKVM to the vfkvm binary}" "${GUESTS:?set GUESTS to build/guest}"
-	unset VFKVM_KVM_DEV
+	unset VFKVM_KVM_DEV VFKVM_VFIO_CONTAINER
 	img=$BATS_TEST_TMPDIR
-	# the missing-/dev/kvm test runs everywhere; the rest need KVM
-	[[ "$BATS_TEST_DESCRIPTION" == "missing /dev/kvm"* ]] || [ -c /dev/kvm ] ||
+	# the missing-/dev/kvm and bad-option tests run everywhere; the rest need KVM
+	[[ "$BATS_TEST_DESCRIPTION" == "missing /dev/kvm"* ]] ||
+		[[ "$BATS_TEST_DESCRIPTION" == "bad --vf"* ]] || [ -c /dev/kvm ] ||
 		skip "/dev/kvm is absent on this host"
 }
 
@@ -135,4 +136,29 @@ host: bar[8] = 0xeeddccbbaa998877" ]
 	run "$d/usr/bin/vfkvm" --stand-in-bar
 	[ "$status" -eq 0 ]
 	man -l "$d/usr/share/man/man1/vfkvm.1" >/dev/null 2>&1 || [ ! -x /usr/bin/man ]
+}
+
+@test "bad --vf addresses, and --vf with --stand-in-bar" {
+	run --separate-stderr "$VFKVM" --vf 0000:01:10
+	[ "$status" -eq 2 ]
+	[ "$stderr" = "vfkvm: --vf 0000:01:10: not a PCI address (e.g. 0000:01:10.0)" ]
+	run --separate-stderr "$VFKVM" --vf 01:20.0
+	[ "$status" -eq 2 ]
+	[ "$stderr" = "vfkvm: --vf 01:20.0: not a PCI address (e.g. 0000:01:10.0)" ]
+	run --separate-stderr "$VFKVM" --vf 01:10.0x
+	[ "$status" -eq 2 ]
+	run --separate-stderr "$VFKVM" --vf 01:10.0 --stand-in-bar
+	[ "$status" -eq 2 ]
+	[ "$stderr" = "vfkvm: --vf and --stand-in-bar both put a BAR at 0xfebf0000: give one" ]
+}
+
+@test "--vf without VFIO: the container node, the errno text, what to do" {
+	VFKVM_VFIO_CONTAINER=$img/no-vfio run --separate-stderr "$VFKVM" --vf 01:10.0
+	[ "$status" -eq 1 ]
+	[ "$stderr" = "vfkvm: $img/no-vfio: No such file or directory; --vf needs VFIO: load vfio-pci (modprobe vfio-pci) and bind 0000:01:10.0 to it (vfctl bind)" ]
+	# this host's kernel has no VFIO: the default node is named
+	[ ! -e /dev/vfio/vfio ] || skip "this host has /dev/vfio/vfio"
+	run --separate-stderr "$VFKVM" --vf 0000:01:10.0
+	[ "$status" -eq 1 ]
+	[ "$stderr" = "vfkvm: /dev/vfio/vfio: No such file or directory; --vf needs VFIO: load vfio-pci (modprobe vfio-pci) and bind 0000:01:10.0 to it (vfctl bind)" ]
 }

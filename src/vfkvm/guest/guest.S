@@ -101,6 +101,9 @@ user_main:
 #endif
 	mov $CTRL, %ebx
 	mov $BAR, %esi
+	mov 0x38(%rbx), %rax	/* 1: BAR0 is a real VF's (vfkvm --vf) */
+	test %rax, %rax
+	jnz vf_main
 
 	/* stand-in BAR: what the host wrote, and write back its complement */
 	mov (%rsi), %rax
@@ -151,9 +154,27 @@ user_main:
 	movq $0, 0x00(%rbx)
 1:	jmp 1b
 
+/* A VFIO VF's BAR0 through its memory slot (igb VF, igbvf regs.h): read
+ * STATUS (0x8); then unmask interrupt cause 0 (EIMS 0x1524), set it (EICS
+ * 0x1520) and wait for MSI-X vector 0 to arrive as IRQ_VEC; mask it again
+ * (EIMC 0x1528). */
+vf_main:
+	movl 8(%rsi), %eax
+	mov %rax, 0x148(%rbx)
+	movl $1, 0x1524(%rsi)
+	movl $1, 0x1520(%rsi)
+	lea irq_count(%rip), %rdi
+	mov $10000000, %ecx
+	call wait_count_n
+	mov %rax, 0x150(%rbx)
+	movl $1, 0x1528(%rsi)
+	movq $0, 0x00(%rbx)
+1:	jmp 1b
+
 /* Spin until *rdi is nonzero or a bound runs out; return *rdi. */
 wait_count:
 	mov $100000000, %ecx
+wait_count_n:		/* the same with the bound in %ecx */
 1:	mov (%rdi), %rax
 	test %rax, %rax
 	jnz 2f

@@ -1,0 +1,451 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/* vfkvm --vf: a PCI function bound to vfio-pci, opened through the legacy
+ * VFIO container/group interface (type1v2 IOMMU). BAR0 becomes a KVM memory
+ * slot at VFKVM_BAR_GPA (mmapped) or a trapped region (pread/pwrite on the
+ * device fd); guest RAM is DMA-mapped with IOVA = guest-physical. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <linux/pci_regs.h>
+#include <linux/vfio.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "vfkvm.h"
+
+#define err(fmt, ...) fprintf(stderr, "vfkvm: " fmt "\n", ##__VA_ARGS__)
+
+#define VFIO_CONTAINER	"/dev/vfio/vfio"
+#define SYSFS_PCI	"/sys/bus/pci/devices"
+
+/* VFKVM_VFIO_CONTAINER: another container node, for the tests */
+static const char *container_path(void)
+{
+	const char *p = getenv("VFKVM_VFIO_CONTAINER");
+	return p && *p ? p : VFIO_CONTAINER;
+}
+
+/* hex digits up to the delimiter (or the end if delim is 0): 1 to max of them */
+static const char *hex_field(const char *p, unsigned max, char delim, unsigned *out)
+{
+	unsigned n = 0, v = 0;
+
+	for (; *p && *p != delim; p++, n++) {
+		int d = *p >= '0' && *p <= '9' ? *p - '0' :
+			*p >= 'a' && *p <= 'f' ? *p - 'a' + 10 :
+			*p >= 'A' && *p <= 'F' ? *p - 'A' + 10 : -1;
+		if (d < 0 || n == max)
+			return NULL;
+		v = v << 4 | d;
+	}
+	if (!n || *p != delim)
+		return NULL;
+	*out = v;
+	return delim ? p + 1 : p;
+}
+
+/* DDDD:BB:DD.F (the domain may be left out) */
+int vfkvm_vfio_parse_bdf(const char *s, char *out, size_t n)
+{
+	unsigned dom = 0, bus, dev, fn;
+	const char *p = s;
+
+	if (strchr(s, ':') != strrchr(s, ':') && !(p = hex_field(p, 4, ':', &dom)))
+		return -EINVAL;
+	if (!(p = hex_field(p, 2, ':', &bus)) || !(p = hex_field(p, 2, '.', &dev)) ||
+	    !hex_field(p, 1, 0, &fn))
+		return -EINVAL;
+	if (dev > 0x1f || fn > 7)
+		return -EINVAL;
+	snprintf(out, n, "%04x:%02x:%02x.%x", dom, bus, dev, fn);
+	return 0;
+}
+
+static int group_number(const char *bdf, int *group)
+{
+	char path[PATH_MAX], link[PATH_MAX];
+	ssize_t len;
+	const char *slash;
+
+	snprintf(path, sizeof(path), "%s/%s", SYSFS_PCI, bdf);
+	if (access(path, F_OK) < 0) {
+		int r = -errno;
+		err("%s: %s; --vf takes the PCI address of a function that exists "
+		    "(vfctl list shows them)", path, strerror(-r));
+		return r;
+	}
+	snprintf(path, sizeof(path), "%s/%s/iommu_group", SYSFS_PCI, bdf);
+	len = readlink(path, link, sizeof(link) - 1);
+	if (len < 0) {
+		int r = -errno;
+		err("%s: %s; %s is in no IOMMU group: enable the IOMMU (intel_iommu=on or "
+		    "amd_iommu=on) to pass it through", path, strerror(-r), bdf);
+		return r;
+	}
+	link[len] = 0;
+	slash = strrchr(link, '/');
+	*group = atoi(slash ? slash + 1 : link);
+	return 0;
+}
+
+/* The group's reserved IOVA ranges (sysfs reserved_regions: "start end type"
+ * per line); guest RAM [0, ram_size) is mapped 1:1 and must miss all of them. */
+static int check_reserved(int group, uint64_t ram_size)
+{
+	char path[PATH_MAX], type[32];
+	unsigned long long start, end;
+	FILE *f;
+	int r = 0;
+
+	snprintf(path, sizeof(path), "/sys/kernel/iommu_groups/%d/reserved_regions", group);
+	f = fopen(path, "r");
+	if (!f)
+		return 0;	/* older kernels: nothing to check against */
+	while (fscanf(f, "%llx %llx %31s", &start, &end, type) == 3) {
+		if (start < ram_size) {
+			err("%s: IOVA 0x%llx-0x%llx (%s) overlaps guest RAM 0-0x%llx, which is "
+			    "DMA-mapped at its guest-physical address: use a smaller --mem",
+			    path, start, end, type, (unsigned long long)ram_size - 1);
+			r = -EADDRINUSE;
+			break;
+		}
+	}
+	fclose(f);
+	return r;
+}
+
+/* trapped BAR access: the guest's MMIO is a pread/pwrite on the device fd */
+static int bar_access(struct vfkvm_region *r, uint64_t off, void *data, unsigned len,
+		      bool write)
+{
+	struct vfkvm_vfio *vf = r->priv;
+	ssize_t n = write ? pwrite(vf->device, data, len, r->fd_off + off)
+			  : pread(vf->device, data, len, r->fd_off + off);
+
+	if (n < 0)
+		return -errno;
+	return n == (ssize_t)len ? 0 : -EIO;
+}
+
+static int config_rw(struct vfkvm_vfio *vf, unsigned off, void *buf, unsigned len, bool write)
+{
+	ssize_t n = write ? pwrite(vf->device, buf, len, vf->config_off + off)
+			  : pread(vf->device, buf, len, vf->config_off + off);
+
+	if (n != (ssize_t)len) {
+		int r = n < 0 ? -errno : -EIO;
+		err("%s: config space %s at 0x%x through the VFIO device fd: %s", vf->bdf,
+		    write ? "write" : "read", off, strerror(-r));
+		return r;
+	}
+	return 0;
+}
+
+/* BAR0 at VFKVM_BAR_GPA: a memory slot if VFIO lets it be mmapped whole,
+ * else trapped. Other BARs are not given to the guest. */
+static int setup_bar0(struct vfkvm_vfio *vf, struct vfkvm_vm *vm, struct vfkvm_dev *d)
+{
+	struct vfio_region_info ri = { .argsz = sizeof(ri), .index = VFIO_PCI_BAR0_REGION_INDEX };
+	struct vfkvm_region *bar = &d->regions[0];
+	int r;
+
+	if (ioctl(vf->device, VFIO_DEVICE_GET_REGION_INFO, &ri) < 0) {
+		r = -errno;
+		err("%s: VFIO_DEVICE_GET_REGION_INFO (BAR0): %s", vf->bdf, strerror(-r));
+		return r;
+	}
+	if (!ri.size) {
+		err("%s: BAR0 is not implemented; vfkvm gives the guest BAR0 only", vf->bdf);
+		return -ENODEV;
+	}
+	if (ri.size > VFKVM_BAR_SIZE) {
+		err("%s: BAR0 is %llu KiB, more than the %llu KiB window at 0x%llx", vf->bdf,
+		    (unsigned long long)ri.size >> 10, VFKVM_BAR_SIZE >> 10, VFKVM_BAR_GPA);
+		return -E2BIG;
+	}
+	*bar = (struct vfkvm_region){ .name = "BAR0", .gpa = VFKVM_BAR_GPA, .size = ri.size,
+				      .fd = vf->device, .fd_off = ri.offset, .slot = -1,
+				      .access = bar_access, .priv = vf };
+	d->nregions = 1;
+	/* a sparse-mmap capability (an MSI-X table inside the BAR) means only
+	 * parts can be mapped: trap the whole BAR then */
+	if ((ri.flags & VFIO_REGION_INFO_FLAG_MMAP) && !(ri.flags & VFIO_REGION_INFO_FLAG_CAPS) &&
+	    ri.size % (uint64_t)sysconf(_SC_PAGESIZE) == 0) {
+		r = vfkvm_map_region(vm, bar);
+		bar->fd = -1;	/* the mapping holds the device; vf owns the fd */
+		if (r < 0)
+			return r;
+		printf("vfio: %s BAR0 %llu KiB mmapped at gpa 0x%llx (slot %d)\n", vf->bdf,
+		       (unsigned long long)ri.size >> 10, VFKVM_BAR_GPA, bar->slot);
+		return 0;
+	}
+	bar->fd = -1;
+	r = vfkvm_trap_region(vm, bar);
+	if (r < 0)
+		return r;
+	printf("vfio: %s BAR0 %llu KiB trapped at gpa 0x%llx\n", vf->bdf,
+	       (unsigned long long)ri.size >> 10, VFKVM_BAR_GPA);
+	return 0;
+}
+
+/* MSI-X vector 0 -> an eventfd (VFIO_DEVICE_SET_IRQS) -> KVM_IRQFD on an
+ * MSI route -> vector VFKVM_IRQ_VEC of LAPIC 0, the stand-in's interrupt. */
+static int setup_msix(struct vfkvm_vfio *vf, struct vfkvm_vm *vm, struct vfkvm_dev *d)
+{
+	struct vfio_irq_info ii = { .argsz = sizeof(ii), .index = VFIO_PCI_MSIX_IRQ_INDEX };
+	struct vfkvm_irq *irq = &d->irqs[0];
+	char buf[sizeof(struct vfio_irq_set) + sizeof(int32_t)];
+	struct vfio_irq_set *set = (struct vfio_irq_set *)buf;
+	int r;
+
+	if (ioctl(vf->device, VFIO_DEVICE_GET_IRQ_INFO, &ii) < 0) {
+		r = -errno;
+		err("%s: VFIO_DEVICE_GET_IRQ_INFO (MSI-X): %s", vf->bdf, strerror(-r));
+		return r;
+	}
+	if (!ii.count || !(ii.flags & VFIO_IRQ_INFO_EVENTFD)) {
+		printf("vfio: %s has no MSI-X: no device interrupt\n", vf->bdf);
+		return 0;
+	}
+	*irq = (struct vfkvm_irq){ .gsi = 24, .efd = -1, .msi_addr = 0xfee00000ULL,
+				   .msi_data = VFKVM_IRQ_VEC };
+	r = vfkvm_add_msi_route(vm, irq);
+	if (r < 0)
+		return r;
+	r = vfkvm_irqfd(vm, irq);
+	if (r < 0)
+		return r;
+	d->nirqs = 1;
+	*set = (struct vfio_irq_set){ .argsz = sizeof(buf), .index = VFIO_PCI_MSIX_IRQ_INDEX,
+				      .flags = VFIO_IRQ_SET_DATA_EVENTFD |
+					       VFIO_IRQ_SET_ACTION_TRIGGER,
+				      .start = 0, .count = 1 };
+	memcpy(set->data, &irq->efd, sizeof(int32_t));
+	if (ioctl(vf->device, VFIO_DEVICE_SET_IRQS, set) < 0) {
+		r = -errno;
+		err("%s: VFIO_DEVICE_SET_IRQS (MSI-X vector 0 -> eventfd): %s", vf->bdf,
+		    strerror(-r));
+		return r;
+	}
+	vf->msix_on = true;
+	printf("vfio: %s MSI-X vector 0 of %u -> irqfd gsi %u -> vector 0x%x\n", vf->bdf,
+	       ii.count, irq->gsi, VFKVM_IRQ_VEC);
+	return 0;
+}
+
+static int open_device(struct vfkvm_vfio *vf)
+{
+	struct vfio_device_info di = { .argsz = sizeof(di) };
+	struct vfio_region_info ri = { .argsz = sizeof(ri), .index = VFIO_PCI_CONFIG_REGION_INDEX };
+	int r;
+
+	vf->device = ioctl(vf->group, VFIO_GROUP_GET_DEVICE_FD, vf->bdf);
+	if (vf->device < 0) {
+		r = -errno;
+		vf->device = -1;
+		err("%s: VFIO_GROUP_GET_DEVICE_FD on /dev/vfio/%d: %s; is it bound to vfio-pci "
+		    "and not open elsewhere?", vf->bdf, vf->group_nr, strerror(-r));
+		return r;
+	}
+	if (ioctl(vf->device, VFIO_DEVICE_GET_INFO, &di) < 0) {
+		r = -errno;
+		err("%s: VFIO_DEVICE_GET_INFO: %s", vf->bdf, strerror(-r));
+		return r;
+	}
+	if (!(di.flags & VFIO_DEVICE_FLAGS_PCI) || di.num_regions <= VFIO_PCI_CONFIG_REGION_INDEX) {
+		err("%s: not a VFIO PCI device (flags 0x%x, %u regions)", vf->bdf, di.flags,
+		    di.num_regions);
+		return -ENODEV;
+	}
+	if (di.flags & VFIO_DEVICE_FLAGS_RESET) {
+		if (ioctl(vf->device, VFIO_DEVICE_RESET) < 0) {
+			r = -errno;
+			err("%s: VFIO_DEVICE_RESET: %s", vf->bdf, strerror(-r));
+			return r;
+		}
+		printf("vfio: %s reset\n", vf->bdf);
+	}
+	if (ioctl(vf->device, VFIO_DEVICE_GET_REGION_INFO, &ri) < 0) {
+		r = -errno;
+		err("%s: VFIO_DEVICE_GET_REGION_INFO (config space): %s", vf->bdf, strerror(-r));
+		return r;
+	}
+	vf->config_off = ri.offset;
+	printf("vfio: %s device fd: %u regions, %u irqs\n", vf->bdf, di.num_regions, di.num_irqs);
+	return 0;
+}
+
+static int map_dma(struct vfkvm_vfio *vf, struct vfkvm_vm *vm)
+{
+	struct vfio_iommu_type1_dma_map m = {
+		.argsz = sizeof(m), .flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE,
+		.vaddr = (uintptr_t)vm->ram, .iova = 0, .size = vm->ram_size,
+	};
+	int r;
+
+	if (ioctl(vf->container, VFIO_IOMMU_MAP_DMA, &m) < 0) {
+		r = -errno;
+		err("VFIO_IOMMU_MAP_DMA of guest RAM (iova 0, %llu KiB): %s%s",
+		    (unsigned long long)vm->ram_size >> 10, strerror(-r),
+		    r == -ENOMEM ? "; RLIMIT_MEMLOCK too low? (ulimit -l)" : "");
+		return r;
+	}
+	vf->dma_size = vm->ram_size;
+	printf("vfio: guest RAM DMA-mapped: iova 0x0-0x%llx\n",
+	       (unsigned long long)vm->ram_size - 1);
+	return 0;
+}
+
+/* vfio-pci leaves bus mastering off: without it the device's DMA goes nowhere */
+static int enable_bus_master(struct vfkvm_vfio *vf)
+{
+	uint16_t cmd;
+	int r = config_rw(vf, PCI_COMMAND, &cmd, 2, false);
+
+	if (r < 0)
+		return r;
+	cmd |= PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER;
+	r = config_rw(vf, PCI_COMMAND, &cmd, 2, true);
+	if (r < 0)
+		return r;
+	printf("vfio: %s bus mastering on (command 0x%04x)\n", vf->bdf, cmd);
+	return 0;
+}
+
+int vfkvm_vfio_open(struct vfkvm_vfio *vf, const char *bdf, struct vfkvm_vm *vm,
+		    struct vfkvm_dev *d)
+{
+	struct vfio_group_status gs = { .argsz = sizeof(gs) };
+	char path[64];
+	int r, api;
+
+	*vf = (struct vfkvm_vfio){ .container = -1, .group = -1, .device = -1 };
+	snprintf(vf->bdf, sizeof(vf->bdf), "%s", bdf);
+	d->name = vf->bdf;
+
+	vf->container = open(container_path(), O_RDWR | O_CLOEXEC);
+	if (vf->container < 0) {
+		r = -errno;
+		err("%s: %s; --vf needs VFIO: load vfio-pci (modprobe vfio-pci) and bind %s to it "
+		    "(vfctl bind)", container_path(), strerror(-r), bdf);
+		return r;
+	}
+	api = ioctl(vf->container, VFIO_GET_API_VERSION);
+	if (api != VFIO_API_VERSION) {
+		err("%s: VFIO API version %d, vfkvm speaks %d", container_path(), api,
+		    VFIO_API_VERSION);
+		return -EPROTO;
+	}
+	if (ioctl(vf->container, VFIO_CHECK_EXTENSION, VFIO_TYPE1v2_IOMMU) <= 0) {
+		err("%s: no VFIO_TYPE1v2_IOMMU; load vfio_iommu_type1", container_path());
+		return -EOPNOTSUPP;
+	}
+	r = group_number(vf->bdf, &vf->group_nr);
+	if (r < 0)
+		return r;
+	r = check_reserved(vf->group_nr, vm->ram_size);
+	if (r < 0)
+		return r;
+	snprintf(path, sizeof(path), "/dev/vfio/%d", vf->group_nr);
+	vf->group = open(path, O_RDWR | O_CLOEXEC);
+	if (vf->group < 0) {
+		r = -errno;
+		err("%s: %s; bind every device of IOMMU group %d to vfio-pci "
+		    "(vfctl groups shows them, vfctl bind binds them)", path, strerror(-r),
+		    vf->group_nr);
+		return r;
+	}
+	if (ioctl(vf->group, VFIO_GROUP_GET_STATUS, &gs) < 0) {
+		r = -errno;
+		err("%s: VFIO_GROUP_GET_STATUS: %s", path, strerror(-r));
+		return r;
+	}
+	if (!(gs.flags & VFIO_GROUP_FLAGS_VIABLE)) {
+		err("%s: IOMMU group %d is not viable: bind every device in it to vfio-pci "
+		    "(vfctl groups shows them)", path, vf->group_nr);
+		return -EPERM;
+	}
+	if (ioctl(vf->group, VFIO_GROUP_SET_CONTAINER, &vf->container) < 0) {
+		r = -errno;
+		err("%s: VFIO_GROUP_SET_CONTAINER: %s; is the group in use by another process?",
+		    path, strerror(-r));
+		return r;
+	}
+	vf->group_set = true;
+	if (ioctl(vf->container, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU) < 0) {
+		r = -errno;
+		err("%s: VFIO_SET_IOMMU (type1v2): %s", container_path(), strerror(-r));
+		return r;
+	}
+	printf("vfio: %s in group %d, container type1v2\n", vf->bdf, vf->group_nr);
+	r = open_device(vf);
+	if (r < 0)
+		return r;
+	r = map_dma(vf, vm);
+	if (r < 0)
+		return r;
+	r = setup_bar0(vf, vm, d);
+	if (r < 0)
+		return r;
+	r = setup_msix(vf, vm, d);
+	if (r < 0)
+		return r;
+	return enable_bus_master(vf);
+}
+
+/* Teardown, first half, while guest RAM is still mapped: bus mastering off
+ * (no DMA in flight), guest RAM DMA-unmapped (while the group still gives
+ * the container its IOMMU), the device fd closed. */
+void vfkvm_vfio_close_device(struct vfkvm_vfio *vf)
+{
+	if (vf->device >= 0 && vf->msix_on) {
+		struct vfio_irq_set set = { .argsz = sizeof(set), .index = VFIO_PCI_MSIX_IRQ_INDEX,
+					    .flags = VFIO_IRQ_SET_DATA_NONE |
+						     VFIO_IRQ_SET_ACTION_TRIGGER };
+		if (ioctl(vf->device, VFIO_DEVICE_SET_IRQS, &set) < 0)
+			err("%s: VFIO_DEVICE_SET_IRQS (MSI-X off): %s", vf->bdf, strerror(errno));
+		vf->msix_on = false;
+	}
+	if (vf->device >= 0) {
+		uint16_t cmd;
+		if (pread(vf->device, &cmd, 2, vf->config_off + PCI_COMMAND) == 2) {
+			cmd &= ~PCI_COMMAND_MASTER;
+			if (pwrite(vf->device, &cmd, 2, vf->config_off + PCI_COMMAND) != 2)
+				err("%s: clearing bus mastering: %s", vf->bdf, strerror(errno));
+		}
+	}
+	if (vf->dma_size && vf->container >= 0) {
+		struct vfio_iommu_type1_dma_unmap u = { .argsz = sizeof(u), .iova = 0,
+							.size = vf->dma_size };
+		if (ioctl(vf->container, VFIO_IOMMU_UNMAP_DMA, &u) < 0)
+			err("VFIO_IOMMU_UNMAP_DMA of guest RAM: %s", strerror(errno));
+		vf->dma_size = 0;
+	}
+	if (vf->device >= 0)
+		close(vf->device);
+	vf->device = -1;
+}
+
+/* Second half, after the VM and the BAR mappings are gone (an mmap of a BAR
+ * keeps the device open, and the group cannot leave its container while a
+ * device is open: EBUSY): the group leaves, then the container is closed. */
+void vfkvm_vfio_close(struct vfkvm_vfio *vf)
+{
+	vfkvm_vfio_close_device(vf);
+	if (vf->group_set) {
+		if (ioctl(vf->group, VFIO_GROUP_UNSET_CONTAINER) < 0)
+			err("/dev/vfio/%d: VFIO_GROUP_UNSET_CONTAINER: %s", vf->group_nr,
+			    strerror(errno));
+		vf->group_set = false;
+	}
+	if (vf->group >= 0)
+		close(vf->group);
+	if (vf->container >= 0)
+		close(vf->container);
+	vf->group = vf->container = -1;
+}

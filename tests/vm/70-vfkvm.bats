@@ -1,0 +1,106 @@
+#!/usr/bin/env bats
+# vfkvm --vf on a real igb VF bound to vfio-pci, with nested KVM (kvm_amd):
+# the VFIO container/group/device chain, guest RAM DMA-mapped, BAR0 as a
+# memory slot the guest reads at ring 3, clean teardown, and the errors.
+
+bats_require_minimum_version 1.5.0
+load helpers
+
+VFKVM=${VFKVM:-/vfctl/build/vfkvm}
+
+setup_file() {
+	[ "${VFCTL_IN_VM:-}" = 1 ] || return 0
+	vm_reset_igb
+}
+
+teardown_file() {
+	[ "${VFCTL_IN_VM:-}" = 1 ] || return 0
+	vm_reset_igb
+}
+
+setup() {
+	vm_require
+	vm_require_iommu
+	[ -c /dev/kvm ] || skip "no nested /dev/kvm in this VM"
+	pf=$(vm_igb_pf)
+	$VM_IP link set "$(vm_pf_netdev "$pf")" up
+	vm_set_numvfs "$pf" 2
+	vf=$(vm_vf "$pf" 1)
+	vm_wait_for 10 test -e "$VM_PCI/$vf/driver"
+	grp=$(vm_iommu_group "$vf")
+}
+
+teardown() {
+	[ -z "${vf:-}" ] || vm_unbind_vfio "$vf"
+}
+
+# reported WHO: NAME: the value after "WHO: NAME = " in vfkvm's output
+reported() {
+	sed -n "s/^$* = //p" <<<"$output"
+}
+
+@test "--vf: the guest reads the VF's STATUS through the BAR0 slot; the host reads the same" {
+	vm_bind_vfio "$vf"
+	run --separate-stderr "$VFKVM" --vf "$vf"
+	echo "$output"; echo "$stderr"
+	[ "$status" -eq 0 ]
+	[ -z "$stderr" ]
+	[[ "$output" == *"vfio: $vf in group $grp, container type1v2"* ]]
+	[[ "$output" == *"vfio: $vf device fd: "*" regions, "*" irqs"* ]]
+	[[ "$output" == *"vfio: guest RAM DMA-mapped: iova 0x0-0x3ffffff"* ]]
+	[[ "$output" == *"vfio: $vf BAR0 16 KiB mmapped at gpa 0xfebf0000 (slot "* ]]
+	cmd=$(sed -n "s/^vfio: $vf bus mastering on (command 0x\(....\))$/\1/p" <<<"$output")
+	[ -n "$cmd" ]
+	(( (0x$cmd & 0x6) == 0x6 ))
+	g=$(reported guest: vf.status)
+	h=$(reported host: vf.status)
+	[[ "$g" =~ ^0x[0-9a-f]+$ ]]
+	[[ "$h" =~ ^0x[0-9a-f]+$ ]]
+	# the guest's read through its memory slot and the host's pread on the
+	# device fd agree, and the BAR answered (an absent device reads all ones)
+	[ "$g" = "$h" ]
+	[ "$g" != 0xffffffff ]
+}
+
+@test "--vf: the VF's MSI-X vector 0 reaches the guest through VFIO_DEVICE_SET_IRQS and an irqfd" {
+	vm_bind_vfio "$vf"
+	run --separate-stderr "$VFKVM" --vf "$vf"
+	echo "$output"; echo "$stderr"
+	[ "$status" -eq 0 ]
+	[ -z "$stderr" ]
+	[[ "$output" == *"vfio: $vf MSI-X vector 0 of "*" -> irqfd gsi 24 -> vector 0x40"* ]]
+	# the guest set cause 0 (EICS) with it unmasked (EIMS) and counted one
+	# interrupt in its vector 0x40 handler
+	[ "$(reported guest: vf.msix)" = 0x1 ]
+}
+
+@test "--vf: teardown releases group and container: a second run works, the VF goes back to igbvf" {
+	vm_bind_vfio "$vf"
+	run --separate-stderr "$VFKVM" --vf "$vf"
+	[ "$status" -eq 0 ]
+	run --separate-stderr "$VFKVM" --vf "$vf"
+	[ "$status" -eq 0 ]
+	[ -z "$stderr" ]
+	# vfkvm clears bus mastering before it closes the device
+	cmd=$(setpci -s "$vf" COMMAND)
+	(( (0x$cmd & 0x4) == 0 ))
+	vm_unbind_vfio "$vf"
+	vm_wait_for 10 test "$(vm_driver "$vf")" = igbvf
+	[ ! -e "/dev/vfio/$grp" ]
+}
+
+@test "--vf on a VF its driver still holds: the group node is missing, say to bind the group" {
+	[ "$(vm_driver "$vf")" = igbvf ]
+	run --separate-stderr "$VFKVM" --vf "$vf"
+	[ "$status" -eq 1 ]
+	[ "$stderr" = "vfkvm: /dev/vfio/$grp: No such file or directory; bind every device of IOMMU group $grp to vfio-pci (vfctl groups shows them, vfctl bind binds them)" ]
+}
+
+@test "--vf on an address with no function, and one that is not an address" {
+	run --separate-stderr "$VFKVM" --vf 0000:01:1f.7
+	[ "$status" -eq 1 ]
+	[ "$stderr" = "vfkvm: /sys/bus/pci/devices/0000:01:1f.7: No such file or directory; --vf takes the PCI address of a function that exists (vfctl list shows them)" ]
+	run --separate-stderr "$VFKVM" --vf 01:10
+	[ "$status" -eq 2 ]
+	[ "$stderr" = "vfkvm: --vf 01:10: not a PCI address (e.g. 0000:01:10.0)" ]
+}
