@@ -46,6 +46,16 @@ VFKVM_LIBOBJ := $(filter-out $(B)/src/vfkvm/main.o,$(VFKVM_SRC:%.c=$(B)/%.o)) $(
 VFKVM   := $(B)/vfkvm
 GUEST   := $(B)/guest/guest.bin
 
+# ---- vfctld: the lease daemon (src/vfctld), systemd units, test client ----
+SBINDIR   ?= $(PREFIX)/sbin
+UNITDIR   ?= $(PREFIX)/lib/systemd/system
+VFCTLD_SRC := $(sort $(wildcard src/vfctld/*.c))
+VFCTLD_LIBOBJ := $(filter-out $(B)/src/vfctld/vfctld.o,$(VFCTLD_SRC:%.c=$(B)/%.o))
+VFCTLD  := $(B)/vfctld
+VFCTLD_LIBS = $(shell $(PKG_CONFIG) --libs libsystemd json-c)
+LEASE_PROBE := $(B)/lease-probe
+VFCTLD_UNITS := $(B)/systemd/vfctld.service $(B)/systemd/vfctld.socket
+
 SONAME  := libvfctl.so.$(SOVERSION)
 SOLIB   := $(B)/libvfctl.so.$(VERSION)
 STLIB   := $(B)/libvfctl.a
@@ -54,8 +64,9 @@ PCFILE  := $(B)/libvfctl.pc
 
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(B)/tests/%,$(wildcard tests/unit/test_*.c))
 
+.PHONY: install-vfctld uninstall-vfctld
 .PHONY: all install uninstall clean deps check check-unit check-asan check-bats check-vm fixtures
-all: $(SOLIB) $(STLIB) $(VFCTL) $(PCFILE) $(VFKVM)
+all: $(SOLIB) $(STLIB) $(VFCTL) $(PCFILE) $(VFKVM) $(VFCTLD) $(LEASE_PROBE) $(VFCTLD_UNITS)
 
 $(B)/%.o: %.c lib/vfctl.h lib/internal.h cli/print.h cli/cli.h
 	@mkdir -p $(dir $@)
@@ -108,7 +119,7 @@ $(PCFILE): lib/libvfctl.pc.in Makefile
 	sed -e 's|@PREFIX@|$(PREFIX)|; s|@LIBDIR@|$(LIBDIR)|; s|@INCDIR@|$(INCDIR)|; s|@VERSION@|$(VERSION)|' \
 		$< > $@
 
-install: all
+install: all install-vfctld
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCDIR) \
 		$(DESTDIR)$(PKGDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5
 	install -m 755 $(VFCTL) $(DESTDIR)$(BINDIR)/vfctl
@@ -123,11 +134,46 @@ install: all
 	install -m 644 man/vfkvm.1 $(DESTDIR)$(MANDIR)/man1/vfkvm.1
 	install -m 644 man/vfctl.conf.5 $(DESTDIR)$(MANDIR)/man5/vfctl.conf.5
 
-uninstall:
+uninstall: uninstall-vfctld
 	rm -f $(DESTDIR)$(BINDIR)/vfctl $(DESTDIR)$(LIBDIR)/libvfctl.* $(DESTDIR)$(INCDIR)/vfctl.h \
 		$(DESTDIR)$(PKGDIR)/libvfctl.pc $(DESTDIR)$(MANDIR)/man1/vfctl.1 \
 		$(DESTDIR)$(BINDIR)/vfkvm $(DESTDIR)$(MANDIR)/man1/vfkvm.1 \
 		$(DESTDIR)$(MANDIR)/man5/vfctl.conf.5
+
+# ---- vfctld ----
+$(B)/src/vfctld/%.o: src/vfctld/%.c src/vfctld/vfctld.h lib/proto.h lib/vfctl.h lib/internal.h
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Isrc/vfctld -c -o $@ $<
+
+$(VFCTLD): $(VFCTLD_LIBOBJ) $(B)/src/vfctld/vfctld.o $(STLIB)
+	$(CC) -o $@ $(VFCTLD_LIBOBJ) $(B)/src/vfctld/vfctld.o $(STLIB) $(ALL_LDFLAGS) $(LIB_LIBS) $(VFCTLD_LIBS)
+
+# the VM tests' client: proves the fds vfctld sends are real VFIO fds
+$(LEASE_PROBE): tests/vm/lease-probe.c $(STLIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(STLIB) $(ALL_LDFLAGS) $(LIB_LIBS)
+
+# units get the install paths
+$(B)/systemd/%: systemd/%.in Makefile
+	@mkdir -p $(dir $@)
+	sed -e 's|@SBINDIR@|$(SBINDIR)|g; s|@BINDIR@|$(BINDIR)|g' $< > $@
+
+# the lease store's unit tests link vfctld without its main()
+$(B)/tests/test_vfctld_%: tests/unit/test_vfctld_%.c $(VFCTLD_LIBOBJ) $(STLIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Isrc/vfctld -o $@ $< $(VFCTLD_LIBOBJ) $(STLIB) $(ALL_LDFLAGS) \
+		$(LIB_LIBS) $(VFCTLD_LIBS) $(shell $(PKG_CONFIG) --libs cmocka)
+
+install-vfctld: $(VFCTLD) $(VFCTLD_UNITS)
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(UNITDIR) $(DESTDIR)$(MANDIR)/man8
+	install -m 755 $(VFCTLD) $(DESTDIR)$(SBINDIR)/vfctld
+	install -m 644 $(VFCTLD_UNITS) $(DESTDIR)$(UNITDIR)/
+	install -m 644 man/vfctld.8 $(DESTDIR)$(MANDIR)/man8/vfctld.8
+
+uninstall-vfctld:
+	rm -f $(DESTDIR)$(SBINDIR)/vfctld $(DESTDIR)$(UNITDIR)/vfctld.service \
+		$(DESTDIR)$(UNITDIR)/vfctld.socket $(DESTDIR)$(MANDIR)/man8/vfctld.8
+# ---- end vfctld ----
 
 deps:
 	tests/deps
@@ -165,7 +211,7 @@ check-asan:
 	$(MAKE) B=build-asan SAN=1 check-unit check-bats
 
 check-bats: all $(FIXTURES) $(B)/guest/fault.bin
-	VFCTL=$(abspath $(VFCTL)) VFKVM=$(abspath $(VFKVM)) GUESTS=$(abspath $(B)/guest) FIXTURES=$(abspath $(B)/fixtures) REPO=$(CURDIR) VFCTL_SAN=$(SAN) bats --tap tests/bats
+	VFCTLD=$(abspath $(VFCTLD)) LEASE_PROBE=$(abspath $(LEASE_PROBE)) VFCTL=$(abspath $(VFCTL)) VFKVM=$(abspath $(VFKVM)) GUESTS=$(abspath $(B)/guest) FIXTURES=$(abspath $(B)/fixtures) REPO=$(CURDIR) VFCTL_SAN=$(SAN) bats --tap tests/bats
 
 # every VM suite shares one boot; TCG on 2 busy cores can be slow, so allow it
 check-vm: all

@@ -17,6 +17,9 @@ struct args {
 	const char *config;	/* apply: NULL for the default */
 	double timeout_s;	/* 0: the command's default */
 	const char *sysfs_root, *dev_root, *run_dir;
+	/* alloc / release / leases / pools: vfctld requests */
+	const char *pool, *pf, *owner, *socket;
+	int numa, pid;		/* -1 / 0: not given */
 	int argc;
 	char **argv;		/* positionals after the command */
 };
@@ -49,6 +52,12 @@ void print_warnings(const struct vfctl_host *h);
 /* cli/cmd_sriov.c */
 int cmd_create(struct vfctl_ctx *ctx, struct vfctl_host *host, const struct args *a);
 int cmd_destroy(struct vfctl_ctx *ctx, struct vfctl_host *host, const struct args *a);
+
+/* cli/cmd_lease.c: requests to vfctld; they get no host (NULL) */
+int cmd_alloc(struct vfctl_ctx *ctx, struct vfctl_host *host, const struct args *a);
+int cmd_release(struct vfctl_ctx *ctx, struct vfctl_host *host, const struct args *a);
+int cmd_leases(struct vfctl_ctx *ctx, struct vfctl_host *host, const struct args *a);
+int cmd_pools(struct vfctl_ctx *ctx, struct vfctl_host *host, const struct args *a);
 
 /* cli/cmd_apply.c */
 int cmd_apply(struct vfctl_ctx *ctx, struct vfctl_host *host, const struct args *a);

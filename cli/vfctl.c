@@ -391,6 +391,14 @@ static void usage(FILE *out)
 	      "                    /etc/vfctl/vfctl.conf, see vfctl.conf(5)): VF counts,\n"
 	      "                    autoprobe, VF settings, drivers; prints each change;\n"
 	      "                    [--force] [--timeout SEC]\n"
+	      "  pools             vfctld's pools: their VFs, which are leased, free\n"
+	      "  alloc --pool P [--numa N] [--pf DEV] [--owner TAG] [--pid PID]\n"
+	      "                    lease a free VF of pool P from vfctld (bound to vfio-pci);\n"
+	      "                    --pid: released when that process exits\n"
+	      "  release LEASE|VF [--force]\n"
+	      "                    give a lease back (VF to its original driver); --force:\n"
+	      "                    revoke it even while a process holds the VF\n"
+	      "  leases            your leases (root: all)\n"
 	      "\n"
 	      "Options:\n"
 	      "  -j, --json             JSON output\n"
@@ -406,6 +414,8 @@ static void usage(FILE *out)
 	      "      --timeout SEC      bound on kernel writes and waits\n"
 	      "      --dry-run          apply: print the changes, make none\n"
 	      "      --config FILE      apply: the config to read\n"
+	      "      --socket PATH      vfctld's socket (env VFCTLD_SOCKET, default\n"
+	      "                         /run/vfctl/vfctld.sock)\n"
 	      "  -h, --help             this help\n"
 	      "  -V, --version          version\n"
 	      "\n"
@@ -415,7 +425,7 @@ static void usage(FILE *out)
 int main(int argc, char **argv)
 {
 	enum { OPT_SYSFS = 256, OPT_DEV, OPT_RUN, OPT_NO_AUTOPROBE, OPT_FORCE, OPT_TIMEOUT, OPT_DRY_RUN,
-	       OPT_CONFIG };
+	       OPT_CONFIG, OPT_POOL, OPT_NUMA, OPT_PF, OPT_OWNER, OPT_PID, OPT_SOCKET };
 	static const struct option opts[] = {
 		{ "json", no_argument, NULL, 'j' },
 		{ "all", no_argument, NULL, 'a' },
@@ -427,6 +437,12 @@ int main(int argc, char **argv)
 		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 		{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
 		{ "config", required_argument, NULL, OPT_CONFIG },
+		{ "pool", required_argument, NULL, OPT_POOL },
+		{ "numa", required_argument, NULL, OPT_NUMA },
+		{ "pf", required_argument, NULL, OPT_PF },
+		{ "owner", required_argument, NULL, OPT_OWNER },
+		{ "pid", required_argument, NULL, OPT_PID },
+		{ "socket", required_argument, NULL, OPT_SOCKET },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ 0 }
@@ -434,19 +450,24 @@ int main(int argc, char **argv)
 	static const struct {
 		const char *name;
 		int (*fn)(struct vfctl_ctx *, struct vfctl_host *, const struct args *);
+		bool daemon;	/* a vfctld request: no ctx, no host scan */
 	} cmds[] = {
-		{ "list", cmd_list },
-		{ "show", cmd_show },
-		{ "groups", cmd_groups },
-		{ "bind", cmd_bind },
-		{ "unbind", cmd_unbind },
-		{ "restore", cmd_restore },
-		{ "set", cmd_set },
-		{ "create", cmd_create },
-		{ "destroy", cmd_destroy },
-		{ "apply", cmd_apply },
+		{ "list", cmd_list, false },
+		{ "show", cmd_show, false },
+		{ "groups", cmd_groups, false },
+		{ "bind", cmd_bind, false },
+		{ "unbind", cmd_unbind, false },
+		{ "restore", cmd_restore, false },
+		{ "set", cmd_set, false },
+		{ "create", cmd_create, false },
+		{ "destroy", cmd_destroy, false },
+		{ "apply", cmd_apply, false },
+		{ "alloc", cmd_alloc, true },
+		{ "release", cmd_release, true },
+		{ "leases", cmd_leases, true },
+		{ "pools", cmd_pools, true },
 	};
-	struct args a = { 0 };
+	struct args a = { .numa = -1 };
 	struct vfctl_ctx *ctx = NULL;
 	struct vfctl_host *host = NULL;
 	char errbuf[512] = "";
@@ -464,6 +485,30 @@ int main(int argc, char **argv)
 		case OPT_FORCE: a.force = true; break;
 		case OPT_DRY_RUN: a.dry_run = true; break;
 		case OPT_CONFIG: a.config = optarg; break;
+		case OPT_POOL: a.pool = optarg; break;
+		case OPT_PF: a.pf = optarg; break;
+		case OPT_OWNER: a.owner = optarg; break;
+		case OPT_SOCKET: a.socket = optarg; break;
+		case OPT_NUMA:
+		case OPT_PID: {
+			char *end;
+			long v;
+
+			errno = 0;
+			v = strtol(optarg, &end, 10);
+			if (errno || *end || !*optarg || v < (c == OPT_NUMA ? 0 : 1) ||
+			    v > (c == OPT_NUMA ? 1023 : 4194304)) {
+				fprintf(stderr, "vfctl: --%s '%s': expected a %s\n",
+					c == OPT_NUMA ? "numa" : "pid", optarg,
+					c == OPT_NUMA ? "NUMA node number (0-1023)" : "process id");
+				return EXIT_USAGE;
+			}
+			if (c == OPT_NUMA)
+				a.numa = (int)v;
+			else
+				a.pid = (int)v;
+			break;
+		}
 		case OPT_TIMEOUT: {
 			char *end;
 
@@ -494,6 +539,15 @@ int main(int argc, char **argv)
 	}
 	a.argc = argc - optind - 1;
 	a.argv = argv + optind + 1;
+	if (cmds[i].daemon) {
+		pr_init(a.json);
+		ret = cmds[i].fn(NULL, NULL, &a);
+		if (pr_finish() < 0 && ret == EXIT_OK) {
+			fprintf(stderr, "vfctl: writing output: %s\n", strerror(errno));
+			ret = EXIT_ERR;
+		}
+		return ret;
+	}
 
 	r = vfctl_ctx_new(&ctx, &(struct vfctl_opts){ .sysfs_root = a.sysfs_root,
 						       .dev_root = a.dev_root,

@@ -307,6 +307,47 @@ enum {
 const char *vfctl_vf_link_state_str(int link_state);
 const char *vfctl_vlan_proto_str(uint16_t proto);
 
+/* ---- vfctld client (vfctld(8)) ----------------------------------------- */
+
+/* The daemon's socket when the caller passes NULL (env VFCTLD_SOCKET overrides). */
+#define VFCTL_CLIENT_SOCKET "/run/vfctl/vfctld.sock"
+
+struct vfctl_client;
+
+/* Connect to vfctld at path (NULL: $VFCTLD_SOCKET, else VFCTL_CLIENT_SOCKET). */
+int vfctl_client_connect(const char *path, struct vfctl_client **ret);
+void vfctl_client_free(struct vfctl_client *c);
+/* The last failure: the daemon's message for an error reply, else what
+ * failed locally (connect, send, receive). */
+const char *vfctl_client_error(const struct vfctl_client *c);
+
+/* One request (JSON text, see vfctld(8)) and its reply: *ret_reply is the
+ * reply's JSON text (free() it) and fds[] the descriptors that came with
+ * it (at most max_fds; more are closed). An error reply is returned as its
+ * -errno with the daemon's message in vfctl_client_error(); *ret_reply is
+ * still set to it when ret_reply is given. */
+int vfctl_client_call(struct vfctl_client *c, const char *request, char **ret_reply, int *fds,
+		      size_t max_fds, size_t *ret_nfds);
+
+/* What "open" hands over for a lease; the caller owns every fd >= 0. */
+struct vfctl_lease_fds {
+	int container_fd;	/* /dev/vfio/vfio, no group attached, no IOMMU type set */
+	int group_fd;		/* /dev/vfio/<group>, not yet in a container */
+	int group;		/* the IOMMU group id */
+	char addr[VFCTL_ADDR_LEN];	/* the VF: VFIO_GROUP_GET_DEVICE_FD takes this name */
+	int iommufd;		/* /dev/iommu, or -1 when the kernel has none */
+	int device_fd;		/* /dev/vfio/devices/vfioN (cdev), or -1 */
+};
+
+/* Send "open" for lease (e.g. "L3") and receive its VFIO fds. 0, or -errno
+ * (-EACCES not yours, -ENOENT no such lease, -EBUSY the group is open
+ * elsewhere, ...) with the reason in vfctl_client_error(); on failure
+ * nothing is left open and *ret is untouched. */
+int vfctl_client_open_lease(struct vfctl_client *c, const char *lease,
+			    struct vfctl_lease_fds *ret);
+/* Close every fd of l that is open and set them to -1. */
+void vfctl_lease_fds_close(struct vfctl_lease_fds *l);
+
 #ifdef __cplusplus
 }
 #endif

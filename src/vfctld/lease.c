@@ -1,0 +1,319 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * The lease store: every lease in RUN_DIR/leases.json, the whole file
+ * rewritten on each change (temp file, fsync, rename, fsync of the
+ * directory), so a crash at any point leaves the old list or the new one.
+ * A file that is not ours is refused, never overwritten: forgetting leases
+ * would grant a VF twice.
+ */
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <json-c/json.h>
+
+#include "vfctld.h"
+
+#define LEASES_FILE "leases.json"
+#define LEASES_MAX_SIZE (4 * 1024 * 1024)
+
+static const char *const state_names[] = {
+	[LEASE_ALLOCATING] = "allocating", [LEASE_ACTIVE] = "active",
+	[LEASE_RELEASING] = "releasing",
+};
+
+const char *lease_state_name(enum lease_state s)
+{
+	return (unsigned)s < ARRAY_SIZE(state_names) ? state_names[s] : "?";
+}
+
+unsigned long long proc_start_time(int pid)
+{
+	char path[64], buf[1024], *p;
+	unsigned long long start = 0;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	/* comm may hold spaces and ')': fields resume after the last ')' */
+	p = strrchr(buf, ')');
+	if (!p || sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d "
+			 "%*d %*d %*d %*d %llu", &start) != 1)
+		return 0;
+	return start;
+}
+
+struct lease *lease_store_find(const struct lease_store *st, const char *id)
+{
+	for (size_t i = 0; i < st->n; i++)
+		if (!strcmp(st->v[i]->id, id))
+			return st->v[i];
+	return NULL;
+}
+
+struct lease *lease_store_find_vf(const struct lease_store *st, const char *vf)
+{
+	for (size_t i = 0; i < st->n; i++)
+		if (!strcmp(st->v[i]->vf, vf))
+			return st->v[i];
+	return NULL;
+}
+
+static struct lease *lease_new(void)
+{
+	struct lease *l = calloc(1, sizeof(*l));
+
+	if (l) {
+		l->pidfd = -1;
+		l->group = -1;
+		l->vf_index = -1;
+	}
+	return l;
+}
+
+static int store_push(struct lease_store *st, struct lease *l)
+{
+	struct lease **v = realloc(st->v, (st->n + 1) * sizeof(*v));
+
+	if (!v)
+		return -ENOMEM;
+	st->v = v;
+	st->v[st->n++] = l;
+	return 0;
+}
+
+int lease_store_add(struct lease_store *st, struct lease **ret)
+{
+	struct lease *l = lease_new();
+
+	if (!l || store_push(st, l) < 0) {
+		free(l);
+		return -ENOMEM;
+	}
+	snprintf(l->id, sizeof(l->id), "L%llu", (unsigned long long)st->next++);
+	l->state = LEASE_ALLOCATING;
+	*ret = l;
+	return 0;
+}
+
+static void lease_free(struct lease *l)
+{
+	if (!l)
+		return;
+	sd_event_source_disable_unref(l->pid_src);
+	if (l->pidfd >= 0)
+		close(l->pidfd);
+	free(l);
+}
+
+void lease_store_remove(struct lease_store *st, struct lease *l)
+{
+	for (size_t i = 0; i < st->n; i++)
+		if (st->v[i] == l) {
+			memmove(&st->v[i], &st->v[i + 1], (st->n - i - 1) * sizeof(*st->v));
+			st->n--;
+			break;
+		}
+	lease_free(l);
+}
+
+void lease_store_close(struct lease_store *st)
+{
+	for (size_t i = 0; i < st->n; i++)
+		lease_free(st->v[i]);
+	free(st->v);
+	free(st->dir);
+	if (st->dfd >= 0)
+		close(st->dfd);
+	*st = (struct lease_store){ .dfd = -1 };
+}
+
+static json_object *lease_to_json(const struct lease *l)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "id", json_object_new_string(l->id));
+	json_object_object_add(o, "state", json_object_new_string(lease_state_name(l->state)));
+	json_object_object_add(o, "pool", json_object_new_string(l->pool));
+	json_object_object_add(o, "vf", json_object_new_string(l->vf));
+	json_object_object_add(o, "pf", json_object_new_string(l->pf));
+	json_object_object_add(o, "vf_index", json_object_new_int(l->vf_index));
+	json_object_object_add(o, "group", json_object_new_int(l->group));
+	json_object_object_add(o, "uid", json_object_new_int64(l->uid));
+	json_object_object_add(o, "owner", l->owner[0] ? json_object_new_string(l->owner) : NULL);
+	json_object_object_add(o, "pid", l->pid ? json_object_new_int(l->pid) : NULL);
+	json_object_object_add(o, "pid_start", json_object_new_uint64(l->pid_start));
+	json_object_object_add(o, "created", json_object_new_int64(l->created));
+	json_object_object_add(o, "bound", json_object_new_boolean(l->bound));
+	return o;
+}
+
+int lease_store_save(struct vfctl_ctx *ctx, struct lease_store *st)
+{
+	static const char tmp[] = "." LEASES_FILE ".tmp";
+	json_object *o = json_object_new_object(), *a = json_object_new_array();
+	_cleanup_close_ int fd = -1;
+	const char *s;
+	size_t len;
+	int r = 0;
+
+	if (!o || !a) {
+		json_object_put(o);
+		json_object_put(a);
+		return vfctl_err(ctx, -ENOMEM, "out of memory");
+	}
+	json_object_object_add(o, "version", json_object_new_int(1));
+	json_object_object_add(o, "next", json_object_new_uint64(st->next));
+	for (size_t i = 0; i < st->n; i++)
+		json_object_array_add(a, lease_to_json(st->v[i]));
+	json_object_object_add(o, "leases", a);
+	s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
+					   JSON_C_TO_STRING_NOSLASHESCAPE);
+	len = strlen(s);
+	fd = openat(st->dfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0 || write(fd, s, len) != (ssize_t)len || write(fd, "\n", 1) != 1 ||
+	    fsync(fd) < 0 || renameat(st->dfd, tmp, st->dfd, LEASES_FILE) < 0 ||
+	    fsync(st->dfd) < 0) {
+		r = vfctl_err(ctx, errno ? -errno : -EIO, "saving the leases to %s/%s: %s; free "
+			      "space or fix permissions there (the change is not made)", st->dir,
+			      LEASES_FILE, strerror(errno ? errno : EIO));
+		unlinkat(st->dfd, tmp, 0);
+	}
+	json_object_put(o);
+	return r;
+}
+
+static const char *get_str(json_object *o, const char *k)
+{
+	json_object *v;
+
+	return json_object_object_get_ex(o, k, &v) && json_object_is_type(v, json_type_string) ?
+		json_object_get_string(v) : NULL;
+}
+
+static bool get_int(json_object *o, const char *k, int64_t *ret)
+{
+	json_object *v;
+
+	if (!json_object_object_get_ex(o, k, &v) || !json_object_is_type(v, json_type_int))
+		return false;
+	*ret = json_object_get_int64(v);
+	return true;
+}
+
+/* One lease record; false when it is not one we wrote. */
+static bool lease_from_json(json_object *o, struct lease *l)
+{
+	const char *id = get_str(o, "id"), *state = get_str(o, "state"),
+		   *pool = get_str(o, "pool"), *vf = get_str(o, "vf"), *pf = get_str(o, "pf"),
+		   *owner = get_str(o, "owner");
+	json_object *b;
+	int64_t n;
+	int s = -1;
+
+	if (!id || !proto_lease_id_valid(id) || !state || !pool || strlen(pool) > PROTO_NAME_MAX ||
+	    !vf || vfctl_addr_parse(vf, l->vf) < 0 || !pf || vfctl_addr_parse(pf, l->pf) < 0 ||
+	    (owner && strlen(owner) > PROTO_NAME_MAX))
+		return false;
+	for (size_t i = 0; i < ARRAY_SIZE(state_names); i++)
+		if (!strcmp(state, state_names[i]))
+			s = (int)i;
+	if (s < 0)
+		return false;
+	l->state = (enum lease_state)s;
+	snprintf(l->id, sizeof(l->id), "%s", id);
+	snprintf(l->pool, sizeof(l->pool), "%s", pool);
+	snprintf(l->owner, sizeof(l->owner), "%s", owner ? owner : "");
+	if (!get_int(o, "uid", &n) || n < 0 || n > UINT32_MAX)
+		return false;
+	l->uid = (unsigned)n;
+	l->vf_index = get_int(o, "vf_index", &n) && n >= 0 && n < 65536 ? (int)n : -1;
+	l->group = get_int(o, "group", &n) && n >= 0 && n < INT32_MAX ? (int)n : -1;
+	l->pid = get_int(o, "pid", &n) && n > 0 && n <= 4194304 ? (int)n : 0;
+	l->pid_start = get_int(o, "pid_start", &n) && n > 0 ? (unsigned long long)n : 0;
+	l->created = get_int(o, "created", &n) ? n : 0;
+	l->bound = json_object_object_get_ex(o, "bound", &b) && json_object_get_boolean(b);
+	return true;
+}
+
+int lease_store_open(struct vfctl_ctx *ctx, struct lease_store *st)
+{
+	_cleanup_close_ int fd = -1;
+	_cleanup_free_ char *buf = NULL;
+	json_object *o = NULL, *a;
+	struct stat sb;
+	int64_t next;
+	ssize_t n;
+	size_t len = 0;
+	int r;
+
+	*st = (struct lease_store){ .dfd = -1, .next = 1 };
+	r = run_dir_open(ctx, ".", &st->dfd);
+	if (r < 0)
+		return r;
+	st->dir = strdup(run_dir_path(ctx));
+	if (!st->dir)
+		return vfctl_err(ctx, -ENOMEM, "out of memory");
+	fd = openat(st->dfd, LEASES_FILE, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT)
+		return 0;	/* first start: no leases */
+	if (fd < 0 || fstat(fd, &sb) < 0)
+		return vfctl_err(ctx, -errno, "%s/%s: %s", st->dir, LEASES_FILE, strerror(errno));
+	if (sb.st_size > LEASES_MAX_SIZE)
+		return vfctl_err(ctx, -EFBIG, "%s/%s: %lld bytes, more than a lease list can be; "
+				 "not ours? move it away", st->dir, LEASES_FILE,
+				 (long long)sb.st_size);
+	buf = malloc((size_t)sb.st_size + 1);
+	if (!buf)
+		return vfctl_err(ctx, -ENOMEM, "out of memory");
+	while (len < (size_t)sb.st_size && (n = read(fd, buf + len, (size_t)sb.st_size - len)) > 0)
+		len += (size_t)n;
+	buf[len] = '\0';
+	o = json_tokener_parse(buf);
+	if (!o || !json_object_object_get_ex(o, "leases", &a) ||
+	    !json_object_is_type(a, json_type_array) || !get_int(o, "next", &next) || next < 1) {
+		r = vfctl_err(ctx, -EBADMSG, "%s/%s: not a lease list vfctld wrote; refusing to "
+			      "start rather than forget leases: fix or move it away (leases in it "
+			      "are lost then: check 'vfctl list' for VFs left on vfio-pci)", st->dir,
+			      LEASES_FILE);
+		goto out;
+	}
+	st->next = (uint64_t)next;
+	for (size_t i = 0; i < json_object_array_length(a); i++) {
+		struct lease *l = lease_new();
+
+		if (!l) {
+			r = vfctl_err(ctx, -ENOMEM, "out of memory");
+			goto out;
+		}
+		if (!lease_from_json(json_object_array_get_idx(a, i), l) ||
+		    lease_store_find(st, l->id) || lease_store_find_vf(st, l->vf)) {
+			r = vfctl_err(ctx, -EBADMSG, "%s/%s: leases[%zu] is not a valid lease (or "
+				      "repeats an id or VF); refusing to start: fix or remove that "
+				      "entry", st->dir, LEASES_FILE, i);
+			free(l);
+			goto out;
+		}
+		if (store_push(st, l) < 0) {
+			free(l);
+			r = vfctl_err(ctx, -ENOMEM, "out of memory");
+			goto out;
+		}
+		/* ids are never reused, even if "next" was edited back */
+		if (strtoull(l->id + 1, NULL, 10) >= st->next)
+			st->next = strtoull(l->id + 1, NULL, 10) + 1;
+	}
+	r = 0;
+out:
+	json_object_put(o);
+	return r;
+}
