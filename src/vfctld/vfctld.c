@@ -1093,6 +1093,11 @@ static int listen_socket(struct daemon *d)
 	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
 		return -errno;
+	/* clients of every uid must reach a socket in the run directory; what is
+	 * private in it stays so (state/ and lock/ 0700, leases.json 0600) */
+	if (!strncmp(d->sock_path, d->store.dir, strlen(d->store.dir)) &&
+	    !strchr(d->sock_path + strlen(d->store.dir) + 1, '/'))
+		fchmod(d->store.dfd, 0755);
 	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
 	    chmod(d->sock_path, 0666) < 0 || listen(fd, SOMAXCONN) < 0) {
 		int r = -errno;

@@ -1,0 +1,221 @@
+#!/usr/bin/env bats
+# vfctld on the real igb PF with 3 VFs: alloc binds a VF to vfio-pci, open
+# hands over VFIO fds that really are (lease-probe: VFIO_GROUP_GET_DEVICE_FD
+# and VFIO_DEVICE_GET_INFO on what it received), release gives it back to
+# igbvf; pool users and groups are enforced for unprivileged uids; a held
+# group refuses release unless forced; an owner pid's exit releases; leases
+# survive a restart; socket activation; 200 concurrent clients.
+
+# shellcheck disable=SC2154 # status, output, lines: set by bats run
+bats_require_minimum_version 1.5.0
+load helpers
+load vfctld-helpers
+
+setup_file() {
+	[ "${VFCTL_IN_VM:-}" = 1 ] || return 0
+	vm_reset_igb
+	vfctld_users
+	rm -rf "$VFCTLD_RUN"
+	export VFCTLD_CONF=$BATS_FILE_TMPDIR/vfctl.conf VFCTLD_LOG=$BATS_FILE_TMPDIR/vfctld.log
+	vfctld_conf "$VFCTLD_CONF"
+	vm_set_numvfs "$(vm_igb_pf)" 3
+	vm_wait_for 10 test -n "$(vm_driver "$(vm_vf "$(vm_igb_pf)" 2)")"
+}
+
+teardown_file() {
+	[ "${VFCTL_IN_VM:-}" = 1 ] || return 0
+	pkill -x vfctld 2>/dev/null || true
+	vm_reset_igb
+	rm -rf "$VFCTLD_RUN"
+}
+
+setup() {
+	vm_require
+	vm_require_iommu
+	pf=$(vm_igb_pf)
+	vfctld_start
+}
+
+teardown() {
+	[ "${VFCTL_IN_VM:-}" = 1 ] || return 0
+	local l
+	for l in $(vfctl --json leases 2>/dev/null | jq -r '.leases[].id'); do
+		vfctl release --force "$l" >/dev/null 2>&1 || true
+	done
+	vfctld_stop
+	echo "---- vfctld log"; cat "$VFCTLD_LOG"
+}
+
+@test "root: alloc binds a VF to vfio-pci, open sends real VFIO fds, release gives it back to igbvf" {
+	run vfctl alloc --pool p --owner vm1
+	echo "$output"
+	[ "$status" -eq 0 ]
+	lease=$(lease_of "$output") vf=$(vf_of "$output")
+	[[ "$lease" == L* ]]
+	[ "$(vm_driver "$vf")" = vfio-pci ]
+	[ -e "$VFCTLD_RUN/state/$vf.json" ]
+	grp=$(vm_iommu_group "$vf")
+
+	run "$LEASE_PROBE" "$lease"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "${lines[0]}" == "received $vf group $grp container_fd "*" iommufd -1 device_fd -1" ]]
+	[ "${lines[1]}" = "container api 0" ]
+	[ "${lines[2]}" = "group viable 1" ]
+	[[ "${lines[3]}" =~ ^device\ $vf\ pci\ 1\ regions\ [0-9]+\ irqs\ [0-9]+$ ]]
+	# the daemon kept no copy of the group
+	[ -z "$(ls -l "/proc/$dpid/fd" | grep "/dev/vfio/$grp")" ]
+
+	run vfctl --json leases
+	[ "$(jq -r '.leases[0].owner' <<<"$output")" = vm1 ]
+	[ "$(jq -r '.leases[0].state' <<<"$output")" = active ]
+
+	run vfctl release "$lease"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *released* ]]
+	[ "$(vm_driver "$vf")" = igbvf ]
+	[ "$(cat "$VM_PCI/$vf/driver_override")" = "(null)" ]
+	[ ! -e "$VFCTLD_RUN/state/$vf.json" ]
+	[ "$(jq '.leases | length' "$VFCTLD_RUN/leases.json")" = 0 ]
+}
+
+@test "an allowed uid allocates and opens; another uid is refused the pool, the open and the release before any fd is sent" {
+	run as 1001 vfctl alloc --pool p
+	echo "$output"
+	[ "$status" -eq 0 ]
+	lease=$(lease_of "$output") vf=$(vf_of "$output")
+	run as 1001 "$LEASE_PROBE" "$lease"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "${lines[3]}" == "device $vf pci 1 "* ]]
+
+	run as 1002 vfctl alloc --pool p
+	[ "$status" -eq 1 ]
+	[[ "$output" == "vfctl: alloc: uid 1002 (gid 1002) may not allocate from pool 'p'"* ]]
+	run as 1002 "$LEASE_PROBE" "$lease"
+	echo "$output"
+	[ "$status" -eq 1 ]
+	[[ "$output" == "lease-probe: open $lease: lease $lease belongs to uid 1001, not to uid 1002 (errno 13)" ]]
+	[[ "$output" != *received* ]]
+	run as 1002 vfctl release "$lease"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"belongs to uid 1001"* ]]
+	# uid 1002 sees none of uid 1001's leases
+	run as 1002 vfctl --json leases
+	[ "$(jq '.leases | length' <<<"$output")" = 0 ]
+	[ "$(vm_driver "$vf")" = vfio-pci ]
+
+	# a supplementary group the pool lists is enough
+	run as 1003 vfctl alloc --pool p
+	echo "$output"
+	[ "$status" -eq 0 ]
+	run as 1003 vfctl release "$(lease_of "$output")"
+	[ "$status" -eq 0 ]
+
+	run as 1001 vfctl release "$lease"
+	[ "$status" -eq 0 ]
+	[ "$(vm_driver "$vf")" = igbvf ]
+}
+
+@test "the pool runs out with a clear error; --pf and --numa constrain" {
+	for i in 1 2 3; do
+		run vfctl alloc --pool p --pf "$(vm_pf_netdev "$pf")"
+		[ "$status" -eq 0 ]
+	done
+	run vfctl alloc --pool p
+	[ "$status" -eq 1 ]
+	[[ "$output" =~ ^vfctl:\ alloc:\ pool\ \'p\'\ has\ no\ free\ VF:\ 3\ of\ 3\ leased\ \(L[0-9]+\ L[0-9]+\ L[0-9]+\)$ ]]
+	run vfctl alloc --pool p --pf 0000:02:00.0
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"pool 'p' has no VF on PF 0000:02:00.0: its VFs are on $pf" ]]
+	run vfctl alloc --pool p --numa 7
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"no free VF on NUMA node 7"* ]]
+	[ "$(vfctl --json leases | jq '.leases | length')" = 3 ]
+}
+
+@test "release refuses while a process holds the group, --force revokes and the VF returns when it closes" {
+	run vfctl alloc --pool p
+	lease=$(lease_of "$output") vf=$(vf_of "$output")
+	"$LEASE_PROBE" "$lease" 60 >"$BATS_TEST_TMPDIR/probe.out" &
+	probe=$!
+	vm_wait_for 10 grep -q '^device' "$BATS_TEST_TMPDIR/probe.out"
+	run vfctl release "$lease"
+	echo "$output"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"is held open by pid $probe (lease-probe): stop it first, or release with --force"* ]]
+	[ "$(vm_driver "$vf")" = vfio-pci ]
+
+	run vfctl release --force "$lease"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *releasing*"held open by pid $probe"* ]]
+	kill "$probe"
+	wait "$probe" || true
+	vm_wait_for 10 test "$(vm_driver "$vf")" = igbvf
+	vm_wait_for 5 test "$(jq '.leases | length' "$VFCTLD_RUN/leases.json")" = 0
+}
+
+@test "a lease with --pid is released when that process exits" {
+	sleep 300 &
+	owner=$!
+	run vfctl alloc --pool p --pid "$owner"
+	[ "$status" -eq 0 ]
+	vf=$(vf_of "$output")
+	[ "$(vm_driver "$vf")" = vfio-pci ]
+	kill "$owner"
+	wait "$owner" || true
+	vm_wait_for 10 test "$(vm_driver "$vf")" = igbvf
+	[ "$(jq '.leases | length' "$VFCTLD_RUN/leases.json")" = 0 ]
+}
+
+@test "leases survive a restart; socket activation with systemd-socket-activate; READY=1" {
+	run vfctl alloc --pool p --owner keep
+	lease=$(lease_of "$output") vf=$(vf_of "$output")
+	vfctld_stop
+	[ "$(vm_driver "$vf")" = vfio-pci ]
+	rm -f "$VFCTLD_SOCKET"
+	# systemd's own tool passes the listening socket (LISTEN_FDS) as vfctld.socket does
+	systemd-socket-activate --seqpacket -l "$VFCTLD_SOCKET" \
+		vfctld --run-dir "$VFCTLD_RUN" --config "$VFCTLD_CONF" >>"$VFCTLD_LOG" 2>&1 &
+	dpid=$!
+	vm_wait_for 10 test -S "$VFCTLD_SOCKET"
+	run vfctl --json leases
+	echo "$output"
+	[ "$(jq -r '.leases[0].id' <<<"$output")" = "$lease" ]
+	[ "$(jq -r '.leases[0].owner' <<<"$output")" = keep ]
+	run "$LEASE_PROBE" "$lease"
+	[ "$status" -eq 0 ]
+	grep -q "listening on the socket systemd passed" "$VFCTLD_LOG"
+	run vfctl release "$lease"
+	[ "$status" -eq 0 ]
+	[ "$(vm_driver "$vf")" = igbvf ]
+}
+
+@test "200 concurrent clients allocating and releasing: no VF granted twice, no fd leak" {
+	fds_before=$(ls "/proc/$dpid/fd" | wc -l)
+	held=$BATS_TEST_TMPDIR/held
+	mkdir "$held"
+	# a client holds its VF as a directory; mkdir fails if someone holds it already
+	client() {
+		local out
+		out=$(vfctl alloc --pool p 2>&1) || { echo "busy $out"; return 0; }
+		if ! mkdir "$held/$(vf_of "$out")"; then echo "DOUBLE $out"; return 0; fi
+		echo "got $out"
+		rmdir "$held/$(vf_of "$out")"
+		vfctl release "$(lease_of "$out")" >/dev/null || echo "RELEASE-FAILED $out"
+	}
+	for i in $(seq 200); do client >"$BATS_TEST_TMPDIR/c.$i" & done
+	wait
+	cat "$BATS_TEST_TMPDIR"/c.* >"$BATS_TEST_TMPDIR/all"
+	grep -c '^got' "$BATS_TEST_TMPDIR/all"
+	! grep -E '^(DOUBLE|RELEASE-FAILED)' "$BATS_TEST_TMPDIR/all"
+	[ "$(grep -c '^got' "$BATS_TEST_TMPDIR/all")" -ge 3 ]
+	# the rest were told the pool was full, nothing else
+	[ "$(grep -c "^busy vfctl: alloc: pool 'p' has no free VF" "$BATS_TEST_TMPDIR/all")" = \
+	  "$((200 - $(grep -c '^got' "$BATS_TEST_TMPDIR/all")))" ]
+	[ "$(jq '.leases | length' "$VFCTLD_RUN/leases.json")" = 0 ]
+	[ "$(ls "/proc/$dpid/fd" | wc -l)" = "$fds_before" ]
+	for vf in $(vm_vfs "$pf"); do [ "$(vm_driver "$vf")" = igbvf ]; done
+}

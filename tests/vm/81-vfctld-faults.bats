@@ -1,0 +1,164 @@
+#!/usr/bin/env bats
+# vfctld killed with SIGKILL at each step of alloc, open and release (the
+# test hook VFCTLD_TEST_STOP=op:step stops it there with SIGSTOP), then
+# restarted: no lease is lost, no VF is granted twice, a half-done alloc is
+# rolled back to igbvf, a half-done release is finished, and originals are
+# restored on release.
+
+# shellcheck disable=SC2154 # status, output, lines: set by bats run
+bats_require_minimum_version 1.5.0
+load helpers
+load vfctld-helpers
+
+setup_file() {
+	[ "${VFCTL_IN_VM:-}" = 1 ] || return 0
+	vm_reset_igb
+	vfctld_users
+	rm -rf "$VFCTLD_RUN"
+	export VFCTLD_CONF=$BATS_FILE_TMPDIR/vfctl.conf VFCTLD_LOG=$BATS_FILE_TMPDIR/vfctld.log
+	vfctld_conf "$VFCTLD_CONF"
+	vm_set_numvfs "$(vm_igb_pf)" 3
+	vm_wait_for 10 test -n "$(vm_driver "$(vm_vf "$(vm_igb_pf)" 2)")"
+}
+
+teardown_file() {
+	[ "${VFCTL_IN_VM:-}" = 1 ] || return 0
+	pkill -x vfctld 2>/dev/null || true
+	vm_reset_igb
+	rm -rf "$VFCTLD_RUN"
+}
+
+setup() {
+	vm_require
+	vm_require_iommu
+	pf=$(vm_igb_pf)
+	: >"$VFCTLD_LOG"
+}
+
+teardown() {
+	[ "${VFCTL_IN_VM:-}" = 1 ] || return 0
+	local l
+	[ -n "${dpid:-}" ] || vfctld_start
+	for l in $(vfctl --json leases 2>/dev/null | jq -r '.leases[].id'); do
+		vfctl release --force "$l" >/dev/null 2>&1 || true
+	done
+	vfctld_stop
+	echo "---- vfctld log"; cat "$VFCTLD_LOG"
+}
+
+# crash_at STEP CMD...: start the daemon with the hook at STEP, run CMD
+# (a client) in the background, wait until the daemon stops there, kill -9
+# it, collect the client's status ($cstatus, $coutput), restart the daemon
+crash_at() {
+	local step=$1 cpid
+	shift
+	vfctld_start VFCTLD_TEST_STOP="$step"
+	"$@" >"$BATS_TEST_TMPDIR/client.out" 2>&1 &
+	cpid=$!
+	vm_wait_for 30 test "$(proc_state "$dpid")" = T
+	kill -9 "$dpid"
+	wait "$dpid" 2>/dev/null || true
+	dpid=
+	cstatus=0
+	wait "$cpid" || cstatus=$?
+	coutput=$(cat "$BATS_TEST_TMPDIR/client.out")
+	echo "client ($cstatus): $coutput"
+	vfctld_start
+}
+
+# every VF back on igbvf, no override, nothing saved
+all_original() {
+	local vf
+	for vf in $(vm_vfs "$pf"); do
+		[ "$(vm_driver "$vf")" = igbvf ] || return 1
+		[ "$(cat "$VM_PCI/$vf/driver_override")" = "(null)" ] || return 1
+		[ ! -e "$VFCTLD_RUN/state/$vf.json" ] || return 1
+	done
+}
+
+# alloc the whole pool: three different VFs, and a fourth is refused
+alloc_all_distinct() {
+	local out vfs=() i
+	for i in 1 2 3; do
+		out=$(vfctl alloc --pool p) || return 1
+		vfs+=("$(vf_of "$out")")
+	done
+	[ "$(printf '%s\n' "${vfs[@]}" | sort -u | wc -l)" = 3 ] || return 1
+	! vfctl alloc --pool p 2>/dev/null
+}
+
+@test "killed before the bind of an alloc: the lease is rolled back, the VF is free" {
+	crash_at alloc:before-bind vfctl alloc --pool p
+	[ "$cstatus" -ne 0 ]
+	vfctld_check_invariants
+	[ "$(jq '.leases | length' "$VFCTLD_RUN/leases.json")" = 0 ]
+	grep -q "an alloc was interrupted; rolling back" "$VFCTLD_LOG"
+	all_original
+	alloc_all_distinct
+	vfctld_check_invariants
+}
+
+@test "killed after the bind of an alloc: the VF goes back to igbvf with its original settings" {
+	crash_at alloc:after-bind vfctl alloc --pool p
+	[ "$cstatus" -ne 0 ]
+	[ "$(jq '.leases | length' "$VFCTLD_RUN/leases.json")" = 0 ]
+	all_original
+	alloc_all_distinct
+	vfctld_check_invariants
+}
+
+@test "killed after an alloc was committed: the lease is kept, its VF is not granted again" {
+	crash_at alloc:after-commit vfctl alloc --pool p
+	run vfctl --json leases
+	echo "$output"
+	[ "$(jq '.leases | length' <<<"$output")" = 1 ]
+	[ "$(jq -r '.leases[0].state' <<<"$output")" = active ]
+	kept=$(jq -r '.leases[0].vf' <<<"$output")
+	[ "$(vm_driver "$kept")" = vfio-pci ]
+	vfctld_check_invariants
+	for i in 1 2; do
+		out=$(vfctl alloc --pool p)
+		[ "$(vf_of "$out")" != "$kept" ]
+	done
+	run vfctl alloc --pool p
+	[ "$status" -eq 1 ]
+	vfctld_check_invariants
+}
+
+@test "killed during an open, before and after the fds were sent: the lease stays, the next open works" {
+	local step
+	vfctld_start
+	out=$(vfctl alloc --pool p)
+	lease=$(lease_of "$out") vf=$(vf_of "$out")
+	vfctld_stop
+	for step in open:after-open open:after-send; do
+		crash_at "$step" "$LEASE_PROBE" "$lease"
+		[ "$(jq -r '.leases[0].id' "$VFCTLD_RUN/leases.json")" = "$lease" ]
+		[ "$(vm_driver "$vf")" = vfio-pci ]
+		run "$LEASE_PROBE" "$lease"
+		echo "$output"
+		[ "$status" -eq 0 ]
+		[[ "${lines[3]}" == "device $vf pci 1 "* ]]
+		vfctld_stop
+	done
+	vfctld_start
+	vfctld_check_invariants
+}
+
+@test "killed during a release, before and after the restore: the release is finished at restart" {
+	local step
+	for step in release:before-restore release:after-restore; do
+		vfctld_start
+		out=$(vfctl alloc --pool p)
+		lease=$(lease_of "$out") vf=$(vf_of "$out")
+		[ "$(vm_driver "$vf")" = vfio-pci ]
+		vfctld_stop
+		crash_at "$step" vfctl release "$lease"
+		[ "$(jq '.leases | length' "$VFCTLD_RUN/leases.json")" = 0 ]
+		all_original
+		vfctld_stop
+	done
+	vfctld_start
+	alloc_all_distinct
+	vfctld_check_invariants
+}

@@ -1,0 +1,96 @@
+# Helpers for the vfctld VM suites (80-vfctld, 81-vfctld-faults): `load
+# vfctld-helpers` after `load helpers`.
+#
+# A pool "p" of the igb PF's VFs 0-2 that uid 1001 and group 1500 may use;
+# uid 1002 may not; uid 1003 is in group 1500 as a supplementary group.
+
+VFCTLD_RUN=/run/vfctl-test-d
+export VFCTLD_SOCKET=$VFCTLD_RUN/vfctld.sock
+LEASE_PROBE=/vfctl/build/lease-probe
+
+# vfctld_users: passwd and group entries for the test uids (the initramfs
+# has only root)
+vfctld_users() {
+	grep -q '^u1001:' /etc/passwd && return 0
+	cat >>/etc/passwd <<'EOF'
+u1001:x:1001:1001::/tmp:/bin/bash
+u1002:x:1002:1002::/tmp:/bin/bash
+u1003:x:1003:1003::/tmp:/bin/bash
+EOF
+	cat >>/etc/group <<'EOF'
+u1001:x:1001:
+u1002:x:1002:
+u1003:x:1003:
+vfusers:x:1500:u1003
+EOF
+}
+
+# vfctld_conf FILE: the pool config
+vfctld_conf() {
+	cat >"$1" <<'JSON'
+{
+  "pfs": [
+    {
+      "match": { "id": "8086:10c9", "index": 0 },
+      "numvfs": 3,
+      "pools": [ { "name": "p", "vfs": [0, 1, 2], "users": [1001], "groups": ["vfusers"] } ]
+    }
+  ]
+}
+JSON
+}
+
+# vfctld_start [ENV=VALUE...]: start the daemon standalone (background),
+# wait for its socket; $dpid is its pid
+vfctld_start() {
+	rm -f "$VFCTLD_SOCKET"
+	env "$@" vfctld --run-dir "$VFCTLD_RUN" --config "$VFCTLD_CONF" \
+		>>"$VFCTLD_LOG" 2>&1 </dev/null 3>&- &
+	dpid=$!
+	vm_wait_for 10 test -S "$VFCTLD_SOCKET"
+}
+
+# vfctld_stop: SIGTERM and wait
+vfctld_stop() {
+	[ -n "${dpid:-}" ] || return 0
+	kill "$dpid" 2>/dev/null || true
+	wait "$dpid" 2>/dev/null || true
+	dpid=
+}
+
+# as UID CMD...: run CMD as uid UID (its own gid, supplementary groups from
+# /etc/group), the way a login would
+as() {
+	local uid=$1
+	shift
+	setpriv --reuid "$uid" --regid "$uid" --init-groups -- "$@"
+}
+
+# lease_of OUTPUT: the lease id in vfctl alloc's text output
+lease_of() {
+	awk '{ print $1; exit }' <<<"$1"
+}
+
+# vf_of OUTPUT: the VF address in vfctl alloc's text output
+vf_of() {
+	awk '{ print $2; exit }' <<<"$1"
+}
+
+# proc_state PID: the state letter in /proc/PID/stat (T when stopped)
+proc_state() {
+	sed 's/.*) //' "/proc/$1/stat" | cut -c1
+}
+
+# vfctld_check_invariants: every VF of the pool on vfio-pci has exactly one
+# lease and every lease's VF is on vfio-pci; nothing allocating
+vfctld_check_invariants() {
+	local leases vf n
+	leases=$(jq -r '.leases[] | "\(.id) \(.vf) \(.state)"' "$VFCTLD_RUN/leases.json")
+	echo "leases: $leases"
+	! grep -q allocating <<<"$leases"
+	for vf in $(vm_vfs "$pf"); do
+		n=$(jq --arg vf "$vf" '[.leases[] | select(.vf == $vf)] | length' "$VFCTLD_RUN/leases.json")
+		[ "$n" -le 1 ]
+		if [ "$(vm_driver "$vf")" = vfio-pci ]; then [ "$n" = 1 ]; else [ "$n" = 0 ]; fi
+	done
+}
