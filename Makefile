@@ -54,7 +54,7 @@ VFCTLD_LIBOBJ := $(filter-out $(B)/src/vfctld/vfctld.o,$(VFCTLD_SRC:%.c=$(B)/%.o
 VFCTLD  := $(B)/vfctld
 VFCTLD_LIBS = $(shell $(PKG_CONFIG) --libs libsystemd json-c)
 LEASE_PROBE := $(B)/lease-probe
-VFCTLD_UNITS := $(B)/systemd/vfctld.service $(B)/systemd/vfctld.socket
+VFCTLD_UNITS := systemd/vfctld.service.in systemd/vfctld.socket.in
 
 SONAME  := libvfctl.so.$(SOVERSION)
 SOLIB   := $(B)/libvfctl.so.$(VERSION)
@@ -66,7 +66,7 @@ UNIT_TESTS := $(patsubst tests/unit/%.c,$(B)/tests/%,$(wildcard tests/unit/test_
 
 .PHONY: install-vfctld uninstall-vfctld
 .PHONY: all install uninstall clean deps check check-unit check-asan check-bats check-vm fixtures
-all: $(SOLIB) $(STLIB) $(VFCTL) $(PCFILE) $(VFKVM) $(VFCTLD) $(LEASE_PROBE) $(VFCTLD_UNITS)
+all: $(SOLIB) $(STLIB) $(VFCTL) $(PCFILE) $(VFKVM) $(VFCTLD) $(LEASE_PROBE)
 
 $(B)/%.o: %.c lib/vfctl.h lib/internal.h cli/print.h cli/cli.h
 	@mkdir -p $(dir $@)
@@ -153,21 +153,21 @@ $(LEASE_PROBE): tests/vm/lease-probe.c $(STLIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(STLIB) $(ALL_LDFLAGS) $(LIB_LIBS)
 
-# units get the install paths
-$(B)/systemd/%: systemd/%.in Makefile
-	@mkdir -p $(dir $@)
-	sed -e 's|@SBINDIR@|$(SBINDIR)|g; s|@BINDIR@|$(BINDIR)|g' $< > $@
-
 # the lease store's unit tests link vfctld without its main()
 $(B)/tests/test_vfctld_%: tests/unit/test_vfctld_%.c $(VFCTLD_LIBOBJ) $(STLIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -Isrc/vfctld -o $@ $< $(VFCTLD_LIBOBJ) $(STLIB) $(ALL_LDFLAGS) \
 		$(LIB_LIBS) $(VFCTLD_LIBS) $(shell $(PKG_CONFIG) --libs cmocka)
 
+# the units get the install paths (PREFIX of this make, not of the build)
 install-vfctld: $(VFCTLD) $(VFCTLD_UNITS)
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(UNITDIR) $(DESTDIR)$(MANDIR)/man8
 	install -m 755 $(VFCTLD) $(DESTDIR)$(SBINDIR)/vfctld
-	install -m 644 $(VFCTLD_UNITS) $(DESTDIR)$(UNITDIR)/
+	for u in $(VFCTLD_UNITS); do \
+		sed -e 's|@SBINDIR@|$(SBINDIR)|g; s|@BINDIR@|$(BINDIR)|g' $$u \
+			> $(DESTDIR)$(UNITDIR)/$$(basename $$u .in) && \
+		chmod 644 $(DESTDIR)$(UNITDIR)/$$(basename $$u .in) || exit 1; \
+	done
 	install -m 644 man/vfctld.8 $(DESTDIR)$(MANDIR)/man8/vfctld.8
 
 uninstall-vfctld:

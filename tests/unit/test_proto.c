@@ -1,0 +1,180 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * The vfctld request parser (lib/proto.c): each op with its keys parses to
+ * what it says and formats back to the same request; malformed, truncated,
+ * oversized and ill-typed requests are refused with the reason, and leave
+ * the output untouched.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "proto.h"
+
+static int parse(const char *s, struct proto_request *req, char *err, size_t len)
+{
+	return proto_request_parse(s, strlen(s), req, err, len);
+}
+
+static void good_requests(void **state)
+{
+	struct proto_request r;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(parse("{\"op\":\"list\"}", &r, err, sizeof(err)), 0);
+	assert_int_equal(r.op, PROTO_LIST);
+	assert_int_equal(parse(" {\"op\": \"leases\"}\n", &r, err, sizeof(err)), 0);
+	assert_int_equal(r.op, PROTO_LEASES);
+
+	assert_int_equal(parse("{\"op\":\"alloc\",\"pool\":\"gpu\",\"numa\":1,\"pf\":\"03:00.0\","
+			       "\"owner\":\"vm 7\",\"pid\":42}", &r, err, sizeof(err)), 0);
+	assert_int_equal(r.op, PROTO_ALLOC);
+	assert_string_equal(r.pool, "gpu");
+	assert_int_equal(r.numa, 1);
+	assert_string_equal(r.pf, "03:00.0");
+	assert_string_equal(r.owner, "vm 7");
+	assert_int_equal(r.pid, 42);
+
+	assert_int_equal(parse("{\"op\":\"alloc\",\"pool\":\"p\",\"pf\":\"enp3s0f0\"}", &r, err,
+			       sizeof(err)), 0);
+	assert_int_equal(r.numa, -1);
+	assert_int_equal(r.pid, 0);
+	assert_string_equal(r.owner, "");
+
+	assert_int_equal(parse("{\"op\":\"release\",\"lease\":\"L12\",\"force\":true}", &r, err,
+			       sizeof(err)), 0);
+	assert_string_equal(r.lease, "L12");
+	assert_true(r.force);
+	assert_int_equal(parse("{\"op\":\"release\",\"vf\":\"03:10.2\"}", &r, err, sizeof(err)), 0);
+	assert_string_equal(r.vf, "0000:03:10.2");
+	assert_int_equal(parse("{\"op\":\"open\",\"lease\":\"L1\"}", &r, err, sizeof(err)), 0);
+	assert_int_equal(r.op, PROTO_OPEN);
+}
+
+static void format_round_trip(void **state)
+{
+	struct proto_request in = { .op = PROTO_ALLOC, .pool = "tenant-a", .numa = 0,
+				    .pf = "0000:03:00.0", .owner = "vm\"1\\", .pid = 99 }, out;
+	char *s, err[256];
+
+	(void)state;
+	assert_int_equal(proto_request_format(&in, &s), 0);
+	assert_int_equal(proto_request_parse(s, strlen(s), &out, err, sizeof(err)), 0);
+	assert_memory_equal(&in, &out, sizeof(in));
+	free(s);
+}
+
+struct bad {
+	const char *req;
+	int err;
+	const char *msg;
+};
+
+static void bad_requests(void **state)
+{
+	static const struct bad cases[] = {
+		{ "", -EBADMSG, "empty request" },
+		{ "{\"op\":\"list\"", -EBADMSG, "truncated request" },
+		{ "{\"op\":\"alloc\",\"pool\":\"p", -EBADMSG, "truncated request" },
+		{ "{op:list}", -EBADMSG, "not valid JSON" },
+		{ "{\"op\":\"list\",}", -EBADMSG, "not valid JSON" },
+		{ "{\"op\":\"list\"} {}", -EBADMSG, "text after the JSON object" },
+		{ "[\"list\"]", -EINVAL, "expected a JSON object" },
+		{ "\"list\"", -EINVAL, "expected a JSON object" },
+		{ "null", -EINVAL, "expected a JSON object" },
+		{ "{}", -EINVAL, "\"op\" missing" },
+		{ "{\"op\":1}", -EINVAL, "\"op\" missing or not a string" },
+		{ "{\"op\":\"format-disk\"}", -EINVAL, "unknown request 'format-disk'" },
+		{ "{\"op\":\"list\",\"pool\":\"p\"}", -EINVAL, "\"pool\": not a key of list requests" },
+		{ "{\"op\":\"alloc\"}", -EINVAL, "alloc needs \"pool\"" },
+		{ "{\"op\":\"alloc\",\"pool\":\"\"}", -EINVAL, "\"pool\": empty" },
+		{ "{\"op\":\"alloc\",\"pool\":7}", -EINVAL, "\"pool\": expected a string" },
+		{ "{\"op\":\"alloc\",\"pool\":\"a\\u0000b\"}", -EINVAL, "a NUL character" },
+		{ "{\"op\":\"alloc\",\"pool\":\"a\\nb\"}", -EINVAL, "not printable" },
+		{ "{\"op\":\"alloc\",\"pool\":\"p\",\"numa\":-1}", -EINVAL, "\"numa\": out of range" },
+		{ "{\"op\":\"alloc\",\"pool\":\"p\",\"numa\":1.5}", -EINVAL, "\"numa\": expected an integer" },
+		{ "{\"op\":\"alloc\",\"pool\":\"p\",\"pid\":99999999999999999999}", -EINVAL, "\"pid\": out of range" },
+		{ "{\"op\":\"alloc\",\"pool\":\"p\",\"pid\":0}", -EINVAL, "\"pid\": out of range" },
+		{ "{\"op\":\"alloc\",\"pool\":\"p\",\"pf\":\"../../x\"}", -EINVAL, "neither a PCI address" },
+		{ "{\"op\":\"open\"}", -EINVAL, "open needs \"lease\"" },
+		{ "{\"op\":\"open\",\"lease\":\"L0\"}", -EINVAL, "not a lease id" },
+		{ "{\"op\":\"open\",\"lease\":\"L1x\"}", -EINVAL, "not a lease id" },
+		{ "{\"op\":\"open\",\"lease\":\"L123456789012345678901\"}", -EINVAL, "not a lease id" },
+		{ "{\"op\":\"release\"}", -EINVAL, "exactly one of" },
+		{ "{\"op\":\"release\",\"lease\":\"L1\",\"vf\":\"03:10.0\"}", -EINVAL, "exactly one of" },
+		{ "{\"op\":\"release\",\"vf\":\"03:10.8\"}", -EINVAL, "\"vf\": '03:10.8' is not a PCI address" },
+		{ "{\"op\":\"release\",\"lease\":\"L1\",\"force\":1}", -EINVAL, "\"force\": expected true" },
+		{ "{\"op\":\"list\",\"x\":[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]}",
+		  -EBADMSG, "not valid JSON" },
+	};
+	struct proto_request r;
+	char err[256];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		memset(&r, 0x5a, sizeof(r));
+		err[0] = '\0';
+		int ret = proto_request_parse(cases[i].req, strlen(cases[i].req), &r, err,
+					      sizeof(err));
+
+		if (ret != cases[i].err || !strstr(err, cases[i].msg))
+			fail_msg("request %s: got %d '%s', want %d '%s'", cases[i].req, ret, err,
+				 cases[i].err, cases[i].msg);
+		/* untouched on failure */
+		assert_int_equal(((unsigned char *)&r)[0], 0x5a);
+		assert_int_equal(((unsigned char *)&r)[sizeof(r) - 1], 0x5a);
+	}
+}
+
+static void oversized_and_nul(void **state)
+{
+	char *big = malloc(PROTO_REQ_MAX + 2);
+	struct proto_request r;
+	char err[256];
+
+	(void)state;
+	memset(big, ' ', PROTO_REQ_MAX + 1);
+	memcpy(big, "{\"op\":\"list\"}", 13);
+	assert_int_equal(proto_request_parse(big, PROTO_REQ_MAX + 1, &r, err, sizeof(err)),
+			 -EMSGSIZE);
+	assert_non_null(strstr(err, "more than 4096"));
+	/* exactly the limit is fine */
+	assert_int_equal(proto_request_parse(big, PROTO_REQ_MAX, &r, err, sizeof(err)), 0);
+	assert_int_equal(proto_request_parse("{\"op\":\"list\"}\0", 14, &r, err, sizeof(err)),
+			 -EBADMSG);
+	assert_non_null(strstr(err, "NUL byte"));
+	free(big);
+}
+
+static void lease_ids(void **state)
+{
+	(void)state;
+	assert_true(proto_lease_id_valid("L1"));
+	assert_true(proto_lease_id_valid("L18446744073709551615"));
+	assert_false(proto_lease_id_valid("L"));
+	assert_false(proto_lease_id_valid("l1"));
+	assert_false(proto_lease_id_valid("L01"));
+	assert_false(proto_lease_id_valid("L-1"));
+	assert_false(proto_lease_id_valid(NULL));
+	assert_string_equal(proto_op_name(PROTO_OPEN), "open");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(good_requests),
+		cmocka_unit_test(format_round_trip),
+		cmocka_unit_test(bad_requests),
+		cmocka_unit_test(oversized_and_nul),
+		cmocka_unit_test(lease_ids),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

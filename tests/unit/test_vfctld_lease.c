@@ -1,0 +1,213 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * vfctld's lease store (src/vfctld/lease.c): leases round-trip through
+ * leases.json, ids are never reused, the file is replaced atomically (no
+ * temp file left), and a file that is not a lease list stops the start
+ * instead of being overwritten.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "vfctld.h"
+
+struct fx {
+	char dir[64];
+	struct vfctl_ctx *ctx;
+};
+
+static int setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+
+	strcpy(f->dir, "/tmp/vfctld-lease-XXXXXX");
+	assert_non_null(mkdtemp(f->dir));
+	assert_int_equal(vfctl_ctx_new(&f->ctx, &(struct vfctl_opts){ .sysfs_root = "/tmp",
+		.run_dir = f->dir }), 0);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *f = *state;
+	char cmd[128];
+
+	vfctl_ctx_free(f->ctx);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
+	assert_int_equal(system(cmd), 0);
+	free(f);
+	return 0;
+}
+
+static void write_file(const struct fx *f, const char *text)
+{
+	char path[128];
+	FILE *fp;
+
+	snprintf(path, sizeof(path), "%s/leases.json", f->dir);
+	fp = fopen(path, "w");
+	assert_non_null(fp);
+	fputs(text, fp);
+	fclose(fp);
+}
+
+static void round_trip(void **state)
+{
+	struct fx *f = *state;
+	struct lease_store st, st2;
+	struct lease *a, *b;
+	char path[128];
+	struct stat sb;
+
+	assert_int_equal(lease_store_open(f->ctx, &st), 0);
+	assert_int_equal(st.n, 0);
+	assert_int_equal(lease_store_add(&st, &a), 0);
+	assert_string_equal(a->id, "L1");
+	assert_int_equal(a->state, LEASE_ALLOCATING);
+	strcpy(a->pool, "gpu");
+	strcpy(a->vf, "0000:03:10.2");
+	strcpy(a->pf, "0000:03:00.0");
+	strcpy(a->owner, "vm-1");
+	a->vf_index = 1;
+	a->group = 31;
+	a->uid = 1001;
+	a->pid = 4242;
+	a->pid_start = 123456;
+	a->created = 1700000000;
+	a->bound = true;
+	a->state = LEASE_ACTIVE;
+	assert_int_equal(lease_store_add(&st, &b), 0);
+	assert_string_equal(b->id, "L2");
+	strcpy(b->pool, "gpu");
+	strcpy(b->vf, "0000:03:10.4");
+	strcpy(b->pf, "0000:03:00.0");
+	b->state = LEASE_RELEASING;
+	assert_int_equal(lease_store_save(f->ctx, &st), 0);
+	/* the temp file is renamed over, never left behind */
+	snprintf(path, sizeof(path), "%s/.leases.json.tmp", f->dir);
+	assert_int_equal(stat(path, &sb), -1);
+	snprintf(path, sizeof(path), "%s/leases.json", f->dir);
+	assert_int_equal(stat(path, &sb), 0);
+	assert_int_equal(sb.st_mode & 0777, 0600);
+
+	assert_int_equal(lease_store_open(f->ctx, &st2), 0);
+	assert_int_equal(st2.n, 2);
+	a = lease_store_find(&st2, "L1");
+	assert_non_null(a);
+	assert_int_equal(a->state, LEASE_ACTIVE);
+	assert_string_equal(a->pool, "gpu");
+	assert_string_equal(a->vf, "0000:03:10.2");
+	assert_string_equal(a->owner, "vm-1");
+	assert_int_equal(a->vf_index, 1);
+	assert_int_equal(a->group, 31);
+	assert_int_equal(a->uid, 1001);
+	assert_int_equal(a->pid, 4242);
+	assert_int_equal(a->pid_start, 123456);
+	assert_int_equal(a->created, 1700000000);
+	assert_true(a->bound);
+	assert_ptr_equal(lease_store_find_vf(&st2, "0000:03:10.4"), lease_store_find(&st2, "L2"));
+	assert_int_equal(lease_store_find(&st2, "L2")->state, LEASE_RELEASING);
+	assert_null(lease_store_find(&st2, "L3"));
+
+	/* removing the newest does not make its id come back */
+	lease_store_remove(&st2, lease_store_find(&st2, "L2"));
+	assert_int_equal(lease_store_save(f->ctx, &st2), 0);
+	lease_store_close(&st2);
+	assert_int_equal(lease_store_open(f->ctx, &st2), 0);
+	assert_int_equal(st2.n, 1);
+	assert_int_equal(lease_store_add(&st2, &b), 0);
+	assert_string_equal(b->id, "L3");
+	lease_store_close(&st2);
+	lease_store_close(&st);
+}
+
+static void next_never_behind_ids(void **state)
+{
+	struct fx *f = *state;
+	struct lease_store st;
+	struct lease *l;
+
+	write_file(f, "{\"version\":1,\"next\":1,\"leases\":[{\"id\":\"L7\",\"state\":\"active\","
+		   "\"pool\":\"p\",\"vf\":\"0000:03:10.0\",\"pf\":\"0000:03:00.0\",\"uid\":0}]}");
+	assert_int_equal(lease_store_open(f->ctx, &st), 0);
+	assert_int_equal(lease_store_add(&st, &l), 0);
+	assert_string_equal(l->id, "L8");
+	lease_store_close(&st);
+}
+
+static void foreign_files_refused(void **state)
+{
+	static const char *const bad[] = {
+		"",
+		"{\"leases\":[]}",
+		"{\"next\":1,\"leases\":{}}",
+		"{\"next\":0,\"leases\":[]}",
+		"{\"next\":1,\"leases\":[{\"id\":\"L1\",\"state\":\"weird\",\"pool\":\"p\","
+		"\"vf\":\"0000:03:10.0\",\"pf\":\"0000:03:00.0\",\"uid\":0}]}",
+		"{\"next\":1,\"leases\":[{\"id\":\"L1\",\"state\":\"active\",\"pool\":\"p\","
+		"\"vf\":\"nope\",\"pf\":\"0000:03:00.0\",\"uid\":0}]}",
+		/* the same VF twice would be a double grant */
+		"{\"next\":3,\"leases\":[{\"id\":\"L1\",\"state\":\"active\",\"pool\":\"p\","
+		"\"vf\":\"0000:03:10.0\",\"pf\":\"0000:03:00.0\",\"uid\":0},{\"id\":\"L2\","
+		"\"state\":\"active\",\"pool\":\"p\",\"vf\":\"0000:03:10.0\",\"pf\":\"0000:03:00.0\","
+		"\"uid\":0}]}",
+	};
+	struct fx *f = *state;
+	struct lease_store st;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		write_file(f, bad[i]);
+		assert_int_equal(lease_store_open(f->ctx, &st), -EBADMSG);
+		assert_non_null(strstr(vfctl_ctx_error(f->ctx), "leases.json"));
+		assert_non_null(strstr(vfctl_ctx_error(f->ctx), "refusing to start"));
+		lease_store_close(&st);
+	}
+}
+
+static void unwritable_dir(void **state)
+{
+	struct fx *f = *state;
+	struct lease_store st;
+	struct lease *l;
+
+	if (geteuid() == 0)
+		skip();	/* root writes anyway */
+	assert_int_equal(lease_store_open(f->ctx, &st), 0);
+	assert_int_equal(chmod(f->dir, 0500), 0);
+	assert_int_equal(lease_store_add(&st, &l), 0);
+	assert_int_equal(lease_store_save(f->ctx, &st), -EACCES);
+	assert_non_null(strstr(vfctl_ctx_error(f->ctx), "saving the leases"));
+	chmod(f->dir, 0700);
+	lease_store_close(&st);
+}
+
+static void start_time(void **state)
+{
+	(void)state;
+	assert_true(proc_start_time(getpid()) > 0);
+	assert_int_equal(proc_start_time(getpid()), proc_start_time(getpid()));
+	assert_int_equal(proc_start_time(4194304 + 1), 0);
+	assert_string_equal(lease_state_name(LEASE_RELEASING), "releasing");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(round_trip, setup, teardown),
+		cmocka_unit_test_setup_teardown(next_never_behind_ids, setup, teardown),
+		cmocka_unit_test_setup_teardown(foreign_files_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(unwritable_dir, setup, teardown),
+		cmocka_unit_test(start_time),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
