@@ -196,6 +196,14 @@ int proto_request_parse(const char *buf, size_t len, struct proto_request *ret, 
 	o = json_tokener_parse_ex(tok, buf, (int)len);
 	jerr = json_tokener_get_error(tok);
 	end = json_tokener_get_parse_end(tok);
+	if (jerr == json_tokener_continue) {
+		/* a bare literal (null, 12) ends only at the end of input: say so */
+		o = json_tokener_parse_ex(tok, "", 1);
+		if (json_tokener_get_error(tok) == json_tokener_success)
+			jerr = json_tokener_success;
+		else
+			o = NULL;
+	}
 	json_tokener_free(tok);
 	if (jerr == json_tokener_continue) {
 		r = fail(err, errlen, -EBADMSG, "truncated request: the JSON ends after %zu bytes",
@@ -207,7 +215,10 @@ int proto_request_parse(const char *buf, size_t len, struct proto_request *ret, 
 			 json_tokener_error_desc(jerr));
 		goto out;
 	}
-	if (end + strspn(buf + end, " \t\r\n") < len) {
+	/* buf is not NUL-terminated: no str*() past len */
+	while (end < len && strchr(" \t\r\n", buf[end]) && buf[end])
+		end++;
+	if (end < len) {
 		r = fail(err, errlen, -EBADMSG, "text after the JSON object at byte %zu", end);
 		goto out;
 	}

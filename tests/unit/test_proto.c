@@ -85,7 +85,7 @@ static void bad_requests(void **state)
 		{ "{\"op\":\"alloc\",\"pool\":\"p", -EBADMSG, "truncated request" },
 		{ "{op:list}", -EBADMSG, "not valid JSON" },
 		{ "{\"op\":\"list\",}", -EBADMSG, "not valid JSON" },
-		{ "{\"op\":\"list\"} {}", -EBADMSG, "text after the JSON object" },
+		{ "{\"op\":\"list\"} {}", -EBADMSG, "not valid JSON at byte 14" },
 		{ "[\"list\"]", -EINVAL, "expected a JSON object" },
 		{ "\"list\"", -EINVAL, "expected a JSON object" },
 		{ "null", -EINVAL, "expected a JSON object" },
