@@ -972,7 +972,9 @@ static int on_retry(sd_event_source *s, uint64_t usec, void *userdata)
 		any |= d->store.v[i]->state != LEASE_ACTIVE;
 	if (any)
 		reconcile(d);
+	/* a time source fires once: re-arm it */
 	sd_event_source_set_time(s, usec + RETRY_USEC);
+	sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
 	return 0;
 }
 

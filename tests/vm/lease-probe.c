@@ -7,13 +7,21 @@
  * VF's device fd and VFIO_DEVICE_GET_INFO describes a PCI device. Then it
  * holds everything open for HOLD_SECONDS (default 0) so a test can see a
  * held group. One line per step on stdout, errors on stderr, exit 1.
+ *
+ * lease-probe --send FILE...: raw protocol tests. Each FILE's bytes go as
+ * one message on one connection ("+FILE": with an fd attached), and each
+ * reply is printed on its own line, so a test sees the connection survive
+ * bad messages.
  */
 #include <errno.h>
 #include <linux/vfio.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "vfctl.h"
@@ -24,6 +32,59 @@ static int die(const char *what)
 	return 1;
 }
 
+static int send_files(int argc, char **argv)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	const char *path = getenv("VFCTLD_SOCKET");
+	static char buf[1 << 20], reply[1 << 18];
+	int s = socket(AF_UNIX, SOCK_SEQPACKET, 0);
+
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path ? path : VFCTL_CLIENT_SOCKET);
+	if (s < 0 || connect(s, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		return die("connect");
+	for (int i = 0; i < argc; i++) {
+		const char *name = argv[i] + (argv[i][0] == '+');
+		int fd = open(name, O_RDONLY);
+		ssize_t n, len = 0;
+		union {
+			char b[CMSG_SPACE(sizeof(int))];
+			struct cmsghdr align;
+		} ctl;
+		struct iovec iov;
+		struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+
+		if (fd < 0)
+			return die(name);
+		while ((n = read(fd, buf + len, sizeof(buf) - (size_t)len)) > 0)
+			len += n;
+		iov = (struct iovec){ .iov_base = buf, .iov_len = (size_t)len };
+		if (argv[i][0] == '+') {
+			struct cmsghdr *cm;
+
+			mh.msg_control = ctl.b;
+			mh.msg_controllen = sizeof(ctl.b);
+			cm = CMSG_FIRSTHDR(&mh);
+			cm->cmsg_level = SOL_SOCKET;
+			cm->cmsg_type = SCM_RIGHTS;
+			cm->cmsg_len = CMSG_LEN(sizeof(int));
+			memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+		}
+		if (sendmsg(s, &mh, MSG_NOSIGNAL) < 0)
+			return die("sendmsg");
+		close(fd);
+		n = recv(s, reply, sizeof(reply) - 1, 0);
+		if (n <= 0) {
+			printf("closed\n");
+			return 1;
+		}
+		reply[n] = '\0';
+		printf("%s\n", reply);
+		fflush(stdout);
+	}
+	close(s);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct vfctl_client *c = NULL;
@@ -32,6 +93,8 @@ int main(int argc, char **argv)
 	struct vfio_device_info di = { .argsz = sizeof(di) };
 	int r, dev, api;
 
+	if (argc > 1 && !strcmp(argv[1], "--send"))
+		return send_files(argc - 2, argv + 2);
 	if (argc < 2 || argc > 3) {
 		fprintf(stderr, "usage: lease-probe LEASE [HOLD_SECONDS]\n");
 		return 2;

@@ -1,0 +1,279 @@
+#!/usr/bin/env bats
+# vfctld standalone on a golden tree (82599-8vf: VF 7 is on vfio-pci, the
+# others on ixgbevf): the protocol through vfctl and raw messages,
+# authorization by uid, leases across restarts, refusals that change
+# nothing, 200 concurrent clients, socket activation, the units.
+
+# shellcheck disable=SC2154 # status, output, lines: set by bats run
+bats_require_minimum_version 1.5.0
+
+setup() {
+	: "${VFCTL:?}" "${VFCTLD:?}" "${LEASE_PROBE:?}" "${FIXTURES:?}"
+	unset VFCTL_SYSFS_ROOT VFCTL_DEV_ROOT VFCTL_RUN_DIR
+	cp -a "$FIXTURES/82599-8vf" "$BATS_TEST_TMPDIR/t"
+	sys=$BATS_TEST_TMPDIR/t/sys
+	# the socket must be reachable by other uids: not under bats' 0700 dirs
+	run_dir=$(mktemp -d /tmp/vfctld-bats.XXXXXX)
+	chmod 755 "$run_dir"
+	export VFCTLD_SOCKET=$run_dir/vfctld.sock
+	conf=$BATS_TEST_TMPDIR/vfctl.conf
+	log=$BATS_TEST_TMPDIR/vfctld.log
+	cat >"$conf" <<'JSON'
+{ "pfs": [ { "match": { "address": "0000:03:00.0" }, "numvfs": 8,
+  "pools": [ { "name": "gpu", "vfs": [7], "users": [4321] },
+             { "name": "broken", "vfs": [5] } ] } ] }
+JSON
+	dpid=
+}
+
+teardown() {
+	[ -z "$dpid" ] || { kill "$dpid" 2>/dev/null; wait "$dpid" 2>/dev/null || true; }
+	echo "---- vfctld log"
+	cat "$log" 2>/dev/null || true
+	rm -rf "$run_dir"
+}
+
+start() {
+	"$VFCTLD" --sysfs-root "$sys" --run-dir "$run_dir" --config "$conf" "$@" \
+		>>"$log" 2>&1 </dev/null &
+	dpid=$!
+	for _ in $(seq 100); do [ -S "$VFCTLD_SOCKET" ] && return 0; sleep 0.05; done
+	return 1
+}
+
+stop() {
+	kill "$dpid"
+	wait "$dpid" || return 1
+	dpid=
+}
+
+# as UID CMD...: a client with another uid (the host has setpriv, as root)
+as() {
+	local uid=$1
+	shift
+	setpriv --reuid "$uid" --regid "$uid" --clear-groups -- "$@"
+}
+
+msg() {	# msg NAME TEXT: a raw message file
+	printf '%s' "$2" >"$BATS_TEST_TMPDIR/$1"
+	echo "$BATS_TEST_TMPDIR/$1"
+}
+
+@test "alloc, leases, open (the fds arrive, named), release; a pre-bound VF stays on vfio-pci" {
+	start
+	run "$VFCTL" alloc --pool gpu --owner vm1
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == "L1    0000:03:11.6  VF 7 of 0000:03:00.0  pool gpu  group 37  uid 0  owner vm1  active" ]]
+	run "$VFCTL" --json leases
+	[ "$(jq -r '.leases[0].id + " " + .leases[0].vf + " " + .leases[0].state' <<<"$output")" = "L1 0000:03:11.6 active" ]
+	[ "$(jq -r '.leases[0].owner' "$run_dir/leases.json")" = vm1 ]
+	[ "$(stat -c %a "$run_dir/leases.json")" = 600 ]
+
+	# golden-tree device nodes are plain files: they arrive, but are no VFIO fds
+	run --separate-stderr "$LEASE_PROBE" L1
+	echo "$output"
+	[ "$status" -eq 1 ]
+	[[ "$output" == "received 0000:03:11.6 group 37 container_fd "*" group_fd "*" iommufd -1 device_fd -1" ]]
+	[[ "$stderr" == *"VFIO_GET_API_VERSION on the container fd"* ]]
+
+	run "$VFCTL" --json pools
+	[ "$(jq -r '.pools[0].vfs[0].lease' <<<"$output")" = L1 ]
+	[ "$(jq -r '.pools[0].free' <<<"$output")" = 0 ]
+
+	run "$VFCTL" release 0000:03:11.6
+	[ "$status" -eq 0 ]
+	[[ "$output" == "L1 "*"released" ]]
+	[ "$(readlink "$sys/bus/pci/devices/0000:03:11.6/driver")" = ../../../../bus/pci/drivers/vfio-pci ] ||
+		[ "$(basename "$(readlink "$sys/bus/pci/devices/0000:03:11.6/driver")")" = vfio-pci ]
+	[ "$(jq '.leases | length' "$run_dir/leases.json")" = 0 ]
+	run "$VFCTL" release L1
+	[ "$status" -eq 1 ]
+	[ "$output" = "vfctl: release: no lease L1 ('vfctl leases' lists them)" ]
+}
+
+@test "pool exhausted, unknown pool, unknown lease: clear errors, non-zero exit" {
+	start
+	"$VFCTL" alloc --pool gpu >/dev/null
+	run "$VFCTL" alloc --pool gpu
+	[ "$status" -eq 1 ]
+	[ "$output" = "vfctl: alloc: pool 'gpu' has no free VF: 1 of 1 leased (L1)" ]
+	run "$VFCTL" alloc --pool nope
+	[ "$status" -eq 1 ]
+	[ "$output" = "vfctl: alloc: no pool 'nope' in $conf (pools: gpu, broken)" ]
+	run "$VFCTL" alloc
+	[ "$status" -eq 2 ]
+	run "$VFCTL" alloc --pool gpu --numa x
+	[ "$status" -eq 2 ]
+	run "$VFCTL" release bogus
+	[ "$status" -eq 2 ]
+	run "$LEASE_PROBE" L9
+	[ "$status" -eq 1 ]
+	[[ "$output" == "lease-probe: open L9: no lease L9 ('vfctl leases' lists them) (errno 2)" ]]
+}
+
+@test "a bind that fails rolls the lease back: error names the device and file, the VF is free, the id is not reused" {
+	start
+	before=$(readlink "$sys/bus/pci/devices/0000:03:11.2/driver")
+	run "$VFCTL" alloc --pool broken
+	echo "$output"
+	[ "$status" -eq 1 ]
+	[[ "$output" == "vfctl: alloc: 0000:03:11.2: writing '0000:03:11.2' to $sys/bus/pci/devices/0000:03:11.2/driver/unbind: No such file or directory" ]]
+	[ "$(jq '.leases | length' "$run_dir/leases.json")" = 0 ]
+	[ "$(readlink "$sys/bus/pci/devices/0000:03:11.2/driver")" = "$before" ]
+	# the override was put back
+	[ "$(cat "$sys/bus/pci/devices/0000:03:11.2/driver_override")" != vfio-pci ]
+	run "$VFCTL" alloc --pool gpu
+	[[ "$output" == L2* ]]
+}
+
+@test "authorization: a uid the pool lists allocates and opens; another is refused everything, before any fd" {
+	start
+	run as 4321 "$VFCTL" alloc --pool gpu
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == L1*"uid 4321"* ]]
+	run --separate-stderr as 4321 "$LEASE_PROBE" L1
+	[[ "$output" == "received 0000:03:11.6 group 37 "* ]]
+
+	run as 4322 "$VFCTL" alloc --pool gpu
+	[ "$status" -eq 1 ]
+	[ "$output" = "vfctl: alloc: uid 4322 (gid 4322) may not allocate from pool 'gpu': not in its users or groups in $conf" ]
+	run as 4322 "$LEASE_PROBE" L1
+	[ "$status" -eq 1 ]
+	[ "$output" = "lease-probe: open L1: lease L1 belongs to uid 4321, not to uid 4322 (errno 13)" ]
+	run as 4322 "$VFCTL" release L1
+	[ "$status" -eq 1 ]
+	[ "$output" = "vfctl: release: lease L1 belongs to uid 4321, not to uid 4322" ]
+	run as 4322 "$VFCTL" --json leases
+	[ "$(jq '.leases | length' <<<"$output")" = 0 ]
+	run as 4322 "$VFCTL" --json pools
+	[ "$(jq '.pools[0].allowed' <<<"$output")" = false ]
+	# root sees it
+	[ "$("$VFCTL" --json leases | jq -r '.leases[0].uid')" = 4321 ]
+	run as 4321 "$VFCTL" release L1
+	[ "$status" -eq 0 ]
+}
+
+@test "malformed, truncated, oversized and fd-carrying messages get an error reply; the connection stays usable" {
+	start
+	fds_before=$(ls "/proc/$dpid/fd" | wc -l)
+	head -c 5000 /dev/zero | tr '\0' ' ' >"$BATS_TEST_TMPDIR/big"
+	run "$LEASE_PROBE" --send \
+		"$(msg a '{"op":"list"')" \
+		"$(msg b 'not json')" \
+		"$(msg c '{"op":"alloc","pool":"gpu","bogus":1}')" \
+		"$BATS_TEST_TMPDIR/big" \
+		"+$(msg d '{"op":"leases"}')" \
+		"$(msg e '[1,2]')" \
+		"$(msg f '{"op":"open","lease":"L0"}')" \
+		"$(msg g '{"op":"leases"}')"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "${#lines[@]}" -eq 8 ]
+	[ "$(jq -r .error.message <<<"${lines[0]}")" = "bad request: truncated request: the JSON ends after 12 bytes" ]
+	[ "$(jq -r .error.errno <<<"${lines[0]}")" = 74 ]
+	[[ "$(jq -r .error.message <<<"${lines[1]}")" == "bad request: not valid JSON at byte"* ]]
+	[ "$(jq -r .error.message <<<"${lines[2]}")" = 'bad request: "bogus": not a key of alloc requests' ]
+	[ "$(jq -r .error.message <<<"${lines[3]}")" = "request of 5000 bytes, more than 4096: refused unread" ]
+	[ "$(jq -r .error.errno <<<"${lines[3]}")" = 90 ]
+	[ "$(jq -r .error.message <<<"${lines[4]}")" = "requests carry no file descriptors; closed them" ]
+	[ "$(jq -r .error.message <<<"${lines[5]}")" = 'bad request: expected a JSON object with "op"' ]
+	[[ "$(jq -r .error.message <<<"${lines[6]}")" == *"'L0' is not a lease id"* ]]
+	[ "$(jq -r .ok <<<"${lines[7]}")" = true ]
+	# nothing leased, nothing leaked, the daemon alive
+	[ ! -e "$run_dir/leases.json" ] || [ "$(jq '.leases | length' "$run_dir/leases.json")" = 0 ]
+	kill -0 "$dpid"
+	[ "$(ls "/proc/$dpid/fd" | wc -l)" = "$fds_before" ]
+}
+
+@test "leases survive a restart; a leases.json that is not ours stops the start and is kept" {
+	start
+	"$VFCTL" alloc --pool gpu --owner keep >/dev/null
+	stop
+	start
+	run "$VFCTL" --json leases
+	[ "$(jq -r '.leases[0].id + " " + .leases[0].owner' <<<"$output")" = "L1 keep" ]
+	run "$VFCTL" alloc --pool gpu
+	[ "$status" -eq 1 ]
+	stop
+	echo '{"something": "else"}' >"$run_dir/leases.json"
+	run "$VFCTLD" --sysfs-root "$sys" --run-dir "$run_dir" --config "$conf"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"$run_dir/leases.json: not a lease list vfctld wrote; refusing to start"* ]]
+	[ "$(cat "$run_dir/leases.json")" = '{"something": "else"}' ]
+}
+
+@test "a bad --config stops the start; SIGHUP with a bad config keeps the old pools" {
+	echo '{"pfs": [' >"$BATS_TEST_TMPDIR/bad.conf"
+	run "$VFCTLD" --sysfs-root "$sys" --run-dir "$run_dir" --config "$BATS_TEST_TMPDIR/bad.conf"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"bad.conf:2:1: unexpected end of file"* ]]
+	start
+	cp "$conf" "$BATS_TEST_TMPDIR/good.conf"
+	echo '{"pfs": [' >"$conf"
+	kill -HUP "$dpid"
+	sleep 0.3
+	grep -q "reload: keeping the pools of the previous config" "$log"
+	run "$VFCTL" alloc --pool gpu
+	[ "$status" -eq 0 ]
+}
+
+@test "200 concurrent clients allocating and releasing one VF: never granted twice, no fd leak" {
+	start
+	fds_before=$(ls "/proc/$dpid/fd" | wc -l)
+	held=$BATS_TEST_TMPDIR/held
+	mkdir "$held"
+	client() {
+		local out
+		out=$("$VFCTL" alloc --pool gpu 2>&1) || { echo "busy $out"; return 0; }
+		mkdir "$held/vf" 2>/dev/null || { echo "DOUBLE $out"; return 0; }
+		echo "got $out"
+		rmdir "$held/vf"
+		"$VFCTL" release "${out%% *}" >/dev/null || echo "RELEASE-FAILED $out"
+	}
+	# wait for the clients only: a bare wait would wait for the daemon too
+	pids=()
+	for i in $(seq 200); do
+		client >"$BATS_TEST_TMPDIR/c.$i" &
+		pids+=($!)
+	done
+	wait "${pids[@]}"
+	cat "$BATS_TEST_TMPDIR"/c.* >"$BATS_TEST_TMPDIR/all"
+	got=$(grep -c '^got' "$BATS_TEST_TMPDIR/all" || true)
+	echo "granted $got times"
+	! grep -E '^(DOUBLE|RELEASE-FAILED)' "$BATS_TEST_TMPDIR/all"
+	[ "$got" -ge 1 ]
+	[ "$(grep -c "^busy vfctl: alloc: pool 'gpu' has no free VF: 1 of 1 leased" "$BATS_TEST_TMPDIR/all")" = $((200 - got)) ]
+	[ "$(jq '.leases | length' "$run_dir/leases.json")" = 0 ]
+	[ "$(ls "/proc/$dpid/fd" | wc -l)" = "$fds_before" ]
+	# ids were never reused
+	[ "$(jq .next "$run_dir/leases.json")" = $((got + 1)) ]
+}
+
+@test "socket activation: systemd-socket-activate passes the SOCK_SEQPACKET socket" {
+	command -v systemd-socket-activate >/dev/null || skip "no systemd-socket-activate"
+	mkdir -p "$run_dir"
+	systemd-socket-activate --seqpacket -l "$VFCTLD_SOCKET" \
+		"$VFCTLD" --sysfs-root "$sys" --run-dir "$run_dir" --config "$conf" >>"$log" 2>&1 &
+	dpid=$!
+	for _ in $(seq 100); do [ -S "$VFCTLD_SOCKET" ] && break; sleep 0.05; done
+	run "$VFCTL" alloc --pool gpu
+	echo "$output"
+	[ "$status" -eq 0 ]
+	grep -q "listening on the socket systemd passed" "$log"
+}
+
+@test "vfctld.socket and vfctld.service pass systemd-analyze verify" {
+	command -v systemd-analyze >/dev/null || skip "no systemd-analyze"
+	d=$BATS_TEST_TMPDIR/units
+	mkdir -p "$d"
+	for u in vfctld.socket vfctld.service; do
+		sed "s|@SBINDIR@|$(dirname "$VFCTLD")|g" "$REPO/systemd/$u.in" >"$d/$u"
+	done
+	run systemd-analyze verify --man=no "$d/vfctld.socket" "$d/vfctld.service"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	grep -q '^ListenSequentialPacket=/run/vfctl/vfctld.sock$' "$d/vfctld.socket"
+	grep -q '^Type=notify$' "$d/vfctld.service"
+}
