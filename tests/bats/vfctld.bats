@@ -277,3 +277,20 @@ msg() {	# msg NAME TEXT: a raw message file
 	grep -q '^ListenSequentialPacket=/run/vfctl/vfctld.sock$' "$d/vfctld.socket"
 	grep -q '^Type=notify$' "$d/vfctld.service"
 }
+
+@test "make install puts vfctld, its units (with the install paths) and man page in DESTDIR; uninstall removes them" {
+	d=$BATS_TEST_TMPDIR/stage
+	run make -s -C "$REPO" install DESTDIR="$d" PREFIX=/usr B="$(dirname "$VFCTLD")"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ -x "$d/usr/sbin/vfctld" ]
+	grep -q '^ExecStart=/usr/sbin/vfctld$' "$d/usr/lib/systemd/system/vfctld.service"
+	[ -f "$d/usr/lib/systemd/system/vfctld.socket" ]
+	[ "$(stat -c %a "$d/usr/lib/systemd/system/vfctld.socket")" = 644 ]
+	[ -f "$d/usr/share/man/man8/vfctld.8" ]
+	run make -s -C "$REPO" uninstall DESTDIR="$d" PREFIX=/usr B="$(dirname "$VFCTLD")"
+	[ "$status" -eq 0 ]
+	[ ! -e "$d/usr/sbin/vfctld" ]
+	[ ! -e "$d/usr/lib/systemd/system/vfctld.service" ]
+	[ ! -e "$d/usr/share/man/man8/vfctld.8" ]
+}
