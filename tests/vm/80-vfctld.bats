@@ -19,7 +19,7 @@ setup_file() {
 	export VFCTLD_CONF=$BATS_FILE_TMPDIR/vfctl.conf VFCTLD_LOG=$BATS_FILE_TMPDIR/vfctld.log
 	vfctld_conf "$VFCTLD_CONF"
 	vm_set_numvfs "$(vm_igb_pf)" 3
-	vm_wait_for 10 test -n "$(vm_driver "$(vm_vf "$(vm_igb_pf)" 2)")"
+	vm_wait_for 20 vf_bound "$(vm_igb_pf)" 2
 }
 
 teardown_file() {
@@ -153,8 +153,8 @@ teardown() {
 	[[ "$output" == *releasing*"held open by pid $probe"* ]]
 	kill "$probe"
 	wait "$probe" || true
-	vm_wait_for 10 test "$(vm_driver "$vf")" = igbvf
-	vm_wait_for 5 test "$(jq '.leases | length' "$VFCTLD_RUN/leases.json")" = 0
+	vm_wait_for 20 driver_is "$vf" igbvf
+	vm_wait_for 5 n_leases 0
 }
 
 @test "a lease with --pid is released when that process exits" {
@@ -166,7 +166,7 @@ teardown() {
 	[ "$(vm_driver "$vf")" = vfio-pci ]
 	kill "$owner"
 	wait "$owner" || true
-	vm_wait_for 10 test "$(vm_driver "$vf")" = igbvf
+	vm_wait_for 20 driver_is "$vf" igbvf
 	[ "$(jq '.leases | length' "$VFCTLD_RUN/leases.json")" = 0 ]
 }
 

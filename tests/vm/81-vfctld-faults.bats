@@ -18,7 +18,7 @@ setup_file() {
 	export VFCTLD_CONF=$BATS_FILE_TMPDIR/vfctl.conf VFCTLD_LOG=$BATS_FILE_TMPDIR/vfctld.log
 	vfctld_conf "$VFCTLD_CONF"
 	vm_set_numvfs "$(vm_igb_pf)" 3
-	vm_wait_for 10 test -n "$(vm_driver "$(vm_vf "$(vm_igb_pf)" 2)")"
+	vm_wait_for 20 vf_bound "$(vm_igb_pf)" 2
 }
 
 teardown_file() {
@@ -55,7 +55,7 @@ crash_at() {
 	vfctld_start VFCTLD_TEST_STOP="$step"
 	"$@" >"$BATS_TEST_TMPDIR/client.out" 2>&1 &
 	cpid=$!
-	vm_wait_for 30 test "$(proc_state "$dpid")" = T
+	vm_wait_for 30 stopped "$dpid"
 	kill -9 "$dpid"
 	wait "$dpid" 2>/dev/null || true
 	dpid=

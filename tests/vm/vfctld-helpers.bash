@@ -94,3 +94,26 @@ vfctld_check_invariants() {
 		if [ "$(vm_driver "$vf")" = vfio-pci ]; then [ "$n" = 1 ]; else [ "$n" = 0 ]; fi
 	done
 }
+
+# driver_is BDF DRIVER: for vm_wait_for (which runs its command again and
+# again; a $(...) in its arguments would be read once)
+driver_is() {
+	[ "$(vm_driver "$1")" = "$2" ]
+}
+
+# stopped PID: the process is stopped (SIGSTOP)
+stopped() {
+	[ "$(proc_state "$1")" = T ]
+}
+
+# n_leases N: leases.json holds N leases
+n_leases() {
+	[ "$(jq '.leases | length' "$VFCTLD_RUN/leases.json")" = "$1" ]
+}
+
+# vf_bound PF INDEX: VF INDEX of PF exists and has a driver
+vf_bound() {
+	local vf
+	vf=$(vm_vf "$1" "$2") || return 1
+	[ -n "$(vm_driver "$vf")" ]
+}
