@@ -193,6 +193,25 @@ teardown() {
 	[ "$(vm_driver "$vf")" = igbvf ]
 }
 
+@test "release restores the VF settings the PF had before the lease, whatever changed during it" {
+	set_vf_vlan "$pf" 0 40
+	set_vf_vlan "$pf" 1 41
+	set_vf_vlan "$pf" 2 42
+	run vfctl alloc --pool p
+	[ "$status" -eq 0 ]
+	vf=$(vf_of "$output") lease=$(lease_of "$output")
+	idx=$(vf_index_of "$pf" "$vf")
+	[ "$(vf_vlan "$pf" "$idx")" = $((40 + idx)) ]
+	# the lease holder's admin changes it meanwhile
+	set_vf_vlan "$pf" "$idx" 7
+	[ "$(vf_vlan "$pf" "$idx")" = 7 ]
+	run vfctl release "$lease"
+	[ "$status" -eq 0 ]
+	[ "$(vf_vlan "$pf" "$idx")" = $((40 + idx)) ]
+	[ "$(vm_driver "$vf")" = igbvf ]
+	for i in 0 1 2; do set_vf_vlan "$pf" "$i" 0; done
+}
+
 @test "200 concurrent clients allocating and releasing: no VF granted twice, no fd leak" {
 	fds_before=$(ls "/proc/$dpid/fd" | wc -l)
 	held=$BATS_TEST_TMPDIR/held

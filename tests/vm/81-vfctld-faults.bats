@@ -99,10 +99,15 @@ alloc_all_distinct() {
 }
 
 @test "killed after the bind of an alloc: the VF goes back to igbvf with its original settings" {
+	for i in 0 1 2; do set_vf_vlan "$pf" "$i" $((50 + i)); done
 	crash_at alloc:after-bind vfctl alloc --pool p
 	[ "$cstatus" -ne 0 ]
 	[ "$(jq '.leases | length' "$VFCTLD_RUN/leases.json")" = 0 ]
 	all_original
+	for i in 0 1 2; do [ "$(vf_vlan "$pf" "$i")" = $((50 + i)) ]; done
+	grep -q "an alloc was interrupted; rolling back" "$VFCTLD_LOG"
+	# back to no VLAN before the next leases save their originals
+	for i in 0 1 2; do set_vf_vlan "$pf" "$i" 0; done
 	alloc_all_distinct
 	vfctld_check_invariants
 }
@@ -151,11 +156,15 @@ alloc_all_distinct() {
 		vfctld_start
 		out=$(vfctl alloc --pool p)
 		lease=$(lease_of "$out") vf=$(vf_of "$out")
+		idx=$(vf_index_of "$pf" "$vf")
 		[ "$(vm_driver "$vf")" = vfio-pci ]
+		# changed during the lease: the release must put 0 back
+		set_vf_vlan "$pf" "$idx" 7
 		vfctld_stop
 		crash_at "$step" vfctl release "$lease"
 		[ "$(jq '.leases | length' "$VFCTLD_RUN/leases.json")" = 0 ]
 		all_original
+		[ "$(vf_vlan "$pf" "$idx")" = 0 ]
 		vfctld_stop
 	done
 	vfctld_start

@@ -117,3 +117,25 @@ vf_bound() {
 	vf=$(vm_vf "$1" "$2") || return 1
 	[ -n "$(vm_driver "$vf")" ]
 }
+
+# vf_vlan PF INDEX: the VLAN the PF tags VF INDEX with (0: none), from
+# iproute2's JSON
+vf_vlan() {
+	/usr/sbin/ip -j link show "$(vm_pf_netdev "$1")" |
+		jq -r --argjson i "$2" '.[0].vfinfo_list[] | select(.vf == $i) | (.vlan_list[0].vlan // 0)'
+}
+
+# set_vf_vlan PF INDEX VLAN
+set_vf_vlan() {
+	/usr/sbin/ip link set "$(vm_pf_netdev "$1")" vf "$2" vlan "$3"
+}
+
+# vf_index_of PF VF: the index of VF (an address) under PF
+vf_index_of() {
+	local i=0 v
+	for v in $(vm_vfs "$1"); do
+		[ "$v" = "$2" ] && { echo "$i"; return 0; }
+		i=$((i + 1))
+	done
+	return 1
+}
