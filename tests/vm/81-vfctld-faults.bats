@@ -6,6 +6,7 @@
 # restored on release.
 
 # shellcheck disable=SC2154 # status, output, lines: set by bats run
+# shellcheck disable=SC2030,SC2031 # dpid: set in setup and tests, read in teardown (one subshell)
 bats_require_minimum_version 1.5.0
 load helpers
 load vfctld-helpers

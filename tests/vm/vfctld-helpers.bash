@@ -6,6 +6,7 @@
 
 VFCTLD_RUN=/run/vfctl-test-d
 export VFCTLD_SOCKET=$VFCTLD_RUN/vfctld.sock
+# shellcheck disable=SC2034 # used by the suites
 LEASE_PROBE=/vfctl/build/lease-probe
 
 # vfctld_users: passwd and group entries for the test uids (the initramfs
@@ -81,13 +82,14 @@ proc_state() {
 	sed 's/.*) //' "/proc/$1/stat" | cut -c1
 }
 
+# shellcheck disable=SC2154 # pf: set by the suite's setup
 # vfctld_check_invariants: every VF of the pool on vfio-pci has exactly one
 # lease and every lease's VF is on vfio-pci; nothing allocating
 vfctld_check_invariants() {
 	local leases vf n
 	leases=$(jq -r '.leases[] | "\(.id) \(.vf) \(.state)"' "$VFCTLD_RUN/leases.json")
 	echo "leases: $leases"
-	! grep -q allocating <<<"$leases"
+	if grep -q allocating <<<"$leases"; then return 1; fi
 	for vf in $(vm_vfs "$pf"); do
 		n=$(jq --arg vf "$vf" '[.leases[] | select(.vf == $vf)] | length' "$VFCTLD_RUN/leases.json")
 		[ "$n" -le 1 ]
