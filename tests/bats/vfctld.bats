@@ -28,10 +28,16 @@ JSON
 }
 
 teardown() {
-	[ -z "$dpid" ] || { kill "$dpid" 2>/dev/null; wait "$dpid" 2>/dev/null || true; }
+	local rc=0
+	if [ -n "$dpid" ]; then
+		kill "$dpid" 2>/dev/null
+		wait "$dpid" 2>/dev/null || rc=$?
+	fi
 	echo "---- vfctld log"
 	cat "$log" 2>/dev/null || true
 	rm -rf "$run_dir"
+	# SIGTERM is a clean exit: status 0 (under ASan also no leak, no error)
+	[ "$rc" = 0 ]
 }
 
 # shellcheck disable=SC2120 # extra daemon options, when a test needs them
@@ -219,6 +225,27 @@ msg() {	# msg NAME TEXT: a raw message file
 	grep -q "reload: keeping the pools of the previous config" "$log"
 	run "$VFCTL" alloc --pool gpu
 	[ "$status" -eq 0 ]
+}
+
+@test "a lease with --pid ends when that process exits (pidfd); a pid that does not exist is refused" {
+	start
+	sleep 300 &
+	owner=$!
+	run "$VFCTL" alloc --pool gpu --pid "$owner"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"pid $owner  active" ]]
+	[ "$(jq -r '.leases[0].pid_start' "$run_dir/leases.json")" != 0 ]
+	kill "$owner"
+	wait "$owner" || true
+	for _ in $(seq 50); do
+		[ "$(jq '.leases | length' "$run_dir/leases.json")" = 0 ] && break
+		sleep 0.1
+	done
+	[ "$(jq '.leases | length' "$run_dir/leases.json")" = 0 ]
+	grep -q "lease L1 (0000:03:11.6): releasing: its owner process exited" "$log"
+	run "$VFCTL" alloc --pool gpu --pid "$owner"
+	[ "$status" -eq 1 ]
+	[ "$output" = "vfctl: alloc: owner pid $owner: no such process" ]
 }
 
 @test "200 concurrent clients allocating and releasing one VF: never granted twice, no fd leak" {
