@@ -248,6 +248,19 @@ msg() {	# msg NAME TEXT: a raw message file
 	[ "$output" = "vfctl: alloc: owner pid $owner: no such process" ]
 }
 
+@test "sd_notify: READY=1 with the lease count once it listens (NOTIFY_SOCKET)" {
+	ns=$BATS_TEST_TMPDIR/notify.sock
+	"$LEASE_PROBE" --notify "$ns" >"$BATS_TEST_TMPDIR/notify.out" &
+	lp=$!
+	for _ in $(seq 100); do [ -S "$ns" ] && break; sleep 0.05; done
+	NOTIFY_SOCKET=$ns start
+	wait "$lp"
+	cat "$BATS_TEST_TMPDIR/notify.out"
+	grep -qx 'READY=1' "$BATS_TEST_TMPDIR/notify.out"
+	grep -qx 'STATUS=0 lease(s)' "$BATS_TEST_TMPDIR/notify.out"
+	grep -qx "MAINPID=$dpid" "$BATS_TEST_TMPDIR/notify.out"
+}
+
 @test "200 concurrent clients allocating and releasing one VF: never granted twice, no fd leak" {
 	start
 	fds_before=$(find "/proc/$dpid/fd" -mindepth 1 | wc -l)

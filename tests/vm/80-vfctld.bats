@@ -171,7 +171,7 @@ teardown() {
 	[ "$(jq '.leases | length' "$VFCTLD_RUN/leases.json")" = 0 ]
 }
 
-@test "leases survive a restart; socket activation with systemd-socket-activate; READY=1" {
+@test "leases survive a restart; socket activation with systemd-socket-activate" {
 	run vfctl alloc --pool p --owner keep
 	lease=$(lease_of "$output") vf=$(vf_of "$output")
 	vfctld_stop

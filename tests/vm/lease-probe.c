@@ -12,6 +12,9 @@
  * one message on one connection ("+FILE": with an fd attached), and each
  * reply is printed on its own line, so a test sees the connection survive
  * bad messages.
+ *
+ * lease-probe --notify PATH: be a service manager's notify socket (a
+ * datagram socket at PATH) and print the first message vfctld sends.
  */
 #include <errno.h>
 #include <linux/vfio.h>
@@ -85,6 +88,29 @@ static int send_files(int argc, char **argv)
 	return 0;
 }
 
+static int notify_listen(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	static char buf[4096];
+	int s = socket(AF_UNIX, SOCK_DGRAM, 0);
+	ssize_t n;
+
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	unlink(path);
+	if (s < 0 || bind(s, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		return die("notify socket");
+	printf("listening\n");
+	fflush(stdout);
+	n = recv(s, buf, sizeof(buf) - 1, 0);
+	if (n < 0)
+		return die("recv");
+	buf[n] = '\0';
+	printf("%s\n", buf);
+	close(s);
+	unlink(path);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct vfctl_client *c = NULL;
@@ -93,6 +119,8 @@ int main(int argc, char **argv)
 	struct vfio_device_info di = { .argsz = sizeof(di) };
 	int r, dev, api;
 
+	if (argc == 3 && !strcmp(argv[1], "--notify"))
+		return notify_listen(argv[2]);
 	if (argc > 1 && !strcmp(argv[1], "--send"))
 		return send_files(argc - 2, argv + 2);
 	if (argc < 2 || argc > 3) {
