@@ -15,6 +15,8 @@ struct args {
 	bool no_autoprobe, force;
 	bool dry_run;		/* apply */
 	const char *config;	/* apply: NULL for the default */
+	const char **pfs;	/* apply --pf: only these PFs */
+	size_t n_pfs;
 	double timeout_s;	/* 0: the command's default */
 	const char *sysfs_root, *dev_root, *run_dir;
 	int argc;

@@ -386,10 +386,12 @@ static void usage(FILE *out)
 	      "  create PF N       enable N VFs on PF (through 0 if it has others); waits until\n"
 	      "                    they exist; [--no-autoprobe] [--force] [--timeout SEC]\n"
 	      "  destroy PF        remove all VFs of PF [--timeout SEC]\n"
-	      "  apply [--dry-run] [--config FILE]\n"
+	      "  apply [--dry-run] [--config FILE] [--pf PF]...\n"
 	      "                    make the host match the declarative config (default\n"
 	      "                    /etc/vfctl/vfctl.conf, see vfctl.conf(5)): VF counts,\n"
 	      "                    autoprobe, VF settings, drivers; prints each change;\n"
+	      "                    --pf (address or netdev, repeatable): only that PF's part\n"
+	      "                    of the config (a PF the config does not name: nothing to do);\n"
 	      "                    [--force] [--timeout SEC]\n"
 	      "\n"
 	      "Options:\n"
@@ -406,6 +408,7 @@ static void usage(FILE *out)
 	      "      --timeout SEC      bound on kernel writes and waits\n"
 	      "      --dry-run          apply: print the changes, make none\n"
 	      "      --config FILE      apply: the config to read\n"
+	      "      --pf PF            apply: reconcile only PF (repeatable)\n"
 	      "  -h, --help             this help\n"
 	      "  -V, --version          version\n"
 	      "\n"
@@ -415,7 +418,7 @@ static void usage(FILE *out)
 int main(int argc, char **argv)
 {
 	enum { OPT_SYSFS = 256, OPT_DEV, OPT_RUN, OPT_NO_AUTOPROBE, OPT_FORCE, OPT_TIMEOUT, OPT_DRY_RUN,
-	       OPT_CONFIG };
+	       OPT_CONFIG, OPT_PF };
 	static const struct option opts[] = {
 		{ "json", no_argument, NULL, 'j' },
 		{ "all", no_argument, NULL, 'a' },
@@ -427,6 +430,7 @@ int main(int argc, char **argv)
 		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 		{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
 		{ "config", required_argument, NULL, OPT_CONFIG },
+		{ "pf", required_argument, NULL, OPT_PF },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ 0 }
@@ -452,7 +456,9 @@ int main(int argc, char **argv)
 	char errbuf[512] = "";
 	int c, ret = EXIT_ERR, r;
 	size_t i;
+	const char *pfs[argc];	/* every --pf fits: argc bounds them */
 
+	a.pfs = pfs;
 	while ((c = getopt_long(argc, argv, "jahV", opts, NULL)) != -1) {
 		switch (c) {
 		case 'j': a.json = true; break;
@@ -464,6 +470,7 @@ int main(int argc, char **argv)
 		case OPT_FORCE: a.force = true; break;
 		case OPT_DRY_RUN: a.dry_run = true; break;
 		case OPT_CONFIG: a.config = optarg; break;
+		case OPT_PF: pfs[a.n_pfs++] = optarg; break;
 		case OPT_TIMEOUT: {
 			char *end;
 

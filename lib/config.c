@@ -758,25 +758,27 @@ int vfctl_config_load(struct vfctl_ctx *ctx, const char *file, struct vfctl_conf
 	return vfctl_config_parse(ctx, file, buf, len, ret);
 }
 
+void conf_pf_free(struct vfctl_conf_pf *pf)
+{
+	free(pf->path);
+	for (unsigned j = 0; pf->vfs && j < pf->numvfs; j++)
+		free(pf->vfs[j].driver);
+	free(pf->vfs);
+	for (size_t j = 0; j < pf->n_pools; j++) {
+		free(pf->pools[j].name);
+		free(pf->pools[j].vfs);
+		free(pf->pools[j].uids);
+		free(pf->pools[j].gids);
+	}
+	free(pf->pools);
+}
+
 void vfctl_config_free(struct vfctl_config *cfg)
 {
 	if (!cfg)
 		return;
-	for (size_t i = 0; i < cfg->n_pfs; i++) {
-		struct vfctl_conf_pf *pf = &cfg->pfs[i];
-
-		free(pf->path);
-		for (unsigned j = 0; pf->vfs && j < pf->numvfs; j++)
-			free(pf->vfs[j].driver);
-		free(pf->vfs);
-		for (size_t j = 0; j < pf->n_pools; j++) {
-			free(pf->pools[j].name);
-			free(pf->pools[j].vfs);
-			free(pf->pools[j].uids);
-			free(pf->pools[j].gids);
-		}
-		free(pf->pools);
-	}
+	for (size_t i = 0; i < cfg->n_pfs; i++)
+		conf_pf_free(&cfg->pfs[i]);
 	free(cfg->pfs);
 	free(cfg->file);
 	free(cfg);

@@ -268,6 +268,17 @@ void vfctl_config_free(struct vfctl_config *cfg);
 int vfctl_config_resolve(struct vfctl_ctx *ctx, const struct vfctl_config *cfg,
 			 const struct vfctl_host *host, char (*addrs)[VFCTL_ADDR_LEN]);
 
+/* Keep only the PFs of cfg that are the host PFs named in pfs[] (PCI
+ * addresses or netdevs), dropping the others: vfctl apply --pf, for one PF
+ * that appeared (hotplug, driver reload) while the rest of the config may
+ * not be on the host. found[j] (optional, n_pfs entries) tells whether
+ * pfs[j] is in the config. Returns the number of config PFs kept, -ENODEV
+ * for a name not on the host, -EINVAL for one that is not an SR-IOV PF;
+ * cfg and found are untouched on failure. */
+int vfctl_config_select(struct vfctl_ctx *ctx, struct vfctl_config *cfg,
+			const struct vfctl_host *host, const char *const *pfs, size_t n_pfs,
+			bool *found);
+
 enum vfctl_change_kind {
 	VFCTL_CHANGE_AUTOPROBE, VFCTL_CHANGE_NUMVFS, VFCTL_CHANGE_VF_ATTR, VFCTL_CHANGE_DRIVER,
 };
