@@ -3,7 +3,8 @@
 #   make                 libvfctl (shared, static, pkg-config) and vfctl
 #   make install         DESTDIR=... PREFIX=...
 #   make check           unit tests, ASan/UBSan unit tests, bats on golden trees, the VM test bed
-#   make check-unit | check-asan | check-bats | check-vm
+#   make check-unit | check-asan | check-bats | check-fuzz | check-vm
+#   make fuzz            the libFuzzer targets tests/fuzz/fuzz_*.c (clang) in build/fuzz/
 #   make deps            install build and test dependencies (Debian 12)
 
 VERSION   := 0.1.0
@@ -54,7 +55,8 @@ PCFILE  := $(B)/libvfctl.pc
 
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(B)/tests/%,$(wildcard tests/unit/test_*.c))
 
-.PHONY: all install uninstall clean deps check check-unit check-asan check-bats check-vm fixtures
+.PHONY: all install uninstall clean deps check check-unit check-asan check-bats check-vm fixtures \
+	fuzz check-fuzz
 all: $(SOLIB) $(STLIB) $(VFCTL) $(PCFILE) $(VFKVM)
 
 $(B)/%.o: %.c lib/vfctl.h lib/internal.h cli/print.h cli/cli.h
@@ -133,7 +135,7 @@ deps:
 	tests/deps
 
 clean:
-	rm -rf $(B) build-asan
+	rm -rf $(B) build-asan $(FB)
 
 # ---- tests ---------------------------------------------------------------
 FIXTURES := $(B)/fixtures/.stamp
@@ -171,4 +173,32 @@ check-bats: all $(FIXTURES) $(B)/guest/fault.bin
 check-vm: all
 	VFCTL_VM_TIMEOUT=$${VFCTL_VM_TIMEOUT:-1800} tests/vm/run
 
-check: check-unit check-asan check-bats check-vm
+# ---- fuzzing ---------------------------------------------------------------
+# Every tests/fuzz/fuzz_NAME.c is a libFuzzer target linked against the
+# library's sources built again with clang and the fuzzer's coverage
+# (objects in build-fuzz/, binaries in build/fuzz/NAME).
+FUZZ_CC   ?= clang
+FB        ?= build-fuzz
+FUZZ_SAN  := -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all \
+	     -fno-omit-frame-pointer
+FUZZ_CFLAGS = -std=gnu11 $(WARN) -O1 -g $(FUZZ_SAN) -D_GNU_SOURCE -DVFCTL_VERSION='"$(VERSION)"' \
+	      -Ilib $(shell $(PKG_CONFIG) --cflags $(DEPS))
+FUZZ_SRC  := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZERS   := $(FUZZ_SRC:tests/fuzz/%.c=$(B)/fuzz/%)
+FUZZ_OBJ  := $(LIB_SRC:%.c=$(FB)/%.o)
+
+$(FB)/%.o: %.c lib/vfctl.h lib/internal.h
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -c -o $@ $<
+
+$(B)/fuzz/%: tests/fuzz/%.c $(FUZZ_OBJ)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_OBJ) $(LIB_LIBS)
+
+fuzz: $(FUZZERS)
+
+# each target for VFCTL_FUZZ_SECONDS (default 45) from its seed corpus; TAP
+check-fuzz: fuzz
+	tests/fuzz/run $(FUZZERS)
+
+check: check-unit check-asan check-bats check-fuzz check-vm

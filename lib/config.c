@@ -609,6 +609,15 @@ static void line_col(const char *text, size_t off, unsigned *line, unsigned *col
 	}
 }
 
+/* The offset of the first non-blank byte at or after off; text need not
+ * end in a NUL (vfctl_config_parse() takes a length). */
+static size_t skip_ws(const char *text, size_t off, size_t len)
+{
+	while (off < len && strchr(" \t\r\n", text[off]) && text[off])
+		off++;
+	return off;
+}
+
 int vfctl_config_parse(struct vfctl_ctx *ctx, const char *file, const char *text, size_t len,
 		       struct vfctl_config **ret)
 {
@@ -624,6 +633,11 @@ int vfctl_config_parse(struct vfctl_ctx *ctx, const char *file, const char *text
 	if (!cfg || !(cfg->file = strdup(file))) {
 		free(cfg);
 		return vfctl_err(ctx, -ENOMEM, "out of memory");
+	}
+	if (len > CONF_MAX) {	/* and json-c takes an int length */
+		r = vfctl_err(ctx, -EFBIG, "%s: %zu bytes, larger than a config can be (1 MiB)", file,
+			      len);
+		goto out;
 	}
 	if (memchr(text, 0, len)) {
 		r = vfctl_err(ctx, -EINVAL, "%s: a NUL byte in the file: not JSON text", file);
@@ -646,9 +660,8 @@ int vfctl_config_parse(struct vfctl_ctx *ctx, const char *file, const char *text
 		line_col(text, end, &line, &col);
 		r = vfctl_err(ctx, -EINVAL, "%s:%u:%u: not valid JSON: %s", file, line, col,
 			      json_tokener_error_desc(jerr));
-	} else if (end + strspn(text + end, " \t\r\n") < len) {
-		end += strspn(text + end, " \t\r\n");
-		line_col(text, end, &line, &col);
+	} else if (skip_ws(text, end, len) < len) {
+		line_col(text, skip_ws(text, end, len), &line, &col);
 		r = vfctl_err(ctx, -EINVAL, "%s:%u:%u: not valid JSON: text after the top-level "
 			      "object", file, line, col);
 	} else {

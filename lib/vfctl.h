@@ -259,7 +259,8 @@ int vfctl_vf_parse_link_state(const char *s, int *ret);	/* auto, enable, disable
 /* Parse and check a config (JSON); everything but what needs the host.
  * -EINVAL etc. with "FILE:LINE:COL: ..." or "FILE: JSON.PATH: ..." in ctx. */
 int vfctl_config_load(struct vfctl_ctx *ctx, const char *file, struct vfctl_config **ret);
-/* The same from text in memory; file names it in messages. */
+/* The same from len bytes of text in memory (no NUL needed); file names it
+ * in messages. */
 int vfctl_config_parse(struct vfctl_ctx *ctx, const char *file, const char *text, size_t len,
 		       struct vfctl_config **ret);
 void vfctl_config_free(struct vfctl_config *cfg);
