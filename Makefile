@@ -15,6 +15,11 @@ BINDIR    ?= $(PREFIX)/bin
 INCDIR    ?= $(PREFIX)/include
 MANDIR    ?= $(PREFIX)/share/man
 PKGDIR    ?= $(LIBDIR)/pkgconfig
+SBINDIR   ?= $(PREFIX)/sbin
+# systemd reads /usr/local/lib/systemd/system too; udev reads rules only from
+# /usr/lib, /lib, /etc and /run, so a non-/usr prefix puts the rule in /etc
+UNITDIR   ?= $(PREFIX)/lib/systemd/system
+UDEVRULESDIR ?= $(if $(filter /usr,$(PREFIX)),/usr/lib/udev/rules.d,/etc/udev/rules.d)
 
 B         ?= build
 CC        ?= cc
@@ -53,11 +58,22 @@ STLIB   := $(B)/libvfctl.a
 VFCTL   := $(B)/vfctl
 PCFILE  := $(B)/libvfctl.pc
 
+# Rewritten when the install paths change, so that the units (and
+# libvfctl.pc) of `make install PREFIX=/usr` carry /usr, not an older build's.
+PATHS_STAMP := $(B)/.paths
+PATHS_NOW := $(PREFIX) $(BINDIR) $(SBINDIR) $(LIBDIR) $(INCDIR)
+$(shell mkdir -p $(B) && echo '$(PATHS_NOW)' | cmp -s - $(PATHS_STAMP) || \
+	echo '$(PATHS_NOW)' > $(PATHS_STAMP))
+
+# systemd units with the install paths (systemd/NAME.in -> build/systemd/NAME)
+UNITS     := $(patsubst systemd/%.in,$(B)/systemd/%,$(wildcard systemd/*.in))
+PROVISION_UNITS := $(B)/systemd/vfctl-provision.service $(B)/systemd/vfctl-provision@.service
+
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(B)/tests/%,$(wildcard tests/unit/test_*.c))
 
 .PHONY: all install uninstall clean deps check check-unit check-asan check-bats check-vm fixtures \
 	fuzz check-fuzz
-all: $(SOLIB) $(STLIB) $(VFCTL) $(PCFILE) $(VFKVM)
+all: $(SOLIB) $(STLIB) $(VFCTL) $(PCFILE) $(VFKVM) $(UNITS)
 
 $(B)/%.o: %.c lib/vfctl.h lib/internal.h cli/print.h cli/cli.h
 	@mkdir -p $(dir $@)
@@ -105,14 +121,20 @@ $(B)/src/vfkvm/guest_blob.o: src/vfkvm/guest_blob.S $(GUEST)
 $(VFKVM): $(VFKVM_LIBOBJ) $(B)/src/vfkvm/main.o
 	$(CC) -o $@ $^ $(ALL_LDFLAGS)
 
-$(PCFILE): lib/libvfctl.pc.in Makefile
+$(PCFILE): lib/libvfctl.pc.in Makefile $(PATHS_STAMP)
 	@mkdir -p $(B)
 	sed -e 's|@PREFIX@|$(PREFIX)|; s|@LIBDIR@|$(LIBDIR)|; s|@INCDIR@|$(INCDIR)|; s|@VERSION@|$(VERSION)|' \
 		$< > $@
 
+# units get the install paths
+$(B)/systemd/%: systemd/%.in Makefile $(PATHS_STAMP)
+	@mkdir -p $(dir $@)
+	sed -e 's|@SBINDIR@|$(SBINDIR)|g; s|@BINDIR@|$(BINDIR)|g' $< > $@
+
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCDIR) \
-		$(DESTDIR)$(PKGDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5
+		$(DESTDIR)$(PKGDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
+		$(DESTDIR)$(UNITDIR) $(DESTDIR)$(UDEVRULESDIR)
 	install -m 755 $(VFCTL) $(DESTDIR)$(BINDIR)/vfctl
 	install -m 755 $(SOLIB) $(DESTDIR)$(LIBDIR)/
 	ln -sf libvfctl.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(SONAME)
@@ -124,12 +146,17 @@ install: all
 	install -m 755 $(VFKVM) $(DESTDIR)$(BINDIR)/vfkvm
 	install -m 644 man/vfkvm.1 $(DESTDIR)$(MANDIR)/man1/vfkvm.1
 	install -m 644 man/vfctl.conf.5 $(DESTDIR)$(MANDIR)/man5/vfctl.conf.5
+	install -m 644 $(PROVISION_UNITS) $(DESTDIR)$(UNITDIR)/
+	install -m 644 udev/90-vfctl.rules $(DESTDIR)$(UDEVRULESDIR)/90-vfctl.rules
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/vfctl $(DESTDIR)$(LIBDIR)/libvfctl.* $(DESTDIR)$(INCDIR)/vfctl.h \
 		$(DESTDIR)$(PKGDIR)/libvfctl.pc $(DESTDIR)$(MANDIR)/man1/vfctl.1 \
 		$(DESTDIR)$(BINDIR)/vfkvm $(DESTDIR)$(MANDIR)/man1/vfkvm.1 \
-		$(DESTDIR)$(MANDIR)/man5/vfctl.conf.5
+		$(DESTDIR)$(MANDIR)/man5/vfctl.conf.5 \
+		$(DESTDIR)$(UNITDIR)/vfctl-provision.service \
+		$(DESTDIR)$(UNITDIR)/vfctl-provision@.service \
+		$(DESTDIR)$(UDEVRULESDIR)/90-vfctl.rules
 
 deps:
 	tests/deps
@@ -167,7 +194,7 @@ check-asan:
 	$(MAKE) B=build-asan SAN=1 check-unit check-bats
 
 check-bats: all $(FIXTURES) $(B)/guest/fault.bin
-	VFCTL=$(abspath $(VFCTL)) VFKVM=$(abspath $(VFKVM)) GUESTS=$(abspath $(B)/guest) FIXTURES=$(abspath $(B)/fixtures) REPO=$(CURDIR) VFCTL_SAN=$(SAN) bats --tap tests/bats
+	VFCTL=$(abspath $(VFCTL)) VFKVM=$(abspath $(VFKVM)) BUILD=$(abspath $(B)) GUESTS=$(abspath $(B)/guest) FIXTURES=$(abspath $(B)/fixtures) REPO=$(CURDIR) VFCTL_SAN=$(SAN) bats --tap tests/bats
 
 # every VM suite shares one boot; TCG on 2 busy cores can be slow, so allow it
 check-vm: all
