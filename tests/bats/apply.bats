@@ -111,6 +111,16 @@ bad() {
 @test "bad configs: rejected whole, with the JSON path or line:column and the reason; nothing touched" {
 	bad '{ "pfs": [ { "match": { "address": "0000:01:00.1" }, "numvfs": 2,' \
 		':2:1: unexpected end of file: the JSON is not complete'
+	# json-c would keep the last of two keys: refused, with both places
+	bad '{ "pfs": [ { "match": { "address": "0000:01:00.1" }, "numvfs": 2,
+  "vfs": [ { "index": 0, "mac": "02:00:00:00:00:01", "mac": "02:00:00:00:00:02" } ] } ] }' \
+		':2:54: key "mac" given twice in one object (first at 2:26); give each key once'
+	bad '{ "pfs": [], "p\u0066s": [] }' \
+		':1:14: key "pfs" given twice in one object (first at 1:3); give each key once'
+	bad '{ "pfs": [ { "match": { "address": "0000:01:00.1" }, "numvfs": 3, "pools": [ { "name": "a", "vfs": [0, 2] }, { "name": "b", "vfs": [1, 2] } ] } ] }' \
+		": pfs[0].pools[1].vfs[1]: VF 2 is already in pool 'a'"
+	bad '{ "pfs": [ { "match": { "address": "0000:01:00.1" }, "numvfs": 3, "pools": [ { "name": "a", "vfs": [0, 2, 0] } ] } ] }' \
+		": pfs[0].pools[0].vfs[2]: VF index 0 listed twice"
 	bad '{ "pfs": [ { "match": { "address": "0000:01:00.1" }, "numvfs": 2, "autoprob": true } ] }' \
 		": pfs[0]: unknown key 'autoprob'; expected match, numvfs, autoprobe, defaults, vfs, pools"
 	bad '{ "pfs": [ { "match": { "address": "0000:01:00.1" }, "numvfs": "2" } ] }' \
