@@ -222,6 +222,9 @@ $(B)/fuzz/%: tests/fuzz/%.c $(FUZZ_OBJ)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_OBJ) $(LIB_LIBS)
 
+# kept between runs (not intermediates of the pattern rule below)
+.SECONDARY: $(FUZZ_OBJ)
+
 fuzz: $(FUZZERS)
 
 # each target for VFCTL_FUZZ_SECONDS (default 45) from its seed corpus; TAP

@@ -145,21 +145,26 @@ unit_value() {
 }
 
 @test "make install puts the units and the rule where systemd and udev read them; uninstall removes them" {
-	read -r prefix bindir _ <"$BUILD/.paths"
-	unitdir=$prefix/lib/systemd/system
-	rulesdir=/etc/udev/rules.d
-	[ "$prefix" != /usr ] || rulesdir=/usr/lib/udev/rules.d
-	d=$BATS_TEST_TMPDIR/stage
-	run make -s -C "$REPO" B="$BUILD" DESTDIR="$d" install
-	[ "$status" -eq 0 ]
-	cmp "$d$unitdir/vfctl-provision.service" "$units/vfctl-provision.service"
-	cmp "$d$unitdir/vfctl-provision@.service" "$units/vfctl-provision@.service"
-	cmp "$d$rulesdir/90-vfctl.rules" "$REPO/udev/90-vfctl.rules"
-	[ -x "$d$bindir/vfctl" ]
-	run make -s -C "$REPO" B="$BUILD" DESTDIR="$d" uninstall
-	[ "$status" -eq 0 ]
-	[ ! -e "$d$unitdir/vfctl-provision.service" ] && [ ! -e "$d$unitdir/vfctl-provision@.service" ]
-	[ ! -e "$d$rulesdir/90-vfctl.rules" ]
+	# PREFIX=/usr: the distribution's directories; another prefix: systemd
+	# reads PREFIX/lib/systemd/system, udev only /etc (not PREFIX/lib/udev)
+	for prefix in /usr /usr/local; do
+		unitdir=$prefix/lib/systemd/system
+		rulesdir=/etc/udev/rules.d
+		[ "$prefix" != /usr ] || rulesdir=/usr/lib/udev/rules.d
+		d=$BATS_TEST_TMPDIR/stage$prefix
+		run make -s -C "$REPO" B="$BUILD" DESTDIR="$d" PREFIX="$prefix" install
+		[ "$status" -eq 0 ]
+		[ "$(unit_value "$d$unitdir/vfctl-provision.service" ExecStart)" = "$prefix/bin/vfctl apply" ]
+		[ "$(unit_value "$d$unitdir/vfctl-provision@.service" ExecStart)" = \
+		  "$prefix/bin/vfctl apply --pf %I" ]
+		cmp "$d$rulesdir/90-vfctl.rules" "$REPO/udev/90-vfctl.rules"
+		[ -x "$d$prefix/bin/vfctl" ]
+		run make -s -C "$REPO" B="$BUILD" DESTDIR="$d" PREFIX="$prefix" uninstall
+		[ "$status" -eq 0 ]
+		[ ! -e "$d$unitdir/vfctl-provision.service" ]
+		[ ! -e "$d$unitdir/vfctl-provision@.service" ]
+		[ ! -e "$d$rulesdir/90-vfctl.rules" ]
+	done
 }
 
 # udev_test RULES CONF ACTION DEV: `udevadm test --action=ACTION` of fake
