@@ -193,14 +193,15 @@ static int setup_bar0(struct vfkvm_vfio *vf, struct vfkvm_vm *vm, struct vfkvm_d
 	return 0;
 }
 
-/* MSI-X vector 0 -> an eventfd (VFIO_DEVICE_SET_IRQS) -> KVM_IRQFD on an
- * MSI route -> vector VFKVM_IRQ_VEC of LAPIC 0, the stand-in's interrupt. */
+/* MSI-X vector K -> an eventfd (VFIO_DEVICE_SET_IRQS) -> KVM_IRQFD on an
+ * MSI route (GSI 24 + K) -> vector VFKVM_IRQ_VEC + K of LAPIC 0. Vector 0
+ * is the stand-in's interrupt; an igb VF has 3 (rx, tx, mailbox). */
 static int setup_msix(struct vfkvm_vfio *vf, struct vfkvm_vm *vm, struct vfkvm_dev *d)
 {
 	struct vfio_irq_info ii = { .argsz = sizeof(ii), .index = VFIO_PCI_MSIX_IRQ_INDEX };
-	struct vfkvm_irq *irq = &d->irqs[0];
-	char buf[sizeof(struct vfio_irq_set) + sizeof(int32_t)];
+	char buf[sizeof(struct vfio_irq_set) + VFKVM_MAX_IRQS * sizeof(int32_t)];
 	struct vfio_irq_set *set = (struct vfio_irq_set *)buf;
+	unsigned n;
 	int r;
 
 	if (ioctl(vf->device, VFIO_DEVICE_GET_IRQ_INFO, &ii) < 0) {
@@ -212,29 +213,38 @@ static int setup_msix(struct vfkvm_vfio *vf, struct vfkvm_vm *vm, struct vfkvm_d
 		printf("vfio: %s has no MSI-X: no device interrupt\n", vf->bdf);
 		return 0;
 	}
-	*irq = (struct vfkvm_irq){ .gsi = 24, .efd = -1, .msi_addr = 0xfee00000ULL,
-				   .msi_data = VFKVM_IRQ_VEC };
-	r = vfkvm_add_msi_route(vm, irq);
-	if (r < 0)
-		return r;
-	r = vfkvm_irqfd(vm, irq);
-	if (r < 0)
-		return r;
-	d->nirqs = 1;
-	*set = (struct vfio_irq_set){ .argsz = sizeof(buf), .index = VFIO_PCI_MSIX_IRQ_INDEX,
+	n = ii.count < VFKVM_MAX_IRQS ? ii.count : VFKVM_MAX_IRQS;
+	/* all vectors in one call: growing an enabled MSI-X set means
+	 * disabling it first */
+	*set = (struct vfio_irq_set){ .argsz = sizeof(*set) + n * sizeof(int32_t),
+				      .index = VFIO_PCI_MSIX_IRQ_INDEX,
 				      .flags = VFIO_IRQ_SET_DATA_EVENTFD |
 					       VFIO_IRQ_SET_ACTION_TRIGGER,
-				      .start = 0, .count = 1 };
-	memcpy(set->data, &irq->efd, sizeof(int32_t));
+				      .start = 0, .count = n };
+	for (unsigned i = 0; i < n; i++) {
+		struct vfkvm_irq *irq = &d->irqs[i];
+
+		*irq = (struct vfkvm_irq){ .gsi = 24 + i, .efd = -1, .msi_addr = 0xfee00000ULL,
+					   .msi_data = VFKVM_IRQ_VEC + i };
+		r = vfkvm_add_msi_route(vm, irq);
+		if (r < 0)
+			return r;
+		r = vfkvm_irqfd(vm, irq);
+		if (r < 0)
+			return r;
+		d->nirqs = i + 1;
+		memcpy((int32_t *)set->data + i, &irq->efd, sizeof(int32_t));
+	}
 	if (ioctl(vf->device, VFIO_DEVICE_SET_IRQS, set) < 0) {
 		r = -errno;
-		err("%s: VFIO_DEVICE_SET_IRQS (MSI-X vector 0 -> eventfd): %s", vf->bdf,
-		    strerror(-r));
+		err("%s: VFIO_DEVICE_SET_IRQS (MSI-X vectors 0-%u -> eventfds): %s", vf->bdf,
+		    n - 1, strerror(-r));
 		return r;
 	}
-	vf->msix_on = true;
-	printf("vfio: %s MSI-X vector 0 of %u -> irqfd gsi %u -> vector 0x%x\n", vf->bdf,
-	       ii.count, irq->gsi, VFKVM_IRQ_VEC);
+	vf->msix_on = n;
+	for (unsigned i = 0; i < n; i++)
+		printf("vfio: %s MSI-X vector %u of %u -> irqfd gsi %u -> vector 0x%x\n", vf->bdf,
+		       i, ii.count, d->irqs[i].gsi, d->irqs[i].msi_data);
 	return 0;
 }
 
@@ -409,7 +419,7 @@ void vfkvm_vfio_close_device(struct vfkvm_vfio *vf)
 						     VFIO_IRQ_SET_ACTION_TRIGGER };
 		if (ioctl(vf->device, VFIO_DEVICE_SET_IRQS, &set) < 0)
 			err("%s: VFIO_DEVICE_SET_IRQS (MSI-X off): %s", vf->bdf, strerror(errno));
-		vf->msix_on = false;
+		vf->msix_on = 0;
 	}
 	if (vf->device >= 0) {
 		uint16_t cmd;

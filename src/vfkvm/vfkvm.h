@@ -33,8 +33,8 @@
 #define VFKVM_DOORBELL_GPA	0xfebe1000ULL
 #define VFKVM_BAR_GPA		0xfebf0000ULL
 #define VFKVM_BAR_SIZE		0x10000ULL
-#define VFKVM_IRQ_VEC		0x40
-#define VFKVM_MSI_VEC		0x41
+#define VFKVM_IRQ_VEC		0x40	/* device interrupt K: vector 0x40 + K */
+#define VFKVM_MSI_VEC		0x44
 #define VFKVM_MAX_REGIONS	6
 #define VFKVM_MAX_IRQS		4
 #define VFKVM_MAX_TRAPS		8
@@ -126,7 +126,7 @@ struct vfkvm_vfio {
 	int container, group, device;
 	int group_nr;
 	bool group_set;
-	bool msix_on;		/* MSI-X vector 0 wired to an irqfd */
+	unsigned msix_on;	/* MSI-X vectors 0..msix_on-1 wired to irqfds */
 	uint64_t config_off;	/* the config-space region's offset in the device fd */
 	uint64_t dma_size;	/* guest RAM mapped at IOVA 0, 0 if not mapped */
 };

@@ -1,0 +1,135 @@
+#!/usr/bin/env bats
+# vfkvm's built-in guest as an igbvf driver on a real (emulated 82576) VF
+# with nested KVM: the mailbox reset handshake with the igb PF, the MAC the
+# PF assigned (vfctl set), one frame sent by DMA from guest RAM, seen on the
+# emulated wire ($VM_WIRE, QEMU's filter-dump pcap); the TX-done interrupt
+# on MSI-X vector 1; the errors when the PF is down and when RLIMIT_MEMLOCK
+# is too small.
+
+bats_require_minimum_version 1.5.0
+load helpers
+
+VFKVM=${VFKVM:-/vfctl/build/vfkvm}
+# the payload text the guest sends (src/vfkvm/guest/guest.S)
+PAYLOAD='vfkvm: one frame from the guest, sent by DMA through the VF'
+
+setup_file() {
+	[ "${VFCTL_IN_VM:-}" = 1 ] || return 0
+	vm_reset_igb
+	export VFCTL_RUN_DIR=/run/vfctl-vfkvm-tx
+	rm -rf "$VFCTL_RUN_DIR"
+}
+
+teardown_file() {
+	[ "${VFCTL_IN_VM:-}" = 1 ] || return 0
+	vm_reset_igb
+}
+
+setup() {
+	vm_require
+	vm_require_iommu
+	[ -c /dev/kvm ] || skip "no nested /dev/kvm in this VM"
+	pf=$(vm_igb_pf)
+	pfdev=$(vm_pf_netdev "$pf")
+	$VM_IP link set "$pfdev" up
+	vm_set_numvfs "$pf" 2
+	vf=$(vm_vf "$pf" 1)
+	vm_wait_for 10 test -e "$VM_PCI/$vf/driver"
+}
+
+teardown() {
+	[ -n "${pfdev:-}" ] && $VM_IP link set "$pfdev" up
+	[ -z "${vf:-}" ] || vm_unbind_vfio "$vf"
+}
+
+# reported WHO: NAME: the value after "WHO: NAME = " in vfkvm's output
+reported() {
+	sed -n "s/^$* = //p" <<<"$output"
+}
+
+# hex STRING: the bytes of STRING as lowercase hex, no spaces
+hex() {
+	printf '%s' "$1" | od -An -v -tx1 | tr -d ' \n'
+}
+
+# frames MAC: how many broadcast frames from MAC with ethertype 0x88b5 and
+# the guest's payload the wire capture holds. Two hex digits a byte: only
+# a match at an even offset is at a byte boundary.
+frames() {
+	local pat
+	pat="ffffffffffff${1//:/}88b5$(hex "$PAYLOAD")"
+	[ -e "$VM_WIRE" ] || { echo 0; return; }
+	od -An -v -tx1 "$VM_WIRE" | tr -d ' \n' | grep -ob "$pat" |
+		awk -F: '$1 % 2 == 0' | wc -l
+}
+
+@test "--vf: the guest gets the MAC vfctl set assigned through the VF mailbox and its frame reaches the wire" {
+	mac=02:76:66:6b:76:6d
+	vfctl set "$pf:1" mac "$mac"
+	vfctl bind "$vf" >/dev/null
+	before=$(frames "$mac")
+	run --separate-stderr "$VFKVM" --vf "$vf"
+	echo "$output"; echo "$stderr"
+	[ "$status" -eq 0 ]
+	[ -z "$stderr" ]
+	# an 82576 VF has 3 MSI-X vectors: each has its irqfd and guest vector
+	[[ "$output" == *"vfio: $vf MSI-X vector 0 of 3 -> irqfd gsi 24 -> vector 0x40"* ]]
+	[[ "$output" == *"vfio: $vf MSI-X vector 1 of 3 -> irqfd gsi 25 -> vector 0x41"* ]]
+	[[ "$output" == *"vfio: $vf MSI-X vector 2 of 3 -> irqfd gsi 26 -> vector 0x42"* ]]
+	# the PF answered E1000_VF_RESET with ACK (CTS may ride along) and the
+	# MAC it holds for VF 1
+	reply=$(reported guest: vf.reply)
+	[[ "$reply" =~ ^0x[0-9a-f]+$ ]]
+	(( (reply & ~0x20000000) == 0x80000001 ))
+	[ "$(reported guest: vf.mac)" = "$mac" ]
+	# the descriptor came back done (DD), the head moved past it, the VF
+	# counted one packet and MSI-X vector 1 (TX queue 0) interrupted once
+	txs=$(reported guest: vf.tx.status)
+	[[ "$txs" =~ ^0x[0-9a-f]+$ ]]
+	(( txs & 1 ))
+	[ "$(reported guest: vf.tx.head)" = 0x1 ]
+	[ "$(reported guest: vf.tx.packets)" = 0x1 ]
+	[ "$(reported guest: vf.tx.irq)" = 0x1 ]
+	# and the frame is on the wire, once more than before
+	vm_wait_for 5 test "$(frames "$mac")" -eq $((before + 1))
+}
+
+@test "--vf twice: the mailbox handshake works again after vfkvm's own reset; the new MAC is used" {
+	vfctl set "$pf:1" mac 02:76:66:6b:76:01
+	vfctl bind "$vf" >/dev/null
+	run --separate-stderr "$VFKVM" --vf "$vf"
+	[ "$status" -eq 0 ]
+	[ "$(reported guest: vf.mac)" = 02:76:66:6b:76:01 ]
+	vfctl set "$pf:1" mac 02:76:66:6b:76:02
+	before=$(frames 02:76:66:6b:76:02)
+	run --separate-stderr "$VFKVM" --vf "$vf"
+	echo "$output"; echo "$stderr"
+	[ "$status" -eq 0 ]
+	[ -z "$stderr" ]
+	[ "$(reported guest: vf.mac)" = 02:76:66:6b:76:02 ]
+	vm_wait_for 5 test "$(frames 02:76:66:6b:76:02)" -eq $((before + 1))
+}
+
+@test "--vf with the PF down: no mailbox ACK, a guest failure that says to bring the PF up" {
+	vfctl bind "$vf" >/dev/null
+	$VM_IP link set "$pfdev" down
+	run --separate-stderr "$VFKVM" --vf "$vf"
+	echo "$output"; echo "$stderr"
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == "vfkvm: guest failure on $vf: VF mailbox: the PF did not acknowledge E1000_VF_RESET within 2 s: the PF's interface must be up (ip link set PF up) for igb to serve its VFs' mailboxes (value 0x"*")" ]]
+	[[ "$output" != *"guest: vf.mac"* ]]
+}
+
+@test "--vf without CAP_IPC_LOCK and a small RLIMIT_MEMLOCK: refused before the guest starts, with the limit to set" {
+	command -v setpriv >/dev/null || skip "no setpriv (util-linux) in this VM"
+	vfctl bind "$vf" >/dev/null
+	run --separate-stderr bash -c "ulimit -l 1024 && exec setpriv --inh-caps=-ipc_lock --bounding-set=-ipc_lock $VFKVM --vf $vf"
+	[ "$status" -eq 1 ]
+	[ "$stderr" = "vfkvm: RLIMIT_MEMLOCK is 1024 KiB but device DMA pins all 65536 KiB of guest RAM: raise it (ulimit -l 65536, LimitMEMLOCK= in a unit) or run with CAP_IPC_LOCK" ]
+	[ -z "$output" ]
+	# with the limit raised the same run works
+	run --separate-stderr bash -c "ulimit -l 65536 && exec setpriv --inh-caps=-ipc_lock --bounding-set=-ipc_lock $VFKVM --vf $vf"
+	echo "$output"; echo "$stderr"
+	[ "$status" -eq 0 ]
+	[ "$(reported guest: vf.tx.packets)" = 0x1 ]
+}
