@@ -48,8 +48,6 @@ static const char *const gfail_text[] = {
 	      "interface must be up (ip link set PF up) for igb to serve its VFs' mailboxes",
 	[4] = "VF mailbox: the PF acknowledged E1000_VF_RESET but sent no reply within 2 s: "
 	      "check the PF's driver log (dmesg)",
-	[5] = "VF mailbox: the PF refused E1000_VF_RESET (NACK): it has no MAC address for "
-	      "this VF; give it one (vfctl set PF vf N mac MAC) and run again",
 	[6] = "VF mailbox: the PF's reply to E1000_VF_RESET is neither ACK nor NACK",
 	[7] = "VF transmit: descriptor 0 not written back (DD) within 2 s: the PF must be up "
 	      "(its TCTL.EN) and have enabled the VF's transmit (VFTE) after the mailbox "
@@ -147,8 +145,8 @@ static int ctrl_access(struct vfkvm_region *r, uint64_t off, void *data, unsigne
 		break;
 	case C_GFAIL:
 		if (val < sizeof(gfail_text) / sizeof(gfail_text[0]) && gfail_text[val])
-			err("guest failure on %s: %s (value 0x%" PRIx64 ")", v->dev.name,
-			    gfail_text[val], v->fail_val);
+			err("guest failure on %s: %s (value 0x%" PRIx64 ")",
+			    v->dev.name ? v->dev.name : "no device", gfail_text[val], v->fail_val);
 		else
 			err("guest failure: code %" PRIu64 " (value 0x%" PRIx64 ")", val,
 			    v->fail_val);

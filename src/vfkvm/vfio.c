@@ -94,19 +94,19 @@ static int group_number(const char *bdf, int *group)
 }
 
 /* The group's reserved IOVA ranges (sysfs reserved_regions: "start end type"
- * per line); guest RAM [0, ram_size) is mapped 1:1 and must miss all of them. */
-static int check_reserved(int group, uint64_t ram_size)
+ * per line); guest RAM [0, ram_size) is mapped 1:1 and must miss all of them.
+ * A missing file (older kernels) has nothing to check against. */
+int vfkvm_vfio_check_reserved(const char *path, uint64_t ram_size)
 {
-	char path[PATH_MAX], type[32];
+	char type[32];
 	unsigned long long start, end;
 	FILE *f;
-	int r = 0;
+	int r = 0, n;
 
-	snprintf(path, sizeof(path), "/sys/kernel/iommu_groups/%d/reserved_regions", group);
 	f = fopen(path, "r");
 	if (!f)
-		return 0;	/* older kernels: nothing to check against */
-	while (fscanf(f, "%llx %llx %31s", &start, &end, type) == 3) {
+		return errno == ENOENT ? 0 : -errno;
+	while ((n = fscanf(f, "%llx %llx %31s", &start, &end, type)) == 3) {
 		if (start < ram_size) {
 			err("%s: IOVA 0x%llx-0x%llx (%s) overlaps guest RAM 0-0x%llx, which is "
 			    "DMA-mapped at its guest-physical address: use a smaller --mem",
@@ -115,8 +115,21 @@ static int check_reserved(int group, uint64_t ram_size)
 			break;
 		}
 	}
+	/* a line that does not parse must not pass as "no overlap" */
+	if (!r && n != EOF) {
+		err("%s: not a reserved_regions list (\"START END TYPE\" lines)", path);
+		r = -EINVAL;
+	}
 	fclose(f);
 	return r;
+}
+
+static int check_reserved(int group, uint64_t ram_size)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "/sys/kernel/iommu_groups/%d/reserved_regions", group);
+	return vfkvm_vfio_check_reserved(path, ram_size);
 }
 
 /* trapped BAR access: the guest's MMIO is a pread/pwrite on the device fd */

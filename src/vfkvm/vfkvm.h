@@ -131,6 +131,7 @@ struct vfkvm_vfio {
 	uint64_t dma_size;	/* guest RAM mapped at IOVA 0, 0 if not mapped */
 };
 int vfkvm_vfio_parse_bdf(const char *s, char *out, size_t n);
+int vfkvm_vfio_check_reserved(const char *path, uint64_t ram_size);
 int vfkvm_vfio_open(struct vfkvm_vfio *vf, const char *bdf, struct vfkvm_vm *vm,
 		    struct vfkvm_dev *d);
 void vfkvm_vfio_close_device(struct vfkvm_vfio *vf);

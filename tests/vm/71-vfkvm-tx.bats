@@ -110,14 +110,36 @@ frames() {
 	vm_wait_for 5 test "$(frames 02:76:66:6b:76:02)" -eq $((before + 1))
 }
 
-@test "--vf with the PF down: no mailbox ACK, a guest failure that says to bring the PF up" {
+@test "--vf with the PF down: the PF's reset indication stays, a guest failure that says to bring the PF up" {
 	vfctl bind "$vf" >/dev/null
 	$VM_IP link set "$pfdev" down
 	run --separate-stderr "$VFKVM" --vf "$vf"
 	echo "$output"; echo "$stderr"
 	[ "$status" -eq 1 ]
-	[[ "$stderr" == "vfkvm: guest failure on $vf: VF mailbox: the PF did not acknowledge E1000_VF_RESET within 2 s: the PF's interface must be up (ip link set PF up) for igb to serve its VFs' mailboxes (value 0x"*")" ]]
+	# igb's down path resets the PF: RSTI (0x40) in V2PMAILBOX until it is up
+	(( $(reported guest: vf.rst) & 0x40 ))
+	[[ "$stderr" == "vfkvm: guest failure on $vf: VF mailbox: the PF still signals a reset in progress (V2PMAILBOX RSTI) after 2 s: bring the PF's interface up (ip link set PF up) (value 0x"*")" ]]
 	[[ "$output" != *"guest: vf.mac"* ]]
+	[[ "$output" != *"guest: vf.tx"* ]]
+}
+
+@test "--vf on fresh VFs with no MAC set: the PF NACKs VF_RESET, the guest sends from its own address" {
+	vm_set_numvfs "$pf" 0
+	vm_set_numvfs "$pf" 2
+	vf=$(vm_vf "$pf" 1)
+	vm_wait_for 10 test -e "$VM_PCI/$vf/driver"
+	# bound by hand: vfctl bind would pin the VF's current MAC as admin MAC
+	vm_bind_vfio "$vf"
+	before=$(frames 02:76:66:6b:76:00)
+	run --separate-stderr "$VFKVM" --vf "$vf"
+	echo "$output"; echo "$stderr"
+	[ "$status" -eq 0 ]
+	[ -z "$stderr" ]
+	reply=$(reported guest: vf.reply)
+	(( (reply & ~0x20000000) == 0x40000001 ))
+	[ "$(reported guest: vf.mac)" = 00:00:00:00:00:00 ]
+	[ "$(reported guest: vf.tx.packets)" = 0x1 ]
+	vm_wait_for 5 test "$(frames 02:76:66:6b:76:00)" -eq $((before + 1))
 }
 
 @test "--vf without CAP_IPC_LOCK and a small RLIMIT_MEMLOCK: refused before the guest starts, with the limit to set" {

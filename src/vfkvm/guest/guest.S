@@ -31,7 +31,6 @@
 #define F_NOLOCK	2
 #define F_NOACK		3
 #define F_NOREPLY	4
-#define F_NACK		5
 #define F_BADREPLY	6
 #define F_TXTIMEOUT	7
 #define POLL_US		100
@@ -73,6 +72,8 @@
 #define RING_GPA	0x180000
 #define RING_LEN	128	/* 8 descriptors of 16 bytes */
 #define FRAME_GPA	0x181000
+#define OWN_MAC_LO	0x6b667602	/* 02:76:66:6b:76:00, the bytes in order */
+#define OWN_MAC_HI	0x0076
 #define FRAME_LEN	80	/* 14 header bytes, the payload text, zeros */
 #define USER_CS		0x23
 #define USER_SS		0x1b
@@ -254,6 +255,7 @@ vf_main:
 	movl V_MBX(%rsi), %eax
 	dec %ecx
 	jnz 1b
+	mov %rax, FAILVAL(%rbx)
 	mov $F_RSTI, %edx
 	jmp vf_fail
 
@@ -284,17 +286,22 @@ vf_main:
 	cmp $VF_RESET | MSG_ACK, %eax
 	je 5f
 	mov %r13, FAILVAL(%rbx)
-	mov $F_NACK, %edx
-	cmp $VF_RESET | MSG_NACK, %eax
-	je vf_fail
 	mov $F_BADREPLY, %edx
-	jmp vf_fail
+	cmp $VF_RESET | MSG_NACK, %eax
+	jne vf_fail
+	/* NACK: the reset is done (the PF enabled our transmit all the same)
+	 * but it holds no MAC for us: report none and send from a locally
+	 * administered address of our own, as igbvf picks a random one */
+	movq $0, R_VF_MAC(%rbx)
+	mov $OWN_MAC_LO, %r14d
+	mov $OWN_MAC_HI, %r15d
+	jmp 6f
 5:	movzwl %r15w, %eax
 	shl $32, %rax
 	or %r14, %rax
 	mov %rax, R_VF_MAC(%rbx)
 
-	/* the frame: broadcast, from our MAC, ethertype 0x88b5 (local
+6:	/* the frame: broadcast, from our MAC, ethertype 0x88b5 (local
 	 * experimental), then the payload text, FRAME_LEN bytes in all */
 	mov $FRAME_GPA, %edi
 	movl $0xffffffff, (%rdi)
@@ -329,12 +336,12 @@ vf_main:
 	movl $1, V_TDT(%rsi)		/* the doorbell: descriptor 0 is ready */
 	/* wait for the write-back: DD in the descriptor's status word */
 	mov $POLL_2S, %ecx
-6:	movl 12(%rdi), %eax
+10:	movl 12(%rdi), %eax
 	test $1, %eax
 	jnz 7f
 	call delay
 	dec %ecx
-	jnz 6b
+	jnz 10b
 	movl V_TDH(%rsi), %eax
 	mov %rax, FAILVAL(%rbx)
 	mov $F_TXTIMEOUT, %edx
