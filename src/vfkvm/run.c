@@ -26,6 +26,7 @@
 /* control region offsets (the guest's side is src/vfkvm/guest/guest.S) */
 enum { C_EXIT = 0x00, C_IRQFD = 0x08, C_MSI = 0x10, C_DOORBELLS = 0x18, C_FAULT_VEC = 0x28,
        C_FAULT_RIP = 0x30, C_MODE = 0x38, C_DELAY = 0x40, C_FAILVAL = 0x48, C_GFAIL = 0x50,
+       C_BARS = 0x58,
        C_REPORT = 0x100, C_PATTERN = 0x210 };
 
 #define DELAY_MAX_US	100000	/* one C_DELAY sleeps at most this long */
@@ -34,7 +35,7 @@ enum { R_VF_MAC = 13 };
 static const char *const report_names[] = {
 	"bar[0]", "read8", "read16", "read32", "read64", "roslot[0]", "doorbells", "irqfd",
 	"msi", "vf.status", "vf.msix", "vf.rst", "vf.reply", "vf.mac", "vf.tx.status",
-	"vf.tx.head", "vf.tx.packets", "vf.tx.irq",
+	"vf.tx.head", "vf.tx.packets", "vf.tx.irq", "vf.bar3[0]",
 };
 
 /* What a guest-side failure code (C_GFAIL) means for an 82576 VF and what
@@ -105,6 +106,11 @@ static int ctrl_access(struct vfkvm_region *r, uint64_t off, void *data, unsigne
 			val = n;
 		} else if (off == C_MODE) {
 			val = v->o.vf ? 1 : 0;	/* 1: BAR0 is a VFIO VF's */
+		} else if (off == C_BARS && v->have_vfio) {
+			/* bit K: BAR K is in its window; bits 8-10: the MSI-X BAR + 1 */
+			for (unsigned k = 0; k < 6; k++)
+				val |= v->vfio.bar_size[k] ? 1ULL << k : 0;
+			val |= (uint64_t)(v->vfio.msix_bar + 1) << 8;
 		} else if (off >= C_PATTERN && off < C_PATTERN + 8) {
 			val = CTRL_PATTERN >> 8 * (off - C_PATTERN);
 		}
@@ -344,16 +350,14 @@ void *vfkvm_bar(struct vfkvm *v)
 	return v->dev.nregions && !v->have_vfio ? v->dev.regions[0].map : NULL;
 }
 
-/* A 32-bit VF BAR0 register read the host's way: pread on the VFIO device
+/* A 32-bit VF BAR register read the host's way: pread on the VFIO device
  * fd (the kernel's access path, not the guest's mmapped slot). */
-int vfkvm_vf_read32(struct vfkvm *v, uint64_t off, uint32_t *val)
+int vfkvm_vf_read32(struct vfkvm *v, unsigned bar, uint64_t off, uint32_t *val)
 {
-	struct vfkvm_region *bar = &v->dev.regions[0];
-
-	if (!v->have_vfio || !v->dev.nregions || off + 4 > bar->size)
+	if (!v->have_vfio || bar > 5 || off + 4 > v->vfio.bar_size[bar])
 		return -ENODEV;
 	errno = 0;
-	if (pread(v->vfio.device, val, 4, bar->fd_off + off) != 4)
+	if (pread(v->vfio.device, val, 4, v->vfio.bar_off[bar] + off) != 4)
 		return errno ? -errno : -EIO;
 	return 0;
 }

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /* vfkvm --vf without a VFIO kernel: the PCI address parser and the refusal
  * to DMA-map guest RAM over an IOMMU group's reserved IOVA regions, against
- * reserved_regions files written the way the kernel writes them. */
+ * reserved_regions files written the way the kernel writes them, and which
+ * parts of a BAR become memory slots from VFIO's region info and its caps. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -14,6 +15,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <linux/vfio.h>
 
 #include "vfkvm.h"
 
@@ -150,6 +152,77 @@ static void test_parse_bdf(void **state)
 	assert_int_equal(vfkvm_vfio_parse_bdf("01:10", out, sizeof(out)), -EINVAL);
 }
 
+/* Region infos as VFIO_DEVICE_GET_REGION_INFO fills them, caps and all. */
+struct info_sparse {
+	struct vfio_region_info ri;
+	struct vfio_region_info_cap_type msix;	/* any other cap first in the chain */
+	struct vfio_region_info_cap_sparse_mmap sp;
+	struct vfio_region_sparse_mmap_area areas[3];
+};
+
+static void test_mmap_areas(void **state)
+{
+	struct vfkvm_area a[4];
+	struct vfio_region_info plain = { .argsz = sizeof(plain), .size = 0x4000,
+					  .flags = VFIO_REGION_INFO_FLAG_READ |
+						   VFIO_REGION_INFO_FLAG_WRITE };
+	struct {
+		struct vfio_region_info ri;
+		struct vfio_info_cap_header msix;
+	} mappable = {
+		.ri = { .argsz = sizeof(mappable), .size = 0x4000, .cap_offset = sizeof(mappable.ri),
+			.flags = VFIO_REGION_INFO_FLAG_READ | VFIO_REGION_INFO_FLAG_MMAP |
+				 VFIO_REGION_INFO_FLAG_CAPS },
+		.msix = { .id = VFIO_REGION_INFO_CAP_MSIX_MAPPABLE, .version = 1 },
+	};
+	struct info_sparse sp = {
+		.ri = { .argsz = sizeof(sp), .size = 0x10000,
+			.cap_offset = offsetof(struct info_sparse, msix),
+			.flags = VFIO_REGION_INFO_FLAG_READ | VFIO_REGION_INFO_FLAG_MMAP |
+				 VFIO_REGION_INFO_FLAG_CAPS },
+		.msix = { .header = { .id = VFIO_REGION_INFO_CAP_TYPE, .version = 1,
+				      .next = offsetof(struct info_sparse, sp) } },
+		.sp = { .header = { .id = VFIO_REGION_INFO_CAP_SPARSE_MMAP, .version = 1 },
+			.nr_areas = 3 },
+		/* the table page left out; one area not page-aligned */
+		.areas = { { 0x1000, 0x7000 }, { 0x9000, 0x800 }, { 0xa000, 0x6000 } },
+	};
+
+	/* no MMAP flag: trap it all */
+	assert_int_equal(vfkvm_vfio_mmap_areas(&plain, 4096, a, 4), 0);
+	/* MMAP, no caps: the whole BAR */
+	plain.flags |= VFIO_REGION_INFO_FLAG_MMAP;
+	assert_int_equal(vfkvm_vfio_mmap_areas(&plain, 4096, a, 4), 1);
+	assert_int_equal(a[0].offset, 0);
+	assert_int_equal(a[0].size, 0x4000);
+	/* smaller than a page: cannot be a slot */
+	plain.size = 0x800;
+	assert_int_equal(vfkvm_vfio_mmap_areas(&plain, 4096, a, 4), 0);
+	/* MSI-X mappable (no sparse cap): the whole BAR */
+	assert_int_equal(vfkvm_vfio_mmap_areas(&mappable.ri, 4096, a, 4), 1);
+	assert_int_equal(a[0].size, 0x4000);
+	/* sparse: the aligned areas only, behind another cap in the chain */
+	assert_int_equal(vfkvm_vfio_mmap_areas(&sp.ri, 4096, a, 4), 2);
+	assert_int_equal(a[0].offset, 0x1000);
+	assert_int_equal(a[0].size, 0x7000);
+	assert_int_equal(a[1].offset, 0xa000);
+	assert_int_equal(a[1].size, 0x6000);
+	/* at most max areas */
+	assert_int_equal(vfkvm_vfio_mmap_areas(&sp.ri, 4096, a, 1), 1);
+	/* an area past the region's end is not mapped */
+	sp.areas[2].size = 0x7000;
+	assert_int_equal(vfkvm_vfio_mmap_areas(&sp.ri, 4096, a, 4), 1);
+	/* a chain that points outside what the kernel filled in */
+	sp.sp.nr_areas = 30;
+	assert_int_equal(vfkvm_vfio_mmap_areas(&sp.ri, 4096, a, 4), -EINVAL);
+	sp.sp.nr_areas = 3;
+	sp.msix.header.next = sizeof(sp) - 4;
+	assert_int_equal(vfkvm_vfio_mmap_areas(&sp.ri, 4096, a, 4), -EINVAL);
+	/* a loop in the chain ends too */
+	sp.msix.header.next = offsetof(struct info_sparse, msix);
+	assert_int_equal(vfkvm_vfio_mmap_areas(&sp.ri, 4096, a, 4), -EINVAL);
+}
+
 static int setup_dir(void **state)
 {
 	return mkdtemp(dir) ? 0 : -1;
@@ -175,6 +248,7 @@ int main(void)
 		cmocka_unit_test(test_reserved_boundary),
 		cmocka_unit_test(test_reserved_missing_or_garbage),
 		cmocka_unit_test(test_parse_bdf),
+		cmocka_unit_test(test_mmap_areas),
 	};
 	return cmocka_run_group_tests_name("vfkvm_vfio", tests, setup_dir, remove_dir);
 }

@@ -26,6 +26,9 @@
 #define R_VF_TXHEAD	0x178
 #define R_VF_TXPKTS	0x180
 #define R_VF_TXIRQ	0x188
+#define R_VF_BAR3	0x190
+#define BARS		0x58	/* read: bit K BAR K mapped; bits 8-10 MSI-X BAR + 1 */
+#define BAR3		0xfe300000	/* VFKVM_BARN_GPA(3) */
 /* failure codes (run.c says what each means and what to do) */
 #define F_RSTI		1
 #define F_NOLOCK	2
@@ -237,6 +240,17 @@ vf_main:
 	mov %rax, R_VF_MSIX(%rbx)
 	movl $1, V_EIMC(%rsi)
 
+	/* BAR3, the MSI-X table (a read-only slot): entry 0's address as
+	 * VFIO programmed it, after a write vfkvm must drop */
+	mov BARS(%rbx), %rax
+	shr $8, %rax
+	cmp $4, %eax
+	jne 1f
+	mov $BAR3, %edi
+	movl $0, (%rdi)
+	movl (%rdi), %eax
+	mov %rax, R_VF_BAR3(%rbx)
+1:
 	/* VF reset: CTRL.RST resets the VF's queues and interrupts and tells
 	 * the PF (VFLRE); its driver must then hear E1000_VF_RESET from us
 	 * before it enables our transmit (VFTE) again. */
