@@ -96,7 +96,7 @@ static int group_number(const char *bdf, int *group)
 /* The group's reserved IOVA ranges (sysfs reserved_regions: "start end type"
  * per line); guest RAM [0, ram_size) is mapped 1:1 and must miss all of them.
  * A missing file (older kernels) has nothing to check against. */
-int vfkvm_vfio_check_reserved(const char *path, uint64_t ram_size)
+int vfkvm_vfio_check_reserved(const char *bdf, const char *path, uint64_t ram_size)
 {
 	char type[32];
 	unsigned long long start, end;
@@ -104,32 +104,38 @@ int vfkvm_vfio_check_reserved(const char *path, uint64_t ram_size)
 	int r = 0, n;
 
 	f = fopen(path, "r");
-	if (!f)
-		return errno == ENOENT ? 0 : -errno;
+	if (!f) {
+		r = -errno;
+		if (r == -ENOENT)
+			return 0;
+		err("%s: %s: %s; vfkvm cannot tell whether guest RAM may be DMA-mapped at "
+		    "IOVA 0: run as root", bdf, path, strerror(-r));
+		return r;
+	}
 	while ((n = fscanf(f, "%llx %llx %31s", &start, &end, type)) == 3) {
 		if (start < ram_size) {
-			err("%s: IOVA 0x%llx-0x%llx (%s) overlaps guest RAM 0-0x%llx, which is "
-			    "DMA-mapped at its guest-physical address: use a smaller --mem",
-			    path, start, end, type, (unsigned long long)ram_size - 1);
+			err("%s: %s: IOVA 0x%llx-0x%llx (%s) overlaps guest RAM 0-0x%llx, which "
+			    "is DMA-mapped at its guest-physical address: use a smaller --mem",
+			    bdf, path, start, end, type, (unsigned long long)ram_size - 1);
 			r = -EADDRINUSE;
 			break;
 		}
 	}
 	/* a line that does not parse must not pass as "no overlap" */
 	if (!r && n != EOF) {
-		err("%s: not a reserved_regions list (\"START END TYPE\" lines)", path);
+		err("%s: %s: not a reserved_regions list (\"START END TYPE\" lines)", bdf, path);
 		r = -EINVAL;
 	}
 	fclose(f);
 	return r;
 }
 
-static int check_reserved(int group, uint64_t ram_size)
+static int check_reserved(const char *bdf, int group, uint64_t ram_size)
 {
 	char path[PATH_MAX];
 
 	snprintf(path, sizeof(path), "/sys/kernel/iommu_groups/%d/reserved_regions", group);
-	return vfkvm_vfio_check_reserved(path, ram_size);
+	return vfkvm_vfio_check_reserved(bdf, path, ram_size);
 }
 
 /* VFIO_DEVICE_GET_REGION_INFO with room for its capability chain (argsz
@@ -582,7 +588,7 @@ int vfkvm_vfio_open(struct vfkvm_vfio *vf, const char *bdf, struct vfkvm_vm *vm,
 	r = group_number(vf->bdf, &vf->group_nr);
 	if (r < 0)
 		return r;
-	r = check_reserved(vf->group_nr, vm->ram_size);
+	r = check_reserved(vf->bdf, vf->group_nr, vm->ram_size);
 	if (r < 0)
 		return r;
 	snprintf(path, sizeof(path), "/dev/vfio/%d", vf->group_nr);

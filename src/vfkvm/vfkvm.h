@@ -143,7 +143,7 @@ struct vfkvm_vfio {
 	uint64_t dma_size;	/* guest RAM mapped at IOVA 0, 0 if not mapped */
 };
 int vfkvm_vfio_parse_bdf(const char *s, char *out, size_t n);
-int vfkvm_vfio_check_reserved(const char *path, uint64_t ram_size);
+int vfkvm_vfio_check_reserved(const char *bdf, const char *path, uint64_t ram_size);
 struct vfio_region_info;
 int vfkvm_vfio_mmap_areas(const struct vfio_region_info *ri, uint64_t page_size,
 			  struct vfkvm_area *areas, unsigned max);

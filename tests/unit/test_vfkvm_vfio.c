@@ -45,7 +45,7 @@ static char *check(const char *path, uint64_t ram, int *ret)
 	assert_true(saved >= 0 && mfd >= 0);
 	fflush(stderr);
 	dup2(mfd, 2);
-	*ret = vfkvm_vfio_check_reserved(path, ram);
+	*ret = vfkvm_vfio_check_reserved("0000:01:10.2", path, ram);
 	fflush(stderr);
 	dup2(saved, 2);
 	close(saved);
@@ -85,6 +85,7 @@ static void test_reserved_overlap(void **state)
 
 	e = check(p, 64 << 20, &r);
 	assert_int_equal(r, -EADDRINUSE);
+	assert_non_null(strstr(e, "vfkvm: 0000:01:10.2: "));
 	assert_non_null(strstr(e, p));
 	assert_non_null(strstr(e, ": IOVA 0xe8000-0xe8fff (direct) overlaps guest RAM "
 				  "0-0x3ffffff, which is DMA-mapped at its guest-physical "
@@ -128,6 +129,7 @@ static void test_reserved_missing_or_garbage(void **state)
 	p = regions("garbage", "0x00000000fee00000 0x00000000feefffff msi\nnot a region\n");
 	e = check(p, 64 << 20, &r);
 	assert_int_equal(r, -EINVAL);
+	assert_non_null(strstr(e, "vfkvm: 0000:01:10.2: "));
 	assert_non_null(strstr(e, ": not a reserved_regions list (\"START END TYPE\" lines)\n"));
 	free(e);
 
