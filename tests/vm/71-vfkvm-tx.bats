@@ -63,6 +63,12 @@ frames() {
 		awk -F: '$1 % 2 == 0' | wc -l
 }
 
+# frames_are MAC N: the capture holds N such frames (for vm_wait_for: QEMU
+# writes the pcap as the frame leaves, the 9p share shows it a moment later)
+frames_are() {
+	[ "$(frames "$1")" -eq "$2" ]
+}
+
 @test "--vf: the guest gets the MAC vfctl set assigned through the VF mailbox and its frame reaches the wire" {
 	mac=02:76:66:6b:76:6d
 	vfctl set "$pf:1" mac "$mac"
@@ -91,7 +97,7 @@ frames() {
 	[ "$(reported guest: vf.tx.packets)" = 0x1 ]
 	[ "$(reported guest: vf.tx.irq)" = 0x1 ]
 	# and the frame is on the wire, once more than before
-	vm_wait_for 5 test "$(frames "$mac")" -eq $((before + 1))
+	vm_wait_for 5 frames_are "$mac" $((before + 1))
 }
 
 @test "--vf twice: the mailbox handshake works again after vfkvm's own reset; the new MAC is used" {
@@ -107,7 +113,7 @@ frames() {
 	[ "$status" -eq 0 ]
 	[ -z "$stderr" ]
 	[ "$(reported guest: vf.mac)" = 02:76:66:6b:76:02 ]
-	vm_wait_for 5 test "$(frames 02:76:66:6b:76:02)" -eq $((before + 1))
+	vm_wait_for 5 frames_are 02:76:66:6b:76:02 $((before + 1))
 }
 
 @test "--vf with the PF down: the PF's reset indication stays, a guest failure that says to bring the PF up" {
@@ -139,7 +145,7 @@ frames() {
 	(( (reply & ~0x20000000) == 0x40000001 ))
 	[ "$(reported guest: vf.mac)" = 00:00:00:00:00:00 ]
 	[ "$(reported guest: vf.tx.packets)" = 0x1 ]
-	vm_wait_for 5 test "$(frames 02:76:66:6b:76:00)" -eq $((before + 1))
+	vm_wait_for 5 frames_are 02:76:66:6b:76:00 $((before + 1))
 }
 
 @test "--vf without CAP_IPC_LOCK and a small RLIMIT_MEMLOCK: refused before the guest starts, with the limit to set" {
