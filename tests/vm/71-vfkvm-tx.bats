@@ -132,7 +132,7 @@ frames_are() {
 @test "--vf on fresh VFs with no MAC set: the PF NACKs VF_RESET, the guest sends from its own address" {
 	vm_set_numvfs "$pf" 0
 	vm_set_numvfs "$pf" 2
-	vf=$(vm_vf "$pf" 1)
+	[ "$(vm_vf "$pf" 1)" = "$vf" ]
 	vm_wait_for 10 test -e "$VM_PCI/$vf/driver"
 	# bound by hand: vfctl bind would pin the VF's current MAC as admin MAC
 	vm_bind_vfio "$vf"
