@@ -36,6 +36,7 @@ static const char *const report_names[] = {
 	"bar[0]", "read8", "read16", "read32", "read64", "roslot[0]", "doorbells", "irqfd",
 	"msi", "vf.status", "vf.msix", "vf.rst", "vf.reply", "vf.mac", "vf.tx.status",
 	"vf.tx.head", "vf.tx.packets", "vf.tx.irq", "vf.bar3[0]",
+	"vf.bar3[0x2000]",
 };
 
 /* What a guest-side failure code (C_GFAIL) means for an 82576 VF and what

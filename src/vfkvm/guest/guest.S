@@ -27,6 +27,7 @@
 #define R_VF_TXPKTS	0x180
 #define R_VF_TXIRQ	0x188
 #define R_VF_BAR3	0x190
+#define R_VF_PBA	0x198
 #define BARS		0x58	/* read: bit K BAR K mapped; bits 8-10 MSI-X BAR + 1 */
 #define BAR3		0xfe300000	/* VFKVM_BARN_GPA(3) */
 /* failure codes (run.c says what each means and what to do) */
@@ -241,7 +242,7 @@ vf_main:
 	movl $1, V_EIMC(%rsi)
 
 	/* BAR3, the MSI-X table (a read-only slot): entry 0's address as
-	 * VFIO programmed it, after a write vfkvm must drop */
+	 * VFIO programmed it, after a write vfkvm must drop; and the PBA */
 	mov BARS(%rbx), %rax
 	shr $8, %rax
 	cmp $4, %eax
@@ -250,6 +251,8 @@ vf_main:
 	movl $0, (%rdi)
 	movl (%rdi), %eax
 	mov %rax, R_VF_BAR3(%rbx)
+	movl 0x2000(%rdi), %eax
+	mov %rax, R_VF_PBA(%rbx)
 1:
 	/* VF reset: CTRL.RST resets the VF's queues and interrupts and tells
 	 * the PF (VFLRE); its driver must then hear E1000_VF_RESET from us
