@@ -3,7 +3,8 @@
 #   make                 libvfctl (shared, static, pkg-config) and vfctl
 #   make install         DESTDIR=... PREFIX=...
 #   make check           unit tests, ASan/UBSan unit tests, bats on golden trees, the VM test bed
-#   make check-unit | check-asan | check-bats | check-vm
+#   make check-unit | check-asan | check-bats | check-fuzz | check-vm
+#   make fuzz            the libFuzzer targets tests/fuzz/fuzz_*.c (clang) in build/fuzz/
 #   make deps            install build and test dependencies (Debian 12)
 
 VERSION   := 0.1.0
@@ -14,6 +15,11 @@ BINDIR    ?= $(PREFIX)/bin
 INCDIR    ?= $(PREFIX)/include
 MANDIR    ?= $(PREFIX)/share/man
 PKGDIR    ?= $(LIBDIR)/pkgconfig
+SBINDIR   ?= $(PREFIX)/sbin
+# systemd reads /usr/local/lib/systemd/system too; udev reads rules only from
+# /usr/lib, /lib, /etc and /run, so a non-/usr prefix puts the rule in /etc
+UNITDIR   ?= $(PREFIX)/lib/systemd/system
+UDEVRULESDIR ?= $(if $(filter /usr,$(PREFIX)),/usr/lib/udev/rules.d,/etc/udev/rules.d)
 
 B         ?= build
 CC        ?= cc
@@ -47,14 +53,12 @@ VFKVM   := $(B)/vfkvm
 GUEST   := $(B)/guest/guest.bin
 
 # ---- vfctld: the lease daemon (src/vfctld), systemd units, test client ----
-SBINDIR   ?= $(PREFIX)/sbin
-UNITDIR   ?= $(PREFIX)/lib/systemd/system
 VFCTLD_SRC := $(sort $(wildcard src/vfctld/*.c))
 VFCTLD_LIBOBJ := $(filter-out $(B)/src/vfctld/vfctld.o,$(VFCTLD_SRC:%.c=$(B)/%.o))
 VFCTLD  := $(B)/vfctld
 VFCTLD_LIBS = $(shell $(PKG_CONFIG) --libs libsystemd json-c)
 LEASE_PROBE := $(B)/lease-probe
-VFCTLD_UNITS := systemd/vfctld.service.in systemd/vfctld.socket.in
+VFCTLD_UNITS := $(B)/systemd/vfctld.service $(B)/systemd/vfctld.socket
 
 SONAME  := libvfctl.so.$(SOVERSION)
 SOLIB   := $(B)/libvfctl.so.$(VERSION)
@@ -62,11 +66,23 @@ STLIB   := $(B)/libvfctl.a
 VFCTL   := $(B)/vfctl
 PCFILE  := $(B)/libvfctl.pc
 
+# Rewritten when the install paths change, so that the units (and
+# libvfctl.pc) of `make install PREFIX=/usr` carry /usr, not an older build's.
+PATHS_STAMP := $(B)/.paths
+PATHS_NOW := $(PREFIX) $(BINDIR) $(SBINDIR) $(LIBDIR) $(INCDIR)
+$(shell mkdir -p $(B) && echo '$(PATHS_NOW)' | cmp -s - $(PATHS_STAMP) || \
+	echo '$(PATHS_NOW)' > $(PATHS_STAMP))
+
+# systemd units with the install paths (systemd/NAME.in -> build/systemd/NAME)
+UNITS     := $(patsubst systemd/%.in,$(B)/systemd/%,$(wildcard systemd/*.in))
+PROVISION_UNITS := $(B)/systemd/vfctl-provision.service $(B)/systemd/vfctl-provision@.service
+
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(B)/tests/%,$(wildcard tests/unit/test_*.c))
 
 .PHONY: install-vfctld uninstall-vfctld
-.PHONY: all install uninstall clean deps check check-unit check-asan check-bats check-vm fixtures
-all: $(SOLIB) $(STLIB) $(VFCTL) $(PCFILE) $(VFKVM) $(VFCTLD) $(LEASE_PROBE)
+.PHONY: all install uninstall clean deps check check-unit check-asan check-bats check-vm fixtures \
+	fuzz check-fuzz
+all: $(SOLIB) $(STLIB) $(VFCTL) $(PCFILE) $(VFKVM) $(UNITS) $(VFCTLD) $(LEASE_PROBE)
 
 $(B)/%.o: %.c lib/vfctl.h lib/internal.h cli/print.h cli/cli.h
 	@mkdir -p $(dir $@)
@@ -114,14 +130,20 @@ $(B)/src/vfkvm/guest_blob.o: src/vfkvm/guest_blob.S $(GUEST)
 $(VFKVM): $(VFKVM_LIBOBJ) $(B)/src/vfkvm/main.o
 	$(CC) -o $@ $^ $(ALL_LDFLAGS)
 
-$(PCFILE): lib/libvfctl.pc.in Makefile
+$(PCFILE): lib/libvfctl.pc.in Makefile $(PATHS_STAMP)
 	@mkdir -p $(B)
 	sed -e 's|@PREFIX@|$(PREFIX)|; s|@LIBDIR@|$(LIBDIR)|; s|@INCDIR@|$(INCDIR)|; s|@VERSION@|$(VERSION)|' \
 		$< > $@
 
+# units get the install paths
+$(B)/systemd/%: systemd/%.in Makefile $(PATHS_STAMP)
+	@mkdir -p $(dir $@)
+	sed -e 's|@SBINDIR@|$(SBINDIR)|g; s|@BINDIR@|$(BINDIR)|g' $< > $@
+
 install: all install-vfctld
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCDIR) \
-		$(DESTDIR)$(PKGDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5
+		$(DESTDIR)$(PKGDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
+		$(DESTDIR)$(UNITDIR) $(DESTDIR)$(UDEVRULESDIR)
 	install -m 755 $(VFCTL) $(DESTDIR)$(BINDIR)/vfctl
 	install -m 755 $(SOLIB) $(DESTDIR)$(LIBDIR)/
 	ln -sf libvfctl.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(SONAME)
@@ -133,12 +155,17 @@ install: all install-vfctld
 	install -m 755 $(VFKVM) $(DESTDIR)$(BINDIR)/vfkvm
 	install -m 644 man/vfkvm.1 $(DESTDIR)$(MANDIR)/man1/vfkvm.1
 	install -m 644 man/vfctl.conf.5 $(DESTDIR)$(MANDIR)/man5/vfctl.conf.5
+	install -m 644 $(PROVISION_UNITS) $(DESTDIR)$(UNITDIR)/
+	install -m 644 udev/90-vfctl.rules $(DESTDIR)$(UDEVRULESDIR)/90-vfctl.rules
 
 uninstall: uninstall-vfctld
 	rm -f $(DESTDIR)$(BINDIR)/vfctl $(DESTDIR)$(LIBDIR)/libvfctl.* $(DESTDIR)$(INCDIR)/vfctl.h \
 		$(DESTDIR)$(PKGDIR)/libvfctl.pc $(DESTDIR)$(MANDIR)/man1/vfctl.1 \
 		$(DESTDIR)$(BINDIR)/vfkvm $(DESTDIR)$(MANDIR)/man1/vfkvm.1 \
-		$(DESTDIR)$(MANDIR)/man5/vfctl.conf.5
+		$(DESTDIR)$(MANDIR)/man5/vfctl.conf.5 \
+		$(DESTDIR)$(UNITDIR)/vfctl-provision.service \
+		$(DESTDIR)$(UNITDIR)/vfctl-provision@.service \
+		$(DESTDIR)$(UDEVRULESDIR)/90-vfctl.rules
 
 # ---- vfctld ----
 $(B)/src/vfctld/%.o: src/vfctld/%.c src/vfctld/vfctld.h lib/proto.h lib/vfctl.h lib/internal.h
@@ -159,15 +186,10 @@ $(B)/tests/test_vfctld_%: tests/unit/test_vfctld_%.c $(VFCTLD_LIBOBJ) $(STLIB)
 	$(CC) $(ALL_CFLAGS) -Isrc/vfctld -o $@ $< $(VFCTLD_LIBOBJ) $(STLIB) $(ALL_LDFLAGS) \
 		$(LIB_LIBS) $(VFCTLD_LIBS) $(shell $(PKG_CONFIG) --libs cmocka)
 
-# the units get the install paths (PREFIX of this make, not of the build)
 install-vfctld: $(VFCTLD) $(VFCTLD_UNITS)
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(UNITDIR) $(DESTDIR)$(MANDIR)/man8
 	install -m 755 $(VFCTLD) $(DESTDIR)$(SBINDIR)/vfctld
-	for u in $(VFCTLD_UNITS); do \
-		sed -e 's|@SBINDIR@|$(SBINDIR)|g; s|@BINDIR@|$(BINDIR)|g' $$u \
-			> $(DESTDIR)$(UNITDIR)/$$(basename $$u .in) && \
-		chmod 644 $(DESTDIR)$(UNITDIR)/$$(basename $$u .in) || exit 1; \
-	done
+	install -m 644 $(VFCTLD_UNITS) $(DESTDIR)$(UNITDIR)/
 	install -m 644 man/vfctld.8 $(DESTDIR)$(MANDIR)/man8/vfctld.8
 
 uninstall-vfctld:
@@ -179,7 +201,7 @@ deps:
 	tests/deps
 
 clean:
-	rm -rf $(B) build-asan
+	rm -rf $(B) build-asan $(FB)
 
 # ---- tests ---------------------------------------------------------------
 FIXTURES := $(B)/fixtures/.stamp
@@ -211,10 +233,41 @@ check-asan:
 	$(MAKE) B=build-asan SAN=1 check-unit check-bats
 
 check-bats: all $(FIXTURES) $(B)/guest/fault.bin
-	VFCTLD=$(abspath $(VFCTLD)) LEASE_PROBE=$(abspath $(LEASE_PROBE)) VFCTL=$(abspath $(VFCTL)) VFKVM=$(abspath $(VFKVM)) GUESTS=$(abspath $(B)/guest) FIXTURES=$(abspath $(B)/fixtures) REPO=$(CURDIR) VFCTL_SAN=$(SAN) bats --tap tests/bats
+	VFCTLD=$(abspath $(VFCTLD)) LEASE_PROBE=$(abspath $(LEASE_PROBE)) VFCTL=$(abspath $(VFCTL)) VFKVM=$(abspath $(VFKVM)) BUILD=$(abspath $(B)) GUESTS=$(abspath $(B)/guest) FIXTURES=$(abspath $(B)/fixtures) REPO=$(CURDIR) VFCTL_SAN=$(SAN) bats --tap tests/bats
 
 # every VM suite shares one boot; TCG on 2 busy cores can be slow, so allow it
 check-vm: all
 	VFCTL_VM_TIMEOUT=$${VFCTL_VM_TIMEOUT:-1800} tests/vm/run
 
-check: check-unit check-asan check-bats check-vm
+# ---- fuzzing ---------------------------------------------------------------
+# Every tests/fuzz/fuzz_NAME.c is a libFuzzer target linked against the
+# library's sources built again with clang and the fuzzer's coverage
+# (objects in build-fuzz/, binaries in build/fuzz/NAME).
+FUZZ_CC   ?= clang
+FB        ?= build-fuzz
+FUZZ_SAN  := -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all \
+	     -fno-omit-frame-pointer
+FUZZ_CFLAGS = -std=gnu11 $(WARN) -O1 -g $(FUZZ_SAN) -D_GNU_SOURCE -DVFCTL_VERSION='"$(VERSION)"' \
+	      -Ilib $(shell $(PKG_CONFIG) --cflags $(DEPS))
+FUZZ_SRC  := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZERS   := $(FUZZ_SRC:tests/fuzz/%.c=$(B)/fuzz/%)
+FUZZ_OBJ  := $(LIB_SRC:%.c=$(FB)/%.o)
+
+$(FB)/%.o: %.c lib/vfctl.h lib/internal.h
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -c -o $@ $<
+
+$(B)/fuzz/%: tests/fuzz/%.c $(FUZZ_OBJ)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_OBJ) $(LIB_LIBS)
+
+# kept between runs (not intermediates of the pattern rule below)
+.SECONDARY: $(FUZZ_OBJ)
+
+fuzz: $(FUZZERS)
+
+# each target for VFCTL_FUZZ_SECONDS (default 45) from its seed corpus; TAP
+check-fuzz: fuzz
+	tests/fuzz/run $(FUZZERS)
+
+check: check-unit check-asan check-bats check-fuzz check-vm

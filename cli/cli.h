@@ -15,10 +15,12 @@ struct args {
 	bool no_autoprobe, force;
 	bool dry_run;		/* apply */
 	const char *config;	/* apply: NULL for the default */
+	const char **pfs;	/* apply --pf: only these PFs */
+	size_t n_pfs;
 	double timeout_s;	/* 0: the command's default */
 	const char *sysfs_root, *dev_root, *run_dir;
-	/* alloc / release / leases / pools: vfctld requests */
-	const char *pool, *pf, *owner, *socket;
+	/* alloc / release / leases / pools: vfctld requests (alloc --pf: pfs[0]) */
+	const char *pool, *owner, *socket;
 	int numa, pid;		/* -1 / 0: not given */
 	int argc;
 	char **argv;		/* positionals after the command */

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * vfctl apply [--dry-run] [--config FILE]: make the host match the
- * declarative config (vfctl.conf(5)). The config is read and checked whole,
+ * vfctl apply [--dry-run] [--config FILE] [--pf PF]...: make the host match
+ * the declarative config (vfctl.conf(5)), or only the named PFs' part of it
+ * (what the udev rule's vfctl-provision@.service runs for a PF that
+ * appeared; a PF the config does not name is nothing to do). The config is read and checked whole,
  * against this host, before anything is written; then each change is
  * printed as applied, would apply (--dry-run) or failed with its error.
  */
@@ -53,8 +55,9 @@ int cmd_apply(struct vfctl_ctx *ctx, struct vfctl_host *host, const struct args 
 	const char *file = a->config ? a->config : DEFAULT_CONFIG;
 	struct vfctl_config *cfg = NULL;
 	struct vfctl_plan *plan = NULL;
-	size_t failed = 0;
+	size_t failed = 0, n_other = 0;
 	int r, rc = EXIT_OK;
+	bool found[a->n_pfs ? a->n_pfs : 1];
 
 	if (a->no_autoprobe) {
 		fprintf(stderr, "vfctl apply: --no-autoprobe does not apply: the config says "
@@ -68,6 +71,8 @@ int cmd_apply(struct vfctl_ctx *ctx, struct vfctl_host *host, const struct args 
 	}
 	/* Rejected whole, before anything is touched. */
 	r = vfctl_config_load(ctx, file, &cfg);
+	if (r >= 0 && a->n_pfs)
+		r = vfctl_config_select(ctx, cfg, host, a->pfs, a->n_pfs, found);
 	if (r >= 0)
 		r = vfctl_plan_make(ctx, cfg, host, &plan);
 	if (r < 0) {
@@ -88,6 +93,19 @@ int cmd_apply(struct vfctl_ctx *ctx, struct vfctl_host *host, const struct args 
 	pr_obj_begin(NULL);
 	pr_str("config", NULL, file);
 	pr_bool("dry_run", NULL, a->dry_run);
+	if (a->n_pfs) {
+		pr_arr_begin("not_in_config");
+		for (size_t j = 0; j < a->n_pfs; j++) {
+			struct vfctl_func *f;
+
+			if (found[j] || vfctl_host_find(ctx, host, a->pfs[j], &f) < 0)
+				continue;
+			pr_str(NULL, "vfctl apply: %s", f->addr);
+			pr_text(" is not in %s: nothing to do\n", file);
+			n_other++;
+		}
+		pr_arr_end();
+	}
 	pr_arr_begin("changes");
 	for (size_t i = 0; i < plan->n; i++) {
 		print_change(&plan->changes[i], a->dry_run);
@@ -96,7 +114,9 @@ int cmd_apply(struct vfctl_ctx *ctx, struct vfctl_host *host, const struct args 
 	pr_arr_end();
 	pr_uint("n_changes", NULL, plan->n);
 	pr_uint("n_failed", NULL, failed);
-	if (!plan->n)
+	if (!plan->n && n_other == a->n_pfs && a->n_pfs)
+		;	/* none of the PFs is in the config: said above */
+	else if (!plan->n)
 		pr_text("no changes: the host matches %s\n", file);
 	else if (a->dry_run)
 		pr_text("%zu change%s would be made (dry run: nothing written)\n", plan->n,

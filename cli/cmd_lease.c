@@ -104,19 +104,21 @@ int cmd_alloc(struct vfctl_ctx *ctx, struct vfctl_host *host, const struct args 
 	json_object *o, *l;
 	int ret;
 
-	if (a->argc || !a->pool) {
+	const char *pf = a->n_pfs ? a->pfs[0] : NULL;
+
+	if (a->argc || !a->pool || a->n_pfs > 1) {
 		fprintf(stderr, "vfctl alloc: expected --pool POOL [--numa N] [--pf DEV] "
 			"[--owner TAG] [--pid PID]\n");
 		return EXIT_USAGE;
 	}
-	if (strlen(a->pool) >= sizeof(req.pool) || (a->pf && strlen(a->pf) >= sizeof(req.pf)) ||
+	if (strlen(a->pool) >= sizeof(req.pool) || (pf && strlen(pf) >= sizeof(req.pf)) ||
 	    (a->owner && strlen(a->owner) >= sizeof(req.owner))) {
 		fprintf(stderr, "vfctl alloc: --pool and --owner take at most %d characters, --pf "
 			"a PCI address or netdev name\n", PROTO_NAME_MAX);
 		return EXIT_USAGE;
 	}
 	snprintf(req.pool, sizeof(req.pool), "%s", a->pool);
-	snprintf(req.pf, sizeof(req.pf), "%s", a->pf ? a->pf : "");
+	snprintf(req.pf, sizeof(req.pf), "%s", pf ? pf : "");
 	snprintf(req.owner, sizeof(req.owner), "%s", a->owner ? a->owner : "");
 	ret = call(a, &req, &o);
 	if (ret != EXIT_OK)

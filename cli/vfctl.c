@@ -386,10 +386,12 @@ static void usage(FILE *out)
 	      "  create PF N       enable N VFs on PF (through 0 if it has others); waits until\n"
 	      "                    they exist; [--no-autoprobe] [--force] [--timeout SEC]\n"
 	      "  destroy PF        remove all VFs of PF [--timeout SEC]\n"
-	      "  apply [--dry-run] [--config FILE]\n"
+	      "  apply [--dry-run] [--config FILE] [--pf PF]...\n"
 	      "                    make the host match the declarative config (default\n"
 	      "                    /etc/vfctl/vfctl.conf, see vfctl.conf(5)): VF counts,\n"
 	      "                    autoprobe, VF settings, drivers; prints each change;\n"
+	      "                    --pf (address or netdev, repeatable): only that PF's part\n"
+	      "                    of the config (a PF the config does not name: nothing to do);\n"
 	      "                    [--force] [--timeout SEC]\n"
 	      "  pools             vfctld's pools: their VFs, which are leased, free\n"
 	      "  alloc --pool P [--numa N] [--pf DEV] [--owner TAG] [--pid PID]\n"
@@ -414,6 +416,8 @@ static void usage(FILE *out)
 	      "      --timeout SEC      bound on kernel writes and waits\n"
 	      "      --dry-run          apply: print the changes, make none\n"
 	      "      --config FILE      apply: the config to read\n"
+	      "      --pf DEV           apply: reconcile only PF DEV (repeatable);\n"
+	      "                         alloc: a VF of PF DEV\n"
 	      "      --socket PATH      vfctld's socket (env VFCTLD_SOCKET, default\n"
 	      "                         /run/vfctl/vfctld.sock)\n"
 	      "  -h, --help             this help\n"
@@ -473,7 +477,9 @@ int main(int argc, char **argv)
 	char errbuf[512] = "";
 	int c, ret = EXIT_ERR, r;
 	size_t i;
+	const char *pfs[argc];	/* every --pf fits: argc bounds them */
 
+	a.pfs = pfs;
 	while ((c = getopt_long(argc, argv, "jahV", opts, NULL)) != -1) {
 		switch (c) {
 		case 'j': a.json = true; break;
@@ -486,7 +492,7 @@ int main(int argc, char **argv)
 		case OPT_DRY_RUN: a.dry_run = true; break;
 		case OPT_CONFIG: a.config = optarg; break;
 		case OPT_POOL: a.pool = optarg; break;
-		case OPT_PF: a.pf = optarg; break;
+		case OPT_PF: pfs[a.n_pfs++] = optarg; break;
 		case OPT_OWNER: a.owner = optarg; break;
 		case OPT_SOCKET: a.socket = optarg; break;
 		case OPT_NUMA:

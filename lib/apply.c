@@ -254,43 +254,88 @@ static void change_failed(struct vfctl_change *ch, int r, const char *msg)
 	ch->error = strdup(msg && *msg ? msg : strerror(-r));
 }
 
+/* Whether config PF c means the host's PF at addr. */
+static bool conf_matches(const struct vfctl_conf_pf *c, const struct vfctl_host *host,
+			 const char *addr)
+{
+	const struct vfctl_func *f;
+	unsigned seen = 0;
+
+	switch (c->match) {
+	case VFCTL_MATCH_ADDRESS:
+		return !strcmp(c->addr, addr);
+	case VFCTL_MATCH_NETDEV:
+		for (size_t k = 0; k < host->n_funcs; k++) {
+			f = &host->funcs[k];
+			for (size_t j = 0; j < f->n_netdevs; j++)
+				if (!strcmp(f->netdevs[j].name, c->netdev) && !strcmp(f->addr, addr))
+					return true;
+		}
+		return false;
+	case VFCTL_MATCH_ID:
+		for (size_t k = 0; k < host->n_funcs; k++) {
+			f = &host->funcs[k];
+			if (f->kind == VFCTL_FUNC_PF && f->vendor == c->vendor &&
+			    f->device == c->device && seen++ == c->index && !strcmp(f->addr, addr))
+				return true;
+		}
+		return false;
+	}
+	return false;
+}
+
 static const struct vfctl_conf_pf *conf_for(const struct vfctl_config *cfg,
 					    const struct vfctl_host *host, const char *addr)
 {
-	struct vfctl_func *f;
-
-	for (size_t i = 0; i < cfg->n_pfs; i++) {
-		const struct vfctl_conf_pf *c = &cfg->pfs[i];
-
-		switch (c->match) {
-		case VFCTL_MATCH_ADDRESS:
-			if (!strcmp(c->addr, addr))
-				return c;
-			break;
-		case VFCTL_MATCH_NETDEV:
-			for (size_t k = 0; k < host->n_funcs; k++) {
-				f = &host->funcs[k];
-				for (size_t j = 0; j < f->n_netdevs; j++)
-					if (!strcmp(f->netdevs[j].name, c->netdev) &&
-					    !strcmp(f->addr, addr))
-						return c;
-			}
-			break;
-		case VFCTL_MATCH_ID: {
-			unsigned seen = 0;
-
-			for (size_t k = 0; k < host->n_funcs; k++) {
-				f = &host->funcs[k];
-				if (f->kind == VFCTL_FUNC_PF && f->vendor == c->vendor &&
-				    f->device == c->device && seen++ == c->index &&
-				    !strcmp(f->addr, addr))
-					return c;
-			}
-			break;
-		}
-		}
-	}
+	for (size_t i = 0; i < cfg->n_pfs; i++)
+		if (conf_matches(&cfg->pfs[i], host, addr))
+			return &cfg->pfs[i];
 	return NULL;
+}
+
+int vfctl_config_select(struct vfctl_ctx *ctx, struct vfctl_config *cfg,
+			const struct vfctl_host *host, const char *const *pfs, size_t n_pfs,
+			bool *found)
+{
+	_cleanup_free_ char (*addrs)[VFCTL_ADDR_LEN] = calloc(n_pfs ? n_pfs : 1, sizeof(*addrs));
+	_cleanup_free_ bool *keep = calloc(cfg->n_pfs ? cfg->n_pfs : 1, sizeof(*keep));
+	size_t n = 0;
+
+	if (!addrs || !keep)
+		return vfctl_err(ctx, -ENOMEM, "out of memory");
+	for (size_t j = 0; j < n_pfs; j++) {
+		struct vfctl_func *f;
+		int r = vfctl_host_find(ctx, host, pfs[j], &f);
+
+		if (r < 0)
+			return r;
+		if (f->kind != VFCTL_FUNC_PF)
+			return vfctl_err(ctx, -EINVAL, "%s is %s, not an SR-IOV PF; give the PF whose "
+					 "VFs the config describes ('vfctl list' shows them)", f->addr,
+					 f->kind == VFCTL_FUNC_VF ? "a VF" :
+					 "a function without sriov_totalvfs");
+		snprintf(addrs[j], VFCTL_ADDR_LEN, "%s", f->addr);
+	}
+	/* Matched against the host as it is; the checks that need the host
+	 * (sriov_totalvfs, a PF matched twice) come with the plan. */
+	for (size_t i = 0; i < cfg->n_pfs; i++)
+		for (size_t j = 0; j < n_pfs; j++)
+			if (conf_matches(&cfg->pfs[i], host, addrs[j]))
+				keep[i] = true;
+	if (found)
+		for (size_t j = 0; j < n_pfs; j++) {
+			found[j] = false;
+			for (size_t i = 0; i < cfg->n_pfs && !found[j]; i++)
+				found[j] = conf_matches(&cfg->pfs[i], host, addrs[j]);
+		}
+	for (size_t i = 0; i < cfg->n_pfs; i++) {
+		if (keep[i])
+			cfg->pfs[n++] = cfg->pfs[i];
+		else
+			conf_pf_free(&cfg->pfs[i]);
+	}
+	cfg->n_pfs = n;
+	return (int)n;
 }
 
 static void run_pf_change(struct vfctl_ctx *ctx, const struct vfctl_config *cfg,

@@ -303,9 +303,13 @@ static int parse_ids(struct vfctl_ctx *ctx, const struct vfctl_config *cfg, cons
 	return 0;
 }
 
+/* Pool self of pools[]; owner[i] is the pool VF i is in (-1: none), so a
+ * VF in two pools is found without comparing every pair. */
 static int parse_pool(struct vfctl_ctx *ctx, const struct vfctl_config *cfg, const char *path,
-		      json_object *o, unsigned numvfs, struct vfctl_conf_pool *pool)
+		      json_object *o, unsigned numvfs, struct vfctl_conf_pool *pools, size_t self,
+		      int *owner)
 {
+	struct vfctl_conf_pool *pool = &pools[self];
 	static const char *const keys[] = { "name", "vfs", "users", "groups", NULL };
 	json_object *v;
 	char p[256];
@@ -351,9 +355,12 @@ static int parse_pool(struct vfctl_ctx *ctx, const struct vfctl_config *cfg, con
 		if (idx >= numvfs)
 			return perr(ctx, cfg, pi, "VF index %u is beyond numvfs %u (index 0-%d)", idx,
 				    numvfs, (int)numvfs - 1);
-		for (size_t j = 0; j < i; j++)
-			if (pool->vfs[j] == idx)
-				return perr(ctx, cfg, pi, "VF index %u listed twice", idx);
+		if (owner[idx] == (int)self)
+			return perr(ctx, cfg, pi, "VF index %u listed twice", idx);
+		if (owner[idx] >= 0)	/* a VF is allocated from one pool */
+			return perr(ctx, cfg, pi, "VF %u is already in pool '%s'", idx,
+				    pools[owner[idx]].name);
+		owner[idx] = (int)self;
 		pool->vfs[i] = idx;
 	}
 	if (json_object_object_get_ex(o, "users", &v)) {
@@ -558,6 +565,12 @@ static int parse_pf(struct vfctl_ctx *ctx, const struct vfctl_config *cfg, const
 		}
 	}
 	if (json_object_object_get_ex(o, "pools", &v)) {
+		_cleanup_free_ int *owner = malloc((n ? n : 1) * sizeof(*owner));
+
+		if (!owner)
+			return vfctl_err(ctx, -ENOMEM, "out of memory");
+		for (unsigned i = 0; i < n; i++)
+			owner[i] = -1;
 		path_key(p, sizeof(p), path, "pools");
 		r = want_type(ctx, cfg, p, v, json_type_array, "an array of pool objects");
 		if (r < 0)
@@ -572,23 +585,10 @@ static int parse_pf(struct vfctl_ctx *ctx, const struct vfctl_config *cfg, const
 			char pp[300];
 
 			path_idx(pp, sizeof(pp), p, i);
-			r = parse_pool(ctx, cfg, pp, json_object_array_get_idx(v, i), n,
-				       &pf->pools[i]);
+			r = parse_pool(ctx, cfg, pp, json_object_array_get_idx(v, i), n, pf->pools, i,
+				       owner);
 			if (r < 0)
 				return r;
-			/* a VF is allocated from one pool */
-			for (size_t j = 0; j < i; j++)
-				for (size_t a = 0; a < pf->pools[i].n_vfs; a++)
-					for (size_t b = 0; b < pf->pools[j].n_vfs; b++)
-						if (pf->pools[i].vfs[a] == pf->pools[j].vfs[b]) {
-							char pvs[310], pv[330];
-
-							path_key(pvs, sizeof(pvs), pp, "vfs");
-							path_idx(pv, sizeof(pv), pvs, a);
-							return perr(ctx, cfg, pv, "VF %u is already in pool "
-								    "'%s'", pf->pools[i].vfs[a],
-								    pf->pools[j].name);
-						}
 		}
 	}
 	return 0;
@@ -609,12 +609,110 @@ static void line_col(const char *text, size_t off, unsigned *line, unsigned *col
 	}
 }
 
+/* json-c keeps the last of duplicate keys without a word, so a second
+ * "mac" for a VF would silently win. Once json-c has accepted the text (so
+ * it is valid JSON), walk it again for each object's keys, with a json-c
+ * object as each one's key set (key -> offset), decoding escaped keys with
+ * json-c as it did: FILE:LINE:COL of the second one. */
+#define DUP_MAX_DEPTH 64	/* json-c's tokener stops at 32 */
+static int check_dup_keys(struct vfctl_ctx *ctx, const char *file, const char *text, size_t len)
+{
+	json_object *sets[DUP_MAX_DEPTH] = { NULL };	/* NULL: an array */
+	bool want_key[DUP_MAX_DEPTH] = { false };
+	int depth = 0, r = 0;
+
+	for (size_t i = 0; i < len && r == 0; i++) {
+		switch (text[i]) {
+		case '{':
+		case '[':
+			if (depth == DUP_MAX_DEPTH) {	/* json-c refused it before this */
+				r = vfctl_err(ctx, -EINVAL, "%s: nested too deeply", file);
+				break;
+			}
+			want_key[depth] = text[i] == '{';
+			if (text[i] == '{' && !(sets[depth] = json_object_new_object()))
+				r = vfctl_err(ctx, -ENOMEM, "out of memory");
+			depth++;
+			break;
+		case '}':
+		case ']':
+			if (depth > 0) {
+				depth--;
+				json_object_put(sets[depth]);
+				sets[depth] = NULL;
+			}
+			break;
+		case ',':
+			if (depth > 0 && sets[depth - 1])
+				want_key[depth - 1] = true;
+			break;
+		case '"': {
+			size_t start = i;
+			bool esc = false;
+			json_object *set = depth > 0 ? sets[depth - 1] : NULL, *first, *dec = NULL;
+			_cleanup_free_ char *raw = NULL;
+			const char *key;
+
+			for (i++; i < len && text[i] != '"'; i++)
+				if (text[i] == '\\') {
+					esc = true;
+					i++;
+				}
+			if (!set || !want_key[depth - 1])
+				break;	/* a value */
+			want_key[depth - 1] = false;
+			if (esc) {	/* as json-c decoded it */
+				struct json_tokener *tok = json_tokener_new();
+
+				if (tok)
+					dec = json_tokener_parse_ex(tok, text + start, (int)(i + 1 - start));
+				json_tokener_free(tok);
+				key = dec ? json_object_get_string(dec) : NULL;
+			} else {
+				key = raw = strndup(text + start + 1, i - start - 1);
+			}
+			if (!key) {
+				json_object_put(dec);
+				r = vfctl_err(ctx, -ENOMEM, "out of memory");
+				break;
+			}
+			if (json_object_object_get_ex(set, key, &first)) {
+				unsigned line, col, l1, c1;
+
+				line_col(text, start, &line, &col);
+				line_col(text, (size_t)json_object_get_int64(first), &l1, &c1);
+				r = vfctl_err(ctx, -EINVAL, "%s:%u:%u: key \"%s\" given twice in one object "
+					      "(first at %u:%u); give each key once", file, line, col, key,
+					      l1, c1);
+			} else if (json_object_object_add(set, key,
+							  json_object_new_int64((int64_t)start)) < 0) {
+				r = vfctl_err(ctx, -ENOMEM, "out of memory");
+			}
+			json_object_put(dec);
+			break;
+		}
+		}
+	}
+	for (int d = 0; d < DUP_MAX_DEPTH; d++)
+		json_object_put(sets[d]);
+	return r;
+}
+
+/* The offset of the first non-blank byte at or after off; text need not
+ * end in a NUL (vfctl_config_parse() takes a length). */
+static size_t skip_ws(const char *text, size_t off, size_t len)
+{
+	while (off < len && strchr(" \t\r\n", text[off]) && text[off])
+		off++;
+	return off;
+}
+
 int vfctl_config_parse(struct vfctl_ctx *ctx, const char *file, const char *text, size_t len,
 		       struct vfctl_config **ret)
 {
 	struct vfctl_config *cfg;
 	struct json_tokener *tok;
-	json_object *root = NULL, *pfs;
+	json_object *root = NULL, *pfs, *names = NULL;
 	enum json_tokener_error jerr;
 	size_t end;
 	unsigned line, col;
@@ -624,6 +722,11 @@ int vfctl_config_parse(struct vfctl_ctx *ctx, const char *file, const char *text
 	if (!cfg || !(cfg->file = strdup(file))) {
 		free(cfg);
 		return vfctl_err(ctx, -ENOMEM, "out of memory");
+	}
+	if (len > CONF_MAX) {	/* and json-c takes an int length */
+		r = vfctl_err(ctx, -EFBIG, "%s: %zu bytes, larger than a config can be (1 MiB)", file,
+			      len);
+		goto out;
 	}
 	if (memchr(text, 0, len)) {
 		r = vfctl_err(ctx, -EINVAL, "%s: a NUL byte in the file: not JSON text", file);
@@ -646,15 +749,16 @@ int vfctl_config_parse(struct vfctl_ctx *ctx, const char *file, const char *text
 		line_col(text, end, &line, &col);
 		r = vfctl_err(ctx, -EINVAL, "%s:%u:%u: not valid JSON: %s", file, line, col,
 			      json_tokener_error_desc(jerr));
-	} else if (end + strspn(text + end, " \t\r\n") < len) {
-		end += strspn(text + end, " \t\r\n");
-		line_col(text, end, &line, &col);
+	} else if (skip_ws(text, end, len) < len) {
+		line_col(text, skip_ws(text, end, len), &line, &col);
 		r = vfctl_err(ctx, -EINVAL, "%s:%u:%u: not valid JSON: text after the top-level "
 			      "object", file, line, col);
 	} else {
 		r = 0;
 	}
 	json_tokener_free(tok);
+	if (r == 0)
+		r = check_dup_keys(ctx, file, text, len);
 	if (r < 0)
 		goto out;
 
@@ -687,21 +791,32 @@ int vfctl_config_parse(struct vfctl_ctx *ctx, const char *file, const char *text
 		if (r < 0)
 			goto out;
 	}
-	/* Pool names are one namespace across the host. */
+	/* Pool names are one namespace across the host (name -> where). */
+	names = json_object_new_object();
+	if (!names) {
+		r = vfctl_err(ctx, -ENOMEM, "out of memory");
+		goto out;
+	}
 	for (size_t i = 0; i < cfg->n_pfs; i++)
-		for (size_t j = 0; j < cfg->pfs[i].n_pools; j++)
-			for (size_t k = 0; k <= i; k++)
-				for (size_t l = 0; l < (k == i ? j : cfg->pfs[k].n_pools); l++)
-					if (!strcmp(cfg->pfs[i].pools[j].name,
-						    cfg->pfs[k].pools[l].name)) {
-						char p[128];
+		for (size_t j = 0; j < cfg->pfs[i].n_pools; j++) {
+			const char *name = cfg->pfs[i].pools[j].name;
+			json_object *where;
+			char p[128];
 
-						snprintf(p, sizeof(p), "pfs[%zu].pools[%zu].name", i, j);
-						r = perr(ctx, cfg, p, "pool '%s' is already defined at "
-							 "pfs[%zu].pools[%zu]",
-							 cfg->pfs[i].pools[j].name, k, l);
-						goto out;
-					}
+			snprintf(p, sizeof(p), "pfs[%zu].pools[%zu]", i, j);
+			if (json_object_object_get_ex(names, name, &where)) {
+				char pn[140];
+
+				path_key(pn, sizeof(pn), p, "name");
+				r = perr(ctx, cfg, pn, "pool '%s' is already defined at %s", name,
+					 json_object_get_string(where));
+				goto out;
+			}
+			if (json_object_object_add(names, name, json_object_new_string(p)) < 0) {
+				r = vfctl_err(ctx, -ENOMEM, "out of memory");
+				goto out;
+			}
+		}
 	/* The same match written twice is caught without the host. */
 	for (size_t i = 0; i < cfg->n_pfs; i++)
 		for (size_t k = 0; k < i; k++) {
@@ -719,6 +834,7 @@ int vfctl_config_parse(struct vfctl_ctx *ctx, const char *file, const char *text
 		}
 	r = 0;
 out:
+	json_object_put(names);
 	json_object_put(root);
 	if (r < 0)
 		vfctl_config_free(cfg);
@@ -758,25 +874,27 @@ int vfctl_config_load(struct vfctl_ctx *ctx, const char *file, struct vfctl_conf
 	return vfctl_config_parse(ctx, file, buf, len, ret);
 }
 
+void conf_pf_free(struct vfctl_conf_pf *pf)
+{
+	free(pf->path);
+	for (unsigned j = 0; pf->vfs && j < pf->numvfs; j++)
+		free(pf->vfs[j].driver);
+	free(pf->vfs);
+	for (size_t j = 0; j < pf->n_pools; j++) {
+		free(pf->pools[j].name);
+		free(pf->pools[j].vfs);
+		free(pf->pools[j].uids);
+		free(pf->pools[j].gids);
+	}
+	free(pf->pools);
+}
+
 void vfctl_config_free(struct vfctl_config *cfg)
 {
 	if (!cfg)
 		return;
-	for (size_t i = 0; i < cfg->n_pfs; i++) {
-		struct vfctl_conf_pf *pf = &cfg->pfs[i];
-
-		free(pf->path);
-		for (unsigned j = 0; pf->vfs && j < pf->numvfs; j++)
-			free(pf->vfs[j].driver);
-		free(pf->vfs);
-		for (size_t j = 0; j < pf->n_pools; j++) {
-			free(pf->pools[j].name);
-			free(pf->pools[j].vfs);
-			free(pf->pools[j].uids);
-			free(pf->pools[j].gids);
-		}
-		free(pf->pools);
-	}
+	for (size_t i = 0; i < cfg->n_pfs; i++)
+		conf_pf_free(&cfg->pfs[i]);
 	free(cfg->pfs);
 	free(cfg->file);
 	free(cfg);

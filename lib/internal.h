@@ -101,6 +101,9 @@ bool func_vfio_ok(const struct vfctl_func *f);
 int strv_push(char ***v, size_t *n, const char *s);
 void strv_free(char **v, size_t n);
 
+/* config.c: what one PF of a config owns (not the struct itself). */
+void conf_pf_free(struct vfctl_conf_pf *pf);
+
 /* netlink.c: fill every VF's config of a PF from its netdev. */
 int nl_read_pf_vfs(struct vfctl_ctx *ctx, struct vfctl_func *pf);
 struct nl_msg;

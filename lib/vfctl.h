@@ -259,7 +259,8 @@ int vfctl_vf_parse_link_state(const char *s, int *ret);	/* auto, enable, disable
 /* Parse and check a config (JSON); everything but what needs the host.
  * -EINVAL etc. with "FILE:LINE:COL: ..." or "FILE: JSON.PATH: ..." in ctx. */
 int vfctl_config_load(struct vfctl_ctx *ctx, const char *file, struct vfctl_config **ret);
-/* The same from text in memory; file names it in messages. */
+/* The same from len bytes of text in memory (no NUL needed); file names it
+ * in messages. */
 int vfctl_config_parse(struct vfctl_ctx *ctx, const char *file, const char *text, size_t len,
 		       struct vfctl_config **ret);
 void vfctl_config_free(struct vfctl_config *cfg);
@@ -267,6 +268,17 @@ void vfctl_config_free(struct vfctl_config *cfg);
  * a PF not on the host, -EINVAL for one matched twice or too many VFs. */
 int vfctl_config_resolve(struct vfctl_ctx *ctx, const struct vfctl_config *cfg,
 			 const struct vfctl_host *host, char (*addrs)[VFCTL_ADDR_LEN]);
+
+/* Keep only the PFs of cfg that are the host PFs named in pfs[] (PCI
+ * addresses or netdevs), dropping the others: vfctl apply --pf, for one PF
+ * that appeared (hotplug, driver reload) while the rest of the config may
+ * not be on the host. found[j] (optional, n_pfs entries) tells whether
+ * pfs[j] is in the config. Returns the number of config PFs kept, -ENODEV
+ * for a name not on the host, -EINVAL for one that is not an SR-IOV PF;
+ * cfg and found are untouched on failure. */
+int vfctl_config_select(struct vfctl_ctx *ctx, struct vfctl_config *cfg,
+			const struct vfctl_host *host, const char *const *pfs, size_t n_pfs,
+			bool *found);
 
 enum vfctl_change_kind {
 	VFCTL_CHANGE_AUTOPROBE, VFCTL_CHANGE_NUMVFS, VFCTL_CHANGE_VF_ATTR, VFCTL_CHANGE_DRIVER,

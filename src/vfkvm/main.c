@@ -104,8 +104,12 @@ int main(int argc, char **argv)
 	r = vfkvm_run(v);
 	if (r >= 0 && vfkvm_bar(v))
 		printf("host: bar[8] = 0x%" PRIx64 "\n", *(volatile uint64_t *)((char *)vfkvm_bar(v) + 8));
-	if (r >= 0 && o.vf && vfkvm_vf_read32(v, 8, &val) == 0)
+	if (r >= 0 && o.vf && vfkvm_vf_read32(v, 0, 8, &val) == 0)
 		printf("host: vf.status = 0x%" PRIx32 "\n", val);
+	/* an 82576 VF's MSI-X PBA is BAR3 offset 0x2000 (VFIO hides the
+	 * table at offset 0 from pread: all ones) */
+	if (r >= 0 && o.vf && vfkvm_vf_read32(v, 3, 0x2000, &val) == 0)
+		printf("host: vf.bar3[0x2000] = 0x%" PRIx32 "\n", val);
 	vfkvm_teardown(v);
 	if (r == -EINTR)
 		return 128 + vfkvm_stop_signal;

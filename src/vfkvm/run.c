@@ -25,11 +25,35 @@
 
 /* control region offsets (the guest's side is src/vfkvm/guest/guest.S) */
 enum { C_EXIT = 0x00, C_IRQFD = 0x08, C_MSI = 0x10, C_DOORBELLS = 0x18, C_FAULT_VEC = 0x28,
-       C_FAULT_RIP = 0x30, C_MODE = 0x38, C_REPORT = 0x100, C_PATTERN = 0x210 };
+       C_FAULT_RIP = 0x30, C_MODE = 0x38, C_DELAY = 0x40, C_FAILVAL = 0x48, C_GFAIL = 0x50,
+       C_BARS = 0x58,
+       C_REPORT = 0x100, C_PATTERN = 0x210 };
 
+#define DELAY_MAX_US	100000	/* one C_DELAY sleeps at most this long */
+
+enum { R_VF_MAC = 13 };
 static const char *const report_names[] = {
 	"bar[0]", "read8", "read16", "read32", "read64", "roslot[0]", "doorbells", "irqfd",
-	"msi", "vf.status", "vf.msix",
+	"msi", "vf.status", "vf.msix", "vf.rst", "vf.reply", "vf.mac", "vf.tx.status",
+	"vf.tx.head", "vf.tx.packets", "vf.tx.irq", "vf.bar3[0]",
+	"vf.bar3[0x2000]",
+};
+
+/* What a guest-side failure code (C_GFAIL) means for an 82576 VF and what
+ * to do about it; the guest's driver is src/vfkvm/guest/guest.S. */
+static const char *const gfail_text[] = {
+	[1] = "VF mailbox: the PF still signals a reset in progress (V2PMAILBOX RSTI) after "
+	      "2 s: bring the PF's interface up (ip link set PF up)",
+	[2] = "VF mailbox: the PF holds the mailbox buffer (VFU never set) for 2 s: the PF's "
+	      "driver is stuck; reload igb",
+	[3] = "VF mailbox: the PF did not acknowledge E1000_VF_RESET within 2 s: the PF's "
+	      "interface must be up (ip link set PF up) for igb to serve its VFs' mailboxes",
+	[4] = "VF mailbox: the PF acknowledged E1000_VF_RESET but sent no reply within 2 s: "
+	      "check the PF's driver log (dmesg)",
+	[6] = "VF mailbox: the PF's reply to E1000_VF_RESET is neither ACK nor NACK",
+	[7] = "VF transmit: descriptor 0 not written back (DD) within 2 s: the PF must be up "
+	      "(its TCTL.EN) and have enabled the VF's transmit (VFTE) after the mailbox "
+	      "reset; the value is the VF's TDH",
 };
 
 struct vfkvm {
@@ -43,6 +67,7 @@ struct vfkvm {
 	bool done;
 	int status;
 	uint64_t fault_rip;
+	uint64_t fail_val;
 	void *img;
 	size_t img_len;
 };
@@ -82,6 +107,11 @@ static int ctrl_access(struct vfkvm_region *r, uint64_t off, void *data, unsigne
 			val = n;
 		} else if (off == C_MODE) {
 			val = v->o.vf ? 1 : 0;	/* 1: BAR0 is a VFIO VF's */
+		} else if (off == C_BARS && v->have_vfio) {
+			/* bit K: BAR K is in its window; bits 8-10: the MSI-X BAR + 1 */
+			for (unsigned k = 0; k < 6; k++)
+				val |= v->vfio.bar_size[k] ? 1ULL << k : 0;
+			val |= (uint64_t)(v->vfio.msix_bar + 1) << 8;
 		} else if (off >= C_PATTERN && off < C_PATTERN + 8) {
 			val = CTRL_PATTERN >> 8 * (off - C_PATTERN);
 		}
@@ -113,10 +143,36 @@ static int ctrl_access(struct vfkvm_region *r, uint64_t off, void *data, unsigne
 		v->done = true;
 		v->status = -EFAULT;
 		break;
+	case C_DELAY:
+		/* the guest's clock for its poll loops: ring 3 has no timer */
+		usleep(val < DELAY_MAX_US ? (useconds_t)val : DELAY_MAX_US);
+		break;
+	case C_FAILVAL:
+		v->fail_val = val;
+		break;
+	case C_GFAIL:
+		if (val < sizeof(gfail_text) / sizeof(gfail_text[0]) && gfail_text[val])
+			err("guest failure on %s: %s (value 0x%" PRIx64 ")",
+			    v->dev.name ? v->dev.name : "no device", gfail_text[val], v->fail_val);
+		else
+			err("guest failure: code %" PRIu64 " (value 0x%" PRIx64 ")", val,
+			    v->fail_val);
+		v->done = true;
+		v->status = -EIO;
+		break;
 	default:
-		if (off >= C_REPORT && off < C_REPORT + 8 * sizeof(report_names) / sizeof(char *) &&
-		    off % 8 == 0)
-			printf("guest: %s = 0x%" PRIx64 "\n", report_names[(off - C_REPORT) / 8], val);
+		if (off < C_REPORT || off >= C_REPORT + 8 * sizeof(report_names) / sizeof(char *) ||
+		    off % 8)
+			break;
+		if ((off - C_REPORT) / 8 == R_VF_MAC) {
+			/* the MAC's bytes in wire order, as the mailbox carried them */
+			printf("guest: vf.mac = %02x:%02x:%02x:%02x:%02x:%02x\n",
+			       (unsigned)(val & 0xff), (unsigned)(val >> 8 & 0xff),
+			       (unsigned)(val >> 16 & 0xff), (unsigned)(val >> 24 & 0xff),
+			       (unsigned)(val >> 32 & 0xff), (unsigned)(val >> 40 & 0xff));
+			break;
+		}
+		printf("guest: %s = 0x%" PRIx64 "\n", report_names[(off - C_REPORT) / 8], val);
 		break;
 	}
 	return ret;
@@ -295,16 +351,14 @@ void *vfkvm_bar(struct vfkvm *v)
 	return v->dev.nregions && !v->have_vfio ? v->dev.regions[0].map : NULL;
 }
 
-/* A 32-bit VF BAR0 register read the host's way: pread on the VFIO device
+/* A 32-bit VF BAR register read the host's way: pread on the VFIO device
  * fd (the kernel's access path, not the guest's mmapped slot). */
-int vfkvm_vf_read32(struct vfkvm *v, uint64_t off, uint32_t *val)
+int vfkvm_vf_read32(struct vfkvm *v, unsigned bar, uint64_t off, uint32_t *val)
 {
-	struct vfkvm_region *bar = &v->dev.regions[0];
-
-	if (!v->have_vfio || !v->dev.nregions || off + 4 > bar->size)
+	if (!v->have_vfio || bar > 5 || off + 4 > v->vfio.bar_size[bar])
 		return -ENODEV;
 	errno = 0;
-	if (pread(v->vfio.device, val, 4, bar->fd_off + off) != 4)
+	if (pread(v->vfio.device, val, 4, v->vfio.bar_off[bar] + off) != 4)
 		return errno ? -errno : -EIO;
 	return 0;
 }

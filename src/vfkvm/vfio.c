@@ -94,29 +94,125 @@ static int group_number(const char *bdf, int *group)
 }
 
 /* The group's reserved IOVA ranges (sysfs reserved_regions: "start end type"
- * per line); guest RAM [0, ram_size) is mapped 1:1 and must miss all of them. */
-static int check_reserved(int group, uint64_t ram_size)
+ * per line); guest RAM [0, ram_size) is mapped 1:1 and must miss all of them.
+ * A missing file (older kernels) has nothing to check against. */
+int vfkvm_vfio_check_reserved(const char *bdf, const char *path, uint64_t ram_size)
 {
-	char path[PATH_MAX], type[32];
+	char type[32];
 	unsigned long long start, end;
 	FILE *f;
-	int r = 0;
+	int r = 0, n;
 
-	snprintf(path, sizeof(path), "/sys/kernel/iommu_groups/%d/reserved_regions", group);
 	f = fopen(path, "r");
-	if (!f)
-		return 0;	/* older kernels: nothing to check against */
-	while (fscanf(f, "%llx %llx %31s", &start, &end, type) == 3) {
+	if (!f) {
+		r = -errno;
+		if (r == -ENOENT)
+			return 0;
+		err("%s: %s: %s; vfkvm cannot tell whether guest RAM may be DMA-mapped at "
+		    "IOVA 0: run as root", bdf, path, strerror(-r));
+		return r;
+	}
+	while ((n = fscanf(f, "%llx %llx %31s", &start, &end, type)) == 3) {
 		if (start < ram_size) {
-			err("%s: IOVA 0x%llx-0x%llx (%s) overlaps guest RAM 0-0x%llx, which is "
-			    "DMA-mapped at its guest-physical address: use a smaller --mem",
-			    path, start, end, type, (unsigned long long)ram_size - 1);
+			err("%s: %s: IOVA 0x%llx-0x%llx (%s) overlaps guest RAM 0-0x%llx, which "
+			    "is DMA-mapped at its guest-physical address: use a smaller --mem",
+			    bdf, path, start, end, type, (unsigned long long)ram_size - 1);
 			r = -EADDRINUSE;
 			break;
 		}
 	}
+	/* a line that does not parse must not pass as "no overlap" */
+	if (!r && n != EOF) {
+		err("%s: %s: not a reserved_regions list (\"START END TYPE\" lines)", bdf, path);
+		r = -EINVAL;
+	}
 	fclose(f);
 	return r;
+}
+
+static int check_reserved(const char *bdf, int group, uint64_t ram_size)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "/sys/kernel/iommu_groups/%d/reserved_regions", group);
+	return vfkvm_vfio_check_reserved(bdf, path, ram_size);
+}
+
+/* VFIO_DEVICE_GET_REGION_INFO with room for its capability chain (argsz
+ * says how much the kernel wants). The caller frees *out. */
+static int region_info(struct vfkvm_vfio *vf, unsigned index, struct vfio_region_info **out)
+{
+	struct vfio_region_info *ri = calloc(1, sizeof(*ri)), *big;
+	int r;
+
+	if (!ri)
+		return -ENOMEM;
+	*ri = (struct vfio_region_info){ .argsz = sizeof(*ri), .index = index };
+	if (ioctl(vf->device, VFIO_DEVICE_GET_REGION_INFO, ri) < 0)
+		goto fail;
+	if (ri->argsz > sizeof(*ri)) {
+		uint32_t sz = ri->argsz;
+
+		big = realloc(ri, sz);
+		if (!big) {
+			free(ri);
+			return -ENOMEM;
+		}
+		ri = big;
+		memset(ri, 0, sz);
+		*ri = (struct vfio_region_info){ .argsz = sz, .index = index };
+		if (ioctl(vf->device, VFIO_DEVICE_GET_REGION_INFO, ri) < 0)
+			goto fail;
+	}
+	*out = ri;
+	return 0;
+fail:
+	r = -errno;
+	err("%s: VFIO_DEVICE_GET_REGION_INFO (region %u): %s", vf->bdf, index, strerror(-r));
+	free(ri);
+	return r;
+}
+
+/* The parts of a region that may be mmapped: the whole region, the areas
+ * of a sparse-mmap capability (the rest must be trapped), or none. Areas
+ * that are not page-aligned are left to the trap. Returns their number or
+ * -EINVAL for a capability chain that runs outside the info. */
+int vfkvm_vfio_mmap_areas(const struct vfio_region_info *ri, uint64_t page_size,
+			  struct vfkvm_area *areas, unsigned max)
+{
+	uint32_t off;
+	unsigned n = 0;
+
+	if (!(ri->flags & VFIO_REGION_INFO_FLAG_MMAP) || !ri->size || !max)
+		return 0;
+	off = ri->flags & VFIO_REGION_INFO_FLAG_CAPS ? ri->cap_offset : 0;
+	for (unsigned hops = 0; off; hops++) {
+		const struct vfio_info_cap_header *h = (const void *)((const char *)ri + off);
+		const struct vfio_region_info_cap_sparse_mmap *sp = (const void *)h;
+
+		if (hops > 32 || off < sizeof(*ri) || (uint64_t)off + sizeof(*h) > ri->argsz)
+			return -EINVAL;
+		if (h->id != VFIO_REGION_INFO_CAP_SPARSE_MMAP) {
+			off = h->next;
+			continue;
+		}
+		if ((uint64_t)off + sizeof(*sp) + (uint64_t)sp->nr_areas * sizeof(sp->areas[0]) >
+		    ri->argsz)
+			return -EINVAL;
+		for (uint32_t i = 0; i < sp->nr_areas && n < max; i++) {
+			uint64_t ao = sp->areas[i].offset, as = sp->areas[i].size;
+
+			if (!as || ao % page_size || as % page_size || ao + as > ri->size ||
+			    ao + as < ao)
+				continue;
+			areas[n++] = (struct vfkvm_area){ ao, as };
+		}
+		return n;
+	}
+	if (ri->size % page_size)
+		return 0;
+	areas[0] = (struct vfkvm_area){ 0, ri->size };
+	return 1;
 }
 
 /* trapped BAR access: the guest's MMIO is a pread/pwrite on the device fd */
@@ -130,6 +226,32 @@ static int bar_access(struct vfkvm_region *r, uint64_t off, void *data, unsigned
 	if (n < 0)
 		return -errno;
 	return n == (ssize_t)len ? 0 : -EIO;
+}
+
+/* The BAR with the MSI-X table: the guest reads it (a read-only slot), but
+ * vfkvm owns the table, which VFIO_DEVICE_SET_IRQS programmed with the
+ * host's MSI addresses: a guest write there is dropped (said once); other
+ * writes go to the device. */
+static int msix_bar_access(struct vfkvm_region *r, uint64_t off, void *data, unsigned len,
+			   bool write)
+{
+	struct vfkvm_vfio *vf = r->priv;
+	uint64_t boff = r->fd_off + off - vf->bar_off[vf->msix_bar];
+
+	if (write && boff < vf->msix_table_off + vf->msix_table_size &&
+	    boff + len > vf->msix_table_off) {
+		if (!vf->msix_write_seen)
+			printf("vfio: %s guest write to the MSI-X table (BAR%d offset 0x%llx) "
+			       "dropped: vfkvm wires the vectors\n", vf->bdf, vf->msix_bar,
+			       (unsigned long long)boff);
+		vf->msix_write_seen = true;
+		return 0;
+	}
+	if (!write && r->map) {
+		memcpy(data, (uint8_t *)r->map + off, len);
+		return 0;
+	}
+	return bar_access(r, off, data, len, write);
 }
 
 static int config_rw(struct vfkvm_vfio *vf, unsigned off, void *buf, unsigned len, bool write)
@@ -146,61 +268,170 @@ static int config_rw(struct vfkvm_vfio *vf, unsigned off, void *buf, unsigned le
 	return 0;
 }
 
-/* BAR0 at VFKVM_BAR_GPA: a memory slot if VFIO lets it be mmapped whole,
- * else trapped. Other BARs are not given to the guest. */
-static int setup_bar0(struct vfkvm_vfio *vf, struct vfkvm_vm *vm, struct vfkvm_dev *d)
+/* Where the MSI-X capability puts the table and the PBA (BIR, offset). */
+static int find_msix(struct vfkvm_vfio *vf)
 {
-	struct vfio_region_info ri = { .argsz = sizeof(ri), .index = VFIO_PCI_BAR0_REGION_INDEX };
-	struct vfkvm_region *bar = &d->regions[0];
+	uint8_t pos = 0, id;
+	uint16_t status, ctl;
+	uint32_t table, pba;
 	int r;
 
-	if (ioctl(vf->device, VFIO_DEVICE_GET_REGION_INFO, &ri) < 0) {
-		r = -errno;
-		err("%s: VFIO_DEVICE_GET_REGION_INFO (BAR0): %s", vf->bdf, strerror(-r));
+	vf->msix_bar = -1;
+	r = config_rw(vf, PCI_STATUS, &status, 2, false);
+	if (r < 0 || !(status & PCI_STATUS_CAP_LIST))
 		return r;
-	}
-	if (!ri.size) {
-		err("%s: BAR0 is not implemented; vfkvm gives the guest BAR0 only", vf->bdf);
-		return -ENODEV;
-	}
-	if (ri.size > VFKVM_BAR_SIZE) {
-		err("%s: BAR0 is %llu KiB, more than the %llu KiB window at 0x%llx", vf->bdf,
-		    (unsigned long long)ri.size >> 10, VFKVM_BAR_SIZE >> 10, VFKVM_BAR_GPA);
-		return -E2BIG;
-	}
-	*bar = (struct vfkvm_region){ .name = "BAR0", .gpa = VFKVM_BAR_GPA, .size = ri.size,
-				      .fd = vf->device, .fd_off = ri.offset, .slot = -1,
-				      .access = bar_access, .priv = vf };
-	d->nregions = 1;
-	/* a sparse-mmap capability (an MSI-X table inside the BAR) means only
-	 * parts can be mapped: trap the whole BAR then */
-	if ((ri.flags & VFIO_REGION_INFO_FLAG_MMAP) && !(ri.flags & VFIO_REGION_INFO_FLAG_CAPS) &&
-	    ri.size % (uint64_t)sysconf(_SC_PAGESIZE) == 0) {
-		r = vfkvm_map_region(vm, bar);
-		bar->fd = -1;	/* the mapping holds the device; vf owns the fd */
+	r = config_rw(vf, PCI_CAPABILITY_LIST, &pos, 1, false);
+	for (unsigned hops = 0; r == 0 && pos >= 0x40 && hops < 48; hops++) {
+		r = config_rw(vf, pos, &id, 1, false);
 		if (r < 0)
 			return r;
-		printf("vfio: %s BAR0 %llu KiB mmapped at gpa 0x%llx (slot %d)\n", vf->bdf,
-		       (unsigned long long)ri.size >> 10, VFKVM_BAR_GPA, bar->slot);
-		return 0;
+		if (id == PCI_CAP_ID_MSIX) {
+			if ((r = config_rw(vf, pos + PCI_MSIX_FLAGS, &ctl, 2, false)) < 0 ||
+			    (r = config_rw(vf, pos + PCI_MSIX_TABLE, &table, 4, false)) < 0 ||
+			    (r = config_rw(vf, pos + PCI_MSIX_PBA, &pba, 4, false)) < 0)
+				return r;
+			vf->msix_bar = table & PCI_MSIX_TABLE_BIR;
+			vf->msix_table_off = table & PCI_MSIX_TABLE_OFFSET;
+			vf->msix_table_size = ((ctl & PCI_MSIX_FLAGS_QSIZE) + 1) * 16ULL;
+			vf->msix_pba_off = pba & PCI_MSIX_PBA_OFFSET;
+			vf->msix_pba_size = ((ctl & PCI_MSIX_FLAGS_QSIZE) + 64) / 64 * 8ULL;
+			return 0;
+		}
+		r = config_rw(vf, pos + PCI_CAP_LIST_NEXT, &pos, 1, false);
 	}
-	bar->fd = -1;
-	r = vfkvm_trap_region(vm, bar);
+	return r;
+}
+
+static struct vfkvm_region *new_region(struct vfkvm_vfio *vf, struct vfkvm_dev *d)
+{
+	if (d->nregions == VFKVM_MAX_REGIONS) {
+		err("%s: more than %d BAR pieces to map", vf->bdf, VFKVM_MAX_REGIONS);
+		return NULL;
+	}
+	return &d->regions[d->nregions++];
+}
+
+/* BAR k at its window (BAR0 at VFKVM_BAR_GPA, others at VFKVM_BARN_GPA):
+ * what VFIO lets be mmapped becomes memory slots, the rest is trapped (a
+ * pread or pwrite on the device fd for each access). The BAR with the
+ * MSI-X table is read-only to the guest (msix_bar_access). */
+static int setup_bar(struct vfkvm_vfio *vf, struct vfkvm_vm *vm, struct vfkvm_dev *d,
+		     unsigned k)
+{
+	static const char *const names[] = { "BAR0", "BAR1", "BAR2", "BAR3", "BAR4", "BAR5" };
+	uint64_t gpa = k ? VFKVM_BARN_GPA(k) : VFKVM_BAR_GPA;
+	uint64_t window = k ? VFKVM_BARN_SIZE : VFKVM_BAR_SIZE;
+	struct vfkvm_area areas[8];
+	struct vfio_region_info *ri = NULL;
+	struct vfkvm_region *bar;
+	bool msix = (int)k == vf->msix_bar;
+	int r, n;
+
+	r = region_info(vf, VFIO_PCI_BAR0_REGION_INDEX + k, &ri);
 	if (r < 0)
 		return r;
-	printf("vfio: %s BAR0 %llu KiB trapped at gpa 0x%llx\n", vf->bdf,
-	       (unsigned long long)ri.size >> 10, VFKVM_BAR_GPA);
+	vf->bar_off[k] = ri->offset;
+	vf->bar_size[k] = ri->size;
+	if (!ri->size || !(ri->flags & (VFIO_REGION_INFO_FLAG_READ | VFIO_REGION_INFO_FLAG_WRITE)))
+		goto out;	/* not implemented, an I/O port BAR VFIO hides, or an upper half */
+	if (ri->size > window) {
+		err("%s: %s is %llu KiB, more than the %llu KiB window at 0x%llx", vf->bdf,
+		    names[k], (unsigned long long)ri->size >> 10,
+		    (unsigned long long)window >> 10, (unsigned long long)gpa);
+		r = -E2BIG;
+		goto out;
+	}
+	n = vfkvm_vfio_mmap_areas(ri, sysconf(_SC_PAGESIZE), areas,
+				  sizeof(areas) / sizeof(areas[0]));
+	if (n < 0) {
+		err("%s: %s: VFIO's region info has a broken capability chain", vf->bdf,
+		    names[k]);
+		r = n;
+		goto out;
+	}
+	for (int i = 0; i < n; i++) {
+		bar = new_region(vf, d);
+		if (!bar) {
+			r = -ENOSPC;
+			goto out;
+		}
+		*bar = (struct vfkvm_region){ .name = names[k], .gpa = gpa + areas[i].offset,
+					      .size = areas[i].size, .fd = vf->device,
+					      .fd_off = ri->offset + areas[i].offset, .slot = -1,
+					      .readonly = msix,
+					      .access = msix ? msix_bar_access : bar_access,
+					      .priv = vf };
+		r = vfkvm_map_region(vm, bar);
+		bar->fd = -1;	/* the mapping holds the device; vf owns the fd */
+		if (r < 0) {
+			d->nregions--;
+			goto out;
+		}
+	}
+	/* the whole BAR trapped too: the slots take what they cover, the
+	 * exits for the rest come here */
+	if (n != 1 || areas[0].size != ri->size) {
+		bar = new_region(vf, d);
+		if (!bar) {
+			r = -ENOSPC;
+			goto out;
+		}
+		*bar = (struct vfkvm_region){ .name = names[k], .gpa = gpa, .size = ri->size,
+					      .fd = -1, .fd_off = ri->offset, .slot = -1,
+					      .access = msix ? msix_bar_access : bar_access,
+					      .priv = vf };
+		r = vfkvm_trap_region(vm, bar);
+		if (r < 0) {
+			d->nregions--;
+			goto out;
+		}
+	}
+	if (n == 1 && areas[0].size == ri->size)
+		printf("vfio: %s %s %llu KiB mmapped at gpa 0x%llx (slot %d)%s\n", vf->bdf,
+		       names[k], (unsigned long long)ri->size >> 10, (unsigned long long)gpa,
+		       d->regions[d->nregions - 1].slot, msix ? ", read-only: MSI-X" : "");
+	else
+		printf("vfio: %s %s %llu KiB at gpa 0x%llx: %d mmapped piece%s, the rest "
+		       "trapped%s\n", vf->bdf, names[k], (unsigned long long)ri->size >> 10,
+		       (unsigned long long)gpa, n, n == 1 ? "" : "s",
+		       msix ? ", read-only: MSI-X" : "");
+	r = 0;
+out:
+	free(ri);
+	return r;
+}
+
+/* Every BAR VFIO implements; BAR0 first (d->regions[0] is BAR0's start). */
+static int setup_bars(struct vfkvm_vfio *vf, struct vfkvm_vm *vm, struct vfkvm_dev *d)
+{
+	int r = find_msix(vf);
+
+	if (r < 0)
+		return r;
+	for (unsigned k = 0; k < 6; k++) {
+		unsigned before = d->nregions;
+
+		r = setup_bar(vf, vm, d, k);
+		if (r < 0)
+			return r;
+		if (k == 0 && d->nregions == before) {
+			err("%s: BAR0 is not implemented; the guest's device window is BAR0",
+			    vf->bdf);
+			return -ENODEV;
+		}
+	}
 	return 0;
 }
 
-/* MSI-X vector 0 -> an eventfd (VFIO_DEVICE_SET_IRQS) -> KVM_IRQFD on an
- * MSI route -> vector VFKVM_IRQ_VEC of LAPIC 0, the stand-in's interrupt. */
+/* MSI-X vector K -> an eventfd (VFIO_DEVICE_SET_IRQS) -> KVM_IRQFD on an
+ * MSI route (GSI 24 + K) -> vector VFKVM_IRQ_VEC + K of LAPIC 0. Vector 0
+ * is the stand-in's interrupt; an igb VF has 3 (rx, tx, mailbox). */
 static int setup_msix(struct vfkvm_vfio *vf, struct vfkvm_vm *vm, struct vfkvm_dev *d)
 {
 	struct vfio_irq_info ii = { .argsz = sizeof(ii), .index = VFIO_PCI_MSIX_IRQ_INDEX };
-	struct vfkvm_irq *irq = &d->irqs[0];
-	char buf[sizeof(struct vfio_irq_set) + sizeof(int32_t)];
+	char buf[sizeof(struct vfio_irq_set) + VFKVM_MAX_IRQS * sizeof(int32_t)];
 	struct vfio_irq_set *set = (struct vfio_irq_set *)buf;
+	unsigned n;
 	int r;
 
 	if (ioctl(vf->device, VFIO_DEVICE_GET_IRQ_INFO, &ii) < 0) {
@@ -212,29 +443,38 @@ static int setup_msix(struct vfkvm_vfio *vf, struct vfkvm_vm *vm, struct vfkvm_d
 		printf("vfio: %s has no MSI-X: no device interrupt\n", vf->bdf);
 		return 0;
 	}
-	*irq = (struct vfkvm_irq){ .gsi = 24, .efd = -1, .msi_addr = 0xfee00000ULL,
-				   .msi_data = VFKVM_IRQ_VEC };
-	r = vfkvm_add_msi_route(vm, irq);
-	if (r < 0)
-		return r;
-	r = vfkvm_irqfd(vm, irq);
-	if (r < 0)
-		return r;
-	d->nirqs = 1;
-	*set = (struct vfio_irq_set){ .argsz = sizeof(buf), .index = VFIO_PCI_MSIX_IRQ_INDEX,
+	n = ii.count < VFKVM_MAX_IRQS ? ii.count : VFKVM_MAX_IRQS;
+	/* all vectors in one call: growing an enabled MSI-X set means
+	 * disabling it first */
+	*set = (struct vfio_irq_set){ .argsz = sizeof(*set) + n * sizeof(int32_t),
+				      .index = VFIO_PCI_MSIX_IRQ_INDEX,
 				      .flags = VFIO_IRQ_SET_DATA_EVENTFD |
 					       VFIO_IRQ_SET_ACTION_TRIGGER,
-				      .start = 0, .count = 1 };
-	memcpy(set->data, &irq->efd, sizeof(int32_t));
+				      .start = 0, .count = n };
+	for (unsigned i = 0; i < n; i++) {
+		struct vfkvm_irq *irq = &d->irqs[i];
+
+		*irq = (struct vfkvm_irq){ .gsi = 24 + i, .efd = -1, .msi_addr = 0xfee00000ULL,
+					   .msi_data = VFKVM_IRQ_VEC + i };
+		r = vfkvm_add_msi_route(vm, irq);
+		if (r < 0)
+			return r;
+		r = vfkvm_irqfd(vm, irq);
+		if (r < 0)
+			return r;
+		d->nirqs = i + 1;
+		memcpy((int32_t *)set->data + i, &irq->efd, sizeof(int32_t));
+	}
 	if (ioctl(vf->device, VFIO_DEVICE_SET_IRQS, set) < 0) {
 		r = -errno;
-		err("%s: VFIO_DEVICE_SET_IRQS (MSI-X vector 0 -> eventfd): %s", vf->bdf,
-		    strerror(-r));
+		err("%s: VFIO_DEVICE_SET_IRQS (MSI-X vectors 0-%u -> eventfds): %s", vf->bdf,
+		    n - 1, strerror(-r));
 		return r;
 	}
-	vf->msix_on = true;
-	printf("vfio: %s MSI-X vector 0 of %u -> irqfd gsi %u -> vector 0x%x\n", vf->bdf,
-	       ii.count, irq->gsi, VFKVM_IRQ_VEC);
+	vf->msix_on = n;
+	for (unsigned i = 0; i < n; i++)
+		printf("vfio: %s MSI-X vector %u of %u -> irqfd gsi %u -> vector 0x%x\n", vf->bdf,
+		       i, ii.count, d->irqs[i].gsi, d->irqs[i].msi_data);
 	return 0;
 }
 
@@ -324,7 +564,7 @@ int vfkvm_vfio_open(struct vfkvm_vfio *vf, const char *bdf, struct vfkvm_vm *vm,
 	char path[64];
 	int r, api;
 
-	*vf = (struct vfkvm_vfio){ .container = -1, .group = -1, .device = -1 };
+	*vf = (struct vfkvm_vfio){ .container = -1, .group = -1, .device = -1, .msix_bar = -1 };
 	snprintf(vf->bdf, sizeof(vf->bdf), "%s", bdf);
 	d->name = vf->bdf;
 
@@ -348,7 +588,7 @@ int vfkvm_vfio_open(struct vfkvm_vfio *vf, const char *bdf, struct vfkvm_vm *vm,
 	r = group_number(vf->bdf, &vf->group_nr);
 	if (r < 0)
 		return r;
-	r = check_reserved(vf->group_nr, vm->ram_size);
+	r = check_reserved(vf->bdf, vf->group_nr, vm->ram_size);
 	if (r < 0)
 		return r;
 	snprintf(path, sizeof(path), "/dev/vfio/%d", vf->group_nr);
@@ -389,7 +629,7 @@ int vfkvm_vfio_open(struct vfkvm_vfio *vf, const char *bdf, struct vfkvm_vm *vm,
 	r = map_dma(vf, vm);
 	if (r < 0)
 		return r;
-	r = setup_bar0(vf, vm, d);
+	r = setup_bars(vf, vm, d);
 	if (r < 0)
 		return r;
 	r = setup_msix(vf, vm, d);
@@ -409,7 +649,7 @@ void vfkvm_vfio_close_device(struct vfkvm_vfio *vf)
 						     VFIO_IRQ_SET_ACTION_TRIGGER };
 		if (ioctl(vf->device, VFIO_DEVICE_SET_IRQS, &set) < 0)
 			err("%s: VFIO_DEVICE_SET_IRQS (MSI-X off): %s", vf->bdf, strerror(errno));
-		vf->msix_on = false;
+		vf->msix_on = 0;
 	}
 	if (vf->device >= 0) {
 		uint16_t cmd;

@@ -33,11 +33,14 @@
 #define VFKVM_DOORBELL_GPA	0xfebe1000ULL
 #define VFKVM_BAR_GPA		0xfebf0000ULL
 #define VFKVM_BAR_SIZE		0x10000ULL
-#define VFKVM_IRQ_VEC		0x40
-#define VFKVM_MSI_VEC		0x41
-#define VFKVM_MAX_REGIONS	6
+/* BARs 1-5 of a --vf device: a 1 MiB window each at 0xfe000000 + K MiB */
+#define VFKVM_BARN_GPA(k)	(0xfe000000ULL + ((uint64_t)(k) << 20))
+#define VFKVM_BARN_SIZE		0x100000ULL
+#define VFKVM_IRQ_VEC		0x40	/* device interrupt K: vector 0x40 + K */
+#define VFKVM_MSI_VEC		0x44
+#define VFKVM_MAX_REGIONS	16
 #define VFKVM_MAX_IRQS		4
-#define VFKVM_MAX_TRAPS		8
+#define VFKVM_MAX_TRAPS		16
 
 struct vfkvm_region;
 /* Serves a guest access to a region that is not a memory slot (or a write to
@@ -121,16 +124,29 @@ int vfkvm_load_guest(struct vfkvm_vm *vm, const void *img, size_t len);
 int vfkvm_check_memlock(uint64_t need);
 
 /* vfio.c: --vf, a PCI function bound to vfio-pci */
+struct vfkvm_area {
+	uint64_t offset, size;	/* within the region */
+};
 struct vfkvm_vfio {
 	char bdf[16];
+	uint64_t bar_off[6];	/* each BAR's offset in the device fd */
+	uint64_t bar_size[6];	/* 0: not implemented (or a 64-bit BAR's upper half) */
+	int msix_bar;		/* the BAR holding the MSI-X table and PBA, -1 if none */
+	uint64_t msix_table_off, msix_table_size;	/* within msix_bar */
+	uint64_t msix_pba_off, msix_pba_size;
+	bool msix_write_seen;	/* a guest write to the table was refused once */
 	int container, group, device;
 	int group_nr;
 	bool group_set;
-	bool msix_on;		/* MSI-X vector 0 wired to an irqfd */
+	unsigned msix_on;	/* MSI-X vectors 0..msix_on-1 wired to irqfds */
 	uint64_t config_off;	/* the config-space region's offset in the device fd */
 	uint64_t dma_size;	/* guest RAM mapped at IOVA 0, 0 if not mapped */
 };
 int vfkvm_vfio_parse_bdf(const char *s, char *out, size_t n);
+int vfkvm_vfio_check_reserved(const char *bdf, const char *path, uint64_t ram_size);
+struct vfio_region_info;
+int vfkvm_vfio_mmap_areas(const struct vfio_region_info *ri, uint64_t page_size,
+			  struct vfkvm_area *areas, unsigned max);
 int vfkvm_vfio_open(struct vfkvm_vfio *vf, const char *bdf, struct vfkvm_vm *vm,
 		    struct vfkvm_dev *d);
 void vfkvm_vfio_close_device(struct vfkvm_vfio *vf);
@@ -143,7 +159,7 @@ int vfkvm_setup(struct vfkvm **out, const struct vfkvm_opts *o);
 int vfkvm_run(struct vfkvm *v);
 void vfkvm_teardown(struct vfkvm *v);
 void *vfkvm_bar(struct vfkvm *v);
-int vfkvm_vf_read32(struct vfkvm *v, uint64_t off, uint32_t *val);
+int vfkvm_vf_read32(struct vfkvm *v, unsigned bar, uint64_t off, uint32_t *val);
 extern volatile int vfkvm_stop_signal;
 /* The handler for SIGTERM/SIGINT: stops vfkvm_run(), even mid-KVM_RUN. */
 void vfkvm_on_signal(int sig);

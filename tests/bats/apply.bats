@@ -111,6 +111,16 @@ bad() {
 @test "bad configs: rejected whole, with the JSON path or line:column and the reason; nothing touched" {
 	bad '{ "pfs": [ { "match": { "address": "0000:01:00.1" }, "numvfs": 2,' \
 		':2:1: unexpected end of file: the JSON is not complete'
+	# json-c would keep the last of two keys: refused, with both places
+	bad '{ "pfs": [ { "match": { "address": "0000:01:00.1" }, "numvfs": 2,
+  "vfs": [ { "index": 0, "mac": "02:00:00:00:00:01", "mac": "02:00:00:00:00:02" } ] } ] }' \
+		':2:54: key "mac" given twice in one object (first at 2:26); give each key once'
+	bad '{ "pfs": [], "p\u0066s": [] }' \
+		':1:14: key "pfs" given twice in one object (first at 1:3); give each key once'
+	bad '{ "pfs": [ { "match": { "address": "0000:01:00.1" }, "numvfs": 3, "pools": [ { "name": "a", "vfs": [0, 2] }, { "name": "b", "vfs": [1, 2] } ] } ] }' \
+		": pfs[0].pools[1].vfs[1]: VF 2 is already in pool 'a'"
+	bad '{ "pfs": [ { "match": { "address": "0000:01:00.1" }, "numvfs": 3, "pools": [ { "name": "a", "vfs": [0, 2, 0] } ] } ] }' \
+		": pfs[0].pools[0].vfs[2]: VF index 0 listed twice"
 	bad '{ "pfs": [ { "match": { "address": "0000:01:00.1" }, "numvfs": 2, "autoprob": true } ] }' \
 		": pfs[0]: unknown key 'autoprob'; expected match, numvfs, autoprobe, defaults, vfs, pools"
 	bad '{ "pfs": [ { "match": { "address": "0000:01:00.1" }, "numvfs": "2" } ] }' \
@@ -179,4 +189,106 @@ JSON
 	[[ "${lines[0]}" == "0000:03:00.0: sriov_drivers_autoprobe on -> off: would apply" ]]
 	[[ "$output" == *"0000:03:00.0 vf 3 (0000:03:10.6): driver ixgbevf -> vfio-pci: would apply"* ]]
 	[[ "$output" != *"vf 7 (0000:03:11.6): driver"* ]]
+}
+
+# --pf: what vfctl-provision@.service runs for one PF that appeared (udev)
+
+@test "--pf PF: only that PF's changes, by address or netdev; the other PF's are not planned" {
+	good_conf
+	before=$(tree_sum)
+	want="0000:01:00.1: sriov_drivers_autoprobe on -> off: would apply
+0000:01:00.1: sriov_numvfs 0 -> 3: would apply
+0000:01:00.1 vf 0: mac ? -> 02:00:00:00:01:00: would apply
+0000:01:00.1 vf 0: vlan ? -> 100 qos 1: would apply
+0000:01:00.1 vf 0: spoofchk ? -> on: would apply
+0000:01:00.1 vf 1: spoofchk ? -> on: would apply
+0000:01:00.1 vf 2: spoofchk ? -> on: would apply
+7 changes would be made (dry run: nothing written)"
+	for pf in 0000:01:00.1 01:00.1 enp1s0f1; do
+		run --separate-stderr vfctl apply --dry-run --config "$conf" --pf "$pf"
+		[ "$status" -eq 0 ]
+		[ -z "$stderr" ]
+		[ "$output" = "$want" ]
+	done
+	run --separate-stderr vfctl apply --dry-run --config "$conf" --pf enp1s0f0
+	[ "$status" -eq 0 ]
+	[ "$output" = "0000:01:00.0 vf 1 (0000:01:10.2): driver igbvf -> vfio-pci: would apply
+1 change would be made (dry run: nothing written)" ]
+	# repeated: both PFs, the same plan as without --pf
+	run --separate-stderr vfctl apply --dry-run --config "$conf" --pf 01:00.1 --pf 01:00.0
+	[ "$status" -eq 0 ]
+	[ "$(wc -l <<<"$output")" -eq 9 ]
+	[ "${lines[8]}" = "8 changes would be made (dry run: nothing written)" ]
+	[ "$(tree_sum)" = "$before" ]
+}
+
+@test "--pf PF the config does not name: nothing to do, exit 0, nothing written (text and JSON)" {
+	cat >"$conf" <<'JSON'
+{ "pfs": [ { "match": { "address": "01:00.0" }, "numvfs": 2, "vfs": [ { "index": 1, "driver": "vfio-pci" } ] } ] }
+JSON
+	before=$(tree_sum)
+	for dry in "" --dry-run; do
+		# shellcheck disable=SC2086 # empty on purpose
+		run --separate-stderr vfctl apply $dry --config "$conf" --pf enp1s0f1
+		[ "$status" -eq 0 ]
+		[ -z "$stderr" ]
+		[ "$output" = "vfctl apply: 0000:01:00.1 is not in $conf: nothing to do" ]
+	done
+	run --separate-stderr vfctl --json apply --config "$conf" --pf 0000:01:00.1
+	[ "$status" -eq 0 ]
+	[ "$(jq -c '[.not_in_config, .n_changes, .changes]' <<<"$output")" = '[["0000:01:00.1"],0,[]]' ]
+	# one PF in the config, one not: both said
+	run --separate-stderr vfctl apply --dry-run --config "$conf" --pf 01:00.1 --pf 01:00.0
+	[ "$status" -eq 0 ]
+	[ "$output" = "vfctl apply: 0000:01:00.1 is not in $conf: nothing to do
+0000:01:00.0 vf 1 (0000:01:10.2): driver igbvf -> vfio-pci: would apply
+1 change would be made (dry run: nothing written)" ]
+	[ "$(tree_sum)" = "$before" ]
+	[ ! -e "$run_dir" ]
+}
+
+@test "--pf: the config's other PFs need not be on the host (a PF that appears before the rest)" {
+	: "${REPO:?set REPO to the source tree}"
+	# the example's 82576 PF is not in the 82599 tree: a whole apply fails...
+	run --separate-stderr "$VFCTL" --sysfs-root "$FIXTURES/82599-8vf/sys" apply --dry-run \
+		--config "$REPO/examples/vfctl.conf"
+	[ "$status" -eq 1 ]
+	# ...its 82599 PF alone is planned
+	run --separate-stderr "$VFCTL" --sysfs-root "$FIXTURES/82599-8vf/sys" apply --dry-run \
+		--config "$REPO/examples/vfctl.conf" --pf enp3s0f0
+	[ "$status" -eq 0 ]
+	[ -z "$stderr" ]
+	[ "${lines[0]}" = "0000:03:00.0: sriov_drivers_autoprobe on -> off: would apply" ]
+	[ "${lines[-1]}" = "31 changes would be made (dry run: nothing written)" ]
+	[[ "$output" != *"0000:03:00.1"* ]]
+}
+
+@test "--pf errors: a VF, a non-PF, an unknown device, a bad config; exit 1, nothing touched" {
+	good_conf
+	before=$(tree_sum)
+	run --separate-stderr vfctl apply --config "$conf" --pf 0000:01:10.0
+	[ "$status" -eq 1 ]
+	[ -z "$output" ]
+	[ "$stderr" = "vfctl: apply: 0000:01:10.0 is a VF, not an SR-IOV PF; give the PF whose VFs the config describes ('vfctl list' shows them)" ]
+	run --separate-stderr vfctl apply --config "$conf" --pf 0000:00:04.0
+	[ "$status" -eq 1 ]
+	[ "$stderr" = "vfctl: apply: 0000:00:04.0 is a function without sriov_totalvfs, not an SR-IOV PF; give the PF whose VFs the config describes ('vfctl list' shows them)" ]
+	run --separate-stderr vfctl apply --config "$conf" --pf 0000:05:00.0
+	[ "$status" -eq 1 ]
+	[ "$stderr" = "vfctl: apply: 0000:05:00.0: no such PCI function in $t/sys/bus/pci/devices; 'vfctl list --all' shows the functions there" ]
+	run --separate-stderr vfctl apply --config "$conf" --pf eth9
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == "vfctl: apply: eth9: no PCI function has a netdev of that name in "* ]]
+	# the config is still checked whole: an error in another PF's part rejects it
+	printf '%s\n' '{ "pfs": [ { "match": { "address": "0000:01:00.1" }, "numvfs": 1 }, { "match": { "address": "0000:01:00.0" }, "numvfs": 2, "vfs": [ { "index": 0, "vlan": 5000 } ] } ] }' >"$conf"
+	run --separate-stderr vfctl apply --config "$conf" --pf 01:00.1
+	[ "$status" -eq 1 ]
+	[ "$stderr" = "vfctl: apply: $conf: pfs[1].vfs[0].vlan: 5000: out of range; expected 0-4095" ]
+	# and what needs the host is checked for the PF asked for
+	printf '%s\n' '{ "pfs": [ { "match": { "address": "0000:01:00.1" }, "numvfs": 8 } ] }' >"$conf"
+	run --separate-stderr vfctl apply --config "$conf" --pf 01:00.1
+	[ "$status" -eq 1 ]
+	[ "$stderr" = "vfctl: apply: $conf: pfs[0].numvfs: 8 VFs, but 0000:01:00.1 has sriov_totalvfs 7" ]
+	[ "$(tree_sum)" = "$before" ]
+	[ ! -e "$run_dir" ]
 }

@@ -162,3 +162,32 @@ host: bar[8] = 0xeeddccbbaa998877" ]
 	[ "$status" -eq 1 ]
 	[ "$stderr" = "vfkvm: /dev/vfio/vfio: No such file or directory; --vf needs VFIO: load vfio-pci (modprobe vfio-pci) and bind 0000:01:10.0 to it (vfctl bind)" ]
 }
+
+@test "control offset 0x50: a guest-side failure code prints its meaning and the value, exit 1" {
+	# mov $0xfebe0000,%eax; movq $0x1234,0x48(%rax); movq $7,0x50(%rax); jmp .
+	mkimage "$img/gfail.img" '\xb8\x00\x00\xbe\xfe\x48\xc7\x40\x48\x34\x12\x00\x00\x48\xc7\x40\x50\x07\x00\x00\x00\xeb\xfe'
+	run --separate-stderr "$VFKVM" --guest "$img/gfail.img"
+	[ "$status" -eq 1 ]
+	[ "$stderr" = "vfkvm: guest failure on no device: VF transmit: descriptor 0 not written back (DD) within 2 s: the PF must be up (its TCTL.EN) and have enabled the VF's transmit (VFTE) after the mailbox reset; the value is the VF's TDH (value 0x1234)" ]
+	# a code vfkvm does not know: said as such
+	mkimage "$img/gfail99.img" '\xb8\x00\x00\xbe\xfe\x48\xc7\x40\x50\x63\x00\x00\x00\xeb\xfe'
+	run --separate-stderr "$VFKVM" --guest "$img/gfail99.img"
+	[ "$status" -eq 1 ]
+	[ "$stderr" = "vfkvm: guest failure: code 99 (value 0x0)" ]
+}
+
+@test "control offset 0x40: the guest's delay sleeps that many microseconds, at most 100 ms each" {
+	# mov $0xfebe0000,%eax; 3 x movq $100000,0x40(%rax);
+	# movq $10000000,0x40(%rax) (capped); movq $0,(%rax); jmp .
+	d='\x48\xc7\x40\x40\xa0\x86\x01\x00'
+	mkimage "$img/delay.img" '\xb8\x00\x00\xbe\xfe'"$d$d$d"'\x48\xc7\x40\x40\x80\x96\x98\x00\x48\xc7\x00\x00\x00\x00\x00\xeb\xfe'
+	start=$(date +%s%N)
+	run --separate-stderr "$VFKVM" --guest "$img/delay.img"
+	ms=$(( ($(date +%s%N) - start) / 1000000 ))
+	echo "# $ms ms" >&3
+	[ "$status" -eq 0 ]
+	[ -z "$stderr" ]
+	(( ms >= 400 ))
+	# the 10 s request slept 100 ms, not 10 s
+	(( ms < 5000 ))
+}

@@ -384,6 +384,97 @@ static void plan_is_the_difference(void **state)
 }
 
 /* The words vfctl set and the config share. */
+/* vfctl apply --pf: only the config PFs that are the named host PFs stay;
+ * others (absent from the host too) go; a bad name changes nothing. */
+static void select_pfs(void **state)
+{
+	static const char text[] =
+		"{\"pfs\":[{\"match\":{\"netdev\":\"enp3s0f0\"},\"numvfs\":8},"
+		"{\"match\":{\"address\":\"0000:05:00.0\"},\"numvfs\":1},"
+		"{\"match\":{\"id\":\"8086:10fb\",\"index\":1},\"numvfs\":3}]}";
+	struct tree *t = tree_new("82599-8vf");
+	struct vfctl_config *cfg = parse_ok(t->ctx, text);
+	struct vfctl_plan *plan = NULL;
+	bool found[2] = { true, true };
+	const char *vf[] = { "0000:03:10.0" }, *none[] = { "0000:09:00.0" };
+	const char *two[] = { "03:00.1", "enp3s0f0" };
+
+	(void)state;
+	/* the whole config does not resolve here: 0000:05:00.0 is missing */
+	assert_int_equal(vfctl_plan_make(t->ctx, cfg, t->host, &plan), -ENODEV);
+	/* refused names leave cfg and found as they were */
+	assert_int_equal(vfctl_config_select(t->ctx, cfg, t->host, vf, 1, found), -EINVAL);
+	assert_string_equal(vfctl_ctx_error(t->ctx), "0000:03:10.0 is a VF, not an SR-IOV PF; "
+			    "give the PF whose VFs the config describes ('vfctl list' shows them)");
+	assert_int_equal(vfctl_config_select(t->ctx, cfg, t->host, none, 1, found), -ENODEV);
+	assert_int_equal(cfg->n_pfs, 3);
+	assert_true(found[0]);
+	/* by address and by netdev: the id match and the netdev match stay */
+	assert_int_equal(vfctl_config_select(t->ctx, cfg, t->host, two, 2, found), 2);
+	assert_true(found[0] && found[1]);
+	assert_int_equal(cfg->n_pfs, 2);
+	assert_int_equal(cfg->pfs[0].match, VFCTL_MATCH_NETDEV);
+	assert_string_equal(cfg->pfs[1].path, "pfs[2]");
+	assert_int_equal(vfctl_plan_make(t->ctx, cfg, t->host, &plan), 0);
+	assert_int_equal(plan->n, 1);	/* 0000:03:00.1: sriov_numvfs 0 -> 3 */
+	assert_string_equal(plan->changes[0].pf, "0000:03:00.1");
+	vfctl_plan_free(plan);
+	/* one of them again: the other goes; then neither is left */
+	assert_int_equal(vfctl_config_select(t->ctx, cfg, t->host, two, 1, found), 1);
+	assert_int_equal(cfg->pfs[0].match, VFCTL_MATCH_ID);
+	assert_int_equal(vfctl_config_select(t->ctx, cfg, t->host, two + 1, 1, found), 0);
+	assert_false(found[0]);
+	assert_int_equal(cfg->n_pfs, 0);
+	vfctl_config_free(cfg);
+	tree_free(t);
+}
+
+/* A key given twice (json-c would keep the last): FILE:LINE:COL of both;
+ * the same key in two objects is fine. */
+static void duplicate_keys(void **state)
+{
+	struct vfctl_ctx *ctx = plain_ctx();
+	struct vfctl_config *cfg;
+
+	(void)state;
+	refused(ctx, PF_(",\"vfs\":[{\"index\":0,\"vlan\":1,\n\"vlan\":2}]"),
+		"t.conf:2:1: key \"vlan\" given twice in one object (first at 1:74); give each key "
+		"once");
+	refused(ctx, PF_(",\"numvfs\":4"), "t.conf:1:56: key \"numvfs\" given twice in one object "
+		"(first at 1:45); give each key once");
+	/* escapes are decoded as json-c does: "n\u0075mvfs" is "numvfs" */
+	refused(ctx, PF_(",\"n\\u0075mvfs\":4"), "t.conf:1:56: key \"numvfs\" given twice in one "
+		"object (first at 1:45); give each key once");
+	cfg = parse_ok(ctx, PF_(",\"vfs\":[{\"index\":0,\"vlan\":1},{\"index\":1,\"vlan\":1}],"
+				"\"defaults\":{\"vlan\":3}"));
+	vfctl_config_free(cfg);
+	vfctl_ctx_free(ctx);
+}
+
+/* The text is exactly len bytes: no NUL after it is read (ASan build). */
+static void parse_unterminated(void **state)
+{
+	static const char text[] = "{ \"pfs\": [] } \n";
+	struct vfctl_ctx *ctx = plain_ctx();
+	struct vfctl_config *cfg = NULL;
+	char *buf = malloc(sizeof(text) - 1);
+
+	(void)state;
+	assert_non_null(buf);
+	memcpy(buf, text, sizeof(text) - 1);
+	assert_int_equal(vfctl_config_parse(ctx, "t.conf", buf, sizeof(text) - 1, &cfg), 0);
+	assert_int_equal(cfg->n_pfs, 0);
+	vfctl_config_free(cfg);
+	cfg = NULL;
+	memcpy(buf, "{\"pfs\":[]}  x  ", sizeof(text) - 1);
+	assert_int_equal(vfctl_config_parse(ctx, "t.conf", buf, sizeof(text) - 1, &cfg), -EINVAL);
+	assert_string_equal(vfctl_ctx_error(ctx), "t.conf:1:13: not valid JSON: unexpected "
+			    "character");
+	assert_null(cfg);
+	free(buf);
+	vfctl_ctx_free(ctx);
+}
+
 static void shared_words(void **state)
 {
 	char mac[VFCTL_MAC_LEN] = "";
@@ -420,6 +511,9 @@ int main(void)
 		cmocka_unit_test(resolve_against_host),
 		cmocka_unit_test(plan_is_the_difference),
 		cmocka_unit_test(shared_words),
+		cmocka_unit_test(select_pfs),
+		cmocka_unit_test(duplicate_keys),
+		cmocka_unit_test(parse_unterminated),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -13,12 +13,78 @@
 #define ROSLOT		0xfebd0000
 #define BAR		0xfebf0000
 #define LAPIC		0xfee00000
+/* control region offsets (run.c) */
+#define DELAY		0x40	/* write: vfkvm sleeps that many microseconds */
+#define FAILVAL		0x48	/* write: the value for the next failure */
+#define GFAIL		0x50	/* write: guest-side failure code, stops */
+#define R_VF_STATUS	0x148	/* reports: 0x100 + 8 * K */
+#define R_VF_MSIX	0x150
+#define R_VF_RST	0x158
+#define R_VF_REPLY	0x160
+#define R_VF_MAC	0x168
+#define R_VF_TXSTATUS	0x170
+#define R_VF_TXHEAD	0x178
+#define R_VF_TXPKTS	0x180
+#define R_VF_TXIRQ	0x188
+#define R_VF_BAR3	0x190
+#define R_VF_PBA	0x198
+#define BARS		0x58	/* read: bit K BAR K mapped; bits 8-10 MSI-X BAR + 1 */
+#define BAR3		0xfe300000	/* VFKVM_BARN_GPA(3) */
+/* failure codes (run.c says what each means and what to do) */
+#define F_RSTI		1
+#define F_NOLOCK	2
+#define F_NOACK		3
+#define F_NOREPLY	4
+#define F_BADREPLY	6
+#define F_TXTIMEOUT	7
+#define POLL_US		100
+#define POLL_2S		20000	/* polls of POLL_US: 2 s at least */
+/* 82576 VF registers (BAR0 offsets; Linux igbvf regs.h, defines.h, mbx.h) */
+#define V_CTRL		0x0000
+#define V_STATUS	0x0008
+#define V_VMBMEM	0x0800	/* mailbox buffer, 16 words */
+#define V_MBX		0x0c40	/* V2PMAILBOX */
+#define V_GPTC		0x0f14	/* good packets transmitted */
+#define V_EICS		0x1520
+#define V_EIMS		0x1524
+#define V_EIMC		0x1528
+#define V_EITR1		0x1684
+#define V_IVAR0		0x1700
+#define V_TDBAL		0x3800
+#define V_TDBAH		0x3804
+#define V_TDLEN		0x3808
+#define V_TDH		0x3810
+#define V_TDT		0x3818
+#define V_TXDCTL	0x3828
+#define CTRL_RST	0x04000000
+#define MBX_REQ		0x01
+#define MBX_ACK		0x02
+#define MBX_VFU		0x04
+#define MBX_PFSTS	0x10
+#define MBX_PFACK	0x20
+#define MBX_RSTI	0x40
+#define MBX_RSTD	0x80
+#define VF_RESET	0x01
+#define MSG_ACK		0x80000000
+#define MSG_NACK	0x40000000
+#define MSG_CTS		0x20000000
+#define IVAR_VALID	0x80
+#define TXDCTL_ENABLE	0x02000000
+/* DEXT | RS | IFCS | EOP, DTYP advanced data */
+#define TXD_CMD		(0x20000000 | 0x08000000 | 0x02000000 | 0x01000000 | 0x00300000)
+/* guest RAM the VF reads by DMA (IOVA = guest-physical) */
+#define RING_GPA	0x180000
+#define RING_LEN	128	/* 8 descriptors of 16 bytes */
+#define FRAME_GPA	0x181000
+#define OWN_MAC_LO	0x6b667602	/* 02:76:66:6b:76:00, the bytes in order */
+#define OWN_MAC_HI	0x0076
+#define FRAME_LEN	80	/* 14 header bytes, the payload text, zeros */
 #define USER_CS		0x23
 #define USER_SS		0x1b
 #define USER_STACK	0x90000
-#define IRQ_VEC		0x40
-#define MSI_VEC		0x41
-#define NVEC		0x42
+#define IRQ_VEC		0x40	/* device vector K (MSI-X K): IRQ_VEC + K */
+#define MSI_VEC		0x44
+#define NVEC		0x45
 
 	.code64
 	.text
@@ -36,7 +102,10 @@ header:
 	.rept IRQ_VEC - 32
 	.quad 0
 	.endr
-	.quad irq_handler
+	.quad irq_handler_0
+	.quad irq_handler_1
+	.quad irq_handler_2
+	.quad irq_handler_3
 	.quad msi_handler
 
 /* Ring 0: software-enable the LAPIC (SVR), then iretq to ring 3, IF=1. */
@@ -80,10 +149,12 @@ fault_common:
 	jmp 1b
 
 /* Interrupt handlers: count, EOI the xAPIC, return to ring 3. */
-irq_handler:
+	.irp k, 0, 1, 2, 3
+irq_handler_\k:
 	push %rax
-	lock incq irq_count
+	lock incq irq_count + 8 * \k
 	jmp eoi
+	.endr
 msi_handler:
 	push %rax
 	lock incq msi_count
@@ -157,19 +228,207 @@ user_main:
 /* A VFIO VF's BAR0 through its memory slot (igb VF, igbvf regs.h): read
  * STATUS (0x8); then unmask interrupt cause 0 (EIMS 0x1524), set it (EICS
  * 0x1520) and wait for MSI-X vector 0 to arrive as IRQ_VEC; mask it again
- * (EIMC 0x1528). */
+ * (EIMC 0x1528). Then the igbvf driver proper: the mailbox reset handshake
+ * with the PF and one frame sent by DMA. */
 vf_main:
-	movl 8(%rsi), %eax
-	mov %rax, 0x148(%rbx)
-	movl $1, 0x1524(%rsi)
-	movl $1, 0x1520(%rsi)
+	movl V_STATUS(%rsi), %eax
+	mov %rax, R_VF_STATUS(%rbx)
+	movl $1, V_EIMS(%rsi)
+	movl $1, V_EICS(%rsi)
 	lea irq_count(%rip), %rdi
 	mov $10000000, %ecx
 	call wait_count_n
-	mov %rax, 0x150(%rbx)
-	movl $1, 0x1528(%rsi)
+	mov %rax, R_VF_MSIX(%rbx)
+	movl $1, V_EIMC(%rsi)
+
+	/* BAR3, the MSI-X table (a read-only slot): entry 0's address as
+	 * VFIO programmed it, after a write vfkvm must drop; and the PBA */
+	mov BARS(%rbx), %rax
+	shr $8, %rax
+	cmp $4, %eax
+	jne 1f
+	mov $BAR3, %edi
+	movl $0, (%rdi)
+	movl (%rdi), %eax
+	mov %rax, R_VF_BAR3(%rbx)
+	movl 0x2000(%rdi), %eax
+	mov %rax, R_VF_PBA(%rbx)
+1:
+	/* VF reset: CTRL.RST resets the VF's queues and interrupts and tells
+	 * the PF (VFLRE); its driver must then hear E1000_VF_RESET from us
+	 * before it enables our transmit (VFTE) again. */
+	xor %r12d, %r12d		/* mailbox bits earlier reads cleared */
+	movl V_CTRL(%rsi), %eax
+	or $CTRL_RST, %eax
+	movl %eax, V_CTRL(%rsi)
+	/* wait while the PF signals reset in progress (RSTI) or just done
+	 * (RSTD, cleared by the read); report the first word seen */
+	movl V_MBX(%rsi), %eax
+	mov %rax, R_VF_RST(%rbx)
+	mov $POLL_2S, %ecx
+1:	test $MBX_RSTI | MBX_RSTD, %eax
+	jz 2f
+	call delay
+	movl V_MBX(%rsi), %eax
+	dec %ecx
+	jnz 1b
+	mov %rax, FAILVAL(%rbx)
+	mov $F_RSTI, %edx
+	jmp vf_fail
+
+2:	/* send E1000_VF_RESET: take the buffer (VFU), write, request (REQ) */
+	call mbx_lock
+	and $~(MBX_PFACK | MBX_PFSTS), %r12d	/* stale: we overwrite the buffer */
+	movl $VF_RESET, V_VMBMEM(%rsi)
+	movl $MBX_REQ, V_MBX(%rsi)
+	mov $MBX_PFACK, %edx
+	call mbx_wait
+	jnz 3f
+	mov $F_NOACK, %edx
+	jmp vf_fail
+3:	mov $MBX_PFSTS, %edx
+	call mbx_wait
+	jnz 4f
+	mov $F_NOREPLY, %edx
+	jmp vf_fail
+4:	/* the reply: word 0, then the MAC in words 1-2; ACK frees the buffer */
+	call mbx_lock
+	movl V_VMBMEM(%rsi), %r13d
+	movl V_VMBMEM + 4(%rsi), %r14d
+	movl V_VMBMEM + 8(%rsi), %r15d
+	movl $MBX_ACK, V_MBX(%rsi)
+	mov %r13, R_VF_REPLY(%rbx)
+	mov %r13d, %eax
+	and $~MSG_CTS, %eax
+	cmp $VF_RESET | MSG_ACK, %eax
+	je 5f
+	mov %r13, FAILVAL(%rbx)
+	mov $F_BADREPLY, %edx
+	cmp $VF_RESET | MSG_NACK, %eax
+	jne vf_fail
+	/* NACK: the reset is done (the PF enabled our transmit all the same)
+	 * but it holds no MAC for us: report none and send from a locally
+	 * administered address of our own, as igbvf picks a random one */
+	movq $0, R_VF_MAC(%rbx)
+	mov $OWN_MAC_LO, %r14d
+	mov $OWN_MAC_HI, %r15d
+	jmp 6f
+5:	movzwl %r15w, %eax
+	shl $32, %rax
+	or %r14, %rax
+	mov %rax, R_VF_MAC(%rbx)
+
+6:	/* the frame: broadcast, from our MAC, ethertype 0x88b5 (local
+	 * experimental), then the payload text, FRAME_LEN bytes in all */
+	mov $FRAME_GPA, %edi
+	movl $0xffffffff, (%rdi)
+	movw $0xffff, 4(%rdi)
+	movl %r14d, 6(%rdi)
+	movw %r15w, 10(%rdi)
+	movw $0xb588, 12(%rdi)
+	push %rsi
+	lea payload(%rip), %rsi
+	add $14, %rdi
+	mov $FRAME_LEN - 14, %ecx
+	rep movsb
+	pop %rsi
+	/* TX descriptor 0 of an 8-entry ring (advanced data descriptor) */
+	mov $RING_GPA, %edi
+	movq $FRAME_GPA, (%rdi)
+	movl $TXD_CMD | FRAME_LEN, 8(%rdi)
+	movl $FRAME_LEN << 14, 12(%rdi)	/* PAYLEN */
+	/* queue 0: off, ring at its guest-physical address (= IOVA), head and
+	 * tail 0; its TX cause on MSI-X vector 1 (IVAR0 bits 15:8), unmasked */
+	movl $0, V_TXDCTL(%rsi)
+	movl $RING_GPA, V_TDBAL(%rsi)
+	movl $0, V_TDBAH(%rsi)
+	movl $RING_LEN, V_TDLEN(%rsi)
+	movl $0, V_TDH(%rsi)
+	movl $0, V_TDT(%rsi)
+	movl $(IVAR_VALID | 1) << 8, V_IVAR0(%rsi)
+	movl $0, V_EITR1(%rsi)
+	movl $2, V_EIMS(%rsi)
+	movl V_GPTC(%rsi), %r13d
+	movl $TXDCTL_ENABLE, V_TXDCTL(%rsi)
+	movl $1, V_TDT(%rsi)		/* the doorbell: descriptor 0 is ready */
+	/* wait for the write-back: DD in the descriptor's status word */
+	mov $POLL_2S, %ecx
+10:	movl 12(%rdi), %eax
+	test $1, %eax
+	jnz 7f
+	call delay
+	dec %ecx
+	jnz 10b
+	movl V_TDH(%rsi), %eax
+	mov %rax, FAILVAL(%rbx)
+	mov $F_TXTIMEOUT, %edx
+	jmp vf_fail
+7:	mov %rax, R_VF_TXSTATUS(%rbx)
+	movl V_TDH(%rsi), %eax
+	mov %rax, R_VF_TXHEAD(%rbx)
+	movl V_GPTC(%rsi), %eax
+	sub %r13d, %eax
+	mov %rax, R_VF_TXPKTS(%rbx)
+	/* the TX-done interrupt, MSI-X vector 1 */
+	lea irq_count + 8(%rip), %rdi
+	mov $POLL_2S, %ecx
+8:	mov (%rdi), %rax
+	test %rax, %rax
+	jnz 9f
+	call delay
+	dec %ecx
+	jnz 8b
+9:	mov %rax, R_VF_TXIRQ(%rbx)
+	movl $2, V_EIMC(%rsi)
+	movl $0, V_TXDCTL(%rsi)		/* queue off: nothing points at RAM */
 	movq $0, 0x00(%rbx)
 1:	jmp 1b
+
+/* A guest-side failure: code in %edx (the value in FAILVAL first). */
+vf_fail:
+	mov %rdx, GFAIL(%rbx)
+1:	jmp 1b
+
+/* Ask vfkvm to sleep: a real-time bound on each poll, ring 3 has no timer */
+delay:
+	movq $POLL_US, DELAY(%rbx)
+	ret
+
+/* Take the mailbox buffer: VFU, read back (the PF may hold it: PFU). */
+mbx_lock:
+	mov $POLL_2S, %ecx
+1:	movl $MBX_VFU, V_MBX(%rsi)
+	movl V_MBX(%rsi), %eax
+	or %eax, %r12d
+	test $MBX_VFU, %eax
+	jnz 2f
+	call delay
+	dec %ecx
+	jnz 1b
+	mov %rax, FAILVAL(%rbx)
+	mov $F_NOLOCK, %edx
+	jmp vf_fail
+2:	ret
+
+/* Wait for a mailbox bit (%edx) for 2 s: reads clear PFSTS, PFACK and
+ * RSTD, so %r12d keeps what each read saw until it is consumed here.
+ * Returns ZF clear if the bit came. */
+mbx_wait:
+	mov $POLL_2S, %ecx
+1:	movl V_MBX(%rsi), %eax
+	or %eax, %r12d
+	test %edx, %r12d
+	jnz 2f
+	call delay
+	dec %ecx
+	jnz 1b
+	mov %r12, FAILVAL(%rbx)
+	xor %eax, %eax			/* ZF set: timed out */
+	ret
+2:	not %edx
+	and %edx, %r12d
+	or $1, %eax			/* ZF clear */
+	ret
 
 /* Spin until *rdi is nonzero or a bound runs out; return *rdi. */
 wait_count:
@@ -183,8 +442,13 @@ wait_count_n:		/* the same with the bound in %ecx */
 	jnz 1b
 2:	ret
 
+	.section .rodata
+payload:
+	.ascii "vfkvm: one frame from the guest, sent by DMA through the VF\0"
+	.fill 64, 1, 0
+
 	.data
 	.balign 8
-irq_count:	.quad 0
+irq_count:	.quad 0, 0, 0, 0	/* per device vector */
 msi_count:	.quad 0
 	.section .note.GNU-stack,"",@progbits

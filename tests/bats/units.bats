@@ -1,0 +1,250 @@
+#!/usr/bin/env bats
+# The systemd units (systemd/*.in as built into build/systemd/: ours and any
+# other, e.g. vfctld's) through `systemd-analyze verify`, which must be
+# silent: it exits 0 on a unit it only warns about, so a warning fails too;
+# deliberately broken copies prove each kind of mistake is caught. The udev
+# rule through `udevadm test` on fake PCI devices (a PF, a VF, a function
+# without SR-IOV) in a private mount namespace: the host's /sys, /etc and
+# /run are never written. The kernel's side is tests/vm/65-provision.bats.
+
+# shellcheck disable=SC2154 # status, output, lines: set by bats run
+bats_require_minimum_version 1.5.0
+
+setup() {
+	: "${BUILD:?set BUILD to the build directory}" "${REPO:?set REPO to the source tree}"
+	: "${VFCTL:?set VFCTL to the vfctl binary}" "${FIXTURES:?set FIXTURES to the trees}"
+	units=$BUILD/systemd
+	man=$BATS_TEST_TMPDIR/man	# Documentation=man:... is looked up with man(1)
+	for f in "$REPO"/man/*.[1-8]; do
+		mkdir -p "$man/man${f##*.}"
+		ln -sf "$f" "$man/man${f##*.}/"
+	done
+	stage=$BATS_TEST_TMPDIR/units
+	mkdir -p "$stage"
+}
+
+# stage FILE...: copies in $stage; an Exec*= program this build made (vfctl,
+# vfctld, ...) points at the build's binary so that verify can check it is
+# there and executable; any other program (/bin/kill) stays as it is
+stage() {
+	local u line prog
+	for u; do
+		while IFS= read -r line; do
+			if [[ $line =~ ^(Exec[A-Za-z]*=[-@:+!]*)(/[^[:space:]]+)(.*)$ ]]; then
+				prog=$BUILD/$(basename "${BASH_REMATCH[2]}")
+				[ -x "$prog" ] && line=${BASH_REMATCH[1]}$prog${BASH_REMATCH[3]}
+			fi
+			printf '%s\n' "$line"
+		done <"$u" >"$stage/$(basename "$u")"
+	done
+}
+
+# verify FILE...: systemd-analyze verify, man pages from the source tree
+verify() {
+	MANPATH=$man run systemd-analyze verify "$@"
+}
+
+@test "every unit of systemd/ is built with the install paths and verifies without a word" {
+	local n=0 in
+	for in in "$REPO"/systemd/*.in; do
+		[ -f "$units/$(basename "$in" .in)" ] || { echo "not built: $in"; return 1; }
+		n=$((n + 1))
+	done
+	[ "$n" -ge 2 ]
+	! grep -n '@[A-Z_]*@' "$units"/*	# every @VAR@ substituted
+	stage "$units"/*
+	verify "$stage"/*
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ -z "$output" ]
+}
+
+@test "broken copies fail verify: a bad value, an unknown key, a missing program, a missing man page" {
+	stage "$units/vfctl-provision.service" "$units/vfctl-provision@.service"
+	good=$stage/vfctl-provision.service
+	sed 's/^Type=oneshot/Type=oneshoot/' "$good" >"$stage/bad-type.service"
+	verify "$stage/bad-type.service"
+	[[ "$output" == *"Failed to parse service type, ignoring: oneshoot"* ]]
+	sed 's/^Before=network-pre.target/Befor=network-pre.target/' "$good" >"$stage/bad-key.service"
+	verify "$stage/bad-key.service"
+	[[ "$output" == *"Unknown key 'Befor' in section [Unit], ignoring."* ]]
+	sed "s|^ExecStart=[^ ]*|ExecStart=$BATS_TEST_TMPDIR/none/vfctl|" "$good" >"$stage/bad-exec.service"
+	verify "$stage/bad-exec.service"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"Command $BATS_TEST_TMPDIR/none/vfctl is not executable"* ]]
+	sed 's|^Documentation=man:vfctl(1)|Documentation=man:vfctl-none(1)|' "$good" >"$stage/bad-man.service"
+	verify "$stage/bad-man.service"
+	[ "$status" -ne 0 ]
+	# the template is checked as an instance: its program too
+	sed "s|^ExecStart=[^ ]*|ExecStart=$BATS_TEST_TMPDIR/none/vfctl|" \
+		"$stage/vfctl-provision@.service" >"$stage/bad-tpl@.service"
+	verify "$stage/bad-tpl@.service"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"bad-tpl@i.service: Command $BATS_TEST_TMPDIR/none/vfctl is not executable"* ]]
+	# and the good ones still pass
+	verify "$good" "$stage/vfctl-provision@.service"
+	[ "$status" -eq 0 ]
+	[ -z "$output" ]
+}
+
+# unit_value UNIT KEY: the values of KEY= (all of them, one a line)
+unit_value() {
+	sed -n "s/^$2=//p" "$1"
+}
+
+@test "vfctl-provision.service: a oneshot vfctl apply at boot, before the network managers and vfctld" {
+	u=$units/vfctl-provision.service
+	bindir=$(cut -d' ' -f2 "$BUILD/.paths")
+	[ "$(unit_value "$u" Type)" = oneshot ]
+	[ "$(unit_value "$u" RemainAfterExit)" = yes ]
+	[ "$(unit_value "$u" ExecStart)" = "$bindir/vfctl apply" ]
+	[ "$(unit_value "$u" ConditionPathExists)" = /etc/vfctl/vfctl.conf ]
+	[ "$(unit_value "$u" DefaultDependencies)" = no ]
+	[ "$(unit_value "$u" Wants)" = network-pre.target ]
+	before=" $(unit_value "$u" Before | tr '\n' ' ')"
+	after=" $(unit_value "$u" After | tr '\n' ' ')"
+	[[ $before == *" network-pre.target "* && $before == *" vfctld.service "* ]]
+	[[ $after == *" systemd-modules-load.service "* && $after == *" systemd-udev-trigger.service "* ]]
+	[[ $after == *" local-fs.target "* ]]
+	[ "$(unit_value "$u" WantedBy)" = multi-user.target ]
+}
+
+@test "vfctl-provision@.service: vfctl apply --pf for the instance, again on every start, after the boot run" {
+	u=$units/vfctl-provision@.service
+	bindir=$(cut -d' ' -f2 "$BUILD/.paths")
+	[ "$(unit_value "$u" Type)" = oneshot ]
+	[ -z "$(unit_value "$u" RemainAfterExit)" ]	# a second bind must run it again
+	[ "$(unit_value "$u" ExecStart)" = "$bindir/vfctl apply --pf %I" ]
+	after=" $(unit_value "$u" After | tr '\n' ' ')"
+	[[ $after == *" vfctl-provision.service "* ]]
+}
+
+@test "the units' commands are what vfctl takes: the boot run and a PF's run on a golden tree" {
+	t=$BATS_TEST_TMPDIR/t
+	cp -a "$FIXTURES/82576" "$t"
+	conf=$BATS_TEST_TMPDIR/vfctl.conf
+	printf '%s\n' '{ "pfs": [ { "match": { "netdev": "enp1s0f1" }, "numvfs": 2 } ] }' >"$conf"
+	# ExecStart with the build's binary, the tree and the config added
+	read -ra cmd <<<"$(unit_value "$units/vfctl-provision.service" ExecStart)"
+	run "$VFCTL" --sysfs-root "$t/sys" --run-dir "$BATS_TEST_TMPDIR/run" "${cmd[@]:1}" \
+		--dry-run --config "$conf"
+	[ "$status" -eq 0 ]
+	[ "$output" = "0000:01:00.1: sriov_numvfs 0 -> 2: would apply
+1 change would be made (dry run: nothing written)" ]
+	tpl=$(unit_value "$units/vfctl-provision@.service" ExecStart)
+	for pf in 0000:01:00.1 0000:01:00.0; do
+		read -ra cmd <<<"${tpl//%I/$pf}"
+		run "$VFCTL" --sysfs-root "$t/sys" --run-dir "$BATS_TEST_TMPDIR/run" "${cmd[@]:1}" \
+			--dry-run --config "$conf"
+		[ "$status" -eq 0 ]
+		case $pf in
+		0000:01:00.1) [ "${lines[0]}" = "0000:01:00.1: sriov_numvfs 0 -> 2: would apply" ] ;;
+		*) [ "$output" = "vfctl apply: 0000:01:00.0 is not in $conf: nothing to do" ] ;;
+		esac
+	done
+}
+
+@test "make install puts the units and the rule where systemd and udev read them; uninstall removes them" {
+	# PREFIX=/usr: the distribution's directories; another prefix: systemd
+	# reads PREFIX/lib/systemd/system, udev only /etc (not PREFIX/lib/udev)
+	for prefix in /usr /usr/local; do
+		unitdir=$prefix/lib/systemd/system
+		rulesdir=/etc/udev/rules.d
+		[ "$prefix" != /usr ] || rulesdir=/usr/lib/udev/rules.d
+		d=$BATS_TEST_TMPDIR/stage$prefix
+		run make -s -C "$REPO" B="$BUILD" DESTDIR="$d" PREFIX="$prefix" install
+		[ "$status" -eq 0 ]
+		[ "$(unit_value "$d$unitdir/vfctl-provision.service" ExecStart)" = "$prefix/bin/vfctl apply" ]
+		[ "$(unit_value "$d$unitdir/vfctl-provision@.service" ExecStart)" = \
+		  "$prefix/bin/vfctl apply --pf %I" ]
+		cmp "$d$rulesdir/90-vfctl.rules" "$REPO/udev/90-vfctl.rules"
+		[ -x "$d$prefix/bin/vfctl" ]
+		run make -s -C "$REPO" B="$BUILD" DESTDIR="$d" PREFIX="$prefix" uninstall
+		[ "$status" -eq 0 ]
+		[ ! -e "$d$unitdir/vfctl-provision.service" ]
+		[ ! -e "$d$unitdir/vfctl-provision@.service" ]
+		[ ! -e "$d$rulesdir/90-vfctl.rules" ]
+	done
+}
+
+# udev_test RULES CONF ACTION DEV: `udevadm test --action=ACTION` of fake
+# device DEV (pf: 0000:01:00.0 on igb with sriov_totalvfs 7; vf:
+# 0000:01:10.0 on igbvf; nosriov: 0000:02:00.0, sriov_totalvfs 0) with only
+# RULES installed and /etc/vfctl/vfctl.conf there when CONF is 1. In a
+# private mount namespace: a fake /sys, an overlay on /etc, a fresh /run.
+udev_test() {
+	local w=$BATS_TEST_TMPDIR/udev.$RANDOM
+	mkdir -p "$w/upper" "$w/work" "$w/sys/bus/pci/devices"
+	cp "$1" "$w/rules"
+	mkdev() {	# ADDR DRIVER [TOTALVFS]
+		local d=$w/sys/devices/pci0000:00/$1
+		mkdir -p "$d" "$w/sys/bus/pci/drivers/$2"
+		printf 'DRIVER=%s\nPCI_SLOT_NAME=%s\n' "$2" "$1" >"$d/uevent"
+		[ -z "${3:-}" ] || echo "$3" >"$d/sriov_totalvfs"
+		ln -s ../../../bus/pci "$d/subsystem"
+		ln -s "../../../bus/pci/drivers/$2" "$d/driver"
+		ln -s "../../../devices/pci0000:00/$1" "$w/sys/bus/pci/devices/$1"
+	}
+	mkdev 0000:01:00.0 igb 7
+	mkdev 0000:01:10.0 igbvf
+	mkdev 0000:02:00.0 e1000e 0
+	case $4 in pf) dev=0000:01:00.0 ;; vf) dev=0000:01:10.0 ;; nosriov) dev=0000:02:00.0 ;; esac
+	# SYSTEMD_DEVICE_VERIFY_SYSFS=0: sd-device takes a /sys that is not sysfs
+	run unshare -m sh -ec '
+		w=$1
+		mount -t overlay overlay -o "lowerdir=/etc,upperdir=$w/upper,workdir=$w/work" /etc
+		rm -rf /etc/udev/rules.d /etc/vfctl
+		mkdir -p /etc/udev/rules.d
+		mount -t tmpfs tmpfs /usr/lib/udev/rules.d
+		cp "$w/rules" /etc/udev/rules.d/90-vfctl.rules
+		if [ "$2" = 1 ]; then mkdir /etc/vfctl; echo "{}" >/etc/vfctl/vfctl.conf; fi
+		mount -t tmpfs tmpfs /run
+		mount --bind "$w/sys" /sys
+		SYSTEMD_DEVICE_VERIFY_SYSFS=0 udevadm test --action="$3" "/sys/devices/pci0000:00/$4" 2>&1
+	' sh "$w" "$2" "$3" "$dev"
+}
+
+# wants: what the udev_test run asks systemd to start ("" for nothing)
+wants() {
+	local tagged=0 w=""
+	[[ "$output" == *$'\n'"CURRENT_TAGS=:systemd:"* ]] && tagged=1
+	w=$(sed -n 's/^SYSTEMD_WANTS=//p' <<<"$output")
+	[ "$tagged" -eq 1 ] || [ -z "$w" ] || { echo "SYSTEMD_WANTS without the systemd tag"; return 1; }
+	echo "$w"
+}
+
+@test "udev rule: a PF binding to its driver starts vfctl-provision@PF; nothing else does" {
+	command -v udevadm >/dev/null || { echo "udevadm missing: tests/deps installs udev"; return 1; }
+	rules=$REPO/udev/90-vfctl.rules
+	udev_test "$rules" 1 bind pf
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"Reading rules file: /etc/udev/rules.d/90-vfctl.rules"* ]]
+	! grep -Ei 'invalid|error|ignoring|failed to' <<<"$output"
+	[ "$(wants)" = "vfctl-provision@0000:01:00.0.service" ]
+	# VFs vfctl creates and binds (igbvf, vfio-pci) do not start it: no loop
+	udev_test "$rules" 1 bind vf
+	[ "$status" -eq 0 ]
+	[ -z "$(wants)" ]
+	udev_test "$rules" 1 bind nosriov
+	[ -z "$(wants)" ]
+	for action in add change unbind remove; do
+		udev_test "$rules" 1 "$action" pf
+		[ "$status" -eq 0 ]
+		[ -z "$(wants)" ]
+	done
+	udev_test "$rules" 0 bind pf	# no config: nothing to start
+	[ "$status" -eq 0 ]
+	[ -z "$(wants)" ]
+}
+
+@test "udev rule: the checks tell a broken rule (a VF loop, a syntax error) from the real one" {
+	# ATTR{...}!= does not match a missing attribute: such a rule takes VFs too
+	sed 's/^TEST!="sriov_totalvfs", GOTO="vfctl_end"$/ATTR{sriov_totalvfs}!="?*", GOTO="vfctl_end"/' \
+		"$REPO/udev/90-vfctl.rules" >"$BATS_TEST_TMPDIR/loop.rules"
+	! cmp -s "$BATS_TEST_TMPDIR/loop.rules" "$REPO/udev/90-vfctl.rules"
+	udev_test "$BATS_TEST_TMPDIR/loop.rules" 1 bind vf
+	[ "$(wants)" = "vfctl-provision@0000:01:10.0.service" ]
+	sed 's/^ACTION!="bind"/ACTION=!"bind"/' "$REPO/udev/90-vfctl.rules" >"$BATS_TEST_TMPDIR/syntax.rules"
+	udev_test "$BATS_TEST_TMPDIR/syntax.rules" 1 bind pf
+	grep -Ei 'invalid|error|ignoring' <<<"$output"
+}
