@@ -127,8 +127,10 @@ $(B)/src/vfkvm/guest_blob.o: src/vfkvm/guest_blob.S $(GUEST)
 	@mkdir -p $(dir $@)
 	$(CC) -c -DGUEST_BIN='"$(GUEST)"' -o $@ $<
 
-$(VFKVM): $(VFKVM_LIBOBJ) $(B)/src/vfkvm/main.o
-	$(CC) -o $@ $^ $(ALL_LDFLAGS)
+# main.c asks vfctld for a lease's fds (libvfctl's client)
+$(B)/src/vfkvm/main.o: lib/vfctl.h
+$(VFKVM): $(VFKVM_LIBOBJ) $(B)/src/vfkvm/main.o $(STLIB)
+	$(CC) -o $@ $(VFKVM_LIBOBJ) $(B)/src/vfkvm/main.o $(STLIB) $(ALL_LDFLAGS) $(LIB_LIBS) $(CLI_LIBS)
 
 $(PCFILE): lib/libvfctl.pc.in Makefile $(PATHS_STAMP)
 	@mkdir -p $(B)

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "vfctl.h"
 #include "vfkvm.h"
 
 
@@ -40,6 +41,41 @@ static int parse_size(const char *s, uint64_t *out)
 	return 0;
 }
 
+/* The VF's VFIO fds for a lease from vfctld (vfctld(8), "open"). Only the
+ * legacy container and group are used: fds for iommufd (/dev/iommu and the
+ * device cdev), sent where the kernel has them, are closed. */
+static int lease_open(const char *lease, struct vfctl_lease_fds *ret)
+{
+	struct vfctl_client *c;
+	struct vfctl_lease_fds l;
+	int r;
+
+	r = vfctl_client_connect(NULL, &c);
+	if (r < 0) {
+		const char *e = getenv("VFCTLD_SOCKET");
+
+		fprintf(stderr, "vfkvm: --lease %s: connecting to vfctld at %s: %s; is it running "
+			"('systemctl status vfctld.socket')?\n", lease,
+			e && *e ? e : VFCTL_CLIENT_SOCKET, strerror(-r));
+		return r;
+	}
+	r = vfctl_client_open_lease(c, lease, &l);
+	if (r < 0) {
+		fprintf(stderr, "vfkvm: --lease %s: %s\n", lease, vfctl_client_error(c));
+		vfctl_client_free(c);
+		return r;
+	}
+	vfctl_client_free(c);
+	if (l.iommufd >= 0)
+		close(l.iommufd);
+	if (l.device_fd >= 0)
+		close(l.device_fd);
+	l.iommufd = l.device_fd = -1;
+	printf("vfkvm: lease %s: %s, IOMMU group %d, fds from vfctld\n", lease, l.addr, l.group);
+	*ret = l;
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -49,10 +85,12 @@ int main(int argc, char **argv)
 		{ "stand-in-bar", no_argument, NULL, 'b' },
 		{ "trace", no_argument, NULL, 't' },
 		{ "vf", required_argument, NULL, 'v' },
+		{ "lease", required_argument, NULL, 'l' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	struct vfkvm_opts o = { .mem = 64ULL << 20 };
+	struct vfkvm_opts o = { .mem = 64ULL << 20, .lease_container = -1, .lease_group = -1 };
+	struct vfctl_lease_fds lf;
 	struct sigaction sa = { .sa_handler = vfkvm_on_signal };
 	struct vfkvm *v;
 	char bdf[16];
@@ -79,9 +117,14 @@ int main(int argc, char **argv)
 			}
 			o.vf = bdf;
 			break;
+		case 'l': o.lease = optarg; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
+	}
+	if (o.lease && (o.vf || o.stand_in_bar)) {
+		fprintf(stderr, "vfkvm: --lease gives the VF: no --vf or --stand-in-bar with it\n");
+		return 2;
 	}
 	if (o.vf && o.stand_in_bar) {
 		fprintf(stderr, "vfkvm: --vf and --stand-in-bar both put a BAR at 0x%llx: "
@@ -98,6 +141,16 @@ int main(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	setvbuf(stdout, NULL, _IOLBF, 0);
 
+	if (o.lease) {
+		r = lease_open(o.lease, &lf);
+		if (r < 0)
+			return 1;
+		snprintf(bdf, sizeof(bdf), "%s", lf.addr);
+		o.vf = bdf;
+		o.lease_container = lf.container_fd;
+		o.lease_group = lf.group_fd;
+		o.lease_group_nr = lf.group;
+	}
 	r = vfkvm_setup(&v, &o);
 	if (r < 0)
 		return 1;

@@ -282,8 +282,13 @@ int vfkvm_setup(struct vfkvm **out, const struct vfkvm_opts *o)
 	int r;
 
 	v = calloc(1, sizeof(*v));
-	if (!v)
+	if (!v) {
+		if (o->lease) {
+			close(o->lease_container);
+			close(o->lease_group);
+		}
 		return -ENOMEM;
+	}
 	v->o = *o;
 	v->doorbell_efd = -1;
 	v->ctrl = (struct vfkvm_region){ .name = "control", .gpa = VFKVM_CTRL_GPA,
@@ -332,7 +337,11 @@ int vfkvm_setup(struct vfkvm **out, const struct vfkvm_opts *o)
 	}
 	if (o->vf) {
 		v->have_vfio = true;
-		r = vfkvm_vfio_open(&v->vfio, o->vf, &v->vm, &v->dev);
+		if (o->lease)
+			r = vfkvm_vfio_adopt(&v->vfio, o->vf, o->lease_container, o->lease_group,
+					     o->lease_group_nr, &v->vm, &v->dev);
+		else
+			r = vfkvm_vfio_open(&v->vfio, o->vf, &v->vm, &v->dev);
 		if (r < 0)
 			goto err;
 	}
@@ -342,6 +351,12 @@ int vfkvm_setup(struct vfkvm **out, const struct vfkvm_opts *o)
 	*out = v;
 	return 0;
 err:
+	/* the lease's fds are ours from the start; vfkvm_vfio_close() has them
+	 * once adopted */
+	if (o->lease && !v->have_vfio) {
+		close(o->lease_container);
+		close(o->lease_group);
+	}
 	vfkvm_teardown(v);
 	return r;
 }

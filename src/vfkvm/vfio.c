@@ -557,49 +557,28 @@ static int enable_bus_master(struct vfkvm_vfio *vf)
 	return 0;
 }
 
-int vfkvm_vfio_open(struct vfkvm_vfio *vf, const char *bdf, struct vfkvm_vm *vm,
-		    struct vfkvm_dev *d)
+/* The container and group are open: check them, join the group to the
+ * container, then the device, DMA, BARs, MSI-X. */
+static int vfio_attach(struct vfkvm_vfio *vf, struct vfkvm_vm *vm, struct vfkvm_dev *d,
+		       const char *cname)
 {
 	struct vfio_group_status gs = { .argsz = sizeof(gs) };
 	char path[64];
 	int r, api;
 
-	*vf = (struct vfkvm_vfio){ .container = -1, .group = -1, .device = -1, .msix_bar = -1 };
-	snprintf(vf->bdf, sizeof(vf->bdf), "%s", bdf);
-	d->name = vf->bdf;
-
-	vf->container = open(container_path(), O_RDWR | O_CLOEXEC);
-	if (vf->container < 0) {
-		r = -errno;
-		err("%s: %s; --vf needs VFIO: load vfio-pci (modprobe vfio-pci) and bind %s to it "
-		    "(vfctl bind)", container_path(), strerror(-r), bdf);
-		return r;
-	}
+	snprintf(path, sizeof(path), "/dev/vfio/%d", vf->group_nr);
 	api = ioctl(vf->container, VFIO_GET_API_VERSION);
 	if (api != VFIO_API_VERSION) {
-		err("%s: VFIO API version %d, vfkvm speaks %d", container_path(), api,
-		    VFIO_API_VERSION);
+		err("%s: VFIO API version %d, vfkvm speaks %d", cname, api, VFIO_API_VERSION);
 		return -EPROTO;
 	}
 	if (ioctl(vf->container, VFIO_CHECK_EXTENSION, VFIO_TYPE1v2_IOMMU) <= 0) {
-		err("%s: no VFIO_TYPE1v2_IOMMU; load vfio_iommu_type1", container_path());
+		err("%s: no VFIO_TYPE1v2_IOMMU; load vfio_iommu_type1", cname);
 		return -EOPNOTSUPP;
 	}
-	r = group_number(vf->bdf, &vf->group_nr);
-	if (r < 0)
-		return r;
 	r = check_reserved(vf->bdf, vf->group_nr, vm->ram_size);
 	if (r < 0)
 		return r;
-	snprintf(path, sizeof(path), "/dev/vfio/%d", vf->group_nr);
-	vf->group = open(path, O_RDWR | O_CLOEXEC);
-	if (vf->group < 0) {
-		r = -errno;
-		err("%s: %s; bind every device of IOMMU group %d to vfio-pci "
-		    "(vfctl groups shows them, vfctl bind binds them)", path, strerror(-r),
-		    vf->group_nr);
-		return r;
-	}
 	if (ioctl(vf->group, VFIO_GROUP_GET_STATUS, &gs) < 0) {
 		r = -errno;
 		err("%s: VFIO_GROUP_GET_STATUS: %s", path, strerror(-r));
@@ -619,7 +598,7 @@ int vfkvm_vfio_open(struct vfkvm_vfio *vf, const char *bdf, struct vfkvm_vm *vm,
 	vf->group_set = true;
 	if (ioctl(vf->container, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU) < 0) {
 		r = -errno;
-		err("%s: VFIO_SET_IOMMU (type1v2): %s", container_path(), strerror(-r));
+		err("%s: VFIO_SET_IOMMU (type1v2): %s", cname, strerror(-r));
 		return r;
 	}
 	printf("vfio: %s in group %d, container type1v2\n", vf->bdf, vf->group_nr);
@@ -636,6 +615,55 @@ int vfkvm_vfio_open(struct vfkvm_vfio *vf, const char *bdf, struct vfkvm_vm *vm,
 	if (r < 0)
 		return r;
 	return enable_bus_master(vf);
+}
+
+static void vfio_init(struct vfkvm_vfio *vf, const char *bdf, struct vfkvm_dev *d)
+{
+	*vf = (struct vfkvm_vfio){ .container = -1, .group = -1, .device = -1, .msix_bar = -1 };
+	snprintf(vf->bdf, sizeof(vf->bdf), "%s", bdf);
+	d->name = vf->bdf;
+}
+
+int vfkvm_vfio_open(struct vfkvm_vfio *vf, const char *bdf, struct vfkvm_vm *vm,
+		    struct vfkvm_dev *d)
+{
+	char path[64];
+	int r;
+
+	vfio_init(vf, bdf, d);
+	vf->container = open(container_path(), O_RDWR | O_CLOEXEC);
+	if (vf->container < 0) {
+		r = -errno;
+		err("%s: %s; --vf needs VFIO: load vfio-pci (modprobe vfio-pci) and bind %s to it "
+		    "(vfctl bind)", container_path(), strerror(-r), bdf);
+		return r;
+	}
+	r = group_number(vf->bdf, &vf->group_nr);
+	if (r < 0)
+		return r;
+	snprintf(path, sizeof(path), "/dev/vfio/%d", vf->group_nr);
+	vf->group = open(path, O_RDWR | O_CLOEXEC);
+	if (vf->group < 0) {
+		r = -errno;
+		err("%s: %s; bind every device of IOMMU group %d to vfio-pci "
+		    "(vfctl groups shows them, vfctl bind binds them)", path, strerror(-r),
+		    vf->group_nr);
+		return r;
+	}
+	return vfio_attach(vf, vm, d, container_path());
+}
+
+/* vfctld opened both nodes for us; the group is not in a container yet and
+ * the container has no IOMMU type (vfctld(8), "open"). */
+int vfkvm_vfio_adopt(struct vfkvm_vfio *vf, const char *bdf, int container, int group,
+		     int group_nr, struct vfkvm_vm *vm, struct vfkvm_dev *d)
+{
+	vfio_init(vf, bdf, d);
+	vf->container = container;
+	vf->group = group;
+	vf->group_nr = group_nr;
+	printf("vfio: %s: container and group %d fds from vfctld\n", vf->bdf, group_nr);
+	return vfio_attach(vf, vm, d, "the container fd from vfctld");
 }
 
 /* Teardown, first half, while guest RAM is still mapped: bus mastering off

@@ -106,6 +106,9 @@ struct vfkvm_opts {
 	const char *guest;	/* NULL: the built-in image */
 	bool stand_in_bar;
 	const char *vf;		/* --vf: a PCI address, NULL if none */
+	/* --lease: the VF's fds from vfctld (vf names the VF); -1 for --vf */
+	int lease_container, lease_group, lease_group_nr;
+	const char *lease;	/* the lease id, for messages */
 	bool trace;
 };
 
@@ -149,6 +152,10 @@ int vfkvm_vfio_mmap_areas(const struct vfio_region_info *ri, uint64_t page_size,
 			  struct vfkvm_area *areas, unsigned max);
 int vfkvm_vfio_open(struct vfkvm_vfio *vf, const char *bdf, struct vfkvm_vm *vm,
 		    struct vfkvm_dev *d);
+/* The same with a container and group fd handed over (vfkvm --lease): takes
+ * ownership of both, also on failure. */
+int vfkvm_vfio_adopt(struct vfkvm_vfio *vf, const char *bdf, int container, int group,
+		     int group_nr, struct vfkvm_vm *vm, struct vfkvm_dev *d);
 void vfkvm_vfio_close_device(struct vfkvm_vfio *vf);
 void vfkvm_vfio_close(struct vfkvm_vfio *vf);
 

@@ -10,7 +10,8 @@ setup() {
 	img=$BATS_TEST_TMPDIR
 	# the missing-/dev/kvm and bad-option tests run everywhere; the rest need KVM
 	[[ "$BATS_TEST_DESCRIPTION" == "missing /dev/kvm"* ]] ||
-		[[ "$BATS_TEST_DESCRIPTION" == "bad --vf"* ]] || [ -c /dev/kvm ] ||
+		[[ "$BATS_TEST_DESCRIPTION" == "bad --vf"* ]] ||
+		[[ "$BATS_TEST_DESCRIPTION" == "--lease"* ]] || [ -c /dev/kvm ] ||
 		skip "/dev/kvm is absent on this host"
 }
 
@@ -190,4 +191,17 @@ host: bar[8] = 0xeeddccbbaa998877" ]
 	(( ms >= 400 ))
 	# the 10 s request slept 100 ms, not 10 s
 	(( ms < 5000 ))
+}
+
+@test "--lease: with --vf or --stand-in-bar is a usage error; no vfctld names the socket and what to do" {
+	run --separate-stderr "$VFKVM" --lease L1 --vf 0000:01:10.0
+	[ "$status" -eq 2 ]
+	[ "$stderr" = "vfkvm: --lease gives the VF: no --vf or --stand-in-bar with it" ]
+	run --separate-stderr "$VFKVM" --stand-in-bar --lease L1
+	[ "$status" -eq 2 ]
+
+	VFCTLD_SOCKET=$BATS_TEST_TMPDIR/none.sock run --separate-stderr "$VFKVM" --lease L1
+	[ "$status" -eq 1 ]
+	[ "$output" = "" ]
+	[ "$stderr" = "vfkvm: --lease L1: connecting to vfctld at $BATS_TEST_TMPDIR/none.sock: No such file or directory; is it running ('systemctl status vfctld.socket')?" ]
 }

@@ -1,0 +1,146 @@
+#!/usr/bin/env bats
+# vfkvm --lease: an unprivileged user of a vfctld pool allocates a VF, and
+# vfkvm, run as that user, gets the VF's VFIO container and group fds from
+# the daemon (SCM_RIGHTS) instead of opening /dev/vfio itself: the guest's
+# igbvf driver does the mailbox handshake (the MAC vfctl set assigned) and
+# its frame reaches the wire. A uid the lease is not for, an unknown lease
+# and a daemon that is not running are refused with clear errors.
+
+# shellcheck disable=SC2154 # status, output, lines, stderr: set by bats run
+bats_require_minimum_version 1.5.0
+load helpers
+load vfctld-helpers
+
+VFKVM=${VFKVM:-/vfctl/build/vfkvm}
+PAYLOAD='vfkvm: one frame from the guest, sent by DMA through the VF'
+
+setup_file() {
+	[ "${VFCTL_IN_VM:-}" = 1 ] || return 0
+	vm_reset_igb
+	vfctld_users
+	rm -rf "$VFCTLD_RUN"
+	export VFCTLD_CONF=$BATS_FILE_TMPDIR/vfctl.conf VFCTLD_LOG=$BATS_FILE_TMPDIR/vfctld.log
+	vfctld_conf "$VFCTLD_CONF"
+	vm_set_numvfs "$(vm_igb_pf)" 3
+	vm_wait_for 20 vf_bound "$(vm_igb_pf)" 2
+	# vfkvm runs as u1001: /dev/kvm is root-only in the initramfs
+	stat -c %a /dev/kvm >"$BATS_FILE_TMPDIR/kvm-mode" 2>/dev/null || true
+	[ ! -c /dev/kvm ] || chmod 666 /dev/kvm
+}
+
+teardown_file() {
+	[ "${VFCTL_IN_VM:-}" = 1 ] || return 0
+	pkill -x vfctld 2>/dev/null || true
+	[ ! -s "$BATS_FILE_TMPDIR/kvm-mode" ] || chmod "$(cat "$BATS_FILE_TMPDIR/kvm-mode")" /dev/kvm
+	vm_reset_igb
+	rm -rf "$VFCTLD_RUN"
+}
+
+setup() {
+	vm_require
+	vm_require_iommu
+	[ -c /dev/kvm ] || skip "no nested /dev/kvm in this VM"
+	pf=$(vm_igb_pf)
+	$VM_IP link set "$(vm_pf_netdev "$pf")" up
+	vfctld_start
+}
+
+teardown() {
+	[ "${VFCTL_IN_VM:-}" = 1 ] || return 0
+	local l
+	for l in $(vfctl --json leases 2>/dev/null | jq -r '.leases[].id'); do
+		vfctl release --force "$l" >/dev/null 2>&1 || true
+	done
+	vfctld_stop
+	echo "---- vfctld log"; cat "$VFCTLD_LOG"
+}
+
+# frames MAC: broadcast frames from MAC with the guest's ethertype and
+# payload in the wire capture (hex at even offsets: byte boundaries)
+frames() {
+	local pat
+	pat="ffffffffffff${1//:/}88b5$(printf '%s' "$PAYLOAD" | od -An -v -tx1 | tr -d ' \n')"
+	[ -e "$VM_WIRE" ] || { echo 0; return; }
+	od -An -v -tx1 "$VM_WIRE" | tr -d ' \n' | grep -ob "$pat" | awk -F: '$1 % 2 == 0' | wc -l
+}
+
+frames_are() {
+	[ "$(frames "$1")" -eq "$2" ]
+}
+
+# vfkvm_as UID ARGS...: vfkvm as UID with a memlock limit for guest RAM
+# (no CAP_IPC_LOCK there)
+vfkvm_as() {
+	local uid=$1
+	shift
+	bash -c 'ulimit -l unlimited && exec "$@"' vfkvm_as \
+		setpriv --reuid "$uid" --regid "$uid" --init-groups -- "$VFKVM" "$@"
+}
+
+@test "--lease as the pool's unprivileged user: fds from vfctld, the guest's mailbox MAC and frame on the wire" {
+	run as 1001 vfctl alloc --pool p --owner vfkvm-test
+	echo "$output"
+	[ "$status" -eq 0 ]
+	lease=$(lease_of "$output") vf=$(vf_of "$output")
+	[ "$(vm_driver "$vf")" = vfio-pci ]
+	idx=$(vf_index_of "$pf" "$vf")
+	mac=02:76:66:6b:76:4c
+	vfctl set "$pf:$idx" mac "$mac"
+	before=$(frames "$mac")
+
+	run --separate-stderr vfkvm_as 1001 --lease "$lease"
+	echo "$output"; echo "$stderr"
+	[ "$status" -eq 0 ]
+	[ -z "$stderr" ]
+	grp=$(vm_iommu_group "$vf")
+	[ "${lines[0]}" = "vfkvm: lease $lease: $vf, IOMMU group $grp, fds from vfctld" ]
+	[[ "$output" == *"vfio: $vf: container and group $grp fds from vfctld"* ]]
+	[[ "$output" == *"vfio: $vf in group $grp, container type1v2"* ]]
+	[ "$(sed -n 's/^guest: vf.mac = //p' <<<"$output")" = "$mac" ]
+	[ "$(sed -n 's/^guest: vf.tx.packets = //p' <<<"$output")" = 0x1 ]
+	vm_wait_for 10 frames_are "$mac" $((before + 1))
+	# vfkvm closed everything: the group is free again, release needs no force
+	run vfctl release "$lease"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$(vm_driver "$vf")" = igbvf ]
+}
+
+@test "--lease: a uid the lease is not for gets vfctld's refusal, no fds, and the lease stays usable" {
+	run as 1001 vfctl alloc --pool p
+	[ "$status" -eq 0 ]
+	lease=$(lease_of "$output") vf=$(vf_of "$output")
+
+	run --separate-stderr vfkvm_as 1002 --lease "$lease"
+	echo "$output"; echo "$stderr"
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == "vfkvm: --lease $lease: "* ]]
+	[[ "$stderr" == *"lease $lease belongs to uid 1001, not to uid 1002"* ]]
+	[[ "$output" != *"vfio:"* ]]
+	# the owner still can
+	run --separate-stderr vfkvm_as 1001 --lease "$lease"
+	echo "$output"; echo "$stderr"
+	[ "$status" -eq 0 ]
+}
+
+@test "--lease: an unknown lease, a malformed id and no daemon are clear errors" {
+	run --separate-stderr "$VFKVM" --lease L999
+	echo "$stderr"
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == "vfkvm: --lease L999: "*L999* ]]
+
+	run --separate-stderr "$VFKVM" --lease 'x/../y'
+	echo "$stderr"
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"is not a lease id"* ]]
+
+	run --separate-stderr "$VFKVM" --lease L1 --vf 0000:01:10.0
+	[ "$status" -eq 2 ]
+	[[ "$stderr" == *"--lease gives the VF"* ]]
+
+	vfctld_stop
+	run --separate-stderr "$VFKVM" --lease L1
+	echo "$stderr"
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == "vfkvm: --lease L1: connecting to vfctld at $VFCTLD_SOCKET: "*"vfctld.socket"* ]]
+}
