@@ -14,6 +14,7 @@ struct args {
 	bool json, all;
 	bool no_autoprobe, force;
 	bool dry_run;		/* apply */
+	bool skip_absent;	/* apply: config PFs not on the host are skipped */
 	const char *config;	/* apply: NULL for the default */
 	const char **pfs;	/* apply --pf: only these PFs */
 	size_t n_pfs;

@@ -8,6 +8,7 @@
  * printed as applied, would apply (--dry-run) or failed with its error.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
@@ -50,6 +51,13 @@ static void print_change(const struct vfctl_change *c, bool dry_run)
 	pr_obj_end();
 }
 
+static void free_absent(char **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
 int cmd_apply(struct vfctl_ctx *ctx, struct vfctl_host *host, const struct args *a)
 {
 	const char *file = a->config ? a->config : DEFAULT_CONFIG;
@@ -58,6 +66,8 @@ int cmd_apply(struct vfctl_ctx *ctx, struct vfctl_host *host, const struct args 
 	size_t failed = 0, n_other = 0;
 	int r, rc = EXIT_OK;
 	bool found[a->n_pfs ? a->n_pfs : 1];
+	char **absent = NULL;
+	size_t n_absent = 0;
 
 	if (a->no_autoprobe) {
 		fprintf(stderr, "vfctl apply: --no-autoprobe does not apply: the config says "
@@ -73,10 +83,13 @@ int cmd_apply(struct vfctl_ctx *ctx, struct vfctl_host *host, const struct args 
 	r = vfctl_config_load(ctx, file, &cfg);
 	if (r >= 0 && a->n_pfs)
 		r = vfctl_config_select(ctx, cfg, host, a->pfs, a->n_pfs, found);
+	if (r >= 0 && a->skip_absent)
+		r = vfctl_config_drop_absent(ctx, cfg, host, &absent, &n_absent);
 	if (r >= 0)
 		r = vfctl_plan_make(ctx, cfg, host, &plan);
 	if (r < 0) {
 		fprintf(stderr, "vfctl: apply: %s\n", vfctl_ctx_error(ctx));
+		free_absent(absent, n_absent);
 		vfctl_config_free(cfg);
 		return EXIT_ERR;
 	}
@@ -86,6 +99,7 @@ int cmd_apply(struct vfctl_ctx *ctx, struct vfctl_host *host, const struct args 
 		r = vfctl_apply(ctx, cfg, a->force ? VFCTL_APPLY_FORCE : 0, timeout_ms(a), &plan);
 		if (r < 0 && !plan) {
 			fprintf(stderr, "vfctl: apply: %s\n", vfctl_ctx_error(ctx));
+			free_absent(absent, n_absent);
 			vfctl_config_free(cfg);
 			return EXIT_ERR;
 		}
@@ -103,6 +117,15 @@ int cmd_apply(struct vfctl_ctx *ctx, struct vfctl_host *host, const struct args 
 			pr_str(NULL, "vfctl apply: %s", f->addr);
 			pr_text(" is not in %s: nothing to do\n", file);
 			n_other++;
+		}
+		pr_arr_end();
+	}
+	if (a->skip_absent) {
+		/* said, not failed: the hotplug unit does such a PF when it binds */
+		pr_arr_begin("skipped");
+		for (size_t i = 0; i < n_absent; i++) {
+			pr_str(NULL, "vfctl apply: %s", absent[i]);
+			pr_text(": skipped\n");
 		}
 		pr_arr_end();
 	}
@@ -130,6 +153,7 @@ int cmd_apply(struct vfctl_ctx *ctx, struct vfctl_host *host, const struct args 
 			plan->n, vfctl_ctx_error(ctx));
 		rc = EXIT_ERR;
 	}
+	free_absent(absent, n_absent);
 	vfctl_plan_free(plan);
 	vfctl_config_free(cfg);
 	return rc;

@@ -386,7 +386,7 @@ static void usage(FILE *out)
 	      "  create PF N       enable N VFs on PF (through 0 if it has others); waits until\n"
 	      "                    they exist; [--no-autoprobe] [--force] [--timeout SEC]\n"
 	      "  destroy PF        remove all VFs of PF [--timeout SEC]\n"
-	      "  apply [--dry-run] [--config FILE] [--pf PF]...\n"
+	      "  apply [--dry-run] [--config FILE] [--pf PF]... [--skip-absent]\n"
 	      "                    make the host match the declarative config (default\n"
 	      "                    /etc/vfctl/vfctl.conf, see vfctl.conf(5)): VF counts,\n"
 	      "                    autoprobe, VF settings, drivers; prints each change;\n"
@@ -416,6 +416,7 @@ static void usage(FILE *out)
 	      "      --timeout SEC      bound on kernel writes and waits\n"
 	      "      --dry-run          apply: print the changes, make none\n"
 	      "      --config FILE      apply: the config to read\n"
+	      "      --skip-absent      apply: skip config PFs that are not on the host\n"
 	      "      --pf DEV           apply: reconcile only PF DEV (repeatable);\n"
 	      "                         alloc: a VF of PF DEV\n"
 	      "      --socket PATH      vfctld's socket (env VFCTLD_SOCKET, default\n"
@@ -429,7 +430,8 @@ static void usage(FILE *out)
 int main(int argc, char **argv)
 {
 	enum { OPT_SYSFS = 256, OPT_DEV, OPT_RUN, OPT_NO_AUTOPROBE, OPT_FORCE, OPT_TIMEOUT, OPT_DRY_RUN,
-	       OPT_CONFIG, OPT_POOL, OPT_NUMA, OPT_PF, OPT_OWNER, OPT_PID, OPT_SOCKET };
+	       OPT_CONFIG, OPT_POOL, OPT_NUMA, OPT_PF, OPT_OWNER, OPT_PID, OPT_SOCKET,
+	       OPT_SKIP_ABSENT };
 	static const struct option opts[] = {
 		{ "json", no_argument, NULL, 'j' },
 		{ "all", no_argument, NULL, 'a' },
@@ -441,6 +443,7 @@ int main(int argc, char **argv)
 		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 		{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
 		{ "config", required_argument, NULL, OPT_CONFIG },
+		{ "skip-absent", no_argument, NULL, OPT_SKIP_ABSENT },
 		{ "pool", required_argument, NULL, OPT_POOL },
 		{ "numa", required_argument, NULL, OPT_NUMA },
 		{ "pf", required_argument, NULL, OPT_PF },
@@ -491,6 +494,7 @@ int main(int argc, char **argv)
 		case OPT_FORCE: a.force = true; break;
 		case OPT_DRY_RUN: a.dry_run = true; break;
 		case OPT_CONFIG: a.config = optarg; break;
+		case OPT_SKIP_ABSENT: a.skip_absent = true; break;
 		case OPT_POOL: a.pool = optarg; break;
 		case OPT_PF: pfs[a.n_pfs++] = optarg; break;
 		case OPT_OWNER: a.owner = optarg; break;

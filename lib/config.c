@@ -911,39 +911,69 @@ static const char *match_str(const struct vfctl_conf_pf *c, char *buf, size_t le
 	return buf;
 }
 
+/* The host function a config PF matches, NULL if none; *seen counts the
+ * PFs with the vendor:device of an id match. */
+static const struct vfctl_func *conf_find(const struct vfctl_conf_pf *c,
+					  const struct vfctl_host *host, unsigned *seen)
+{
+	*seen = 0;
+	for (size_t k = 0; k < host->n_funcs; k++) {
+		const struct vfctl_func *f = &host->funcs[k];
+
+		if (c->match == VFCTL_MATCH_ADDRESS && !strcmp(f->addr, c->addr))
+			return f;
+		for (size_t j = 0; c->match == VFCTL_MATCH_NETDEV && j < f->n_netdevs; j++)
+			if (!strcmp(f->netdevs[j].name, c->netdev))
+				return f;
+		if (c->match == VFCTL_MATCH_ID && f->kind == VFCTL_FUNC_PF &&
+		    f->vendor == c->vendor && f->device == c->device && (*seen)++ == c->index)
+			return f;
+	}
+	return NULL;
+}
+
+int vfctl_config_drop_absent(struct vfctl_ctx *ctx, struct vfctl_config *cfg,
+			     const struct vfctl_host *host, char ***ret, size_t *ret_n)
+{
+	char **v = NULL, m[64], line[256];
+	size_t nv = 0, n = 0;
+	unsigned seen;
+
+	for (size_t i = 0; i < cfg->n_pfs; i++) {
+		if (conf_find(&cfg->pfs[i], host, &seen))
+			continue;
+		snprintf(line, sizeof(line), "%s: no %s on this host", cfg->pfs[i].path,
+			 match_str(&cfg->pfs[i], m, sizeof(m)));
+		if (strv_push(&v, &nv, line) < 0) {
+			strv_free(v, nv);
+			return vfctl_err(ctx, -ENOMEM, "out of memory");
+		}
+	}
+	for (size_t i = 0; i < cfg->n_pfs; i++) {
+		if (conf_find(&cfg->pfs[i], host, &seen))
+			cfg->pfs[n++] = cfg->pfs[i];
+		else
+			conf_pf_free(&cfg->pfs[i]);
+	}
+	cfg->n_pfs = n;
+	*ret = v;
+	*ret_n = nv;
+	return (int)nv;
+}
+
 int vfctl_config_resolve(struct vfctl_ctx *ctx, const struct vfctl_config *cfg,
 			 const struct vfctl_host *host, char (*addrs)[VFCTL_ADDR_LEN])
 {
 	for (size_t i = 0; i < cfg->n_pfs; i++) {
 		const struct vfctl_conf_pf *c = &cfg->pfs[i];
-		const struct vfctl_func *pf = NULL;
+		unsigned seen;
+		const struct vfctl_func *pf = conf_find(c, host, &seen);
 		char m[64];
 
-		for (size_t k = 0; k < host->n_funcs && !pf; k++) {
-			const struct vfctl_func *f = &host->funcs[k];
-
-			if (c->match == VFCTL_MATCH_ADDRESS && !strcmp(f->addr, c->addr))
-				pf = f;
-			for (size_t j = 0; c->match == VFCTL_MATCH_NETDEV && j < f->n_netdevs; j++)
-				if (!strcmp(f->netdevs[j].name, c->netdev))
-					pf = f;
-		}
-		if (c->match == VFCTL_MATCH_ID) {
-			unsigned seen = 0;
-
-			for (size_t k = 0; k < host->n_funcs && !pf; k++) {
-				const struct vfctl_func *f = &host->funcs[k];
-
-				if (f->kind == VFCTL_FUNC_PF && f->vendor == c->vendor &&
-				    f->device == c->device && seen++ == c->index)
-					pf = f;
-			}
-			if (!pf)
-				return vfctl_err(ctx, -ENODEV, "%s: %s.match: no PF %04x:%04x with index "
-						 "%u on this host (%u found; 'vfctl list' shows them)",
-						 cfg->file, c->path, c->vendor, c->device, c->index,
-						 seen);
-		}
+		if (!pf && c->match == VFCTL_MATCH_ID)
+			return vfctl_err(ctx, -ENODEV, "%s: %s.match: no PF %04x:%04x with index "
+					 "%u on this host (%u found; 'vfctl list' shows them)",
+					 cfg->file, c->path, c->vendor, c->device, c->index, seen);
 		if (!pf)
 			return vfctl_err(ctx, -ENODEV, "%s: %s.match: no %s on this host ('vfctl list' "
 					 "shows the PFs)", cfg->file, c->path,

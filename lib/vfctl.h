@@ -279,6 +279,13 @@ int vfctl_config_resolve(struct vfctl_ctx *ctx, const struct vfctl_config *cfg,
 int vfctl_config_select(struct vfctl_ctx *ctx, struct vfctl_config *cfg,
 			const struct vfctl_host *host, const char *const *pfs, size_t n_pfs,
 			bool *found);
+/* Drop the PFs of cfg that match nothing on the host (vfctl apply
+ * --skip-absent, at boot: a PF whose driver comes later is done by
+ * vfctl-provision@PF when it binds). *ret (strv, free each and the array)
+ * says which, "pfs[1]: no address 0000:82:00.0 on this host"; returns
+ * their number. */
+int vfctl_config_drop_absent(struct vfctl_ctx *ctx, struct vfctl_config *cfg,
+			     const struct vfctl_host *host, char ***ret, size_t *ret_n);
 
 enum vfctl_change_kind {
 	VFCTL_CHANGE_AUTOPROBE, VFCTL_CHANGE_NUMVFS, VFCTL_CHANGE_VF_ATTR, VFCTL_CHANGE_DRIVER,

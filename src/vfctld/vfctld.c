@@ -780,12 +780,13 @@ static json_object *do_open(struct daemon *d, const struct conn *c,
 	if (d->ctx->live) {
 		struct vfio_group_status gs = { .argsz = sizeof(gs) };
 
-		if (ioctl(fds[1], VFIO_GROUP_GET_STATUS, &gs) < 0 ||
-		    !(gs.flags & VFIO_GROUP_FLAGS_VIABLE)) {
-			o = reply_error(errno ? -errno : -EBUSY, "lease %s: VFIO group %d is not "
+		/* errno only when the ioctl failed: a stale one must not pass for it */
+		int e = ioctl(fds[1], VFIO_GROUP_GET_STATUS, &gs) < 0 ? errno : 0;
+
+		if (e || !(gs.flags & VFIO_GROUP_FLAGS_VIABLE)) {
+			o = reply_error(e ? -e : -EBUSY, "lease %s: VFIO group %d is not "
 					"viable (VFIO_GROUP_GET_STATUS%s%s): every member must be on "
-					"vfio-pci", l->id, l->group, errno ? ": " : "",
-					errno ? strerror(errno) : "");
+					"vfio-pci", l->id, l->group, e ? ": " : "", e ? strerror(e) : "");
 			goto out;
 		}
 	}

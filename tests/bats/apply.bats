@@ -292,3 +292,55 @@ JSON
 	[ "$(tree_sum)" = "$before" ]
 	[ ! -e "$run_dir" ]
 }
+
+# --skip-absent: what vfctl-provision.service runs at boot, when a PF whose
+# driver is not loaded yet must not keep the others from being provisioned
+
+@test "--skip-absent: config PFs not on the host are said and skipped, the rest is applied; without it the whole apply fails" {
+	cat >"$conf" <<'JSON'
+{
+  "pfs": [
+    { "match": { "address": "0000:82:00.0" }, "numvfs": 4 },
+    { "match": { "netdev": "enp1s0f0" }, "numvfs": 2, "vfs": [ { "index": 1, "driver": "vfio-pci" } ] },
+    { "match": { "id": "8086:10c9", "index": 5 }, "numvfs": 1 }
+  ]
+}
+JSON
+	before=$(tree_sum)
+	run --separate-stderr vfctl apply --dry-run --config "$conf"
+	[ "$status" -eq 1 ]
+	[ "$stderr" = "vfctl: apply: $conf: pfs[0].match: no address 0000:82:00.0 on this host ('vfctl list' shows the PFs)" ]
+
+	run --separate-stderr vfctl apply --dry-run --skip-absent --config "$conf"
+	[ "$status" -eq 0 ]
+	[ -z "$stderr" ]
+	[ "$output" = "vfctl apply: pfs[0]: no address 0000:82:00.0 on this host: skipped
+vfctl apply: pfs[2]: no id 8086:10c9 index 5 on this host: skipped
+0000:01:00.0 vf 1 (0000:01:10.2): driver igbvf -> vfio-pci: would apply
+1 change would be made (dry run: nothing written)" ]
+	run --separate-stderr vfctl --json apply --dry-run --skip-absent --config "$conf"
+	[ "$status" -eq 0 ]
+	[ "$(jq -c '[.skipped, .n_changes]' <<<"$output")" = '[["pfs[0]: no address 0000:82:00.0 on this host","pfs[2]: no id 8086:10c9 index 5 on this host"],1]' ]
+	[ "$(tree_sum)" = "$before" ]
+
+	# a present PF that is wrong is still an error: skipping is for absence only
+	cat >"$conf" <<'JSON'
+{ "pfs": [ { "match": { "address": "0000:82:00.0" }, "numvfs": 4 }, { "match": { "address": "0000:01:10.0" }, "numvfs": 1 } ] }
+JSON
+	run --separate-stderr vfctl apply --dry-run --skip-absent --config "$conf"
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"pfs[1].match: 0000:01:10.0 is a VF, not an SR-IOV PF" ]]
+	[ "$(tree_sum)" = "$before" ]
+}
+
+@test "--skip-absent with nothing of the config on the host: said, no changes, exit 0" {
+	cat >"$conf" <<'JSON'
+{ "pfs": [ { "match": { "address": "0000:82:00.0" }, "numvfs": 4 } ] }
+JSON
+	run --separate-stderr vfctl apply --skip-absent --config "$conf"
+	[ "$status" -eq 0 ]
+	[ -z "$stderr" ]
+	[ "$output" = "vfctl apply: pfs[0]: no address 0000:82:00.0 on this host: skipped
+no changes: the host matches $conf" ]
+	[ ! -e "$run_dir" ]
+}

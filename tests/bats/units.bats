@@ -97,7 +97,7 @@ unit_value() {
 	bindir=$(cut -d' ' -f2 "$BUILD/.paths")
 	[ "$(unit_value "$u" Type)" = oneshot ]
 	[ "$(unit_value "$u" RemainAfterExit)" = yes ]
-	[ "$(unit_value "$u" ExecStart)" = "$bindir/vfctl apply" ]
+	[ "$(unit_value "$u" ExecStart)" = "$bindir/vfctl apply --skip-absent" ]
 	[ "$(unit_value "$u" ConditionPathExists)" = /etc/vfctl/vfctl.conf ]
 	[ "$(unit_value "$u" DefaultDependencies)" = no ]
 	[ "$(unit_value "$u" Wants)" = network-pre.target ]
@@ -154,7 +154,7 @@ unit_value() {
 		d=$BATS_TEST_TMPDIR/stage$prefix
 		run make -s -C "$REPO" B="$BUILD" DESTDIR="$d" PREFIX="$prefix" install
 		[ "$status" -eq 0 ]
-		[ "$(unit_value "$d$unitdir/vfctl-provision.service" ExecStart)" = "$prefix/bin/vfctl apply" ]
+		[ "$(unit_value "$d$unitdir/vfctl-provision.service" ExecStart)" = "$prefix/bin/vfctl apply --skip-absent" ]
 		[ "$(unit_value "$d$unitdir/vfctl-provision@.service" ExecStart)" = \
 		  "$prefix/bin/vfctl apply --pf %I" ]
 		cmp "$d$rulesdir/90-vfctl.rules" "$REPO/udev/90-vfctl.rules"
