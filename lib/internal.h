@@ -67,6 +67,11 @@ int root_write(const struct vfctl_root *root, const char *rel, const char *val);
 int root_write_bounded(const struct vfctl_root *root, const char *rel, const char *val,
 		       unsigned timeout_ms);
 uint64_t now_ms(void);
+/* Replace dfd/name with text plus a newline so that a crash leaves the old
+ * file or the new one, never a mix: a temporary file written and fsynced,
+ * renamed over name, the directory fsynced. 0 or -errno (-EIO for a short
+ * write); the temporary file is gone on failure. */
+int file_write_atomic(int dfd, const char *name, const char *text);
 
 /* The run directory: sub is created (0700) under it; returns a dir fd. */
 int run_dir_open(struct vfctl_ctx *ctx, const char *sub, int *ret);

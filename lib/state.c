@@ -21,11 +21,10 @@ static void put_str(json_object *o, const char *k, const char *v)
 
 int state_save(struct vfctl_ctx *ctx, const struct dev_state *st)
 {
-	_cleanup_close_ int dfd = -1, fd = -1;
+	_cleanup_close_ int dfd = -1;
 	json_object *o = json_object_new_object(), *vf;
-	char tmp[64], name[64];
+	char name[64];
 	const char *s;
-	size_t len;
 	int r;
 
 	if (!o)
@@ -56,20 +55,13 @@ int state_save(struct vfctl_ctx *ctx, const struct dev_state *st)
 		json_object_object_add(o, "vf", vf);
 	}
 	s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY);
-	len = strlen(s);
 
 	snprintf(name, sizeof(name), "%s.json", st->addr);
-	snprintf(tmp, sizeof(tmp), ".%s.json.tmp", st->addr);
-	fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0 || write(fd, s, len) != (ssize_t)len || write(fd, "\n", 1) != 1 || fsync(fd) < 0 ||
-	    renameat(dfd, tmp, dfd, name) < 0 || fsync(dfd) < 0) {
-		r = vfctl_err(ctx, -errno, "%s: saving its original state to %s/state/%s: %s; "
+	r = file_write_atomic(dfd, name, s);
+	if (r < 0)
+		r = vfctl_err(ctx, r, "%s: saving its original state to %s/state/%s: %s; "
 			      "free space or fix permissions there", st->addr, run_dir_path(ctx),
-			      name, strerror(errno));
-		unlinkat(dfd, tmp, 0);
-		goto out;
-	}
-	r = 0;
+			      name, strerror(-r));
 out:
 	json_object_put(o);
 	return r;

@@ -4,6 +4,7 @@
  * state) and finding who holds a VFIO device open.
  */
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -272,4 +273,29 @@ int vfio_holders(const char *node, char *buf, size_t size)
 		}
 	}
 	return n;
+}
+
+int file_write_atomic(int dfd, const char *name, const char *text)
+{
+	char tmp[NAME_MAX + 1];
+	size_t len = strlen(text);
+	int fd, r = 0;
+
+	if (snprintf(tmp, sizeof(tmp), ".%s.tmp", name) >= (int)sizeof(tmp))
+		return -ENAMETOOLONG;
+	fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -errno;
+	errno = 0;
+	if (write(fd, text, len) != (ssize_t)len || write(fd, "\n", 1) != 1 || fsync(fd) < 0)
+		r = errno ? -errno : -EIO;
+	close(fd);
+	if (!r && renameat(dfd, tmp, dfd, name) < 0)
+		r = -errno;
+	if (r < 0) {
+		unlinkat(dfd, tmp, 0);
+		return r;
+	}
+	/* the rename itself must survive a crash too */
+	return fsync(dfd) < 0 ? -errno : 0;
 }

@@ -159,12 +159,9 @@ static json_object *lease_to_json(const struct lease *l)
 
 int lease_store_save(struct vfctl_ctx *ctx, struct lease_store *st)
 {
-	static const char tmp[] = "." LEASES_FILE ".tmp";
 	json_object *o = json_object_new_object(), *a = json_object_new_array();
-	_cleanup_close_ int fd = -1;
 	const char *s;
-	size_t len;
-	int r = 0;
+	int r;
 
 	if (!o || !a) {
 		json_object_put(o);
@@ -178,16 +175,11 @@ int lease_store_save(struct vfctl_ctx *ctx, struct lease_store *st)
 	json_object_object_add(o, "leases", a);
 	s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
 					   JSON_C_TO_STRING_NOSLASHESCAPE);
-	len = strlen(s);
-	fd = openat(st->dfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0 || write(fd, s, len) != (ssize_t)len || write(fd, "\n", 1) != 1 ||
-	    fsync(fd) < 0 || renameat(st->dfd, tmp, st->dfd, LEASES_FILE) < 0 ||
-	    fsync(st->dfd) < 0) {
-		r = vfctl_err(ctx, errno ? -errno : -EIO, "saving the leases to %s/%s: %s; free "
-			      "space or fix permissions there (the change is not made)", st->dir,
-			      LEASES_FILE, strerror(errno ? errno : EIO));
-		unlinkat(st->dfd, tmp, 0);
-	}
+	r = file_write_atomic(st->dfd, LEASES_FILE, s);
+	if (r < 0)
+		r = vfctl_err(ctx, r, "saving the leases to %s/%s: %s; free space or fix "
+			      "permissions there (the change is not made)", st->dir, LEASES_FILE,
+			      strerror(-r));
 	json_object_put(o);
 	return r;
 }
