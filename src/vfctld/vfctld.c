@@ -1101,11 +1101,22 @@ static int listen_socket(struct daemon *d)
 	if (!strncmp(d->sock_path, d->store.dir, strlen(d->store.dir)) &&
 	    !strchr(d->sock_path + strlen(d->store.dir) + 1, '/'))
 		fchmod(d->store.dfd, 0755);
+	/* Bound and listening under a temporary name, then renamed: a client
+	 * that sees the path never finds a socket that refuses connections. */
+	if (snprintf(sa.sun_path, sizeof(sa.sun_path), "%s.new", d->sock_path) >=
+	    (int)sizeof(sa.sun_path)) {
+		log_msg(LOG_ERR, "socket path %s is too long", d->sock_path);
+		close(fd);
+		return -ENAMETOOLONG;
+	}
+	unlink(sa.sun_path);
 	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
-	    chmod(d->sock_path, 0666) < 0 || listen(fd, SOMAXCONN) < 0) {
+	    chmod(sa.sun_path, 0666) < 0 || listen(fd, SOMAXCONN) < 0 ||
+	    rename(sa.sun_path, d->sock_path) < 0) {
 		int r = -errno;
 
 		log_msg(LOG_ERR, "%s: bind/listen: %s", d->sock_path, strerror(errno));
+		unlink(sa.sun_path);
 		close(fd);
 		return r;
 	}

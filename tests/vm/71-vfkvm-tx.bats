@@ -10,8 +10,6 @@ bats_require_minimum_version 1.5.0
 load helpers
 
 VFKVM=${VFKVM:-/vfctl/build/vfkvm}
-# the payload text the guest sends (src/vfkvm/guest/guest.S)
-PAYLOAD='vfkvm: one frame from the guest, sent by DMA through the VF'
 
 setup_file() {
 	[ "${VFCTL_IN_VM:-}" = 1 ] || return 0
@@ -47,33 +45,11 @@ reported() {
 	sed -n "s/^$* = //p" <<<"$output"
 }
 
-# hex STRING: the bytes of STRING as lowercase hex, no spaces
-hex() {
-	printf '%s' "$1" | od -An -v -tx1 | tr -d ' \n'
-}
-
-# frames MAC: how many broadcast frames from MAC with ethertype 0x88b5 and
-# the guest's payload the wire capture holds. Two hex digits a byte: only
-# a match at an even offset is at a byte boundary.
-frames() {
-	local pat
-	pat="ffffffffffff${1//:/}88b5$(hex "$PAYLOAD")"
-	[ -e "$VM_WIRE" ] || { echo 0; return; }
-	od -An -v -tx1 "$VM_WIRE" | tr -d ' \n' | grep -ob "$pat" |
-		awk -F: '$1 % 2 == 0' | wc -l
-}
-
-# frames_are MAC N: the capture holds N such frames (for vm_wait_for: QEMU
-# writes the pcap as the frame leaves, the 9p share shows it a moment later)
-frames_are() {
-	[ "$(frames "$1")" -eq "$2" ]
-}
-
 @test "--vf: the guest gets the MAC vfctl set assigned through the VF mailbox and its frame reaches the wire" {
 	mac=02:76:66:6b:76:6d
 	vfctl set "$pf:1" mac "$mac"
 	vfctl bind "$vf" >/dev/null
-	before=$(frames "$mac")
+	before=$(vm_wire_frames "$mac")
 	run --separate-stderr "$VFKVM" --vf "$vf"
 	echo "$output"; echo "$stderr"
 	[ "$status" -eq 0 ]
@@ -97,7 +73,7 @@ frames_are() {
 	[ "$(reported guest: vf.tx.packets)" = 0x1 ]
 	[ "$(reported guest: vf.tx.irq)" = 0x1 ]
 	# and the frame is on the wire, once more than before
-	vm_wait_for 5 frames_are "$mac" $((before + 1))
+	vm_wait_for 5 vm_wire_frames_are "$mac" $((before + 1))
 }
 
 @test "--vf twice: the mailbox handshake works again after vfkvm's own reset; the new MAC is used" {
@@ -107,13 +83,13 @@ frames_are() {
 	[ "$status" -eq 0 ]
 	[ "$(reported guest: vf.mac)" = 02:76:66:6b:76:01 ]
 	vfctl set "$pf:1" mac 02:76:66:6b:76:02
-	before=$(frames 02:76:66:6b:76:02)
+	before=$(vm_wire_frames 02:76:66:6b:76:02)
 	run --separate-stderr "$VFKVM" --vf "$vf"
 	echo "$output"; echo "$stderr"
 	[ "$status" -eq 0 ]
 	[ -z "$stderr" ]
 	[ "$(reported guest: vf.mac)" = 02:76:66:6b:76:02 ]
-	vm_wait_for 5 frames_are 02:76:66:6b:76:02 $((before + 1))
+	vm_wait_for 5 vm_wire_frames_are 02:76:66:6b:76:02 $((before + 1))
 }
 
 @test "--vf with the PF down: the PF's reset indication stays, a guest failure that says to bring the PF up" {
@@ -136,7 +112,7 @@ frames_are() {
 	vm_wait_for 10 test -e "$VM_PCI/$vf/driver"
 	# bound by hand: vfctl bind would pin the VF's current MAC as admin MAC
 	vm_bind_vfio "$vf"
-	before=$(frames 02:76:66:6b:76:00)
+	before=$(vm_wire_frames 02:76:66:6b:76:00)
 	run --separate-stderr "$VFKVM" --vf "$vf"
 	echo "$output"; echo "$stderr"
 	[ "$status" -eq 0 ]
@@ -145,7 +121,7 @@ frames_are() {
 	(( (reply & ~0x20000000) == 0x40000001 ))
 	[ "$(reported guest: vf.mac)" = 00:00:00:00:00:00 ]
 	[ "$(reported guest: vf.tx.packets)" = 0x1 ]
-	vm_wait_for 5 frames_are 02:76:66:6b:76:00 $((before + 1))
+	vm_wait_for 5 vm_wire_frames_are 02:76:66:6b:76:00 $((before + 1))
 }
 
 @test "--vf without CAP_IPC_LOCK and a small RLIMIT_MEMLOCK: refused before the guest starts, with the limit to set" {

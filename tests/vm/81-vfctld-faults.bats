@@ -12,21 +12,11 @@ load helpers
 load vfctld-helpers
 
 setup_file() {
-	[ "${VFCTL_IN_VM:-}" = 1 ] || return 0
-	vm_reset_igb
-	vfctld_users
-	rm -rf "$VFCTLD_RUN"
-	export VFCTLD_CONF=$BATS_FILE_TMPDIR/vfctl.conf VFCTLD_LOG=$BATS_FILE_TMPDIR/vfctld.log
-	vfctld_conf "$VFCTLD_CONF"
-	vm_set_numvfs "$(vm_igb_pf)" 3
-	vm_wait_for 20 vf_bound "$(vm_igb_pf)" 2
+	vfctld_suite_setup
 }
 
 teardown_file() {
-	[ "${VFCTL_IN_VM:-}" = 1 ] || return 0
-	pkill -x vfctld 2>/dev/null || true
-	vm_reset_igb
-	rm -rf "$VFCTLD_RUN"
+	vfctld_suite_teardown
 }
 
 setup() {
@@ -37,14 +27,7 @@ setup() {
 }
 
 teardown() {
-	[ "${VFCTL_IN_VM:-}" = 1 ] || return 0
-	local l
-	[ -n "${dpid:-}" ] || vfctld_start
-	for l in $(vfctl --json leases 2>/dev/null | jq -r '.leases[].id'); do
-		vfctl release --force "$l" >/dev/null 2>&1 || true
-	done
-	vfctld_stop
-	echo "---- vfctld log"; cat "$VFCTLD_LOG"
+	vfctld_test_teardown
 }
 
 # crash_at STEP CMD...: start the daemon with the hook at STEP, run CMD

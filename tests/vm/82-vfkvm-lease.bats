@@ -12,17 +12,10 @@ load helpers
 load vfctld-helpers
 
 VFKVM=${VFKVM:-/vfctl/build/vfkvm}
-PAYLOAD='vfkvm: one frame from the guest, sent by DMA through the VF'
 
 setup_file() {
+	vfctld_suite_setup
 	[ "${VFCTL_IN_VM:-}" = 1 ] || return 0
-	vm_reset_igb
-	vfctld_users
-	rm -rf "$VFCTLD_RUN"
-	export VFCTLD_CONF=$BATS_FILE_TMPDIR/vfctl.conf VFCTLD_LOG=$BATS_FILE_TMPDIR/vfctld.log
-	vfctld_conf "$VFCTLD_CONF"
-	vm_set_numvfs "$(vm_igb_pf)" 3
-	vm_wait_for 20 vf_bound "$(vm_igb_pf)" 2
 	# vfkvm runs as u1001: /dev/kvm is root-only in the initramfs
 	stat -c %a /dev/kvm >"$BATS_FILE_TMPDIR/kvm-mode" 2>/dev/null || true
 	[ ! -c /dev/kvm ] || chmod 666 /dev/kvm
@@ -30,10 +23,8 @@ setup_file() {
 
 teardown_file() {
 	[ "${VFCTL_IN_VM:-}" = 1 ] || return 0
-	pkill -x vfctld 2>/dev/null || true
 	[ ! -s "$BATS_FILE_TMPDIR/kvm-mode" ] || chmod "$(cat "$BATS_FILE_TMPDIR/kvm-mode")" /dev/kvm
-	vm_reset_igb
-	rm -rf "$VFCTLD_RUN"
+	vfctld_suite_teardown
 }
 
 setup() {
@@ -46,26 +37,7 @@ setup() {
 }
 
 teardown() {
-	[ "${VFCTL_IN_VM:-}" = 1 ] || return 0
-	local l
-	for l in $(vfctl --json leases 2>/dev/null | jq -r '.leases[].id'); do
-		vfctl release --force "$l" >/dev/null 2>&1 || true
-	done
-	vfctld_stop
-	echo "---- vfctld log"; cat "$VFCTLD_LOG"
-}
-
-# frames MAC: broadcast frames from MAC with the guest's ethertype and
-# payload in the wire capture (hex at even offsets: byte boundaries)
-frames() {
-	local pat
-	pat="ffffffffffff${1//:/}88b5$(printf '%s' "$PAYLOAD" | od -An -v -tx1 | tr -d ' \n')"
-	[ -e "$VM_WIRE" ] || { echo 0; return; }
-	od -An -v -tx1 "$VM_WIRE" | tr -d ' \n' | grep -ob "$pat" | awk -F: '$1 % 2 == 0' | wc -l
-}
-
-frames_are() {
-	[ "$(frames "$1")" -eq "$2" ]
+	vfctld_test_teardown
 }
 
 # vfkvm_as UID ARGS...: vfkvm as UID with a memlock limit for guest RAM
@@ -86,7 +58,7 @@ vfkvm_as() {
 	idx=$(vf_index_of "$pf" "$vf")
 	mac=02:76:66:6b:76:4c
 	vfctl set "$pf:$idx" mac "$mac"
-	before=$(frames "$mac")
+	before=$(vm_wire_frames "$mac")
 
 	run --separate-stderr vfkvm_as 1001 --lease "$lease"
 	echo "$output"; echo "$stderr"
@@ -98,7 +70,7 @@ vfkvm_as() {
 	[[ "$output" == *"vfio: $vf in group $grp, container type1v2"* ]]
 	[ "$(sed -n 's/^guest: vf.mac = //p' <<<"$output")" = "$mac" ]
 	[ "$(sed -n 's/^guest: vf.tx.packets = //p' <<<"$output")" = 0x1 ]
-	vm_wait_for 10 frames_are "$mac" $((before + 1))
+	vm_wait_for 10 vm_wire_frames_are "$mac" $((before + 1))
 	# vfkvm closed everything: the group is free again, release needs no force
 	run vfctl release "$lease"
 	echo "$output"

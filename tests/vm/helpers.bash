@@ -137,3 +137,23 @@ vm_reset_igb() {
 	for vf in $(vm_vfs "$pf"); do vm_unbind_vfio "$vf"; done
 	vm_set_numvfs "$pf" 0
 }
+
+# The frame vfkvm's built-in guest sends through a VF (src/vfkvm/guest/guest.S):
+# broadcast, ethertype 0x88b5, this payload.
+VM_VFKVM_PAYLOAD='vfkvm: one frame from the guest, sent by DMA through the VF'
+
+# vm_wire_frames MAC: how many of the guest's frames from MAC the wire
+# capture holds. Two hex digits a byte: only a match at an even offset is
+# at a byte boundary.
+vm_wire_frames() {
+	local pat
+	pat="ffffffffffff${1//:/}88b5$(printf '%s' "$VM_VFKVM_PAYLOAD" | od -An -v -tx1 | tr -d ' \n')"
+	[ -e "$VM_WIRE" ] || { echo 0; return; }
+	od -An -v -tx1 "$VM_WIRE" | tr -d ' \n' | grep -ob "$pat" | awk -F: '$1 % 2 == 0' | wc -l
+}
+
+# vm_wire_frames_are MAC N: the capture holds N such frames (for vm_wait_for:
+# QEMU writes the pcap as the frame leaves, the 9p share shows it a moment later)
+vm_wire_frames_are() {
+	[ "$(vm_wire_frames "$1")" -eq "$2" ]
+}

@@ -141,3 +141,38 @@ vf_index_of() {
 	done
 	return 1
 }
+
+# The suites' shared fixtures: the pool's PF with 3 VFs on igbvf, the test
+# users, the config; each suite's setup_file/teardown_file call these.
+vfctld_suite_setup() {
+	[ "${VFCTL_IN_VM:-}" = 1 ] || return 0
+	vm_reset_igb
+	vfctld_users
+	rm -rf "$VFCTLD_RUN"
+	export VFCTLD_CONF=$BATS_FILE_TMPDIR/vfctl.conf VFCTLD_LOG=$BATS_FILE_TMPDIR/vfctld.log
+	vfctld_conf "$VFCTLD_CONF"
+	vm_set_numvfs "$(vm_igb_pf)" 3
+	vm_wait_for 20 vf_bound "$(vm_igb_pf)" 2
+}
+
+vfctld_suite_teardown() {
+	[ "${VFCTL_IN_VM:-}" = 1 ] || return 0
+	pkill -x vfctld 2>/dev/null || true
+	vm_reset_igb
+	rm -rf "$VFCTLD_RUN"
+}
+
+# vfctld_test_teardown: every lease released (forced), the daemon stopped,
+# its log shown (bats prints it for a failed test). The daemon is started
+# for the release if the test left none running.
+vfctld_test_teardown() {
+	[ "${VFCTL_IN_VM:-}" = 1 ] || return 0
+	local l
+	# shellcheck disable=SC2119 # no extra environment for this start
+	[ -n "${dpid:-}" ] || vfctld_start
+	for l in $(vfctl --json leases 2>/dev/null | jq -r '.leases[].id'); do
+		vfctl release --force "$l" >/dev/null 2>&1 || true
+	done
+	vfctld_stop
+	echo "---- vfctld log"; cat "$VFCTLD_LOG"
+}
