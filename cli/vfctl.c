@@ -427,6 +427,51 @@ static void usage(FILE *out)
 	      "Exit status: 0 ok, 1 error, 2 usage.\n", out);
 }
 
+/* A negative number is a value ("set VF vlan -5", "create PF -1": the
+ * command says what is wrong with it), not a cluster of short options:
+ * hide it from getopt behind a marker byte, taken off after parsing. Not
+ * the value of an option that takes one, nor anything after "--". */
+#define NEG_MARK '\x01'
+
+static bool takes_value(const char *arg, const struct option *opts)
+{
+	size_t n;
+
+	if (strncmp(arg, "--", 2) || strchr(arg, '=') || !arg[2])
+		return false;
+	n = strlen(arg + 2);
+	for (; opts->name; opts++)	/* getopt_long takes unambiguous prefixes */
+		if (opts->has_arg == required_argument && !strncmp(opts->name, arg + 2, n))
+			return true;
+	return false;
+}
+
+static void mark_negative_numbers(int argc, char **argv, const struct option *opts)
+{
+	for (int i = 1; i < argc; i++) {
+		char *m;
+
+		if (!strcmp(argv[i], "--"))
+			break;
+		if (argv[i][0] != '-' || argv[i][1] < '0' || argv[i][1] > '9' ||
+		    takes_value(argv[i - 1], opts))
+			continue;
+		m = malloc(strlen(argv[i]) + 2);
+		if (!m)
+			continue;	/* getopt will call it an option: still an error */
+		m[0] = NEG_MARK;
+		strcpy(m + 1, argv[i]);
+		argv[i] = m;	/* freed at exit */
+	}
+}
+
+static void unmark_negative_numbers(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++)
+		if (argv[i][0] == NEG_MARK)
+			argv[i]++;
+}
+
 int main(int argc, char **argv)
 {
 	enum { OPT_SYSFS = 256, OPT_DEV, OPT_RUN, OPT_NO_AUTOPROBE, OPT_FORCE, OPT_TIMEOUT, OPT_DRY_RUN,
@@ -483,7 +528,9 @@ int main(int argc, char **argv)
 	const char *pfs[argc];	/* every --pf fits: argc bounds them */
 
 	a.pfs = pfs;
-	while ((c = getopt_long(argc, argv, "jahV", opts, NULL)) != -1) {
+	mark_negative_numbers(argc, argv, opts);
+	opterr = 0;	/* one line of our own instead of getopt's and the usage */
+	while ((c = getopt_long(argc, argv, ":jahV", opts, NULL)) != -1) {
 		switch (c) {
 		case 'j': a.json = true; break;
 		case 'a': a.all = true; break;
@@ -533,9 +580,21 @@ int main(int argc, char **argv)
 		}
 		case 'h': usage(stdout); return EXIT_OK;
 		case 'V': printf("vfctl %s\n", VFCTL_VERSION); return EXIT_OK;
-		default: usage(stderr); return EXIT_USAGE;
+		case ':':
+			fprintf(stderr, "vfctl: option '%s' needs a value; try 'vfctl --help'\n",
+				argv[optind - 1]);
+			return EXIT_USAGE;
+		default:
+			if (optopt > ' ' && optopt < 127)
+				fprintf(stderr, "vfctl: unknown option '-%c'; try 'vfctl --help'\n",
+					optopt);
+			else
+				fprintf(stderr, "vfctl: unknown option '%s'; try 'vfctl --help'\n",
+					argv[optind - 1]);
+			return EXIT_USAGE;
 		}
 	}
+	unmark_negative_numbers(argc, argv);
 	if (optind >= argc) {
 		usage(stderr);
 		return EXIT_USAGE;

@@ -51,8 +51,23 @@ setup() {
 	run "$VFCTL" frobnicate
 	[ "$status" -eq 2 ]
 	[[ "$output" == *"unknown command 'frobnicate'"* ]]
+	# one line naming the option, not the whole usage
 	run "$VFCTL" --bogus list
 	[ "$status" -eq 2 ]
+	[ "$output" = "vfctl: unknown option '--bogus'; try 'vfctl --help'" ]
+	run "$VFCTL" -jx list
+	[ "$status" -eq 2 ]
+	[ "$output" = "vfctl: unknown option '-x'; try 'vfctl --help'" ]
+	run "$VFCTL" list --timeout
+	[ "$status" -eq 2 ]
+	[ "$output" = "vfctl: option '--timeout' needs a value; try 'vfctl --help'" ]
+	# a negative number after an option that takes a value is that value
+	run "$VFCTL" --timeout -5 list
+	[ "$status" -eq 2 ]
+	[ "$output" = "vfctl: --timeout '-5': expected seconds, more than 0 and at most 86400" ]
+	run "$VFCTL" --time -5 list
+	[ "$status" -eq 2 ]
+	[ "$output" = "vfctl: --timeout '-5': expected seconds, more than 0 and at most 86400" ]
 	run "$VFCTL" --sysfs-root "$root" show
 	[ "$status" -eq 2 ]
 	run "$VFCTL" --sysfs-root "$root" list extra

@@ -120,8 +120,10 @@ nothing_sent() {
 	refused 1 "vfctl: set enp3s0f0:3: max-tx-rate '1.5': expected a whole number of Mb/s, 0-2147483647 (0: no limit)"
 	set_ enp3s0f0:3 min-tx-rate fast
 	refused 1 "vfctl: set enp3s0f0:3: min-tx-rate 'fast': expected a whole number of Mb/s, 0-2147483647 (0: no minimum)"
-	# after --, "-5" is a value, not an option
+	# "-5" is a value, not an option, with or without --
 	run --separate-stderr "$VFCTL" --sysfs-root "$root" set -- enp3s0f0:3 max-tx-rate -5
+	refused 1 "vfctl: set enp3s0f0:3: max-tx-rate '-5': expected a whole number of Mb/s, 0-2147483647 (0: no limit)"
+	set_ enp3s0f0:3 max-tx-rate -5
 	refused 1 "vfctl: set enp3s0f0:3: max-tx-rate '-5': expected a whole number of Mb/s, 0-2147483647 (0: no limit)"
 	set_ enp3s0f0:3 max-tx-rate 3000000000
 	refused 1 "vfctl: set enp3s0f0:3: max-tx-rate 3000000000: out of range; expected 0-2147483647 Mb/s (0: no limit)"

@@ -40,9 +40,10 @@ tree_sum() {
 		[ "${#lines[@]}" -eq 1 ]
 		[[ "$output" == "vfctl create: '$n' is not a VF count: give a whole number from 0 to the PF's sriov_totalvfs ('vfctl show 0000:01:00.1' shows it)" ]]
 	done
-	# without "--", getopt takes a negative count for an option
+	# without "--" too: a negative number is a value, not an option
 	run vfctl create 0000:01:00.1 -1
 	[ "$status" -eq 2 ]
+	[ "$output" = "vfctl create: '-1' is not a VF count: give a whole number from 0 to the PF's sriov_totalvfs ('vfctl show 0000:01:00.1' shows it)" ]
 	run vfctl destroy --force 0000:01:00.0
 	[ "$status" -eq 2 ]
 	[[ "$output" == "vfctl destroy: --force does not apply"* ]]
