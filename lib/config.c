@@ -646,6 +646,15 @@ static int check_dup_keys(struct vfctl_ctx *ctx, const char *file, const char *t
 			if (depth > 0 && sets[depth - 1])
 				want_key[depth - 1] = true;
 			break;
+		case '\'': {
+			/* json-c takes 'strings' even in strict mode; RFC 8259 does not */
+			unsigned line, col;
+
+			line_col(text, i, &line, &col);
+			r = vfctl_err(ctx, -EINVAL, "%s:%u:%u: not valid JSON: a string in single "
+				      "quotes; JSON strings take double quotes", file, line, col);
+			break;
+		}
 		case '"': {
 			size_t start = i;
 			bool esc = false;
@@ -658,6 +667,11 @@ static int check_dup_keys(struct vfctl_ctx *ctx, const char *file, const char *t
 					esc = true;
 					i++;
 				}
+			if (i >= len) {	/* json-c refused it before this */
+				r = vfctl_err(ctx, -EINVAL, "%s: not valid JSON: a string without its "
+					      "closing quote", file);
+				break;
+			}
 			if (!set || !want_key[depth - 1])
 				break;	/* a value */
 			want_key[depth - 1] = false;

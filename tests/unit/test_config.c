@@ -448,6 +448,17 @@ static void duplicate_keys(void **state)
 	cfg = parse_ok(ctx, PF_(",\"vfs\":[{\"index\":0,\"vlan\":1},{\"index\":1,\"vlan\":1}],"
 				"\"defaults\":{\"vlan\":3}"));
 	vfctl_config_free(cfg);
+	/* json-c takes 'strings' even when strict; a single-quoted key would
+	 * also slip past the duplicate check (and a '"' in it misled it past
+	 * the end of the text: found by fuzz_config) */
+	refused(ctx, "{'pfs': []}", "t.conf:1:2: not valid JSON: a string in single quotes; JSON "
+		"strings take double quotes");
+	refused(ctx, "{\"pfs\": [],\n 'pfs': []}", "t.conf:2:2: not valid JSON: a string in "
+		"single quotes; JSON strings take double quotes");
+	refused(ctx, "{'\"\\u0000': 1}", "t.conf:1:2: not valid JSON: a string in single quotes; "
+		"JSON strings take double quotes");
+	cfg = parse_ok(ctx, "{\"pfs\": [{\"match\": {\"netdev\": \"it's\"}, \"numvfs\": 0}]}");
+	vfctl_config_free(cfg);
 	vfctl_ctx_free(ctx);
 }
 
