@@ -13,29 +13,11 @@
 #include "print.h"
 #include "proto.h"
 
-static const char *jstr(json_object *o, const char *k)
-{
-	json_object *v;
-
-	return json_object_object_get_ex(o, k, &v) && json_object_is_type(v, json_type_string) ?
-		json_object_get_string(v) : NULL;
-}
-
-static bool jint(json_object *o, const char *k, long long *ret)
-{
-	json_object *v;
-
-	if (!json_object_object_get_ex(o, k, &v) || !json_object_is_type(v, json_type_int))
-		return false;
-	*ret = json_object_get_int64(v);
-	return true;
-}
-
 static void pr_jint(json_object *o, const char *k, const char *fmt)
 {
-	long long v;
+	int64_t v;
 
-	if (jint(o, k, &v))
+	if (proto_json_int(o, k, &v))
 		pr_int(k, fmt, v);
 	else
 		pr_null(k, NULL);
@@ -45,18 +27,18 @@ static void pr_jint(json_object *o, const char *k, const char *fmt)
 static void print_lease(json_object *l)
 {
 	pr_obj_begin(NULL);
-	pr_str("id", "%-5s", jstr(l, "id"));
-	pr_str("vf", " %s", jstr(l, "vf"));
+	pr_str("id", "%-5s", proto_json_str(l, "id"));
+	pr_str("vf", " %s", proto_json_str(l, "vf"));
 	pr_jint(l, "vf_index", "  VF %lld");
-	pr_str("pf", " of %s", jstr(l, "pf"));
-	pr_str("pool", "  pool %s", jstr(l, "pool"));
+	pr_str("pf", " of %s", proto_json_str(l, "pf"));
+	pr_str("pool", "  pool %s", proto_json_str(l, "pool"));
 	pr_jint(l, "group", "  group %lld");
 	pr_jint(l, "uid", "  uid %lld");
-	pr_str("owner", jstr(l, "owner") ? "  owner %s" : NULL, jstr(l, "owner"));
+	pr_str("owner", proto_json_str(l, "owner") ? "  owner %s" : NULL, proto_json_str(l, "owner"));
 	pr_jint(l, "pid", "  pid %lld");
 	pr_jint(l, "created", NULL);
-	pr_str("state", "  %s", jstr(l, "state"));
-	pr_str("pending", jstr(l, "pending") ? " (%s)" : NULL, jstr(l, "pending"));
+	pr_str("state", "  %s", proto_json_str(l, "state"));
+	pr_str("pending", proto_json_str(l, "pending") ? " (%s)" : NULL, proto_json_str(l, "pending"));
 	pr_text("\n");
 	pr_obj_end();
 }
@@ -208,12 +190,12 @@ int cmd_pools(struct vfctl_ctx *ctx, struct vfctl_host *host, const struct args 
 		json_object *p = json_object_array_get_idx(pools, i), *vfs, *b;
 
 		pr_obj_begin(NULL);
-		pr_str("name", "pool %s", jstr(p, "name"));
-		pr_str("pf", " on %s", jstr(p, "pf"));
+		pr_str("name", "pool %s", proto_json_str(p, "name"));
+		pr_str("pf", " on %s", proto_json_str(p, "pf"));
 		pr_jint(p, "free", ": %lld free");
 		b = json_object_object_get(p, "allowed");
 		pr_bool("allowed", ", you may allocate: %s", json_object_get_boolean(b));
-		pr_str("error", jstr(p, "error") ? " (%s)" : NULL, jstr(p, "error"));
+		pr_str("error", proto_json_str(p, "error") ? " (%s)" : NULL, proto_json_str(p, "error"));
 		pr_text("\n");
 		vfs = json_object_object_get(p, "vfs");
 		pr_arr_begin("vfs");
@@ -222,10 +204,10 @@ int cmd_pools(struct vfctl_ctx *ctx, struct vfctl_host *host, const struct args 
 
 			pr_obj_begin(NULL);
 			pr_jint(vf, "index", "  VF %lld");
-			pr_str("address", " %s", jstr(vf, "address"));
+			pr_str("address", " %s", proto_json_str(vf, "address"));
 			pr_jint(vf, "numa_node", "  numa %lld");
-			pr_str("driver", "  driver %s", jstr(vf, "driver"));
-			pr_str("lease", "  lease %s", jstr(vf, "lease") ? jstr(vf, "lease") : NULL);
+			pr_str("driver", "  driver %s", proto_json_str(vf, "driver"));
+			pr_str("lease", "  lease %s", proto_json_str(vf, "lease") ? proto_json_str(vf, "lease") : NULL);
 			pr_text("\n");
 			pr_obj_end();
 		}

@@ -290,3 +290,21 @@ int proto_request_format(const struct proto_request *req, char **ret)
 	*ret = s;
 	return 0;
 }
+
+const char *proto_json_str(json_object *o, const char *k)
+{
+	json_object *v;
+
+	return json_object_object_get_ex(o, k, &v) && json_object_is_type(v, json_type_string) ?
+		json_object_get_string(v) : NULL;
+}
+
+bool proto_json_int(json_object *o, const char *k, int64_t *ret)
+{
+	json_object *v;
+
+	if (!json_object_object_get_ex(o, k, &v) || !json_object_is_type(v, json_type_int))
+		return false;
+	*ret = json_object_get_int64(v);
+	return true;
+}

@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "vfctl.h"
 
@@ -21,6 +22,13 @@
 #define PROTO_LEASE_MAX 24	/* "L" and up to 20 digits */
 /* open sends at most: container, group, iommufd, device cdev */
 #define PROTO_MAX_FDS 4
+
+struct json_object;
+/* A field of a JSON object the project wrote (replies, saved state, the
+ * lease list): the string, NULL when missing or not a string; the integer
+ * in *ret, false when missing or not an integer (*ret untouched). */
+const char *proto_json_str(struct json_object *o, const char *k);
+bool proto_json_int(struct json_object *o, const char *k, int64_t *ret);
 
 enum proto_op { PROTO_LIST, PROTO_ALLOC, PROTO_RELEASE, PROTO_LEASES, PROTO_OPEN };
 

@@ -13,6 +13,7 @@
 #include <json-c/json.h>
 
 #include "internal.h"
+#include "proto.h"
 
 static void put_str(json_object *o, const char *k, const char *v)
 {
@@ -67,20 +68,11 @@ out:
 	return r;
 }
 
-static const char *get_str(json_object *o, const char *k)
-{
-	json_object *v;
-
-	return json_object_object_get_ex(o, k, &v) && json_object_is_type(v, json_type_string) ?
-		json_object_get_string(v) : NULL;
-}
-
+/* an integer field, dflt when it is missing */
 static int64_t get_int(json_object *o, const char *k, int64_t dflt)
 {
-	json_object *v;
-
-	return json_object_object_get_ex(o, k, &v) && json_object_is_type(v, json_type_int) ?
-		json_object_get_int64(v) : dflt;
+	proto_json_int(o, k, &dflt);
+	return dflt;
 }
 
 static void copy_field(char *dst, size_t size, const char *src)
@@ -110,22 +102,22 @@ int state_load(struct vfctl_ctx *ctx, const char *addr, struct dev_state *ret)
 				 strerror(errno));
 	buf[n] = '\0';
 	o = json_tokener_parse(buf);
-	if (!o || !get_str(o, "address") || strcmp(get_str(o, "address"), addr)) {
+	if (!o || !proto_json_str(o, "address") || strcmp(proto_json_str(o, "address"), addr)) {
 		json_object_put(o);
 		return vfctl_err(ctx, -EBADMSG, "%s/state/%s: not a saved state of %s; remove it "
 				 "and bind again", run_dir_path(ctx), name, addr);
 	}
 	copy_field(st.addr, sizeof(st.addr), addr);
-	copy_field(st.driver, sizeof(st.driver), get_str(o, "driver"));
-	copy_field(st.driver_override, sizeof(st.driver_override), get_str(o, "driver_override"));
+	copy_field(st.driver, sizeof(st.driver), proto_json_str(o, "driver"));
+	copy_field(st.driver_override, sizeof(st.driver_override), proto_json_str(o, "driver_override"));
 	if (json_object_object_get_ex(o, "vf", &vf)) {
 		struct vfctl_vf_config *c = &st.config;
 
 		st.is_vf = true;
-		copy_field(st.pf, sizeof(st.pf), get_str(vf, "pf"));
+		copy_field(st.pf, sizeof(st.pf), proto_json_str(vf, "pf"));
 		st.vf_index = (int)get_int(vf, "index", -1);
 		c->valid = json_object_get_boolean(json_object_object_get(vf, "valid"));
-		copy_field(c->mac, sizeof(c->mac), get_str(vf, "mac"));
+		copy_field(c->mac, sizeof(c->mac), proto_json_str(vf, "mac"));
 		c->vlan = (uint32_t)get_int(vf, "vlan", 0);
 		c->qos = (uint32_t)get_int(vf, "qos", 0);
 		c->vlan_proto = (uint16_t)get_int(vf, "vlan_proto", 0x8100);

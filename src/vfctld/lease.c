@@ -184,30 +184,12 @@ int lease_store_save(struct vfctl_ctx *ctx, struct lease_store *st)
 	return r;
 }
 
-static const char *get_str(json_object *o, const char *k)
-{
-	json_object *v;
-
-	return json_object_object_get_ex(o, k, &v) && json_object_is_type(v, json_type_string) ?
-		json_object_get_string(v) : NULL;
-}
-
-static bool get_int(json_object *o, const char *k, int64_t *ret)
-{
-	json_object *v;
-
-	if (!json_object_object_get_ex(o, k, &v) || !json_object_is_type(v, json_type_int))
-		return false;
-	*ret = json_object_get_int64(v);
-	return true;
-}
-
 /* One lease record; false when it is not one we wrote. */
 static bool lease_from_json(json_object *o, struct lease *l)
 {
-	const char *id = get_str(o, "id"), *state = get_str(o, "state"),
-		   *pool = get_str(o, "pool"), *vf = get_str(o, "vf"), *pf = get_str(o, "pf"),
-		   *owner = get_str(o, "owner");
+	const char *id = proto_json_str(o, "id"), *state = proto_json_str(o, "state"),
+		   *pool = proto_json_str(o, "pool"), *vf = proto_json_str(o, "vf"), *pf = proto_json_str(o, "pf"),
+		   *owner = proto_json_str(o, "owner");
 	json_object *b;
 	int64_t n;
 	int s = -1;
@@ -225,14 +207,14 @@ static bool lease_from_json(json_object *o, struct lease *l)
 	snprintf(l->id, sizeof(l->id), "%s", id);
 	snprintf(l->pool, sizeof(l->pool), "%s", pool);
 	snprintf(l->owner, sizeof(l->owner), "%s", owner ? owner : "");
-	if (!get_int(o, "uid", &n) || n < 0 || n > UINT32_MAX)
+	if (!proto_json_int(o, "uid", &n) || n < 0 || n > UINT32_MAX)
 		return false;
 	l->uid = (unsigned)n;
-	l->vf_index = get_int(o, "vf_index", &n) && n >= 0 && n < 65536 ? (int)n : -1;
-	l->group = get_int(o, "group", &n) && n >= 0 && n < INT32_MAX ? (int)n : -1;
-	l->pid = get_int(o, "pid", &n) && n > 0 && n <= 4194304 ? (int)n : 0;
-	l->pid_start = get_int(o, "pid_start", &n) && n > 0 ? (unsigned long long)n : 0;
-	l->created = get_int(o, "created", &n) ? n : 0;
+	l->vf_index = proto_json_int(o, "vf_index", &n) && n >= 0 && n < 65536 ? (int)n : -1;
+	l->group = proto_json_int(o, "group", &n) && n >= 0 && n < INT32_MAX ? (int)n : -1;
+	l->pid = proto_json_int(o, "pid", &n) && n > 0 && n <= 4194304 ? (int)n : 0;
+	l->pid_start = proto_json_int(o, "pid_start", &n) && n > 0 ? (unsigned long long)n : 0;
+	l->created = proto_json_int(o, "created", &n) ? n : 0;
 	l->bound = json_object_object_get_ex(o, "bound", &b) && json_object_get_boolean(b);
 	return true;
 }
@@ -272,7 +254,7 @@ int lease_store_open(struct vfctl_ctx *ctx, struct lease_store *st)
 	buf[len] = '\0';
 	o = json_tokener_parse(buf);
 	if (!o || !json_object_object_get_ex(o, "leases", &a) ||
-	    !json_object_is_type(a, json_type_array) || !get_int(o, "next", &next) || next < 1) {
+	    !json_object_is_type(a, json_type_array) || !proto_json_int(o, "next", &next) || next < 1) {
 		r = vfctl_err(ctx, -EBADMSG, "%s/%s: not a lease list vfctld wrote; refusing to "
 			      "start rather than forget leases: fix or move it away (leases in it "
 			      "are lost then: check 'vfctl list' for VFs left on vfio-pci)", st->dir,
