@@ -80,7 +80,7 @@ PROVISION_UNITS := $(B)/systemd/vfctl-provision.service $(B)/systemd/vfctl-provi
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(B)/tests/%,$(wildcard tests/unit/test_*.c))
 
 .PHONY: install-vfctld uninstall-vfctld
-.PHONY: all install uninstall clean deps check check-unit check-asan check-bats check-vm fixtures \
+.PHONY: all install uninstall clean deps check check-unit check-golden golden-update check-asan check-bats check-vm fixtures \
 	fuzz check-fuzz
 all: $(SOLIB) $(STLIB) $(VFCTL) $(PCFILE) $(VFKVM) $(UNITS) $(VFCTLD) $(LEASE_PROBE)
 
@@ -228,11 +228,19 @@ $(B)/tests/test_vfkvm_%: tests/unit/test_vfkvm_%.c $(VFKVM_LIBOBJ)
 # test_vfset compiles the set command's parser in
 $(B)/tests/test_vfset: cli/cmd_set.c
 
+# vfctl's text and JSON on every golden tree, byte for byte (tests/golden)
+check-golden: all $(FIXTURES)
+	tests/golden/run $(abspath $(VFCTL)) $(abspath $(B)/fixtures)
+
+# regenerate the expected outputs after a deliberate output change; commit the diff
+golden-update: all $(FIXTURES)
+	tests/golden/run --update $(abspath $(VFCTL)) $(abspath $(B)/fixtures)
+
 check-unit: $(UNIT_TESTS) $(FIXTURES)
 	tests/run-unit $(B) $(UNIT_TESTS)
 
 check-asan:
-	$(MAKE) B=build-asan SAN=1 check-unit check-bats
+	$(MAKE) B=build-asan SAN=1 check-unit check-golden check-bats
 
 check-bats: all $(FIXTURES) $(B)/guest/fault.bin
 	VFCTLD=$(abspath $(VFCTLD)) LEASE_PROBE=$(abspath $(LEASE_PROBE)) VFCTL=$(abspath $(VFCTL)) VFKVM=$(abspath $(VFKVM)) BUILD=$(abspath $(B)) GUESTS=$(abspath $(B)/guest) FIXTURES=$(abspath $(B)/fixtures) REPO=$(CURDIR) VFCTL_SAN=$(SAN) bats --tap tests/bats
@@ -272,4 +280,4 @@ fuzz: $(FUZZERS)
 check-fuzz: fuzz
 	tests/fuzz/run $(FUZZERS)
 
-check: check-unit check-asan check-bats check-fuzz check-vm
+check: check-unit check-golden check-asan check-bats check-fuzz check-vm
