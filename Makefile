@@ -34,17 +34,34 @@ endif
 CFLAGS    ?= -O2 -g
 SAN_OPTS  := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 SAN_FLAGS := $(if $(SAN),$(SAN_OPTS))
-ALL_CFLAGS = -std=gnu11 $(WARN) $(CFLAGS) $(SAN_FLAGS) -D_GNU_SOURCE -DVFCTL_VERSION='"$(VERSION)"' \
-	     -Ilib $(shell $(PKG_CONFIG) --cflags $(DEPS))
+# -MMD -MP: every object depends on the headers it includes (build/**/*.d)
+BASE_CFLAGS = -std=gnu11 $(WARN) $(CFLAGS) $(SAN_FLAGS) -D_GNU_SOURCE -DVFCTL_VERSION='"$(VERSION)"' \
+	     -MMD -MP $(shell $(PKG_CONFIG) --cflags $(DEPS))
 LIB_LIBS   = $(shell $(PKG_CONFIG) --libs $(LIB_DEPS))
 CLI_LIBS   = $(shell $(PKG_CONFIG) --libs json-c)
 ALL_LDFLAGS = $(LDFLAGS) $(SAN_FLAGS)
 
-LIB_SRC := $(sort $(wildcard lib/*.c))
-CLI_SRC := $(sort $(wildcard cli/*.c))
-LIB_OBJ := $(LIB_SRC:%.c=$(B)/%.o)
-LIB_PIC := $(LIB_SRC:%.c=$(B)/pic/%.o)
-CLI_OBJ := $(CLI_SRC:%.c=$(B)/%.o)
+# The layers (HACKING.md): what each may include is its -I list.
+#   src/basic   internal base: rooted accessor, bounded writes, atomic files
+#   lib         libvfctl (public header include/vfctl.h; lib/internal.h private)
+#   src/shared  internal shared layer: config, plan/apply, vfctld protocol
+#   src/vfctl, src/vfctld, src/vfkvm   the programs
+INC_BASIC  := -Isrc/basic
+INC_LIB    := -Iinclude -Isrc/basic -Ilib
+INC_SHARED := -Iinclude -Isrc/basic -Isrc/shared
+# libvfctl's and the base's objects hide everything but VFCTL_EXPORT
+HIDDEN     := -fvisibility=hidden
+layer_flags = $(if $(filter src/basic/%,$1),$(INC_BASIC) $(HIDDEN),$(if $(filter lib/%,$1),$(INC_LIB) $(HIDDEN),$(if $(filter tests/%,$1),$(INC_LIB) -Isrc/shared,$(INC_SHARED) -I$(dir $1))))
+
+BASIC_SRC  := $(sort $(wildcard src/basic/*.c))
+LIB_SRC    := $(sort $(wildcard lib/*.c)) $(BASIC_SRC)
+SHARED_SRC := $(sort $(wildcard src/shared/*.c))
+CLI_SRC    := $(sort $(wildcard src/vfctl/*.c))
+LIB_OBJ    := $(LIB_SRC:%.c=$(B)/%.o)
+LIB_PIC    := $(LIB_SRC:%.c=$(B)/pic/%.o)
+SHARED_OBJ := $(SHARED_SRC:%.c=$(B)/%.o)
+CLI_OBJ    := $(CLI_SRC:%.c=$(B)/%.o)
+SHARED_LIB := $(B)/libshared.a
 
 # vfkvm: the KVM launcher and its built-in guest (no OS, assembled with as)
 VFKVM_SRC := $(sort $(wildcard src/vfkvm/*.c))
@@ -65,6 +82,8 @@ SOLIB   := $(B)/libvfctl.so.$(VERSION)
 STLIB   := $(B)/libvfctl.a
 VFCTL   := $(B)/vfctl
 PCFILE  := $(B)/libvfctl.pc
+# what every program links: the shared layer over the library (static)
+PROG_LIBS = $(SHARED_LIB) $(STLIB)
 
 # Rewritten when the install paths change, so that the units (and
 # libvfctl.pc) of `make install PREFIX=/usr` carry /usr, not an older build's.
@@ -78,23 +97,25 @@ UNITS     := $(patsubst systemd/%.in,$(B)/systemd/%,$(wildcard systemd/*.in))
 PROVISION_UNITS := $(B)/systemd/vfctl-provision.service $(B)/systemd/vfctl-provision@.service
 
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(B)/tests/%,$(wildcard tests/unit/test_*.c))
+FIXTURES := $(B)/fixtures/.stamp
 
 .PHONY: install-vfctld uninstall-vfctld
-.PHONY: all install uninstall clean deps check check-unit check-golden golden-update check-asan check-bats check-vm fixtures \
-	fuzz check-fuzz
-all: $(SOLIB) $(STLIB) $(VFCTL) $(PCFILE) $(VFKVM) $(UNITS) $(VFCTLD) $(LEASE_PROBE)
+.PHONY: all install uninstall clean deps check check-unit check-golden golden-update check-asan \
+	check-bats check-vm fixtures fuzz check-fuzz
+# the golden trees come with the build: the man pages' --sysfs-root examples use them
+all: $(SOLIB) $(STLIB) $(VFCTL) $(PCFILE) $(VFKVM) $(UNITS) $(VFCTLD) $(LEASE_PROBE) $(FIXTURES)
 
-$(B)/%.o: %.c lib/vfctl.h lib/internal.h cli/print.h cli/cli.h
+$(B)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+	$(CC) $(BASE_CFLAGS) $(call layer_flags,$<) -c -o $@ $<
 
-$(B)/pic/%.o: %.c lib/vfctl.h lib/internal.h
+$(B)/pic/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -fPIC -c -o $@ $<
+	$(CC) $(BASE_CFLAGS) $(call layer_flags,$<) -fPIC -c -o $@ $<
 
 $(SOLIB): $(LIB_PIC) lib/libvfctl.sym
 	$(CC) -shared -Wl,-soname,$(SONAME) -Wl,--version-script=lib/libvfctl.sym \
-		-o $@ $(LIB_PIC) $(ALL_LDFLAGS) $(LIB_LIBS)
+		-Wl,--no-undefined -o $@ $(LIB_PIC) $(ALL_LDFLAGS) $(LIB_LIBS)
 	ln -sf libvfctl.so.$(VERSION) $(B)/$(SONAME)
 	ln -sf $(SONAME) $(B)/libvfctl.so
 
@@ -102,12 +123,12 @@ $(STLIB): $(LIB_OBJ)
 	rm -f $@
 	$(AR) rcs $@ $^
 
-$(VFCTL): $(CLI_OBJ) $(STLIB)
-	$(CC) -o $@ $(CLI_OBJ) $(STLIB) $(ALL_LDFLAGS) $(LIB_LIBS) $(CLI_LIBS)
+$(SHARED_LIB): $(SHARED_OBJ)
+	rm -f $@
+	$(AR) rcs $@ $^
 
-$(B)/src/vfkvm/%.o: src/vfkvm/%.c src/vfkvm/vfkvm.h
-	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -Isrc/vfkvm -c -o $@ $<
+$(VFCTL): $(CLI_OBJ) $(PROG_LIBS)
+	$(CC) -o $@ $(CLI_OBJ) $(PROG_LIBS) $(ALL_LDFLAGS) $(LIB_LIBS) $(CLI_LIBS)
 
 # linked at the load address vfkvm puts it (VFKVM_GUEST_LOAD)
 $(GUEST): src/vfkvm/guest/guest.S
@@ -127,10 +148,8 @@ $(B)/src/vfkvm/guest_blob.o: src/vfkvm/guest_blob.S $(GUEST)
 	@mkdir -p $(dir $@)
 	$(CC) -c -DGUEST_BIN='"$(GUEST)"' -o $@ $<
 
-# main.c asks vfctld for a lease's fds (libvfctl's client)
-$(B)/src/vfkvm/main.o: lib/vfctl.h
-$(VFKVM): $(VFKVM_LIBOBJ) $(B)/src/vfkvm/main.o $(STLIB)
-	$(CC) -o $@ $(VFKVM_LIBOBJ) $(B)/src/vfkvm/main.o $(STLIB) $(ALL_LDFLAGS) $(LIB_LIBS) $(CLI_LIBS)
+$(VFKVM): $(VFKVM_LIBOBJ) $(B)/src/vfkvm/main.o $(PROG_LIBS)
+	$(CC) -o $@ $(VFKVM_LIBOBJ) $(B)/src/vfkvm/main.o $(PROG_LIBS) $(ALL_LDFLAGS) $(LIB_LIBS) $(CLI_LIBS)
 
 $(PCFILE): lib/libvfctl.pc.in Makefile $(PATHS_STAMP)
 	@mkdir -p $(B)
@@ -151,7 +170,7 @@ install: all install-vfctld
 	ln -sf libvfctl.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(SONAME)
 	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libvfctl.so
 	install -m 644 $(STLIB) $(DESTDIR)$(LIBDIR)/
-	install -m 644 lib/vfctl.h $(DESTDIR)$(INCDIR)/vfctl.h
+	install -m 644 include/vfctl.h $(DESTDIR)$(INCDIR)/vfctl.h
 	install -m 644 $(PCFILE) $(DESTDIR)$(PKGDIR)/libvfctl.pc
 	install -m 644 man/vfctl.1 $(DESTDIR)$(MANDIR)/man1/vfctl.1
 	install -m 755 $(VFKVM) $(DESTDIR)$(BINDIR)/vfkvm
@@ -170,22 +189,18 @@ uninstall: uninstall-vfctld
 		$(DESTDIR)$(UDEVRULESDIR)/90-vfctl.rules
 
 # ---- vfctld ----
-$(B)/src/vfctld/%.o: src/vfctld/%.c src/vfctld/vfctld.h lib/proto.h lib/vfctl.h lib/internal.h
-	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -Isrc/vfctld -c -o $@ $<
-
-$(VFCTLD): $(VFCTLD_LIBOBJ) $(B)/src/vfctld/vfctld.o $(STLIB)
-	$(CC) -o $@ $(VFCTLD_LIBOBJ) $(B)/src/vfctld/vfctld.o $(STLIB) $(ALL_LDFLAGS) $(LIB_LIBS) $(VFCTLD_LIBS)
+$(VFCTLD): $(VFCTLD_LIBOBJ) $(B)/src/vfctld/vfctld.o $(PROG_LIBS)
+	$(CC) -o $@ $(VFCTLD_LIBOBJ) $(B)/src/vfctld/vfctld.o $(PROG_LIBS) $(ALL_LDFLAGS) $(LIB_LIBS) $(VFCTLD_LIBS)
 
 # the VM tests' client: proves the fds vfctld sends are real VFIO fds
-$(LEASE_PROBE): tests/vm/lease-probe.c $(STLIB)
+$(LEASE_PROBE): $(B)/tests/vm/lease-probe.o $(PROG_LIBS)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -o $@ $< $(STLIB) $(ALL_LDFLAGS) $(LIB_LIBS)
+	$(CC) -o $@ $< $(PROG_LIBS) $(ALL_LDFLAGS) $(LIB_LIBS)
 
 # the lease store's unit tests link vfctld without its main()
-$(B)/tests/test_vfctld_%: tests/unit/test_vfctld_%.c $(VFCTLD_LIBOBJ) $(STLIB)
+$(B)/tests/test_vfctld_%: $(B)/tests/unit/test_vfctld_%.o $(VFCTLD_LIBOBJ) $(PROG_LIBS)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -Isrc/vfctld -o $@ $< $(VFCTLD_LIBOBJ) $(STLIB) $(ALL_LDFLAGS) \
+	$(CC) -o $@ $< $(VFCTLD_LIBOBJ) $(PROG_LIBS) $(ALL_LDFLAGS) \
 		$(LIB_LIBS) $(VFCTLD_LIBS) $(shell $(PKG_CONFIG) --libs cmocka)
 
 install-vfctld: $(VFCTLD) $(VFCTLD_UNITS)
@@ -206,27 +221,25 @@ clean:
 	rm -rf $(B) build-asan $(FB)
 
 # ---- tests ---------------------------------------------------------------
-FIXTURES := $(B)/fixtures/.stamp
-
 $(FIXTURES): tests/fixtures/mkfixtures $(wildcard tests/fixtures/captures/*)
 	tests/fixtures/mkfixtures $(B)/fixtures
 	@touch $@
 
 fixtures: $(FIXTURES)
 
-$(B)/tests/%: tests/unit/%.c $(STLIB)
+# unit tests may reach inside the layers they test (-Ilib -Isrc/shared)
+$(B)/tests/%: $(B)/tests/unit/%.o $(PROG_LIBS)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -o $@ $< $(STLIB) $(ALL_LDFLAGS) $(LIB_LIBS) \
+	$(CC) -o $@ $< $(PROG_LIBS) $(ALL_LDFLAGS) $(LIB_LIBS) $(CLI_LIBS) \
 		$(shell $(PKG_CONFIG) --libs cmocka)
 
 # the vfkvm tests link vfkvm without its main()
-$(B)/tests/test_vfkvm_%: tests/unit/test_vfkvm_%.c $(VFKVM_LIBOBJ)
+$(B)/tests/test_vfkvm_%: $(B)/tests/unit/test_vfkvm_%.o $(VFKVM_LIBOBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -Isrc/vfkvm -o $@ $< $(VFKVM_LIBOBJ) $(ALL_LDFLAGS) \
+	$(CC) -o $@ $< $(VFKVM_LIBOBJ) $(ALL_LDFLAGS) \
 		$(shell $(PKG_CONFIG) --libs cmocka)
-
-# test_vfset compiles the set command's parser in
-$(B)/tests/test_vfset: cli/cmd_set.c
+$(B)/tests/unit/test_vfkvm_%.o: BASE_CFLAGS += -Isrc/vfkvm
+$(B)/tests/unit/test_vfctld_%.o: BASE_CFLAGS += -Isrc/vfctld
 
 # vfctl's text and JSON on every golden tree, byte for byte (tests/golden)
 check-golden: all $(FIXTURES)
@@ -258,18 +271,18 @@ FB        ?= build-fuzz
 FUZZ_SAN  := -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all \
 	     -fno-omit-frame-pointer
 FUZZ_CFLAGS = -std=gnu11 $(WARN) -O1 -g $(FUZZ_SAN) -D_GNU_SOURCE -DVFCTL_VERSION='"$(VERSION)"' \
-	      -Ilib $(shell $(PKG_CONFIG) --cflags $(DEPS))
+	      -MMD -MP $(shell $(PKG_CONFIG) --cflags $(DEPS))
 FUZZ_SRC  := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZERS   := $(FUZZ_SRC:tests/fuzz/%.c=$(B)/fuzz/%)
-FUZZ_OBJ  := $(LIB_SRC:%.c=$(FB)/%.o)
+FUZZ_OBJ  := $(LIB_SRC:%.c=$(FB)/%.o) $(SHARED_SRC:%.c=$(FB)/%.o)
 
-$(FB)/%.o: %.c lib/vfctl.h lib/internal.h
+$(FB)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -c -o $@ $<
+	$(FUZZ_CC) $(FUZZ_CFLAGS) $(call layer_flags,$<) -c -o $@ $<
 
 $(B)/fuzz/%: tests/fuzz/%.c $(FUZZ_OBJ)
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_OBJ) $(LIB_LIBS)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) $(INC_SHARED) -Ilib -fsanitize=fuzzer -o $@ $< $(FUZZ_OBJ) $(LIB_LIBS)
 
 # kept between runs (not intermediates of the pattern rule below)
 .SECONDARY: $(FUZZ_OBJ)
@@ -281,3 +294,7 @@ check-fuzz: fuzz
 	tests/fuzz/run $(FUZZERS)
 
 check: check-unit check-golden check-asan check-bats check-fuzz check-vm
+
+# header dependencies written by -MMD -MP
+-include $(shell find $(B) $(FB) -name '*.d' 2>/dev/null)
+$(B)/src/vfctld/%.o: BASE_CFLAGS += -Ilib

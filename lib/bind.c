@@ -35,7 +35,7 @@ static int read_driver(struct vfctl_ctx *ctx, const char *addr, char *buf, size_
 	int r;
 
 	snprintf(rel, sizeof(rel), DEVDIR "/%s/driver", addr);
-	r = root_link_name(&ctx->sys, rel, buf, size);
+	r = vfctl_root_link_name(&ctx->sys, rel, buf, size);
 	if (r == -ENOENT) {
 		buf[0] = '\0';
 		return 0;
@@ -51,7 +51,7 @@ static int driver_load(struct vfctl_ctx *ctx, const char *addr, const char *driv
 	pid_t pid;
 
 	snprintf(rel, sizeof(rel), "bus/pci/drivers/%s", driver);
-	if (root_exists(&ctx->sys, rel))
+	if (vfctl_root_exists(&ctx->sys, rel))
 		return 0;
 	if (!ctx->live)
 		return vfctl_err(ctx, -ENOENT, "%s: driver %s is not in %s/%s and %s is not the live "
@@ -71,7 +71,7 @@ static int driver_load(struct vfctl_ctx *ctx, const char *addr, const char *driv
 	while (waitpid(pid, &status, 0) < 0)
 		if (errno != EINTR)
 			return -errno;
-	if (root_exists(&ctx->sys, rel))
+	if (vfctl_root_exists(&ctx->sys, rel))
 		return 0;
 	return vfctl_err(ctx, -ENOENT, "%s: driver %s is not loaded and 'modprobe %s' failed "
 			 "(exit %d); install the module (or build it into the kernel)",
@@ -127,10 +127,10 @@ static int check_holders(struct vfctl_ctx *ctx, const struct vfctl_func *f, cons
 	char node[64], who[256];
 	int n;
 
-	if (f->iommu_group < 0 || !f->driver || !driver_is_vfio(f->driver) || !ctx->live)
+	if (f->iommu_group < 0 || !f->driver || !vfctl_driver_is_vfio(f->driver) || !ctx->live)
 		return 0;
 	snprintf(node, sizeof(node), "/dev/vfio/%d", f->iommu_group);
-	n = vfio_holders(node, who, sizeof(who));
+	n = vfctl_vfio_holders(node, who, sizeof(who));
 	if (n <= 0)
 		return 0;
 	return vfctl_err(ctx, -EBUSY, "%s: %s is held open by %s; the kernel would block %s until "
@@ -141,7 +141,7 @@ static int check_holders(struct vfctl_ctx *ctx, const struct vfctl_func *f, cons
 static int write_timed(struct vfctl_ctx *ctx, const struct vfctl_func *f, const char *rel,
 		       const char *val, unsigned timeout_ms)
 {
-	int r = root_write_bounded(&ctx->sys, rel, val, timeout_ms);
+	int r = vfctl_root_write_bounded(&ctx->sys, rel, val, timeout_ms);
 	char who[256] = "";
 
 	if (r == -ETIMEDOUT) {
@@ -149,7 +149,7 @@ static int write_timed(struct vfctl_ctx *ctx, const struct vfctl_func *f, const 
 			char node[64];
 
 			snprintf(node, sizeof(node), "/dev/vfio/%d", f->iommu_group);
-			if (vfio_holders(node, who, sizeof(who)) <= 0)
+			if (vfctl_vfio_holders(node, who, sizeof(who)) <= 0)
 				who[0] = '\0';
 		}
 		return vfctl_err(ctx, r, "%s: writing '%s' to %s/%s did not return in %u ms%s%s; "
@@ -178,7 +178,7 @@ static int set_override(struct vfctl_ctx *ctx, const struct vfctl_func *f, const
 
 	snprintf(rel, sizeof(rel), DEVDIR "/%s/driver_override", f->addr);
 	/* a lone newline clears it */
-	r = root_write(&ctx->sys, rel, driver && *driver ? driver : "\n");
+	r = vfctl_root_write(&ctx->sys, rel, driver && *driver ? driver : "\n");
 	if (r < 0)
 		return vfctl_err(ctx, r, "%s: writing '%s' to %s/%s: %s", f->addr,
 				 driver && *driver ? driver : "\\n", ctx->sys.path, rel, strerror(-r));
@@ -192,12 +192,12 @@ static int probe_timed(struct vfctl_ctx *ctx, const struct vfctl_func *f, unsign
 
 static int wait_vfio_node(struct vfctl_ctx *ctx, const struct vfctl_func *f, unsigned timeout_ms)
 {
-	uint64_t deadline = now_ms() + timeout_ms;
+	uint64_t deadline = vfctl_now_ms() + timeout_ms;
 	char rel[64];
 
 	snprintf(rel, sizeof(rel), "vfio/%d", f->iommu_group);
-	while (!root_exists(&ctx->dev, rel)) {
-		if (now_ms() >= deadline)
+	while (!vfctl_root_exists(&ctx->dev, rel)) {
+		if (vfctl_now_ms() >= deadline)
 			return vfctl_err(ctx, -ETIMEDOUT, "%s: bound to vfio-pci but %s/%s did not "
 					 "appear in %u ms; is udev or devtmpfs running?", f->addr,
 					 ctx->dev.path ? ctx->dev.path : "/dev", rel, timeout_ms);
@@ -209,14 +209,14 @@ static int wait_vfio_node(struct vfctl_ctx *ctx, const struct vfctl_func *f, uns
 static int lock_for(struct vfctl_ctx *ctx, const struct vfctl_func *f, int *fd)
 {
 	/* VFs change under their PF's lock, as creating and destroying them does */
-	return pf_lock(ctx, f->pf ? f->pf->addr : f->addr, fd);
+	return vfctl_pf_lock(ctx, f->pf ? f->pf->addr : f->addr, fd);
 }
 
 /* Save the original state once: a second bind keeps the first record. */
 static int save_once(struct vfctl_ctx *ctx, const struct vfctl_func *f)
 {
 	struct dev_state st = { 0 };
-	int r = state_load(ctx, f->addr, &st);
+	int r = vfctl_state_load(ctx, f->addr, &st);
 
 	if (r == 0)
 		return 0;
@@ -232,7 +232,7 @@ static int save_once(struct vfctl_ctx *ctx, const struct vfctl_func *f)
 		st.vf_index = f->vf_index;
 		st.config = f->config;
 	}
-	return state_save(ctx, &st);
+	return vfctl_state_save(ctx, &st);
 }
 
 static bool mac_zero(const char *mac)
@@ -275,7 +275,7 @@ static int group_blockers(struct vfctl_ctx *ctx, const struct vfctl_host *host,
 	for (size_t i = 0; i < g->n_members; i++) {
 		const struct vfctl_func *m = g->members[i];
 
-		if (m == f || func_vfio_ok(m))
+		if (m == f || vfctl_func_vfio_ok(m))
 			continue;
 		if (used < sizeof(list))
 			used += (size_t)snprintf(list + used, sizeof(list) - used, "%s%s (%s)",
@@ -334,7 +334,7 @@ int vfctl_bind(struct vfctl_ctx *ctx, struct vfctl_host *host, const char *dev,
 		return vfctl_err(ctx, -EALREADY, "%s: already bound to %s, nothing changed ('vfctl "
 				 "restore %s' returns it to its original driver)", f->addr, driver,
 				 f->addr);
-	if (driver_is_vfio(driver)) {
+	if (vfctl_driver_is_vfio(driver)) {
 		if (!host->iommu_groups || f->iommu_group < 0)
 			return vfctl_err(ctx, -ENODEV, "%s: the host has no IOMMU (no group in "
 					 "%s/kernel/iommu_groups), so VFIO cannot use it: enable "
@@ -369,7 +369,7 @@ int vfctl_bind(struct vfctl_ctx *ctx, struct vfctl_host *host, const char *dev,
 			      f->addr, now[0] ? "bound to " : "not bound to any driver", now, driver);
 		goto rollback;
 	}
-	if (driver_is_vfio(driver) && ctx->dev.fd >= 0) {
+	if (vfctl_driver_is_vfio(driver) && ctx->dev.fd >= 0) {
 		r = wait_vfio_node(ctx, f, 2000);
 		if (r < 0)
 			return r;
@@ -380,7 +380,7 @@ rollback:
 	/* put the override back as it was and let the old driver have it again */
 	set_override(ctx, f, f->driver_override);
 	if (read_driver(ctx, f->addr, now, sizeof(now)) == 0 && !now[0])
-		root_write_bounded(&ctx->sys, "bus/pci/drivers_probe", f->addr, timeout_ms);
+		vfctl_root_write_bounded(&ctx->sys, "bus/pci/drivers_probe", f->addr, timeout_ms);
 	return r;
 }
 
@@ -464,11 +464,11 @@ int vfctl_restore(struct vfctl_ctx *ctx, struct vfctl_host *host, const char *de
 	r = lock_for(ctx, f, &lock);
 	if (r < 0)
 		return r;
-	r = state_load(ctx, f->addr, &st);
+	r = vfctl_state_load(ctx, f->addr, &st);
 	if (r == -ENOENT)
 		return vfctl_err(ctx, r, "%s: no saved state in %s/state: vfctl did not rebind it, "
 				 "or it was restored already; 'vfctl bind %s DRIVER' binds it by hand",
-				 f->addr, run_dir_path(ctx), f->addr);
+				 f->addr, vfctl_run_dir_path(ctx), f->addr);
 	if (r < 0)
 		return r;
 	r = check_holders(ctx, f, "taking it back");
@@ -503,5 +503,5 @@ int vfctl_restore(struct vfctl_ctx *ctx, struct vfctl_host *host, const char *de
 		return vfctl_err(ctx, -ENXIO, "%s: restore probed %s but the device is %s%s; see "
 				 "'dmesg'", f->addr, st.driver[0] ? st.driver : "no driver",
 				 now[0] ? "bound to " : "not bound to any driver", now);
-	return state_remove(ctx, f->addr);
+	return vfctl_state_remove(ctx, f->addr);
 }

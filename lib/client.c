@@ -15,7 +15,7 @@
 #include <json-c/json.h>
 
 #include "internal.h"
-#include "proto.h"
+#include "wire.h"
 
 /* The daemon binds a device to vfio-pci inside an alloc (bounded at 10 s a
  * write); a daemon that answers nothing for this long is stuck. */
@@ -210,7 +210,6 @@ void vfctl_lease_fds_close(struct vfctl_lease_fds *l)
 int vfctl_client_open_lease(struct vfctl_client *c, const char *lease,
 			    struct vfctl_lease_fds *ret)
 {
-	struct proto_request req = { .op = PROTO_OPEN, .numa = -1 };
 	struct vfctl_lease_fds l = { .container_fd = -1, .group_fd = -1, .iommufd = -1,
 				     .device_fd = -1, .group = -1 };
 	_cleanup_free_ char *text = NULL, *reply = NULL;
@@ -219,13 +218,11 @@ int vfctl_client_open_lease(struct vfctl_client *c, const char *lease,
 	size_t n = 0;
 	int r;
 
-	if (!proto_lease_id_valid(lease))
+	if (!vfctl_lease_id_valid(lease))
 		return cerr(c, -EINVAL, "'%s' is not a lease id (L1, L2, ...; 'vfctl leases' lists "
 			    "them)", lease);
-	snprintf(req.lease, sizeof(req.lease), "%s", lease);
-	r = proto_request_format(&req, &text);
-	if (r < 0)
-		return cerr(c, r, "out of memory");
+	if (asprintf(&text, "{\"op\":\"open\",\"lease\":\"%s\"}", lease) < 0)
+		return cerr(c, -ENOMEM, "out of memory");
 	r = vfctl_client_call(c, text, &reply, fds, ARRAY_SIZE(fds), &n);
 	if (r < 0)
 		return r;

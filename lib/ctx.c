@@ -6,7 +6,7 @@
 
 #include "internal.h"
 
-int vfctl_err(struct vfctl_ctx *ctx, int r, const char *fmt, ...)
+int vfctl_ctx_set_error(struct vfctl_ctx *ctx, int r, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -37,8 +37,8 @@ void vfctl_ctx_free(struct vfctl_ctx *ctx)
 {
 	if (!ctx)
 		return;
-	root_close(&ctx->sys);
-	root_close(&ctx->dev);
+	vfctl_root_close(&ctx->sys);
+	vfctl_root_close(&ctx->dev);
 	free(ctx->run_path);
 	free(ctx);
 }
@@ -75,7 +75,7 @@ int vfctl_ctx_new(struct vfctl_ctx **ret, const struct vfctl_opts *opts)
 		return -ENOMEM;
 	}
 
-	r = root_open(&ctx->sys, sys);
+	r = vfctl_root_open(&ctx->sys, sys);
 	if (r < 0) {
 		/* There is no ctx to ask yet: the message goes to the caller's buffer. */
 		if (opts && opts->errbuf && opts->errlen)
@@ -97,7 +97,7 @@ int vfctl_ctx_new(struct vfctl_ctx **ret, const struct vfctl_opts *opts)
 	}
 	/* A missing dev tree only means no device nodes: VFIO reads as absent. */
 	if (dev)
-		(void)root_open(&ctx->dev, dev);
+		(void)vfctl_root_open(&ctx->dev, dev);
 
 	*ret = ctx;
 	return 0;

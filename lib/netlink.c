@@ -62,7 +62,7 @@ static int on_error(struct sockaddr_nl *nla, struct nlmsgerr *e, void *arg)
 	return NL_STOP;
 }
 
-int nl_route_open(struct nl_sock **ret)
+int vfctl_nl_route_open(struct nl_sock **ret)
 {
 	struct nl_sock *sk = nl_socket_alloc();
 	int r;
@@ -100,7 +100,7 @@ static int nl_talk(struct nl_sock *sk, struct nl_msg *msg, struct nl_req *req)
 	return r < 0 ? r : 0;
 }
 
-int nl_request_ack(struct nl_sock *sk, struct nl_msg *msg)
+int vfctl_nl_request_ack(struct nl_sock *sk, struct nl_msg *msg)
 {
 	struct nl_req req = { 0 };
 	int r = nl_talk(sk, msg, &req);
@@ -158,7 +158,7 @@ static void vf_fill(struct rtnl_link_vf *vf, struct vfctl_vf_config *c)
 		c->link_state = (int)v;
 }
 
-int nl_link_vf_config(struct rtnl_link *link, unsigned vf_index, struct vfctl_vf_config *ret)
+int vfctl_nl_link_vf_config(struct rtnl_link *link, unsigned vf_index, struct vfctl_vf_config *ret)
 {
 	struct rtnl_link_vf *vf = rtnl_link_vf_get(link, vf_index);
 
@@ -169,7 +169,7 @@ int nl_link_vf_config(struct rtnl_link *link, unsigned vf_index, struct vfctl_vf
 	return 0;
 }
 
-void nl_link_fill_vfs(struct rtnl_link *link, struct vfctl_func *pf)
+void vfctl_nl_link_fill_vfs(struct rtnl_link *link, struct vfctl_func *pf)
 {
 	for (size_t i = 0; i < pf->n_vfs; i++) {
 		struct rtnl_link_vf *vf;
@@ -184,7 +184,7 @@ void nl_link_fill_vfs(struct rtnl_link *link, struct vfctl_func *pf)
 	}
 }
 
-int nl_parse_link(struct nl_msg *msg, struct rtnl_link **ret)
+int vfctl_nl_parse_link(struct nl_msg *msg, struct rtnl_link **ret)
 {
 	struct nl_req st = { 0 };
 
@@ -197,7 +197,7 @@ int nl_parse_link(struct nl_msg *msg, struct rtnl_link **ret)
 	return 0;
 }
 
-int nl_get_link(struct vfctl_ctx *ctx, struct nl_sock *sk, const struct vfctl_netdev *nd,
+int vfctl_nl_get_link(struct vfctl_ctx *ctx, struct nl_sock *sk, const struct vfctl_netdev *nd,
 		struct rtnl_link **ret)
 {
 	struct ifinfomsg ifi = { .ifi_family = AF_UNSPEC, .ifi_index = nd->ifindex };
@@ -232,19 +232,19 @@ out:
 	return r;
 }
 
-int nl_read_pf_vfs(struct vfctl_ctx *ctx, struct vfctl_func *pf)
+int vfctl_nl_read_pf_vfs(struct vfctl_ctx *ctx, struct vfctl_func *pf)
 {
 	const struct vfctl_netdev *nd = &pf->netdevs[0];
 	struct rtnl_link *link = NULL;
 	struct nl_sock *sk = NULL;
 	int r;
 
-	r = nl_route_open(&sk);
+	r = vfctl_nl_route_open(&sk);
 	if (r < 0)
 		return vfctl_err(ctx, r, "%s: rtnetlink socket: %s", nd->name, strerror(-r));
-	r = nl_get_link(ctx, sk, nd, &link);
+	r = vfctl_nl_get_link(ctx, sk, nd, &link);
 	if (r == 0) {
-		nl_link_fill_vfs(link, pf);
+		vfctl_nl_link_fill_vfs(link, pf);
 		rtnl_link_put(link);
 	}
 	nl_socket_free(sk);

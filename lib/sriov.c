@@ -51,7 +51,7 @@ static int pf_attr_int(struct vfctl_ctx *ctx, const char *addr, const char *attr
 	int r;
 
 	snprintf(rel, sizeof(rel), DEVDIR "/%s/%s", addr, attr);
-	r = root_read_int(&ctx->sys, rel, 10, &v);
+	r = vfctl_root_read_int(&ctx->sys, rel, 10, &v);
 	if (r < 0)
 		return r;
 	if (v < 0 || v > INT_MAX)
@@ -69,7 +69,7 @@ static void func_netdev(struct vfctl_ctx *ctx, const char *addr, char name[VFCTL
 
 	name[0] = '\0';
 	snprintf(rel, sizeof(rel), DEVDIR "/%s/net", addr);
-	if (root_opendir(&ctx->sys, rel, &d) < 0)
+	if (vfctl_root_opendir(&ctx->sys, rel, &d) < 0)
 		return;
 	while ((de = readdir(d)))
 		if (de->d_name[0] != '.' && vfctl_ifname_valid(de->d_name)) {
@@ -86,7 +86,7 @@ static int pf_vf_addr(struct vfctl_ctx *ctx, const char *pf, unsigned idx,
 	int r;
 
 	snprintf(rel, sizeof(rel), DEVDIR "/%s/virtfn%u", pf, idx);
-	r = root_link_name(&ctx->sys, rel, target, sizeof(target));
+	r = vfctl_root_link_name(&ctx->sys, rel, target, sizeof(target));
 	if (r < 0)
 		return r;
 	return vfctl_addr_parse(target, addr);
@@ -130,10 +130,10 @@ static int sriov_pf_read(struct vfctl_ctx *ctx, const char *addr, struct sriov_p
 			continue;
 		}
 		snprintf(rel, sizeof(rel), DEVDIR "/%s/driver", vf->addr);
-		if (root_link_name(&ctx->sys, rel, vf->driver, sizeof(vf->driver)) < 0)
+		if (vfctl_root_link_name(&ctx->sys, rel, vf->driver, sizeof(vf->driver)) < 0)
 			vf->driver[0] = '\0';
 		snprintf(rel, sizeof(rel), DEVDIR "/%s/iommu_group", vf->addr);
-		if (root_link_name(&ctx->sys, rel, grp, sizeof(grp)) == 0)
+		if (vfctl_root_link_name(&ctx->sys, rel, grp, sizeof(grp)) == 0)
 			vf->group = atoi(grp);
 		func_netdev(ctx, vf->addr, vf->netdev);
 	}
@@ -153,7 +153,7 @@ static int vf_vfio_users(struct vfctl_ctx *ctx, const char *devroot, const struc
 	int total = 0;
 
 	buf[0] = '\0';
-	if (!vf->addr[0] || !driver_is_vfio(vf->driver))
+	if (!vf->addr[0] || !vfctl_driver_is_vfio(vf->driver))
 		return 0;
 	if (vf->group >= 0)
 		snprintf(nodes[n_nodes++], sizeof(nodes[0]), "vfio/%d", vf->group);
@@ -162,7 +162,7 @@ static int vf_vfio_users(struct vfctl_ctx *ctx, const char *devroot, const struc
 		struct dirent *de;
 
 		snprintf(rel, sizeof(rel), DEVDIR "/%s/vfio-dev", vf->addr);
-		if (root_opendir(&ctx->sys, rel, &d) == 0)
+		if (vfctl_root_opendir(&ctx->sys, rel, &d) == 0)
 			while ((de = readdir(d)))
 				if (!strncmp(de->d_name, "vfio", 4) && strlen(de->d_name) < 32) {
 					snprintf(nodes[n_nodes++], sizeof(nodes[0]), "vfio/devices/%s",
@@ -175,11 +175,11 @@ static int vf_vfio_users(struct vfctl_ctx *ctx, const char *devroot, const struc
 		char who[256];
 		int r;
 
-		if (!root_exists(&ctx->dev, nodes[i]))
+		if (!vfctl_root_exists(&ctx->dev, nodes[i]))
 			continue;
 		/* /proc/PID/fd links name the node by its real path */
 		snprintf(node, sizeof(node), "%s/%s", devroot, nodes[i]);
-		r = vfio_holders(node, who, sizeof(who));
+		r = vfctl_vfio_holders(node, who, sizeof(who));
 		if (r < 0)
 			return vfctl_err(ctx, r, "%s: looking for processes that hold %s open: /proc: %s; "
 					 "run as root with /proc mounted", vf->addr, node, strerror(-r));
@@ -284,7 +284,7 @@ static int sriov_write(struct vfctl_ctx *ctx, const char *addr, const char *attr
 		return vfctl_err(ctx, -ETIMEDOUT, "%s: no time left to write %s to %s/%s: %s; "
 				 "allow more time with --timeout", addr, sval, ctx->sys.path, rel,
 				 strerror(ETIMEDOUT));
-	r = root_write_bounded(&ctx->sys, rel, sval, timeout_ms);
+	r = vfctl_root_write_bounded(&ctx->sys, rel, sval, timeout_ms);
 	if (r == -ETIMEDOUT)
 		return vfctl_err(ctx, r, "%s: write %s to %s/%s: %s (no return within %u ms): the "
 				 "device or its driver hangs the write, and a child process stays "
@@ -303,7 +303,7 @@ static bool class_is_network(struct vfctl_ctx *ctx, const char *addr)
 	long v;
 
 	snprintf(rel, sizeof(rel), DEVDIR "/%s/class", addr);
-	return root_read_int(&ctx->sys, rel, 16, &v) == 0 && (v >> 16) == 0x02;
+	return vfctl_root_read_int(&ctx->sys, rel, 16, &v) == 0 && (v >> 16) == 0x02;
 }
 
 /*
@@ -321,19 +321,19 @@ static int vf_incomplete(struct vfctl_ctx *ctx, const char *pf, unsigned idx, bo
 		return 1;
 	}
 	snprintf(rel, sizeof(rel), DEVDIR "/%s/config", addr);
-	if (!root_exists(&ctx->sys, rel)) {
+	if (!vfctl_root_exists(&ctx->sys, rel)) {
 		snprintf(what, size, "VF %u (%s) has no config", idx, addr);
 		return 1;
 	}
 	snprintf(rel, sizeof(rel), DEVDIR "/%s/iommu_group", addr);
-	if (iommu && !root_exists(&ctx->sys, rel)) {
+	if (iommu && !vfctl_root_exists(&ctx->sys, rel)) {
 		snprintf(what, size, "VF %u (%s) has no iommu_group", idx, addr);
 		return 1;
 	}
 	/* The driver link appears before probe() runs; the netdev at its end
 	 * (or the link goes away when the probe fails). */
 	snprintf(rel, sizeof(rel), DEVDIR "/%s/driver", addr);
-	if (root_link_name(&ctx->sys, rel, drv, sizeof(drv)) < 0 || driver_is_vfio(drv) ||
+	if (vfctl_root_link_name(&ctx->sys, rel, drv, sizeof(drv)) < 0 || vfctl_driver_is_vfio(drv) ||
 	    !strcmp(drv, "pci-stub") || !class_is_network(ctx, addr))
 		return 0;
 	func_netdev(ctx, addr, net);
@@ -363,7 +363,7 @@ static int pf_incomplete(struct vfctl_ctx *ctx, const char *pf, unsigned n, bool
 			return 1;
 	/* VFs of the old count must be gone */
 	snprintf(rel, sizeof(rel), DEVDIR "/%s", pf);
-	if (root_opendir(&ctx->sys, rel, &d) < 0) {
+	if (vfctl_root_opendir(&ctx->sys, rel, &d) < 0) {
 		snprintf(what, size, "the PF's directory is gone");
 		return 1;
 	}
@@ -391,7 +391,7 @@ static int sriov_settle(struct vfctl_ctx *ctx, const char *pf, unsigned n, bool 
 	for (;;) {
 		if (!pf_incomplete(ctx, pf, n, iommu, what, sizeof(what)))
 			return 0;
-		if (now_ms() >= deadline)
+		if (vfctl_now_ms() >= deadline)
 			return vfctl_err(ctx, -ETIMEDOUT, "%s: sriov_numvfs was set to %u, but after %u ms "
 					 "%s (in %s/" DEVDIR "/%s): %s; see 'dmesg', or allow more time "
 					 "with --timeout", pf, n, timeout_ms, what, ctx->sys.path, pf,
@@ -409,7 +409,7 @@ static int err_range(struct vfctl_ctx *ctx, const char *addr, unsigned n, int to
 
 static unsigned remaining_ms(uint64_t deadline)
 {
-	uint64_t now = now_ms();
+	uint64_t now = vfctl_now_ms();
 
 	return now >= deadline ? 0 : (unsigned)(deadline - now);
 }
@@ -434,7 +434,7 @@ static int sriov_find_pf(struct vfctl_ctx *ctx, const char *name, unsigned n,
 		if (f->pf)
 			memcpy(pf, f->pf->addr, VFCTL_ADDR_LEN);
 		else if (snprintf(rel, sizeof(rel), DEVDIR "/%s/physfn", f->addr),
-			 root_link_name(&ctx->sys, rel, pf, sizeof(pf)) < 0)
+			 vfctl_root_link_name(&ctx->sys, rel, pf, sizeof(pf)) < 0)
 			strcpy(pf, "?");
 		r = vfctl_err(ctx, -EINVAL, "%s is VF %d of PF %s, not a PF: %s; give the PF "
 			      "('vfctl create %s N', 'vfctl destroy %s')", f->addr, f->vf_index, pf,
@@ -487,7 +487,7 @@ int vfctl_pf_set_numvfs(struct vfctl_ctx *ctx, const char *pf, unsigned n, unsig
 
 	/* Everything from here on is read fresh under the lock: a concurrent
 	 * create may have changed it since the scan. */
-	r = pf_lock(ctx, addr, &lock);
+	r = vfctl_pf_lock(ctx, addr, &lock);
 	if (r < 0)
 		return r;
 	r = sriov_pf_read(ctx, addr, &p);
@@ -521,7 +521,7 @@ int vfctl_pf_set_numvfs(struct vfctl_ctx *ctx, const char *pf, unsigned n, unsig
 
 		timeout_ms = 5000 + 1000 * (removed + ((unsigned)p.numvfs != n ? n : 0));
 	}
-	t0 = now_ms();
+	t0 = vfctl_now_ms();
 	deadline = t0 + timeout_ms;
 
 	if ((unsigned)p.numvfs != n) {
@@ -564,7 +564,7 @@ int vfctl_pf_set_numvfs(struct vfctl_ctx *ctx, const char *pf, unsigned n, unsig
 			}
 		}
 	}
-	t_written = now_ms();
+	t_written = vfctl_now_ms();
 	r = sriov_settle(ctx, addr, n, iommu, deadline, timeout_ms);
 	if (r < 0)
 		goto out;
@@ -572,7 +572,7 @@ int vfctl_pf_set_numvfs(struct vfctl_ctx *ctx, const char *pf, unsigned n, unsig
 		rep->before = p.numvfs;
 		rep->after = (int)n;
 		rep->write_ms = (unsigned)(t_written - t0);
-		rep->settle_ms = (unsigned)(now_ms() - t_written);
+		rep->settle_ms = (unsigned)(vfctl_now_ms() - t_written);
 	}
 	r = 0;
 out:
@@ -596,4 +596,21 @@ out:
 	}
 	sriov_pf_done(&p);
 	return r;
+}
+
+int vfctl_pf_set_autoprobe(struct vfctl_ctx *ctx, const char *pf, bool on, unsigned timeout_ms)
+{
+	_cleanup_close_ int lock = -1;
+	char addr[VFCTL_ADDR_LEN];
+	int r;
+
+	if (!ctx)
+		return -EINVAL;
+	if (!pf || vfctl_addr_parse(pf, addr) < 0)
+		return vfctl_err(ctx, -EINVAL, "%s: not a PCI address: %s", pf ? pf : "(none)",
+				 strerror(EINVAL));
+	r = vfctl_pf_lock(ctx, addr, &lock);
+	if (r < 0)
+		return r;
+	return sriov_write(ctx, addr, "sriov_drivers_autoprobe", on, timeout_ms ? timeout_ms : 5000);
 }

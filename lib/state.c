@@ -13,14 +13,14 @@
 #include <json-c/json.h>
 
 #include "internal.h"
-#include "proto.h"
+#include "wire.h"
 
 static void put_str(json_object *o, const char *k, const char *v)
 {
 	json_object_object_add(o, k, v ? json_object_new_string(v) : NULL);
 }
 
-int state_save(struct vfctl_ctx *ctx, const struct dev_state *st)
+int vfctl_state_save(struct vfctl_ctx *ctx, const struct dev_state *st)
 {
 	_cleanup_close_ int dfd = -1;
 	json_object *o = json_object_new_object(), *vf;
@@ -30,7 +30,7 @@ int state_save(struct vfctl_ctx *ctx, const struct dev_state *st)
 
 	if (!o)
 		return -ENOMEM;
-	r = run_dir_open(ctx, "state", &dfd);
+	r = vfctl_run_dir_open(ctx, "state", &dfd);
 	if (r < 0)
 		goto out;
 	put_str(o, "address", st->addr);
@@ -58,10 +58,10 @@ int state_save(struct vfctl_ctx *ctx, const struct dev_state *st)
 	s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY);
 
 	snprintf(name, sizeof(name), "%s.json", st->addr);
-	r = file_write_atomic(dfd, name, s);
+	r = vfctl_file_write_atomic(dfd, name, s);
 	if (r < 0)
 		r = vfctl_err(ctx, r, "%s: saving its original state to %s/state/%s: %s; "
-			      "free space or fix permissions there", st->addr, run_dir_path(ctx),
+			      "free space or fix permissions there", st->addr, vfctl_run_dir_path(ctx),
 			      name, strerror(-r));
 out:
 	json_object_put(o);
@@ -71,7 +71,7 @@ out:
 /* an integer field, dflt when it is missing */
 static int64_t get_int(json_object *o, const char *k, int64_t dflt)
 {
-	proto_json_int(o, k, &dflt);
+	vfctl_json_int(o, k, &dflt);
 	return dflt;
 }
 
@@ -80,7 +80,7 @@ static void copy_field(char *dst, size_t size, const char *src)
 	snprintf(dst, size, "%s", src ? src : "");
 }
 
-int state_load(struct vfctl_ctx *ctx, const char *addr, struct dev_state *ret)
+int vfctl_state_load(struct vfctl_ctx *ctx, const char *addr, struct dev_state *ret)
 {
 	_cleanup_close_ int dfd = -1, fd = -1;
 	struct dev_state st = { 0 };
@@ -89,7 +89,7 @@ int state_load(struct vfctl_ctx *ctx, const char *addr, struct dev_state *ret)
 	ssize_t n;
 	int r;
 
-	r = run_dir_open(ctx, "state", &dfd);
+	r = vfctl_run_dir_open(ctx, "state", &dfd);
 	if (r < 0)
 		return r;
 	snprintf(name, sizeof(name), "%s.json", addr);
@@ -98,26 +98,26 @@ int state_load(struct vfctl_ctx *ctx, const char *addr, struct dev_state *ret)
 		return -errno;	/* -ENOENT: nothing saved, the caller decides */
 	n = read(fd, buf, sizeof(buf) - 1);
 	if (n < 0)
-		return vfctl_err(ctx, -errno, "%s/state/%s: %s", run_dir_path(ctx), name,
+		return vfctl_err(ctx, -errno, "%s/state/%s: %s", vfctl_run_dir_path(ctx), name,
 				 strerror(errno));
 	buf[n] = '\0';
 	o = json_tokener_parse(buf);
-	if (!o || !proto_json_str(o, "address") || strcmp(proto_json_str(o, "address"), addr)) {
+	if (!o || !vfctl_json_str(o, "address") || strcmp(vfctl_json_str(o, "address"), addr)) {
 		json_object_put(o);
 		return vfctl_err(ctx, -EBADMSG, "%s/state/%s: not a saved state of %s; remove it "
-				 "and bind again", run_dir_path(ctx), name, addr);
+				 "and bind again", vfctl_run_dir_path(ctx), name, addr);
 	}
 	copy_field(st.addr, sizeof(st.addr), addr);
-	copy_field(st.driver, sizeof(st.driver), proto_json_str(o, "driver"));
-	copy_field(st.driver_override, sizeof(st.driver_override), proto_json_str(o, "driver_override"));
+	copy_field(st.driver, sizeof(st.driver), vfctl_json_str(o, "driver"));
+	copy_field(st.driver_override, sizeof(st.driver_override), vfctl_json_str(o, "driver_override"));
 	if (json_object_object_get_ex(o, "vf", &vf)) {
 		struct vfctl_vf_config *c = &st.config;
 
 		st.is_vf = true;
-		copy_field(st.pf, sizeof(st.pf), proto_json_str(vf, "pf"));
+		copy_field(st.pf, sizeof(st.pf), vfctl_json_str(vf, "pf"));
 		st.vf_index = (int)get_int(vf, "index", -1);
 		c->valid = json_object_get_boolean(json_object_object_get(vf, "valid"));
-		copy_field(c->mac, sizeof(c->mac), proto_json_str(vf, "mac"));
+		copy_field(c->mac, sizeof(c->mac), vfctl_json_str(vf, "mac"));
 		c->vlan = (uint32_t)get_int(vf, "vlan", 0);
 		c->qos = (uint32_t)get_int(vf, "qos", 0);
 		c->vlan_proto = (uint16_t)get_int(vf, "vlan_proto", 0x8100);
@@ -133,17 +133,17 @@ int state_load(struct vfctl_ctx *ctx, const char *addr, struct dev_state *ret)
 	return 0;
 }
 
-int state_remove(struct vfctl_ctx *ctx, const char *addr)
+int vfctl_state_remove(struct vfctl_ctx *ctx, const char *addr)
 {
 	_cleanup_close_ int dfd = -1;
 	char name[64];
-	int r = run_dir_open(ctx, "state", &dfd);
+	int r = vfctl_run_dir_open(ctx, "state", &dfd);
 
 	if (r < 0)
 		return r;
 	snprintf(name, sizeof(name), "%s.json", addr);
 	if (unlinkat(dfd, name, 0) < 0 && errno != ENOENT)
-		return vfctl_err(ctx, -errno, "%s/state/%s: %s", run_dir_path(ctx), name,
+		return vfctl_err(ctx, -errno, "%s/state/%s: %s", vfctl_run_dir_path(ctx), name,
 				 strerror(errno));
 	fsync(dfd);
 	return 0;

@@ -48,7 +48,7 @@ static int host_warn(struct vfctl_host *host, const char *fmt, ...)
 	va_end(ap);
 	if (r < 0)
 		return -ENOMEM;
-	return strv_push(&host->warnings, &host->n_warnings, s);
+	return vfctl_strv_push(&host->warnings, &host->n_warnings, s);
 }
 
 /* Bounded copy; sizes were checked by the caller, this only never overflows. */
@@ -84,8 +84,8 @@ void vfctl_host_free(struct vfctl_host *host)
 		free(host->groups[i].reason);
 	}
 	free(host->groups);
-	strv_free(host->iommu_units, host->n_iommu_units);
-	strv_free(host->warnings, host->n_warnings);
+	vfctl_strv_free(host->iommu_units, host->n_iommu_units);
+	vfctl_strv_free(host->warnings, host->n_warnings);
 	free(host);
 }
 
@@ -110,7 +110,7 @@ static int read_attr_int(struct vfctl_ctx *ctx, const char *addr, const char *at
 	long v;
 
 	snprintf(rel, sizeof(rel), DEVDIR "/%s/%s", addr, attr);
-	return root_read_int(&ctx->sys, rel, base, &v) < 0 ? -1 : (int)v;
+	return vfctl_root_read_int(&ctx->sys, rel, base, &v) < 0 ? -1 : (int)v;
 }
 
 static int read_netdev(struct vfctl_ctx *ctx, const char *addr, const char *name,
@@ -125,20 +125,20 @@ static int read_netdev(struct vfctl_ctx *ctx, const char *addr, const char *name
 	nd->carrier = VFCTL_UNKNOWN;
 
 	snprintf(rel, sizeof(rel), DEVDIR "/%s/net/%s/ifindex", addr, name);
-	if (root_read_int(&ctx->sys, rel, 10, &v) == 0)
+	if (vfctl_root_read_int(&ctx->sys, rel, 10, &v) == 0)
 		nd->ifindex = (int)v;
 	snprintf(rel, sizeof(rel), DEVDIR "/%s/net/%s/operstate", addr, name);
-	if (root_read(&ctx->sys, rel, buf, sizeof(buf)) > 0)
+	if (vfctl_root_read(&ctx->sys, rel, buf, sizeof(buf)) > 0)
 		copy_str(nd->operstate, sizeof(nd->operstate), buf);
 	/* carrier and speed read EINVAL while the link is down: unknown, not an error */
 	snprintf(rel, sizeof(rel), DEVDIR "/%s/net/%s/carrier", addr, name);
-	if (root_read_int(&ctx->sys, rel, 10, &v) == 0)
+	if (vfctl_root_read_int(&ctx->sys, rel, 10, &v) == 0)
 		nd->carrier = v ? VFCTL_ON : VFCTL_OFF;
 	snprintf(rel, sizeof(rel), DEVDIR "/%s/net/%s/speed", addr, name);
-	if (root_read_int(&ctx->sys, rel, 10, &v) == 0 && v > 0)
+	if (vfctl_root_read_int(&ctx->sys, rel, 10, &v) == 0 && v > 0)
 		nd->speed = (int)v;
 	snprintf(rel, sizeof(rel), DEVDIR "/%s/net/%s/address", addr, name);
-	if (root_read(&ctx->sys, rel, buf, sizeof(buf)) == VFCTL_MAC_LEN - 1)
+	if (vfctl_root_read(&ctx->sys, rel, buf, sizeof(buf)) == VFCTL_MAC_LEN - 1)
 		memcpy(nd->mac, buf, VFCTL_MAC_LEN);
 	return 0;
 }
@@ -150,7 +150,7 @@ static int read_netdevs(struct vfctl_ctx *ctx, struct vfctl_func *f)
 	struct dirent *de;
 
 	snprintf(rel, sizeof(rel), DEVDIR "/%s/net", f->addr);
-	if (root_opendir(&ctx->sys, rel, &d) < 0)
+	if (vfctl_root_opendir(&ctx->sys, rel, &d) < 0)
 		return 0;	/* no netdev: not bound to a network driver */
 	while ((de = readdir(d))) {
 		struct vfctl_netdev *nv;
@@ -211,7 +211,7 @@ static int func_fill(struct vfctl_ctx *ctx, struct pci_access *acc, const char *
 
 	f->is_bridge = (f->class >> 16) == 0x06;
 	snprintf(rel, sizeof(rel), DEVDIR "/%s/driver_override", addr);
-	if (root_read(&ctx->sys, rel, buf, sizeof(buf)) > 0 && strcmp(buf, "(null)"))
+	if (vfctl_root_read(&ctx->sys, rel, buf, sizeof(buf)) > 0 && strcmp(buf, "(null)"))
 		f->driver_override = strdup(buf);
 
 	f->totalvfs = read_attr_int(ctx, addr, "sriov_totalvfs", 10);
@@ -227,7 +227,7 @@ static int func_fill(struct vfctl_ctx *ctx, struct pci_access *acc, const char *
 	if (f->totalvfs >= 0)
 		f->kind = VFCTL_FUNC_PF;
 	snprintf(rel, sizeof(rel), DEVDIR "/%s/physfn", addr);
-	if (root_exists(&ctx->sys, rel))
+	if (vfctl_root_exists(&ctx->sys, rel))
 		f->kind = VFCTL_FUNC_VF;
 	f->config.link_state = -1;
 	f->config.spoofchk = f->config.trust = f->config.query_rss = VFCTL_UNKNOWN;
@@ -282,7 +282,7 @@ static int scan_funcs(struct vfctl_ctx *ctx, struct vfctl_host *host)
 	size_t cap = 0;
 	int r;
 
-	r = root_opendir(&ctx->sys, DEVDIR, &d);
+	r = vfctl_root_opendir(&ctx->sys, DEVDIR, &d);
 	if (r < 0)
 		return vfctl_err(ctx, r, "%s/" DEVDIR ": %s; is %s a sysfs tree (mounted sysfs, or a "
 				 "golden tree with bus/pci/devices)?", ctx->sys.path, strerror(-r),
@@ -360,7 +360,7 @@ static int link_vfs(struct vfctl_ctx *ctx, struct vfctl_host *host)
 		if (pf->kind != VFCTL_FUNC_PF)
 			continue;
 		snprintf(rel, sizeof(rel), DEVDIR "/%s", pf->addr);
-		if (root_opendir(&ctx->sys, rel, &d) < 0)
+		if (vfctl_root_opendir(&ctx->sys, rel, &d) < 0)
 			continue;
 		while ((de = readdir(d))) {
 			char target[64], addr[VFCTL_ADDR_LEN], *end;
@@ -373,7 +373,7 @@ static int link_vfs(struct vfctl_ctx *ctx, struct vfctl_host *host)
 			if (*end || idx > 0xffff)
 				continue;
 			snprintf(rel, sizeof(rel), DEVDIR "/%s/%s", pf->addr, de->d_name);
-			if (root_link_name(&ctx->sys, rel, target, sizeof(target)) < 0 ||
+			if (vfctl_root_link_name(&ctx->sys, rel, target, sizeof(target)) < 0 ||
 			    vfctl_addr_parse(target, addr) < 0 || !(vf = host_func(host, addr)))
 				continue;	/* the VF went away between readdir and here */
 			if (idx >= pf->n_vfs) {
@@ -394,7 +394,7 @@ static int link_vfs(struct vfctl_ctx *ctx, struct vfctl_host *host)
 	return 0;
 }
 
-bool driver_is_vfio(const char *d)
+bool vfctl_driver_is_vfio(const char *d)
 {
 	size_t n = d ? strlen(d) : 0;
 
@@ -402,12 +402,12 @@ bool driver_is_vfio(const char *d)
 	return d && (!strcmp(d, "vfio-pci") || (n >= 8 && !strcmp(d + n - 8, "vfio_pci")));
 }
 
-bool func_vfio_ok(const struct vfctl_func *f)
+bool vfctl_func_vfio_ok(const struct vfctl_func *f)
 {
 	const char *d = f->driver;
 
 	/* what the kernel's VFIO lets share a group with a device in use */
-	return f->is_bridge || !d || driver_is_vfio(d) || !strcmp(d, "pci-stub") ||
+	return f->is_bridge || !d || vfctl_driver_is_vfio(d) || !strcmp(d, "pci-stub") ||
 	       !strcmp(d, "pcieport");
 }
 
@@ -416,12 +416,12 @@ static int group_check(struct vfctl_ctx *ctx, struct vfctl_group *g)
 	char rel[64];
 
 	snprintf(rel, sizeof(rel), "vfio/%d", g->id);
-	g->dev_node = root_exists(&ctx->dev, rel);
+	g->dev_node = vfctl_root_exists(&ctx->dev, rel);
 	g->viable = true;
 	for (size_t i = 0; i < g->n_members; i++) {
 		struct vfctl_func *m = g->members[i];
 
-		if (func_vfio_ok(m))
+		if (vfctl_func_vfio_ok(m))
 			continue;
 		g->viable = false;
 		g->blocker = m;
@@ -450,7 +450,7 @@ static int scan_groups(struct vfctl_ctx *ctx, struct vfctl_host *host)
 	struct dirent *de;
 	int r;
 
-	if (root_opendir(&ctx->sys, "kernel/iommu_groups", &d) < 0)
+	if (vfctl_root_opendir(&ctx->sys, "kernel/iommu_groups", &d) < 0)
 		return 0;	/* no IOMMU: no groups */
 	while ((de = readdir(d))) {
 		_cleanup_closedir_ DIR *md = NULL;
@@ -473,7 +473,7 @@ static int scan_groups(struct vfctl_ctx *ctx, struct vfctl_host *host)
 		host->iommu_groups = true;
 
 		snprintf(rel, sizeof(rel), "kernel/iommu_groups/%ld/devices", id);
-		if (root_opendir(&ctx->sys, rel, &md) < 0)
+		if (vfctl_root_opendir(&ctx->sys, rel, &md) < 0)
 			continue;
 		while ((de = readdir(md))) {
 			char addr[VFCTL_ADDR_LEN];
@@ -504,20 +504,20 @@ static int scan_host_caps(struct vfctl_ctx *ctx, struct vfctl_host *host)
 	struct dirent *de;
 	int r;
 
-	if (root_opendir(&ctx->sys, "class/iommu", &d) == 0)
+	if (vfctl_root_opendir(&ctx->sys, "class/iommu", &d) == 0)
 		while ((de = readdir(d))) {
 			if (de->d_name[0] == '.')
 				continue;
-			r = strv_push(&host->iommu_units, &host->n_iommu_units, de->d_name);
+			r = vfctl_strv_push(&host->iommu_units, &host->n_iommu_units, de->d_name);
 			if (r < 0)
 				return r;
 		}
 	host->iommu = host->n_iommu_units > 0;
-	host->vfio_container = root_exists(&ctx->dev, "vfio/vfio");
-	host->iommufd = root_exists(&ctx->dev, "iommu");
-	host->vfio_module = root_exists(&ctx->sys, "module/vfio_pci");
+	host->vfio_container = vfctl_root_exists(&ctx->dev, "vfio/vfio");
+	host->iommufd = vfctl_root_exists(&ctx->dev, "iommu");
+	host->vfio_module = vfctl_root_exists(&ctx->sys, "module/vfio_pci");
 	/* vfio-pci makes vfio-dev/vfioN even without cdev support: the node is the proof */
-	host->vfio_cdev = root_exists(&ctx->dev, "vfio/devices");
+	host->vfio_cdev = vfctl_root_exists(&ctx->dev, "vfio/devices");
 	return 0;
 }
 
@@ -538,7 +538,7 @@ static int scan_netlink(struct vfctl_ctx *ctx, struct vfctl_host *host, unsigned
 				     "netlink does not describe it", ctx->sys.path);
 		else if (!(flags & VFCTL_SCAN_NETLINK))
 			continue;
-		else if (nl_read_pf_vfs(ctx, pf) < 0)
+		else if (vfctl_nl_read_pf_vfs(ctx, pf) < 0)
 			pf->vf_config_error = strdup(ctx->err);
 		if (r < 0)
 			return -ENOMEM;

@@ -53,7 +53,7 @@ const char *vfctl_vf_attr_name(enum vfctl_vf_attr a)
 	return (unsigned)a < _VFCTL_VF_ATTR_MAX ? attr_names[a] : NULL;
 }
 
-int mac_parse(const char *s, uint8_t mac[6])
+int vfctl_mac_parse(const char *s, uint8_t mac[6])
 {
 	uint8_t b[6];
 
@@ -84,7 +84,7 @@ int vfctl_vf_settings_validate(struct vfctl_ctx *ctx, const struct vfctl_vf_sett
 		return vfctl_err(ctx, -EINVAL, "unknown attribute bits 0x%x in the settings mask",
 				 m & ~(BIT(_VFCTL_VF_ATTR_MAX) - 1));
 	if (m & BIT(VFCTL_VF_MAC)) {
-		if (mac_parse(s->mac, mac) < 0)
+		if (vfctl_mac_parse(s->mac, mac) < 0)
 			return vfctl_err(ctx, -EINVAL, "mac '%.*s': not a MAC address; expected six "
 					 "hex bytes as xx:xx:xx:xx:xx:xx", VFCTL_MAC_LEN - 1, s->mac);
 		/* All zero is allowed: igb, ixgbe and i40e take it as "clear the
@@ -124,7 +124,7 @@ int vfctl_vf_settings_validate(struct vfctl_ctx *ctx, const struct vfctl_vf_sett
 	return 0;
 }
 
-int vf_set_msg(int ifindex, unsigned vf, enum vfctl_vf_attr a,
+int vfctl_vf_set_msg(int ifindex, unsigned vf, enum vfctl_vf_attr a,
 	       const struct vfctl_vf_settings *s, const struct vfctl_vf_config *cur,
 	       struct nl_msg **ret)
 {
@@ -145,7 +145,7 @@ int vf_set_msg(int ifindex, unsigned vf, enum vfctl_vf_attr a,
 	case VFCTL_VF_MAC: {
 		struct ifla_vf_mac v = { .vf = vf };
 
-		if (mac_parse(s->mac, v.mac) < 0) {
+		if (vfctl_mac_parse(s->mac, v.mac) < 0) {
 			r = -EINVAL;
 			goto fail;
 		}
@@ -240,7 +240,7 @@ static int may_setlink(struct nl_sock *sk, int ifindex)
 		return -ENOMEM;
 	r = nlmsg_append(msg, &ifi, sizeof(ifi), NLMSG_ALIGNTO);
 	if (r >= 0)
-		r = nl_request_ack(sk, msg);
+		r = vfctl_nl_request_ack(sk, msg);
 	nlmsg_free(msg);
 	return r;
 }
@@ -298,15 +298,15 @@ int vfctl_vf_set(struct vfctl_ctx *ctx, const struct vfctl_func *pf, unsigned vf
 
 	/* With the PF's lock, numvfs does not change under us, and two rate
 	 * changes do not interleave their read of the other rate. */
-	r = pf_lock(ctx, pf->addr, &lock);
+	r = vfctl_pf_lock(ctx, pf->addr, &lock);
 	if (r < 0)
 		return r;
-	r = nl_route_open(&sk);
+	r = vfctl_nl_route_open(&sk);
 	if (r < 0)
 		return vfctl_err(ctx, r, "%s: rtnetlink socket: %s", nd->name, strerror(-r));
 	/* A fresh read: the VF must still be there, and an IFLA_VF_RATE
 	 * with one rate given carries the other's current value. */
-	r = nl_get_link(ctx, sk, nd, &link);
+	r = vfctl_nl_get_link(ctx, sk, nd, &link);
 	if (r < 0)
 		goto out;
 	if (strcmp(rtnl_link_get_name(link) ?: "", nd->name)) {
@@ -314,7 +314,7 @@ int vfctl_vf_set(struct vfctl_ctx *ctx, const struct vfctl_func *pf, unsigned vf
 			      nd->name, nd->ifindex, rtnl_link_get_name(link) ?: "(unnamed)");
 		goto out;
 	}
-	if (nl_link_vf_config(link, vf_index, &cur) < 0) {
+	if (vfctl_nl_link_vf_config(link, vf_index, &cur) < 0) {
 		r = vfctl_err(ctx, -ENODEV, "%s (%s): the driver reports no VF %u (were the VFs "
 			      "changed meanwhile? 'vfctl show %s')", nd->name, pf->addr, vf_index,
 			      pf->addr);
@@ -334,9 +334,9 @@ int vfctl_vf_set(struct vfctl_ctx *ctx, const struct vfctl_func *pf, unsigned vf
 			rate_sent = true;
 			bits = s->mask & RATE_BITS;
 		}
-		r = vf_set_msg(nd->ifindex, vf_index, a, s, &cur, &msg);
+		r = vfctl_vf_set_msg(nd->ifindex, vf_index, a, s, &cur, &msg);
 		if (r >= 0) {
-			r = nl_request_ack(sk, msg);
+			r = vfctl_nl_request_ack(sk, msg);
 			nlmsg_free(msg);
 		}
 		if (r == -EPERM && !sent && may_setlink(sk, nd->ifindex) == -EPERM) {

@@ -166,7 +166,7 @@ int lease_store_save(struct vfctl_ctx *ctx, struct lease_store *st)
 	if (!o || !a) {
 		json_object_put(o);
 		json_object_put(a);
-		return vfctl_err(ctx, -ENOMEM, "out of memory");
+		return vfctl_ctx_set_error(ctx, -ENOMEM, "out of memory");
 	}
 	json_object_object_add(o, "version", json_object_new_int(1));
 	json_object_object_add(o, "next", json_object_new_uint64(st->next));
@@ -175,9 +175,9 @@ int lease_store_save(struct vfctl_ctx *ctx, struct lease_store *st)
 	json_object_object_add(o, "leases", a);
 	s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
 					   JSON_C_TO_STRING_NOSLASHESCAPE);
-	r = file_write_atomic(st->dfd, LEASES_FILE, s);
+	r = vfctl_file_write_atomic(st->dfd, LEASES_FILE, s);
 	if (r < 0)
-		r = vfctl_err(ctx, r, "saving the leases to %s/%s: %s; free space or fix "
+		r = vfctl_ctx_set_error(ctx, r, "saving the leases to %s/%s: %s; free space or fix "
 			      "permissions there (the change is not made)", st->dir, LEASES_FILE,
 			      strerror(-r));
 	json_object_put(o);
@@ -187,14 +187,14 @@ int lease_store_save(struct vfctl_ctx *ctx, struct lease_store *st)
 /* One lease record; false when it is not one we wrote. */
 static bool lease_from_json(json_object *o, struct lease *l)
 {
-	const char *id = proto_json_str(o, "id"), *state = proto_json_str(o, "state"),
-		   *pool = proto_json_str(o, "pool"), *vf = proto_json_str(o, "vf"), *pf = proto_json_str(o, "pf"),
-		   *owner = proto_json_str(o, "owner");
+	const char *id = vfctl_json_str(o, "id"), *state = vfctl_json_str(o, "state"),
+		   *pool = vfctl_json_str(o, "pool"), *vf = vfctl_json_str(o, "vf"), *pf = vfctl_json_str(o, "pf"),
+		   *owner = vfctl_json_str(o, "owner");
 	json_object *b;
 	int64_t n;
 	int s = -1;
 
-	if (!id || !proto_lease_id_valid(id) || !state || !pool || strlen(pool) > PROTO_NAME_MAX ||
+	if (!id || !vfctl_lease_id_valid(id) || !state || !pool || strlen(pool) > PROTO_NAME_MAX ||
 	    !vf || vfctl_addr_parse(vf, l->vf) < 0 || !pf || vfctl_addr_parse(pf, l->pf) < 0 ||
 	    (owner && strlen(owner) > PROTO_NAME_MAX))
 		return false;
@@ -207,14 +207,14 @@ static bool lease_from_json(json_object *o, struct lease *l)
 	snprintf(l->id, sizeof(l->id), "%s", id);
 	snprintf(l->pool, sizeof(l->pool), "%s", pool);
 	snprintf(l->owner, sizeof(l->owner), "%s", owner ? owner : "");
-	if (!proto_json_int(o, "uid", &n) || n < 0 || n > UINT32_MAX)
+	if (!vfctl_json_int(o, "uid", &n) || n < 0 || n > UINT32_MAX)
 		return false;
 	l->uid = (unsigned)n;
-	l->vf_index = proto_json_int(o, "vf_index", &n) && n >= 0 && n < 65536 ? (int)n : -1;
-	l->group = proto_json_int(o, "group", &n) && n >= 0 && n < INT32_MAX ? (int)n : -1;
-	l->pid = proto_json_int(o, "pid", &n) && n > 0 && n <= 4194304 ? (int)n : 0;
-	l->pid_start = proto_json_int(o, "pid_start", &n) && n > 0 ? (unsigned long long)n : 0;
-	l->created = proto_json_int(o, "created", &n) ? n : 0;
+	l->vf_index = vfctl_json_int(o, "vf_index", &n) && n >= 0 && n < 65536 ? (int)n : -1;
+	l->group = vfctl_json_int(o, "group", &n) && n >= 0 && n < INT32_MAX ? (int)n : -1;
+	l->pid = vfctl_json_int(o, "pid", &n) && n > 0 && n <= 4194304 ? (int)n : 0;
+	l->pid_start = vfctl_json_int(o, "pid_start", &n) && n > 0 ? (unsigned long long)n : 0;
+	l->created = vfctl_json_int(o, "created", &n) ? n : 0;
 	l->bound = json_object_object_get_ex(o, "bound", &b) && json_object_get_boolean(b);
 	return true;
 }
@@ -231,31 +231,31 @@ int lease_store_open(struct vfctl_ctx *ctx, struct lease_store *st)
 	int r;
 
 	*st = (struct lease_store){ .dfd = -1, .next = 1 };
-	r = run_dir_open(ctx, ".", &st->dfd);
+	r = vfctl_run_dir_open(ctx, ".", &st->dfd);
 	if (r < 0)
 		return r;
-	st->dir = strdup(run_dir_path(ctx));
+	st->dir = strdup(vfctl_run_dir_path(ctx));
 	if (!st->dir)
-		return vfctl_err(ctx, -ENOMEM, "out of memory");
+		return vfctl_ctx_set_error(ctx, -ENOMEM, "out of memory");
 	fd = openat(st->dfd, LEASES_FILE, O_RDONLY | O_CLOEXEC);
 	if (fd < 0 && errno == ENOENT)
 		return 0;	/* first start: no leases */
 	if (fd < 0 || fstat(fd, &sb) < 0)
-		return vfctl_err(ctx, -errno, "%s/%s: %s", st->dir, LEASES_FILE, strerror(errno));
+		return vfctl_ctx_set_error(ctx, -errno, "%s/%s: %s", st->dir, LEASES_FILE, strerror(errno));
 	if (sb.st_size > LEASES_MAX_SIZE)
-		return vfctl_err(ctx, -EFBIG, "%s/%s: %lld bytes, more than a lease list can be; "
+		return vfctl_ctx_set_error(ctx, -EFBIG, "%s/%s: %lld bytes, more than a lease list can be; "
 				 "not ours? move it away", st->dir, LEASES_FILE,
 				 (long long)sb.st_size);
 	buf = malloc((size_t)sb.st_size + 1);
 	if (!buf)
-		return vfctl_err(ctx, -ENOMEM, "out of memory");
+		return vfctl_ctx_set_error(ctx, -ENOMEM, "out of memory");
 	while (len < (size_t)sb.st_size && (n = read(fd, buf + len, (size_t)sb.st_size - len)) > 0)
 		len += (size_t)n;
 	buf[len] = '\0';
 	o = json_tokener_parse(buf);
 	if (!o || !json_object_object_get_ex(o, "leases", &a) ||
-	    !json_object_is_type(a, json_type_array) || !proto_json_int(o, "next", &next) || next < 1) {
-		r = vfctl_err(ctx, -EBADMSG, "%s/%s: not a lease list vfctld wrote; refusing to "
+	    !json_object_is_type(a, json_type_array) || !vfctl_json_int(o, "next", &next) || next < 1) {
+		r = vfctl_ctx_set_error(ctx, -EBADMSG, "%s/%s: not a lease list vfctld wrote; refusing to "
 			      "start rather than forget leases: fix or move it away (leases in it "
 			      "are lost then: check 'vfctl list' for VFs left on vfio-pci)", st->dir,
 			      LEASES_FILE);
@@ -266,12 +266,12 @@ int lease_store_open(struct vfctl_ctx *ctx, struct lease_store *st)
 		struct lease *l = lease_new();
 
 		if (!l) {
-			r = vfctl_err(ctx, -ENOMEM, "out of memory");
+			r = vfctl_ctx_set_error(ctx, -ENOMEM, "out of memory");
 			goto out;
 		}
 		if (!lease_from_json(json_object_array_get_idx(a, i), l) ||
 		    lease_store_find(st, l->id) || lease_store_find_vf(st, l->vf)) {
-			r = vfctl_err(ctx, -EBADMSG, "%s/%s: leases[%zu] is not a valid lease (or "
+			r = vfctl_ctx_set_error(ctx, -EBADMSG, "%s/%s: leases[%zu] is not a valid lease (or "
 				      "repeats an id or VF); refusing to start: fix or remove that "
 				      "entry", st->dir, LEASES_FILE, i);
 			free(l);
@@ -279,7 +279,7 @@ int lease_store_open(struct vfctl_ctx *ctx, struct lease_store *st)
 		}
 		if (store_push(st, l) < 0) {
 			free(l);
-			r = vfctl_err(ctx, -ENOMEM, "out of memory");
+			r = vfctl_ctx_set_error(ctx, -ENOMEM, "out of memory");
 			goto out;
 		}
 		/* ids are never reused, even if "next" was edited back */

@@ -3,7 +3,7 @@
  * vfctld: hands out the VFs of the pools in vfctl.conf(5) as leases over a
  * unix SOCK_SEQPACKET socket, and the VFIO fds of a lease with SCM_RIGHTS.
  * One sd-event loop, one request at a time: a request's sysfs writes are
- * bounded (lib's root_write_bounded), so a stuck device costs seconds, not
+ * bounded (lib's vfctl_root_write_bounded), so a stuck device costs seconds, not
  * the daemon. Every lease change is on disk before the kernel is touched,
  * so a restart can finish or roll back whatever a crash interrupted.
  */
@@ -214,7 +214,7 @@ static bool sys_driver_is(struct daemon *d, const char *addr, const char *drv)
 	char rel[128], now[64];
 
 	snprintf(rel, sizeof(rel), "bus/pci/devices/%s/driver", addr);
-	return root_link_name(&d->ctx->sys, rel, now, sizeof(now)) >= 0 && !strcmp(now, drv);
+	return vfctl_root_link_name(&d->ctx->sys, rel, now, sizeof(now)) >= 0 && !strcmp(now, drv);
 }
 
 static bool sys_exists(struct daemon *d, const char *addr)
@@ -222,7 +222,7 @@ static bool sys_exists(struct daemon *d, const char *addr)
 	char rel[128];
 
 	snprintf(rel, sizeof(rel), "bus/pci/devices/%s", addr);
-	return root_exists(&d->ctx->sys, rel);
+	return vfctl_root_exists(&d->ctx->sys, rel);
 }
 
 /* ---- lease lifecycle -------------------------------------------------------- */
@@ -265,7 +265,7 @@ static int release_finish(struct daemon *d, struct lease *l)
 
 	if (l->group >= 0 && d->ctx->live && sys_exists(d, l->vf)) {
 		snprintf(node, sizeof(node), "/dev/vfio/%d", l->group);
-		if (vfio_holders(node, who, sizeof(who)) > 0) {
+		if (vfctl_vfio_holders(node, who, sizeof(who)) > 0) {
 			snprintf(l->pending, sizeof(l->pending), "%s is held open by %s; the VF goes "
 				 "back when it is closed", node, who);
 			return -EBUSY;
@@ -323,7 +323,7 @@ static void reconcile(struct daemon *d)
 			if (!sys_exists(d, l->vf)) {
 				log_msg(LOG_WARNING, "lease %s: VF %s is gone (PF reset or VFs "
 					"destroyed): lease dropped", l->id, l->vf);
-				state_remove(d->ctx, l->vf);
+				vfctl_state_remove(d->ctx, l->vf);
 				lease_store_remove(&d->store, l);
 				save(d);
 				break;
@@ -337,7 +337,7 @@ static void reconcile(struct daemon *d)
 			break;
 		case LEASE_RELEASING:
 			if (!sys_exists(d, l->vf)) {
-				state_remove(d->ctx, l->vf);
+				vfctl_state_remove(d->ctx, l->vf);
 				lease_store_remove(&d->store, l);
 				save(d);
 				break;
@@ -481,9 +481,9 @@ static struct vfctl_func *pick_vf(struct daemon *d, const struct vfctl_conf_pool
 		if (req->numa >= 0 && vf->numa_node != req->numa)
 			continue;
 		/* on vfio-pci already and in use outside the daemon: not free */
-		if (d->ctx->live && vf->iommu_group >= 0 && driver_is_vfio(vf->driver)) {
+		if (d->ctx->live && vf->iommu_group >= 0 && vfctl_driver_is_vfio(vf->driver)) {
 			snprintf(node, sizeof(node), "/dev/vfio/%d", vf->iommu_group);
-			if (vfio_holders(node, who, sizeof(who)) > 0)
+			if (vfctl_vfio_holders(node, who, sizeof(who)) > 0)
 				continue;
 		}
 		return vf;
@@ -556,7 +556,7 @@ static json_object *do_alloc(struct daemon *d, const struct conn *c,
 	l->vf_index = vf->vf_index;
 	l->uid = c->cred.uid;
 	l->created = (int64_t)time(NULL);
-	l->bound = !driver_is_vfio(vf->driver);
+	l->bound = !vfctl_driver_is_vfio(vf->driver);
 	if (req->pid > 0) {
 		l->pid = req->pid;
 		l->pid_start = proc_start_time(req->pid);
@@ -650,7 +650,7 @@ static json_object *do_release(struct daemon *d, const struct conn *c,
 	if (l->state == LEASE_ACTIVE) {
 		if (l->group >= 0 && d->ctx->live && !req->force) {
 			snprintf(node, sizeof(node), "/dev/vfio/%d", l->group);
-			if (vfio_holders(node, who, sizeof(who)) > 0)
+			if (vfctl_vfio_holders(node, who, sizeof(who)) > 0)
 				return reply_error(-EBUSY, "lease %s (%s): %s is held open by %s: stop "
 						   "it first, or release with --force (the lease is "
 						   "revoked now and the VF goes back once it is closed)",
@@ -690,15 +690,15 @@ static int open_cdev(struct daemon *d, const struct lease *l, int *ret)
 	int r;
 
 	snprintf(rel, sizeof(rel), "bus/pci/devices/%s/vfio-dev", l->vf);
-	r = root_opendir(&d->ctx->sys, rel, &dir);
+	r = vfctl_root_opendir(&d->ctx->sys, rel, &dir);
 	if (r < 0)
 		return r;
 	while ((de = readdir(dir)))
 		if (!strncmp(de->d_name, "vfio", 4)) {
 			snprintf(rel, sizeof(rel), "vfio/devices/%.32s", de->d_name);
-			if (!root_exists(&d->ctx->dev, rel))
+			if (!vfctl_root_exists(&d->ctx->dev, rel))
 				return -ENOENT;
-			r = root_openat(&d->ctx->dev, rel, O_RDWR | O_CLOEXEC);
+			r = vfctl_root_openat(&d->ctx->dev, rel, O_RDWR | O_CLOEXEC);
 			if (r < 0)
 				return r;
 			*ret = r;
@@ -758,16 +758,16 @@ static json_object *do_open(struct daemon *d, const struct conn *c,
 		return reply_error(-ENXIO, "lease %s: %s is no longer bound to vfio-pci (did "
 				   "someone rebind it?); release the lease and allocate again", l->id,
 				   l->vf);
-	r = root_openat(&d->ctx->dev, "vfio/vfio", O_RDWR | O_CLOEXEC);
+	r = vfctl_root_openat(&d->ctx->dev, "vfio/vfio", O_RDWR | O_CLOEXEC);
 	if (r < 0)
 		return reply_error(r, "lease %s: opening %s/vfio/vfio: %s; is vfio loaded?", l->id,
 				   d->ctx->dev.path ? d->ctx->dev.path : "/dev", strerror(-r));
 	fds[n++] = r;
 	snprintf(rel, sizeof(rel), "vfio/%d", l->group);
-	r = root_openat(&d->ctx->dev, rel, O_RDWR | O_CLOEXEC);
+	r = vfctl_root_openat(&d->ctx->dev, rel, O_RDWR | O_CLOEXEC);
 	if (r < 0) {
 		snprintf(node, sizeof(node), "/dev/vfio/%d", l->group);
-		if (r == -EBUSY && vfio_holders(node, who, sizeof(who)) > 0)
+		if (r == -EBUSY && vfctl_vfio_holders(node, who, sizeof(who)) > 0)
 			o = reply_error(r, "lease %s: %s is already open in %s (a VFIO group opens "
 					"once at a time): close it there first", l->id, node, who);
 		else
@@ -794,8 +794,8 @@ static json_object *do_open(struct daemon *d, const struct conn *c,
 	json_object_array_add(names, json_object_new_string("container"));
 	json_object_array_add(names, json_object_new_string("group"));
 	/* iommufd kernels: /dev/iommu and the VF's cdev go along; Debian's have neither */
-	if (root_exists(&d->ctx->dev, "iommu") && open_cdev(d, l, &fd) == 0) {
-		r = root_openat(&d->ctx->dev, "iommu", O_RDWR | O_CLOEXEC);
+	if (vfctl_root_exists(&d->ctx->dev, "iommu") && open_cdev(d, l, &fd) == 0) {
+		r = vfctl_root_openat(&d->ctx->dev, "iommu", O_RDWR | O_CLOEXEC);
 		if (r >= 0) {
 			fds[n++] = r;
 			fds[n++] = fd;
@@ -1209,7 +1209,7 @@ int main(int argc, char **argv)
 		log_msg(LOG_ERR, "%s", errbuf[0] ? errbuf : strerror(-r));
 		return 1;
 	}
-	if (asprintf(&d.sock_path, "%s/vfctld.sock", run_dir_path(d.ctx)) < 0)
+	if (asprintf(&d.sock_path, "%s/vfctld.sock", vfctl_run_dir_path(d.ctx)) < 0)
 		goto fail;
 	if (sock) {
 		free(d.sock_path);

@@ -10,6 +10,7 @@
 #include <systemd/sd-event.h>
 
 #include "internal.h"
+#include "config.h"
 #include "proto.h"
 
 enum lease_state { LEASE_ALLOCATING, LEASE_ACTIVE, LEASE_RELEASING };

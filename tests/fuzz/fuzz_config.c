@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "vfctl.h"
+#include "config.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -17,6 +17,7 @@
 #include <cmocka.h>
 
 #include "vfctl.h"
+#include "config.h"
 
 struct tree {
 	char dir[64];

@@ -66,13 +66,13 @@ static void many_vfs_parse(void **state)
 	(void)state;
 	/* bigger than libnl's default 16 KiB receive buffer */
 	assert_true(nlmsg_hdr(msg)->nlmsg_len > 16384);
-	assert_int_equal(nl_parse_link(msg, &link), 0);
+	assert_int_equal(vfctl_nl_parse_link(msg, &link), 0);
 	memset(vfs, 0, sizeof(vfs));
 	for (int i = 0; i < N_VFS; i++)
 		vfp[i] = &vfs[i];
 	pf.n_vfs = N_VFS;
 	pf.vfs = vfp;
-	nl_link_fill_vfs(link, &pf);
+	vfctl_nl_link_fill_vfs(link, &pf);
 
 	for (uint32_t i = 0; i < N_VFS; i++) {
 		const struct vfctl_vf_config *c = &vfs[i].config;
@@ -105,11 +105,11 @@ static void fewer_vfs_than_sysfs(void **state)
 	struct rtnl_link *link = NULL;
 
 	(void)state;
-	assert_int_equal(nl_parse_link(msg, &link), 0);
+	assert_int_equal(vfctl_nl_parse_link(msg, &link), 0);
 	vfp[N_VFS] = &extra;
 	pf.n_vfs = N_VFS + 1;
 	pf.vfs = vfp;
-	nl_link_fill_vfs(link, &pf);
+	vfctl_nl_link_fill_vfs(link, &pf);
 	/* a VF netlink does not describe stays "not read" */
 	assert_false(extra.config.valid);
 	rtnl_link_put(link);
@@ -123,7 +123,7 @@ static void not_a_link_message(void **state)
 
 	(void)state;
 	assert_non_null(nlmsg_put(msg, 0, 0, NLMSG_NOOP, 0, 0));
-	assert_int_equal(nl_parse_link(msg, &link), -EBADMSG);
+	assert_int_equal(vfctl_nl_parse_link(msg, &link), -EBADMSG);
 	assert_ptr_equal(link, (struct rtnl_link *)0x1);
 	nlmsg_free(msg);
 }

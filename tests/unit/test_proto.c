@@ -156,13 +156,13 @@ static void oversized_and_nul(void **state)
 static void lease_ids(void **state)
 {
 	(void)state;
-	assert_true(proto_lease_id_valid("L1"));
-	assert_true(proto_lease_id_valid("L18446744073709551615"));
-	assert_false(proto_lease_id_valid("L"));
-	assert_false(proto_lease_id_valid("l1"));
-	assert_false(proto_lease_id_valid("L01"));
-	assert_false(proto_lease_id_valid("L-1"));
-	assert_false(proto_lease_id_valid(NULL));
+	assert_true(vfctl_lease_id_valid("L1"));
+	assert_true(vfctl_lease_id_valid("L18446744073709551615"));
+	assert_false(vfctl_lease_id_valid("L"));
+	assert_false(vfctl_lease_id_valid("l1"));
+	assert_false(vfctl_lease_id_valid("L01"));
+	assert_false(vfctl_lease_id_valid("L-1"));
+	assert_false(vfctl_lease_id_valid(NULL));
 	assert_string_equal(proto_op_name(PROTO_OPEN), "open");
 }
 

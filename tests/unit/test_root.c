@@ -60,7 +60,7 @@ static int setup(void **state)
 	assert_int_equal(symlink(t->outside, path), 0);
 
 	snprintf(path, sizeof(path), "%s/root", t->dir);
-	assert_int_equal(root_open(&t->root, path), 0);
+	assert_int_equal(vfctl_root_open(&t->root, path), 0);
 	*state = t;
 	return 0;
 }
@@ -70,7 +70,7 @@ static int teardown(void **state)
 	struct tree *t = *state;
 	char cmd[256];
 
-	root_close(&t->root);
+	vfctl_root_close(&t->root);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s' '%s'", t->dir, t->outside);
 	assert_int_equal(system(cmd), 0);
 	free(t);
@@ -83,17 +83,17 @@ static void reads_values(void **state)
 	char buf[64];
 	long v = -7;
 
-	assert_int_equal(root_read(&t->root, "devices/numvfs", buf, sizeof(buf)), 1);
+	assert_int_equal(vfctl_root_read(&t->root, "devices/numvfs", buf, sizeof(buf)), 1);
 	assert_string_equal(buf, "4");
-	assert_int_equal(root_read_int(&t->root, "/devices/numvfs", 10, &v), 0);
+	assert_int_equal(vfctl_root_read_int(&t->root, "/devices/numvfs", 10, &v), 0);
 	assert_int_equal(v, 4);
-	assert_int_equal(root_read_int(&t->root, "devices/hex", 16, &v), 0);
+	assert_int_equal(vfctl_root_read_int(&t->root, "devices/hex", 16, &v), 0);
 	assert_int_equal(v, 0x10ca);
 	/* a malformed value is an error and leaves the out-parameter alone */
 	v = -7;
-	assert_int_equal(root_read_int(&t->root, "devices/bad", 10, &v), -EINVAL);
+	assert_int_equal(vfctl_root_read_int(&t->root, "devices/bad", 10, &v), -EINVAL);
 	assert_int_equal(v, -7);
-	assert_int_equal(root_read(&t->root, "devices/missing", buf, sizeof(buf)), -ENOENT);
+	assert_int_equal(vfctl_root_read(&t->root, "devices/missing", buf, sizeof(buf)), -ENOENT);
 }
 
 static void resolves_links(void **state)
@@ -102,12 +102,12 @@ static void resolves_links(void **state)
 	char buf[64];
 	DIR *d = NULL;
 
-	assert_int_equal(root_link_name(&t->root, "devices/driver", buf, sizeof(buf)), 0);
+	assert_int_equal(vfctl_root_link_name(&t->root, "devices/driver", buf, sizeof(buf)), 0);
 	assert_string_equal(buf, "igb");
-	assert_true(root_exists(&t->root, "devices/driver"));
-	assert_int_equal(root_opendir(&t->root, "devices/driver", &d), 0);
+	assert_true(vfctl_root_exists(&t->root, "devices/driver"));
+	assert_int_equal(vfctl_root_opendir(&t->root, "devices/driver", &d), 0);
 	closedir(d);
-	assert_int_equal(root_link_name(&t->root, "devices/numvfs", buf, sizeof(buf)), -EINVAL);
+	assert_int_equal(vfctl_root_link_name(&t->root, "devices/numvfs", buf, sizeof(buf)), -EINVAL);
 }
 
 static void never_leaves_the_root(void **state)
@@ -118,14 +118,14 @@ static void never_leaves_the_root(void **state)
 
 	/* "..", however many, stops at the root */
 	snprintf(rel, sizeof(rel), "../../../../%s", base);
-	assert_int_equal(root_read(&t->root, rel, buf, sizeof(buf)), -ENOENT);
+	assert_int_equal(vfctl_root_read(&t->root, rel, buf, sizeof(buf)), -ENOENT);
 	/* a symlink climbing up stops at the root too */
 	snprintf(rel, sizeof(rel), "devices/up/%s", base);
-	assert_int_equal(root_read(&t->root, rel, buf, sizeof(buf)), -ENOENT);
+	assert_int_equal(vfctl_root_read(&t->root, rel, buf, sizeof(buf)), -ENOENT);
 	/* an absolute symlink is taken relative to the root */
-	assert_true(root_read(&t->root, "devices/abs", buf, sizeof(buf)) < 0);
+	assert_true(vfctl_root_read(&t->root, "devices/abs", buf, sizeof(buf)) < 0);
 	/* the tree itself is still readable through the climbing link */
-	assert_int_equal(root_read(&t->root, "devices/up/devices/numvfs", buf, sizeof(buf)), 1);
+	assert_int_equal(vfctl_root_read(&t->root, "devices/up/devices/numvfs", buf, sizeof(buf)), 1);
 }
 
 int main(void)

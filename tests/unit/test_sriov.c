@@ -265,12 +265,12 @@ static void create_writes_then_times_out_naming_what_is_missing(void **state)
 {
 	struct tree *t = tree_new("82576");
 	struct vfctl_numvfs_report rep = SENTINEL;
-	uint64_t t0 = now_ms();
+	uint64_t t0 = vfctl_now_ms();
 
 	(void)state;
 	watch(t, PF1);
 	assert_int_equal(vfctl_pf_set_numvfs(t->ctx, "enp1s0f1", 3, 0, 300, &rep), -ETIMEDOUT);
-	assert_true(now_ms() - t0 >= 300);
+	assert_true(vfctl_now_ms() - t0 >= 300);
 	assert_contains(err(t), PF1 ": sriov_numvfs was set to 3, but after 300 ms VF 0 has no "
 			"virtfn0 link (in ");
 	assert_contains(err(t), "allow more time with --timeout");
@@ -451,7 +451,7 @@ static void waits_for_the_pf_lock(void **state)
 
 	(void)state;
 	watch(t, PF1);
-	assert_int_equal(pf_lock(t->ctx, PF1, &lock), 0);
+	assert_int_equal(vfctl_pf_lock(t->ctx, PF1, &lock), 0);
 	pid = fork();
 	assert_true(pid >= 0);
 	if (pid == 0) {

@@ -55,7 +55,7 @@ static void round_trip(void **state)
 	char path[128];
 	struct stat st;
 
-	assert_int_equal(state_save(f->ctx, &in), 0);
+	assert_int_equal(vfctl_state_save(f->ctx, &in), 0);
 	snprintf(path, sizeof(path), "%s/state/0000:03:10.2.json", f->dir);
 	assert_int_equal(stat(path, &st), 0);
 	assert_int_equal(st.st_mode & 0777, 0600);
@@ -64,7 +64,7 @@ static void round_trip(void **state)
 	assert_int_equal(stat(path, &st), -1);
 
 	memset(&out, 0x5a, sizeof(out));
-	assert_int_equal(state_load(f->ctx, "0000:03:10.2", &out), 0);
+	assert_int_equal(vfctl_state_load(f->ctx, "0000:03:10.2", &out), 0);
 	assert_string_equal(out.addr, in.addr);
 	assert_string_equal(out.driver, "ixgbevf");
 	assert_string_equal(out.driver_override, "");
@@ -83,14 +83,14 @@ static void round_trip(void **state)
 
 	/* replacing keeps one whole record */
 	strcpy(in.driver, "vfio-pci");
-	assert_int_equal(state_save(f->ctx, &in), 0);
-	assert_int_equal(state_load(f->ctx, "0000:03:10.2", &out), 0);
+	assert_int_equal(vfctl_state_save(f->ctx, &in), 0);
+	assert_int_equal(vfctl_state_load(f->ctx, "0000:03:10.2", &out), 0);
 	assert_string_equal(out.driver, "vfio-pci");
 
-	assert_int_equal(state_remove(f->ctx, "0000:03:10.2"), 0);
-	assert_int_equal(state_load(f->ctx, "0000:03:10.2", &out), -ENOENT);
+	assert_int_equal(vfctl_state_remove(f->ctx, "0000:03:10.2"), 0);
+	assert_int_equal(vfctl_state_load(f->ctx, "0000:03:10.2", &out), -ENOENT);
 	/* removing twice is fine */
-	assert_int_equal(state_remove(f->ctx, "0000:03:10.2"), 0);
+	assert_int_equal(vfctl_state_remove(f->ctx, "0000:03:10.2"), 0);
 }
 
 static void not_a_vf_and_no_driver(void **state)
@@ -98,8 +98,8 @@ static void not_a_vf_and_no_driver(void **state)
 	struct fx *f = *state;
 	struct dev_state in = { .addr = "0000:01:00.0" }, out;
 
-	assert_int_equal(state_save(f->ctx, &in), 0);
-	assert_int_equal(state_load(f->ctx, "0000:01:00.0", &out), 0);
+	assert_int_equal(vfctl_state_save(f->ctx, &in), 0);
+	assert_int_equal(vfctl_state_load(f->ctx, "0000:01:00.0", &out), 0);
 	assert_false(out.is_vf);
 	assert_string_equal(out.driver, "");
 }
@@ -111,18 +111,18 @@ static void bad_records_are_refused(void **state)
 	char path[128];
 	FILE *fp;
 
-	assert_int_equal(state_load(f->ctx, "0000:05:00.0", &out), -ENOENT);
+	assert_int_equal(vfctl_state_load(f->ctx, "0000:05:00.0", &out), -ENOENT);
 	snprintf(path, sizeof(path), "%s/state/0000:05:00.0.json", f->dir);
 	fp = fopen(path, "w");
 	assert_non_null(fp);
 	fputs("{ \"address\": \"0000:06:00.0\", \"driver\": \"igb\" }", fp);
 	fclose(fp);
-	assert_int_equal(state_load(f->ctx, "0000:05:00.0", &out), -EBADMSG);
+	assert_int_equal(vfctl_state_load(f->ctx, "0000:05:00.0", &out), -EBADMSG);
 	assert_non_null(strstr(vfctl_ctx_error(f->ctx), "not a saved state of 0000:05:00.0"));
 	fp = fopen(path, "w");
 	fputs("{ truncated", fp);
 	fclose(fp);
-	assert_int_equal(state_load(f->ctx, "0000:05:00.0", &out), -EBADMSG);
+	assert_int_equal(vfctl_state_load(f->ctx, "0000:05:00.0", &out), -EBADMSG);
 	assert_string_equal(out.driver, "untouched");
 }
 

@@ -24,7 +24,7 @@
 #include "internal.h"
 /* The CLI's parser is not in the library: compile it in (the printer is
  * stubbed below; these tests do not print). */
-#include "../../cli/cmd_set.c"
+#include "../../src/vfctl/cmd_set.c"
 
 void pr_init(bool json) { (void)json; }
 int pr_finish(void) { return 0; }
@@ -99,17 +99,17 @@ static void mac_parsing(void **state)
 	uint8_t m[6] = { 9, 9, 9, 9, 9, 9 }, keep[6];
 
 	(void)state;
-	assert_int_equal(mac_parse("02:1B:21:0a:ff:00", m), 0);
+	assert_int_equal(vfctl_mac_parse("02:1B:21:0a:ff:00", m), 0);
 	assert_memory_equal(m, ((uint8_t[]){ 0x02, 0x1b, 0x21, 0x0a, 0xff, 0x00 }), 6);
 	memcpy(keep, m, 6);
 	for (const char *const *p = (const char *const[]){
 		     "", "02:1b:21:0a:ff", "02:1b:21:0a:ff:0", "02:1b:21:0a:ff:000",
 		     "02-1b-21-0a-ff-00", "021b.210a.ff00", "2:1b:21:0a:ff:00:", "0g:1b:21:0a:ff:00",
 		     " 2:1b:21:0a:ff:00", "02:1b:21:0a:ff:0 ", "+2:1b:21:0a:ff:00", NULL }; *p; p++) {
-		assert_int_equal(mac_parse(*p, m), -EINVAL);
+		assert_int_equal(vfctl_mac_parse(*p, m), -EINVAL);
 		assert_memory_equal(m, keep, 6);	/* untouched on failure */
 	}
-	assert_int_equal(mac_parse(NULL, m), -EINVAL);
+	assert_int_equal(vfctl_mac_parse(NULL, m), -EINVAL);
 }
 
 static void validate_good(void **state)
@@ -437,8 +437,8 @@ static struct vfctl_vf_config via_link_parser(struct nl_msg *msg, unsigned vf)
 	assert_int_equal(nla_put_string(reply, IFLA_IFNAME, "enp3s0f0"), 0);
 	assert_int_equal(nla_put_u32(reply, IFLA_NUM_VF, vf + 1), 0);
 	assert_int_equal(nla_put(reply, IFLA_VFINFO_LIST, nla_len(list), nla_data(list)), 0);
-	assert_int_equal(nl_parse_link(reply, &link), 0);
-	assert_int_equal(nl_link_vf_config(link, vf, &c), 0);
+	assert_int_equal(vfctl_nl_parse_link(reply, &link), 0);
+	assert_int_equal(vfctl_nl_link_vf_config(link, vf, &c), 0);
 	rtnl_link_put(link);
 	nlmsg_free(reply);
 	return c;
@@ -449,7 +449,7 @@ static struct nl_msg *build(enum vfctl_vf_attr a, unsigned vf, const struct vfct
 {
 	struct nl_msg *msg = NULL;
 
-	assert_int_equal(vf_set_msg(42, vf, a, s, cur, &msg), 0);
+	assert_int_equal(vfctl_vf_set_msg(42, vf, a, s, cur, &msg), 0);
 	assert_non_null(msg);
 	return msg;
 }
@@ -470,7 +470,7 @@ static void msg_mac(void **state)
 	/* a malformed MAC never becomes a message */
 	strcpy(s.mac, "02:1b:21:0a:ff");
 	msg = (struct nl_msg *)0x1;
-	assert_int_equal(vf_set_msg(42, 5, VFCTL_VF_MAC, &s, NULL, &msg), -EINVAL);
+	assert_int_equal(vfctl_vf_set_msg(42, 5, VFCTL_VF_MAC, &s, NULL, &msg), -EINVAL);
 	assert_ptr_equal(msg, (struct nl_msg *)0x1);
 }
 
@@ -582,7 +582,7 @@ static void msg_rates(void **state)
 	/* one rate without the current other: refused, not guessed as 0 */
 	s = (struct vfctl_vf_settings){ .mask = BIT(VFCTL_VF_MAX_TX_RATE), .max_tx_rate = 1 };
 	msg = (struct nl_msg *)0x1;
-	assert_int_equal(vf_set_msg(42, 0, VFCTL_VF_MAX_TX_RATE, &s, NULL, &msg), -EINVAL);
+	assert_int_equal(vfctl_vf_set_msg(42, 0, VFCTL_VF_MAX_TX_RATE, &s, NULL, &msg), -EINVAL);
 	assert_ptr_equal(msg, (struct nl_msg *)0x1);
 }
 
@@ -637,7 +637,7 @@ static void msg_flags(void **state)
 		nlmsg_free(msg);
 	}
 	msg = (struct nl_msg *)0x1;
-	assert_int_equal(vf_set_msg(42, 0, _VFCTL_VF_ATTR_MAX, &s, NULL, &msg), -EINVAL);
+	assert_int_equal(vfctl_vf_set_msg(42, 0, _VFCTL_VF_ATTR_MAX, &s, NULL, &msg), -EINVAL);
 	assert_ptr_equal(msg, (struct nl_msg *)0x1);
 }
 

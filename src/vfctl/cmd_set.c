@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "config.h"
 #include "print.h"
 #include "vfctl.h"
 

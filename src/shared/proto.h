@@ -13,22 +13,7 @@
 #include <stdint.h>
 
 #include "vfctl.h"
-
-/* A request larger than this is refused unread (the reply says so). */
-#define PROTO_REQ_MAX 4096
-/* Replies: a full leases list of 4 PFs x 63 VFs fits with room to spare. */
-#define PROTO_REPLY_MAX (256 * 1024)
-#define PROTO_NAME_MAX 64	/* pool names, owner tags */
-#define PROTO_LEASE_MAX 24	/* "L" and up to 20 digits */
-/* open sends at most: container, group, iommufd, device cdev */
-#define PROTO_MAX_FDS 4
-
-struct json_object;
-/* A field of a JSON object the project wrote (replies, saved state, the
- * lease list): the string, NULL when missing or not a string; the integer
- * in *ret, false when missing or not an integer (*ret untouched). */
-const char *proto_json_str(struct json_object *o, const char *k);
-bool proto_json_int(struct json_object *o, const char *k, int64_t *ret);
+#include "wire.h"
 
 enum proto_op { PROTO_LIST, PROTO_ALLOC, PROTO_RELEASE, PROTO_LEASES, PROTO_OPEN };
 
@@ -46,8 +31,6 @@ struct proto_request {
 };
 
 const char *proto_op_name(enum proto_op op);
-/* A lease id as the daemon makes them: "L" and 1-20 digits, no leading 0. */
-bool proto_lease_id_valid(const char *s);
 /* Parse one request from buf (not NUL-terminated, len bytes). 0, or
  * -EINVAL / -EMSGSIZE / -EBADMSG with the reason in err. *ret is written
  * only on success. */

@@ -11,10 +11,10 @@
 #include <string.h>
 #include <strings.h>
 
-#include "internal.h"
+#include "basic.h"
+#include "config.h"
 
 #define BIT(a) (1u << (a))
-#define DEVDIR "bus/pci/devices"
 #define ETH_P_8021Q_ 0x8100
 
 static int plan_add(struct vfctl_ctx *ctx, struct vfctl_plan *p, const struct vfctl_change *c)
@@ -22,7 +22,7 @@ static int plan_add(struct vfctl_ctx *ctx, struct vfctl_plan *p, const struct vf
 	struct vfctl_change *n = reallocarray(p->changes, p->n + 1, sizeof(*n));
 
 	if (!n)
-		return vfctl_err(ctx, -ENOMEM, "out of memory");
+		return vfctl_ctx_set_error(ctx, -ENOMEM, "out of memory");
 	p->changes = n;
 	p->changes[p->n++] = *c;
 	return 0;
@@ -208,7 +208,7 @@ static int plan_phases(struct vfctl_ctx *ctx, const struct vfctl_config *cfg,
 
 	addrs = calloc(cfg->n_pfs ? cfg->n_pfs : 1, sizeof(*addrs));
 	if (!addrs)
-		return vfctl_err(ctx, -ENOMEM, "out of memory");
+		return vfctl_ctx_set_error(ctx, -ENOMEM, "out of memory");
 	r = vfctl_config_resolve(ctx, cfg, host, addrs);
 	if (r < 0)
 		return r;
@@ -237,7 +237,7 @@ int vfctl_plan_make(struct vfctl_ctx *ctx, const struct vfctl_config *cfg,
 	int r;
 
 	if (!p)
-		return vfctl_err(ctx, -ENOMEM, "out of memory");
+		return vfctl_ctx_set_error(ctx, -ENOMEM, "out of memory");
 	r = plan_phases(ctx, cfg, host, PHASE_PF | PHASE_VF, p);
 	if (r < 0) {
 		vfctl_plan_free(p);
@@ -302,7 +302,7 @@ int vfctl_config_select(struct vfctl_ctx *ctx, struct vfctl_config *cfg,
 	size_t n = 0;
 
 	if (!addrs || !keep)
-		return vfctl_err(ctx, -ENOMEM, "out of memory");
+		return vfctl_ctx_set_error(ctx, -ENOMEM, "out of memory");
 	for (size_t j = 0; j < n_pfs; j++) {
 		struct vfctl_func *f;
 		int r = vfctl_host_find(ctx, host, pfs[j], &f);
@@ -310,7 +310,7 @@ int vfctl_config_select(struct vfctl_ctx *ctx, struct vfctl_config *cfg,
 		if (r < 0)
 			return r;
 		if (f->kind != VFCTL_FUNC_PF)
-			return vfctl_err(ctx, -EINVAL, "%s is %s, not an SR-IOV PF; give the PF whose "
+			return vfctl_ctx_set_error(ctx, -EINVAL, "%s is %s, not an SR-IOV PF; give the PF whose "
 					 "VFs the config describes ('vfctl list' shows them)", f->addr,
 					 f->kind == VFCTL_FUNC_VF ? "a VF" :
 					 "a function without sriov_totalvfs");
@@ -344,25 +344,14 @@ static void run_pf_change(struct vfctl_ctx *ctx, const struct vfctl_config *cfg,
 {
 	const struct vfctl_conf_pf *c = conf_for(cfg, host, ch->pf);
 	struct vfctl_numvfs_report rep;
-	char rel[128];
-	int r, lock = -1;
+	int r;
 
 	if (!c) {
 		change_failed(ch, -ENODEV, "the PF is not in the config any more");
 		return;
 	}
 	if (ch->kind == VFCTL_CHANGE_AUTOPROBE) {
-		r = pf_lock(ctx, ch->pf, &lock);
-		if (r >= 0) {
-			snprintf(rel, sizeof(rel), DEVDIR "/%s/sriov_drivers_autoprobe", ch->pf);
-			r = root_write_bounded(&ctx->sys, rel, c->autoprobe == VFCTL_ON ? "1" : "0",
-					       timeout_ms ? timeout_ms : 5000);
-			if (r < 0)
-				vfctl_err(ctx, r, "%s: writing %s/%s: %s", ch->pf, ctx->sys.path, rel,
-					  strerror(-r));
-			if (lock >= 0)
-				close(lock);
-		}
+		r = vfctl_pf_set_autoprobe(ctx, ch->pf, c->autoprobe == VFCTL_ON, timeout_ms);
 	} else {
 		/* autoprobe, when the config sets it, was written before this */
 		r = vfctl_pf_set_numvfs(ctx, ch->pf, c->numvfs,
@@ -429,7 +418,7 @@ int vfctl_apply(struct vfctl_ctx *ctx, const struct vfctl_config *cfg, unsigned 
 	int r, first = 0;
 
 	if (!all)
-		return vfctl_err(ctx, -ENOMEM, "out of memory");
+		return vfctl_ctx_set_error(ctx, -ENOMEM, "out of memory");
 	r = vfctl_host_scan(ctx, VFCTL_SCAN_NETLINK, &host);
 	if (r < 0)
 		goto fail;
@@ -448,7 +437,7 @@ int vfctl_apply(struct vfctl_ctx *ctx, const struct vfctl_config *cfg, unsigned 
 	}
 	vfp = calloc(1, sizeof(*vfp));
 	if (!vfp) {
-		r = vfctl_err(ctx, -ENOMEM, "out of memory");
+		r = vfctl_ctx_set_error(ctx, -ENOMEM, "out of memory");
 		goto fail;
 	}
 	r = plan_phases(ctx, cfg, host, PHASE_VF, vfp);
@@ -504,7 +493,7 @@ int vfctl_apply(struct vfctl_ctx *ctx, const struct vfctl_config *cfg, unsigned 
 	if (first)
 		for (size_t i = 0; i < all->n; i++)
 			if (all->changes[i].err) {
-				vfctl_err(ctx, first, "%s", all->changes[i].error ?
+				vfctl_ctx_set_error(ctx, first, "%s", all->changes[i].error ?
 					  all->changes[i].error : strerror(-first));
 				break;
 			}

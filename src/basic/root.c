@@ -12,9 +12,9 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 
-#include "internal.h"
+#include "basic.h"
 
-int root_open(struct vfctl_root *root, const char *path)
+int vfctl_root_open(struct vfctl_root *root, const char *path)
 {
 	int fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
 
@@ -29,7 +29,7 @@ int root_open(struct vfctl_root *root, const char *path)
 	return 0;
 }
 
-void root_close(struct vfctl_root *root)
+void vfctl_root_close(struct vfctl_root *root)
 {
 	if (root->fd >= 0)
 		close(root->fd);
@@ -46,7 +46,7 @@ static bool has_dotdot(const char *rel)
 	return false;
 }
 
-int root_openat(const struct vfctl_root *root, const char *rel, int flags)
+int vfctl_root_openat(const struct vfctl_root *root, const char *rel, int flags)
 {
 	struct open_how how = {
 		.flags = (uint64_t)(flags | O_CLOEXEC),
@@ -72,9 +72,9 @@ int root_openat(const struct vfctl_root *root, const char *rel, int flags)
 	return fd < 0 ? -errno : fd;
 }
 
-int root_read(const struct vfctl_root *root, const char *rel, char *buf, size_t size)
+int vfctl_root_read(const struct vfctl_root *root, const char *rel, char *buf, size_t size)
 {
-	_cleanup_close_ int fd = root_openat(root, rel, O_RDONLY);
+	_cleanup_close_ int fd = vfctl_root_openat(root, rel, O_RDONLY);
 	ssize_t n;
 
 	if (fd < 0)
@@ -90,11 +90,11 @@ int root_read(const struct vfctl_root *root, const char *rel, char *buf, size_t 
 	return (int)n;
 }
 
-int root_read_int(const struct vfctl_root *root, const char *rel, int base, long *ret)
+int vfctl_root_read_int(const struct vfctl_root *root, const char *rel, int base, long *ret)
 {
 	char buf[64], *end;
 	long v;
-	int r = root_read(root, rel, buf, sizeof(buf));
+	int r = vfctl_root_read(root, rel, buf, sizeof(buf));
 
 	if (r < 0)
 		return r;
@@ -106,7 +106,7 @@ int root_read_int(const struct vfctl_root *root, const char *rel, int base, long
 	return 0;
 }
 
-int root_link_name(const struct vfctl_root *root, const char *rel, char *buf, size_t size)
+int vfctl_root_link_name(const struct vfctl_root *root, const char *rel, char *buf, size_t size)
 {
 	_cleanup_free_ char *dir = strdup(rel);
 	_cleanup_close_ int dfd = -1;
@@ -121,10 +121,10 @@ int root_link_name(const struct vfctl_root *root, const char *rel, char *buf, si
 	if (slash) {
 		*slash = '\0';
 		base = slash + 1;
-		dfd = root_openat(root, dir, O_PATH | O_DIRECTORY);
+		dfd = vfctl_root_openat(root, dir, O_PATH | O_DIRECTORY);
 	} else {
 		base = rel;
-		dfd = root_openat(root, ".", O_PATH | O_DIRECTORY);
+		dfd = vfctl_root_openat(root, ".", O_PATH | O_DIRECTORY);
 	}
 	if (dfd < 0)
 		return dfd;
@@ -140,16 +140,16 @@ int root_link_name(const struct vfctl_root *root, const char *rel, char *buf, si
 	return 0;
 }
 
-bool root_exists(const struct vfctl_root *root, const char *rel)
+bool vfctl_root_exists(const struct vfctl_root *root, const char *rel)
 {
-	_cleanup_close_ int fd = root_openat(root, rel, O_PATH);
+	_cleanup_close_ int fd = vfctl_root_openat(root, rel, O_PATH);
 
 	return fd >= 0;
 }
 
-int root_opendir(const struct vfctl_root *root, const char *rel, DIR **ret)
+int vfctl_root_opendir(const struct vfctl_root *root, const char *rel, DIR **ret)
 {
-	int fd = root_openat(root, rel, O_RDONLY | O_DIRECTORY);
+	int fd = vfctl_root_openat(root, rel, O_RDONLY | O_DIRECTORY);
 	DIR *d;
 
 	if (fd < 0)
@@ -165,7 +165,7 @@ int root_opendir(const struct vfctl_root *root, const char *rel, DIR **ret)
 	return 0;
 }
 
-int strv_push(char ***v, size_t *n, const char *s)
+int vfctl_strv_push(char ***v, size_t *n, const char *s)
 {
 	char **nv = realloc(*v, (*n + 1) * sizeof(char *));
 	char *copy;
@@ -180,7 +180,7 @@ int strv_push(char ***v, size_t *n, const char *s)
 	return 0;
 }
 
-void strv_free(char **v, size_t n)
+void vfctl_strv_free(char **v, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
 		free(v[i]);

@@ -18,6 +18,11 @@
 extern "C" {
 #endif
 
+/* libvfctl is built with -fvisibility=hidden: what this header declares is
+ * all it exports (lib/libvfctl.sym lists the same names, and make check-abi
+ * compares the ABI with lib/libvfctl.abi). */
+#define VFCTL_EXPORT __attribute__((visibility("default")))
+
 #define VFCTL_ADDR_LEN 13	/* "dddd:bb:dd.f" + NUL */
 #define VFCTL_IFNAME_LEN 16	/* IFNAMSIZ */
 #define VFCTL_MAC_LEN 18	/* "xx:xx:xx:xx:xx:xx" + NUL */
@@ -32,20 +37,25 @@ struct vfctl_opts {
 	size_t errlen;
 };
 
-int vfctl_ctx_new(struct vfctl_ctx **ret, const struct vfctl_opts *opts);
-void vfctl_ctx_free(struct vfctl_ctx *ctx);
+VFCTL_EXPORT int vfctl_ctx_new(struct vfctl_ctx **ret, const struct vfctl_opts *opts);
+VFCTL_EXPORT void vfctl_ctx_free(struct vfctl_ctx *ctx);
 /* The message of the last failure (empty string if none). */
-const char *vfctl_ctx_error(const struct vfctl_ctx *ctx);
-const char *vfctl_ctx_sysfs_root(const struct vfctl_ctx *ctx);
+VFCTL_EXPORT const char *vfctl_ctx_error(const struct vfctl_ctx *ctx);
+/* Record a failure of the caller's own in ctx (printf format), so that a
+ * layer built on libvfctl reports through the same message slot; returns r
+ * (a negative errno). */
+VFCTL_EXPORT int vfctl_ctx_set_error(struct vfctl_ctx *ctx, int r, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+VFCTL_EXPORT const char *vfctl_ctx_sysfs_root(const struct vfctl_ctx *ctx);
 /* True when reading the live system (sysfs root is /sys): netlink is used. */
-bool vfctl_ctx_is_live(const struct vfctl_ctx *ctx);
+VFCTL_EXPORT bool vfctl_ctx_is_live(const struct vfctl_ctx *ctx);
 
 /* Strict PCI address parsing: "0000:03:00.0" or "03:00.0"; writes the
  * canonical 12-character form to out. Returns 0 or -EINVAL. */
-int vfctl_addr_parse(const char *s, char out[VFCTL_ADDR_LEN]);
+VFCTL_EXPORT int vfctl_addr_parse(const char *s, char out[VFCTL_ADDR_LEN]);
 /* A network interface name the kernel could have made: 1-15 chars, no '/',
  * no whitespace, not "." or "..". */
-bool vfctl_ifname_valid(const char *s);
+VFCTL_EXPORT bool vfctl_ifname_valid(const char *s);
 
 /* Tri-state for values a driver or kernel may not report. */
 enum vfctl_tri { VFCTL_UNKNOWN = -1, VFCTL_OFF = 0, VFCTL_ON = 1 };
@@ -140,14 +150,14 @@ enum {
 	VFCTL_SCAN_NETLINK = 1 << 0,	/* read the PFs' netlink VF view */
 };
 
-int vfctl_host_scan(struct vfctl_ctx *ctx, unsigned flags, struct vfctl_host **ret);
-void vfctl_host_free(struct vfctl_host *host);
+VFCTL_EXPORT int vfctl_host_scan(struct vfctl_ctx *ctx, unsigned flags, struct vfctl_host **ret);
+VFCTL_EXPORT void vfctl_host_free(struct vfctl_host *host);
 
 /* Find a function by PCI address (either form) or netdev name. Returns 0,
  * -EINVAL for a malformed name, -ENODEV for an unknown device. */
-int vfctl_host_find(struct vfctl_ctx *ctx, const struct vfctl_host *host,
+VFCTL_EXPORT int vfctl_host_find(struct vfctl_ctx *ctx, const struct vfctl_host *host,
 		    const char *name, struct vfctl_func **ret);
-struct vfctl_group *vfctl_host_group(const struct vfctl_host *host, int id);
+VFCTL_EXPORT struct vfctl_group *vfctl_host_group(const struct vfctl_host *host, int id);
 
 /* ---- VF lifecycle ---------------------------------------------------------- */
 
@@ -167,8 +177,12 @@ struct vfctl_numvfs_report {
  * non-zero, under the PF's lock; returns when every VF exists as a PCI
  * device with its config and IOMMU group and, when a driver probed it, its
  * netdev; timeout_ms 0 picks a default that scales with n. */
-int vfctl_pf_set_numvfs(struct vfctl_ctx *ctx, const char *pf, unsigned n, unsigned flags,
+VFCTL_EXPORT int vfctl_pf_set_numvfs(struct vfctl_ctx *ctx, const char *pf, unsigned n, unsigned flags,
 			unsigned timeout_ms, struct vfctl_numvfs_report *rep);
+
+/* Write the PF's sriov_drivers_autoprobe under its lock (pf: a PCI
+ * address); timeout_ms 0 picks 5 s. */
+VFCTL_EXPORT int vfctl_pf_set_autoprobe(struct vfctl_ctx *ctx, const char *pf, bool on, unsigned timeout_ms);
 
 /* One change to a VF's settings through the PF (IFLA_VF_*). */
 enum vfctl_vf_attr {
@@ -191,140 +205,27 @@ struct vfctl_vf_set_result {
 	int err[_VFCTL_VF_ATTR_MAX];
 };
 
-const char *vfctl_vf_attr_name(enum vfctl_vf_attr a);
+VFCTL_EXPORT const char *vfctl_vf_attr_name(enum vfctl_vf_attr a);
 /* Check values before anything is sent; -EINVAL with the reason in ctx. */
-int vfctl_vf_settings_validate(struct vfctl_ctx *ctx, const struct vfctl_vf_settings *s);
+VFCTL_EXPORT int vfctl_vf_settings_validate(struct vfctl_ctx *ctx, const struct vfctl_vf_settings *s);
 /* Apply each attribute in its own netlink message so a driver that refuses
  * one does not undo the others. Returns 0 when all applied, -errno of the
  * first refusal otherwise (res tells which). */
-int vfctl_vf_set(struct vfctl_ctx *ctx, const struct vfctl_func *pf, unsigned vf_index,
+VFCTL_EXPORT int vfctl_vf_set(struct vfctl_ctx *ctx, const struct vfctl_func *pf, unsigned vf_index,
 		 const struct vfctl_vf_settings *s, struct vfctl_vf_set_result *res);
 
 /* Bind to a driver with driver_override, verified by the driver link. */
-int vfctl_bind(struct vfctl_ctx *ctx, struct vfctl_host *host, const char *dev,
+VFCTL_EXPORT int vfctl_bind(struct vfctl_ctx *ctx, struct vfctl_host *host, const char *dev,
 	       const char *driver, unsigned flags, unsigned timeout_ms);
-int vfctl_unbind(struct vfctl_ctx *ctx, struct vfctl_host *host, const char *dev,
+VFCTL_EXPORT int vfctl_unbind(struct vfctl_ctx *ctx, struct vfctl_host *host, const char *dev,
 		 unsigned flags, unsigned timeout_ms);
 /* Back to the saved original driver and VF settings; clears driver_override. */
-int vfctl_restore(struct vfctl_ctx *ctx, struct vfctl_host *host, const char *dev,
+VFCTL_EXPORT int vfctl_restore(struct vfctl_ctx *ctx, struct vfctl_host *host, const char *dev,
 		  unsigned timeout_ms);
 enum { VFCTL_BIND_FORCE = 1 << 0 };
 
-/* ---- declarative config (vfctl.conf(5)) and vfctl apply ------------------ */
-
-/* What a config says for one VF: attributes to reconcile (mask 0: none) and
- * the driver it should be bound to (NULL: left alone). */
-struct vfctl_conf_vf {
-	struct vfctl_vf_settings s;	/* the PF's defaults with the VF's overrides */
-	char *driver;
-};
-
-struct vfctl_conf_pool {
-	char *name;
-	size_t n_vfs;
-	unsigned *vfs;		/* VF indexes of the PF */
-	size_t n_uids, n_gids;
-	unsigned *uids, *gids;	/* resolved at load time */
-};
-
-enum vfctl_conf_match { VFCTL_MATCH_ADDRESS, VFCTL_MATCH_NETDEV, VFCTL_MATCH_ID };
-
-struct vfctl_conf_pf {
-	char *path;		/* JSON path for messages: "pfs[0]" */
-	enum vfctl_conf_match match;
-	char addr[VFCTL_ADDR_LEN];	/* VFCTL_MATCH_ADDRESS */
-	char netdev[VFCTL_IFNAME_LEN];	/* VFCTL_MATCH_NETDEV */
-	uint16_t vendor, device;	/* VFCTL_MATCH_ID: the index-th such PF by address */
-	unsigned index;
-	unsigned numvfs;
-	int autoprobe;		/* enum vfctl_tri: VFCTL_UNKNOWN leaves it */
-	struct vfctl_conf_vf *vfs;	/* numvfs entries, by VF index */
-	size_t n_pools;
-	struct vfctl_conf_pool *pools;
-};
-
-struct vfctl_config {
-	char *file;
-	size_t n_pfs;
-	struct vfctl_conf_pf *pfs;
-};
-
-/* The VF setting words vfctl set and vfctl.conf(5) share: 0 or -EINVAL (no
- * message; the caller names the place). A MAC is copied lowercased, as the
- * kernel shows it, and checked by vfctl_vf_settings_validate(). */
-int vfctl_vf_parse_mac(const char *s, char out[VFCTL_MAC_LEN]);
-int vfctl_vf_parse_vlan_proto(const char *s, uint16_t *ret);	/* 802.1Q, 802.1ad */
-int vfctl_vf_parse_link_state(const char *s, int *ret);	/* auto, enable, disable */
-
-/* Parse and check a config (JSON); everything but what needs the host.
- * -EINVAL etc. with "FILE:LINE:COL: ..." or "FILE: JSON.PATH: ..." in ctx. */
-int vfctl_config_load(struct vfctl_ctx *ctx, const char *file, struct vfctl_config **ret);
-/* The same from len bytes of text in memory (no NUL needed); file names it
- * in messages. */
-int vfctl_config_parse(struct vfctl_ctx *ctx, const char *file, const char *text, size_t len,
-		       struct vfctl_config **ret);
-void vfctl_config_free(struct vfctl_config *cfg);
-/* Which PF of host each config PF is (addrs[i] for cfg->pfs[i]); -ENODEV for
- * a PF not on the host, -EINVAL for one matched twice or too many VFs. */
-int vfctl_config_resolve(struct vfctl_ctx *ctx, const struct vfctl_config *cfg,
-			 const struct vfctl_host *host, char (*addrs)[VFCTL_ADDR_LEN]);
-
-/* Keep only the PFs of cfg that are the host PFs named in pfs[] (PCI
- * addresses or netdevs), dropping the others: vfctl apply --pf, for one PF
- * that appeared (hotplug, driver reload) while the rest of the config may
- * not be on the host. found[j] (optional, n_pfs entries) tells whether
- * pfs[j] is in the config. Returns the number of config PFs kept, -ENODEV
- * for a name not on the host, -EINVAL for one that is not an SR-IOV PF;
- * cfg and found are untouched on failure. */
-int vfctl_config_select(struct vfctl_ctx *ctx, struct vfctl_config *cfg,
-			const struct vfctl_host *host, const char *const *pfs, size_t n_pfs,
-			bool *found);
-/* Drop the PFs of cfg that match nothing on the host (vfctl apply
- * --skip-absent, at boot: a PF whose driver comes later is done by
- * vfctl-provision@PF when it binds). *ret (strv, free each and the array)
- * says which, "pfs[1]: no address 0000:82:00.0 on this host"; returns
- * their number. */
-int vfctl_config_drop_absent(struct vfctl_ctx *ctx, struct vfctl_config *cfg,
-			     const struct vfctl_host *host, char ***ret, size_t *ret_n);
-
-enum vfctl_change_kind {
-	VFCTL_CHANGE_AUTOPROBE, VFCTL_CHANGE_NUMVFS, VFCTL_CHANGE_VF_ATTR, VFCTL_CHANGE_DRIVER,
-};
-
-/* One difference between the host and the config. */
-struct vfctl_change {
-	enum vfctl_change_kind kind;
-	char pf[VFCTL_ADDR_LEN];
-	int vf_index;		/* -1 for a PF change */
-	char dev[VFCTL_ADDR_LEN];	/* the VF's address; "" when it does not exist yet */
-	enum vfctl_vf_attr attr;	/* VFCTL_CHANGE_VF_ATTR */
-	const char *what;	/* "sriov_numvfs", "mac", "vlan", "driver", ... */
-	char from[64], to[64];	/* "?" unknown, "-" none */
-	int err;		/* after vfctl_apply(): 0 or -errno */
-	char *error;		/* its message */
-};
-
-struct vfctl_plan {
-	size_t n;
-	struct vfctl_change *changes;
-};
-
-/* The changes that make host match cfg, PF changes first. */
-int vfctl_plan_make(struct vfctl_ctx *ctx, const struct vfctl_config *cfg,
-		    const struct vfctl_host *host, struct vfctl_plan **ret);
-void vfctl_plan_free(struct vfctl_plan *plan);
-/* Reconcile: PF changes, then a fresh scan and the VF changes against it.
- * *ret holds every change made or tried (err set per change); returns 0
- * when all applied, else the -errno of the first failure. */
-int vfctl_apply(struct vfctl_ctx *ctx, const struct vfctl_config *cfg, unsigned flags,
-		unsigned timeout_ms, struct vfctl_plan **ret);
-enum {
-	VFCTL_APPLY_FORCE = 1 << 0,	/* change VF counts under host VF drivers (never
-					 * past a VFIO user), bind despite host routes */
-};
-
-const char *vfctl_vf_link_state_str(int link_state);
-const char *vfctl_vlan_proto_str(uint16_t proto);
+VFCTL_EXPORT const char *vfctl_vf_link_state_str(int link_state);
+VFCTL_EXPORT const char *vfctl_vlan_proto_str(uint16_t proto);
 
 /* ---- vfctld client (vfctld(8)) ----------------------------------------- */
 
@@ -334,18 +235,18 @@ const char *vfctl_vlan_proto_str(uint16_t proto);
 struct vfctl_client;
 
 /* Connect to vfctld at path (NULL: $VFCTLD_SOCKET, else VFCTL_CLIENT_SOCKET). */
-int vfctl_client_connect(const char *path, struct vfctl_client **ret);
-void vfctl_client_free(struct vfctl_client *c);
+VFCTL_EXPORT int vfctl_client_connect(const char *path, struct vfctl_client **ret);
+VFCTL_EXPORT void vfctl_client_free(struct vfctl_client *c);
 /* The last failure: the daemon's message for an error reply, else what
  * failed locally (connect, send, receive). */
-const char *vfctl_client_error(const struct vfctl_client *c);
+VFCTL_EXPORT const char *vfctl_client_error(const struct vfctl_client *c);
 
 /* One request (JSON text, see vfctld(8)) and its reply: *ret_reply is the
  * reply's JSON text (free() it) and fds[] the descriptors that came with
  * it (at most max_fds; more are closed). An error reply is returned as its
  * -errno with the daemon's message in vfctl_client_error(); *ret_reply is
  * still set to it when ret_reply is given. */
-int vfctl_client_call(struct vfctl_client *c, const char *request, char **ret_reply, int *fds,
+VFCTL_EXPORT int vfctl_client_call(struct vfctl_client *c, const char *request, char **ret_reply, int *fds,
 		      size_t max_fds, size_t *ret_nfds);
 
 /* What "open" hands over for a lease; the caller owns every fd >= 0. */
@@ -362,10 +263,10 @@ struct vfctl_lease_fds {
  * (-EACCES not yours, -ENOENT no such lease, -EBUSY the group is open
  * elsewhere, ...) with the reason in vfctl_client_error(); on failure
  * nothing is left open and *ret is untouched. */
-int vfctl_client_open_lease(struct vfctl_client *c, const char *lease,
+VFCTL_EXPORT int vfctl_client_open_lease(struct vfctl_client *c, const char *lease,
 			    struct vfctl_lease_fds *ret);
 /* Close every fd of l that is open and set them to -1. */
-void vfctl_lease_fds_close(struct vfctl_lease_fds *l);
+VFCTL_EXPORT void vfctl_lease_fds_close(struct vfctl_lease_fds *l);
 
 #ifdef __cplusplus
 }

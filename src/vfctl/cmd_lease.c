@@ -17,7 +17,7 @@ static void pr_jint(json_object *o, const char *k, const char *fmt)
 {
 	int64_t v;
 
-	if (proto_json_int(o, k, &v))
+	if (vfctl_json_int(o, k, &v))
 		pr_int(k, fmt, v);
 	else
 		pr_null(k, NULL);
@@ -27,18 +27,18 @@ static void pr_jint(json_object *o, const char *k, const char *fmt)
 static void print_lease(json_object *l)
 {
 	pr_obj_begin(NULL);
-	pr_str("id", "%-5s", proto_json_str(l, "id"));
-	pr_str("vf", " %s", proto_json_str(l, "vf"));
+	pr_str("id", "%-5s", vfctl_json_str(l, "id"));
+	pr_str("vf", " %s", vfctl_json_str(l, "vf"));
 	pr_jint(l, "vf_index", "  VF %lld");
-	pr_str("pf", " of %s", proto_json_str(l, "pf"));
-	pr_str("pool", "  pool %s", proto_json_str(l, "pool"));
+	pr_str("pf", " of %s", vfctl_json_str(l, "pf"));
+	pr_str("pool", "  pool %s", vfctl_json_str(l, "pool"));
 	pr_jint(l, "group", "  group %lld");
 	pr_jint(l, "uid", "  uid %lld");
-	pr_str("owner", proto_json_str(l, "owner") ? "  owner %s" : NULL, proto_json_str(l, "owner"));
+	pr_str("owner", vfctl_json_str(l, "owner") ? "  owner %s" : NULL, vfctl_json_str(l, "owner"));
 	pr_jint(l, "pid", "  pid %lld");
 	pr_jint(l, "created", NULL);
-	pr_str("state", "  %s", proto_json_str(l, "state"));
-	pr_str("pending", proto_json_str(l, "pending") ? " (%s)" : NULL, proto_json_str(l, "pending"));
+	pr_str("state", "  %s", vfctl_json_str(l, "state"));
+	pr_str("pending", vfctl_json_str(l, "pending") ? " (%s)" : NULL, vfctl_json_str(l, "pending"));
 	pr_text("\n");
 	pr_obj_end();
 }
@@ -125,7 +125,7 @@ int cmd_release(struct vfctl_ctx *ctx, struct vfctl_host *host, const struct arg
 		fprintf(stderr, "vfctl release: expected LEASE (as L3) or the VF's PCI address\n");
 		return EXIT_USAGE;
 	}
-	if (proto_lease_id_valid(a->argv[0])) {
+	if (vfctl_lease_id_valid(a->argv[0])) {
 		snprintf(req.lease, sizeof(req.lease), "%s", a->argv[0]);
 	} else if (vfctl_addr_parse(a->argv[0], req.vf) < 0) {
 		fprintf(stderr, "vfctl release: '%s' is neither a lease id (L3) nor a PCI address\n",
@@ -190,12 +190,12 @@ int cmd_pools(struct vfctl_ctx *ctx, struct vfctl_host *host, const struct args 
 		json_object *p = json_object_array_get_idx(pools, i), *vfs, *b;
 
 		pr_obj_begin(NULL);
-		pr_str("name", "pool %s", proto_json_str(p, "name"));
-		pr_str("pf", " on %s", proto_json_str(p, "pf"));
+		pr_str("name", "pool %s", vfctl_json_str(p, "name"));
+		pr_str("pf", " on %s", vfctl_json_str(p, "pf"));
 		pr_jint(p, "free", ": %lld free");
 		b = json_object_object_get(p, "allowed");
 		pr_bool("allowed", ", you may allocate: %s", json_object_get_boolean(b));
-		pr_str("error", proto_json_str(p, "error") ? " (%s)" : NULL, proto_json_str(p, "error"));
+		pr_str("error", vfctl_json_str(p, "error") ? " (%s)" : NULL, vfctl_json_str(p, "error"));
 		pr_text("\n");
 		vfs = json_object_object_get(p, "vfs");
 		pr_arr_begin("vfs");
@@ -204,10 +204,10 @@ int cmd_pools(struct vfctl_ctx *ctx, struct vfctl_host *host, const struct args 
 
 			pr_obj_begin(NULL);
 			pr_jint(vf, "index", "  VF %lld");
-			pr_str("address", " %s", proto_json_str(vf, "address"));
+			pr_str("address", " %s", vfctl_json_str(vf, "address"));
 			pr_jint(vf, "numa_node", "  numa %lld");
-			pr_str("driver", "  driver %s", proto_json_str(vf, "driver"));
-			pr_str("lease", "  lease %s", proto_json_str(vf, "lease") ? proto_json_str(vf, "lease") : NULL);
+			pr_str("driver", "  driver %s", vfctl_json_str(vf, "driver"));
+			pr_str("lease", "  lease %s", vfctl_json_str(vf, "lease") ? vfctl_json_str(vf, "lease") : NULL);
 			pr_text("\n");
 			pr_obj_end();
 		}

@@ -11,7 +11,7 @@
 
 #include <json-c/json.h>
 
-#include "internal.h"
+#include "basic.h"
 #include "proto.h"
 
 static const char *const op_names[] = {
@@ -24,17 +24,6 @@ const char *proto_op_name(enum proto_op op)
 	return (unsigned)op < ARRAY_SIZE(op_names) ? op_names[op] : "?";
 }
 
-bool proto_lease_id_valid(const char *s)
-{
-	size_t n = s ? strlen(s) : 0;
-
-	if (n < 2 || n > 21 || s[0] != 'L' || s[1] == '0')
-		return false;
-	for (size_t i = 1; i < n; i++)
-		if (!isdigit((unsigned char)s[i]))
-			return false;
-	return true;
-}
 
 static int fail(char *err, size_t len, int r, const char *fmt, ...) _printf_(4, 5);
 static int fail(char *err, size_t len, int r, const char *fmt, ...)
@@ -149,7 +138,7 @@ static int parse_fields(json_object *o, struct proto_request *req, char *err, si
 				r = fail(err, errlen, -EINVAL, "\"vf\": '%s' is not a PCI address", s);
 		} else if (!strcmp(key, "lease")) {
 			r = get_string(v, key, req->lease, sizeof(req->lease), err, errlen);
-			if (r == 0 && !proto_lease_id_valid(req->lease))
+			if (r == 0 && !vfctl_lease_id_valid(req->lease))
 				r = fail(err, errlen, -EINVAL, "\"lease\": '%s' is not a lease id "
 					 "(L1, L2, ...)", req->lease);
 		} else if (!strcmp(key, "numa")) {
@@ -289,22 +278,4 @@ int proto_request_format(const struct proto_request *req, char **ret)
 		return -ENOMEM;
 	*ret = s;
 	return 0;
-}
-
-const char *proto_json_str(json_object *o, const char *k)
-{
-	json_object *v;
-
-	return json_object_object_get_ex(o, k, &v) && json_object_is_type(v, json_type_string) ?
-		json_object_get_string(v) : NULL;
-}
-
-bool proto_json_int(json_object *o, const char *k, int64_t *ret)
-{
-	json_object *v;
-
-	if (!json_object_object_get_ex(o, k, &v) || !json_object_is_type(v, json_type_int))
-		return false;
-	*ret = json_object_get_int64(v);
-	return true;
 }

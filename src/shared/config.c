@@ -16,7 +16,8 @@
 
 #include <json-c/json.h>
 
-#include "internal.h"
+#include "basic.h"
+#include "config.h"
 
 #define ETH_P_8021Q_ 0x8100
 #define ETH_P_8021AD_ 0x88a8
@@ -40,7 +41,7 @@ static int perr(struct vfctl_ctx *ctx, const struct vfctl_config *cfg, const cha
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	return vfctl_err(ctx, -EINVAL, "%s: %s: %s", cfg->file, path, msg);
+	return vfctl_ctx_set_error(ctx, -EINVAL, "%s: %s: %s", cfg->file, path, msg);
 }
 
 /* Every key of o must be one of keys[]. */
@@ -205,7 +206,7 @@ static int parse_settings(struct vfctl_ctx *ctx, const struct vfctl_config *cfg,
 			free(*driver);
 			*driver = strdup(d);
 			if (!*driver)
-				return vfctl_err(ctx, -ENOMEM, "out of memory");
+				return vfctl_ctx_set_error(ctx, -ENOMEM, "out of memory");
 		}
 		if (r < 0)
 			return r;
@@ -292,7 +293,7 @@ static int parse_ids(struct vfctl_ctx *ctx, const struct vfctl_config *cfg, cons
 	n = json_object_array_length(a);
 	*ret = calloc(n ? n : 1, sizeof(**ret));
 	if (!*ret)
-		return vfctl_err(ctx, -ENOMEM, "out of memory");
+		return vfctl_ctx_set_error(ctx, -ENOMEM, "out of memory");
 	*n_ret = n;
 	for (size_t i = 0; i < n; i++) {
 		path_idx(p, sizeof(p), path, i);
@@ -331,7 +332,7 @@ static int parse_pool(struct vfctl_ctx *ctx, const struct vfctl_config *cfg, con
 		return perr(ctx, cfg, p, "empty pool name");
 	pool->name = strdup(json_object_get_string(v));
 	if (!pool->name)
-		return vfctl_err(ctx, -ENOMEM, "out of memory");
+		return vfctl_ctx_set_error(ctx, -ENOMEM, "out of memory");
 
 	path_key(p, sizeof(p), path, "vfs");
 	if (!json_object_object_get_ex(o, "vfs", &v))
@@ -343,7 +344,7 @@ static int parse_pool(struct vfctl_ctx *ctx, const struct vfctl_config *cfg, con
 	pool->n_vfs = json_object_array_length(v);
 	pool->vfs = calloc(pool->n_vfs ? pool->n_vfs : 1, sizeof(*pool->vfs));
 	if (!pool->vfs)
-		return vfctl_err(ctx, -ENOMEM, "out of memory");
+		return vfctl_ctx_set_error(ctx, -ENOMEM, "out of memory");
 	for (size_t i = 0; i < pool->n_vfs; i++) {
 		char pi[300];
 		uint32_t idx;
@@ -461,7 +462,7 @@ static int parse_pf(struct vfctl_ctx *ctx, const struct vfctl_config *cfg, const
 
 	pf->path = strdup(path);
 	if (!pf->path)
-		return vfctl_err(ctx, -ENOMEM, "out of memory");
+		return vfctl_ctx_set_error(ctx, -ENOMEM, "out of memory");
 	pf->autoprobe = VFCTL_UNKNOWN;
 	r = want_type(ctx, cfg, path, o, json_type_object, "an object");
 	if (r < 0)
@@ -502,18 +503,18 @@ static int parse_pf(struct vfctl_ctx *ctx, const struct vfctl_config *cfg, const
 	}
 	pf->vfs = calloc(n ? n : 1, sizeof(*pf->vfs));
 	if (!pf->vfs)
-		return vfctl_err(ctx, -ENOMEM, "out of memory");
+		return vfctl_ctx_set_error(ctx, -ENOMEM, "out of memory");
 	for (unsigned i = 0; i < n; i++) {
 		pf->vfs[i].s = defs;
 		if (defdrv && !(pf->vfs[i].driver = strdup(defdrv)))
-			return vfctl_err(ctx, -ENOMEM, "out of memory");
+			return vfctl_ctx_set_error(ctx, -ENOMEM, "out of memory");
 	}
 	if (json_object_object_get_ex(o, "vfs", &v)) {
 		size_t len;
 		_cleanup_free_ bool *seen = calloc(n ? n : 1, sizeof(bool));
 
 		if (!seen)
-			return vfctl_err(ctx, -ENOMEM, "out of memory");
+			return vfctl_ctx_set_error(ctx, -ENOMEM, "out of memory");
 		path_key(p, sizeof(p), path, "vfs");
 		r = want_type(ctx, cfg, p, v, json_type_array, "an array of VF objects");
 		if (r < 0)
@@ -568,7 +569,7 @@ static int parse_pf(struct vfctl_ctx *ctx, const struct vfctl_config *cfg, const
 		_cleanup_free_ int *owner = malloc((n ? n : 1) * sizeof(*owner));
 
 		if (!owner)
-			return vfctl_err(ctx, -ENOMEM, "out of memory");
+			return vfctl_ctx_set_error(ctx, -ENOMEM, "out of memory");
 		for (unsigned i = 0; i < n; i++)
 			owner[i] = -1;
 		path_key(p, sizeof(p), path, "pools");
@@ -579,7 +580,7 @@ static int parse_pf(struct vfctl_ctx *ctx, const struct vfctl_config *cfg, const
 		pf->pools = calloc(pf->n_pools ? pf->n_pools : 1, sizeof(*pf->pools));
 		if (!pf->pools) {
 			pf->n_pools = 0;
-			return vfctl_err(ctx, -ENOMEM, "out of memory");
+			return vfctl_ctx_set_error(ctx, -ENOMEM, "out of memory");
 		}
 		for (size_t i = 0; i < pf->n_pools; i++) {
 			char pp[300];
@@ -626,12 +627,12 @@ static int check_dup_keys(struct vfctl_ctx *ctx, const char *file, const char *t
 		case '{':
 		case '[':
 			if (depth == DUP_MAX_DEPTH) {	/* json-c refused it before this */
-				r = vfctl_err(ctx, -EINVAL, "%s: nested too deeply", file);
+				r = vfctl_ctx_set_error(ctx, -EINVAL, "%s: nested too deeply", file);
 				break;
 			}
 			want_key[depth] = text[i] == '{';
 			if (text[i] == '{' && !(sets[depth] = json_object_new_object()))
-				r = vfctl_err(ctx, -ENOMEM, "out of memory");
+				r = vfctl_ctx_set_error(ctx, -ENOMEM, "out of memory");
 			depth++;
 			break;
 		case '}':
@@ -651,7 +652,7 @@ static int check_dup_keys(struct vfctl_ctx *ctx, const char *file, const char *t
 			unsigned line, col;
 
 			line_col(text, i, &line, &col);
-			r = vfctl_err(ctx, -EINVAL, "%s:%u:%u: not valid JSON: a string in single "
+			r = vfctl_ctx_set_error(ctx, -EINVAL, "%s:%u:%u: not valid JSON: a string in single "
 				      "quotes; JSON strings take double quotes", file, line, col);
 			break;
 		}
@@ -668,7 +669,7 @@ static int check_dup_keys(struct vfctl_ctx *ctx, const char *file, const char *t
 					i++;
 				}
 			if (i >= len) {	/* json-c refused it before this */
-				r = vfctl_err(ctx, -EINVAL, "%s: not valid JSON: a string without its "
+				r = vfctl_ctx_set_error(ctx, -EINVAL, "%s: not valid JSON: a string without its "
 					      "closing quote", file);
 				break;
 			}
@@ -687,7 +688,7 @@ static int check_dup_keys(struct vfctl_ctx *ctx, const char *file, const char *t
 			}
 			if (!key) {
 				json_object_put(dec);
-				r = vfctl_err(ctx, -ENOMEM, "out of memory");
+				r = vfctl_ctx_set_error(ctx, -ENOMEM, "out of memory");
 				break;
 			}
 			if (json_object_object_get_ex(set, key, &first)) {
@@ -695,12 +696,12 @@ static int check_dup_keys(struct vfctl_ctx *ctx, const char *file, const char *t
 
 				line_col(text, start, &line, &col);
 				line_col(text, (size_t)json_object_get_int64(first), &l1, &c1);
-				r = vfctl_err(ctx, -EINVAL, "%s:%u:%u: key \"%s\" given twice in one object "
+				r = vfctl_ctx_set_error(ctx, -EINVAL, "%s:%u:%u: key \"%s\" given twice in one object "
 					      "(first at %u:%u); give each key once", file, line, col, key,
 					      l1, c1);
 			} else if (json_object_object_add(set, key,
 							  json_object_new_int64((int64_t)start)) < 0) {
-				r = vfctl_err(ctx, -ENOMEM, "out of memory");
+				r = vfctl_ctx_set_error(ctx, -ENOMEM, "out of memory");
 			}
 			json_object_put(dec);
 			break;
@@ -735,20 +736,20 @@ int vfctl_config_parse(struct vfctl_ctx *ctx, const char *file, const char *text
 	cfg = calloc(1, sizeof(*cfg));
 	if (!cfg || !(cfg->file = strdup(file))) {
 		free(cfg);
-		return vfctl_err(ctx, -ENOMEM, "out of memory");
+		return vfctl_ctx_set_error(ctx, -ENOMEM, "out of memory");
 	}
 	if (len > CONF_MAX) {	/* and json-c takes an int length */
-		r = vfctl_err(ctx, -EFBIG, "%s: %zu bytes, larger than a config can be (1 MiB)", file,
+		r = vfctl_ctx_set_error(ctx, -EFBIG, "%s: %zu bytes, larger than a config can be (1 MiB)", file,
 			      len);
 		goto out;
 	}
 	if (memchr(text, 0, len)) {
-		r = vfctl_err(ctx, -EINVAL, "%s: a NUL byte in the file: not JSON text", file);
+		r = vfctl_ctx_set_error(ctx, -EINVAL, "%s: a NUL byte in the file: not JSON text", file);
 		goto out;
 	}
 	tok = json_tokener_new();
 	if (!tok) {
-		r = vfctl_err(ctx, -ENOMEM, "out of memory");
+		r = vfctl_ctx_set_error(ctx, -ENOMEM, "out of memory");
 		goto out;
 	}
 	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
@@ -757,15 +758,15 @@ int vfctl_config_parse(struct vfctl_ctx *ctx, const char *file, const char *text
 	end = json_tokener_get_parse_end(tok);
 	if (jerr == json_tokener_continue) {
 		line_col(text, len, &line, &col);
-		r = vfctl_err(ctx, -EINVAL, "%s:%u:%u: unexpected end of file: the JSON is not "
+		r = vfctl_ctx_set_error(ctx, -EINVAL, "%s:%u:%u: unexpected end of file: the JSON is not "
 			      "complete", file, line, col);
 	} else if (jerr != json_tokener_success) {
 		line_col(text, end, &line, &col);
-		r = vfctl_err(ctx, -EINVAL, "%s:%u:%u: not valid JSON: %s", file, line, col,
+		r = vfctl_ctx_set_error(ctx, -EINVAL, "%s:%u:%u: not valid JSON: %s", file, line, col,
 			      json_tokener_error_desc(jerr));
 	} else if (skip_ws(text, end, len) < len) {
 		line_col(text, skip_ws(text, end, len), &line, &col);
-		r = vfctl_err(ctx, -EINVAL, "%s:%u:%u: not valid JSON: text after the top-level "
+		r = vfctl_ctx_set_error(ctx, -EINVAL, "%s:%u:%u: not valid JSON: text after the top-level "
 			      "object", file, line, col);
 	} else {
 		r = 0;
@@ -794,7 +795,7 @@ int vfctl_config_parse(struct vfctl_ctx *ctx, const char *file, const char *text
 	cfg->pfs = calloc(cfg->n_pfs ? cfg->n_pfs : 1, sizeof(*cfg->pfs));
 	if (!cfg->pfs) {
 		cfg->n_pfs = 0;
-		r = vfctl_err(ctx, -ENOMEM, "out of memory");
+		r = vfctl_ctx_set_error(ctx, -ENOMEM, "out of memory");
 		goto out;
 	}
 	for (size_t i = 0; i < cfg->n_pfs; i++) {
@@ -808,7 +809,7 @@ int vfctl_config_parse(struct vfctl_ctx *ctx, const char *file, const char *text
 	/* Pool names are one namespace across the host (name -> where). */
 	names = json_object_new_object();
 	if (!names) {
-		r = vfctl_err(ctx, -ENOMEM, "out of memory");
+		r = vfctl_ctx_set_error(ctx, -ENOMEM, "out of memory");
 		goto out;
 	}
 	for (size_t i = 0; i < cfg->n_pfs; i++)
@@ -827,7 +828,7 @@ int vfctl_config_parse(struct vfctl_ctx *ctx, const char *file, const char *text
 				goto out;
 			}
 			if (json_object_object_add(names, name, json_object_new_string(p)) < 0) {
-				r = vfctl_err(ctx, -ENOMEM, "out of memory");
+				r = vfctl_ctx_set_error(ctx, -ENOMEM, "out of memory");
 				goto out;
 			}
 		}
@@ -867,23 +868,23 @@ int vfctl_config_load(struct vfctl_ctx *ctx, const char *file, struct vfctl_conf
 
 	fd = open(file, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return vfctl_err(ctx, -errno, "%s: cannot open the config: %s", file, strerror(errno));
+		return vfctl_ctx_set_error(ctx, -errno, "%s: cannot open the config: %s", file, strerror(errno));
 	if (fstat(fd, &st) < 0)
-		return vfctl_err(ctx, -errno, "%s: %s", file, strerror(errno));
+		return vfctl_ctx_set_error(ctx, -errno, "%s: %s", file, strerror(errno));
 	if (!S_ISREG(st.st_mode))
-		return vfctl_err(ctx, -EINVAL, "%s: not a regular file", file);
+		return vfctl_ctx_set_error(ctx, -EINVAL, "%s: not a regular file", file);
 	if (st.st_size > CONF_MAX)
-		return vfctl_err(ctx, -EFBIG, "%s: %lld bytes, larger than a config can be (1 MiB)",
+		return vfctl_ctx_set_error(ctx, -EFBIG, "%s: %lld bytes, larger than a config can be (1 MiB)",
 				 file, (long long)st.st_size);
 	buf = malloc(CONF_MAX + 1);
 	if (!buf)
-		return vfctl_err(ctx, -ENOMEM, "out of memory");
+		return vfctl_ctx_set_error(ctx, -ENOMEM, "out of memory");
 	while ((n = read(fd, buf + len, CONF_MAX + 1 - len)) > 0)
 		len += (size_t)n;
 	if (n < 0)
-		return vfctl_err(ctx, -errno, "%s: reading: %s", file, strerror(errno));
+		return vfctl_ctx_set_error(ctx, -errno, "%s: reading: %s", file, strerror(errno));
 	if (len > CONF_MAX)
-		return vfctl_err(ctx, -EFBIG, "%s: larger than a config can be (1 MiB)", file);
+		return vfctl_ctx_set_error(ctx, -EFBIG, "%s: larger than a config can be (1 MiB)", file);
 	buf[len] = 0;
 	return vfctl_config_parse(ctx, file, buf, len, ret);
 }
@@ -958,9 +959,9 @@ int vfctl_config_drop_absent(struct vfctl_ctx *ctx, struct vfctl_config *cfg,
 			continue;
 		snprintf(line, sizeof(line), "%s: no %s on this host", cfg->pfs[i].path,
 			 match_str(&cfg->pfs[i], m, sizeof(m)));
-		if (strv_push(&v, &nv, line) < 0) {
-			strv_free(v, nv);
-			return vfctl_err(ctx, -ENOMEM, "out of memory");
+		if (vfctl_strv_push(&v, &nv, line) < 0) {
+			vfctl_strv_free(v, nv);
+			return vfctl_ctx_set_error(ctx, -ENOMEM, "out of memory");
 		}
 	}
 	for (size_t i = 0; i < cfg->n_pfs; i++) {
@@ -985,29 +986,29 @@ int vfctl_config_resolve(struct vfctl_ctx *ctx, const struct vfctl_config *cfg,
 		char m[64];
 
 		if (!pf && c->match == VFCTL_MATCH_ID)
-			return vfctl_err(ctx, -ENODEV, "%s: %s.match: no PF %04x:%04x with index "
+			return vfctl_ctx_set_error(ctx, -ENODEV, "%s: %s.match: no PF %04x:%04x with index "
 					 "%u on this host (%u found; 'vfctl list' shows them)",
 					 cfg->file, c->path, c->vendor, c->device, c->index, seen);
 		if (!pf)
-			return vfctl_err(ctx, -ENODEV, "%s: %s.match: no %s on this host ('vfctl list' "
+			return vfctl_ctx_set_error(ctx, -ENODEV, "%s: %s.match: no %s on this host ('vfctl list' "
 					 "shows the PFs)", cfg->file, c->path,
 					 match_str(c, m, sizeof(m)));
 		if (pf->kind != VFCTL_FUNC_PF)
-			return vfctl_err(ctx, -EINVAL, "%s: %s.match: %s is %s, not an SR-IOV PF",
+			return vfctl_ctx_set_error(ctx, -EINVAL, "%s: %s.match: %s is %s, not an SR-IOV PF",
 					 cfg->file, c->path, pf->addr,
 					 pf->kind == VFCTL_FUNC_VF ? "a VF" : "a function without "
 					 "sriov_totalvfs");
 		if (pf->totalvfs >= 0 && c->numvfs > (unsigned)pf->totalvfs)
-			return vfctl_err(ctx, -EINVAL, "%s: %s.numvfs: %u VFs, but %s has "
+			return vfctl_ctx_set_error(ctx, -EINVAL, "%s: %s.numvfs: %u VFs, but %s has "
 					 "sriov_totalvfs %d", cfg->file, c->path, c->numvfs, pf->addr,
 					 pf->totalvfs);
 		if (c->autoprobe != VFCTL_UNKNOWN && pf->autoprobe < 0)
-			return vfctl_err(ctx, -EOPNOTSUPP, "%s: %s.autoprobe: %s has no "
+			return vfctl_ctx_set_error(ctx, -EOPNOTSUPP, "%s: %s.autoprobe: %s has no "
 					 "sriov_drivers_autoprobe (kernels before 4.12)", cfg->file,
 					 c->path, pf->addr);
 		for (size_t k = 0; k < i; k++)
 			if (!strcmp(addrs[k], pf->addr))
-				return vfctl_err(ctx, -EINVAL, "%s: %s.match: %s is matched twice, by "
+				return vfctl_ctx_set_error(ctx, -EINVAL, "%s: %s.match: %s is matched twice, by "
 						 "%s and %s", cfg->file, c->path, pf->addr,
 						 cfg->pfs[k].path, c->path);
 		snprintf(addrs[i], VFCTL_ADDR_LEN, "%s", pf->addr);

@@ -1,0 +1,109 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * Writes to the kernel that may hang (from a child the caller can give up
+ * on), crash-safe file replacement and the monotonic clock.
+ */
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#include "basic.h"
+
+static int fd_write(int fd, const char *val)
+{
+	size_t len = strlen(val);
+	ssize_t n = write(fd, val, len);
+
+	if (n < 0)
+		return -errno;
+	return (size_t)n == len ? 0 : -EIO;
+}
+
+int vfctl_root_write(const struct vfctl_root *root, const char *rel, const char *val)
+{
+	/* O_TRUNC is ignored by sysfs and keeps a golden tree's file whole */
+	_cleanup_close_ int fd = vfctl_root_openat(root, rel, O_WRONLY | O_TRUNC);
+
+	if (fd < 0)
+		return fd;
+	return fd_write(fd, val);
+}
+
+uint64_t vfctl_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+int vfctl_root_write_bounded(const struct vfctl_root *root, const char *rel, const char *val,
+		       unsigned timeout_ms)
+{
+	uint64_t deadline = vfctl_now_ms() + timeout_ms;
+	int status;
+	pid_t pid;
+
+	/* A sick device can block the write in the kernel for good: write from a
+	 * child so the caller can give up on it and say so. */
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		int fd = vfctl_root_openat(root, rel, O_WRONLY | O_TRUNC);
+
+		if (fd < 0)
+			_exit(-fd & 0xff);
+		/* A child stuck in the kernel must not keep the caller's locks or
+		 * pipes (a shell's $(...) would wait for it): keep only this file. */
+		if (fd > 0)
+			close_range(0, (unsigned)fd - 1, 0);
+		close_range((unsigned)fd + 1, ~0U, 0);
+		_exit(-fd_write(fd, val) & 0xff);
+	}
+	for (;;) {
+		pid_t w = waitpid(pid, &status, WNOHANG);
+
+		if (w == pid)
+			break;
+		if (w < 0 && errno != EINTR)
+			return -errno;
+		if (vfctl_now_ms() >= deadline)
+			return -ETIMEDOUT;	/* the child stays behind, stuck in the kernel */
+		poll(NULL, 0, 5);
+	}
+	if (!WIFEXITED(status))
+		return -EIO;
+	return -WEXITSTATUS(status);
+}
+
+int vfctl_file_write_atomic(int dfd, const char *name, const char *text)
+{
+	char tmp[NAME_MAX + 1];
+	size_t len = strlen(text);
+	int fd, r = 0;
+
+	if (snprintf(tmp, sizeof(tmp), ".%s.tmp", name) >= (int)sizeof(tmp))
+		return -ENAMETOOLONG;
+	fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -errno;
+	errno = 0;
+	if (write(fd, text, len) != (ssize_t)len || write(fd, "\n", 1) != 1 || fsync(fd) < 0)
+		r = errno ? -errno : -EIO;
+	close(fd);
+	if (!r && renameat(dfd, tmp, dfd, name) < 0)
+		r = -errno;
+	if (r < 0) {
+		unlinkat(dfd, tmp, 0);
+		return r;
+	}
+	/* the rename itself must survive a crash too */
+	return fsync(dfd) < 0 ? -errno : 0;
+}
