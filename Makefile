@@ -296,5 +296,6 @@ check-fuzz: fuzz
 check: check-unit check-golden check-asan check-bats check-fuzz check-vm
 
 # header dependencies written by -MMD -MP
--include $(shell find $(B) $(FB) -name '*.d' 2>/dev/null)
+# (files only, and not the VM's staging tree, which has directories named *.d)
+-include $(shell find $(B) $(FB) -path $(B)/vm -prune -o -type f -name '*.o' -print 2>/dev/null | sed 's/\.o$$/.d/')
 $(B)/src/vfctld/%.o: BASE_CFLAGS += -Ilib
