@@ -15,7 +15,6 @@
 #include "internal.h"
 
 #define DEFAULT_TIMEOUT_MS 10000
-#define DEVDIR "bus/pci/devices"
 
 static bool driver_name_valid(const char *d)
 {
@@ -31,11 +30,8 @@ static bool driver_name_valid(const char *d)
 
 static int read_driver(struct vfctl_ctx *ctx, const char *addr, char *buf, size_t size)
 {
-	char rel[128];
-	int r;
+	int r = vfctl_root_link_name(&ctx->sys, VFCTL_DEV_PATH(addr, "driver"), buf, size);
 
-	snprintf(rel, sizeof(rel), DEVDIR "/%s/driver", addr);
-	r = vfctl_root_link_name(&ctx->sys, rel, buf, size);
 	if (r == -ENOENT) {
 		buf[0] = '\0';
 		return 0;
@@ -121,17 +117,28 @@ static int check_routes(struct vfctl_ctx *ctx, const struct vfctl_func *f, bool 
 	return 0;
 }
 
+/* The processes that hold f's group node open ("pid 42 (qemu)" in who, the
+ * node's path in node); false when none, or none we can see. */
+static bool group_holders(struct vfctl_ctx *ctx, const struct vfctl_func *f, char node[64],
+			 char *who, size_t size)
+{
+	who[0] = '\0';
+	if (f->iommu_group < 0 || !ctx->live)
+		return false;
+	snprintf(node, 64, "/dev/vfio/%d", f->iommu_group);
+	if (vfctl_vfio_holders(node, who, size) > 0)
+		return true;
+	who[0] = '\0';
+	return false;
+}
+
 /* Who holds the function's VFIO group open; 0 when nobody (that we can see). */
 static int check_holders(struct vfctl_ctx *ctx, const struct vfctl_func *f, const char *what)
 {
 	char node[64], who[256];
-	int n;
 
-	if (f->iommu_group < 0 || !f->driver || !vfctl_driver_is_vfio(f->driver) || !ctx->live)
-		return 0;
-	snprintf(node, sizeof(node), "/dev/vfio/%d", f->iommu_group);
-	n = vfctl_vfio_holders(node, who, sizeof(who));
-	if (n <= 0)
+	if (!f->driver || !vfctl_driver_is_vfio(f->driver) ||
+	    !group_holders(ctx, f, node, who, sizeof(who)))
 		return 0;
 	return vfctl_err(ctx, -EBUSY, "%s: %s is held open by %s; the kernel would block %s until "
 			 "it is released: stop that process (or release its lease) first",
@@ -142,16 +149,10 @@ static int write_timed(struct vfctl_ctx *ctx, const struct vfctl_func *f, const 
 		       const char *val, unsigned timeout_ms)
 {
 	int r = vfctl_root_write_bounded(&ctx->sys, rel, val, timeout_ms);
-	char who[256] = "";
+	char node[64], who[256];
 
 	if (r == -ETIMEDOUT) {
-		if (f->iommu_group >= 0 && ctx->live) {
-			char node[64];
-
-			snprintf(node, sizeof(node), "/dev/vfio/%d", f->iommu_group);
-			if (vfctl_vfio_holders(node, who, sizeof(who)) <= 0)
-				who[0] = '\0';
-		}
+		group_holders(ctx, f, node, who, sizeof(who));
 		return vfctl_err(ctx, r, "%s: writing '%s' to %s/%s did not return in %u ms%s%s; "
 				 "the write goes on in the background and completes when the device "
 				 "is released", f->addr, val, ctx->sys.path, rel, timeout_ms,
@@ -165,18 +166,14 @@ static int write_timed(struct vfctl_ctx *ctx, const struct vfctl_func *f, const 
 
 static int unbind_timed(struct vfctl_ctx *ctx, const struct vfctl_func *f, unsigned timeout_ms)
 {
-	char rel[128];
-
-	snprintf(rel, sizeof(rel), DEVDIR "/%s/driver/unbind", f->addr);
-	return write_timed(ctx, f, rel, f->addr, timeout_ms);
+	return write_timed(ctx, f, VFCTL_DEV_PATH(f->addr, "driver/unbind"), f->addr, timeout_ms);
 }
 
 static int set_override(struct vfctl_ctx *ctx, const struct vfctl_func *f, const char *driver)
 {
-	char rel[128];
+	const char *rel = VFCTL_DEV_PATH(f->addr, "driver_override");
 	int r;
 
-	snprintf(rel, sizeof(rel), DEVDIR "/%s/driver_override", f->addr);
 	/* a lone newline clears it */
 	r = vfctl_root_write(&ctx->sys, rel, driver && *driver ? driver : "\n");
 	if (r < 0)
@@ -314,16 +311,74 @@ static int take_from_driver(struct vfctl_ctx *ctx, const struct vfctl_func *f, u
 	return save_once(ctx, f);
 }
 
-int vfctl_bind(struct vfctl_ctx *ctx, struct vfctl_host *host, const char *dev,
-	       const char *driver, unsigned flags, unsigned timeout_ms)
+/*
+ * The rebind core bind and unbind share, for a device whose checks passed:
+ * take it from its driver (routes, VFIO holders, the PF's lock, the state
+ * saved); with a driver, pin a VF's MAC, set driver_override, unbind and
+ * probe, and check the driver link (on failure the override is put back
+ * and the old driver may take it again); without one, only unbind and check
+ * that nothing holds it.
+ */
+static int rebind(struct vfctl_ctx *ctx, const struct vfctl_func *f, const char *driver,
+		  unsigned flags, unsigned timeout_ms)
 {
 	_cleanup_close_ int lock = -1;
-	struct vfctl_func *f;
 	char now[64];
 	int r;
 
-	if (!timeout_ms)
-		timeout_ms = DEFAULT_TIMEOUT_MS;
+	r = take_from_driver(ctx, f, flags, driver, &lock);
+	if (r < 0)
+		return r;
+	if (!driver) {
+		r = unbind_timed(ctx, f, timeout_ms);
+		if (r < 0)
+			return r;
+		r = read_driver(ctx, f->addr, now, sizeof(now));
+		if (r == 0 && now[0])
+			return vfctl_err(ctx, -EBUSY, "%s: still bound to %s after the unbind",
+					 f->addr, now);
+		return 0;
+	}
+
+	r = pin_vf_mac(ctx, f);
+	if (r < 0)
+		return r;
+	r = set_override(ctx, f, driver);
+	if (r < 0)
+		return r;
+	if (f->driver) {
+		r = unbind_timed(ctx, f, timeout_ms);
+		if (r < 0)
+			goto rollback;
+	}
+	r = probe_timed(ctx, f, timeout_ms);
+	if (r < 0)
+		goto rollback;
+	r = read_driver(ctx, f->addr, now, sizeof(now));
+	if (r < 0 || strcmp(now, driver)) {
+		r = vfctl_err(ctx, -ENXIO, "%s: drivers_probe returned success but the device is %s%s; "
+			      "%s did not take it (see 'dmesg'; is the device id supported?)",
+			      f->addr, now[0] ? "bound to " : "not bound to any driver", now, driver);
+		goto rollback;
+	}
+	if (vfctl_driver_is_vfio(driver) && ctx->dev.fd >= 0)
+		return wait_vfio_node(ctx, f, 2000);
+	return 0;
+
+rollback:
+	/* put the override back as it was and let the old driver have it again */
+	set_override(ctx, f, f->driver_override);
+	if (read_driver(ctx, f->addr, now, sizeof(now)) == 0 && !now[0])
+		vfctl_root_write_bounded(&ctx->sys, "bus/pci/drivers_probe", f->addr, timeout_ms);
+	return r;
+}
+
+int vfctl_bind(struct vfctl_ctx *ctx, struct vfctl_host *host, const char *dev,
+	       const char *driver, unsigned flags, unsigned timeout_ms)
+{
+	struct vfctl_func *f;
+	int r;
+
 	r = vfctl_host_find(ctx, host, dev, &f);
 	if (r < 0)
 		return r;
@@ -344,72 +399,22 @@ int vfctl_bind(struct vfctl_ctx *ctx, struct vfctl_host *host, const char *dev,
 		if (r < 0)
 			return r;
 	}
-	r = take_from_driver(ctx, f, flags, driver, &lock);
-	if (r < 0)
-		return r;
-	r = pin_vf_mac(ctx, f);
-	if (r < 0)
-		return r;
-
-	r = set_override(ctx, f, driver);
-	if (r < 0)
-		return r;
-	if (f->driver) {
-		r = unbind_timed(ctx, f, timeout_ms);
-		if (r < 0)
-			goto rollback;
-	}
-	r = probe_timed(ctx, f, timeout_ms);
-	if (r < 0)
-		goto rollback;
-	r = read_driver(ctx, f->addr, now, sizeof(now));
-	if (r < 0 || strcmp(now, driver)) {
-		r = vfctl_err(ctx, -ENXIO, "%s: drivers_probe returned success but the device is %s%s; "
-			      "%s did not take it (see 'dmesg'; is the device id supported?)",
-			      f->addr, now[0] ? "bound to " : "not bound to any driver", now, driver);
-		goto rollback;
-	}
-	if (vfctl_driver_is_vfio(driver) && ctx->dev.fd >= 0) {
-		r = wait_vfio_node(ctx, f, 2000);
-		if (r < 0)
-			return r;
-	}
-	return 0;
-
-rollback:
-	/* put the override back as it was and let the old driver have it again */
-	set_override(ctx, f, f->driver_override);
-	if (read_driver(ctx, f->addr, now, sizeof(now)) == 0 && !now[0])
-		vfctl_root_write_bounded(&ctx->sys, "bus/pci/drivers_probe", f->addr, timeout_ms);
-	return r;
+	return rebind(ctx, f, driver, flags, timeout_ms ? timeout_ms : DEFAULT_TIMEOUT_MS);
 }
 
 int vfctl_unbind(struct vfctl_ctx *ctx, struct vfctl_host *host, const char *dev,
 		 unsigned flags, unsigned timeout_ms)
 {
-	_cleanup_close_ int lock = -1;
 	struct vfctl_func *f;
-	char now[64];
 	int r;
 
-	if (!timeout_ms)
-		timeout_ms = DEFAULT_TIMEOUT_MS;
 	r = vfctl_host_find(ctx, host, dev, &f);
 	if (r < 0)
 		return r;
 	if (!f->driver)
 		return vfctl_err(ctx, -EALREADY, "%s: not bound to any driver, nothing changed",
 				 f->addr);
-	r = take_from_driver(ctx, f, flags, NULL, &lock);
-	if (r < 0)
-		return r;
-	r = unbind_timed(ctx, f, timeout_ms);
-	if (r < 0)
-		return r;
-	r = read_driver(ctx, f->addr, now, sizeof(now));
-	if (r == 0 && now[0])
-		return vfctl_err(ctx, -EBUSY, "%s: still bound to %s after the unbind", f->addr, now);
-	return 0;
+	return rebind(ctx, f, NULL, flags, timeout_ms ? timeout_ms : DEFAULT_TIMEOUT_MS);
 }
 
 /* The PF-side VF settings as they were saved. */

@@ -36,6 +36,21 @@ struct vfctl_ctx {
  * vfctl_ctx_set_error() is the same for callers. */
 #define vfctl_err vfctl_ctx_set_error
 
+/* devpath.c: a function's directory under the sysfs root. */
+#define VFCTL_DEVDIR "bus/pci/devices"
+/* Holds every path the library builds: a PCI address, a netdev name and a
+ * directory entry (at most 255) with their separators. */
+#define VFCTL_DEV_PATH_MAX 320
+/* "bus/pci/devices/ADDR" (fmt NULL) or "bus/pci/devices/ADDR/" fmt... in buf.
+ * Returns buf, or NULL when it does not fit; the rooted accessor answers
+ * NULL with -ENAMETOOLONG, so callers pass the result on unchecked. */
+const char *vfctl_dev_path(char *buf, size_t size, const char *addr, const char *fmt, ...)
+	_printf_(4, 5);
+/* The same in a buffer that lives until the end of the enclosing block:
+ * vfctl_root_read(&ctx->sys, VFCTL_DEV_PATH(addr, "%s", attr), ...). */
+#define VFCTL_DEV_PATH(addr, ...) \
+	vfctl_dev_path((char[VFCTL_DEV_PATH_MAX]){ 0 }, VFCTL_DEV_PATH_MAX, (addr), __VA_ARGS__)
+
 /* The run directory: sub is created (0700) under it; returns a dir fd. */
 int vfctl_run_dir_open(struct vfctl_ctx *ctx, const char *sub, int *ret);
 const char *vfctl_run_dir_path(const struct vfctl_ctx *ctx);

@@ -23,7 +23,6 @@
 
 #include "internal.h"
 
-#define DEVDIR "bus/pci/devices"
 #define SETTLE_POLL_MS 10
 /* sriov_drivers_autoprobe_store takes no lock: a restore that takes longer
  * than this is a broken kernel, not a slow one. */
@@ -46,12 +45,9 @@ struct sriov_pf {
 
 static int pf_attr_int(struct vfctl_ctx *ctx, const char *addr, const char *attr, int *ret)
 {
-	char rel[256];
 	long v;
-	int r;
+	int r = vfctl_root_read_int(&ctx->sys, VFCTL_DEV_PATH(addr, "%s", attr), 10, &v);
 
-	snprintf(rel, sizeof(rel), DEVDIR "/%s/%s", addr, attr);
-	r = vfctl_root_read_int(&ctx->sys, rel, 10, &v);
 	if (r < 0)
 		return r;
 	if (v < 0 || v > INT_MAX)
@@ -65,11 +61,9 @@ static void func_netdev(struct vfctl_ctx *ctx, const char *addr, char name[VFCTL
 {
 	_cleanup_closedir_ DIR *d = NULL;
 	struct dirent *de;
-	char rel[128];
 
 	name[0] = '\0';
-	snprintf(rel, sizeof(rel), DEVDIR "/%s/net", addr);
-	if (vfctl_root_opendir(&ctx->sys, rel, &d) < 0)
+	if (vfctl_root_opendir(&ctx->sys, VFCTL_DEV_PATH(addr, "net"), &d) < 0)
 		return;
 	while ((de = readdir(d)))
 		if (de->d_name[0] != '.' && vfctl_ifname_valid(de->d_name)) {
@@ -82,11 +76,10 @@ static void func_netdev(struct vfctl_ctx *ctx, const char *addr, char name[VFCTL
 static int pf_vf_addr(struct vfctl_ctx *ctx, const char *pf, unsigned idx,
 		      char addr[VFCTL_ADDR_LEN])
 {
-	char rel[128], target[64];
-	int r;
+	char target[64];
+	int r = vfctl_root_link_name(&ctx->sys, VFCTL_DEV_PATH(pf, "virtfn%u", idx), target,
+				     sizeof(target));
 
-	snprintf(rel, sizeof(rel), DEVDIR "/%s/virtfn%u", pf, idx);
-	r = vfctl_root_link_name(&ctx->sys, rel, target, sizeof(target));
 	if (r < 0)
 		return r;
 	return vfctl_addr_parse(target, addr);
@@ -108,8 +101,8 @@ static int sriov_pf_read(struct vfctl_ctx *ctx, const char *addr, struct sriov_p
 	if (r >= 0)
 		r = pf_attr_int(ctx, addr, "sriov_numvfs", &p->numvfs);
 	if (r < 0)
-		return vfctl_err(ctx, r, "%s: reading %s/" DEVDIR "/%s/sriov_totalvfs and sriov_numvfs: "
-				 "%s; is it still an SR-IOV PF ('vfctl show %s')?", addr,
+		return vfctl_err(ctx, r, "%s: reading %s/" VFCTL_DEVDIR "/%s/sriov_totalvfs and "
+				 "sriov_numvfs: %s; is it still an SR-IOV PF ('vfctl show %s')?", addr,
 				 ctx->sys.path, addr, strerror(-r), addr);
 	if (pf_attr_int(ctx, addr, "sriov_drivers_autoprobe", &p->autoprobe) < 0)
 		p->autoprobe = -1;	/* kernels before 4.12 */
@@ -122,18 +115,18 @@ static int sriov_pf_read(struct vfctl_ctx *ctx, const char *addr, struct sriov_p
 	p->n_vfs = (size_t)p->numvfs;
 	for (size_t i = 0; i < p->n_vfs; i++) {
 		struct sriov_vf *vf = &p->vfs[i];
-		char rel[128], grp[32];
+		char grp[32];
 
 		vf->group = -1;
 		if (pf_vf_addr(ctx, addr, (unsigned)i, vf->addr) < 0) {
 			vf->addr[0] = '\0';
 			continue;
 		}
-		snprintf(rel, sizeof(rel), DEVDIR "/%s/driver", vf->addr);
-		if (vfctl_root_link_name(&ctx->sys, rel, vf->driver, sizeof(vf->driver)) < 0)
+		if (vfctl_root_link_name(&ctx->sys, VFCTL_DEV_PATH(vf->addr, "driver"), vf->driver,
+					 sizeof(vf->driver)) < 0)
 			vf->driver[0] = '\0';
-		snprintf(rel, sizeof(rel), DEVDIR "/%s/iommu_group", vf->addr);
-		if (vfctl_root_link_name(&ctx->sys, rel, grp, sizeof(grp)) == 0)
+		if (vfctl_root_link_name(&ctx->sys, VFCTL_DEV_PATH(vf->addr, "iommu_group"), grp,
+					 sizeof(grp)) == 0)
 			vf->group = atoi(grp);
 		func_netdev(ctx, vf->addr, vf->netdev);
 	}
@@ -148,7 +141,7 @@ static int sriov_pf_read(struct vfctl_ctx *ctx, const char *addr, struct sriov_p
 static int vf_vfio_users(struct vfctl_ctx *ctx, const char *devroot, const struct sriov_vf *vf,
 			 char *buf, size_t size)
 {
-	char nodes[2][64], node[PATH_MAX + 64], rel[128];
+	char nodes[2][64], node[PATH_MAX + 64];
 	size_t n_nodes = 0;
 	int total = 0;
 
@@ -161,8 +154,7 @@ static int vf_vfio_users(struct vfctl_ctx *ctx, const char *devroot, const struc
 		_cleanup_closedir_ DIR *d = NULL;
 		struct dirent *de;
 
-		snprintf(rel, sizeof(rel), DEVDIR "/%s/vfio-dev", vf->addr);
-		if (vfctl_root_opendir(&ctx->sys, rel, &d) == 0)
+		if (vfctl_root_opendir(&ctx->sys, VFCTL_DEV_PATH(vf->addr, "vfio-dev"), &d) == 0)
 			while ((de = readdir(d)))
 				if (!strncmp(de->d_name, "vfio", 4) && strlen(de->d_name) < 32) {
 					snprintf(nodes[n_nodes++], sizeof(nodes[0]), "vfio/devices/%s",
@@ -274,10 +266,10 @@ static const char *numvfs_hint(int r)
 static int sriov_write(struct vfctl_ctx *ctx, const char *addr, const char *attr, unsigned val,
 		       unsigned timeout_ms)
 {
-	char rel[128], sval[16];
+	const char *rel = VFCTL_DEV_PATH(addr, "%s", attr);
+	char sval[16];
 	int r;
 
-	snprintf(rel, sizeof(rel), DEVDIR "/%s/%s", addr, attr);
 	snprintf(sval, sizeof(sval), "%u", val);
 	/* A write started with no time left would finish behind our back. */
 	if (!timeout_ms)
@@ -299,11 +291,10 @@ static int sriov_write(struct vfctl_ctx *ctx, const char *addr, const char *attr
 
 static bool class_is_network(struct vfctl_ctx *ctx, const char *addr)
 {
-	char rel[128];
 	long v;
 
-	snprintf(rel, sizeof(rel), DEVDIR "/%s/class", addr);
-	return vfctl_root_read_int(&ctx->sys, rel, 16, &v) == 0 && (v >> 16) == 0x02;
+	return vfctl_root_read_int(&ctx->sys, VFCTL_DEV_PATH(addr, "class"), 16, &v) == 0 &&
+	       (v >> 16) == 0x02;
 }
 
 /*
@@ -314,26 +305,24 @@ static bool class_is_network(struct vfctl_ctx *ctx, const char *addr)
 static int vf_incomplete(struct vfctl_ctx *ctx, const char *pf, unsigned idx, bool iommu,
 			 char *what, size_t size)
 {
-	char addr[VFCTL_ADDR_LEN], rel[128], drv[64], net[VFCTL_IFNAME_LEN];
+	char addr[VFCTL_ADDR_LEN], drv[64], net[VFCTL_IFNAME_LEN];
 
 	if (pf_vf_addr(ctx, pf, idx, addr) < 0) {
 		snprintf(what, size, "VF %u has no virtfn%u link", idx, idx);
 		return 1;
 	}
-	snprintf(rel, sizeof(rel), DEVDIR "/%s/config", addr);
-	if (!vfctl_root_exists(&ctx->sys, rel)) {
+	if (!vfctl_root_exists(&ctx->sys, VFCTL_DEV_PATH(addr, "config"))) {
 		snprintf(what, size, "VF %u (%s) has no config", idx, addr);
 		return 1;
 	}
-	snprintf(rel, sizeof(rel), DEVDIR "/%s/iommu_group", addr);
-	if (iommu && !vfctl_root_exists(&ctx->sys, rel)) {
+	if (iommu && !vfctl_root_exists(&ctx->sys, VFCTL_DEV_PATH(addr, "iommu_group"))) {
 		snprintf(what, size, "VF %u (%s) has no iommu_group", idx, addr);
 		return 1;
 	}
 	/* The driver link appears before probe() runs; the netdev at its end
 	 * (or the link goes away when the probe fails). */
-	snprintf(rel, sizeof(rel), DEVDIR "/%s/driver", addr);
-	if (vfctl_root_link_name(&ctx->sys, rel, drv, sizeof(drv)) < 0 || vfctl_driver_is_vfio(drv) ||
+	if (vfctl_root_link_name(&ctx->sys, VFCTL_DEV_PATH(addr, "driver"), drv, sizeof(drv)) < 0 ||
+	    vfctl_driver_is_vfio(drv) ||
 	    !strcmp(drv, "pci-stub") || !class_is_network(ctx, addr))
 		return 0;
 	func_netdev(ctx, addr, net);
@@ -351,7 +340,6 @@ static int pf_incomplete(struct vfctl_ctx *ctx, const char *pf, unsigned n, bool
 	_cleanup_closedir_ DIR *d = NULL;
 	struct dirent *de;
 	unsigned long stale = ULONG_MAX;
-	char rel[128];
 	int numvfs;
 
 	if (pf_attr_int(ctx, pf, "sriov_numvfs", &numvfs) == 0 && (unsigned)numvfs != n) {
@@ -362,8 +350,7 @@ static int pf_incomplete(struct vfctl_ctx *ctx, const char *pf, unsigned n, bool
 		if (vf_incomplete(ctx, pf, i, iommu, what, size))
 			return 1;
 	/* VFs of the old count must be gone */
-	snprintf(rel, sizeof(rel), DEVDIR "/%s", pf);
-	if (vfctl_root_opendir(&ctx->sys, rel, &d) < 0) {
+	if (vfctl_root_opendir(&ctx->sys, VFCTL_DEV_PATH(pf, NULL), &d) < 0) {
 		snprintf(what, size, "the PF's directory is gone");
 		return 1;
 	}
@@ -393,7 +380,7 @@ static int sriov_settle(struct vfctl_ctx *ctx, const char *pf, unsigned n, bool 
 			return 0;
 		if (vfctl_now_ms() >= deadline)
 			return vfctl_err(ctx, -ETIMEDOUT, "%s: sriov_numvfs was set to %u, but after %u ms "
-					 "%s (in %s/" DEVDIR "/%s): %s; see 'dmesg', or allow more time "
+					 "%s (in %s/" VFCTL_DEVDIR "/%s): %s; see 'dmesg', or allow more time "
 					 "with --timeout", pf, n, timeout_ms, what, ctx->sys.path, pf,
 					 strerror(ETIMEDOUT));
 		poll(NULL, 0, SETTLE_POLL_MS);
@@ -402,7 +389,7 @@ static int sriov_settle(struct vfctl_ctx *ctx, const char *pf, unsigned n, bool 
 
 static int err_range(struct vfctl_ctx *ctx, const char *addr, unsigned n, int totalvfs)
 {
-	return vfctl_err(ctx, -ERANGE, "%s: %u VFs asked, but sriov_totalvfs is %d (%s/" DEVDIR
+	return vfctl_err(ctx, -ERANGE, "%s: %u VFs asked, but sriov_totalvfs is %d (%s/" VFCTL_DEVDIR
 			 "/%s/sriov_totalvfs): %s; ask for %d or fewer", addr, n, totalvfs,
 			 ctx->sys.path, addr, strerror(ERANGE), totalvfs);
 }
@@ -429,12 +416,12 @@ static int sriov_find_pf(struct vfctl_ctx *ctx, const char *name, unsigned n,
 	if (r < 0)
 		goto out;
 	if (f->kind == VFCTL_FUNC_VF) {
-		char pf[VFCTL_ADDR_LEN] = "?", rel[128];
+		char pf[VFCTL_ADDR_LEN] = "?";
 
 		if (f->pf)
 			memcpy(pf, f->pf->addr, VFCTL_ADDR_LEN);
-		else if (snprintf(rel, sizeof(rel), DEVDIR "/%s/physfn", f->addr),
-			 vfctl_root_link_name(&ctx->sys, rel, pf, sizeof(pf)) < 0)
+		else if (vfctl_root_link_name(&ctx->sys, VFCTL_DEV_PATH(f->addr, "physfn"), pf,
+					      sizeof(pf)) < 0)
 			strcpy(pf, "?");
 		r = vfctl_err(ctx, -EINVAL, "%s is VF %d of PF %s, not a PF: %s; give the PF "
 			      "('vfctl create %s N', 'vfctl destroy %s')", f->addr, f->vf_index, pf,
@@ -442,7 +429,7 @@ static int sriov_find_pf(struct vfctl_ctx *ctx, const char *name, unsigned n,
 		goto out;
 	}
 	if (f->kind != VFCTL_FUNC_PF) {
-		r = vfctl_err(ctx, -EOPNOTSUPP, "%s is not an SR-IOV PF (no %s/" DEVDIR
+		r = vfctl_err(ctx, -EOPNOTSUPP, "%s is not an SR-IOV PF (no %s/" VFCTL_DEVDIR
 			      "/%s/sriov_totalvfs): %s; 'vfctl list' shows the PFs", f->addr,
 			      ctx->sys.path, f->addr, strerror(EOPNOTSUPP));
 		goto out;
@@ -498,7 +485,7 @@ int vfctl_pf_set_numvfs(struct vfctl_ctx *ctx, const char *pf, unsigned n, unsig
 		goto out;
 	}
 	if ((flags & VFCTL_NUMVFS_NO_AUTOPROBE) && n > 0 && p.autoprobe < 0) {
-		r = vfctl_err(ctx, -EOPNOTSUPP, "%s: no %s/" DEVDIR "/%s/sriov_drivers_autoprobe "
+		r = vfctl_err(ctx, -EOPNOTSUPP, "%s: no %s/" VFCTL_DEVDIR "/%s/sriov_drivers_autoprobe "
 			      "(kernels before 4.12): %s; create the VFs without --no-autoprobe and "
 			      "rebind them", addr, ctx->sys.path, addr, strerror(EOPNOTSUPP));
 		goto out;

@@ -12,8 +12,6 @@
 
 #include "internal.h"
 
-#define DEVDIR "bus/pci/devices"
-
 /* libpci reports failures through a callback that must not return; a
  * device that disappears mid-walk makes it fail, so the scan unwinds here. */
 static __thread jmp_buf *pci_jmp;
@@ -106,17 +104,16 @@ static char *lookup_name(struct pci_access *acc, int flags, ...)
 
 static int read_attr_int(struct vfctl_ctx *ctx, const char *addr, const char *attr, int base)
 {
-	char rel[512];
 	long v;
 
-	snprintf(rel, sizeof(rel), DEVDIR "/%s/%s", addr, attr);
-	return vfctl_root_read_int(&ctx->sys, rel, base, &v) < 0 ? -1 : (int)v;
+	return vfctl_root_read_int(&ctx->sys, VFCTL_DEV_PATH(addr, "%s", attr), base, &v) < 0 ?
+	       -1 : (int)v;
 }
 
 static int read_netdev(struct vfctl_ctx *ctx, const char *addr, const char *name,
 		       struct vfctl_netdev *nd)
 {
-	char rel[512], buf[64];
+	char buf[64];
 	long v;
 
 	memset(nd, 0, sizeof(*nd));
@@ -124,21 +121,19 @@ static int read_netdev(struct vfctl_ctx *ctx, const char *addr, const char *name
 	nd->ifindex = nd->speed = -1;
 	nd->carrier = VFCTL_UNKNOWN;
 
-	snprintf(rel, sizeof(rel), DEVDIR "/%s/net/%s/ifindex", addr, name);
-	if (vfctl_root_read_int(&ctx->sys, rel, 10, &v) == 0)
+	if (!vfctl_root_read_int(&ctx->sys, VFCTL_DEV_PATH(addr, "net/%s/ifindex", name), 10, &v))
 		nd->ifindex = (int)v;
-	snprintf(rel, sizeof(rel), DEVDIR "/%s/net/%s/operstate", addr, name);
-	if (vfctl_root_read(&ctx->sys, rel, buf, sizeof(buf)) > 0)
+	if (vfctl_root_read(&ctx->sys, VFCTL_DEV_PATH(addr, "net/%s/operstate", name), buf,
+			    sizeof(buf)) > 0)
 		copy_str(nd->operstate, sizeof(nd->operstate), buf);
 	/* carrier and speed read EINVAL while the link is down: unknown, not an error */
-	snprintf(rel, sizeof(rel), DEVDIR "/%s/net/%s/carrier", addr, name);
-	if (vfctl_root_read_int(&ctx->sys, rel, 10, &v) == 0)
+	if (!vfctl_root_read_int(&ctx->sys, VFCTL_DEV_PATH(addr, "net/%s/carrier", name), 10, &v))
 		nd->carrier = v ? VFCTL_ON : VFCTL_OFF;
-	snprintf(rel, sizeof(rel), DEVDIR "/%s/net/%s/speed", addr, name);
-	if (vfctl_root_read_int(&ctx->sys, rel, 10, &v) == 0 && v > 0)
+	if (!vfctl_root_read_int(&ctx->sys, VFCTL_DEV_PATH(addr, "net/%s/speed", name), 10, &v) &&
+	    v > 0)
 		nd->speed = (int)v;
-	snprintf(rel, sizeof(rel), DEVDIR "/%s/net/%s/address", addr, name);
-	if (vfctl_root_read(&ctx->sys, rel, buf, sizeof(buf)) == VFCTL_MAC_LEN - 1)
+	if (vfctl_root_read(&ctx->sys, VFCTL_DEV_PATH(addr, "net/%s/address", name), buf,
+			    sizeof(buf)) == VFCTL_MAC_LEN - 1)
 		memcpy(nd->mac, buf, VFCTL_MAC_LEN);
 	return 0;
 }
@@ -146,11 +141,9 @@ static int read_netdev(struct vfctl_ctx *ctx, const char *addr, const char *name
 static int read_netdevs(struct vfctl_ctx *ctx, struct vfctl_func *f)
 {
 	_cleanup_closedir_ DIR *d = NULL;
-	char rel[512];
 	struct dirent *de;
 
-	snprintf(rel, sizeof(rel), DEVDIR "/%s/net", f->addr);
-	if (vfctl_root_opendir(&ctx->sys, rel, &d) < 0)
+	if (vfctl_root_opendir(&ctx->sys, VFCTL_DEV_PATH(f->addr, "net"), &d) < 0)
 		return 0;	/* no netdev: not bound to a network driver */
 	while ((de = readdir(d))) {
 		struct vfctl_netdev *nv;
@@ -173,7 +166,7 @@ static int func_fill(struct vfctl_ctx *ctx, struct pci_access *acc, const char *
 	unsigned dom, bus, dev, fn;
 	struct pci_dev *pd;
 	jmp_buf jb;
-	char rel[512], buf[256];
+	char buf[256];
 	char *drv;
 
 	memset(f, 0, sizeof(*f));
@@ -210,8 +203,8 @@ static int func_fill(struct vfctl_ctx *ctx, struct pci_access *acc, const char *
 	pci_free_dev(pd);
 
 	f->is_bridge = (f->class >> 16) == 0x06;
-	snprintf(rel, sizeof(rel), DEVDIR "/%s/driver_override", addr);
-	if (vfctl_root_read(&ctx->sys, rel, buf, sizeof(buf)) > 0 && strcmp(buf, "(null)"))
+	if (vfctl_root_read(&ctx->sys, VFCTL_DEV_PATH(addr, "driver_override"), buf,
+			    sizeof(buf)) > 0 && strcmp(buf, "(null)"))
 		f->driver_override = strdup(buf);
 
 	f->totalvfs = read_attr_int(ctx, addr, "sriov_totalvfs", 10);
@@ -226,8 +219,7 @@ static int func_fill(struct vfctl_ctx *ctx, struct pci_access *acc, const char *
 	}
 	if (f->totalvfs >= 0)
 		f->kind = VFCTL_FUNC_PF;
-	snprintf(rel, sizeof(rel), DEVDIR "/%s/physfn", addr);
-	if (vfctl_root_exists(&ctx->sys, rel))
+	if (vfctl_root_exists(&ctx->sys, VFCTL_DEV_PATH(addr, "physfn")))
 		f->kind = VFCTL_FUNC_VF;
 	f->config.link_state = -1;
 	f->config.spoofchk = f->config.trust = f->config.query_rss = VFCTL_UNKNOWN;
@@ -282,9 +274,9 @@ static int scan_funcs(struct vfctl_ctx *ctx, struct vfctl_host *host)
 	size_t cap = 0;
 	int r;
 
-	r = vfctl_root_opendir(&ctx->sys, DEVDIR, &d);
+	r = vfctl_root_opendir(&ctx->sys, VFCTL_DEVDIR, &d);
 	if (r < 0)
-		return vfctl_err(ctx, r, "%s/" DEVDIR ": %s; is %s a sysfs tree (mounted sysfs, or a "
+		return vfctl_err(ctx, r, "%s/" VFCTL_DEVDIR ": %s; is %s a sysfs tree (mounted sysfs, or a "
 				 "golden tree with bus/pci/devices)?", ctx->sys.path, strerror(-r),
 				 ctx->sys.path);
 	if (asprintf(&libpci_path, "%s/bus/pci", ctx->sys.path) < 0)
@@ -310,7 +302,7 @@ static int scan_funcs(struct vfctl_ctx *ctx, struct vfctl_host *host)
 		if (de->d_name[0] == '.')
 			continue;
 		if (vfctl_addr_parse(de->d_name, addr) < 0 || strcmp(addr, de->d_name)) {
-			r = host_warn(host, "%s/" DEVDIR "/%s: not a PCI address, skipped",
+			r = host_warn(host, "%s/" VFCTL_DEVDIR "/%s: not a PCI address, skipped",
 				      ctx->sys.path, de->d_name);
 			if (r < 0)
 				goto out;
@@ -355,24 +347,23 @@ static int link_vfs(struct vfctl_ctx *ctx, struct vfctl_host *host)
 		struct vfctl_func *pf = &host->funcs[i];
 		_cleanup_closedir_ DIR *d = NULL;
 		struct dirent *de;
-		char rel[512];
 
 		if (pf->kind != VFCTL_FUNC_PF)
 			continue;
-		snprintf(rel, sizeof(rel), DEVDIR "/%s", pf->addr);
-		if (vfctl_root_opendir(&ctx->sys, rel, &d) < 0)
+		if (vfctl_root_opendir(&ctx->sys, VFCTL_DEV_PATH(pf->addr, NULL), &d) < 0)
 			continue;
 		while ((de = readdir(d))) {
 			char target[64], addr[VFCTL_ADDR_LEN], *end;
 			struct vfctl_func *vf;
 			unsigned long idx;
+			const char *rel;
 
 			if (strncmp(de->d_name, "virtfn", 6) || !de->d_name[6])
 				continue;
 			idx = strtoul(de->d_name + 6, &end, 10);
 			if (*end || idx > 0xffff)
 				continue;
-			snprintf(rel, sizeof(rel), DEVDIR "/%s/%s", pf->addr, de->d_name);
+			rel = VFCTL_DEV_PATH(pf->addr, "%s", de->d_name);
 			if (vfctl_root_link_name(&ctx->sys, rel, target, sizeof(target)) < 0 ||
 			    vfctl_addr_parse(target, addr) < 0 || !(vf = host_func(host, addr)))
 				continue;	/* the VF went away between readdir and here */
@@ -590,7 +581,7 @@ int vfctl_host_find(struct vfctl_ctx *ctx, const struct vfctl_host *host, const 
 	if (vfctl_addr_parse(name, addr) == 0) {
 		f = host_func(host, addr);
 		if (!f)
-			return vfctl_err(ctx, -ENODEV, "%s: no such PCI function in %s/" DEVDIR
+			return vfctl_err(ctx, -ENODEV, "%s: no such PCI function in %s/" VFCTL_DEVDIR
 					 "; 'vfctl list --all' shows the functions there",
 					 addr, ctx->sys.path);
 		*ret = f;
@@ -606,6 +597,6 @@ int vfctl_host_find(struct vfctl_ctx *ctx, const struct vfctl_host *host, const 
 				return 0;
 			}
 	return vfctl_err(ctx, -ENODEV, "%s: no PCI function has a netdev of that name in %s/"
-			 DEVDIR "/*/net; 'ip link' lists the interfaces, 'vfctl list' the devices",
+			 VFCTL_DEVDIR "/*/net; 'ip link' lists the interfaces, 'vfctl list' the devices",
 			 name, ctx->sys.path);
 }

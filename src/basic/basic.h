@@ -38,7 +38,8 @@ struct vfctl_root {
 
 int vfctl_root_open(struct vfctl_root *root, const char *path);
 void vfctl_root_close(struct vfctl_root *root);
-/* Open rel (relative to the root; "/" and ".." never leave it). */
+/* Open rel (relative to the root; "/" and ".." never leave it). Every
+ * accessor answers a NULL rel (a path that did not fit) with -ENAMETOOLONG. */
 int vfctl_root_openat(const struct vfctl_root *root, const char *rel, int flags);
 /* Read a small attribute file, trailing newline stripped. Returns length. */
 int vfctl_root_read(const struct vfctl_root *root, const char *rel, char *buf, size_t size);

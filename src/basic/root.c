@@ -54,6 +54,8 @@ int vfctl_root_openat(const struct vfctl_root *root, const char *rel, int flags)
 	};
 	int fd;
 
+	if (!rel)	/* a path that did not fit its buffer (vfctl_dev_path) */
+		return -ENAMETOOLONG;
 	if (root->fd < 0)
 		return -EBADF;
 	while (*rel == '/')
@@ -108,13 +110,15 @@ int vfctl_root_read_int(const struct vfctl_root *root, const char *rel, int base
 
 int vfctl_root_link_name(const struct vfctl_root *root, const char *rel, char *buf, size_t size)
 {
-	_cleanup_free_ char *dir = strdup(rel);
+	_cleanup_free_ char *dir = rel ? strdup(rel) : NULL;
 	_cleanup_close_ int dfd = -1;
 	char target[4096];
 	const char *base, *name;
 	char *slash;
 	ssize_t n;
 
+	if (!rel)
+		return -ENAMETOOLONG;
 	if (!dir)
 		return -ENOMEM;
 	slash = strrchr(dir, '/');

@@ -258,30 +258,9 @@ static void change_failed(struct vfctl_change *ch, int r, const char *msg)
 static bool conf_matches(const struct vfctl_conf_pf *c, const struct vfctl_host *host,
 			 const char *addr)
 {
-	const struct vfctl_func *f;
-	unsigned seen = 0;
+	const struct vfctl_func *f = vfctl_config_match(c, host, NULL);
 
-	switch (c->match) {
-	case VFCTL_MATCH_ADDRESS:
-		return !strcmp(c->addr, addr);
-	case VFCTL_MATCH_NETDEV:
-		for (size_t k = 0; k < host->n_funcs; k++) {
-			f = &host->funcs[k];
-			for (size_t j = 0; j < f->n_netdevs; j++)
-				if (!strcmp(f->netdevs[j].name, c->netdev) && !strcmp(f->addr, addr))
-					return true;
-		}
-		return false;
-	case VFCTL_MATCH_ID:
-		for (size_t k = 0; k < host->n_funcs; k++) {
-			f = &host->funcs[k];
-			if (f->kind == VFCTL_FUNC_PF && f->vendor == c->vendor &&
-			    f->device == c->device && seen++ == c->index && !strcmp(f->addr, addr))
-				return true;
-		}
-		return false;
-	}
-	return false;
+	return f && !strcmp(f->addr, addr);
 }
 
 static const struct vfctl_conf_pf *conf_for(const struct vfctl_config *cfg,

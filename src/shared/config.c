@@ -926,12 +926,11 @@ static const char *match_str(const struct vfctl_conf_pf *c, char *buf, size_t le
 	return buf;
 }
 
-/* The host function a config PF matches, NULL if none; *seen counts the
- * PFs with the vendor:device of an id match. */
-static const struct vfctl_func *conf_find(const struct vfctl_conf_pf *c,
-					  const struct vfctl_host *host, unsigned *seen)
+const struct vfctl_func *vfctl_config_match(const struct vfctl_conf_pf *c,
+					     const struct vfctl_host *host, unsigned *seen)
 {
-	*seen = 0;
+	unsigned n_seen = 0;
+
 	for (size_t k = 0; k < host->n_funcs; k++) {
 		const struct vfctl_func *f = &host->funcs[k];
 
@@ -941,9 +940,11 @@ static const struct vfctl_func *conf_find(const struct vfctl_conf_pf *c,
 			if (!strcmp(f->netdevs[j].name, c->netdev))
 				return f;
 		if (c->match == VFCTL_MATCH_ID && f->kind == VFCTL_FUNC_PF &&
-		    f->vendor == c->vendor && f->device == c->device && (*seen)++ == c->index)
+		    f->vendor == c->vendor && f->device == c->device && n_seen++ == c->index)
 			return f;
 	}
+	if (seen)
+		*seen = n_seen;
 	return NULL;
 }
 
@@ -952,10 +953,9 @@ int vfctl_config_drop_absent(struct vfctl_ctx *ctx, struct vfctl_config *cfg,
 {
 	char **v = NULL, m[64], line[256];
 	size_t nv = 0, n = 0;
-	unsigned seen;
 
 	for (size_t i = 0; i < cfg->n_pfs; i++) {
-		if (conf_find(&cfg->pfs[i], host, &seen))
+		if (vfctl_config_match(&cfg->pfs[i], host, NULL))
 			continue;
 		snprintf(line, sizeof(line), "%s: no %s on this host", cfg->pfs[i].path,
 			 match_str(&cfg->pfs[i], m, sizeof(m)));
@@ -965,7 +965,7 @@ int vfctl_config_drop_absent(struct vfctl_ctx *ctx, struct vfctl_config *cfg,
 		}
 	}
 	for (size_t i = 0; i < cfg->n_pfs; i++) {
-		if (conf_find(&cfg->pfs[i], host, &seen))
+		if (vfctl_config_match(&cfg->pfs[i], host, NULL))
 			cfg->pfs[n++] = cfg->pfs[i];
 		else
 			conf_pf_free(&cfg->pfs[i]);
@@ -981,8 +981,8 @@ int vfctl_config_resolve(struct vfctl_ctx *ctx, const struct vfctl_config *cfg,
 {
 	for (size_t i = 0; i < cfg->n_pfs; i++) {
 		const struct vfctl_conf_pf *c = &cfg->pfs[i];
-		unsigned seen;
-		const struct vfctl_func *pf = conf_find(c, host, &seen);
+		unsigned seen = 0;
+		const struct vfctl_func *pf = vfctl_config_match(c, host, &seen);
 		char m[64];
 
 		if (!pf && c->match == VFCTL_MATCH_ID)

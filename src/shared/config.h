@@ -66,6 +66,12 @@ int vfctl_config_load(struct vfctl_ctx *ctx, const char *file, struct vfctl_conf
 int vfctl_config_parse(struct vfctl_ctx *ctx, const char *file, const char *text, size_t len,
 		       struct vfctl_config **ret);
 void vfctl_config_free(struct vfctl_config *cfg);
+/* The host function config PF c means (the first with its address or
+ * netdev, or the index-th PF with its vendor:device), NULL if none; then
+ * *seen (optional) counts the PFs with the vendor:device of an id match.
+ * The one matcher: resolve, select, drop_absent and apply all use it. */
+const struct vfctl_func *vfctl_config_match(const struct vfctl_conf_pf *c,
+					     const struct vfctl_host *host, unsigned *seen);
 /* Which PF of host each config PF is (addrs[i] for cfg->pfs[i]); -ENODEV for
  * a PF not on the host, -EINVAL for one matched twice or too many VFs. */
 int vfctl_config_resolve(struct vfctl_ctx *ctx, const struct vfctl_config *cfg,

@@ -128,12 +128,42 @@ static void never_leaves_the_root(void **state)
 	assert_int_equal(vfctl_root_read(&t->root, "devices/up/devices/numvfs", buf, sizeof(buf)), 1);
 }
 
+/* The one builder of bus/pci/devices/ADDR[/...]: exact text, and a path
+ * that does not fit is NULL, which every accessor refuses. */
+static void builds_device_paths(void **state)
+{
+	struct tree *t = *state;
+	char small[32], name[300], buf[64];
+	const char *p;
+	DIR *d = NULL;
+
+	assert_string_equal(VFCTL_DEV_PATH("0000:03:00.0", NULL), "bus/pci/devices/0000:03:00.0");
+	assert_string_equal(VFCTL_DEV_PATH("0000:03:00.0", "virtfn%u", 7u),
+			    "bus/pci/devices/0000:03:00.0/virtfn7");
+	assert_string_equal(VFCTL_DEV_PATH("0000:03:00.0", "net/%s/carrier", "enp3s0f0"),
+			    "bus/pci/devices/0000:03:00.0/net/enp3s0f0/carrier");
+	/* the result is the caller's buffer, or NULL when it would be cut */
+	assert_ptr_equal(vfctl_dev_path(small, sizeof(small), "0000:03:00.0", NULL), small);
+	assert_null(vfctl_dev_path(small, sizeof(small), "0000:03:00.0", "driver"));
+	memset(name, 'x', sizeof(name) - 1);
+	name[sizeof(name) - 1] = '\0';
+	p = VFCTL_DEV_PATH("0000:03:00.0", "%s", name);
+	assert_null(p);
+	assert_int_equal(vfctl_root_read(&t->root, p, buf, sizeof(buf)), -ENAMETOOLONG);
+	assert_int_equal(vfctl_root_link_name(&t->root, p, buf, sizeof(buf)), -ENAMETOOLONG);
+	assert_int_equal(vfctl_root_opendir(&t->root, p, &d), -ENAMETOOLONG);
+	assert_null(d);
+	assert_false(vfctl_root_exists(&t->root, p));
+	assert_int_equal(vfctl_root_write(&t->root, p, "1"), -ENAMETOOLONG);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(reads_values, setup, teardown),
 		cmocka_unit_test_setup_teardown(resolves_links, setup, teardown),
 		cmocka_unit_test_setup_teardown(never_leaves_the_root, setup, teardown),
+		cmocka_unit_test_setup_teardown(builds_device_paths, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("root", tests, NULL, NULL);
