@@ -73,10 +73,26 @@ static unsigned lock_wait_ms(void)
 	return *end || s > 3600 ? PF_LOCK_WAIT_MS : (unsigned)s * 1000;
 }
 
+/* "pid 42 (qemu)": a process as the messages name it ("?" when its comm is gone). */
+static int pid_describe(long pid, char *buf, size_t size)
+{
+	char path[64], comm[64] = "?";
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%ld/comm", pid);
+	f = fopen(path, "re");
+	if (f) {
+		if (fgets(comm, sizeof(comm), f))
+			comm[strcspn(comm, "\n")] = '\0';
+		fclose(f);
+	}
+	return snprintf(buf, size, "pid %ld (%s)", pid, comm);
+}
+
 /* Who holds the flock on this inode: "pid 42 (vfctl)" from /proc/locks. */
 static void lock_holder(const struct stat *st, char *buf, size_t size)
 {
-	char line[256], comm[64] = "?", path[64];
+	char line[256];
 	unsigned long ino;
 	unsigned maj, min;
 	FILE *f = fopen("/proc/locks", "re");
@@ -88,15 +104,7 @@ static void lock_holder(const struct stat *st, char *buf, size_t size)
 		if (sscanf(line, "%*d: FLOCK %*s %*s %ld %x:%x:%lu", &pid, &maj, &min, &ino) != 4 ||
 		    ino != st->st_ino)
 			continue;
-		snprintf(path, sizeof(path), "/proc/%ld/comm", pid);
-		FILE *c = fopen(path, "re");
-
-		if (c) {
-			if (fgets(comm, sizeof(comm), c))
-				comm[strcspn(comm, "\n")] = '\0';
-			fclose(c);
-		}
-		snprintf(buf, size, "pid %ld (%s)", pid, comm);
+		pid_describe(pid, buf, size);
 		break;
 	}
 	fclose(f);
@@ -168,7 +176,7 @@ int vfctl_vfio_holders(const char *node, char *buf, size_t size)
 	while ((de = readdir(proc))) {
 		_cleanup_closedir_ DIR *fds = NULL;
 		struct dirent *fe;
-		char path[300], link[300], comm[64] = "?";
+		char path[300], link[300];
 		char *end;
 		long pid = strtol(de->d_name, &end, 10);
 
@@ -188,16 +196,10 @@ int vfctl_vfio_holders(const char *node, char *buf, size_t size)
 			link[l] = '\0';
 			if (strcmp(link, node))
 				continue;
-			snprintf(path, sizeof(path), "/proc/%ld/comm", pid);
-			FILE *f = fopen(path, "re");
-			if (f) {
-				if (fgets(comm, sizeof(comm), f))
-					comm[strcspn(comm, "\n")] = '\0';
-				fclose(f);
-			}
+			if (n && used < size)
+				used += (size_t)snprintf(buf + used, size - used, ", ");
 			if (used < size)
-				used += (size_t)snprintf(buf + used, size - used, "%spid %ld (%s)",
-							 n ? ", " : "", pid, comm);
+				used += (size_t)pid_describe(pid, buf + used, size - used);
 			n++;
 			break;
 		}

@@ -44,10 +44,22 @@ static int perr(struct vfctl_ctx *ctx, const struct vfctl_config *cfg, const cha
 	return vfctl_ctx_set_error(ctx, -EINVAL, "%s: %s: %s", cfg->file, path, msg);
 }
 
-/* Every key of o must be one of keys[]. */
-static int check_keys(struct vfctl_ctx *ctx, const struct vfctl_config *cfg, const char *path,
-		      json_object *o, const char *const *keys, const char *allowed)
+static int want_type(struct vfctl_ctx *ctx, const struct vfctl_config *cfg, const char *path,
+		     json_object *v, json_type t, const char *what)
 {
+	if (!json_object_is_type(v, t) || (t != json_type_null && !v))
+		return perr(ctx, cfg, path, "expected %s, got %s", what, type_name(v));
+	return 0;
+}
+
+/* o must be an object whose every key is one of keys[] (allowed names them). */
+static int want_object(struct vfctl_ctx *ctx, const struct vfctl_config *cfg, const char *path,
+		       json_object *o, const char *const *keys, const char *allowed)
+{
+	int r = want_type(ctx, cfg, path, o, json_type_object, "an object");
+
+	if (r < 0)
+		return r;
 	json_object_object_foreach(o, k, v) {
 		bool ok = false;
 
@@ -57,14 +69,6 @@ static int check_keys(struct vfctl_ctx *ctx, const struct vfctl_config *cfg, con
 		if (!ok)
 			return perr(ctx, cfg, path, "unknown key '%s'; expected %s", k, allowed);
 	}
-	return 0;
-}
-
-static int want_type(struct vfctl_ctx *ctx, const struct vfctl_config *cfg, const char *path,
-		     json_object *v, json_type t, const char *what)
-{
-	if (!json_object_is_type(v, t) || (t != json_type_null && !v))
-		return perr(ctx, cfg, path, "expected %s, got %s", what, type_name(v));
 	return 0;
 }
 
@@ -123,11 +127,8 @@ static int parse_settings(struct vfctl_ctx *ctx, const struct vfctl_config *cfg,
 	char p[256];
 	int r;
 
-	r = want_type(ctx, cfg, path, o, json_type_object, "an object");
-	if (r < 0)
-		return r;
-	r = check_keys(ctx, cfg, path, o, with_index ? vf_keys : vf_keys + 1,
-		       with_index ? "index, " VF_KEYS : VF_KEYS);
+	r = want_object(ctx, cfg, path, o, with_index ? vf_keys : vf_keys + 1,
+			with_index ? "index, " VF_KEYS : VF_KEYS);
 	if (r < 0)
 		return r;
 	json_object_object_foreach(o, k, v) {
@@ -316,10 +317,7 @@ static int parse_pool(struct vfctl_ctx *ctx, const struct vfctl_config *cfg, con
 	char p[256];
 	int r;
 
-	r = want_type(ctx, cfg, path, o, json_type_object, "an object");
-	if (r < 0)
-		return r;
-	r = check_keys(ctx, cfg, path, o, keys, "name, vfs, users, groups");
+	r = want_object(ctx, cfg, path, o, keys, "name, vfs, users, groups");
 	if (r < 0)
 		return r;
 	path_key(p, sizeof(p), path, "name");
@@ -387,10 +385,7 @@ static int parse_match(struct vfctl_ctx *ctx, const struct vfctl_config *cfg, co
 	char p[256];
 	int r;
 
-	r = want_type(ctx, cfg, path, o, json_type_object, "an object");
-	if (r < 0)
-		return r;
-	r = check_keys(ctx, cfg, path, o, keys, "address, netdev, or id with index");
+	r = want_object(ctx, cfg, path, o, keys, "address, netdev, or id with index");
 	if (r < 0)
 		return r;
 	json_object_object_get_ex(o, "address", &a);
@@ -464,10 +459,7 @@ static int parse_pf(struct vfctl_ctx *ctx, const struct vfctl_config *cfg, const
 	if (!pf->path)
 		return vfctl_ctx_set_error(ctx, -ENOMEM, "out of memory");
 	pf->autoprobe = VFCTL_UNKNOWN;
-	r = want_type(ctx, cfg, path, o, json_type_object, "an object");
-	if (r < 0)
-		return r;
-	r = check_keys(ctx, cfg, path, o, keys, "match, numvfs, autoprobe, defaults, vfs, pools");
+	r = want_object(ctx, cfg, path, o, keys, "match, numvfs, autoprobe, defaults, vfs, pools");
 	if (r < 0)
 		return r;
 	if (!json_object_object_get_ex(o, "match", &v))
@@ -781,7 +773,7 @@ int vfctl_config_parse(struct vfctl_ctx *ctx, const char *file, const char *text
 		r = perr(ctx, cfg, "$", "expected an object with \"pfs\", got %s", type_name(root));
 		goto out;
 	}
-	r = check_keys(ctx, cfg, "$", root, (const char *const[]){ "pfs", NULL }, "pfs");
+	r = want_object(ctx, cfg, "$", root, (const char *const[]){ "pfs", NULL }, "pfs");
 	if (r < 0)
 		goto out;
 	if (!json_object_object_get_ex(root, "pfs", &pfs)) {

@@ -8,23 +8,11 @@
 # shellcheck disable=SC2154 # status, output, stderr, lines: set by bats run
 # shellcheck disable=SC2030,SC2031 # each test is a subshell; bad() reads what its run set
 bats_require_minimum_version 1.5.0
+load helpers	# tree_copy, vfctl, tree_sum
 
 setup() {
-	: "${VFCTL:?set VFCTL to the vfctl binary}" "${FIXTURES:?set FIXTURES to the trees}"
-	unset VFCTL_SYSFS_ROOT VFCTL_DEV_ROOT VFCTL_RUN_DIR
-	t=$BATS_TEST_TMPDIR/t
-	cp -a "$FIXTURES/82576" "$t"	# port 0: 2 VFs on igbvf; port 1: none
-	run_dir=$BATS_TEST_TMPDIR/run
+	tree_copy 82576	# port 0: 2 VFs on igbvf; port 1: none
 	conf=$BATS_TEST_TMPDIR/vfctl.conf
-}
-
-vfctl() {
-	"$VFCTL" --sysfs-root "$t/sys" --run-dir "$run_dir" "$@"
-}
-
-tree_sum() {
-	(cd "$t" && find . -printf '%p %l\n' | LC_ALL=C sort &&
-		find . -type f -print0 | LC_ALL=C sort -z | xargs -0 md5sum) | md5sum
 }
 
 good_conf() {

@@ -5,24 +5,11 @@
 # tree exactly as it was. The kernel's side is tests/vm/30-create.bats.
 
 bats_require_minimum_version 1.5.0
+load helpers	# tree_copy, vfctl, tree_sum
 
 setup() {
-	: "${VFCTL:?set VFCTL to the vfctl binary}" "${FIXTURES:?set FIXTURES to the trees}"
-	unset VFCTL_SYSFS_ROOT VFCTL_DEV_ROOT VFCTL_RUN_DIR
-	t=$BATS_TEST_TMPDIR/t
-	cp -a "$FIXTURES/82576" "$t"	# port 0: 2 VFs on igbvf; port 1: none
-	run_dir=$BATS_TEST_TMPDIR/run
+	tree_copy 82576	# port 0: 2 VFs on igbvf; port 1: none
 	dev=$t/sys/bus/pci/devices
-}
-
-vfctl() {
-	"$VFCTL" --sysfs-root "$t/sys" --run-dir "$run_dir" "$@"
-}
-
-# Every path, link target and file content of the tree.
-tree_sum() {
-	(cd "$t" && find . -printf '%p %l\n' | LC_ALL=C sort &&
-		find . -type f -print0 | LC_ALL=C sort -z | xargs -0 md5sum) | md5sum
 }
 
 @test "usage errors exit 2 and change nothing" {

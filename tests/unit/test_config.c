@@ -18,6 +18,7 @@
 
 #include "vfctl.h"
 #include "config.h"
+#include "unit.h"
 
 struct tree {
 	char dir[64];
@@ -26,29 +27,16 @@ struct tree {
 	struct vfctl_host *host;
 };
 
-static void sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void sh(const char *fmt, ...)
-{
-	char cmd[1024];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	assert_int_equal(system(cmd), 0);
-}
-
 /* A copy of golden tree name, scanned. */
 static struct tree *tree_new(const char *name)
 {
-	const char *fx = getenv("FIXTURES");
 	struct tree *t = calloc(1, sizeof(*t));
+	char golden[512];
 
-	assert_non_null(fx);
 	assert_non_null(t);
-	snprintf(t->dir, sizeof(t->dir), "/tmp/test_config.XXXXXX");
-	assert_non_null(mkdtemp(t->dir));
-	sh("cp -a '%s/%s/sys' '%s/'", fx, name, t->dir);
+	unit_tmpdir(t->dir, sizeof(t->dir), "/tmp/test_config.XXXXXX");
+	unit_fixture(golden, sizeof(golden), name, "sys");
+	unit_sh("cp -a '%s' '%s/'", golden, t->dir);
 	snprintf(t->sys, sizeof(t->sys), "%s/sys", t->dir);
 	assert_int_equal(vfctl_ctx_new(&t->ctx, &(struct vfctl_opts){ .sysfs_root = t->sys }), 0);
 	assert_int_equal(vfctl_host_scan(t->ctx, 0, &t->host), 0);
@@ -59,17 +47,15 @@ static void tree_free(struct tree *t)
 {
 	vfctl_host_free(t->host);
 	vfctl_ctx_free(t->ctx);
-	sh("rm -rf '%s'", t->dir);
+	unit_rm_rf(t->dir);
 	free(t);
 }
 
 static struct vfctl_ctx *plain_ctx(void)
 {
 	struct vfctl_ctx *ctx;
-	char root[256];
 
-	snprintf(root, sizeof(root), "%s/82599-8vf/sys", getenv("FIXTURES"));
-	assert_int_equal(vfctl_ctx_new(&ctx, &(struct vfctl_opts){ .sysfs_root = root }), 0);
+	unit_scan("82599-8vf", 0, &ctx, NULL);
 	return ctx;
 }
 

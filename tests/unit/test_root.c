@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "internal.h"
+#include "unit.h"
 
 struct tree {
 	char dir[64];
@@ -34,8 +35,8 @@ static int setup(void **state)
 	struct tree *t = calloc(1, sizeof(*t));
 	char path[512];
 
-	strcpy(t->dir, "/tmp/vfctl-root-XXXXXX");
-	assert_non_null(mkdtemp(t->dir));
+	assert_non_null(t);
+	unit_tmpdir(t->dir, sizeof(t->dir), "/tmp/vfctl-root-XXXXXX");
 	/* a secret next to the root that no path may reach */
 	snprintf(t->outside, sizeof(t->outside), "%s.secret", t->dir);
 	put("/", t->outside, "secret\n");
@@ -68,11 +69,10 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct tree *t = *state;
-	char cmd[256];
 
 	vfctl_root_close(&t->root);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s' '%s'", t->dir, t->outside);
-	assert_int_equal(system(cmd), 0);
+	unit_rm_rf(t->dir);
+	unit_rm_rf(t->outside);
 	free(t);
 	return 0;
 }

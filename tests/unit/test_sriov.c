@@ -25,6 +25,7 @@
 #include <cmocka.h>
 
 #include "internal.h"
+#include "unit.h"
 
 #define PF0 "0000:01:00.0"	/* 82576 port 0: 2 VFs on igbvf */
 #define PF1 "0000:01:00.1"	/* 82576 port 1: no VFs */
@@ -37,30 +38,18 @@ struct tree {
 	int wd_numvfs, wd_autoprobe;
 };
 
-static void sh(const char *fmt, ...)
-{
-	char cmd[1024];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	assert_int_equal(system(cmd), 0);
-}
-
 static struct tree *current;	/* freed by cleanup() when a test fails */
 
 static struct tree *tree_new(const char *name)
 {
 	struct tree *t = calloc(1, sizeof(*t));
-	const char *fx = getenv("FIXTURES");
+	char golden[512];
 
 	assert_non_null(t);
-	assert_non_null(fx);
-	strcpy(t->dir, "/tmp/vfctl-sriov-XXXXXX");
-	assert_non_null(mkdtemp(t->dir));
+	unit_tmpdir(t->dir, sizeof(t->dir), "/tmp/vfctl-sriov-XXXXXX");
 	/* never write into the shared fixtures: a private copy */
-	sh("cp -a '%s/%s/.' '%s/'", fx, name, t->dir);
+	unit_fixture(golden, sizeof(golden), name, ".");
+	unit_sh("cp -a '%s' '%s/'", golden, t->dir);
 	snprintf(t->sys, sizeof(t->sys), "%s/sys", t->dir);
 	snprintf(t->run, sizeof(t->run), "%s/run", t->dir);
 	assert_int_equal(vfctl_ctx_new(&t->ctx, &(struct vfctl_opts){ .sysfs_root = t->sys,
@@ -75,7 +64,7 @@ static void tree_free(struct tree *t)
 	if (t->ino >= 0)
 		close(t->ino);
 	vfctl_ctx_free(t->ctx);
-	sh("rm -rf '%s'", t->dir);
+	unit_rm_rf(t->dir);
 	free(t);
 	current = NULL;
 }
@@ -152,7 +141,7 @@ static void put_attr(const struct tree *t, const char *pf, const char *name, con
 	char path[512];
 
 	attr_path(t, pf, name, path, sizeof(path));
-	sh("printf '%s\\n' >'%s'", v, path);
+	unit_sh("printf '%s\\n' >'%s'", v, path);
 }
 
 static const char *err(const struct tree *t)
@@ -233,7 +222,7 @@ static void refuses_pf_without_driver(void **state)
 	struct vfctl_numvfs_report rep = SENTINEL;
 
 	(void)state;
-	sh("rm '%s/bus/pci/devices/" PF1 "/driver'", t->sys);
+	unit_sh("rm '%s/bus/pci/devices/" PF1 "/driver'", t->sys);
 	watch(t, PF1);
 	assert_int_equal(vfctl_pf_set_numvfs(t->ctx, PF1, 2, VFCTL_NUMVFS_NO_AUTOPROBE, 200, &rep),
 			 -ENOENT);
@@ -339,7 +328,7 @@ static void count_change_without_drivers_needs_no_force(void **state)
 	struct vfctl_numvfs_report rep = SENTINEL;
 
 	(void)state;
-	sh("rm '%s/bus/pci/devices/0000:01:10.0/driver' '%s/bus/pci/devices/0000:01:10.2/driver'",
+	unit_sh("rm '%s/bus/pci/devices/0000:01:10.0/driver' '%s/bus/pci/devices/0000:01:10.2/driver'",
 	   t->sys, t->sys);
 	watch(t, PF0);
 	assert_int_equal(vfctl_pf_set_numvfs(t->ctx, PF0, 1, 0, 200, &rep), -ETIMEDOUT);
@@ -412,18 +401,18 @@ static void a_vf_is_complete_with_config_group_and_netdev(void **state)
 	assert_int_equal(rep.after, 4);
 
 	/* bound to a network driver: its netdev is waited for */
-	sh("rm -r '%s/%s/0000:01:10.4/net'", t->sys, d);
+	unit_sh("rm -r '%s/%s/0000:01:10.4/net'", t->sys, d);
 	assert_int_equal(vfctl_pf_set_numvfs(t->ctx, PF0, 4, 0, 100, &rep), -ETIMEDOUT);
 	assert_contains(err(t), "after 100 ms VF 2 (0000:01:10.4) is bound to igbvf but has no netdev");
 	/* ... unless no driver is bound (autoprobe off) */
-	sh("rm '%s/%s/0000:01:10.4/driver'", t->sys, d);
+	unit_sh("rm '%s/%s/0000:01:10.4/driver'", t->sys, d);
 	assert_int_equal(vfctl_pf_set_numvfs(t->ctx, PF0, 4, 0, 100, &rep), 0);
 
 	/* with an IOMMU, the group */
-	sh("rm '%s/%s/0000:01:10.6/iommu_group'", t->sys, d);
+	unit_sh("rm '%s/%s/0000:01:10.6/iommu_group'", t->sys, d);
 	assert_int_equal(vfctl_pf_set_numvfs(t->ctx, PF0, 4, 0, 100, &rep), -ETIMEDOUT);
 	assert_contains(err(t), "VF 3 (0000:01:10.6) has no iommu_group");
-	sh("mv '%s/%s/0000:01:10.0/config' '%s/config'", t->sys, d, t->dir);
+	unit_sh("mv '%s/%s/0000:01:10.0/config' '%s/config'", t->sys, d, t->dir);
 	assert_int_equal(vfctl_pf_set_numvfs(t->ctx, PF0, 4, 0, 100, &rep), -ETIMEDOUT);
 	assert_contains(err(t), "VF 0 (0000:01:10.0) has no config");
 	tree_free(t);

@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "internal.h"
+#include "unit.h"
 
 struct fx {
 	char dir[64];
@@ -21,8 +22,8 @@ static int setup(void **state)
 {
 	struct fx *f = calloc(1, sizeof(*f));
 
-	strcpy(f->dir, "/tmp/vfctl-state-XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
+	assert_non_null(f);
+	unit_tmpdir(f->dir, sizeof(f->dir), "/tmp/vfctl-state-XXXXXX");
 	assert_int_equal(vfctl_ctx_new(&f->ctx, &(struct vfctl_opts){ .sysfs_root = "/tmp",
 		.run_dir = f->dir }), 0);
 	*state = f;
@@ -32,11 +33,9 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fx *f = *state;
-	char cmd[128];
 
 	vfctl_ctx_free(f->ctx);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
-	assert_int_equal(system(cmd), 0);
+	unit_rm_rf(f->dir);
 	free(f);
 	return 0;
 }

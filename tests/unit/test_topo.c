@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "vfctl.h"
+#include "unit.h"
 
 struct scan {
 	struct vfctl_ctx *ctx;
@@ -20,14 +21,10 @@ struct scan {
 static struct scan *scan_tree(const char *name)
 {
 	struct scan *s = calloc(1, sizeof(*s));
-	const char *fx = getenv("FIXTURES");
-	char root[512];
 
-	assert_non_null(fx);
-	snprintf(root, sizeof(root), "%s/%s/sys", fx, name);
-	assert_int_equal(vfctl_ctx_new(&s->ctx, &(struct vfctl_opts){ .sysfs_root = root }), 0);
+	assert_non_null(s);
+	unit_scan(name, VFCTL_SCAN_NETLINK, &s->ctx, &s->host);
 	assert_false(vfctl_ctx_is_live(s->ctx));
-	assert_int_equal(vfctl_host_scan(s->ctx, VFCTL_SCAN_NETLINK, &s->host), 0);
 	return s;
 }
 

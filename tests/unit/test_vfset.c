@@ -22,6 +22,7 @@
 #include <netlink/route/link.h>
 
 #include "internal.h"
+#include "unit.h"
 /* The CLI's parser is not in the library: compile it in (the printer is
  * stubbed below; these tests do not print). */
 #include "../../src/vfctl/cmd_set.c"
@@ -49,14 +50,9 @@ struct tree {
 static struct tree *tree_open(const char *name)
 {
 	struct tree *t = calloc(1, sizeof(*t));
-	const char *fx = getenv("FIXTURES");
-	char root[512];
 
 	assert_non_null(t);
-	assert_non_null(fx);
-	snprintf(root, sizeof(root), "%s/%s/sys", fx, name);
-	assert_int_equal(vfctl_ctx_new(&t->ctx, &(struct vfctl_opts){ .sysfs_root = root }), 0);
-	assert_int_equal(vfctl_host_scan(t->ctx, VFCTL_SCAN_NETLINK, &t->host), 0);
+	unit_scan(name, VFCTL_SCAN_NETLINK, &t->ctx, &t->host);
 	return t;
 }
 
