@@ -91,8 +91,12 @@ int vfctl_ctx_new(struct vfctl_ctx **ret, const struct vfctl_opts *opts)
 	if (!dev) {
 		if (ctx->live) {
 			dev = "/dev";
-		} else if (asprintf(&sibling, "%s/../dev", sys) >= 0) {
-			dev = sibling;
+		} else {
+			char *s;
+
+			/* asprintf leaves s undefined when it fails */
+			if (asprintf(&s, "%s/../dev", sys) >= 0)
+				dev = sibling = s;
 		}
 	}
 	/* A missing dev tree only means no device nodes: VFIO reads as absent. */

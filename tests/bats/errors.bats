@@ -2,6 +2,7 @@
 # Bad input: a clear one-line error naming what and where, exit 1 (2 for
 # usage), never a crash.
 
+# shellcheck disable=SC2154 # status, output, stderr, lines: set by bats run
 bats_require_minimum_version 1.5.0
 
 setup() {

@@ -21,7 +21,7 @@ setup() {
 	run "$VFCTL" list --json
 	[ "$status" -eq 0 ]
 	[ "$(echo "$output" | jq -r .sysfs_root)" = /sys ]
-	n=$(ls -d /sys/bus/pci/devices/* 2>/dev/null | wc -l)
+	n=$(find /sys/bus/pci/devices/ -mindepth 1 -maxdepth 1 2>/dev/null | wc -l)
 	[ "$("$VFCTL" list --all --json | jq '[.pfs[], .pfs[].vfs[], .functions[]] | length')" = "$n" ]
 }
 
@@ -44,6 +44,7 @@ int main(void) { char a[VFCTL_ADDR_LEN]; return vfctl_addr_parse("03:10.2", a) |
 C
 	sed -i "s|^prefix=.*|prefix=$d/usr|; s|^libdir=.*|libdir=$d/usr/lib|; s|^includedir=.*|includedir=$d/usr/include|" \
 		"$d/usr/lib/pkgconfig/libvfctl.pc"
+	# shellcheck disable=SC2046 # pkg-config's flags are words
 	cc -o "$BATS_TEST_TMPDIR/t" "$BATS_TEST_TMPDIR/t.c" \
 		$(PKG_CONFIG_PATH=$d/usr/lib/pkgconfig pkg-config --cflags --libs libvfctl)
 	run env LD_LIBRARY_PATH="$d/usr/lib" "$BATS_TEST_TMPDIR/t"

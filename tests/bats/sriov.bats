@@ -4,6 +4,7 @@
 # writes ends in a timeout naming what is missing; refusals must leave the
 # tree exactly as it was. The kernel's side is tests/vm/30-create.bats.
 
+# shellcheck disable=SC2154 # status, output, stderr: set by bats run; t, run_dir: by tree_copy
 bats_require_minimum_version 1.5.0
 load helpers	# tree_copy, vfctl, tree_sum
 

@@ -17,6 +17,7 @@ setup() {
 
 # A raw image: the VFKVMG01 header, entry at 0x100018, no IDT, then CODE.
 mkimage() {
+	# shellcheck disable=SC2059 # CODE is printf escapes
 	printf 'VFKVMG01\x18\x00\x10\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00'"$2" >"$1"
 }
 

@@ -161,6 +161,7 @@ pf_state() {
 @test "two concurrent creates on the same PF serialize: both succeed, no torn state" {
 	vm_reset_igb
 	for round in "3 5" "6 2" "1 7"; do
+		# shellcheck disable=SC2086 # split on purpose
 		set -- $round
 		vfctl --json --force create "$pf" "$1" >"$BATS_TEST_TMPDIR/a" 2>"$BATS_TEST_TMPDIR/a.err" &
 		a=$!

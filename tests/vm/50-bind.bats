@@ -2,6 +2,7 @@
 # vfctl bind / unbind / restore on the real igb VFs: driver_override,
 # drivers_probe, the driver link, /dev/vfio/GROUP, saved original state.
 
+# shellcheck disable=SC2030,SC2031 # each test is a subshell of its own
 load helpers
 
 setup_file() {

@@ -43,6 +43,7 @@ JSON
 
 # vfctld_start [ENV=VALUE...]: start the daemon standalone (background),
 # wait for its socket; $dpid is its pid
+# shellcheck disable=SC2120 # the suites pass ENV=VALUE; this file alone does not
 vfctld_start() {
 	rm -f "$VFCTLD_SOCKET"
 	env "$@" vfctld --run-dir "$VFCTLD_RUN" --config "$VFCTLD_CONF" \
