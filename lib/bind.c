@@ -124,13 +124,14 @@ static int check_routes(struct vfctl_ctx *ctx, const struct vfctl_func *f, bool 
 /* Who holds the function's VFIO group open; 0 when nobody (that we can see). */
 static int check_holders(struct vfctl_ctx *ctx, const struct vfctl_func *f, const char *what)
 {
-	char node[64], who[256];
+	char node[64], who[256], rel[32];
 	int n;
 
 	if (f->iommu_group < 0 || !f->driver || !vfctl_driver_is_vfio(f->driver) || !ctx->live)
 		return 0;
 	snprintf(node, sizeof(node), "/dev/vfio/%d", f->iommu_group);
-	n = vfctl_vfio_holders(node, who, sizeof(who));
+	snprintf(rel, sizeof(rel), "vfio/%d", f->iommu_group);
+	n = vfctl_vfio_node_holders(ctx, rel, who, sizeof(who));
 	if (n <= 0)
 		return 0;
 	return vfctl_err(ctx, -EBUSY, "%s: %s is held open by %s; the kernel would block %s until "
@@ -146,10 +147,10 @@ static int write_timed(struct vfctl_ctx *ctx, const struct vfctl_func *f, const 
 
 	if (r == -ETIMEDOUT) {
 		if (f->iommu_group >= 0 && ctx->live) {
-			char node[64];
+			char node[32];
 
-			snprintf(node, sizeof(node), "/dev/vfio/%d", f->iommu_group);
-			if (vfctl_vfio_holders(node, who, sizeof(who)) <= 0)
+			snprintf(node, sizeof(node), "vfio/%d", f->iommu_group);
+			if (vfctl_vfio_node_holders(ctx, node, who, sizeof(who)) <= 0)
 				who[0] = '\0';
 		}
 		return vfctl_err(ctx, r, "%s: writing '%s' to %s/%s did not return in %u ms%s%s; "
