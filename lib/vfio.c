@@ -757,15 +757,18 @@ int vfctl_vfio_region_areas(const struct vfio_region_info *ri, uint64_t page_siz
 }
 
 /* VFIO_DEVICE_GET_REGION_INFO with room for its capability chain (argsz
- * says how much the kernel wants). The caller frees *out. */
-static int region_info(struct vfctl_vfio_dev *dev, unsigned index, struct vfio_region_info **out)
+ * says how much the kernel wants), for the caller to free; NULL with *err
+ * set on failure. */
+static struct vfio_region_info *region_info(struct vfctl_vfio_dev *dev, unsigned index, int *err)
 {
 	struct vfio_region_info *ri = calloc(1, sizeof(*ri)), *big;
 	char name[32];
 	int r;
 
-	if (!ri)
-		return -ENOMEM;
+	if (!ri) {
+		*err = -ENOMEM;
+		return NULL;
+	}
 	*ri = (struct vfio_region_info){ .argsz = sizeof(*ri), .index = index };
 	if (ioctl(dev->device_fd, VFIO_DEVICE_GET_REGION_INFO, ri) < 0)
 		goto fail;
@@ -775,7 +778,8 @@ static int region_info(struct vfctl_vfio_dev *dev, unsigned index, struct vfio_r
 		big = realloc(ri, sz);
 		if (!big) {
 			free(ri);
-			return -ENOMEM;
+			*err = -ENOMEM;
+			return NULL;
 		}
 		ri = big;
 		memset(ri, 0, sz);
@@ -788,19 +792,19 @@ static int region_info(struct vfctl_vfio_dev *dev, unsigned index, struct vfio_r
 		dev->regions[index].offset = ri->offset;
 		dev->regions[index].length = ri->size;
 	}
-	*out = ri;
-	return 0;
+	return ri;
 fail:
-	r = -errno;
+	r = errno > 0 ? -errno : -EIO;
 	free(ri);
-	return vfctl_err(dev->ctx, r, "%s: VFIO_DEVICE_GET_REGION_INFO (%s): %s", dev->addr,
+	*err = vfctl_err(dev->ctx, r, "%s: VFIO_DEVICE_GET_REGION_INFO (%s): %s", dev->addr,
 			 region_name(index, name, sizeof(name)), strerror(-r));
+	return NULL;
 }
 
 int vfctl_vfio_dev_region(struct vfctl_vfio_dev *dev, unsigned index, struct vfctl_vfio_region *ret)
 {
 	struct vfctl_vfio_region reg = { .size = sizeof(reg), .index = index };
-	struct vfio_region_info *ri = NULL;
+	struct vfio_region_info *ri;
 	char name[32];
 	int n, r;
 
@@ -809,8 +813,8 @@ int vfctl_vfio_dev_region(struct vfctl_vfio_dev *dev, unsigned index, struct vfc
 				 "size to sizeof(struct vfctl_vfio_region)", dev->addr);
 	if (dev->device_fd < 0)
 		return vfctl_err(dev->ctx, -EBADF, "%s: the VFIO device fd is closed", dev->addr);
-	r = region_info(dev, index, &ri);
-	if (r < 0)
+	ri = region_info(dev, index, &r);
+	if (!ri)
 		return r;
 	reg.offset = ri->offset;
 	reg.length = ri->size;
@@ -838,8 +842,8 @@ int vfctl_vfio_dev_rw(struct vfctl_vfio_dev *dev, unsigned index, uint64_t off, 
 	if (dev->device_fd < 0)
 		return vfctl_err(dev->ctx, -EBADF, "%s: the VFIO device fd is closed", dev->addr);
 	if (index >= MAX_REGIONS || !dev->regions[index].known) {
-		r = region_info(dev, index, &ri);
-		if (r < 0)
+		ri = region_info(dev, index, &r);
+		if (!ri)
 			return r;
 		free(ri);
 	}
