@@ -235,10 +235,10 @@ $(B)/tests/%: $(B)/tests/unit/%.o $(PROG_LIBS)
 	$(CC) -o $@ $< $(PROG_LIBS) $(ALL_LDFLAGS) $(LIB_LIBS) $(CLI_LIBS) \
 		$(shell $(PKG_CONFIG) --libs cmocka)
 
-# the vfkvm tests link vfkvm without its main()
-$(B)/tests/test_vfkvm_%: $(B)/tests/unit/test_vfkvm_%.o $(VFKVM_LIBOBJ)
+# the vfkvm tests link vfkvm without its main(), and libvfctl (its VFIO)
+$(B)/tests/test_vfkvm_%: $(B)/tests/unit/test_vfkvm_%.o $(VFKVM_LIBOBJ) $(PROG_LIBS)
 	@mkdir -p $(dir $@)
-	$(CC) -o $@ $< $(VFKVM_LIBOBJ) $(ALL_LDFLAGS) \
+	$(CC) -o $@ $< $(VFKVM_LIBOBJ) $(PROG_LIBS) $(ALL_LDFLAGS) $(LIB_LIBS) \
 		$(shell $(PKG_CONFIG) --libs cmocka)
 $(B)/tests/unit/test_vfkvm_%.o: BASE_CFLAGS += -Isrc/vfkvm
 $(B)/tests/unit/test_vfctld_%.o: BASE_CFLAGS += -Isrc/vfctld

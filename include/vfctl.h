@@ -268,6 +268,155 @@ VFCTL_EXPORT int vfctl_client_open_lease(struct vfctl_client *c, const char *lea
 /* Close every fd of l that is open and set them to -1. */
 VFCTL_EXPORT void vfctl_lease_fds_close(struct vfctl_lease_fds *l);
 
+/* ---- VFIO -------------------------------------------------------------- */
+
+/* Every node is opened under the ctx's /dev root and every sysfs file read
+ * under its sysfs root, so a golden tree (or --dev-root) stands for a host.
+ * The ioctls run only on character devices: a golden tree's nodes are plain
+ * files, and what needs the kernel fails there with ENOTTY. */
+
+/* The IOMMU group of a PCI function (addr in either form) from sysfs.
+ * 0; -EINVAL not an address, -ENODEV no such function, -ENOENT in no group. */
+VFCTL_EXPORT int vfctl_vfio_group_of(struct vfctl_ctx *ctx, const char *addr, int *ret);
+/* Whether every member of the group lets it be used with VFIO (on vfio-pci
+ * or a variant, no driver, pci-stub, pcieport, a bridge), from sysfs: 0, or
+ * -EBUSY naming the first member in the way (by address) and what to do. */
+VFCTL_EXPORT int vfctl_vfio_group_viable(struct vfctl_ctx *ctx, int group);
+/* Processes holding the group's node (<dev root>/vfio/<group>) open, as
+ * "pid 42 (qemu), pid 43 (vfkvm)" in buf; returns their number (0: none), or
+ * -errno when the node cannot be looked at. */
+VFCTL_EXPORT int vfctl_vfio_holders(struct vfctl_ctx *ctx, int group, char *buf, size_t size);
+/* The function's VFIO device cdev ("vfio3": <dev root>/vfio/devices/vfio3)
+ * from sysfs vfio-dev/; -ENOENT when the kernel made none. */
+VFCTL_EXPORT int vfctl_vfio_cdev_name(struct vfctl_ctx *ctx, const char *addr, char *buf,
+				      size_t size);
+/* 0 when [iova, iova + size) misses every reserved IOVA range of the group
+ * (sysfs reserved_regions; none listed or no file: nothing to miss);
+ * -EADDRINUSE naming the range it hits; -EINVAL for a file that is no such
+ * list. */
+VFCTL_EXPORT int vfctl_vfio_group_check_iova(struct vfctl_ctx *ctx, int group, uint64_t iova,
+					     uint64_t size);
+
+enum {
+	/* also open /dev/iommu and the device cdev where the kernel has both
+	 * (vfctl_vfio_open_fds), and use them rather than the container and
+	 * group (vfctl_vfio_dev_open, vfctl_vfio_dev_adopt) */
+	VFCTL_VFIO_IOMMUFD = 1 << 0,
+};
+
+/* The nodes of a function bound to vfio-pci, opened to be handed over
+ * (vfctld's "open"): the container with no IOMMU type and the group not in
+ * it; with VFCTL_VFIO_IOMMUFD also /dev/iommu and the cdev where both exist
+ * (else -1). Checks first that the function is on vfio-pci and its group
+ * viable (sysfs, then VFIO_GROUP_GET_STATUS on a real node); -EBUSY when the
+ * group is open elsewhere (naming who). The caller owns every fd >= 0. */
+VFCTL_EXPORT int vfctl_vfio_open_fds(struct vfctl_ctx *ctx, const char *addr, unsigned flags,
+				     struct vfctl_lease_fds *ret);
+
+/* A PCI function opened for userspace use. It keeps ctx for its messages:
+ * ctx must outlive it. */
+struct vfctl_vfio_dev;
+
+/* Open a function bound to vfio-pci: the group joins a new container with
+ * the type1v2 IOMMU and the device fd comes from the group; or, with
+ * VFCTL_VFIO_IOMMUFD on a kernel that has them, the cdev bound to iommufd
+ * and attached to a new IOAS. */
+VFCTL_EXPORT int vfctl_vfio_dev_open(struct vfctl_ctx *ctx, const char *addr, unsigned flags,
+				     struct vfctl_vfio_dev **ret);
+/* The same from fds someone else opened (vfctl_client_open_lease or
+ * vfctl_vfio_open_fds): takes every fd of fds, also on failure (they are -1
+ * on return). Without VFCTL_VFIO_IOMMUFD, or without an iommufd and cdev in
+ * fds, the container and group are used and the others closed. */
+VFCTL_EXPORT int vfctl_vfio_dev_adopt(struct vfctl_ctx *ctx, struct vfctl_lease_fds *fds,
+				      unsigned flags, struct vfctl_vfio_dev **ret);
+/* Close the device fd (and with it its interrupts and the iommufd binding);
+ * the group stays in its container so that DMA mappings can still be undone.
+ * An mmap of a region keeps the device open until it is unmapped. */
+VFCTL_EXPORT void vfctl_vfio_dev_close_device(struct vfctl_vfio_dev *dev);
+/* Close everything: the group leaves its container (it cannot while a
+ * device is open, e.g. through an mmap: unmap first), then the fds. */
+VFCTL_EXPORT void vfctl_vfio_dev_free(struct vfctl_vfio_dev *dev);
+
+VFCTL_EXPORT const char *vfctl_vfio_dev_addr(const struct vfctl_vfio_dev *dev);
+VFCTL_EXPORT int vfctl_vfio_dev_group(const struct vfctl_vfio_dev *dev);
+/* The device fd, for mmap, pread and pwrite at a region's offset; -1 once
+ * closed. */
+VFCTL_EXPORT int vfctl_vfio_dev_fd(const struct vfctl_vfio_dev *dev);
+/* True when opened through iommufd and the cdev, false for the container. */
+VFCTL_EXPORT bool vfctl_vfio_dev_uses_iommufd(const struct vfctl_vfio_dev *dev);
+/* VFIO_DEVICE_GET_INFO as read at open */
+VFCTL_EXPORT unsigned vfctl_vfio_dev_num_regions(const struct vfctl_vfio_dev *dev);
+VFCTL_EXPORT unsigned vfctl_vfio_dev_num_irqs(const struct vfctl_vfio_dev *dev);
+VFCTL_EXPORT bool vfctl_vfio_dev_can_reset(const struct vfctl_vfio_dev *dev);
+
+/* Region indexes of a vfio-pci device */
+enum {
+	VFCTL_VFIO_BAR0 = 0,	/* BAR k is index k (0-5) */
+	VFCTL_VFIO_ROM = 6,
+	VFCTL_VFIO_CONFIG = 7,
+};
+enum {
+	VFCTL_VFIO_REGION_READ = 1 << 0,
+	VFCTL_VFIO_REGION_WRITE = 1 << 1,
+	VFCTL_VFIO_REGION_MMAP = 1 << 2,
+};
+#define VFCTL_VFIO_MAX_AREAS 8
+
+/* Caller-allocated: set size to sizeof(struct vfctl_vfio_region). */
+struct vfctl_vfio_region {
+	size_t size;
+	unsigned index;
+	unsigned flags;		/* VFCTL_VFIO_REGION_* */
+	uint64_t offset;	/* the region's offset in the device fd */
+	uint64_t length;	/* 0: not implemented (or a 64-bit BAR's upper half) */
+	/* the page-aligned parts that may be mmapped (the whole region, the
+	 * areas of a sparse-mmap capability, or none); the rest is accessed
+	 * with pread/pwrite */
+	unsigned n_areas;
+	struct {
+		uint64_t offset, length;	/* within the region */
+	} areas[VFCTL_VFIO_MAX_AREAS];
+};
+VFCTL_EXPORT int vfctl_vfio_dev_region(struct vfctl_vfio_dev *dev, unsigned index,
+				       struct vfctl_vfio_region *ret);
+/* pread (write false) or pwrite of len bytes at off within a region (e.g.
+ * VFCTL_VFIO_CONFIG); a short transfer is -EIO. */
+VFCTL_EXPORT int vfctl_vfio_dev_rw(struct vfctl_vfio_dev *dev, unsigned index, uint64_t off,
+				   void *buf, size_t len, bool write);
+
+/* Interrupt indexes of a vfio-pci device */
+enum { VFCTL_VFIO_IRQ_INTX = 0, VFCTL_VFIO_IRQ_MSI = 1, VFCTL_VFIO_IRQ_MSIX = 2 };
+enum {
+	VFCTL_VFIO_IRQ_EVENTFD = 1 << 0,
+	VFCTL_VFIO_IRQ_MASKABLE = 1 << 1,
+	VFCTL_VFIO_IRQ_AUTOMASKED = 1 << 2,
+	VFCTL_VFIO_IRQ_NORESIZE = 1 << 3,
+};
+/* Caller-allocated: set size to sizeof(struct vfctl_vfio_irq_info). */
+struct vfctl_vfio_irq_info {
+	size_t size;
+	unsigned index;
+	unsigned count;		/* vectors; 0: the device has none of this kind */
+	unsigned flags;		/* VFCTL_VFIO_IRQ_* */
+};
+VFCTL_EXPORT int vfctl_vfio_dev_irq_info(struct vfctl_vfio_dev *dev, unsigned index,
+					 struct vfctl_vfio_irq_info *ret);
+/* Trigger eventfds efds[0..count-1] for vectors start.. of index (-1: that
+ * vector unwired), in one VFIO_DEVICE_SET_IRQS: growing an enabled MSI-X set
+ * means disabling it first. count 0 disables every vector of index. */
+VFCTL_EXPORT int vfctl_vfio_dev_set_irqs(struct vfctl_vfio_dev *dev, unsigned index,
+					 unsigned start, unsigned count, const int *efds);
+/* VFIO_DEVICE_RESET; -EOPNOTSUPP when VFIO has no reset for the device. */
+VFCTL_EXPORT int vfctl_vfio_dev_reset(struct vfctl_vfio_dev *dev);
+
+enum { VFCTL_VFIO_DMA_READ = 1 << 0, VFCTL_VFIO_DMA_WRITE = 1 << 1 };
+/* Map size bytes at vaddr for the device's DMA at iova (VFIO_IOMMU_MAP_DMA,
+ * or IOMMU_IOAS_MAP at a fixed IOVA), after checking the group's reserved
+ * ranges; the pages are pinned against RLIMIT_MEMLOCK. */
+VFCTL_EXPORT int vfctl_vfio_dma_map(struct vfctl_vfio_dev *dev, void *vaddr, uint64_t iova,
+				    uint64_t size, unsigned flags);
+VFCTL_EXPORT int vfctl_vfio_dma_unmap(struct vfctl_vfio_dev *dev, uint64_t iova, uint64_t size);
+
 #ifdef __cplusplus
 }
 #endif

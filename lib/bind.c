@@ -122,11 +122,14 @@ static int check_routes(struct vfctl_ctx *ctx, const struct vfctl_func *f, bool 
 static bool group_holders(struct vfctl_ctx *ctx, const struct vfctl_func *f, char node[64],
 			 char *who, size_t size)
 {
+	char rel[32];
+
 	who[0] = '\0';
 	if (f->iommu_group < 0 || !ctx->live)
 		return false;
 	snprintf(node, 64, "/dev/vfio/%d", f->iommu_group);
-	if (vfctl_vfio_holders(node, who, size) > 0)
+	snprintf(rel, sizeof(rel), "vfio/%d", f->iommu_group);
+	if (vfctl_vfio_node_holders(ctx, rel, who, size) > 0)
 		return true;
 	who[0] = '\0';
 	return false;

@@ -57,9 +57,6 @@ const char *vfctl_run_dir_path(const struct vfctl_ctx *ctx);
 /* Exclusive per-PF lock (flock on RUN/lock/ADDR.lock); close the fd to drop.
  * Taking it again while this ctx holds it nests: *ret is -1, nothing to drop. */
 int vfctl_pf_lock(struct vfctl_ctx *ctx, const char *addr, int *ret);
-/* Processes holding node (e.g. /dev/vfio/7) open: "pid 42 (qemu), ..." in buf;
- * returns their number. */
-int vfctl_vfio_holders(const char *node, char *buf, size_t size);
 
 /* state.c: a device's original state, saved before vfctl first rebinds it */
 struct dev_state {
@@ -80,6 +77,21 @@ int vfctl_state_remove(struct vfctl_ctx *ctx, const char *addr);
 bool vfctl_driver_is_vfio(const char *d);
 /* A group member that does not keep the group from VFIO use. */
 bool vfctl_func_vfio_ok(const struct vfctl_func *f);
+/* The same from the member's driver (NULL: none) and whether it is a bridge. */
+bool vfctl_vfio_member_ok(const char *driver, bool is_bridge);
+
+/* vfio.c: the parts of a region VFIO lets be mmapped (the whole region, the
+ * page-aligned areas of a sparse-mmap capability, or none), from the
+ * VFIO_DEVICE_GET_REGION_INFO reply with its capability chain (ri->argsz
+ * bytes). Returns their number (at most max) or -EINVAL for a chain that
+ * runs outside the reply. */
+struct vfio_region_info;
+/* Processes holding the node rel (under the dev root) open, by the node's
+ * identity (a device node: its device number): "pid 42 (qemu), ..." in buf;
+ * returns their number, or -errno (no message) when rel cannot be opened. */
+int vfctl_vfio_node_holders(struct vfctl_ctx *ctx, const char *rel, char *buf, size_t size);
+int vfctl_vfio_region_areas(const struct vfio_region_info *ri, uint64_t page_size,
+			    struct vfctl_vfio_region *ret, unsigned max);
 
 /* netlink.c: fill every VF's config of a PF from its netdev. */
 int vfctl_nl_read_pf_vfs(struct vfctl_ctx *ctx, struct vfctl_func *pf);

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
- * The run directory (locks, saved state), the per-PF lock and finding who
- * holds a VFIO device open.
+ * The run directory (locks, saved state) and the per-PF lock.
  */
 #include <fcntl.h>
 #include <limits.h>
@@ -160,49 +159,4 @@ int vfctl_pf_lock(struct vfctl_ctx *ctx, const char *addr, int *ret)
 	}
 	*ret = fd;
 	return 0;
-}
-
-int vfctl_vfio_holders(const char *node, char *buf, size_t size)
-{
-	_cleanup_closedir_ DIR *proc = opendir("/proc");
-	struct dirent *de;
-	size_t used = 0;
-	int n = 0;
-
-	if (size)
-		buf[0] = '\0';
-	if (!proc)
-		return -errno;
-	while ((de = readdir(proc))) {
-		_cleanup_closedir_ DIR *fds = NULL;
-		struct dirent *fe;
-		char path[300], link[300];
-		char *end;
-		long pid = strtol(de->d_name, &end, 10);
-
-		if (*end || pid <= 0)
-			continue;
-		snprintf(path, sizeof(path), "/proc/%ld/fd", pid);
-		fds = opendir(path);
-		if (!fds)
-			continue;
-		while ((fe = readdir(fds))) {
-			ssize_t l;
-
-			snprintf(path, sizeof(path), "/proc/%ld/fd/%s", pid, fe->d_name);
-			l = readlink(path, link, sizeof(link) - 1);
-			if (l < 0)
-				continue;
-			link[l] = '\0';
-			if (strcmp(link, node))
-				continue;
-			if (n && used < size)
-				used += (size_t)snprintf(buf + used, size - used, ", ");
-			if (used < size)
-				used += (size_t)pid_describe(pid, buf + used, size - used);
-			n++;
-			break;
-		}
-	}
-	return n;
 }

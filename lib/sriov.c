@@ -169,9 +169,8 @@ static int vf_vfio_users(struct vfctl_ctx *ctx, const char *devroot, const struc
 
 		if (!vfctl_root_exists(&ctx->dev, nodes[i]))
 			continue;
-		/* /proc/PID/fd links name the node by its real path */
 		snprintf(node, sizeof(node), "%s/%s", devroot, nodes[i]);
-		r = vfctl_vfio_holders(node, who, sizeof(who));
+		r = vfctl_vfio_node_holders(ctx, nodes[i], who, sizeof(who));
 		if (r < 0)
 			return vfctl_err(ctx, r, "%s: looking for processes that hold %s open: /proc: %s; "
 					 "run as root with /proc mounted", vf->addr, node, strerror(-r));

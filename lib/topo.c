@@ -393,13 +393,16 @@ bool vfctl_driver_is_vfio(const char *d)
 	return d && (!strcmp(d, "vfio-pci") || (n >= 8 && !strcmp(d + n - 8, "vfio_pci")));
 }
 
+bool vfctl_vfio_member_ok(const char *d, bool is_bridge)
+{
+	/* what the kernel's VFIO lets share a group with a device in use */
+	return is_bridge || !d || vfctl_driver_is_vfio(d) || !strcmp(d, "pci-stub") ||
+	       !strcmp(d, "pcieport");
+}
+
 bool vfctl_func_vfio_ok(const struct vfctl_func *f)
 {
-	const char *d = f->driver;
-
-	/* what the kernel's VFIO lets share a group with a device in use */
-	return f->is_bridge || !d || vfctl_driver_is_vfio(d) || !strcmp(d, "pci-stub") ||
-	       !strcmp(d, "pcieport");
+	return vfctl_vfio_member_ok(f->driver, f->is_bridge);
 }
 
 static int group_check(struct vfctl_ctx *ctx, struct vfctl_group *g)

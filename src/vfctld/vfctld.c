@@ -265,7 +265,7 @@ static int release_finish(struct daemon *d, struct lease *l)
 
 	if (l->group >= 0 && d->ctx->live && sys_exists(d, l->vf)) {
 		snprintf(node, sizeof(node), "/dev/vfio/%d", l->group);
-		if (vfctl_vfio_holders(node, who, sizeof(who)) > 0) {
+		if (vfctl_vfio_holders(d->ctx, l->group, who, sizeof(who)) > 0) {
 			snprintf(l->pending, sizeof(l->pending), "%s is held open by %s; the VF goes "
 				 "back when it is closed", node, who);
 			return -EBUSY;
@@ -483,7 +483,7 @@ static struct vfctl_func *pick_vf(struct daemon *d, const struct vfctl_conf_pool
 		/* on vfio-pci already and in use outside the daemon: not free */
 		if (d->ctx->live && vf->iommu_group >= 0 && vfctl_driver_is_vfio(vf->driver)) {
 			snprintf(node, sizeof(node), "/dev/vfio/%d", vf->iommu_group);
-			if (vfctl_vfio_holders(node, who, sizeof(who)) > 0)
+			if (vfctl_vfio_holders(d->ctx, vf->iommu_group, who, sizeof(who)) > 0)
 				continue;
 		}
 		return vf;
@@ -650,7 +650,7 @@ static json_object *do_release(struct daemon *d, const struct conn *c,
 	if (l->state == LEASE_ACTIVE) {
 		if (l->group >= 0 && d->ctx->live && !req->force) {
 			snprintf(node, sizeof(node), "/dev/vfio/%d", l->group);
-			if (vfctl_vfio_holders(node, who, sizeof(who)) > 0)
+			if (vfctl_vfio_holders(d->ctx, l->group, who, sizeof(who)) > 0)
 				return reply_error(-EBUSY, "lease %s (%s): %s is held open by %s: stop "
 						   "it first, or release with --force (the lease is "
 						   "revoked now and the VF goes back once it is closed)",
@@ -767,7 +767,7 @@ static json_object *do_open(struct daemon *d, const struct conn *c,
 	r = vfctl_root_openat(&d->ctx->dev, rel, O_RDWR | O_CLOEXEC);
 	if (r < 0) {
 		snprintf(node, sizeof(node), "/dev/vfio/%d", l->group);
-		if (r == -EBUSY && vfctl_vfio_holders(node, who, sizeof(who)) > 0)
+		if (r == -EBUSY && vfctl_vfio_holders(d->ctx, l->group, who, sizeof(who)) > 0)
 			o = reply_error(r, "lease %s: %s is already open in %s (a VFIO group opens "
 					"once at a time): close it there first", l->id, node, who);
 		else

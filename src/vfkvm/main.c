@@ -42,8 +42,8 @@ static int parse_size(const char *s, uint64_t *out)
 }
 
 /* The VF's VFIO fds for a lease from vfctld (vfctld(8), "open"). Only the
- * legacy container and group are used: fds for iommufd (/dev/iommu and the
- * device cdev), sent where the kernel has them, are closed. */
+ * legacy container and group are used: libvfctl closes the fds for iommufd
+ * (/dev/iommu and the device cdev) that come where the kernel has them. */
 static int lease_open(const char *lease, struct vfctl_lease_fds *ret)
 {
 	struct vfctl_client *c;
@@ -66,14 +66,24 @@ static int lease_open(const char *lease, struct vfctl_lease_fds *ret)
 		return r;
 	}
 	vfctl_client_free(c);
-	if (l.iommufd >= 0)
-		close(l.iommufd);
-	if (l.device_fd >= 0)
-		close(l.device_fd);
-	l.iommufd = l.device_fd = -1;
 	printf("vfkvm: lease %s: %s, IOMMU group %d, fds from vfctld\n", lease, l.addr, l.group);
 	*ret = l;
 	return 0;
+}
+
+/* libvfctl's context for --vf and --lease: the host's /sys and /dev, or the
+ * trees VFCTL_SYSFS_ROOT and VFCTL_DEV_ROOT name (a golden tree, a test's). */
+static int ctx_open(struct vfctl_ctx **ret)
+{
+	char errbuf[256] = "";
+	struct vfctl_opts opts = { .sysfs_root = getenv("VFCTL_SYSFS_ROOT"),
+				   .dev_root = getenv("VFCTL_DEV_ROOT"),
+				   .errbuf = errbuf, .errlen = sizeof(errbuf) };
+	int r = vfctl_ctx_new(ret, &opts);
+
+	if (r < 0)
+		fprintf(stderr, "vfkvm: %s\n", errbuf[0] ? errbuf : strerror(-r));
+	return r;
 }
 
 int main(int argc, char **argv)
@@ -89,11 +99,12 @@ int main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	struct vfkvm_opts o = { .mem = 64ULL << 20, .lease_container = -1, .lease_group = -1 };
+	struct vfkvm_opts o = { .mem = 64ULL << 20 };
 	struct vfctl_lease_fds lf;
+	struct vfctl_ctx *ctx = NULL;
 	struct sigaction sa = { .sa_handler = vfkvm_on_signal };
 	struct vfkvm *v;
-	char bdf[16];
+	char bdf[VFCTL_ADDR_LEN];
 	uint32_t val;
 	int c, r;
 
@@ -110,7 +121,7 @@ int main(int argc, char **argv)
 		case 'b': o.stand_in_bar = true; break;
 		case 't': o.trace = true; break;
 		case 'v':
-			if (vfkvm_vfio_parse_bdf(optarg, bdf, sizeof(bdf)) < 0) {
+			if (vfctl_addr_parse(optarg, bdf) < 0) {
 				fprintf(stderr, "vfkvm: --vf %s: not a PCI address (e.g. "
 					"0000:01:10.0)\n", optarg);
 				return 2;
@@ -141,19 +152,27 @@ int main(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	setvbuf(stdout, NULL, _IOLBF, 0);
 
-	if (o.lease) {
-		r = lease_open(o.lease, &lf);
+	if (o.lease || o.vf) {
+		r = ctx_open(&ctx);
 		if (r < 0)
 			return 1;
+		o.ctx = ctx;
+	}
+	if (o.lease) {
+		r = lease_open(o.lease, &lf);
+		if (r < 0) {
+			vfctl_ctx_free(ctx);
+			return 1;
+		}
 		snprintf(bdf, sizeof(bdf), "%s", lf.addr);
 		o.vf = bdf;
-		o.lease_container = lf.container_fd;
-		o.lease_group = lf.group_fd;
-		o.lease_group_nr = lf.group;
+		o.lease_fds = &lf;
 	}
 	r = vfkvm_setup(&v, &o);
-	if (r < 0)
+	if (r < 0) {
+		vfctl_ctx_free(ctx);
 		return 1;
+	}
 	r = vfkvm_run(v);
 	if (r >= 0 && vfkvm_bar(v))
 		printf("host: bar[8] = 0x%" PRIx64 "\n", *(volatile uint64_t *)((char *)vfkvm_bar(v) + 8));
@@ -164,6 +183,7 @@ int main(int argc, char **argv)
 	if (r >= 0 && o.vf && vfkvm_vf_read32(v, 3, 0x2000, &val) == 0)
 		printf("host: vf.bar3[0x2000] = 0x%" PRIx32 "\n", val);
 	vfkvm_teardown(v);
+	vfctl_ctx_free(ctx);
 	if (r == -EINTR)
 		return 128 + vfkvm_stop_signal;
 	return r < 0 ? 1 : r;

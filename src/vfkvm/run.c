@@ -283,10 +283,8 @@ int vfkvm_setup(struct vfkvm **out, const struct vfkvm_opts *o)
 
 	v = calloc(1, sizeof(*v));
 	if (!v) {
-		if (o->lease) {
-			close(o->lease_container);
-			close(o->lease_group);
-		}
+		if (o->lease_fds)
+			vfctl_lease_fds_close(o->lease_fds);
 		return -ENOMEM;
 	}
 	v->o = *o;
@@ -337,11 +335,10 @@ int vfkvm_setup(struct vfkvm **out, const struct vfkvm_opts *o)
 	}
 	if (o->vf) {
 		v->have_vfio = true;
-		if (o->lease)
-			r = vfkvm_vfio_adopt(&v->vfio, o->vf, o->lease_container, o->lease_group,
-					     o->lease_group_nr, &v->vm, &v->dev);
+		if (o->lease_fds)
+			r = vfkvm_vfio_adopt(&v->vfio, o->ctx, o->lease_fds, &v->vm, &v->dev);
 		else
-			r = vfkvm_vfio_open(&v->vfio, o->vf, &v->vm, &v->dev);
+			r = vfkvm_vfio_open(&v->vfio, o->ctx, o->vf, &v->vm, &v->dev);
 		if (r < 0)
 			goto err;
 	}
@@ -353,10 +350,8 @@ int vfkvm_setup(struct vfkvm **out, const struct vfkvm_opts *o)
 err:
 	/* the lease's fds are ours from the start; vfkvm_vfio_close() has them
 	 * once adopted */
-	if (o->lease && !v->have_vfio) {
-		close(o->lease_container);
-		close(o->lease_group);
-	}
+	if (o->lease_fds && !v->have_vfio)
+		vfctl_lease_fds_close(o->lease_fds);
 	vfkvm_teardown(v);
 	return r;
 }

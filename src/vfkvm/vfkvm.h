@@ -25,6 +25,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "vfctl.h"
+
 #define VFKVM_GUEST_LOAD	0x100000ULL
 #define VFKVM_RAM_MAX		0xc0000000ULL
 #define VFKVM_RAM_MIN		(2ULL << 20)
@@ -106,9 +108,11 @@ struct vfkvm_opts {
 	const char *guest;	/* NULL: the built-in image */
 	bool stand_in_bar;
 	const char *vf;		/* --vf: a PCI address, NULL if none */
-	/* --lease: the VF's fds from vfctld (vf names the VF); -1 for --vf */
-	int lease_container, lease_group, lease_group_nr;
+	/* --lease: the VF's fds from vfctld (vf names the VF); vfkvm_setup()
+	 * takes them, also on failure. NULL for --vf */
+	struct vfctl_lease_fds *lease_fds;
 	const char *lease;	/* the lease id, for messages */
+	struct vfctl_ctx *ctx;	/* libvfctl's, for --vf and --lease */
 	bool trace;
 };
 
@@ -126,36 +130,27 @@ int vfkvm_ioeventfd(struct vfkvm_vm *vm, uint64_t gpa, unsigned len, int *efd);
 int vfkvm_load_guest(struct vfkvm_vm *vm, const void *img, size_t len);
 int vfkvm_check_memlock(uint64_t need);
 
-/* vfio.c: --vf, a PCI function bound to vfio-pci */
-struct vfkvm_area {
-	uint64_t offset, size;	/* within the region */
-};
+/* vfio.c: --vf, a PCI function bound to vfio-pci, through libvfctl */
 struct vfkvm_vfio {
-	char bdf[16];
+	char bdf[VFCTL_ADDR_LEN];
+	struct vfctl_ctx *ctx;	/* the caller's: its messages */
+	struct vfctl_vfio_dev *dev;
+	int device;		/* dev's device fd: the trapped BAR accesses, -1 once closed */
 	uint64_t bar_off[6];	/* each BAR's offset in the device fd */
 	uint64_t bar_size[6];	/* 0: not implemented (or a 64-bit BAR's upper half) */
 	int msix_bar;		/* the BAR holding the MSI-X table and PBA, -1 if none */
 	uint64_t msix_table_off, msix_table_size;	/* within msix_bar */
 	uint64_t msix_pba_off, msix_pba_size;
 	bool msix_write_seen;	/* a guest write to the table was refused once */
-	int container, group, device;
-	int group_nr;
-	bool group_set;
 	unsigned msix_on;	/* MSI-X vectors 0..msix_on-1 wired to irqfds */
-	uint64_t config_off;	/* the config-space region's offset in the device fd */
 	uint64_t dma_size;	/* guest RAM mapped at IOVA 0, 0 if not mapped */
 };
-int vfkvm_vfio_parse_bdf(const char *s, char *out, size_t n);
-int vfkvm_vfio_check_reserved(const char *bdf, const char *path, uint64_t ram_size);
-struct vfio_region_info;
-int vfkvm_vfio_mmap_areas(const struct vfio_region_info *ri, uint64_t page_size,
-			  struct vfkvm_area *areas, unsigned max);
-int vfkvm_vfio_open(struct vfkvm_vfio *vf, const char *bdf, struct vfkvm_vm *vm,
-		    struct vfkvm_dev *d);
-/* The same with a container and group fd handed over (vfkvm --lease): takes
- * ownership of both, also on failure. */
-int vfkvm_vfio_adopt(struct vfkvm_vfio *vf, const char *bdf, int container, int group,
-		     int group_nr, struct vfkvm_vm *vm, struct vfkvm_dev *d);
+int vfkvm_vfio_open(struct vfkvm_vfio *vf, struct vfctl_ctx *ctx, const char *bdf,
+		    struct vfkvm_vm *vm, struct vfkvm_dev *d);
+/* The same with the fds vfctld handed over (vfkvm --lease): takes every fd
+ * of lf, also on failure. */
+int vfkvm_vfio_adopt(struct vfkvm_vfio *vf, struct vfctl_ctx *ctx, struct vfctl_lease_fds *lf,
+		     struct vfkvm_vm *vm, struct vfkvm_dev *d);
 void vfkvm_vfio_close_device(struct vfkvm_vfio *vf);
 void vfkvm_vfio_close(struct vfkvm_vfio *vf);
 

@@ -6,7 +6,7 @@ bats_require_minimum_version 1.5.0
 
 setup() {
 	: "${VFKVM:?set VFKVM to the vfkvm binary}" "${GUESTS:?set GUESTS to build/guest}"
-	unset VFKVM_KVM_DEV VFKVM_VFIO_CONTAINER
+	unset VFKVM_KVM_DEV VFCTL_DEV_ROOT VFCTL_SYSFS_ROOT
 	img=$BATS_TEST_TMPDIR
 	# the missing-/dev/kvm and bad-option tests run everywhere; the rest need KVM
 	[[ "$BATS_TEST_DESCRIPTION" == "missing /dev/kvm"* ]] ||
@@ -155,14 +155,34 @@ host: bar[8] = 0xeeddccbbaa998877" ]
 }
 
 @test "--vf without VFIO: the container node, the errno text, what to do" {
-	VFKVM_VFIO_CONTAINER=$img/no-vfio run --separate-stderr "$VFKVM" --vf 01:10.0
+	# a /dev with no VFIO in it (VFCTL_DEV_ROOT, as vfctl's --dev-root)
+	mkdir "$img/dev"
+	VFCTL_DEV_ROOT=$img/dev run --separate-stderr "$VFKVM" --vf 01:10.0
 	[ "$status" -eq 1 ]
-	[ "$stderr" = "vfkvm: $img/no-vfio: No such file or directory; --vf needs VFIO: load vfio-pci (modprobe vfio-pci) and bind 0000:01:10.0 to it (vfctl bind)" ]
+	[ "$stderr" = "vfkvm: $img/dev/vfio/vfio: No such file or directory; 0000:01:10.0 needs VFIO: load vfio-pci (modprobe vfio-pci) and bind it to vfio-pci (vfctl bind)" ]
+	[ -z "$output" ]
 	# this host's kernel has no VFIO: the default node is named
 	[ ! -e /dev/vfio/vfio ] || skip "this host has /dev/vfio/vfio"
 	run --separate-stderr "$VFKVM" --vf 0000:01:10.0
 	[ "$status" -eq 1 ]
-	[ "$stderr" = "vfkvm: /dev/vfio/vfio: No such file or directory; --vf needs VFIO: load vfio-pci (modprobe vfio-pci) and bind 0000:01:10.0 to it (vfctl bind)" ]
+	[ "$stderr" = "vfkvm: /dev/vfio/vfio: No such file or directory; 0000:01:10.0 needs VFIO: load vfio-pci (modprobe vfio-pci) and bind it to vfio-pci (vfctl bind)" ]
+}
+
+@test "--vf on a golden tree: the library's refusals, named" {
+	: "${FIXTURES:?set FIXTURES to build/fixtures}"
+	# a VF whose IOMMU group a PF on its host driver shares
+	VFCTL_SYSFS_ROOT=$FIXTURES/shared-group/sys run --separate-stderr "$VFKVM" --vf 05:10.0
+	[ "$status" -eq 1 ]
+	[ "$stderr" = "vfkvm: IOMMU group 12 is not viable: 0000:05:00.0 is bound to ixgbe; bind it to vfio-pci (or unbind it) so group 12 can be used with VFIO" ]
+	# a VF still on its host driver
+	VFCTL_SYSFS_ROOT=$FIXTURES/82599-8vf/sys run --separate-stderr "$VFKVM" --vf 03:10.0
+	[ "$status" -eq 1 ]
+	[ "$stderr" = "vfkvm: 0000:03:10.0 is bound to ixgbevf, not vfio-pci: bind it to vfio-pci (vfctl bind) to use it with VFIO" ]
+	# the nodes of a golden tree are plain files: the first ioctl says so
+	VFCTL_SYSFS_ROOT=$FIXTURES/82599-8vf/sys run --separate-stderr "$VFKVM" --vf 03:11.6
+	[ "$status" -eq 1 ]
+	[ "$stderr" = "vfkvm: 0000:03:11.6: VFIO_GET_API_VERSION on the container: Inappropriate ioctl for device" ]
+	[ -z "$output" ]
 }
 
 @test "control offset 0x50: a guest-side failure code prints its meaning and the value, exit 1" {

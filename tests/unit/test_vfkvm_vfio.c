@@ -1,9 +1,13 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
-/* vfkvm --vf without a VFIO kernel: the PCI address parser and the refusal
- * to DMA-map guest RAM over an IOMMU group's reserved IOVA regions, against
- * reserved_regions files written the way the kernel writes them, and which
- * parts of a BAR become memory slots from VFIO's region info and its caps. */
+/* vfkvm --vf and --lease without a VFIO kernel, on golden trees through
+ * libvfctl: what vfkvm says when the library refuses (a group that is not
+ * viable, a VF on its host driver, no VFIO, nodes that are no VFIO devices),
+ * that the fds handed over are closed on every failure, and that a failed
+ * open leaves nothing to tear down. The library's own checks are in
+ * test_vfio.c; the working path runs in the VM suites. */
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -15,39 +19,66 @@
 #include <unistd.h>
 
 #include <cmocka.h>
-#include <linux/vfio.h>
 
 #include "vfkvm.h"
 
-static char dir[] = "/tmp/test_vfkvm_vfio.XXXXXX";
+#define VF7 "0000:03:11.6"	/* 82599-8vf: VF 7 on vfio-pci, group 37 */
 
-/* A reserved_regions file with these lines; returns its path. */
-static const char *regions(const char *name, const char *text)
+static struct vfctl_ctx *tree_ctx(const char *name)
 {
-	static char path[256];
-	FILE *f;
+	const char *fx = getenv("FIXTURES");
+	struct vfctl_ctx *ctx;
+	char sys[512];
 
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	f = fopen(path, "w");
-	assert_non_null(f);
-	fputs(text, f);
-	fclose(f);
-	return path;
+	assert_non_null(fx);
+	snprintf(sys, sizeof(sys), "%s/%s/sys", fx, name);
+	assert_int_equal(vfctl_ctx_new(&ctx, &(struct vfctl_opts){ .sysfs_root = sys }), 0);
+	return ctx;
 }
 
-/* Runs the check with stderr going to a memfd; returns what it wrote. */
-static char *check(const char *path, uint64_t ram, int *ret)
+static int count_fds(void)
 {
-	int saved = dup(2), mfd = memfd_create("stderr", 0);
+	DIR *d = opendir("/proc/self/fd");
+	int n = 0;
+
+	assert_non_null(d);
+	while (readdir(d))
+		n++;
+	closedir(d);
+	return n;
+}
+
+/* Runs fn with stdout or stderr going to a memfd; returns what it wrote. */
+struct call {
+	struct vfkvm_vfio vf;
+	struct vfkvm_vm vm;
+	struct vfkvm_dev dev;
+	struct vfctl_ctx *ctx;
+	const char *bdf;
+	struct vfctl_lease_fds *lf;
+	int ret;
+};
+
+static void call_open(struct call *c)
+{
+	if (c->lf)
+		c->ret = vfkvm_vfio_adopt(&c->vf, c->ctx, c->lf, &c->vm, &c->dev);
+	else
+		c->ret = vfkvm_vfio_open(&c->vf, c->ctx, c->bdf, &c->vm, &c->dev);
+}
+
+static char *capture(int fd, struct call *c)
+{
+	int saved = dup(fd), mfd = memfd_create("capture", 0);
 	char *buf;
 	off_t len;
 
 	assert_true(saved >= 0 && mfd >= 0);
-	fflush(stderr);
-	dup2(mfd, 2);
-	*ret = vfkvm_vfio_check_reserved("0000:01:10.2", path, ram);
-	fflush(stderr);
-	dup2(saved, 2);
+	fflush(NULL);
+	dup2(mfd, fd);
+	call_open(c);
+	fflush(NULL);
+	dup2(saved, fd);
 	close(saved);
 	len = lseek(mfd, 0, SEEK_END);
 	buf = calloc(1, len + 1);
@@ -57,200 +88,125 @@ static char *check(const char *path, uint64_t ram, int *ret)
 	return buf;
 }
 
-/* An intel-iommu group's usual list: only the MSI window, far above RAM. */
-static void test_reserved_msi_only(void **state)
+/* --vf: the library's message with vfkvm's prefix, one line on stderr;
+ * nothing open afterwards, and the teardown of the failed open is a no-op. */
+static void open_refused(const char *tree, const char *bdf, int want, const char *msg)
 {
-	const char *p = regions("msi", "0x00000000fee00000 0x00000000feefffff msi\n");
-	char *e;
-	int r;
+	struct call c = { .ctx = tree_ctx(tree), .bdf = bdf };
+	int before = count_fds();
+	char *e, line[1024];
 
-	e = check(p, 64 << 20, &r);
-	assert_int_equal(r, 0);
-	assert_string_equal(e, "");
+	e = capture(2, &c);
+	assert_int_equal(c.ret, want);
+	snprintf(line, sizeof(line), "vfkvm: %s\n", msg);
+	assert_string_equal(e, line);
+	assert_null(c.vf.dev);
+	assert_int_equal(c.vf.device, -1);
+	assert_string_equal(c.dev.name, bdf);
+	vfkvm_vfio_close_device(&c.vf);
+	vfkvm_vfio_close(&c.vf);
+	assert_int_equal(count_fds(), before);
 	free(e);
-	/* the largest guest vfkvm allows still ends below it */
-	e = check(p, VFKVM_RAM_MAX, &r);
-	assert_int_equal(r, 0);
-	free(e);
+	vfctl_ctx_free(c.ctx);
 }
 
-/* An RMRR ("direct") region in low memory, as some chipsets' USB and GPU
- * functions have: guest RAM at IOVA 0 would cover it. */
-static void test_reserved_overlap(void **state)
+static void vf_group_not_viable(void **state)
 {
-	const char *p = regions("rmrr", "0x00000000000e8000 0x00000000000e8fff direct\n"
-					"0x00000000fee00000 0x00000000feefffff msi\n");
-	char *e;
-	int r;
-
-	e = check(p, 64 << 20, &r);
-	assert_int_equal(r, -EADDRINUSE);
-	assert_non_null(strstr(e, "vfkvm: 0000:01:10.2: "));
-	assert_non_null(strstr(e, p));
-	assert_non_null(strstr(e, ": IOVA 0xe8000-0xe8fff (direct) overlaps guest RAM "
-				  "0-0x3ffffff, which is DMA-mapped at its guest-physical "
-				  "address: use a smaller --mem\n"));
-	free(e);
+	open_refused("shared-group", "0000:05:10.0", -EBUSY,
+		     "IOMMU group 12 is not viable: 0000:05:00.0 is bound to ixgbe; bind it to "
+		     "vfio-pci (or unbind it) so group 12 can be used with VFIO");
 }
 
-/* The boundary: a region starting right at the end of RAM is clear, one
- * byte lower is not. */
-static void test_reserved_boundary(void **state)
+static void vf_on_its_host_driver(void **state)
 {
-	const char *p = regions("edge", "0x0000000004000000 0x0000000004ffffff reserved\n");
-	char *e;
-	int r;
-
-	e = check(p, 64 << 20, &r);
-	assert_int_equal(r, 0);
-	free(e);
-	e = check(p, (64 << 20) + (2 << 20), &r);
-	assert_int_equal(r, -EADDRINUSE);
-	assert_non_null(strstr(e, "IOVA 0x4000000-0x4ffffff (reserved) overlaps guest RAM "
-				  "0-0x41fffff"));
-	free(e);
+	open_refused("82599-8vf", "0000:03:10.0", -ENXIO,
+		     "0000:03:10.0 is bound to ixgbevf, not vfio-pci: bind it to vfio-pci (vfctl "
+		     "bind) to use it with VFIO");
 }
 
-/* No file (a kernel without reserved_regions): nothing to check against.
- * A file that is not such a list is an error, not a pass. */
-static void test_reserved_missing_or_garbage(void **state)
+static void vf_without_iommu(void **state)
 {
-	char path[300];
-	const char *p;
-	char *e;
-	int r;
+	char msg[1024];
 
-	snprintf(path, sizeof(path), "%s/none", dir);
-	e = check(path, 64 << 20, &r);
-	assert_int_equal(r, 0);
-	assert_string_equal(e, "");
-	free(e);
-
-	p = regions("garbage", "0x00000000fee00000 0x00000000feefffff msi\nnot a region\n");
-	e = check(p, 64 << 20, &r);
-	assert_int_equal(r, -EINVAL);
-	assert_non_null(strstr(e, "vfkvm: 0000:01:10.2: "));
-	assert_non_null(strstr(e, ": not a reserved_regions list (\"START END TYPE\" lines)\n"));
-	free(e);
-
-	/* an empty list (no IOMMU reservations at all) is fine */
-	p = regions("empty", "");
-	e = check(p, 64 << 20, &r);
-	assert_int_equal(r, 0);
-	free(e);
+	snprintf(msg, sizeof(msg), "%s/no-iommu/sys/bus/pci/devices/0000:01:00.0/iommu_group: No "
+		 "such file or directory; 0000:01:00.0 is in no IOMMU group: enable the IOMMU "
+		 "(intel_iommu=on or amd_iommu=on) to pass it through", getenv("FIXTURES"));
+	open_refused("no-iommu", "0000:01:00.0", -ENOENT, msg);
 }
 
-static void test_parse_bdf(void **state)
+/* The golden tree's nodes are plain files: the first ioctl says so. */
+static void vf_nodes_are_no_vfio(void **state)
 {
-	char out[16];
-
-	assert_int_equal(vfkvm_vfio_parse_bdf("01:10.2", out, sizeof(out)), 0);
-	assert_string_equal(out, "0000:01:10.2");
-	assert_int_equal(vfkvm_vfio_parse_bdf("0001:FF:1f.7", out, sizeof(out)), 0);
-	assert_string_equal(out, "0001:ff:1f.7");
-	assert_int_equal(vfkvm_vfio_parse_bdf("01:20.0", out, sizeof(out)), -EINVAL);
-	assert_int_equal(vfkvm_vfio_parse_bdf("01:10.8", out, sizeof(out)), -EINVAL);
-	assert_int_equal(vfkvm_vfio_parse_bdf("00001:01:10.0", out, sizeof(out)), -EINVAL);
-	assert_int_equal(vfkvm_vfio_parse_bdf("01:10", out, sizeof(out)), -EINVAL);
+	open_refused("82599-8vf", VF7, -ENOTTY,
+		     VF7 ": VFIO_GET_API_VERSION on the container: Inappropriate ioctl for device");
 }
 
-/* Region infos as VFIO_DEVICE_GET_REGION_INFO fills them, caps and all. */
-struct info_sparse {
-	struct vfio_region_info ri;
-	struct vfio_region_info_cap_type msix;	/* any other cap first in the chain */
-	struct vfio_region_info_cap_sparse_mmap sp;
-	struct vfio_region_sparse_mmap_area areas[3];
-};
-
-static void test_mmap_areas(void **state)
+/* --lease: vfctld's fds (here: the tree's nodes, opened as vfctld opens
+ * them) are taken over and closed when the open fails. */
+static void lease_fds_closed_on_failure(void **state)
 {
-	struct vfkvm_area a[4];
-	struct vfio_region_info plain = { .argsz = sizeof(plain), .size = 0x4000,
-					  .flags = VFIO_REGION_INFO_FLAG_READ |
-						   VFIO_REGION_INFO_FLAG_WRITE };
-	struct {
-		struct vfio_region_info ri;
-		struct vfio_info_cap_header msix;
-	} mappable = {
-		.ri = { .argsz = sizeof(mappable), .size = 0x4000, .cap_offset = sizeof(mappable.ri),
-			.flags = VFIO_REGION_INFO_FLAG_READ | VFIO_REGION_INFO_FLAG_MMAP |
-				 VFIO_REGION_INFO_FLAG_CAPS },
-		.msix = { .id = VFIO_REGION_INFO_CAP_MSIX_MAPPABLE, .version = 1 },
-	};
-	struct info_sparse sp = {
-		.ri = { .argsz = sizeof(sp), .size = 0x10000,
-			.cap_offset = offsetof(struct info_sparse, msix),
-			.flags = VFIO_REGION_INFO_FLAG_READ | VFIO_REGION_INFO_FLAG_MMAP |
-				 VFIO_REGION_INFO_FLAG_CAPS },
-		.msix = { .header = { .id = VFIO_REGION_INFO_CAP_TYPE, .version = 1,
-				      .next = offsetof(struct info_sparse, sp) } },
-		.sp = { .header = { .id = VFIO_REGION_INFO_CAP_SPARSE_MMAP, .version = 1 },
-			.nr_areas = 3 },
-		/* the table page left out; one area not page-aligned */
-		.areas = { { 0x1000, 0x7000 }, { 0x9000, 0x800 }, { 0xa000, 0x6000 } },
-	};
+	struct vfctl_lease_fds lf;
+	struct call c = { .ctx = tree_ctx("82599-8vf"), .lf = &lf };
+	int before = count_fds(), cfd, gfd;
+	char *out;
 
-	/* no MMAP flag: trap it all */
-	assert_int_equal(vfkvm_vfio_mmap_areas(&plain, 4096, a, 4), 0);
-	/* MMAP, no caps: the whole BAR */
-	plain.flags |= VFIO_REGION_INFO_FLAG_MMAP;
-	assert_int_equal(vfkvm_vfio_mmap_areas(&plain, 4096, a, 4), 1);
-	assert_int_equal(a[0].offset, 0);
-	assert_int_equal(a[0].size, 0x4000);
-	/* smaller than a page: cannot be a slot */
-	plain.size = 0x800;
-	assert_int_equal(vfkvm_vfio_mmap_areas(&plain, 4096, a, 4), 0);
-	/* MSI-X mappable (no sparse cap): the whole BAR */
-	assert_int_equal(vfkvm_vfio_mmap_areas(&mappable.ri, 4096, a, 4), 1);
-	assert_int_equal(a[0].size, 0x4000);
-	/* sparse: the aligned areas only, behind another cap in the chain */
-	assert_int_equal(vfkvm_vfio_mmap_areas(&sp.ri, 4096, a, 4), 2);
-	assert_int_equal(a[0].offset, 0x1000);
-	assert_int_equal(a[0].size, 0x7000);
-	assert_int_equal(a[1].offset, 0xa000);
-	assert_int_equal(a[1].size, 0x6000);
-	/* at most max areas */
-	assert_int_equal(vfkvm_vfio_mmap_areas(&sp.ri, 4096, a, 1), 1);
-	/* an area past the region's end is not mapped */
-	sp.areas[2].size = 0x7000;
-	assert_int_equal(vfkvm_vfio_mmap_areas(&sp.ri, 4096, a, 4), 1);
-	/* a chain that points outside what the kernel filled in */
-	sp.sp.nr_areas = 30;
-	assert_int_equal(vfkvm_vfio_mmap_areas(&sp.ri, 4096, a, 4), -EINVAL);
-	sp.sp.nr_areas = 3;
-	sp.msix.header.next = sizeof(sp) - 4;
-	assert_int_equal(vfkvm_vfio_mmap_areas(&sp.ri, 4096, a, 4), -EINVAL);
-	/* a loop in the chain ends too */
-	sp.msix.header.next = offsetof(struct info_sparse, msix);
-	assert_int_equal(vfkvm_vfio_mmap_areas(&sp.ri, 4096, a, 4), -EINVAL);
+	assert_int_equal(vfctl_vfio_open_fds(c.ctx, VF7, 0, &lf), 0);
+	cfd = lf.container_fd;
+	gfd = lf.group_fd;
+	assert_true(fcntl(cfd, F_GETFD) >= 0 && fcntl(gfd, F_GETFD) >= 0);
+	out = capture(1, &c);
+	assert_int_equal(c.ret, -ENOTTY);
+	assert_string_equal(out, "vfio: " VF7 ": container and group 37 fds from vfctld\n");
+	assert_int_equal(lf.container_fd, -1);
+	assert_int_equal(lf.group_fd, -1);
+	assert_true(fcntl(cfd, F_GETFD) < 0 && fcntl(gfd, F_GETFD) < 0);
+	assert_null(c.vf.dev);
+	vfkvm_vfio_close(&c.vf);
+	assert_int_equal(count_fds(), before);
+	free(out);
+	vfctl_ctx_free(c.ctx);
 }
 
-static int setup_dir(void **state)
+/* vfkvm_setup() owns the lease's fds from the start: a failure anywhere
+ * (here the VFIO open, after the VM exists) leaves none open. */
+static void setup_takes_the_lease_fds(void **state)
 {
-	return mkdtemp(dir) ? 0 : -1;
-}
+	struct vfctl_ctx *ctx = tree_ctx("82599-8vf");
+	struct vfctl_lease_fds lf;
+	struct vfkvm_opts o = { .mem = 4 << 20, .ctx = ctx, .lease_fds = &lf, .lease = "L1" };
+	struct vfkvm *v = (void *)&v;
+	int before = count_fds(), saved = dup(2), null = open("/dev/null", O_WRONLY);
 
-static int remove_dir(void **state)
-{
-	const char *names[] = { "msi", "rmrr", "edge", "garbage", "empty" };
-	char path[300];
-
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
-		unlink(path);
+	if (access("/dev/kvm", R_OK | W_OK) < 0) {
+		fprintf(stderr, "# /dev/kvm: %s\n", strerror(errno));
+		close(saved);
+		close(null);
+		vfctl_ctx_free(ctx);
+		skip();	/* the only reason to skip: no KVM on this host */
 	}
-	return rmdir(dir);
+	assert_int_equal(vfctl_vfio_open_fds(ctx, VF7, 0, &lf), 0);
+	o.vf = lf.addr;
+	fflush(NULL);
+	dup2(null, 2);
+	assert_int_equal(vfkvm_setup(&v, &o), -ENOTTY);
+	fflush(NULL);
+	dup2(saved, 2);
+	close(saved);
+	close(null);
+	assert_ptr_equal(v, (void *)&v);
+	assert_int_equal(count_fds(), before);
+	vfctl_ctx_free(ctx);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_reserved_msi_only),
-		cmocka_unit_test(test_reserved_overlap),
-		cmocka_unit_test(test_reserved_boundary),
-		cmocka_unit_test(test_reserved_missing_or_garbage),
-		cmocka_unit_test(test_parse_bdf),
-		cmocka_unit_test(test_mmap_areas),
+		cmocka_unit_test(vf_group_not_viable),
+		cmocka_unit_test(vf_on_its_host_driver),
+		cmocka_unit_test(vf_without_iommu),
+		cmocka_unit_test(vf_nodes_are_no_vfio),
+		cmocka_unit_test(lease_fds_closed_on_failure),
+		cmocka_unit_test(setup_takes_the_lease_fds),
 	};
-	return cmocka_run_group_tests_name("vfkvm_vfio", tests, setup_dir, remove_dir);
+	return cmocka_run_group_tests_name("vfkvm_vfio", tests, NULL, NULL);
 }

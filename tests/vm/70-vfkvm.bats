@@ -112,17 +112,17 @@ reported() {
 	[ ! -e "/dev/vfio/$grp" ]
 }
 
-@test "--vf on a VF its driver still holds: the group node is missing, say to bind the group" {
+@test "--vf on a VF its driver still holds: say to bind it to vfio-pci" {
 	[ "$(vm_driver "$vf")" = igbvf ]
 	run --separate-stderr "$VFKVM" --vf "$vf"
 	[ "$status" -eq 1 ]
-	[ "$stderr" = "vfkvm: /dev/vfio/$grp: No such file or directory; bind every device of IOMMU group $grp to vfio-pci (vfctl groups shows them, vfctl bind binds them)" ]
+	[ "$stderr" = "vfkvm: $vf is bound to igbvf, not vfio-pci: bind it to vfio-pci (vfctl bind) to use it with VFIO" ]
 }
 
 @test "--vf on an address with no function, and one that is not an address" {
 	run --separate-stderr "$VFKVM" --vf 0000:01:1f.7
 	[ "$status" -eq 1 ]
-	[ "$stderr" = "vfkvm: /sys/bus/pci/devices/0000:01:1f.7: No such file or directory; --vf takes the PCI address of a function that exists (vfctl list shows them)" ]
+	[ "$stderr" = "vfkvm: /sys/bus/pci/devices/0000:01:1f.7: No such file or directory; 0000:01:1f.7 is no PCI function of this host (vfctl list shows them)" ]
 	run --separate-stderr "$VFKVM" --vf 01:10
 	[ "$status" -eq 2 ]
 	[ "$stderr" = "vfkvm: --vf 01:10: not a PCI address (e.g. 0000:01:10.0)" ]
