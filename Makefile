@@ -199,7 +199,7 @@ $(LEASE_PROBE): $(B)/tests/vm/lease-probe.o $(PROG_LIBS)
 	@mkdir -p $(dir $@)
 	$(CC) -o $@ $< $(PROG_LIBS) $(ALL_LDFLAGS) $(LIB_LIBS)
 
-# the lease store's unit tests link vfctld without its main()
+# vfctld's unit tests (lease store, lifecycle) link vfctld without its main()
 $(B)/tests/test_vfctld_%: $(B)/tests/unit/test_vfctld_%.o $(VFCTLD_LIBOBJ) $(PROG_LIBS)
 	@mkdir -p $(dir $@)
 	$(CC) -o $@ $< $(VFCTLD_LIBOBJ) $(PROG_LIBS) $(ALL_LDFLAGS) \
