@@ -241,16 +241,102 @@ VFCTL_EXPORT void vfctl_client_free(struct vfctl_client *c);
  * failed locally (connect, send, receive). */
 VFCTL_EXPORT const char *vfctl_client_error(const struct vfctl_client *c);
 
-/* One request (JSON text, see vfctld(8)) and its reply: *ret_reply is the
- * reply's JSON text (free() it) and fds[] the descriptors that came with
- * it (at most max_fds; more are closed). An error reply is returned as its
- * -errno with the daemon's message in vfctl_client_error(); *ret_reply is
- * still set to it when ret_reply is given. */
-VFCTL_EXPORT int vfctl_client_call(struct vfctl_client *c, const char *request, char **ret_reply, int *fds,
-		      size_t max_fds, size_t *ret_nfds);
+/* ABI: a struct the caller fills starts with its size (set it to
+ * sizeof(struct ...)); the library reads only what that size covers, so a
+ * program built against an older header keeps working. Structs the library
+ * allocates are reached only through pointers and only ever grow at the
+ * end; free them with their own function. */
+
+enum vfctl_lease_state {
+	VFCTL_LEASE_UNKNOWN,	/* a state this library does not know */
+	VFCTL_LEASE_ALLOCATING,	/* being bound to vfio-pci */
+	VFCTL_LEASE_ACTIVE,
+	VFCTL_LEASE_RELEASING,	/* revoked; the VF goes back when its group is closed */
+	VFCTL_LEASE_RELEASED,	/* (release's reply) the VF went back */
+};
+
+/* A lease as vfctld reports it; allocated by the library. */
+struct vfctl_lease {
+	char *id;		/* "L3" */
+	enum vfctl_lease_state state;	/* vfctl_lease_state_str() names it */
+	char *pool;
+	char *vf;		/* the VF's PCI address */
+	char *pf;		/* its PF's */
+	int vf_index;		/* the VF's number on its PF, -1 unknown */
+	int group;		/* IOMMU group, -1 not known yet */
+	unsigned uid;		/* who allocated it */
+	char *owner;		/* the caller's tag, NULL none */
+	int pid;		/* the owner process (the lease ends with it), 0 none */
+	int64_t created;	/* unix time */
+	char *pending;		/* why a release waits, NULL none */
+};
+
+VFCTL_EXPORT void vfctl_lease_free(struct vfctl_lease *l);
+/* Free a NULL-terminated array of leases (vfctl_client_leases). */
+VFCTL_EXPORT void vfctl_lease_list_free(struct vfctl_lease **v);
+VFCTL_EXPORT const char *vfctl_lease_state_str(enum vfctl_lease_state s);
+
+enum { VFCTL_ALLOC_NUMA = 1 << 0 };	/* vfctl_alloc_req.flags: numa is set */
+
+struct vfctl_alloc_req {
+	size_t size;		/* sizeof(struct vfctl_alloc_req) */
+	const char *pool;	/* required */
+	unsigned flags;		/* VFCTL_ALLOC_* */
+	int numa;		/* with VFCTL_ALLOC_NUMA: a VF on this NUMA node */
+	const char *pf;		/* NULL any; a PF's PCI address or netdev name */
+	const char *owner;	/* NULL none; a free-form tag (printable, at most 64) */
+	int pid;		/* 0 none; the lease ends when this process exits */
+};
+
+/* Allocate a VF of a pool: *ret is the new lease (vfctl_lease_free()).
+ * -EACCES the pool is not for this uid, -ENOENT no such pool, -ENOSPC no
+ * free VF, ... with the daemon's reason in vfctl_client_error(). */
+VFCTL_EXPORT int vfctl_client_alloc(struct vfctl_client *c, const struct vfctl_alloc_req *req,
+				    struct vfctl_lease **ret);
+
+enum { VFCTL_RELEASE_FORCE = 1 << 0 };	/* revoke even while the group is held open */
+
+/* Release a lease by id ("L3") or by its VF's PCI address. *ret (when ret
+ * is not NULL) is the lease as released: state VFCTL_LEASE_RELEASED, or,
+ * forced while the group is held, VFCTL_LEASE_RELEASING with pending set.
+ * Not forced and held: -EBUSY and nothing changes. */
+VFCTL_EXPORT int vfctl_client_release(struct vfctl_client *c, const char *lease_or_vf,
+				      unsigned flags, struct vfctl_lease **ret);
+
+/* The caller's leases (root: all) as a NULL-terminated array in *ret,
+ * their number in *ret_n (may be NULL); vfctl_lease_list_free(). */
+VFCTL_EXPORT int vfctl_client_leases(struct vfctl_client *c, struct vfctl_lease ***ret,
+				     size_t *ret_n);
+
+/* One VF of a pool; allocated by the library. */
+struct vfctl_pool_vf {
+	unsigned index;		/* the VF's number on the pool's PF */
+	char *address;		/* NULL: the PF has no such VF now */
+	int numa_node;		/* -1 unknown */
+	char *driver;		/* NULL none */
+	char *lease;		/* the lease holding it, NULL free */
+};
+
+/* A pool of the daemon's config; allocated by the library. */
+struct vfctl_pool {
+	char *name;
+	char *pf;		/* the PF's address, NULL when not found (error says why) */
+	char *error;		/* NULL none */
+	bool allowed;		/* the caller may allocate from it */
+	unsigned n_free;
+	size_t n_vfs;
+	struct vfctl_pool_vf **vfs;
+};
+
+/* Every pool of the daemon as a NULL-terminated array in *ret, their
+ * number in *ret_n (may be NULL); vfctl_pool_list_free(). */
+VFCTL_EXPORT int vfctl_client_pools(struct vfctl_client *c, struct vfctl_pool ***ret,
+				    size_t *ret_n);
+VFCTL_EXPORT void vfctl_pool_list_free(struct vfctl_pool **v);
 
 /* What "open" hands over for a lease; the caller owns every fd >= 0. */
 struct vfctl_lease_fds {
+	size_t size;		/* sizeof(struct vfctl_lease_fds), set by the caller */
 	int container_fd;	/* /dev/vfio/vfio, no group attached, no IOMMU type set */
 	int group_fd;		/* /dev/vfio/<group>, not yet in a container */
 	int group;		/* the IOMMU group id */
@@ -259,10 +345,11 @@ struct vfctl_lease_fds {
 	int device_fd;		/* /dev/vfio/devices/vfioN (cdev), or -1 */
 };
 
-/* Send "open" for lease (e.g. "L3") and receive its VFIO fds. 0, or -errno
- * (-EACCES not yours, -ENOENT no such lease, -EBUSY the group is open
- * elsewhere, ...) with the reason in vfctl_client_error(); on failure
- * nothing is left open and *ret is untouched. */
+/* Send "open" for lease (e.g. "L3") and receive its VFIO fds into *ret
+ * (ret->size set by the caller). 0, or -errno (-EACCES not yours, -ENOENT
+ * no such lease, -EBUSY the group is open elsewhere, ...) with the reason
+ * in vfctl_client_error(); on failure nothing is left open and *ret is
+ * untouched. */
 VFCTL_EXPORT int vfctl_client_open_lease(struct vfctl_client *c, const char *lease,
 			    struct vfctl_lease_fds *ret);
 /* Close every fd of l that is open and set them to -1. */

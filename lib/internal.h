@@ -109,4 +109,13 @@ int vfctl_vf_set_msg(int ifindex, unsigned vf, enum vfctl_vf_attr a,
 /* "02:11:22:33:44:55" (either case) to bytes; -EINVAL unless exactly that shape. */
 int vfctl_mac_parse(const char *s, uint8_t mac[6]);
 
+/* client.c: the JSON text of each vfctld request the client sends
+ * (malloc'd): 0, -EINVAL when the arguments make no request, -ENOMEM.
+ * tests/unit/test_proto.c checks that the daemon's parser takes each with
+ * the same values. op of a plain request: "list" or "leases". */
+int vfctl_client_req_plain(const char *op, char **ret);
+int vfctl_client_req_alloc(const struct vfctl_alloc_req *req, char **ret);
+int vfctl_client_req_release(const char *lease_or_vf, unsigned flags, char **ret);
+int vfctl_client_req_open(const char *lease, char **ret);
+
 #endif
