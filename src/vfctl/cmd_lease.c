@@ -69,6 +69,21 @@ static struct vfctl_client *connect_daemon(const struct args *a)
 	return c;
 }
 
+/* leases, pools: no arguments. The connection, or NULL with *ret the exit code. */
+static struct vfctl_client *connect_no_args(const struct args *a, const char *cmd, int *ret)
+{
+	struct vfctl_client *c = NULL;
+
+	*ret = EXIT_ERR;
+	if (a->argc) {
+		fprintf(stderr, "vfctl %s: unexpected argument '%s'\n", cmd, a->argv[0]);
+		*ret = EXIT_USAGE;
+	} else {
+		c = connect_daemon(a);
+	}
+	return c;
+}
+
 /* After a request: the exit code, the error printed, the connection closed. */
 static int done(struct vfctl_client *c, const char *op, int r)
 {
@@ -143,13 +158,9 @@ int cmd_leases(struct vfctl_ctx *ctx, struct vfctl_host *host, const struct args
 	size_t n = 0;
 	int r;
 
-	if (a->argc) {
-		fprintf(stderr, "vfctl leases: unexpected argument '%s'\n", a->argv[0]);
-		return EXIT_USAGE;
-	}
-	c = connect_daemon(a);
+	c = connect_no_args(a, "leases", &r);
 	if (!c)
-		return EXIT_ERR;
+		return r;
 	r = vfctl_client_leases(c, &v, &n);
 	if (r == 0) {
 		pr_obj_begin(NULL);
@@ -198,14 +209,9 @@ int cmd_pools(struct vfctl_ctx *ctx, struct vfctl_host *host, const struct args 
 	size_t n = 0;
 	int r;
 
-	if (a->argc) {
-		fprintf(stderr, "vfctl pools: unexpected argument '%s'\n", a->argv[0]);
-		return EXIT_USAGE;
-	}
-	c = connect_daemon(a);
+	c = connect_no_args(a, "pools", &r);
 	if (!c)
-		return EXIT_ERR;
-	/* the daemon's request for this is "list" */
+		return r;
 	r = vfctl_client_pools(c, &v, &n);
 	if (r == 0) {
 		pr_obj_begin(NULL);
@@ -216,5 +222,5 @@ int cmd_pools(struct vfctl_ctx *ctx, struct vfctl_host *host, const struct args 
 		pr_obj_end();
 	}
 	vfctl_pool_list_free(v);
-	return done(c, "list", r);
+	return done(c, "list", r);	/* the daemon's request for this is "list" */
 }

@@ -17,18 +17,15 @@ int host_scan(struct daemon *d, struct vfctl_host **ret)
 
 bool host_driver_is(struct daemon *d, const char *addr, const char *drv)
 {
-	char rel[128], now[64];
+	char now[64];
 
-	snprintf(rel, sizeof(rel), "bus/pci/devices/%s/driver", addr);
-	return vfctl_root_link_name(&d->ctx->sys, rel, now, sizeof(now)) >= 0 && !strcmp(now, drv);
+	return vfctl_root_link_name(&d->ctx->sys, VFCTL_DEV_PATH(addr, "driver"), now,
+				    sizeof(now)) >= 0 && !strcmp(now, drv);
 }
 
 bool host_dev_exists(struct daemon *d, const char *addr)
 {
-	char rel[128];
-
-	snprintf(rel, sizeof(rel), "bus/pci/devices/%s", addr);
-	return vfctl_root_exists(&d->ctx->sys, rel);
+	return vfctl_root_exists(&d->ctx->sys, VFCTL_DEV_PATH(addr, NULL));
 }
 
 static bool vf_exists(void *userdata, const char *vf)

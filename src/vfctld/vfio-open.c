@@ -46,8 +46,7 @@ static int open_cdev(struct vfctl_ctx *ctx, const char *vf, int *ret)
 	char rel[128];
 	int r;
 
-	snprintf(rel, sizeof(rel), "bus/pci/devices/%s/vfio-dev", vf);
-	r = vfctl_root_opendir(&ctx->sys, rel, &dir);
+	r = vfctl_root_opendir(&ctx->sys, VFCTL_DEV_PATH(vf, "vfio-dev"), &dir);
 	if (r < 0)
 		return r;
 	while ((de = readdir(dir)))

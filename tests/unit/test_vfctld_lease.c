@@ -19,6 +19,7 @@
 #include <cmocka.h>
 
 #include "vfctld.h"
+#include "unit.h"
 
 struct fx {
 	char dir[64];
@@ -29,8 +30,7 @@ static int setup(void **state)
 {
 	struct fx *f = calloc(1, sizeof(*f));
 
-	strcpy(f->dir, "/tmp/vfctld-lease-XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
+	unit_tmpdir(f->dir, sizeof(f->dir), "/tmp/vfctld-lease-XXXXXX");
 	assert_int_equal(vfctl_ctx_new(&f->ctx, &(struct vfctl_opts){ .sysfs_root = "/tmp",
 		.run_dir = f->dir }), 0);
 	*state = f;
@@ -40,11 +40,9 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fx *f = *state;
-	char cmd[128];
 
 	vfctl_ctx_free(f->ctx);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
-	assert_int_equal(system(cmd), 0);
+	unit_rm_rf(f->dir);
 	free(f);
 	return 0;
 }

@@ -21,6 +21,7 @@
 #include <cmocka.h>
 
 #include "vfctld.h"
+#include "unit.h"
 
 #define VF "0000:03:10.2"
 
@@ -120,8 +121,7 @@ static int setup(void **state)
 	struct fake *f = calloc(1, sizeof(*f));
 
 	assert_non_null(f);
-	strcpy(f->dir, "/tmp/vfctld-life-XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
+	unit_tmpdir(f->dir, sizeof(f->dir), "/tmp/vfctld-life-XXXXXX");
 	assert_int_equal(vfctl_ctx_new(&f->ctx, &(struct vfctl_opts){ .sysfs_root = "/tmp",
 		.run_dir = f->dir }), 0);
 	life_open(f);
@@ -132,12 +132,10 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fake *f = *state;
-	char cmd[128];
 
 	lease_store_close(&f->lf.store);
 	vfctl_ctx_free(f->ctx);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
-	assert_int_equal(system(cmd), 0);
+	unit_rm_rf(f->dir);
 	free(f);
 	return 0;
 }
