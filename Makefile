@@ -199,7 +199,7 @@ $(LEASE_PROBE): $(B)/tests/vm/lease-probe.o $(PROG_LIBS)
 	@mkdir -p $(dir $@)
 	$(CC) -o $@ $< $(PROG_LIBS) $(ALL_LDFLAGS) $(LIB_LIBS)
 
-# the lease store's unit tests link vfctld without its main()
+# vfctld's unit tests (lease store, lifecycle) link vfctld without its main()
 $(B)/tests/test_vfctld_%: $(B)/tests/unit/test_vfctld_%.o $(VFCTLD_LIBOBJ) $(PROG_LIBS)
 	@mkdir -p $(dir $@)
 	$(CC) -o $@ $< $(VFCTLD_LIBOBJ) $(PROG_LIBS) $(ALL_LDFLAGS) \
@@ -300,7 +300,6 @@ check: lint check-unit check-golden check-asan check-bats check-fuzz check-vm
 # header dependencies written by -MMD -MP
 # (files only, and not the VM's staging tree, which has directories named *.d)
 -include $(shell find $(B) $(FB) -path $(B)/vm -prune -o -type f -name '*.o' -print 2>/dev/null | sed 's/\.o$$/.d/')
-$(B)/src/vfctld/%.o: BASE_CFLAGS += -Ilib
 
 # ---- habits: compile_commands.json, lint (HACKING.md) ----------------------
 .PHONY: compile_commands.json lint lint-sh lint-man lint-analyzer

@@ -159,6 +159,24 @@ VFCTL_EXPORT int vfctl_host_find(struct vfctl_ctx *ctx, const struct vfctl_host 
 		    const char *name, struct vfctl_func **ret);
 VFCTL_EXPORT struct vfctl_group *vfctl_host_group(const struct vfctl_host *host, int id);
 
+/* The run directory (locks, saved original states; vfctld keeps its lease
+ * list there): its path, and sub under it opened (created 0700 when
+ * missing) as a directory fd the caller closes. */
+VFCTL_EXPORT const char *vfctl_run_dir_path(const struct vfctl_ctx *ctx);
+VFCTL_EXPORT int vfctl_run_dir_open(struct vfctl_ctx *ctx, const char *sub, int *ret);
+/* Forget the original state vfctl saved for addr at its first rebind (a
+ * device that is gone); 0 also when nothing was saved. */
+VFCTL_EXPORT int vfctl_state_remove(struct vfctl_ctx *ctx, const char *addr);
+
+/* vfio-pci or one of its variant drivers (e.g. mlx5_vfio_pci); NULL-safe. */
+VFCTL_EXPORT bool vfctl_driver_is_vfio(const char *driver);
+/* The driver a PCI function is bound to now, read fresh from sysfs (no
+ * scan): its name in buf, "" when none. -EINVAL for a malformed address,
+ * -ENODEV when the function is not there, -ENAMETOOLONG when buf is too
+ * small; buf is untouched on failure. */
+VFCTL_EXPORT int vfctl_func_driver(struct vfctl_ctx *ctx, const char *addr, char *buf,
+				   size_t size);
+
 /* ---- VF lifecycle ---------------------------------------------------------- */
 
 enum {
@@ -219,7 +237,9 @@ VFCTL_EXPORT int vfctl_bind(struct vfctl_ctx *ctx, struct vfctl_host *host, cons
 	       const char *driver, unsigned flags, unsigned timeout_ms);
 VFCTL_EXPORT int vfctl_unbind(struct vfctl_ctx *ctx, struct vfctl_host *host, const char *dev,
 		 unsigned flags, unsigned timeout_ms);
-/* Back to the saved original driver and VF settings; clears driver_override. */
+/* Back to the saved original driver and VF settings; clears driver_override.
+ * -ENODATA when vfctl saved nothing for dev (it never rebound it, or it was
+ * restored already). */
 VFCTL_EXPORT int vfctl_restore(struct vfctl_ctx *ctx, struct vfctl_host *host, const char *dev,
 		  unsigned timeout_ms);
 enum { VFCTL_BIND_FORCE = 1 << 0 };
@@ -241,16 +261,102 @@ VFCTL_EXPORT void vfctl_client_free(struct vfctl_client *c);
  * failed locally (connect, send, receive). */
 VFCTL_EXPORT const char *vfctl_client_error(const struct vfctl_client *c);
 
-/* One request (JSON text, see vfctld(8)) and its reply: *ret_reply is the
- * reply's JSON text (free() it) and fds[] the descriptors that came with
- * it (at most max_fds; more are closed). An error reply is returned as its
- * -errno with the daemon's message in vfctl_client_error(); *ret_reply is
- * still set to it when ret_reply is given. */
-VFCTL_EXPORT int vfctl_client_call(struct vfctl_client *c, const char *request, char **ret_reply, int *fds,
-		      size_t max_fds, size_t *ret_nfds);
+/* ABI: a struct the caller fills starts with its size (set it to
+ * sizeof(struct ...)); the library reads only what that size covers, so a
+ * program built against an older header keeps working. Structs the library
+ * allocates are reached only through pointers and only ever grow at the
+ * end; free them with their own function. */
+
+enum vfctl_lease_state {
+	VFCTL_LEASE_UNKNOWN,	/* a state this library does not know */
+	VFCTL_LEASE_ALLOCATING,	/* being bound to vfio-pci */
+	VFCTL_LEASE_ACTIVE,
+	VFCTL_LEASE_RELEASING,	/* revoked; the VF goes back when its group is closed */
+	VFCTL_LEASE_RELEASED,	/* (release's reply) the VF went back */
+};
+
+/* A lease as vfctld reports it; allocated by the library. */
+struct vfctl_lease {
+	char *id;		/* "L3" */
+	enum vfctl_lease_state state;	/* vfctl_lease_state_str() names it */
+	char *pool;
+	char *vf;		/* the VF's PCI address */
+	char *pf;		/* its PF's */
+	int vf_index;		/* the VF's number on its PF, -1 unknown */
+	int group;		/* IOMMU group, -1 not known yet */
+	unsigned uid;		/* who allocated it */
+	char *owner;		/* the caller's tag, NULL none */
+	int pid;		/* the owner process (the lease ends with it), 0 none */
+	int64_t created;	/* unix time */
+	char *pending;		/* why a release waits, NULL none */
+};
+
+VFCTL_EXPORT void vfctl_lease_free(struct vfctl_lease *l);
+/* Free a NULL-terminated array of leases (vfctl_client_leases). */
+VFCTL_EXPORT void vfctl_lease_list_free(struct vfctl_lease **v);
+VFCTL_EXPORT const char *vfctl_lease_state_str(enum vfctl_lease_state s);
+
+enum { VFCTL_ALLOC_NUMA = 1 << 0 };	/* vfctl_alloc_req.flags: numa is set */
+
+struct vfctl_alloc_req {
+	size_t size;		/* sizeof(struct vfctl_alloc_req) */
+	const char *pool;	/* required */
+	unsigned flags;		/* VFCTL_ALLOC_* */
+	int numa;		/* with VFCTL_ALLOC_NUMA: a VF on this NUMA node */
+	const char *pf;		/* NULL any; a PF's PCI address or netdev name */
+	const char *owner;	/* NULL none; a free-form tag (printable, at most 64) */
+	int pid;		/* 0 none; the lease ends when this process exits */
+};
+
+/* Allocate a VF of a pool: *ret is the new lease (vfctl_lease_free()).
+ * -EACCES the pool is not for this uid, -ENOENT no such pool, -ENOSPC no
+ * free VF, ... with the daemon's reason in vfctl_client_error(). */
+VFCTL_EXPORT int vfctl_client_alloc(struct vfctl_client *c, const struct vfctl_alloc_req *req,
+				    struct vfctl_lease **ret);
+
+enum { VFCTL_RELEASE_FORCE = 1 << 0 };	/* revoke even while the group is held open */
+
+/* Release a lease by id ("L3") or by its VF's PCI address. *ret (when ret
+ * is not NULL) is the lease as released: state VFCTL_LEASE_RELEASED, or,
+ * forced while the group is held, VFCTL_LEASE_RELEASING with pending set.
+ * Not forced and held: -EBUSY and nothing changes. */
+VFCTL_EXPORT int vfctl_client_release(struct vfctl_client *c, const char *lease_or_vf,
+				      unsigned flags, struct vfctl_lease **ret);
+
+/* The caller's leases (root: all) as a NULL-terminated array in *ret,
+ * their number in *ret_n (may be NULL); vfctl_lease_list_free(). */
+VFCTL_EXPORT int vfctl_client_leases(struct vfctl_client *c, struct vfctl_lease ***ret,
+				     size_t *ret_n);
+
+/* One VF of a pool; allocated by the library. */
+struct vfctl_pool_vf {
+	unsigned index;		/* the VF's number on the pool's PF */
+	char *address;		/* NULL: the PF has no such VF now */
+	int numa_node;		/* -1 unknown */
+	char *driver;		/* NULL none */
+	char *lease;		/* the lease holding it, NULL free */
+};
+
+/* A pool of the daemon's config; allocated by the library. */
+struct vfctl_pool {
+	char *name;
+	char *pf;		/* the PF's address, NULL when not found (error says why) */
+	char *error;		/* NULL none */
+	bool allowed;		/* the caller may allocate from it */
+	unsigned n_free;
+	size_t n_vfs;
+	struct vfctl_pool_vf **vfs;
+};
+
+/* Every pool of the daemon as a NULL-terminated array in *ret, their
+ * number in *ret_n (may be NULL); vfctl_pool_list_free(). */
+VFCTL_EXPORT int vfctl_client_pools(struct vfctl_client *c, struct vfctl_pool ***ret,
+				    size_t *ret_n);
+VFCTL_EXPORT void vfctl_pool_list_free(struct vfctl_pool **v);
 
 /* What "open" hands over for a lease; the caller owns every fd >= 0. */
 struct vfctl_lease_fds {
+	size_t size;		/* sizeof(struct vfctl_lease_fds), set by the caller */
 	int container_fd;	/* /dev/vfio/vfio, no group attached, no IOMMU type set */
 	int group_fd;		/* /dev/vfio/<group>, not yet in a container */
 	int group;		/* the IOMMU group id */
@@ -259,10 +365,11 @@ struct vfctl_lease_fds {
 	int device_fd;		/* /dev/vfio/devices/vfioN (cdev), or -1 */
 };
 
-/* Send "open" for lease (e.g. "L3") and receive its VFIO fds. 0, or -errno
- * (-EACCES not yours, -ENOENT no such lease, -EBUSY the group is open
- * elsewhere, ...) with the reason in vfctl_client_error(); on failure
- * nothing is left open and *ret is untouched. */
+/* Send "open" for lease (e.g. "L3") and receive its VFIO fds into *ret
+ * (ret->size set by the caller). 0, or -errno (-EACCES not yours, -ENOENT
+ * no such lease, -EBUSY the group is open elsewhere, ...) with the reason
+ * in vfctl_client_error(); on failure nothing is left open and *ret is
+ * untouched. */
 VFCTL_EXPORT int vfctl_client_open_lease(struct vfctl_client *c, const char *lease,
 			    struct vfctl_lease_fds *ret);
 /* Close every fd of l that is open and set them to -1. */

@@ -473,8 +473,8 @@ int vfctl_restore(struct vfctl_ctx *ctx, struct vfctl_host *host, const char *de
 	if (r < 0)
 		return r;
 	r = vfctl_state_load(ctx, f->addr, &st);
-	if (r == -ENOENT)
-		return vfctl_err(ctx, r, "%s: no saved state in %s/state: vfctl did not rebind it, "
+	if (r == -ENOENT)	/* its own errno: "nothing to restore" is no failure to some */
+		return vfctl_err(ctx, -ENODATA, "%s: no saved state in %s/state: vfctl did not rebind it, "
 				 "or it was restored already; 'vfctl bind %s DRIVER' binds it by hand",
 				 f->addr, vfctl_run_dir_path(ctx), f->addr);
 	if (r < 0)

@@ -2,11 +2,13 @@
 /*
  * The client side of the vfctld protocol (vfctld(8)): one JSON request per
  * SOCK_SEQPACKET message, one reply back, with file descriptors attached
- * (SCM_RIGHTS) for "open". vfctl alloc/release/leases and vfkvm --lease
- * use it.
+ * (SCM_RIGHTS) for "open". Typed in and out: requests are built here
+ * with json-c, replies parsed into struct vfctl_lease / vfctl_pool. vfctl
+ * alloc/release/leases/pools and vfkvm --lease use it.
  */
 #include <fcntl.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -124,8 +126,11 @@ static int reply_error(struct vfctl_client *c, json_object *o)
 		    json_object_get_string(m) : strerror((int)no));
 }
 
-int vfctl_client_call(struct vfctl_client *c, const char *request, char **ret_reply, int *fds,
-		      size_t max_fds, size_t *ret_nfds)
+/* One request and its parsed reply (an object; json_object_put() it), the
+ * fds that came with it in fds[] (at most max_fds; more are closed). An
+ * error reply is its -errno with the daemon's message in c->err. */
+static int client_call(struct vfctl_client *c, const char *request, json_object **ret,
+		       int *fds, size_t max_fds, size_t *ret_nfds)
 {
 	union {
 		char buf[CMSG_SPACE(sizeof(int) * PROTO_MAX_FDS)];
@@ -175,11 +180,10 @@ int vfctl_client_call(struct vfctl_client *c, const char *request, char **ret_re
 		goto fail;
 	}
 	r = reply_error(c, o);
-	json_object_put(o);
-	if (ret_reply)
-		*ret_reply = TAKE_PTR(buf);
-	if (r < 0)
+	if (r < 0) {
+		json_object_put(o);
 		goto fail;
+	}
 	for (size_t i = 0; i < n_got; i++) {
 		if (fds && i < max_fds)
 			fds[i] = got[i];
@@ -189,10 +193,426 @@ int vfctl_client_call(struct vfctl_client *c, const char *request, char **ret_re
 	if (ret_nfds)
 		*ret_nfds = n_got < max_fds ? n_got : max_fds;
 	c->err[0] = '\0';
+	*ret = o;
 	return 0;
 fail:
 	for (size_t i = 0; i < n_got; i++)
 		close(got[i]);
+	return r;
+}
+
+/* ---- the requests' JSON text (the daemon's parser, src/shared/proto.c,
+ * is the definition of a valid one; test_proto checks it takes these) ---- */
+
+static int request_text(json_object *o, char **ret)
+{
+	char *s;
+
+	if (!o)
+		return -ENOMEM;
+	s = strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+						  JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(o);
+	if (!s)
+		return -ENOMEM;
+	*ret = s;
+	return 0;
+}
+
+static json_object *request_new(const char *op)
+{
+	json_object *o = json_object_new_object();
+
+	if (o)
+		json_object_object_add(o, "op", json_object_new_string(op));
+	return o;
+}
+
+static void add_str(json_object *o, const char *k, const char *v)
+{
+	if (o && v)
+		json_object_object_add(o, k, json_object_new_string(v));
+}
+
+int vfctl_client_req_plain(const char *op, char **ret)
+{
+	return request_text(request_new(op), ret);
+}
+
+int vfctl_client_req_alloc(const struct vfctl_alloc_req *req, char **ret)
+{
+	json_object *o;
+
+	if (!req->pool || !req->pool[0])
+		return -EINVAL;
+	o = request_new("alloc");
+	add_str(o, "pool", req->pool);
+	if (o && (req->flags & VFCTL_ALLOC_NUMA))
+		json_object_object_add(o, "numa", json_object_new_int(req->numa));
+	add_str(o, "pf", req->pf);
+	add_str(o, "owner", req->owner);
+	if (o && req->pid)
+		json_object_object_add(o, "pid", json_object_new_int(req->pid));
+	return request_text(o, ret);
+}
+
+int vfctl_client_req_release(const char *lease_or_vf, unsigned flags, char **ret)
+{
+	char addr[VFCTL_ADDR_LEN];
+	json_object *o;
+
+	if (!lease_or_vf)
+		return -EINVAL;
+	if (vfctl_lease_id_valid(lease_or_vf)) {
+		o = request_new("release");
+		add_str(o, "lease", lease_or_vf);
+	} else if (vfctl_addr_parse(lease_or_vf, addr) == 0) {
+		o = request_new("release");
+		add_str(o, "vf", addr);
+	} else {
+		return -EINVAL;
+	}
+	if (o && (flags & VFCTL_RELEASE_FORCE))
+		json_object_object_add(o, "force", json_object_new_boolean(true));
+	return request_text(o, ret);
+}
+
+int vfctl_client_req_open(const char *lease, char **ret)
+{
+	json_object *o;
+
+	if (!vfctl_lease_id_valid(lease))
+		return -EINVAL;
+	o = request_new("open");
+	add_str(o, "lease", lease);
+	return request_text(o, ret);
+}
+
+/* ---- typed replies ---- */
+
+static const char *const lease_states[] = {
+	[VFCTL_LEASE_UNKNOWN] = "unknown", [VFCTL_LEASE_ALLOCATING] = "allocating",
+	[VFCTL_LEASE_ACTIVE] = "active", [VFCTL_LEASE_RELEASING] = "releasing",
+	[VFCTL_LEASE_RELEASED] = "released",
+};
+
+const char *vfctl_lease_state_str(enum vfctl_lease_state s)
+{
+	return (unsigned)s < ARRAY_SIZE(lease_states) ? lease_states[s] : "unknown";
+}
+
+void vfctl_lease_free(struct vfctl_lease *l)
+{
+	if (!l)
+		return;
+	free(l->id);
+	free(l->pool);
+	free(l->vf);
+	free(l->pf);
+	free(l->owner);
+	free(l->pending);
+	free(l);
+}
+
+void vfctl_lease_list_free(struct vfctl_lease **v)
+{
+	for (size_t i = 0; v && v[i]; i++)
+		vfctl_lease_free(v[i]);
+	free(v);
+}
+
+/* A copy of string field k of o: 0 (NULL when absent or null), -EBADMSG
+ * when required and absent or not a string, -ENOMEM. */
+static int dup_field(json_object *o, const char *k, bool required, char **ret)
+{
+	const char *v = vfctl_json_str(o, k);
+
+	*ret = NULL;
+	if (!v)
+		return required ? -EBADMSG : 0;
+	*ret = strdup(v);
+	return *ret ? 0 : -ENOMEM;
+}
+
+static int int_field(json_object *o, const char *k, int64_t lo, int64_t hi, int64_t dflt)
+{
+	int64_t v;
+
+	return vfctl_json_int(o, k, &v) && v >= lo && v <= hi ? (int)v : (int)dflt;
+}
+
+static int lease_parse(json_object *o, struct vfctl_lease **ret)
+{
+	struct vfctl_lease *l = calloc(1, sizeof(*l));
+	const char *state = vfctl_json_str(o, "state");
+	int64_t v;
+	int r;
+
+	if (!l)
+		return -ENOMEM;
+	if ((r = dup_field(o, "id", true, &l->id)) < 0 ||
+	    (r = dup_field(o, "pool", true, &l->pool)) < 0 ||
+	    (r = dup_field(o, "vf", true, &l->vf)) < 0 ||
+	    (r = dup_field(o, "pf", true, &l->pf)) < 0 ||
+	    (r = dup_field(o, "owner", false, &l->owner)) < 0 ||
+	    (r = dup_field(o, "pending", false, &l->pending)) < 0)
+		goto fail;
+	r = -EBADMSG;
+	if (!state || !vfctl_json_int(o, "uid", &v) || v < 0 || v > UINT32_MAX)
+		goto fail;
+	l->uid = (unsigned)v;
+	for (size_t i = 1; i < ARRAY_SIZE(lease_states); i++)
+		if (!strcmp(state, lease_states[i]))
+			l->state = (enum vfctl_lease_state)i;
+	l->vf_index = int_field(o, "vf_index", -1, INT32_MAX, -1);
+	l->group = int_field(o, "group", 0, INT32_MAX, -1);
+	l->pid = int_field(o, "pid", 1, INT32_MAX, 0);
+	l->created = vfctl_json_int(o, "created", &v) ? v : 0;
+	*ret = l;
+	return 0;
+fail:
+	vfctl_lease_free(l);
+	return r;
+}
+
+static int bad_reply(struct vfctl_client *c, int r, const char *op)
+{
+	if (r == -ENOMEM)
+		return cerr(c, r, "out of memory");
+	return cerr(c, -EBADMSG, "vfctld's %s reply lacks what this libvfctl needs (a newer or "
+		    "older daemon?)", op);
+}
+
+/* The request's reply's "lease" as a struct. */
+static int call_lease(struct vfctl_client *c, const char *op, const char *text,
+		      struct vfctl_lease **ret)
+{
+	json_object *o = NULL, *lo;
+	struct vfctl_lease *l = NULL;
+	int r = client_call(c, text, &o, NULL, 0, NULL);
+
+	if (r < 0)
+		return r;
+	r = json_object_object_get_ex(o, "lease", &lo) ? lease_parse(lo, &l) : -EBADMSG;
+	json_object_put(o);
+	if (r < 0)
+		return bad_reply(c, r, op);
+	if (ret)
+		*ret = l;
+	else
+		vfctl_lease_free(l);
+	return 0;
+}
+
+/* Copy a caller's struct of the given size into a zeroed one of ours:
+ * -EINVAL when smaller than its first version, -E2BIG when it sets fields
+ * past what this library knows. */
+static int struct_in(void *dst, size_t ours, const void *src, size_t size, size_t min)
+{
+	memset(dst, 0, ours);
+	if (size < min)
+		return -EINVAL;
+	for (size_t i = ours; i < size; i++)
+		if (((const unsigned char *)src)[i])
+			return -E2BIG;
+	memcpy(dst, src, size < ours ? size : ours);
+	return 0;
+}
+
+#define ALLOC_REQ_V1 (offsetof(struct vfctl_alloc_req, pid) + sizeof(int))
+#define LEASE_FDS_V1 (offsetof(struct vfctl_lease_fds, device_fd) + sizeof(int))
+
+int vfctl_client_alloc(struct vfctl_client *c, const struct vfctl_alloc_req *req,
+		       struct vfctl_lease **ret)
+{
+	struct vfctl_alloc_req q;
+	_cleanup_free_ char *text = NULL;
+	int r = struct_in(&q, sizeof(q), req, req ? req->size : 0, ALLOC_REQ_V1);
+
+	if (r < 0)
+		return cerr(c, r, "struct vfctl_alloc_req: size %zu, this libvfctl takes %zu to %zu "
+			    "(or more, zeroed)", req ? req->size : 0, ALLOC_REQ_V1, sizeof(q));
+	r = vfctl_client_req_alloc(&q, &text);
+	if (r == -EINVAL)
+		return cerr(c, r, "alloc needs a pool");
+	if (r < 0)
+		return cerr(c, r, "out of memory");
+	return call_lease(c, "alloc", text, ret);
+}
+
+int vfctl_client_release(struct vfctl_client *c, const char *lease_or_vf, unsigned flags,
+			 struct vfctl_lease **ret)
+{
+	_cleanup_free_ char *text = NULL;
+	int r = vfctl_client_req_release(lease_or_vf, flags, &text);
+
+	if (r == -EINVAL)
+		return cerr(c, r, "'%s' is neither a lease id (L3) nor a PCI address",
+			    lease_or_vf ? lease_or_vf : "");
+	if (r < 0)
+		return cerr(c, r, "out of memory");
+	return call_lease(c, "release", text, ret);
+}
+
+/* A plain request whose reply carries an array of leases or pools. */
+struct list_kind {
+	const char *op, *key;
+	/* parse o into element i of the NULL-terminated array v */
+	int (*parse_at)(json_object *o, void *v, size_t i);
+	void (*free_list)(void *v);
+};
+
+static int call_list(struct vfctl_client *c, const struct list_kind *k, void **ret, size_t *ret_n)
+{
+	_cleanup_free_ char *text = NULL;
+	json_object *o = NULL, *a;
+	void *v = NULL;
+	size_t n = 0;
+	int r = vfctl_client_req_plain(k->op, &text);
+
+	if (r < 0)
+		return cerr(c, r, "out of memory");
+	r = client_call(c, text, &o, NULL, 0, NULL);
+	if (r < 0)
+		return r;
+	if (!json_object_object_get_ex(o, k->key, &a) || !json_object_is_type(a, json_type_array))
+		r = -EBADMSG;
+	if (r == 0) {
+		n = json_object_array_length(a);
+		v = calloc(n + 1, sizeof(void *));
+		r = v ? 0 : -ENOMEM;
+	}
+	for (size_t i = 0; r == 0 && i < n; i++)
+		r = k->parse_at(json_object_array_get_idx(a, i), v, i);
+	json_object_put(o);
+	if (r < 0) {
+		k->free_list(v);
+		return bad_reply(c, r, k->op);
+	}
+	*ret = v;
+	if (ret_n)
+		*ret_n = n;
+	return 0;
+}
+
+static int lease_parse_at(json_object *o, void *v, size_t i)
+{
+	return lease_parse(o, &((struct vfctl_lease **)v)[i]);
+}
+
+static void lease_list_free(void *v)
+{
+	vfctl_lease_list_free(v);
+}
+
+int vfctl_client_leases(struct vfctl_client *c, struct vfctl_lease ***ret, size_t *ret_n)
+{
+	static const struct list_kind kind = { "leases", "leases", lease_parse_at,
+					       lease_list_free };
+	void *v;
+	int r = call_list(c, &kind, &v, ret_n);
+
+	if (r == 0)
+		*ret = v;
+	return r;
+}
+
+static void pool_free(struct vfctl_pool *p)
+{
+	if (!p)
+		return;
+	for (size_t i = 0; i < p->n_vfs; i++) {
+		struct vfctl_pool_vf *vf = p->vfs[i];
+
+		if (!vf)
+			continue;
+		free(vf->address);
+		free(vf->driver);
+		free(vf->lease);
+		free(vf);
+	}
+	free(p->vfs);
+	free(p->name);
+	free(p->pf);
+	free(p->error);
+	free(p);
+}
+
+void vfctl_pool_list_free(struct vfctl_pool **v)
+{
+	for (size_t i = 0; v && v[i]; i++)
+		pool_free(v[i]);
+	free(v);
+}
+
+static int pool_vf_parse(json_object *o, struct vfctl_pool_vf **ret)
+{
+	struct vfctl_pool_vf *vf = calloc(1, sizeof(*vf));
+	int64_t v;
+	int r;
+
+	if (!vf)
+		return -ENOMEM;
+	*ret = vf;	/* freed with its pool */
+	if (!vfctl_json_int(o, "index", &v) || v < 0 || v > UINT16_MAX)
+		return -EBADMSG;
+	vf->index = (unsigned)v;
+	vf->numa_node = int_field(o, "numa_node", 0, INT32_MAX, -1);
+	if ((r = dup_field(o, "address", false, &vf->address)) < 0 ||
+	    (r = dup_field(o, "driver", false, &vf->driver)) < 0 ||
+	    (r = dup_field(o, "lease", false, &vf->lease)) < 0)
+		return r;
+	return 0;
+}
+
+static int pool_parse(json_object *o, struct vfctl_pool **ret)
+{
+	struct vfctl_pool *p = calloc(1, sizeof(*p));
+	json_object *a, *b;
+	int r;
+
+	if (!p)
+		return -ENOMEM;
+	*ret = p;	/* freed with the list */
+	if ((r = dup_field(o, "name", true, &p->name)) < 0 ||
+	    (r = dup_field(o, "pf", false, &p->pf)) < 0 ||
+	    (r = dup_field(o, "error", false, &p->error)) < 0)
+		return r;
+	p->allowed = json_object_object_get_ex(o, "allowed", &b) && json_object_get_boolean(b);
+	p->n_free = (unsigned)int_field(o, "free", 0, INT32_MAX, 0);
+	if (!json_object_object_get_ex(o, "vfs", &a) || !json_object_is_type(a, json_type_array))
+		return -EBADMSG;
+	p->vfs = calloc(json_object_array_length(a) + 1, sizeof(*p->vfs));
+	if (!p->vfs)
+		return -ENOMEM;
+	for (size_t i = 0; i < json_object_array_length(a); i++) {
+		p->n_vfs++;
+		r = pool_vf_parse(json_object_array_get_idx(a, i), &p->vfs[i]);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static int pool_parse_at(json_object *o, void *v, size_t i)
+{
+	return pool_parse(o, &((struct vfctl_pool **)v)[i]);
+}
+
+static void pool_list_free(void *v)
+{
+	vfctl_pool_list_free(v);
+}
+
+int vfctl_client_pools(struct vfctl_client *c, struct vfctl_pool ***ret, size_t *ret_n)
+{
+	/* the daemon's request for the pools is "list" */
+	static const struct list_kind kind = { "list", "pools", pool_parse_at, pool_list_free };
+	void *v;
+	int r = call_list(c, &kind, &v, ret_n);
+
+	if (r == 0)
+		*ret = v;
 	return r;
 }
 
@@ -210,25 +630,28 @@ void vfctl_lease_fds_close(struct vfctl_lease_fds *l)
 int vfctl_client_open_lease(struct vfctl_client *c, const char *lease,
 			    struct vfctl_lease_fds *ret)
 {
-	struct vfctl_lease_fds l = { .container_fd = -1, .group_fd = -1, .iommufd = -1,
-				     .device_fd = -1, .group = -1 };
-	_cleanup_free_ char *text = NULL, *reply = NULL;
+	struct vfctl_lease_fds l = { .size = sizeof(l), .container_fd = -1, .group_fd = -1,
+				     .iommufd = -1, .device_fd = -1, .group = -1 };
+	_cleanup_free_ char *text = NULL;
 	int fds[PROTO_MAX_FDS];
 	json_object *o = NULL, *names, *v;
-	size_t n = 0;
+	size_t n = 0, size = ret ? ret->size : 0;
 	int r;
 
-	if (!vfctl_lease_id_valid(lease))
+	if (size < LEASE_FDS_V1)
+		return cerr(c, -EINVAL, "struct vfctl_lease_fds: size %zu, at least %zu expected "
+			    "(set .size = sizeof(struct vfctl_lease_fds))", size, LEASE_FDS_V1);
+	r = vfctl_client_req_open(lease, &text);
+	if (r == -EINVAL)
 		return cerr(c, -EINVAL, "'%s' is not a lease id (L1, L2, ...; 'vfctl leases' lists "
-			    "them)", lease);
-	if (asprintf(&text, "{\"op\":\"open\",\"lease\":\"%s\"}", lease) < 0)
-		return cerr(c, -ENOMEM, "out of memory");
-	r = vfctl_client_call(c, text, &reply, fds, ARRAY_SIZE(fds), &n);
+			    "them)", lease ? lease : "");
+	if (r < 0)
+		return cerr(c, r, "out of memory");
+	r = client_call(c, text, &o, fds, ARRAY_SIZE(fds), &n);
 	if (r < 0)
 		return r;
-	o = json_tokener_parse(reply);
 	/* "fds" names what each received descriptor is, in order */
-	if (!o || !json_object_object_get_ex(o, "fds", &names) ||
+	if (!json_object_object_get_ex(o, "fds", &names) ||
 	    !json_object_is_type(names, json_type_array) || json_object_array_length(names) != n) {
 		r = cerr(c, -EBADMSG, "vfctld's open reply for %s does not match the %zu fds it "
 			 "sent", lease, n);
@@ -254,7 +677,9 @@ int vfctl_client_open_lease(struct vfctl_client *c, const char *lease,
 			 "container or group fd", lease);
 		goto out;
 	}
-	*ret = l;
+	/* a caller's larger struct keeps its tail; a v1 caller gets v1 */
+	l.size = size;
+	memcpy(ret, &l, size < sizeof(l) ? size : sizeof(l));
 	l.container_fd = l.group_fd = l.iommufd = l.device_fd = -1;
 	r = 0;
 out:

@@ -51,9 +51,6 @@ const char *vfctl_dev_path(char *buf, size_t size, const char *addr, const char 
 #define VFCTL_DEV_PATH(addr, ...) \
 	vfctl_dev_path((char[VFCTL_DEV_PATH_MAX]){ 0 }, VFCTL_DEV_PATH_MAX, (addr), __VA_ARGS__)
 
-/* The run directory: sub is created (0700) under it; returns a dir fd. */
-int vfctl_run_dir_open(struct vfctl_ctx *ctx, const char *sub, int *ret);
-const char *vfctl_run_dir_path(const struct vfctl_ctx *ctx);
 /* Exclusive per-PF lock (flock on RUN/lock/ADDR.lock); close the fd to drop.
  * Taking it again while this ctx holds it nests: *ret is -1, nothing to drop. */
 int vfctl_pf_lock(struct vfctl_ctx *ctx, const char *addr, int *ret);
@@ -71,10 +68,8 @@ struct dev_state {
 int vfctl_state_save(struct vfctl_ctx *ctx, const struct dev_state *st);
 /* -ENOENT (no message) when nothing is saved */
 int vfctl_state_load(struct vfctl_ctx *ctx, const char *addr, struct dev_state *ret);
-int vfctl_state_remove(struct vfctl_ctx *ctx, const char *addr);
 
 /* topo.c: vfio-pci or a variant driver (NULL-safe) */
-bool vfctl_driver_is_vfio(const char *d);
 /* A group member that does not keep the group from VFIO use. */
 bool vfctl_func_vfio_ok(const struct vfctl_func *f);
 /* The same from the member's driver (NULL: none) and whether it is a bridge. */
@@ -120,5 +115,14 @@ int vfctl_vf_set_msg(int ifindex, unsigned vf, enum vfctl_vf_attr a,
 	       struct nl_msg **ret);
 /* "02:11:22:33:44:55" (either case) to bytes; -EINVAL unless exactly that shape. */
 int vfctl_mac_parse(const char *s, uint8_t mac[6]);
+
+/* client.c: the JSON text of each vfctld request the client sends
+ * (malloc'd): 0, -EINVAL when the arguments make no request, -ENOMEM.
+ * tests/unit/test_proto.c checks that the daemon's parser takes each with
+ * the same values. op of a plain request: "list" or "leases". */
+int vfctl_client_req_plain(const char *op, char **ret);
+int vfctl_client_req_alloc(const struct vfctl_alloc_req *req, char **ret);
+int vfctl_client_req_release(const char *lease_or_vf, unsigned flags, char **ret);
+int vfctl_client_req_open(const char *lease, char **ret);
 
 #endif

@@ -393,6 +393,30 @@ bool vfctl_driver_is_vfio(const char *d)
 	return d && (!strcmp(d, "vfio-pci") || (n >= 8 && !strcmp(d + n - 8, "vfio_pci")));
 }
 
+int vfctl_func_driver(struct vfctl_ctx *ctx, const char *addr, char *buf, size_t size)
+{
+	char a[VFCTL_ADDR_LEN], name[64] = "";
+	int r;
+
+	if (!ctx || !buf)
+		return -EINVAL;
+	if (!addr || vfctl_addr_parse(addr, a) < 0)
+		return vfctl_err(ctx, -EINVAL, "'%s' is not a PCI address (0000:03:10.0): %s",
+				 addr ? addr : "", strerror(EINVAL));
+	if (!vfctl_root_exists(&ctx->sys, VFCTL_DEV_PATH(a, NULL)))
+		return vfctl_err(ctx, -ENODEV, "%s: no such PCI function in %s/" VFCTL_DEVDIR ": %s; "
+				 "'vfctl list' shows the host's", a, ctx->sys.path, strerror(ENODEV));
+	r = vfctl_root_link_name(&ctx->sys, VFCTL_DEV_PATH(a, "driver"), name, sizeof(name));
+	if (r < 0 && r != -ENOENT)
+		return vfctl_err(ctx, r, "%s: reading %s/" VFCTL_DEVDIR "/%s/driver: %s", a,
+				 ctx->sys.path, a, strerror(-r));
+	if (strlen(name) >= size)
+		return vfctl_err(ctx, -ENAMETOOLONG, "%s: driver name %s does not fit %zu bytes", a,
+				 name, size);
+	memcpy(buf, name, strlen(name) + 1);
+	return 0;
+}
+
 bool vfctl_vfio_member_ok(const char *d, bool is_bridge)
 {
 	/* what the kernel's VFIO lets share a group with a device in use */

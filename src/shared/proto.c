@@ -246,36 +246,3 @@ out:
 	json_object_put(o);
 	return r;
 }
-
-int proto_request_format(const struct proto_request *req, char **ret)
-{
-	json_object *o = json_object_new_object();
-	char *s;
-
-	if (!o)
-		return -ENOMEM;
-	json_object_object_add(o, "op", json_object_new_string(proto_op_name(req->op)));
-	if (req->pool[0])
-		json_object_object_add(o, "pool", json_object_new_string(req->pool));
-	if (req->numa >= 0 && req->op == PROTO_ALLOC)
-		json_object_object_add(o, "numa", json_object_new_int(req->numa));
-	if (req->pf[0])
-		json_object_object_add(o, "pf", json_object_new_string(req->pf));
-	if (req->owner[0])
-		json_object_object_add(o, "owner", json_object_new_string(req->owner));
-	if (req->pid > 0)
-		json_object_object_add(o, "pid", json_object_new_int(req->pid));
-	if (req->lease[0])
-		json_object_object_add(o, "lease", json_object_new_string(req->lease));
-	if (req->vf[0])
-		json_object_object_add(o, "vf", json_object_new_string(req->vf));
-	if (req->force)
-		json_object_object_add(o, "force", json_object_new_boolean(true));
-	s = strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
-						  JSON_C_TO_STRING_NOSLASHESCAPE));
-	json_object_put(o);
-	if (!s)
-		return -ENOMEM;
-	*ret = s;
-	return 0;
-}

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * The vfctld protocol (vfctld(8)): one JSON object per SOCK_SEQPACKET
- * message. The daemon, the client side (lib/client.c), the unit tests and
- * the fuzzer share this parser, so there is one definition of a valid
- * request.
+ * message. The daemon, the unit tests and the fuzzer share this parser, so
+ * there is one definition of a valid request; libvfctl's client
+ * (lib/client.c) builds the requests, and test_proto and fuzz_request
+ * check this parser takes them.
  */
 #ifndef VFCTL_PROTO_H
 #define VFCTL_PROTO_H
@@ -36,7 +37,5 @@ const char *proto_op_name(enum proto_op op);
  * only on success. */
 int proto_request_parse(const char *buf, size_t len, struct proto_request *ret, char *err,
 			size_t errlen);
-/* The request's JSON text (malloc'd), what the client sends. */
-int proto_request_format(const struct proto_request *req, char **ret);
 
 #endif

@@ -4,7 +4,8 @@
  * rewritten on each change (temp file, fsync, rename, fsync of the
  * directory), so a crash at any point leaves the old list or the new one.
  * A file that is not ours is refused, never overwritten: forgetting leases
- * would grant a VF twice.
+ * would grant a VF twice. A lease as JSON, for the file and the wire, is
+ * here too (lease_to_json).
  */
 #include <fcntl.h>
 #include <stdio.h>
@@ -105,13 +106,19 @@ int lease_store_add(struct lease_store *st, struct lease **ret)
 	return 0;
 }
 
+void lease_unwatch(struct lease *l)
+{
+	l->pid_src = sd_event_source_disable_unref(l->pid_src);
+	if (l->pidfd >= 0)
+		close(l->pidfd);
+	l->pidfd = -1;
+}
+
 static void lease_free(struct lease *l)
 {
 	if (!l)
 		return;
-	sd_event_source_disable_unref(l->pid_src);
-	if (l->pidfd >= 0)
-		close(l->pidfd);
+	lease_unwatch(l);
 	free(l);
 }
 
@@ -137,9 +144,10 @@ void lease_store_close(struct lease_store *st)
 	*st = (struct lease_store){ .dfd = -1 };
 }
 
-static json_object *lease_to_json(const struct lease *l)
+json_object *lease_to_json(const struct lease *l, enum lease_json how)
 {
 	json_object *o = json_object_new_object();
+	bool file = how == LEASE_JSON_FILE;
 
 	json_object_object_add(o, "id", json_object_new_string(l->id));
 	json_object_object_add(o, "state", json_object_new_string(lease_state_name(l->state)));
@@ -147,13 +155,19 @@ static json_object *lease_to_json(const struct lease *l)
 	json_object_object_add(o, "vf", json_object_new_string(l->vf));
 	json_object_object_add(o, "pf", json_object_new_string(l->pf));
 	json_object_object_add(o, "vf_index", json_object_new_int(l->vf_index));
-	json_object_object_add(o, "group", json_object_new_int(l->group));
+	json_object_object_add(o, "group", file || l->group >= 0 ? json_object_new_int(l->group) :
+			       NULL);
 	json_object_object_add(o, "uid", json_object_new_int64(l->uid));
 	json_object_object_add(o, "owner", l->owner[0] ? json_object_new_string(l->owner) : NULL);
 	json_object_object_add(o, "pid", l->pid ? json_object_new_int(l->pid) : NULL);
-	json_object_object_add(o, "pid_start", json_object_new_uint64(l->pid_start));
+	if (file)
+		json_object_object_add(o, "pid_start", json_object_new_uint64(l->pid_start));
 	json_object_object_add(o, "created", json_object_new_int64(l->created));
-	json_object_object_add(o, "bound", json_object_new_boolean(l->bound));
+	if (file)
+		json_object_object_add(o, "bound", json_object_new_boolean(l->bound));
+	else
+		json_object_object_add(o, "pending", l->pending[0] ?
+				       json_object_new_string(l->pending) : NULL);
 	return o;
 }
 
@@ -171,7 +185,7 @@ int lease_store_save(struct vfctl_ctx *ctx, struct lease_store *st)
 	json_object_object_add(o, "version", json_object_new_int(1));
 	json_object_object_add(o, "next", json_object_new_uint64(st->next));
 	for (size_t i = 0; i < st->n; i++)
-		json_object_array_add(a, lease_to_json(st->v[i]));
+		json_object_array_add(a, lease_to_json(st->v[i], LEASE_JSON_FILE));
 	json_object_object_add(o, "leases", a);
 	s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
 					   JSON_C_TO_STRING_NOSLASHESCAPE);

@@ -1,17 +1,39 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* vfctld: pools of VFs handed out as leases over a unix socket (vfctld(8)). */
+/*
+ * vfctld: pools of VFs handed out as leases over a unix socket (vfctld(8)).
+ * One concern a file:
+ *   vfctld.c     main: options, the event loop, the listening socket
+ *                (socket activation), sd_notify, signals, device events
+ *   conn.c       connections: SOCK_SEQPACKET framing, replies, SCM_RIGHTS
+ *   request.c    the requests (list, alloc, release, leases, open):
+ *                authorization and pool policy
+ *   lifecycle.c  the lease state machine (allocating, active, releasing)
+ *                over the store; reconcile after a restart
+ *   lease.c      the store (leases.json) and a lease as JSON
+ *   host.c       what the lifecycle asks of the host: sysfs, restore, the
+ *                owner's pidfd
+ *   vfio-open.c  every /dev/vfio open and VFIO ioctl of the daemon
+ *   log.c        logging and the test stop hook
+ */
 #ifndef VFCTLD_H
 #define VFCTLD_H
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/socket.h>
 #include <sys/types.h>
 
+#include <json-c/json.h>
+#include <systemd/sd-device.h>
 #include <systemd/sd-event.h>
 
-#include "internal.h"
+#include "basic.h"
+#include "vfctl.h"
 #include "config.h"
 #include "proto.h"
+
+/* every this long, leases not active are settled again */
+#define RETRY_USEC (2 * 1000000ULL)
 
 enum lease_state { LEASE_ALLOCATING, LEASE_ACTIVE, LEASE_RELEASING };
 
@@ -45,7 +67,7 @@ struct lease_store {
 	struct lease **v;
 };
 
-/* lease.c: RUN_DIR/leases.json, rewritten whole and atomically on every change */
+/* ---- lease.c: RUN_DIR/leases.json, rewritten whole and atomically on every change */
 const char *lease_state_name(enum lease_state s);
 int lease_store_open(struct vfctl_ctx *ctx, struct lease_store *st);
 void lease_store_close(struct lease_store *st);
@@ -55,7 +77,149 @@ int lease_store_add(struct lease_store *st, struct lease **ret);
 void lease_store_remove(struct lease_store *st, struct lease *l);
 struct lease *lease_store_find(const struct lease_store *st, const char *id);
 struct lease *lease_store_find_vf(const struct lease_store *st, const char *vf);
+/* Stop watching the owner process (pidfd and its event source). */
+void lease_unwatch(struct lease *l);
 /* The start time of a process (for pid reuse), 0 when it does not exist. */
 unsigned long long proc_start_time(int pid);
+
+/* One lease as JSON: the file keeps what a restart needs (pid_start, bound),
+ * the wire what a client shows (pending; group null until known). */
+enum lease_json { LEASE_JSON_FILE, LEASE_JSON_WIRE };
+json_object *lease_to_json(const struct lease *l, enum lease_json how);
+
+/* ---- lifecycle.c: the lease state machine ----
+ *
+ *   (none) --alloc_begin--> allocating --alloc_commit--> active
+ *   allocating --alloc_abort--> (gone), or releasing when the restore fails
+ *   active --release_begin--> releasing --release_finish--> (gone)
+ *
+ * Every transition is on disk before the host is touched, so a restart
+ * (lease_reconcile) finishes or rolls back whatever a crash interrupted.
+ * The host is reached only through lease_host_ops: the daemon's are in
+ * host.c, the unit tests give fakes. */
+struct lease_host_ops {
+	/* the VF still exists */
+	bool (*vf_exists)(void *userdata, const char *vf);
+	/* processes holding /dev/vfio/GROUP open: their number, named in who */
+	int (*group_holders)(void *userdata, int group, char *who, size_t size);
+	/* the VF back on its original driver and settings: 0, or -errno with
+	 * the reason in the lifecycle's ctx */
+	int (*vf_restore)(void *userdata, const struct lease *l);
+	/* forget the VF's saved original state (the VF is gone) */
+	void (*vf_forget)(void *userdata, const char *vf);
+	/* the process pid is still the one that started at start */
+	bool (*owner_alive)(void *userdata, int pid, unsigned long long start);
+	/* call lease_owner_exited() when l's owner exits; nothing if watched */
+	void (*owner_watch)(void *userdata, struct lease *l);
+};
+
+struct lease_life {
+	struct vfctl_ctx *ctx;		/* failures; the store's directory */
+	struct lease_store store;
+	const struct lease_host_ops *ops;
+	void *userdata;
+};
+
+/* Save the store; a failure is logged and returned (reason in ctx). */
+int lease_save(struct lease_life *lf);
+/* A new lease with tmpl's pool, VF, PF, index, owner, uid, pid, created and
+ * bound, saved as allocating before the kernel is touched. 0, or -errno
+ * (reason in ctx) with nothing added. */
+int lease_alloc_begin(struct lease_life *lf, const struct lease *tmpl, struct lease **ret);
+/* The VF is usable in group: active, saved, the owner watched. On -errno
+ * the caller rolls back with lease_alloc_abort(). */
+int lease_alloc_commit(struct lease_life *lf, struct lease *l, int group);
+/* Undo an alloc: the VF restored and the lease gone (0), or, when the
+ * restore fails, the lease left releasing for the retry (-errno). */
+int lease_alloc_abort(struct lease_life *lf, struct lease *l);
+/* Processes holding l's group open (named in who), 0 none. */
+int lease_group_holders(struct lease_life *lf, const struct lease *l, char *who, size_t size);
+/* Revoke: releasing and saved; the owner no longer watched. */
+int lease_release_begin(struct lease_life *lf, struct lease *l, const char *why);
+/* A release in state releasing: the VF restored unless its group is held
+ * open, then the lease forgotten. 0 and l is freed, or -EBUSY/-errno with
+ * l->pending saying why (l stays releasing). */
+int lease_release_finish(struct lease_life *lf, struct lease *l);
+/* The owner process exited: release the lease. */
+void lease_owner_exited(struct lease_life *lf, struct lease *l);
+/* Settle every lease with the host: at start, on SIGHUP, device events and
+ * the retry timer. */
+void lease_reconcile(struct lease_life *lf);
+/* Any lease allocating or releasing: the retry timer has work. */
+bool lease_any_unsettled(const struct lease_life *lf);
+
+/* ---- vfio-open.c: every /dev/vfio open and VFIO ioctl of the daemon ---- */
+struct vfio_lease_fds {
+	int fd[PROTO_MAX_FDS];
+	const char *name[PROTO_MAX_FDS];	/* "container", "group", "iommufd", "device" */
+	size_t n;
+};
+
+/* Processes holding /dev/vfio/GROUP open on a live host: their number,
+ * named in who ("pid 42 (qemu), ..."); 0 when none or not live. */
+int vfio_group_holders(struct vfctl_ctx *ctx, int group, char *who, size_t size);
+/* What "open" hands over for the VF vf in group: the container, the group
+ * (viable, checked with VFIO_GROUP_GET_STATUS on a live host) and, where
+ * the kernel has iommufd, /dev/iommu and the VF's cdev. 0, or -errno with
+ * the reason in err and nothing left open. */
+int vfio_open_lease(struct vfctl_ctx *ctx, const char *vf, int group, struct vfio_lease_fds *ret,
+		    char *err, size_t errlen);
+void vfio_lease_fds_close(struct vfio_lease_fds *f);
+
+/* ---- the daemon ---- */
+struct daemon {
+	struct vfctl_ctx *ctx;
+	sd_event *ev;
+	const char *config_path;
+	bool config_explicit;
+	struct vfctl_config *cfg;
+	struct lease_life life;
+	int listen_fd;
+	bool activated;
+	char *sock_path;
+	sd_device_monitor *mon;
+	sd_event_source *retry;
+	unsigned n_conns;
+	struct conn *conns;	/* open connections, freed at exit */
+	unsigned timeout_ms;
+};
+
+#define MAX_GROUPS 256
+
+struct conn {
+	struct conn *next, *prev;
+	struct daemon *d;
+	int fd;
+	sd_event_source *src;
+	struct ucred cred;
+	gid_t groups[MAX_GROUPS];
+	int n_groups;
+};
+
+/* ---- host.c: the daemon's view of the host ---- */
+extern const struct lease_host_ops host_ops;
+int host_scan(struct daemon *d, struct vfctl_host **ret);
+bool host_dev_exists(struct daemon *d, const char *addr);
+bool host_driver_is(struct daemon *d, const char *addr, const char *drv);
+
+/* ---- conn.c ---- */
+json_object *reply_error(int r, const char *fmt, ...) _printf_(2, 3);
+json_object *reply_ok(void);
+/* One reply, with fds attached (SCM_RIGHTS) when n_fds. */
+int conn_send(int fd, json_object *o, const int *fds, size_t n_fds);
+/* The listening socket's event callback. */
+int conn_on_accept(sd_event_source *s, int fd, uint32_t revents, void *userdata);
+void conn_free(struct conn *c);
+
+/* ---- request.c: one request's reply; *sent when it went out already (open) ---- */
+json_object *request_handle(struct daemon *d, const struct conn *c, const struct proto_request *req,
+			    bool *sent);
+
+/* ---- log.c ---- */
+void log_init(bool journal, const char *test_stop_step);
+void log_msg(int prio, const char *fmt, ...) _printf_(2, 3);
+/* Test hook (VFCTLD_TEST_STOP=op:step, never set in production): stop at a
+ * named step so a test can kill -9 the daemon exactly there. */
+void test_stop(const char *step);
 
 #endif

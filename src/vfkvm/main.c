@@ -47,7 +47,7 @@ static int parse_size(const char *s, uint64_t *out)
 static int lease_open(const char *lease, struct vfctl_lease_fds *ret)
 {
 	struct vfctl_client *c;
-	struct vfctl_lease_fds l;
+	struct vfctl_lease_fds l = { .size = sizeof(l) };
 	int r;
 
 	r = vfctl_client_connect(NULL, &c);

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
- * The vfctld request parser (lib/proto.c): each op with its keys parses to
- * what it says and formats back to the same request; malformed, truncated,
- * oversized and ill-typed requests are refused with the reason, and leave
- * the output untouched.
+ * The vfctld request parser (src/shared/proto.c): each op with its keys
+ * parses to what it says; malformed, truncated, oversized and ill-typed
+ * requests are refused with the reason, and leave the output untouched;
+ * every request libvfctl's client builds is taken with the values it meant.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -15,6 +15,7 @@
 
 #include <cmocka.h>
 
+#include "internal.h"
 #include "proto.h"
 
 static int parse(const char *s, struct proto_request *req, char *err, size_t len)
@@ -58,17 +59,61 @@ static void good_requests(void **state)
 	assert_int_equal(r.op, PROTO_OPEN);
 }
 
-static void format_round_trip(void **state)
+/* text (the client's, freed here) parses to exactly want */
+static void parses_to(char *text, const struct proto_request *want)
 {
-	struct proto_request in = { .op = PROTO_ALLOC, .pool = "tenant-a", .numa = 0,
-				    .pf = "0000:03:00.0", .owner = "vm\"1\\", .pid = 99 }, out;
-	char *s, err[256];
+	struct proto_request got;
+	char err[256] = "";
+
+	if (proto_request_parse(text, strlen(text), &got, err, sizeof(err)) < 0)
+		fail_msg("the daemon refuses the client's request %s: %s", text, err);
+	assert_memory_equal(&got, want, sizeof(got));
+	free(text);
+}
+
+/* Every request libvfctl's client builds (lib/client.c) is one the daemon's
+ * parser takes, meaning what the client meant. */
+static void client_requests(void **state)
+{
+	struct vfctl_alloc_req full = { .size = sizeof(full), .pool = "tenant-a",
+					.flags = VFCTL_ALLOC_NUMA, .numa = 0, .pf = "03:00.0",
+					.owner = "vm\"1\\ /x", .pid = 99 };
+	struct vfctl_alloc_req some = { .size = sizeof(some), .pool = "p", .numa = 5,
+					.pf = "enp3s0f0" };
+	char *s;
 
 	(void)state;
-	assert_int_equal(proto_request_format(&in, &s), 0);
-	assert_int_equal(proto_request_parse(s, strlen(s), &out, err, sizeof(err)), 0);
-	assert_memory_equal(&in, &out, sizeof(in));
-	free(s);
+	assert_int_equal(vfctl_client_req_plain("list", &s), 0);
+	parses_to(s, &(struct proto_request){ .op = PROTO_LIST, .numa = -1 });
+	assert_int_equal(vfctl_client_req_plain("leases", &s), 0);
+	parses_to(s, &(struct proto_request){ .op = PROTO_LEASES, .numa = -1 });
+
+	assert_int_equal(vfctl_client_req_alloc(&full, &s), 0);
+	parses_to(s, &(struct proto_request){ .op = PROTO_ALLOC, .pool = "tenant-a", .numa = 0,
+					      .pf = "03:00.0", .owner = "vm\"1\\ /x", .pid = 99 });
+	/* numa without VFCTL_ALLOC_NUMA is not sent: any node */
+	assert_int_equal(vfctl_client_req_alloc(&some, &s), 0);
+	parses_to(s, &(struct proto_request){ .op = PROTO_ALLOC, .pool = "p", .numa = -1,
+					      .pf = "enp3s0f0" });
+	some.pool = NULL;
+	assert_int_equal(vfctl_client_req_alloc(&some, &s), -EINVAL);
+	some.pool = "";
+	assert_int_equal(vfctl_client_req_alloc(&some, &s), -EINVAL);
+
+	assert_int_equal(vfctl_client_req_release("L12", 0, &s), 0);
+	parses_to(s, &(struct proto_request){ .op = PROTO_RELEASE, .numa = -1, .lease = "L12" });
+	/* a VF's address goes in its full form */
+	assert_int_equal(vfctl_client_req_release("03:10.2", VFCTL_RELEASE_FORCE, &s), 0);
+	parses_to(s, &(struct proto_request){ .op = PROTO_RELEASE, .numa = -1,
+					      .vf = "0000:03:10.2", .force = true });
+	assert_int_equal(vfctl_client_req_release("L0", 0, &s), -EINVAL);
+	assert_int_equal(vfctl_client_req_release("03:10.8", 0, &s), -EINVAL);
+	assert_int_equal(vfctl_client_req_release(NULL, 0, &s), -EINVAL);
+
+	assert_int_equal(vfctl_client_req_open("L3", &s), 0);
+	parses_to(s, &(struct proto_request){ .op = PROTO_OPEN, .numa = -1, .lease = "L3" });
+	assert_int_equal(vfctl_client_req_open("3", &s), -EINVAL);
+	assert_int_equal(vfctl_client_req_open(NULL, &s), -EINVAL);
 }
 
 struct bad {
@@ -170,7 +215,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(good_requests),
-		cmocka_unit_test(format_round_trip),
+		cmocka_unit_test(client_requests),
 		cmocka_unit_test(bad_requests),
 		cmocka_unit_test(oversized_and_nul),
 		cmocka_unit_test(lease_ids),

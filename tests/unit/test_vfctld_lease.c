@@ -3,7 +3,8 @@
  * vfctld's lease store (src/vfctld/lease.c): leases round-trip through
  * leases.json, ids are never reused, the file is replaced atomically (no
  * temp file left), and a file that is not a lease list stops the start
- * instead of being overwritten.
+ * instead of being overwritten; a lease renders as JSON for the file and
+ * for the wire from one function.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -18,6 +19,7 @@
 #include <cmocka.h>
 
 #include "vfctld.h"
+#include "unit.h"
 
 struct fx {
 	char dir[64];
@@ -28,8 +30,7 @@ static int setup(void **state)
 {
 	struct fx *f = calloc(1, sizeof(*f));
 
-	strcpy(f->dir, "/tmp/vfctld-lease-XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
+	unit_tmpdir(f->dir, sizeof(f->dir), "/tmp/vfctld-lease-XXXXXX");
 	assert_int_equal(vfctl_ctx_new(&f->ctx, &(struct vfctl_opts){ .sysfs_root = "/tmp",
 		.run_dir = f->dir }), 0);
 	*state = f;
@@ -39,11 +40,9 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fx *f = *state;
-	char cmd[128];
 
 	vfctl_ctx_free(f->ctx);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
-	assert_int_equal(system(cmd), 0);
+	unit_rm_rf(f->dir);
 	free(f);
 	return 0;
 }
@@ -213,6 +212,32 @@ static void start_time(void **state)
 	assert_string_equal(lease_state_name(LEASE_RELEASING), "releasing");
 }
 
+/* One lease, two renderings: the file keeps what a restart needs, the
+ * wire what a client shows. */
+static void lease_json_file_and_wire(void **state)
+{
+	struct lease l = { .id = "L4", .state = LEASE_RELEASING, .pool = "gpu",
+			   .vf = "0000:03:10.2", .pf = "0000:03:00.0", .vf_index = 1, .group = -1,
+			   .uid = 1001, .pid = 42, .pid_start = 7, .created = 1700000000,
+			   .bound = true, .pending = "held" };
+	json_object *file = lease_to_json(&l, LEASE_JSON_FILE), *wire;
+
+	(void)state;
+	assert_string_equal(json_object_to_json_string_ext(file, JSON_C_TO_STRING_PLAIN),
+			    "{\"id\":\"L4\",\"state\":\"releasing\",\"pool\":\"gpu\",\"vf\":"
+			    "\"0000:03:10.2\",\"pf\":\"0000:03:00.0\",\"vf_index\":1,\"group\":-1,"
+			    "\"uid\":1001,\"owner\":null,\"pid\":42,\"pid_start\":7,\"created\":"
+			    "1700000000,\"bound\":true}");
+	wire = lease_to_json(&l, LEASE_JSON_WIRE);
+	assert_string_equal(json_object_to_json_string_ext(wire, JSON_C_TO_STRING_PLAIN),
+			    "{\"id\":\"L4\",\"state\":\"releasing\",\"pool\":\"gpu\",\"vf\":"
+			    "\"0000:03:10.2\",\"pf\":\"0000:03:00.0\",\"vf_index\":1,\"group\":null,"
+			    "\"uid\":1001,\"owner\":null,\"pid\":42,\"created\":1700000000,"
+			    "\"pending\":\"held\"}");
+	json_object_put(file);
+	json_object_put(wire);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -221,6 +246,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(foreign_files_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(failed_save_keeps_old_list, setup, teardown),
 		cmocka_unit_test(start_time),
+		cmocka_unit_test(lease_json_file_and_wire),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

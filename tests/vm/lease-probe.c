@@ -114,7 +114,7 @@ static int notify_listen(const char *path)
 int main(int argc, char **argv)
 {
 	struct vfctl_client *c = NULL;
-	struct vfctl_lease_fds l;
+	struct vfctl_lease_fds l = { .size = sizeof(l) };
 	struct vfio_group_status gs = { .argsz = sizeof(gs) };
 	struct vfio_device_info di = { .argsz = sizeof(di) };
 	int r, dev, api;

@@ -1,0 +1,197 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * The lease state machine: allocating -> active -> releasing -> gone, each
+ * step saved before the host is touched, and the reconcile that finishes
+ * or rolls back what a crash interrupted. The host is reached only through
+ * lease_host_ops, so this file runs in unit tests without a socket, a
+ * kernel or an event loop.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <syslog.h>
+
+#include "vfctld.h"
+
+int lease_save(struct lease_life *lf)
+{
+	int r = lease_store_save(lf->ctx, &lf->store);
+
+	if (r < 0)
+		log_msg(LOG_ERR, "%s", vfctl_ctx_error(lf->ctx));
+	return r;
+}
+
+/* Undo what alloc did to the VF: nothing when the daemon did not bind it
+ * or the VF is gone. */
+static int restore(struct lease_life *lf, const struct lease *l)
+{
+	if (!l->bound || !lf->ops->vf_exists(lf->userdata, l->vf))
+		return 0;
+	return lf->ops->vf_restore(lf->userdata, l);
+}
+
+static void drop(struct lease_life *lf, struct lease *l)
+{
+	lease_store_remove(&lf->store, l);
+	lease_save(lf);
+}
+
+int lease_alloc_begin(struct lease_life *lf, const struct lease *tmpl, struct lease **ret)
+{
+	struct lease *l;
+	int r = lease_store_add(&lf->store, &l);
+
+	if (r < 0)
+		return vfctl_ctx_set_error(lf->ctx, r, "out of memory");
+	snprintf(l->pool, sizeof(l->pool), "%s", tmpl->pool);
+	snprintf(l->vf, sizeof(l->vf), "%s", tmpl->vf);
+	snprintf(l->pf, sizeof(l->pf), "%s", tmpl->pf);
+	snprintf(l->owner, sizeof(l->owner), "%s", tmpl->owner);
+	l->vf_index = tmpl->vf_index;
+	l->uid = tmpl->uid;
+	l->pid = tmpl->pid;
+	l->pid_start = tmpl->pid_start;
+	l->created = tmpl->created;
+	l->bound = tmpl->bound;
+	r = lease_save(lf);
+	if (r < 0) {
+		lease_store_remove(&lf->store, l);
+		return r;
+	}
+	*ret = l;
+	return 0;
+}
+
+int lease_alloc_commit(struct lease_life *lf, struct lease *l, int group)
+{
+	int r;
+
+	l->group = group;
+	l->state = LEASE_ACTIVE;
+	r = lease_save(lf);
+	if (r < 0)
+		return r;
+	test_stop("alloc:after-commit");
+	if (l->pid)
+		lf->ops->owner_watch(lf->userdata, l);
+	return 0;
+}
+
+int lease_alloc_abort(struct lease_life *lf, struct lease *l)
+{
+	int r = restore(lf, l);
+
+	if (r < 0) {
+		/* revoked, not forgotten: the retry timer finishes it */
+		log_msg(LOG_ERR, "lease %s: rolling back %s: %s; retrying", l->id, l->vf,
+			vfctl_ctx_error(lf->ctx));
+		l->state = LEASE_RELEASING;
+		lease_save(lf);
+		return r;
+	}
+	drop(lf, l);
+	return 0;
+}
+
+int lease_group_holders(struct lease_life *lf, const struct lease *l, char *who, size_t size)
+{
+	if (l->group < 0)
+		return 0;
+	return lf->ops->group_holders(lf->userdata, l->group, who, size);
+}
+
+int lease_release_begin(struct lease_life *lf, struct lease *l, const char *why)
+{
+	log_msg(LOG_INFO, "lease %s (%s): releasing: %s", l->id, l->vf, why);
+	l->state = LEASE_RELEASING;
+	lease_unwatch(l);
+	return lease_save(lf);
+}
+
+int lease_release_finish(struct lease_life *lf, struct lease *l)
+{
+	char who[256] = "";
+	int r;
+
+	if (lf->ops->vf_exists(lf->userdata, l->vf) && lease_group_holders(lf, l, who, sizeof(who)) > 0) {
+		snprintf(l->pending, sizeof(l->pending), "/dev/vfio/%d is held open by %s; the VF "
+			 "goes back when it is closed", l->group, who);
+		return -EBUSY;
+	}
+	r = restore(lf, l);
+	if (r < 0) {
+		snprintf(l->pending, sizeof(l->pending), "%s", vfctl_ctx_error(lf->ctx));
+		return r;
+	}
+	test_stop("release:after-restore");
+	log_msg(LOG_INFO, "lease %s released: %s%s", l->id, l->vf,
+		l->bound ? " back on its original driver" : " (left on vfio-pci, as it was)");
+	drop(lf, l);
+	return 0;
+}
+
+void lease_owner_exited(struct lease_life *lf, struct lease *l)
+{
+	if (l->state != LEASE_ACTIVE)
+		return;
+	if (lease_release_begin(lf, l, "its owner process exited") == 0 &&
+	    lease_release_finish(lf, l) < 0)
+		log_msg(LOG_NOTICE, "lease %s: release pending: %s", l->id, l->pending);
+}
+
+/* The VF went away (PF reset, VFs destroyed): nothing to restore. */
+static void vf_gone(struct lease_life *lf, struct lease *l)
+{
+	lf->ops->vf_forget(lf->userdata, l->vf);
+	drop(lf, l);
+}
+
+static void reconcile_one(struct lease_life *lf, struct lease *l)
+{
+	switch (l->state) {
+	case LEASE_ALLOCATING:
+		/* the client never got its reply: roll back */
+		log_msg(LOG_NOTICE, "lease %s (%s): an alloc was interrupted; rolling back", l->id,
+			l->vf);
+		lease_alloc_abort(lf, l);
+		break;
+	case LEASE_ACTIVE:
+		if (!lf->ops->vf_exists(lf->userdata, l->vf)) {
+			log_msg(LOG_WARNING, "lease %s: VF %s is gone (PF reset or VFs destroyed): "
+				"lease dropped", l->id, l->vf);
+			vf_gone(lf, l);
+		} else if (l->pid && !lf->ops->owner_alive(lf->userdata, l->pid, l->pid_start)) {
+			/* finished at the next reconcile (the retry timer) */
+			lease_release_begin(lf, l, "its owner process is gone");
+		} else if (l->pid) {
+			lf->ops->owner_watch(lf->userdata, l);
+		}
+		break;
+	case LEASE_RELEASING:
+		if (!lf->ops->vf_exists(lf->userdata, l->vf))
+			vf_gone(lf, l);
+		else if (lease_release_finish(lf, l) < 0)
+			log_msg(LOG_DEBUG, "lease %s: release pending: %s", l->id, l->pending);
+		break;
+	}
+}
+
+void lease_reconcile(struct lease_life *lf)
+{
+	for (size_t i = 0; i < lf->store.n;) {
+		size_t n = lf->store.n;
+
+		reconcile_one(lf, lf->store.v[i]);
+		/* a lease that went is replaced at i by the next one */
+		if (lf->store.n == n)
+			i++;
+	}
+}
+
+bool lease_any_unsettled(const struct lease_life *lf)
+{
+	for (size_t i = 0; i < lf->store.n; i++)
+		if (lf->store.v[i]->state != LEASE_ACTIVE)
+			return true;
+	return false;
+}

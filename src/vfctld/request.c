@@ -1,0 +1,420 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * vfctld's requests: list, alloc, release, leases and open. Who may do what
+ * (root always; else the pool's users and groups, and a lease's own uid)
+ * and which VF a pool gives are decided here; the lease's state changes go
+ * through the lifecycle (lifecycle.c), the VFIO fds through vfio-open.c.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <syslog.h>
+#include <time.h>
+
+#include "vfctld.h"
+
+struct pool_ref {
+	const struct vfctl_conf_pf *cpf;
+	const struct vfctl_conf_pool *pool;
+};
+
+static bool pool_find(const struct daemon *d, const char *name, struct pool_ref *ret)
+{
+	for (size_t i = 0; d->cfg && i < d->cfg->n_pfs; i++)
+		for (size_t j = 0; j < d->cfg->pfs[i].n_pools; j++)
+			if (!strcmp(d->cfg->pfs[i].pools[j].name, name)) {
+				*ret = (struct pool_ref){ &d->cfg->pfs[i], &d->cfg->pfs[i].pools[j] };
+				return true;
+			}
+	return false;
+}
+
+static void pool_names(const struct daemon *d, char *buf, size_t size)
+{
+	size_t used = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; d->cfg && i < d->cfg->n_pfs; i++)
+		for (size_t j = 0; j < d->cfg->pfs[i].n_pools && used < size; j++)
+			used += (size_t)snprintf(buf + used, size - used, "%s%s", used ? ", " : "",
+						 d->cfg->pfs[i].pools[j].name);
+}
+
+/* Root always; else the peer's uid, gid or a supplementary group listed. */
+static bool pool_allows(const struct vfctl_conf_pool *p, const struct conn *c)
+{
+	if (c->cred.uid == 0)
+		return true;
+	for (size_t i = 0; i < p->n_uids; i++)
+		if (p->uids[i] == c->cred.uid)
+			return true;
+	for (size_t i = 0; i < p->n_gids; i++) {
+		if (p->gids[i] == c->cred.gid)
+			return true;
+		for (int k = 0; k < c->n_groups; k++)
+			if (p->gids[i] == c->groups[k])
+				return true;
+	}
+	return false;
+}
+
+/* The PF of one config entry on this host: the config's own resolver, one
+ * PF at a time, so a PF that is missing disables its pools only. */
+static int pool_pf(struct daemon *d, const struct vfctl_host *h, const struct vfctl_conf_pf *cpf,
+		   struct vfctl_func **ret)
+{
+	struct vfctl_config one = { .file = d->cfg->file, .n_pfs = 1,
+				    .pfs = (struct vfctl_conf_pf *)cpf };
+	char addr[1][VFCTL_ADDR_LEN];
+	int r = vfctl_config_resolve(d->ctx, &one, h, addr);
+
+	if (r < 0)
+		return r;
+	return vfctl_host_find(d->ctx, h, addr[0], ret);
+}
+
+static bool may_use(const struct conn *c, const struct lease *l)
+{
+	return c->cred.uid == 0 || c->cred.uid == l->uid;
+}
+
+static json_object *pool_vf_json(const struct daemon *d, const struct vfctl_func *vf, unsigned index)
+{
+	json_object *vo = json_object_new_object();
+	const struct lease *l = vf ? lease_store_find_vf(&d->life.store, vf->addr) : NULL;
+
+	json_object_object_add(vo, "index", json_object_new_int((int)index));
+	json_object_object_add(vo, "address", vf ? json_object_new_string(vf->addr) : NULL);
+	json_object_object_add(vo, "numa_node", vf && vf->numa_node >= 0 ?
+			       json_object_new_int(vf->numa_node) : NULL);
+	json_object_object_add(vo, "driver", vf && vf->driver ? json_object_new_string(vf->driver) :
+			       NULL);
+	json_object_object_add(vo, "lease", l ? json_object_new_string(l->id) : NULL);
+	return vo;
+}
+
+static json_object *do_list(struct daemon *d, const struct conn *c)
+{
+	json_object *o, *pools;
+	struct vfctl_host *h = NULL;
+	int r = host_scan(d, &h);
+
+	if (r < 0)
+		return reply_error(r, "%s", vfctl_ctx_error(d->ctx));
+	o = reply_ok();
+	pools = json_object_new_array();
+	for (size_t i = 0; d->cfg && i < d->cfg->n_pfs; i++)
+		for (size_t j = 0; j < d->cfg->pfs[i].n_pools; j++) {
+			const struct vfctl_conf_pool *p = &d->cfg->pfs[i].pools[j];
+			json_object *po = json_object_new_object(), *vfs = json_object_new_array();
+			struct vfctl_func *pf = NULL;
+			unsigned n_free = 0;
+
+			json_object_object_add(po, "name", json_object_new_string(p->name));
+			json_object_object_add(po, "allowed", json_object_new_boolean(pool_allows(p, c)));
+			if (pool_pf(d, h, &d->cfg->pfs[i], &pf) < 0) {
+				json_object_object_add(po, "pf", NULL);
+				json_object_object_add(po, "error",
+						       json_object_new_string(vfctl_ctx_error(d->ctx)));
+			} else {
+				json_object_object_add(po, "pf", json_object_new_string(pf->addr));
+			}
+			for (size_t k = 0; k < p->n_vfs; k++) {
+				const struct vfctl_func *vf = pf && p->vfs[k] < pf->n_vfs ?
+							      pf->vfs[p->vfs[k]] : NULL;
+
+				if (vf && !lease_store_find_vf(&d->life.store, vf->addr))
+					n_free++;
+				json_object_array_add(vfs, pool_vf_json(d, vf, p->vfs[k]));
+			}
+			json_object_object_add(po, "free", json_object_new_int((int)n_free));
+			json_object_object_add(po, "vfs", vfs);
+			json_object_array_add(pools, po);
+		}
+	json_object_object_add(o, "pools", pools);
+	vfctl_host_free(h);
+	return o;
+}
+
+static json_object *do_leases(struct daemon *d, const struct conn *c)
+{
+	json_object *o = reply_ok(), *a = json_object_new_array();
+	const struct lease_store *st = &d->life.store;
+
+	/* everybody sees their own leases; root sees all */
+	for (size_t i = 0; i < st->n; i++)
+		if (c->cred.uid == 0 || st->v[i]->uid == c->cred.uid)
+			json_object_array_add(a, lease_to_json(st->v[i], LEASE_JSON_WIRE));
+	json_object_object_add(o, "leases", a);
+	return o;
+}
+
+/* A VF of the pool that nobody leases or holds, within the constraints. */
+static struct vfctl_func *pick_vf(struct daemon *d, const struct vfctl_conf_pool *p,
+				  const struct vfctl_func *pf, const struct proto_request *req,
+				  unsigned *n_leased, char *leased, size_t size)
+{
+	size_t used = 0;
+
+	*n_leased = 0;
+	leased[0] = '\0';
+	for (size_t k = 0; k < p->n_vfs; k++) {
+		struct vfctl_func *vf = p->vfs[k] < pf->n_vfs ? pf->vfs[p->vfs[k]] : NULL;
+		const struct lease *l;
+		char who[128];
+
+		if (!vf)
+			continue;
+		l = lease_store_find_vf(&d->life.store, vf->addr);
+		if (l) {
+			(*n_leased)++;
+			if (used < size)
+				used += (size_t)snprintf(leased + used, size - used, "%s%s",
+							 used ? " " : "", l->id);
+			continue;
+		}
+		if (req->numa >= 0 && vf->numa_node != req->numa)
+			continue;
+		/* on vfio-pci already and in use outside the daemon: not free */
+		if (vfctl_driver_is_vfio(vf->driver) &&
+		    vfio_group_holders(d->ctx, vf->iommu_group, who, sizeof(who)) > 0)
+			continue;
+		return vf;
+	}
+	return NULL;
+}
+
+/* A free VF of the pool in *ret, its VF and PF in tmpl; or the error reply. */
+static json_object *alloc_pick(struct daemon *d, const struct pool_ref *pr,
+			       const struct proto_request *req, struct vfctl_host *h,
+			       struct lease *tmpl, struct vfctl_func **ret)
+{
+	struct vfctl_func *pf, *want, *vf;
+	char leased[256];
+	unsigned n_leased;
+	int r = pool_pf(d, h, pr->cpf, &pf);
+
+	if (r < 0)
+		return reply_error(r, "pool '%s': %s", req->pool, vfctl_ctx_error(d->ctx));
+	if (req->pf[0]) {
+		r = vfctl_host_find(d->ctx, h, req->pf, &want);
+		if (r < 0 || want != pf)
+			return reply_error(-ENOENT, "pool '%s' has no VF on PF %s: its VFs are on %s",
+					   req->pool, req->pf, pf->addr);
+	}
+	vf = pick_vf(d, pr->pool, pf, req, &n_leased, leased, sizeof(leased));
+	if (vf) {
+		snprintf(tmpl->vf, sizeof(tmpl->vf), "%s", vf->addr);
+		snprintf(tmpl->pf, sizeof(tmpl->pf), "%s", pf->addr);
+		tmpl->vf_index = vf->vf_index;
+		tmpl->bound = !vfctl_driver_is_vfio(vf->driver);
+		*ret = vf;
+		return NULL;
+	}
+	if (req->numa >= 0)
+		return reply_error(-ENOSPC, "pool '%s' has no free VF on NUMA node %d: %u of %zu "
+				   "leased%s%s%s", req->pool, req->numa, n_leased, pr->pool->n_vfs,
+				   n_leased ? " (" : "", leased, n_leased ? ")" : "");
+	return reply_error(-ENOSPC, "pool '%s' has no free VF: %u of %zu leased%s%s%s", req->pool,
+			   n_leased, pr->pool->n_vfs, n_leased ? " (" : "", leased,
+			   n_leased ? ")" : "");
+}
+
+/* The VF of a new lease on vfio-pci in a viable group: its group, or the
+ * error reply. *h is scanned again after a bind. */
+static json_object *alloc_bind(struct daemon *d, struct lease *l, struct vfctl_host **h,
+			       struct vfctl_func *vf, int *ret_group)
+{
+	struct vfctl_group *g;
+	int r;
+
+	test_stop("alloc:before-bind");
+	if (l->bound) {
+		r = vfctl_bind(d->ctx, *h, vf->addr, "vfio-pci", 0, d->timeout_ms);
+		if (r < 0)
+			return reply_error(r, "%s", vfctl_ctx_error(d->ctx));
+		test_stop("alloc:after-bind");
+		vfctl_host_free(*h);
+		*h = NULL;
+		r = host_scan(d, h);
+		if (r >= 0)
+			r = vfctl_host_find(d->ctx, *h, l->vf, &vf);
+		if (r < 0)
+			return reply_error(r, "%s: after binding it: %s", l->vf, vfctl_ctx_error(d->ctx));
+	}
+	g = vf->iommu_group >= 0 ? vfctl_host_group(*h, vf->iommu_group) : NULL;
+	if (!g || !g->viable)
+		return reply_error(-EBUSY, "%s: its IOMMU group %d is not viable for VFIO%s%s; put the "
+				   "other members on vfio-pci or take this VF out of pool '%s'",
+				   vf->addr, vf->iommu_group, g && g->reason ? ": " : "",
+				   g && g->reason ? g->reason : "", l->pool);
+	*ret_group = vf->iommu_group;
+	return NULL;
+}
+
+static json_object *do_alloc(struct daemon *d, const struct conn *c,
+			     const struct proto_request *req)
+{
+	struct vfctl_host *h = NULL;
+	struct vfctl_func *vf = NULL;
+	struct pool_ref pr;
+	struct lease *l = NULL, tmpl = { .uid = c->cred.uid };
+	char names[256];
+	json_object *o;
+	int r, group = -1;
+
+	if (!pool_find(d, req->pool, &pr)) {
+		pool_names(d, names, sizeof(names));
+		return reply_error(-ENOENT, "no pool '%s' in %s (pools: %s)", req->pool,
+				   d->cfg ? d->cfg->file : d->config_path, names[0] ? names : "none");
+	}
+	if (!pool_allows(pr.pool, c))
+		return reply_error(-EACCES, "uid %u (gid %u) may not allocate from pool '%s': "
+				   "not in its users or groups in %s", c->cred.uid, c->cred.gid,
+				   req->pool, d->cfg->file);
+	if (req->pid > 0 && !proc_start_time(req->pid))
+		return reply_error(-ESRCH, "owner pid %d: no such process", req->pid);
+	r = host_scan(d, &h);
+	if (r < 0)
+		return reply_error(r, "pool '%s': %s", req->pool, vfctl_ctx_error(d->ctx));
+	o = alloc_pick(d, &pr, req, h, &tmpl, &vf);
+	if (o)
+		goto out;
+	snprintf(tmpl.pool, sizeof(tmpl.pool), "%s", req->pool);
+	snprintf(tmpl.owner, sizeof(tmpl.owner), "%s", req->owner);
+	tmpl.created = (int64_t)time(NULL);
+	if (req->pid > 0) {
+		tmpl.pid = req->pid;
+		tmpl.pid_start = proc_start_time(req->pid);
+	}
+	/* on disk before the kernel is touched: a crash from here on is undone at start */
+	r = lease_alloc_begin(&d->life, &tmpl, &l);
+	if (r < 0) {
+		o = reply_error(r, "%s", vfctl_ctx_error(d->ctx));
+		goto out;
+	}
+	o = alloc_bind(d, l, &h, vf, &group);
+	if (!o) {
+		r = lease_alloc_commit(&d->life, l, group);
+		if (r < 0)
+			o = reply_error(r, "%s", vfctl_ctx_error(d->ctx));
+	}
+	if (o) {
+		lease_alloc_abort(&d->life, l);
+		goto out;
+	}
+	log_msg(LOG_INFO, "lease %s: %s (VF %d of %s, group %d) from pool %s to uid %u%s%s",
+		l->id, l->vf, l->vf_index, l->pf, l->group, l->pool, l->uid,
+		l->owner[0] ? ", owner " : "", l->owner);
+	o = reply_ok();
+	json_object_object_add(o, "lease", lease_to_json(l, LEASE_JSON_WIRE));
+out:
+	vfctl_host_free(h);
+	return o;
+}
+
+static json_object *do_release(struct daemon *d, const struct conn *c,
+			       const struct proto_request *req)
+{
+	struct lease *l = req->lease[0] ? lease_store_find(&d->life.store, req->lease) :
+			  lease_store_find_vf(&d->life.store, req->vf);
+	json_object *o, *lo;
+	char who[256];
+	int r;
+
+	if (!l)
+		return reply_error(-ENOENT, "no lease %s%s ('vfctl leases' lists them)",
+				   req->lease[0] ? "" : "on ", req->lease[0] ? req->lease : req->vf);
+	if (!may_use(c, l))
+		return reply_error(-EACCES, "lease %s belongs to uid %u, not to uid %u", l->id,
+				   l->uid, c->cred.uid);
+	if (l->state == LEASE_ALLOCATING)
+		return reply_error(-EAGAIN, "lease %s is still being allocated; try again", l->id);
+	if (l->state == LEASE_ACTIVE) {
+		if (!req->force && lease_group_holders(&d->life, l, who, sizeof(who)) > 0)
+			return reply_error(-EBUSY, "lease %s (%s): /dev/vfio/%d is held open by %s: "
+					   "stop it first, or release with --force (the lease is "
+					   "revoked now and the VF goes back once it is closed)",
+					   l->id, l->vf, l->group, who);
+		r = lease_release_begin(&d->life, l, req->force ? "released by request (forced)" :
+					"released by request");
+		if (r < 0)
+			return reply_error(r, "%s", vfctl_ctx_error(d->ctx));
+		test_stop("release:before-restore");
+	}
+	o = reply_ok();
+	lo = lease_to_json(l, LEASE_JSON_WIRE);	/* before it may be freed */
+	json_object_object_add(o, "lease", lo);
+	r = lease_release_finish(&d->life, l);
+	if (r == 0) {
+		json_object_object_add(lo, "state", json_object_new_string("released"));
+		return o;
+	}
+	if (req->force) {
+		json_object_object_add(lo, "pending", json_object_new_string(l->pending));
+		return o;
+	}
+	json_object_put(o);
+	return reply_error(r, "lease %s (%s) is revoked, but %s; vfctld retries every %llu s",
+			   l->id, l->vf, l->pending, RETRY_USEC / 1000000);
+}
+
+static json_object *do_open(struct daemon *d, const struct conn *c,
+			    const struct proto_request *req, bool *sent)
+{
+	struct lease *l = lease_store_find(&d->life.store, req->lease);
+	struct vfio_lease_fds f;
+	json_object *o, *names;
+	char err[512];
+	int r;
+
+	if (!l)
+		return reply_error(-ENOENT, "no lease %s ('vfctl leases' lists them)", req->lease);
+	/* checked before any device is opened, let alone sent */
+	if (!may_use(c, l))
+		return reply_error(-EACCES, "lease %s belongs to uid %u, not to uid %u", l->id,
+				   l->uid, c->cred.uid);
+	if (l->state != LEASE_ACTIVE)
+		return reply_error(-ESTALE, "lease %s is %s, not active", l->id,
+				   lease_state_name(l->state));
+	if (!host_driver_is(d, l->vf, "vfio-pci"))
+		return reply_error(-ENXIO, "lease %s: %s is no longer bound to vfio-pci (did "
+				   "someone rebind it?); release the lease and allocate again", l->id,
+				   l->vf);
+	r = vfio_open_lease(d->ctx, l->vf, l->group, &f, err, sizeof(err));
+	if (r < 0)
+		return reply_error(r, "lease %s: %s", l->id, err);
+	test_stop("open:after-open");
+	names = json_object_new_array();
+	for (size_t i = 0; i < f.n; i++)
+		json_object_array_add(names, json_object_new_string(f.name[i]));
+	o = reply_ok();
+	json_object_object_add(o, "lease", lease_to_json(l, LEASE_JSON_WIRE));
+	json_object_object_add(o, "address", json_object_new_string(l->vf));
+	json_object_object_add(o, "group", json_object_new_int(l->group));
+	json_object_object_add(o, "fds", names);
+	r = conn_send(c->fd, o, f.fd, f.n);
+	if (r < 0)
+		log_msg(LOG_WARNING, "lease %s: sending the fds to pid %d: %s", l->id, c->cred.pid,
+			strerror(-r));
+	else
+		log_msg(LOG_INFO, "lease %s: VFIO fds of %s (group %d) sent to pid %d uid %u", l->id,
+			l->vf, l->group, c->cred.pid, c->cred.uid);
+	*sent = true;
+	test_stop("open:after-send");
+	vfio_lease_fds_close(&f);	/* the daemon keeps no copy */
+	return o;
+}
+
+json_object *request_handle(struct daemon *d, const struct conn *c, const struct proto_request *req,
+			    bool *sent)
+{
+	*sent = false;
+	switch (req->op) {
+	case PROTO_LIST: return do_list(d, c);
+	case PROTO_ALLOC: return do_alloc(d, c, req);
+	case PROTO_RELEASE: return do_release(d, c, req);
+	case PROTO_LEASES: return do_leases(d, c);
+	case PROTO_OPEN: return do_open(d, c, req, sent);
+	}
+	return reply_error(-EINVAL, "unknown request");
+}
