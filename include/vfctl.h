@@ -100,7 +100,7 @@ struct vfctl_func {
 	bool is_bridge;
 
 	size_t n_netdevs;
-	struct vfctl_netdev *netdevs;
+	struct vfctl_netdev **netdevs;
 
 	/* PF: SR-IOV capability as sysfs reports it */
 	int totalvfs, numvfs, autoprobe;	/* -1 unknown */
@@ -138,9 +138,9 @@ struct vfctl_host {
 	bool vfio_cdev;		/* /dev/vfio/devices: the VFIO device cdevs */
 
 	size_t n_funcs;
-	struct vfctl_func *funcs;	/* sorted by address */
+	struct vfctl_func **funcs;	/* sorted by address */
 	size_t n_groups;
-	struct vfctl_group *groups;	/* sorted by id */
+	struct vfctl_group **groups;	/* sorted by id */
 
 	size_t n_warnings;
 	char **warnings;	/* devices that vanished during the walk, ... */

@@ -112,11 +112,11 @@ static int check_routes(struct vfctl_ctx *ctx, const struct vfctl_func *f, bool 
 	if (force)
 		return 0;
 	for (size_t i = 0; i < f->n_netdevs; i++)
-		if (netdev_has_routes(f->netdevs[i].name))
+		if (netdev_has_routes(f->netdevs[i]->name))
 			return vfctl_err(ctx, -EBUSY, "%s: its netdev %s carries host routes ('ip route "
 					 "show dev %s'); taking it from %s would cut the host off that "
 					 "network: move the routes first, or use --force",
-					 f->addr, f->netdevs[i].name, f->netdevs[i].name,
+					 f->addr, f->netdevs[i]->name, f->netdevs[i]->name,
 					 f->driver ? f->driver : "its driver");
 	return 0;
 }
@@ -255,7 +255,7 @@ static int pin_vf_mac(struct vfctl_ctx *ctx, const struct vfctl_func *f)
 		return 0;
 	mac = f->config.mac;
 	if (mac_zero(mac) && f->n_netdevs)
-		mac = f->netdevs[0].mac;
+		mac = f->netdevs[0]->mac;
 	if (mac_zero(mac))
 		return 0;
 	snprintf(s.mac, sizeof(s.mac), "%s", mac);

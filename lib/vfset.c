@@ -265,7 +265,7 @@ static int check_target(struct vfctl_ctx *ctx, const struct vfctl_func *pf, unsi
 				 "available for the non-live sysfs root %s (it does not describe "
 				 "this kernel's interfaces); vfctl set changes the live /sys only",
 				 pf->addr, vf_index, ctx->sys.path);
-	if (pf->n_netdevs == 0 || pf->netdevs[0].ifindex <= 0)
+	if (pf->n_netdevs == 0 || pf->netdevs[0]->ifindex <= 0)
 		return vfctl_err(ctx, -ENODEV, "%s has no netdev (driver %s); VF settings go "
 				 "through the PF's netdev: bind the PF to its network driver",
 				 pf->addr, pf->driver ? pf->driver : "none");
@@ -294,7 +294,7 @@ int vfctl_vf_set(struct vfctl_ctx *ctx, const struct vfctl_func *pf, unsigned vf
 	r = check_target(ctx, pf, vf_index);
 	if (r < 0)
 		return r;
-	nd = &pf->netdevs[0];
+	nd = pf->netdevs[0];
 
 	/* With the PF's lock, numvfs does not change under us, and two rate
 	 * changes do not interleave their read of the other rate. */

@@ -266,15 +266,15 @@ static bool conf_matches(const struct vfctl_conf_pf *c, const struct vfctl_host 
 		return !strcmp(c->addr, addr);
 	case VFCTL_MATCH_NETDEV:
 		for (size_t k = 0; k < host->n_funcs; k++) {
-			f = &host->funcs[k];
+			f = host->funcs[k];
 			for (size_t j = 0; j < f->n_netdevs; j++)
-				if (!strcmp(f->netdevs[j].name, c->netdev) && !strcmp(f->addr, addr))
+				if (!strcmp(f->netdevs[j]->name, c->netdev) && !strcmp(f->addr, addr))
 					return true;
 		}
 		return false;
 	case VFCTL_MATCH_ID:
 		for (size_t k = 0; k < host->n_funcs; k++) {
-			f = &host->funcs[k];
+			f = host->funcs[k];
 			if (f->kind == VFCTL_FUNC_PF && f->vendor == c->vendor &&
 			    f->device == c->device && seen++ == c->index && !strcmp(f->addr, addr))
 				return true;

@@ -933,12 +933,12 @@ static const struct vfctl_func *conf_find(const struct vfctl_conf_pf *c,
 {
 	*seen = 0;
 	for (size_t k = 0; k < host->n_funcs; k++) {
-		const struct vfctl_func *f = &host->funcs[k];
+		const struct vfctl_func *f = host->funcs[k];
 
 		if (c->match == VFCTL_MATCH_ADDRESS && !strcmp(f->addr, c->addr))
 			return f;
 		for (size_t j = 0; c->match == VFCTL_MATCH_NETDEV && j < f->n_netdevs; j++)
-			if (!strcmp(f->netdevs[j].name, c->netdev))
+			if (!strcmp(f->netdevs[j]->name, c->netdev))
 				return f;
 		if (c->match == VFCTL_MATCH_ID && f->kind == VFCTL_FUNC_PF &&
 		    f->vendor == c->vendor && f->device == c->device && (*seen)++ == c->index)

@@ -265,7 +265,7 @@ static unsigned print_results(const struct vfctl_func *pf, unsigned idx, const s
 	pr_obj_begin(NULL);
 	pr_str("address", "%s", vf ? vf->addr : NULL);
 	pr_int("vf_index", ": vf %lld", idx);
-	pr_str("pf_netdev", " of %s", pf->n_netdevs ? pf->netdevs[0].name : NULL);
+	pr_str("pf_netdev", " of %s", pf->n_netdevs ? pf->netdevs[0]->name : NULL);
 	pr_str("pf", " (%s)\n", pf->addr);
 	pr_arr_begin("results");
 	for (unsigned i = 0; i < req->n; i++) {

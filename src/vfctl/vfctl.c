@@ -72,7 +72,7 @@ static void print_netdevs(const struct vfctl_func *f)
 {
 	pr_arr_begin("netdevs");
 	for (size_t i = 0; i < f->n_netdevs; i++) {
-		const struct vfctl_netdev *n = &f->netdevs[i];
+		const struct vfctl_netdev *n = f->netdevs[i];
 
 		pr_obj_begin(NULL);
 		pr_str("name", i ? ", %s" : ", netdev %s", n->name);
@@ -238,9 +238,9 @@ static int cmd_list(struct vfctl_ctx *ctx, struct vfctl_host *h, const struct ar
 
 	pr_arr_begin("pfs");
 	for (size_t i = 0; i < h->n_funcs; i++)
-		if (h->funcs[i].kind == VFCTL_FUNC_PF) {
+		if (h->funcs[i]->kind == VFCTL_FUNC_PF) {
 			pr_text("\n");
-			print_func(&h->funcs[i], "");
+			print_func(h->funcs[i], "");
 			n_pfs++;
 		}
 	pr_arr_end();
@@ -253,8 +253,8 @@ static int cmd_list(struct vfctl_ctx *ctx, struct vfctl_host *h, const struct ar
 		pr_text("\nOther PCI functions:\n");
 		pr_arr_begin("functions");
 		for (size_t i = 0; i < h->n_funcs; i++)
-			if (h->funcs[i].kind == VFCTL_FUNC_OTHER)
-				print_func(&h->funcs[i], "");
+			if (h->funcs[i]->kind == VFCTL_FUNC_OTHER)
+				print_func(h->funcs[i], "");
 		pr_arr_end();
 	}
 	print_warnings(h);
@@ -309,7 +309,7 @@ static int cmd_groups(struct vfctl_ctx *ctx, struct vfctl_host *h, const struct 
 	pr_arr_begin("groups");
 	for (size_t i = 0; i < h->n_groups; i++) {
 		pr_text("\n");
-		print_group(&h->groups[i]);
+		print_group(h->groups[i]);
 	}
 	pr_arr_end();
 	print_warnings(h);

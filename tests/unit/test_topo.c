@@ -52,7 +52,7 @@ static size_t count_kind(const struct vfctl_host *h, enum vfctl_func_kind k)
 	size_t n = 0;
 
 	for (size_t i = 0; i < h->n_funcs; i++)
-		n += h->funcs[i].kind == k;
+		n += h->funcs[i]->kind == k;
 	return n;
 }
 
@@ -85,9 +85,9 @@ static void ixgbe_dual_port_8vf(void **state)
 	assert_int_equal(pf->vf_stride, 2);
 	assert_int_equal(pf->vf_device, 0x10ed);
 	assert_int_equal(pf->n_netdevs, 1);
-	assert_string_equal(pf->netdevs[0].name, "enp3s0f0");
-	assert_string_equal(pf->netdevs[0].operstate, "up");
-	assert_int_equal(pf->netdevs[0].speed, 10000);
+	assert_string_equal(pf->netdevs[0]->name, "enp3s0f0");
+	assert_string_equal(pf->netdevs[0]->operstate, "up");
+	assert_int_equal(pf->netdevs[0]->speed, 10000);
 	assert_int_equal(pf->n_vfs, 8);
 	/* not the live /sys: netlink is not asked, and the reason is given */
 	assert_non_null(pf->vf_config_error);
@@ -161,7 +161,7 @@ static void capture_as_is(void **state)
 	assert_true(s->host->iommu);
 	assert_true(s->host->iommu_groups);
 	for (size_t i = 0; i < s->host->n_funcs; i++) {
-		struct vfctl_func *f = &s->host->funcs[i];
+		struct vfctl_func *f = s->host->funcs[i];
 
 		if (f->kind != VFCTL_FUNC_PF)
 			continue;
@@ -190,7 +190,7 @@ static void host_without_iommu(void **state)
 	/* the real kernel loads vfio without an IOMMU: only the groups are missing */
 	assert_true(s->host->vfio_container);
 	for (size_t i = 0; i < s->host->n_funcs; i++)
-		assert_int_equal(s->host->funcs[i].iommu_group, -1);
+		assert_int_equal(s->host->funcs[i]->iommu_group, -1);
 	assert_int_equal(count_kind(s->host, VFCTL_FUNC_PF), 1);
 	scan_free(s);
 }
@@ -218,7 +218,7 @@ static void four_pfs_63_vfs(void **state)
 	assert_int_equal(count_kind(s->host, VFCTL_FUNC_PF), 4);
 	assert_int_equal(count_kind(s->host, VFCTL_FUNC_VF), 252);
 	for (size_t i = 0; i < s->host->n_funcs; i++) {
-		struct vfctl_func *f = &s->host->funcs[i];
+		struct vfctl_func *f = s->host->funcs[i];
 
 		if (f->kind != VFCTL_FUNC_PF)
 			continue;
