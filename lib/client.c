@@ -48,10 +48,9 @@ int vfctl_client_connect(const char *path, struct vfctl_client **ret)
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	struct timeval tv = { .tv_sec = CLIENT_TIMEOUT_S };
 	struct vfctl_client *c;
-	const char *e = getenv("VFCTLD_SOCKET");
 
 	if (!path)
-		path = e && *e ? e : VFCTL_CLIENT_SOCKET;
+		path = VFCTL_CLIENT_SOCKET;
 	if (strlen(path) >= sizeof(sa.sun_path))
 		return -ENAMETOOLONG;
 	c = calloc(1, sizeof(*c));
@@ -196,28 +195,46 @@ fail:
 	return r;
 }
 
+/* The fd fields of struct vfctl_lease_fds, for closing them in any size. */
+static const size_t lease_fd_fields[] = {
+	offsetof(struct vfctl_lease_fds, container_fd), offsetof(struct vfctl_lease_fds, group_fd),
+	offsetof(struct vfctl_lease_fds, iommufd), offsetof(struct vfctl_lease_fds, device_fd),
+};
+
+/* Set the fds of l that lie within its first len bytes to -1, closing
+ * them first when close_them (else they were handed over). */
+static void lease_fds_drop(struct vfctl_lease_fds *l, size_t len, bool close_them)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(lease_fd_fields); i++) {
+		int *fd = (int *)((char *)l + lease_fd_fields[i]);
+
+		if (lease_fd_fields[i] + sizeof(int) > len)
+			continue;
+		if (close_them && *fd >= 0)
+			close(*fd);
+		*fd = -1;
+	}
+}
+
 void vfctl_lease_fds_close(struct vfctl_lease_fds *l)
 {
-	int *fds[] = { &l->container_fd, &l->group_fd, &l->iommufd, &l->device_fd };
-
-	for (size_t i = 0; i < ARRAY_SIZE(fds); i++) {
-		if (*fds[i] >= 0)
-			close(*fds[i]);
-		*fds[i] = -1;
-	}
+	lease_fds_drop(l, vfctl_sized_len(l), true);
 }
 
 int vfctl_client_open_lease(struct vfctl_client *c, const char *lease,
 			    struct vfctl_lease_fds *ret)
 {
-	struct vfctl_lease_fds l = { .container_fd = -1, .group_fd = -1, .iommufd = -1,
-				     .device_fd = -1, .group = -1 };
+	struct vfctl_lease_fds l = { .size = sizeof(l), .container_fd = -1, .group_fd = -1,
+				     .iommufd = -1, .device_fd = -1, .group = -1 };
 	_cleanup_free_ char *text = NULL, *reply = NULL;
 	int fds[PROTO_MAX_FDS];
 	json_object *o = NULL, *names, *v;
 	size_t n = 0;
 	int r;
 
+	if (!ret || ret->size < sizeof(ret->size))
+		return cerr(c, -EINVAL, "lease fds of size %zu: set .size = sizeof(struct "
+			    "vfctl_lease_fds)", ret ? ret->size : 0);
 	if (!vfctl_lease_id_valid(lease))
 		return cerr(c, -EINVAL, "'%s' is not a lease id (L1, L2, ...; 'vfctl leases' lists "
 			    "them)", lease);
@@ -254,8 +271,10 @@ int vfctl_client_open_lease(struct vfctl_client *c, const char *lease,
 			 "container or group fd", lease);
 		goto out;
 	}
-	*ret = l;
-	l.container_fd = l.group_fd = l.iommufd = l.device_fd = -1;
+	/* what the caller's struct has room for is handed over, the rest
+	 * closed below with everything else */
+	vfctl_sized_out(ret, &l, sizeof(l));
+	lease_fds_drop(&l, vfctl_sized_len(ret), false);
 	r = 0;
 out:
 	for (size_t i = 0; i < n; i++)

@@ -23,6 +23,10 @@ struct vfctl_ctx {
 	struct vfctl_root dev;
 	bool live;
 	char *run_path;	/* locks and saved state; created on first use */
+	int lock_timeout_ms;	/* vfctl_opts.lock_timeout_ms */
+	/* worker processes given up on (bounded writes, modprobe): reaped on
+	 * later calls and by vfctl_ctx_free() */
+	struct vfctl_reaper children;
 	struct {		/* the PF lock this ctx took last, to let it nest */
 		char addr[VFCTL_ADDR_LEN];
 		int fd;
@@ -35,6 +39,23 @@ struct vfctl_ctx {
 /* Record a failure message and return r (a negative errno); the public
  * vfctl_ctx_set_error() is the same for callers. */
 #define vfctl_err vfctl_ctx_set_error
+
+/* The size idiom of include/vfctl.h, for the library's side. Copy the
+ * caller's struct src (size_t size first) into dst, the library's own
+ * struct of dst_size bytes: the bytes src's size covers, zeros after them.
+ * -EINVAL when src's size does not cover the size field; -E2BIG when src is
+ * larger than dst and a byte past dst_size is not zero (a field of a newer
+ * header this library would otherwise ignore). */
+int vfctl_sized_in(void *dst, size_t dst_size, const void *src);
+/* Copy the library's full struct src out to the caller's dst: only the
+ * bytes dst's size covers; dst's size itself is left as it is. */
+void vfctl_sized_out(void *dst, const void *src, size_t src_size);
+/* The bytes *p's size covers, at most the library's sizeof(*p). */
+#define vfctl_sized_len(p) ((p)->size < sizeof(*(p)) ? (p)->size : sizeof(*(p)))
+
+/* Reap the worker processes this ctx gave up on that have ended (never
+ * blocks); called by the library's entry points that start workers or scan. */
+void vfctl_ctx_reap(struct vfctl_ctx *ctx);
 
 /* The run directory: sub is created (0700) under it; returns a dir fd. */
 int vfctl_run_dir_open(struct vfctl_ctx *ctx, const char *sub, int *ret);

@@ -132,6 +132,7 @@ static int read_netdev(struct vfctl_ctx *ctx, const char *addr, const char *name
 	long v;
 
 	memset(nd, 0, sizeof(*nd));
+	nd->size = sizeof(*nd);
 	copy_str(nd->name, sizeof(nd->name), name);
 	nd->ifindex = nd->speed = -1;
 	nd->carrier = VFCTL_UNKNOWN;
@@ -193,6 +194,7 @@ static int func_fill(struct vfctl_ctx *ctx, struct pci_access *acc, const char *
 	char *drv;
 
 	memset(f, 0, sizeof(*f));
+	f->size = sizeof(*f);
 	memcpy(f->addr, addr, VFCTL_ADDR_LEN);
 	f->vf_index = -1;
 	sscanf(addr, "%x:%x:%x.%x", &dom, &bus, &dev, &fn);
@@ -494,6 +496,7 @@ static int scan_groups(struct vfctl_ctx *ctx, struct vfctl_host *host)
 		if (!g)
 			return -ENOMEM;
 		ng[host->n_groups++] = g;
+		g->size = sizeof(*g);
 		g->id = (int)id;
 		host->iommu_groups = true;
 
@@ -578,6 +581,8 @@ int vfctl_host_scan(struct vfctl_ctx *ctx, unsigned flags, struct vfctl_host **r
 
 	if (!host)
 		return vfctl_err(ctx, -ENOMEM, "out of memory");
+	host->size = sizeof(*host);
+	vfctl_ctx_reap(ctx);
 	r = scan_funcs(ctx, host);
 	if (r >= 0)
 		r = link_vfs(ctx, host);

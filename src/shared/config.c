@@ -453,7 +453,7 @@ static int parse_pf(struct vfctl_ctx *ctx, const struct vfctl_config *cfg, const
 	static const char *const keys[] = {
 		"match", "numvfs", "autoprobe", "defaults", "vfs", "pools", NULL
 	};
-	struct vfctl_vf_settings defs = { .mask = 0 };
+	struct vfctl_vf_settings defs = { .size = sizeof(defs) };
 	_cleanup_free_ char *defdrv = NULL;
 	json_object *v;
 	char p[256];

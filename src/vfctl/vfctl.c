@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "env.h"
 #include "print.h"
 #include "vfctl.h"
 
@@ -595,6 +596,11 @@ int main(int argc, char **argv)
 		}
 	}
 	unmark_negative_numbers(argc, argv);
+	/* libvfctl reads no environment: what vfctl(1) honours is passed in */
+	a.sysfs_root = vfctl_env_or(a.sysfs_root, "VFCTL_SYSFS_ROOT");
+	a.dev_root = vfctl_env_or(a.dev_root, "VFCTL_DEV_ROOT");
+	a.run_dir = vfctl_env_or(a.run_dir, "VFCTL_RUN_DIR");
+	a.socket = vfctl_env_or(a.socket, "VFCTLD_SOCKET");
 	if (optind >= argc) {
 		usage(stderr);
 		return EXIT_USAGE;
@@ -618,10 +624,12 @@ int main(int argc, char **argv)
 		return ret;
 	}
 
-	r = vfctl_ctx_new(&ctx, &(struct vfctl_opts){ .sysfs_root = a.sysfs_root,
+	r = vfctl_ctx_new(&ctx, &(struct vfctl_opts){ .size = sizeof(struct vfctl_opts),
+						       .sysfs_root = a.sysfs_root,
 						       .dev_root = a.dev_root,
 						       .run_dir = a.run_dir,
-						       .errbuf = errbuf, .errlen = sizeof(errbuf) });
+						       .errbuf = errbuf, .errlen = sizeof(errbuf),
+						       .lock_timeout_ms = vfctl_env_lock_timeout_ms() });
 	if (r < 0) {
 		fprintf(stderr, "vfctl: %s\n", errbuf[0] ? errbuf : strerror(-r));
 		return EXIT_ERR;

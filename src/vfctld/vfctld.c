@@ -31,6 +31,7 @@
 #include <systemd/sd-event.h>
 #include <systemd/sd-journal.h>
 
+#include "env.h"
 #include "vfctld.h"
 
 #define DEFAULT_CONFIG "/etc/vfctl/vfctl.conf"
@@ -249,7 +250,7 @@ static int vf_restore(struct daemon *d, struct lease *l)
 		return 0;
 	r = host_scan(d, &h);
 	if (r >= 0)
-		r = vfctl_restore(d->ctx, h, l->vf, d->timeout_ms);
+		r = vfctl_restore(d->ctx, h, l->vf, VFCTL_BIND_MODPROBE, d->timeout_ms);
 	vfctl_host_free(h);
 	if (r == -ENOENT && strstr(vfctl_ctx_error(d->ctx), "no saved state"))
 		r = 0;
@@ -569,7 +570,7 @@ static json_object *do_alloc(struct daemon *d, const struct conn *c,
 	}
 	test_stop(d, "alloc:before-bind");
 	if (l->bound) {
-		r = vfctl_bind(d->ctx, h, vf->addr, "vfio-pci", 0, d->timeout_ms);
+		r = vfctl_bind(d->ctx, h, vf->addr, "vfio-pci", VFCTL_BIND_MODPROBE, d->timeout_ms);
 		if (r < 0) {
 			o = reply_error(r, "%s", vfctl_ctx_error(d->ctx));
 			goto rollback;
@@ -1202,9 +1203,14 @@ int main(int argc, char **argv)
 		setrlimit(RLIMIT_NOFILE, &rl);
 	}
 
-	r = vfctl_ctx_new(&d.ctx, &(struct vfctl_opts){ .sysfs_root = sys, .dev_root = dev,
-							 .run_dir = run, .errbuf = errbuf,
-							 .errlen = sizeof(errbuf) });
+	/* libvfctl reads no environment: what vfctld(8) honours is passed in */
+	r = vfctl_ctx_new(&d.ctx, &(struct vfctl_opts){
+		.size = sizeof(struct vfctl_opts),
+		.sysfs_root = vfctl_env_or(sys, "VFCTL_SYSFS_ROOT"),
+		.dev_root = vfctl_env_or(dev, "VFCTL_DEV_ROOT"),
+		.run_dir = vfctl_env_or(run, "VFCTL_RUN_DIR"),
+		.errbuf = errbuf, .errlen = sizeof(errbuf),
+		.lock_timeout_ms = vfctl_env_lock_timeout_ms() });
 	if (r < 0) {
 		log_msg(LOG_ERR, "%s", errbuf[0] ? errbuf : strerror(-r));
 		return 1;

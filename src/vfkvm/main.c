@@ -47,13 +47,13 @@ static int parse_size(const char *s, uint64_t *out)
 static int lease_open(const char *lease, struct vfctl_lease_fds *ret)
 {
 	struct vfctl_client *c;
-	struct vfctl_lease_fds l;
+	struct vfctl_lease_fds l = { .size = sizeof(l) };
+	/* libvfctl reads no environment: vfkvm(1) honours $VFCTLD_SOCKET */
+	const char *e = getenv("VFCTLD_SOCKET");
 	int r;
 
-	r = vfctl_client_connect(NULL, &c);
+	r = vfctl_client_connect(e && *e ? e : NULL, &c);
 	if (r < 0) {
-		const char *e = getenv("VFCTLD_SOCKET");
-
 		fprintf(stderr, "vfkvm: --lease %s: connecting to vfctld at %s: %s; is it running "
 			"('systemctl status vfctld.socket')?\n", lease,
 			e && *e ? e : VFCTL_CLIENT_SOCKET, strerror(-r));

@@ -50,7 +50,7 @@ static struct tree *tree_new(const char *name)
 	assert_non_null(mkdtemp(t->dir));
 	sh("cp -a '%s/%s/sys' '%s/'", fx, name, t->dir);
 	snprintf(t->sys, sizeof(t->sys), "%s/sys", t->dir);
-	assert_int_equal(vfctl_ctx_new(&t->ctx, &(struct vfctl_opts){ .sysfs_root = t->sys }), 0);
+	assert_int_equal(vfctl_ctx_new(&t->ctx, &VFCTL_SIZED(struct vfctl_opts, .sysfs_root = t->sys)), 0);
 	assert_int_equal(vfctl_host_scan(t->ctx, 0, &t->host), 0);
 	return t;
 }
@@ -69,7 +69,7 @@ static struct vfctl_ctx *plain_ctx(void)
 	char root[256];
 
 	snprintf(root, sizeof(root), "%s/82599-8vf/sys", getenv("FIXTURES"));
-	assert_int_equal(vfctl_ctx_new(&ctx, &(struct vfctl_opts){ .sysfs_root = root }), 0);
+	assert_int_equal(vfctl_ctx_new(&ctx, &VFCTL_SIZED(struct vfctl_opts, .sysfs_root = root)), 0);
 	return ctx;
 }
 

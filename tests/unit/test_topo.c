@@ -25,7 +25,7 @@ static struct scan *scan_tree(const char *name)
 
 	assert_non_null(fx);
 	snprintf(root, sizeof(root), "%s/%s/sys", fx, name);
-	assert_int_equal(vfctl_ctx_new(&s->ctx, &(struct vfctl_opts){ .sysfs_root = root }), 0);
+	assert_int_equal(vfctl_ctx_new(&s->ctx, &VFCTL_SIZED(struct vfctl_opts, .sysfs_root = root)), 0);
 	assert_false(vfctl_ctx_is_live(s->ctx));
 	assert_int_equal(vfctl_host_scan(s->ctx, VFCTL_SCAN_NETLINK, &s->host), 0);
 	return s;
@@ -88,6 +88,11 @@ static void ixgbe_dual_port_8vf(void **state)
 	assert_string_equal(pf->netdevs[0]->name, "enp3s0f0");
 	assert_string_equal(pf->netdevs[0]->operstate, "up");
 	assert_int_equal(pf->netdevs[0]->speed, 10000);
+	/* library-allocated structs carry the size the library filled */
+	assert_int_equal(pf->size, sizeof(struct vfctl_func));
+	assert_true(VFCTL_HAS(pf, config));
+	assert_int_equal(pf->netdevs[0]->size, sizeof(struct vfctl_netdev));
+	assert_true(VFCTL_HAS(pf->netdevs[0], mac));
 	assert_int_equal(pf->n_vfs, 8);
 	/* not the live /sys: netlink is not asked, and the reason is given */
 	assert_non_null(pf->vf_config_error);
@@ -283,8 +288,10 @@ static void missing_root_is_an_error(void **state)
 	char err[256] = "";
 
 	(void)state;
-	assert_int_equal(vfctl_ctx_new(&ctx, &(struct vfctl_opts){ .sysfs_root = "/nonexistent/sys",
-		.errbuf = err, .errlen = sizeof(err) }), -ENOENT);
+	assert_int_equal(vfctl_ctx_new(&ctx, &VFCTL_SIZED(struct vfctl_opts,
+							  .sysfs_root = "/nonexistent/sys",
+							  .errbuf = err, .errlen = sizeof(err))),
+			 -ENOENT);
 	assert_ptr_equal(ctx, (struct vfctl_ctx *)0x1);
 	assert_non_null(strstr(err, "sysfs root /nonexistent/sys: No such file or directory"));
 }
@@ -295,7 +302,7 @@ static void root_without_pci_is_an_error(void **state)
 	struct vfctl_host *h = (struct vfctl_host *)0x1;
 
 	(void)state;
-	assert_int_equal(vfctl_ctx_new(&ctx, &(struct vfctl_opts){ .sysfs_root = "/tmp" }), 0);
+	assert_int_equal(vfctl_ctx_new(&ctx, &VFCTL_SIZED(struct vfctl_opts, .sysfs_root = "/tmp")), 0);
 	assert_int_equal(vfctl_host_scan(ctx, 0, &h), -ENOENT);
 	assert_ptr_equal(h, (struct vfctl_host *)0x1);
 	assert_non_null(strstr(vfctl_ctx_error(ctx), "/tmp/bus/pci/devices: No such file"));

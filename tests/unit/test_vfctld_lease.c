@@ -30,8 +30,8 @@ static int setup(void **state)
 
 	strcpy(f->dir, "/tmp/vfctld-lease-XXXXXX");
 	assert_non_null(mkdtemp(f->dir));
-	assert_int_equal(vfctl_ctx_new(&f->ctx, &(struct vfctl_opts){ .sysfs_root = "/tmp",
-		.run_dir = f->dir }), 0);
+	assert_int_equal(vfctl_ctx_new(&f->ctx, &VFCTL_SIZED(struct vfctl_opts, .sysfs_root = "/tmp",
+		.run_dir = f->dir)), 0);
 	*state = f;
 	return 0;
 }
