@@ -84,6 +84,12 @@ VFCTL_EXPORT int vfctl_ctx_new(struct vfctl_ctx **ret, const struct vfctl_opts *
  * a zombie when it ends. Only the library's own children are waited for;
  * never waitpid(-1). */
 VFCTL_EXPORT void vfctl_ctx_free(struct vfctl_ctx *ctx);
+/* Reap the library's worker processes that have ended; never blocks, never
+ * waits for another child of the process. Later library calls and
+ * vfctl_ctx_free() do it anyway: this is for a program that wants them gone
+ * as soon as it sees SIGCHLD (instead of waitpid(-1), which would take its
+ * other children's statuses too). */
+VFCTL_EXPORT void vfctl_ctx_reap(struct vfctl_ctx *ctx);
 /* The message of the last failure (empty string if none). */
 VFCTL_EXPORT const char *vfctl_ctx_error(const struct vfctl_ctx *ctx);
 /* Record a failure of the caller's own in ctx (printf format), so that a

@@ -38,7 +38,8 @@ bool vfctl_ctx_is_live(const struct vfctl_ctx *ctx)
 
 void vfctl_ctx_reap(struct vfctl_ctx *ctx)
 {
-	vfctl_reaper_reap(&ctx->children);
+	if (ctx)
+		vfctl_reaper_reap(&ctx->children);
 }
 
 void vfctl_ctx_free(struct vfctl_ctx *ctx)

@@ -53,10 +53,6 @@ void vfctl_sized_out(void *dst, const void *src, size_t src_size);
 /* The bytes *p's size covers, at most the library's sizeof(*p). */
 #define vfctl_sized_len(p) ((p)->size < sizeof(*(p)) ? (p)->size : sizeof(*(p)))
 
-/* Reap the worker processes this ctx gave up on that have ended (never
- * blocks); called by the library's entry points that start workers or scan. */
-void vfctl_ctx_reap(struct vfctl_ctx *ctx);
-
 /* The run directory: sub is created (0700) under it; returns a dir fd. */
 int vfctl_run_dir_open(struct vfctl_ctx *ctx, const char *sub, int *ret);
 const char *vfctl_run_dir_path(const struct vfctl_ctx *ctx);

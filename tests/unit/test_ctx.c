@@ -206,6 +206,24 @@ static void timed_out_worker_is_reaped_by_a_later_call(void **state)
 	scratch_free(s);
 }
 
+static void timed_out_worker_is_reaped_by_vfctl_ctx_reap(void **state)
+{
+	struct scratch *s = scratch_new();
+	char got[16];
+	pid_t pid;
+
+	(void)state;
+	assert_int_equal(vfctl_pf_set_autoprobe(s->ctx, PF, true, 50), -ETIMEDOUT);
+	pid = the_worker();
+	/* still blocked: a reap leaves it be */
+	vfctl_ctx_reap(s->ctx);
+	assert_true(unreaped(pid));
+	let_worker_finish(s, pid, got, sizeof(got));
+	vfctl_ctx_reap(s->ctx);
+	assert_false(unreaped(pid));
+	scratch_free(s);
+}
+
 static void stuck_worker_is_killed_and_reaped_by_ctx_free(void **state)
 {
 	struct scratch *s = scratch_new();
@@ -410,6 +428,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_teardown(timed_out_worker_is_reaped_by_ctx_free, cleanup),
 		cmocka_unit_test_teardown(timed_out_worker_is_reaped_by_a_later_call, cleanup),
+		cmocka_unit_test_teardown(timed_out_worker_is_reaped_by_vfctl_ctx_reap, cleanup),
 		cmocka_unit_test_teardown(stuck_worker_is_killed_and_reaped_by_ctx_free, cleanup),
 		cmocka_unit_test_teardown(the_callers_own_children_are_left_alone, cleanup),
 		cmocka_unit_test_teardown(the_library_reads_no_environment, cleanup),
