@@ -3,7 +3,8 @@
 #   make                 libvfctl (shared, static, pkg-config) and vfctl
 #   make install         DESTDIR=... PREFIX=...
 #   make check           unit tests, ASan/UBSan unit tests, bats on golden trees, the VM test bed
-#   make check-unit | check-asan | check-bats | check-fuzz | check-vm
+#   make check-unit | check-asan | check-bats | check-abi | check-fuzz | check-vm
+#   make abi-update      rewrite libvfctl's ABI baseline (lib/libvfctl.abi) on purpose
 #   make fuzz            the libFuzzer targets tests/fuzz/fuzz_*.c (clang) in build/fuzz/
 #   make deps            install build and test dependencies (Debian 12)
 #   make lint            shellcheck, man --warnings, gcc -fanalyzer (in make check)
@@ -103,7 +104,7 @@ FIXTURES := $(B)/fixtures/.stamp
 
 .PHONY: install-vfctld uninstall-vfctld
 .PHONY: all install uninstall clean deps check check-unit check-golden golden-update check-asan \
-	check-bats check-vm fixtures fuzz check-fuzz
+	check-bats check-vm fixtures fuzz check-fuzz check-abi abi-update
 # the golden trees come with the build: the man pages' --sysfs-root examples use them
 all: $(SOLIB) $(STLIB) $(VFCTL) $(PCFILE) $(VFKVM) $(UNITS) $(VFCTLD) $(LEASE_PROBE) $(FIXTURES)
 
@@ -251,6 +252,17 @@ check-golden: all $(FIXTURES)
 golden-update: all $(FIXTURES)
 	tests/golden/run --update $(abspath $(VFCTL)) $(abspath $(B)/fixtures)
 
+# libvfctl's ABI (tests/abi/check, TAP): abidiff of the .so against the
+# committed lib/libvfctl.abi (any change fails and prints the report), the
+# exported names against lib/libvfctl.sym and include/vfctl.h, every global
+# of the .a vfctl_-prefixed. After a deliberate ABI change (additions only):
+# make abi-update, and commit lib/libvfctl.abi.
+check-abi: $(SOLIB) $(STLIB)
+	tests/abi/check $(SOLIB) $(STLIB) $(B)/abi
+
+abi-update: $(SOLIB) $(STLIB)
+	tests/abi/check --update $(SOLIB) $(STLIB) $(B)/abi
+
 check-unit: $(UNIT_TESTS) $(FIXTURES)
 	tests/run-unit $(B) $(UNIT_TESTS)
 
@@ -295,7 +307,7 @@ fuzz: $(FUZZERS)
 check-fuzz: fuzz
 	tests/fuzz/run $(FUZZERS)
 
-check: lint check-unit check-golden check-asan check-bats check-fuzz check-vm
+check: lint check-unit check-golden check-abi check-asan check-bats check-fuzz check-vm
 
 # header dependencies written by -MMD -MP
 # (files only, and not the VM's staging tree, which has directories named *.d)

@@ -6,6 +6,30 @@
  * failure; on failure out-parameters are left untouched and
  * vfctl_ctx_error() holds a one-line message naming the device, the file or
  * call, the kernel's errno text and what to do.
+ *
+ * The ABI only grows (soname 0, version node VFCTL_0.1; make check-abi
+ * compares it with lib/libvfctl.abi). What that takes of both sides:
+ * - struct vfctl_ctx and struct vfctl_client are opaque: functions only.
+ * - Every other public struct starts with `size_t size` and gains fields
+ *   only at its end; no field is removed, moved or retyped, no enum value or
+ *   flag bit renumbered.
+ * - A struct the caller allocates (vfctl_opts, vfctl_vf_settings,
+ *   vfctl_numvfs_report, vfctl_vf_set_result, vfctl_lease_fds) carries the
+ *   size the caller's header gave it:
+ *       struct vfctl_opts o = { .size = sizeof(o), .sysfs_root = dir };
+ *   The library reads and writes only the bytes that size covers: a field
+ *   past it reads as 0 (every field's default) and is never written. A size
+ *   that does not cover the size field (0: forgotten) is -EINVAL; a caller
+ *   built against a newer header that sets a field this library does not
+ *   know gets -E2BIG rather than having it ignored.
+ * - A struct the library allocates (vfctl_host, vfctl_func, vfctl_group,
+ *   vfctl_netdev, vfctl_lease, vfctl_pool, vfctl_pool_vf) has its size set by the library: test VFCTL_HAS(p, field)
+ *   before reading a field the oldest library you run on may lack. They are
+ *   reached only through pointers (host->funcs[i] is a struct vfctl_func *),
+ *   never indexed as arrays of structs, so a new field does not move element
+ *   i; callers never allocate, copy or embed them.
+ * - struct vfctl_vf_config is embedded by value in vfctl_func, so it is
+ *   frozen: a new per-VF setting becomes a new field at vfctl_func's end.
  */
 #ifndef VFCTL_H
 #define VFCTL_H
@@ -27,18 +51,45 @@ extern "C" {
 #define VFCTL_IFNAME_LEN 16	/* IFNAMSIZ */
 #define VFCTL_MAC_LEN 18	/* "xx:xx:xx:xx:xx:xx" + NUL */
 
+/* A caller-allocated struct with its size set, as a compound literal:
+ *     vfctl_ctx_new(&ctx, &VFCTL_SIZED(struct vfctl_opts, .sysfs_root = dir)); */
+#define VFCTL_SIZED(type, ...) ((type){ .size = sizeof(type), __VA_ARGS__ })
+/* Does p's size (set by whoever filled *p) cover field? */
+#define VFCTL_HAS(p, field) \
+	((p)->size >= offsetof(__typeof__(*(p)), field) + sizeof((p)->field))
+
 struct vfctl_ctx;
 
+/* The library reads no environment: a program that honours VFCTL_SYSFS_ROOT
+ * and the like reads them and passes them here. opts may be NULL (all
+ * defaults). */
 struct vfctl_opts {
-	const char *sysfs_root;	/* NULL: $VFCTL_SYSFS_ROOT, else /sys */
-	const char *dev_root;	/* NULL: $VFCTL_DEV_ROOT, else see vfctl(1) */
-	const char *run_dir;	/* NULL: $VFCTL_RUN_DIR, else /run/vfctl */
+	size_t size;		/* sizeof(struct vfctl_opts) */
+	const char *sysfs_root;	/* NULL: /sys */
+	const char *dev_root;	/* NULL: /dev for /sys, else SYSFS_ROOT/../dev */
+	const char *run_dir;	/* NULL: /run/vfctl */
 	char *errbuf;		/* optional: why vfctl_ctx_new() failed */
 	size_t errlen;
+	/* how long to wait for a PF's lock another process holds: 0 the
+	 * default (60 s), < 0 not at all */
+	int lock_timeout_ms;
 };
 
 VFCTL_EXPORT int vfctl_ctx_new(struct vfctl_ctx **ret, const struct vfctl_opts *opts);
+/* Frees ctx; first collects the worker processes the library gave up on
+ * (bounded writes that timed out, see vfctl_pf_set_numvfs()): each is
+ * killed and reaped, waiting at most about a second in all. A child stuck
+ * in the kernel (a sysfs write the driver never returns from) cannot die
+ * until the kernel lets go: it is left as the caller's child, and becomes
+ * a zombie when it ends. Only the library's own children are waited for;
+ * never waitpid(-1). */
 VFCTL_EXPORT void vfctl_ctx_free(struct vfctl_ctx *ctx);
+/* Reap the library's worker processes that have ended; never blocks, never
+ * waits for another child of the process. Later library calls and
+ * vfctl_ctx_free() do it anyway: this is for a program that wants them gone
+ * as soon as it sees SIGCHLD (instead of waitpid(-1), which would take its
+ * other children's statuses too). */
+VFCTL_EXPORT void vfctl_ctx_reap(struct vfctl_ctx *ctx);
 /* The message of the last failure (empty string if none). */
 VFCTL_EXPORT const char *vfctl_ctx_error(const struct vfctl_ctx *ctx);
 /* Record a failure of the caller's own in ctx (printf format), so that a
@@ -61,6 +112,7 @@ VFCTL_EXPORT bool vfctl_ifname_valid(const char *s);
 enum vfctl_tri { VFCTL_UNKNOWN = -1, VFCTL_OFF = 0, VFCTL_ON = 1 };
 
 struct vfctl_netdev {
+	size_t size;
 	char name[VFCTL_IFNAME_LEN];
 	int ifindex;		/* -1 unknown */
 	char operstate[16];	/* "up", "down", ... or "" unknown */
@@ -69,7 +121,8 @@ struct vfctl_netdev {
 	char mac[VFCTL_MAC_LEN];	/* "" unknown */
 };
 
-/* The PF driver's netlink view of one VF (IFLA_VF_* in IFLA_VFINFO_LIST). */
+/* The PF driver's netlink view of one VF (IFLA_VF_* in IFLA_VFINFO_LIST).
+ * Embedded in struct vfctl_func: frozen, no size field. */
 struct vfctl_vf_config {
 	bool valid;		/* false: not read (no PF netdev, not live, ...) */
 	char mac[VFCTL_MAC_LEN];
@@ -87,6 +140,7 @@ struct vfctl_vf_config {
 enum vfctl_func_kind { VFCTL_FUNC_OTHER, VFCTL_FUNC_PF, VFCTL_FUNC_VF };
 
 struct vfctl_func {
+	size_t size;
 	char addr[VFCTL_ADDR_LEN];
 	enum vfctl_func_kind kind;
 	uint16_t vendor, device;
@@ -100,7 +154,7 @@ struct vfctl_func {
 	bool is_bridge;
 
 	size_t n_netdevs;
-	struct vfctl_netdev *netdevs;
+	struct vfctl_netdev **netdevs;	/* each allocated by itself */
 
 	/* PF: SR-IOV capability as sysfs reports it */
 	int totalvfs, numvfs, autoprobe;	/* -1 unknown */
@@ -117,6 +171,7 @@ struct vfctl_func {
 };
 
 struct vfctl_group {
+	size_t size;
 	int id;
 	size_t n_members;
 	struct vfctl_func **members;
@@ -128,6 +183,7 @@ struct vfctl_group {
 };
 
 struct vfctl_host {
+	size_t size;
 	bool iommu;		/* /sys/class/iommu has a unit */
 	size_t n_iommu_units;
 	char **iommu_units;
@@ -138,9 +194,9 @@ struct vfctl_host {
 	bool vfio_cdev;		/* /dev/vfio/devices: the VFIO device cdevs */
 
 	size_t n_funcs;
-	struct vfctl_func *funcs;	/* sorted by address */
+	struct vfctl_func **funcs;	/* sorted by address */
 	size_t n_groups;
-	struct vfctl_group *groups;	/* sorted by id */
+	struct vfctl_group **groups;	/* sorted by id */
 
 	size_t n_warnings;
 	char **warnings;	/* devices that vanished during the walk, ... */
@@ -186,6 +242,7 @@ enum {
 };
 
 struct vfctl_numvfs_report {
+	size_t size;		/* sizeof(struct vfctl_numvfs_report) */
 	int before, after;	/* sriov_numvfs */
 	unsigned write_ms;	/* the sriov_numvfs writes */
 	unsigned settle_ms;	/* until every VF (and its netdev) was there */
@@ -209,7 +266,10 @@ enum vfctl_vf_attr {
 };
 
 struct vfctl_vf_settings {
-	unsigned mask;		/* 1 << enum vfctl_vf_attr for each field to set */
+	size_t size;		/* sizeof(struct vfctl_vf_settings) */
+	/* 1 << enum vfctl_vf_attr for each field to set; a bit whose
+	 * field size does not cover is -EINVAL */
+	unsigned mask;
 	char mac[VFCTL_MAC_LEN];
 	uint32_t vlan, qos;
 	uint16_t vlan_proto;	/* 0: 802.1Q */
@@ -218,8 +278,10 @@ struct vfctl_vf_settings {
 	int link_state;		/* IFLA_VF_LINK_STATE_* */
 };
 
-/* Per attribute: 0, or the kernel's -errno for that attribute alone. */
+/* Per attribute: 0, or the kernel's -errno for that attribute alone
+ * (err[] grows with enum vfctl_vf_attr; only what size covers is written). */
 struct vfctl_vf_set_result {
+	size_t size;		/* sizeof(struct vfctl_vf_set_result) */
 	int err[_VFCTL_VF_ATTR_MAX];
 };
 
@@ -232,29 +294,38 @@ VFCTL_EXPORT int vfctl_vf_settings_validate(struct vfctl_ctx *ctx, const struct 
 VFCTL_EXPORT int vfctl_vf_set(struct vfctl_ctx *ctx, const struct vfctl_func *pf, unsigned vf_index,
 		 const struct vfctl_vf_settings *s, struct vfctl_vf_set_result *res);
 
-/* Bind to a driver with driver_override, verified by the driver link. */
+enum {
+	VFCTL_BIND_FORCE = 1 << 0,	/* take a netdev that carries host routes */
+	/* a driver that is not loaded (no bus/pci/drivers/NAME) is loaded with
+	 * modprobe (a child process, waited for); without it: -ENOENT */
+	VFCTL_BIND_MODPROBE = 1 << 1,
+};
+
+/* Bind to a driver with driver_override, verified by the driver link
+ * (flags: VFCTL_BIND_*). */
 VFCTL_EXPORT int vfctl_bind(struct vfctl_ctx *ctx, struct vfctl_host *host, const char *dev,
 	       const char *driver, unsigned flags, unsigned timeout_ms);
 VFCTL_EXPORT int vfctl_unbind(struct vfctl_ctx *ctx, struct vfctl_host *host, const char *dev,
 		 unsigned flags, unsigned timeout_ms);
-/* Back to the saved original driver and VF settings; clears driver_override.
- * -ENODATA when vfctl saved nothing for dev (it never rebound it, or it was
- * restored already). */
+/* Back to the saved original driver and VF settings; clears
+ * driver_override (flags: VFCTL_BIND_MODPROBE to load the original driver
+ * if it is not loaded). -ENODATA when vfctl saved nothing for dev (it never
+ * rebound it, or it was restored already). */
 VFCTL_EXPORT int vfctl_restore(struct vfctl_ctx *ctx, struct vfctl_host *host, const char *dev,
-		  unsigned timeout_ms);
-enum { VFCTL_BIND_FORCE = 1 << 0 };
+		  unsigned flags, unsigned timeout_ms);
 
 VFCTL_EXPORT const char *vfctl_vf_link_state_str(int link_state);
 VFCTL_EXPORT const char *vfctl_vlan_proto_str(uint16_t proto);
 
 /* ---- vfctld client (vfctld(8)) ----------------------------------------- */
 
-/* The daemon's socket when the caller passes NULL (env VFCTLD_SOCKET overrides). */
+/* The daemon's socket when the caller passes NULL. */
 #define VFCTL_CLIENT_SOCKET "/run/vfctl/vfctld.sock"
 
 struct vfctl_client;
 
-/* Connect to vfctld at path (NULL: $VFCTLD_SOCKET, else VFCTL_CLIENT_SOCKET). */
+/* Connect to vfctld at path (NULL: VFCTL_CLIENT_SOCKET; a program that
+ * honours $VFCTLD_SOCKET passes it). */
 VFCTL_EXPORT int vfctl_client_connect(const char *path, struct vfctl_client **ret);
 VFCTL_EXPORT void vfctl_client_free(struct vfctl_client *c);
 /* The last failure: the daemon's message for an error reply, else what
@@ -277,6 +348,7 @@ enum vfctl_lease_state {
 
 /* A lease as vfctld reports it; allocated by the library. */
 struct vfctl_lease {
+	size_t size;
 	char *id;		/* "L3" */
 	enum vfctl_lease_state state;	/* vfctl_lease_state_str() names it */
 	char *pool;
@@ -330,6 +402,7 @@ VFCTL_EXPORT int vfctl_client_leases(struct vfctl_client *c, struct vfctl_lease 
 
 /* One VF of a pool; allocated by the library. */
 struct vfctl_pool_vf {
+	size_t size;
 	unsigned index;		/* the VF's number on the pool's PF */
 	char *address;		/* NULL: the PF has no such VF now */
 	int numa_node;		/* -1 unknown */
@@ -339,6 +412,7 @@ struct vfctl_pool_vf {
 
 /* A pool of the daemon's config; allocated by the library. */
 struct vfctl_pool {
+	size_t size;
 	char *name;
 	char *pf;		/* the PF's address, NULL when not found (error says why) */
 	char *error;		/* NULL none */
@@ -354,7 +428,8 @@ VFCTL_EXPORT int vfctl_client_pools(struct vfctl_client *c, struct vfctl_pool **
 				    size_t *ret_n);
 VFCTL_EXPORT void vfctl_pool_list_free(struct vfctl_pool **v);
 
-/* What "open" hands over for a lease; the caller owns every fd >= 0. */
+/* What "open" hands over for a lease; the caller owns every fd >= 0. An fd
+ * the caller's size does not cover is closed, not handed over. */
 struct vfctl_lease_fds {
 	size_t size;		/* sizeof(struct vfctl_lease_fds), set by the caller */
 	int container_fd;	/* /dev/vfio/vfio, no group attached, no IOMMU type set */
@@ -372,7 +447,7 @@ struct vfctl_lease_fds {
  * untouched. */
 VFCTL_EXPORT int vfctl_client_open_lease(struct vfctl_client *c, const char *lease,
 			    struct vfctl_lease_fds *ret);
-/* Close every fd of l that is open and set them to -1. */
+/* Close every fd of l (that l's size covers) that is open and set them to -1. */
 VFCTL_EXPORT void vfctl_lease_fds_close(struct vfctl_lease_fds *l);
 
 /* ---- VFIO -------------------------------------------------------------- */

@@ -39,24 +39,32 @@ static int read_driver(struct vfctl_ctx *ctx, const char *addr, char *buf, size_
 	return r;
 }
 
-/* A loaded driver has its directory under bus/pci/drivers; else modprobe it. */
-static int driver_load(struct vfctl_ctx *ctx, const char *addr, const char *driver)
+/* modprobe of a big driver takes seconds; one that never returns is given up on. */
+#define MODPROBE_TIMEOUT_MS 60000
+
+/* A loaded driver has its directory under bus/pci/drivers; else, when the
+ * caller asked for it (VFCTL_BIND_MODPROBE), modprobe loads it. */
+static int driver_load(struct vfctl_ctx *ctx, const char *addr, const char *driver,
+		       unsigned flags)
 {
+	struct vfctl_child c;
 	char rel[128];
-	int status;
-	pid_t pid;
+	int status, r;
 
 	snprintf(rel, sizeof(rel), "bus/pci/drivers/%s", driver);
 	if (vfctl_root_exists(&ctx->sys, rel))
 		return 0;
+	if (!(flags & VFCTL_BIND_MODPROBE))
+		return vfctl_err(ctx, -ENOENT, "%s: driver %s is not loaded (no %s/%s): load it "
+				 "first ('modprobe %s')", addr, driver, ctx->sys.path, rel, driver);
 	if (!ctx->live)
 		return vfctl_err(ctx, -ENOENT, "%s: driver %s is not in %s/%s and %s is not the live "
 				 "/sys, so it cannot be loaded", addr, driver, ctx->sys.path, rel,
 				 ctx->sys.path);
-	pid = fork();
-	if (pid < 0)
-		return vfctl_err(ctx, -errno, "fork: %s", strerror(errno));
-	if (pid == 0) {
+	r = vfctl_child_fork(&ctx->children, &c);
+	if (r < 0)
+		return vfctl_err(ctx, r, "%s: fork for 'modprobe %s': %s", addr, driver, strerror(-r));
+	if (r == 0) {
 		int devnull = open("/dev/null", O_WRONLY);
 
 		if (devnull >= 0)
@@ -64,9 +72,14 @@ static int driver_load(struct vfctl_ctx *ctx, const char *addr, const char *driv
 		execlp("modprobe", "modprobe", "-q", driver, (char *)NULL);
 		_exit(127);
 	}
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR)
-			return -errno;
+	r = vfctl_child_wait(&ctx->children, &c, vfctl_now_ms() + MODPROBE_TIMEOUT_MS, &status);
+	if (r == -ETIMEDOUT)
+		return vfctl_err(ctx, r, "%s: 'modprobe %s' did not finish within %u s: %s; the "
+				 "module's init hangs, see 'dmesg'", addr, driver,
+				 MODPROBE_TIMEOUT_MS / 1000, strerror(-r));
+	if (r < 0)
+		return vfctl_err(ctx, r, "%s: waiting for 'modprobe %s': %s", addr, driver,
+				 strerror(-r));
 	if (vfctl_root_exists(&ctx->sys, rel))
 		return 0;
 	return vfctl_err(ctx, -ENOENT, "%s: driver %s is not loaded and 'modprobe %s' failed "
@@ -108,11 +121,11 @@ static int check_routes(struct vfctl_ctx *ctx, const struct vfctl_func *f, bool 
 	if (force)
 		return 0;
 	for (size_t i = 0; i < f->n_netdevs; i++)
-		if (netdev_has_routes(f->netdevs[i].name))
+		if (netdev_has_routes(f->netdevs[i]->name))
 			return vfctl_err(ctx, -EBUSY, "%s: its netdev %s carries host routes ('ip route "
 					 "show dev %s'); taking it from %s would cut the host off that "
 					 "network: move the routes first, or use --force",
-					 f->addr, f->netdevs[i].name, f->netdevs[i].name,
+					 f->addr, f->netdevs[i]->name, f->netdevs[i]->name,
 					 f->driver ? f->driver : "its driver");
 	return 0;
 }
@@ -151,7 +164,7 @@ static int check_holders(struct vfctl_ctx *ctx, const struct vfctl_func *f, cons
 static int write_timed(struct vfctl_ctx *ctx, const struct vfctl_func *f, const char *rel,
 		       const char *val, unsigned timeout_ms)
 {
-	int r = vfctl_root_write_bounded(&ctx->sys, rel, val, timeout_ms);
+	int r = vfctl_root_write_bounded(&ctx->sys, rel, val, timeout_ms, &ctx->children);
 	char node[64], who[256];
 
 	if (r == -ETIMEDOUT) {
@@ -247,15 +260,15 @@ static bool mac_zero(const char *mac)
  * whether a MAC is admin-set: setting it again is harmless. */
 static int pin_vf_mac(struct vfctl_ctx *ctx, const struct vfctl_func *f)
 {
-	struct vfctl_vf_settings s = { .mask = 1u << VFCTL_VF_MAC };
-	struct vfctl_vf_set_result res;
+	struct vfctl_vf_settings s = { .size = sizeof(s), .mask = 1u << VFCTL_VF_MAC };
+	struct vfctl_vf_set_result res = { .size = sizeof(res) };
 	const char *mac;
 
 	if (f->kind != VFCTL_FUNC_VF || !f->pf || !f->config.valid)
 		return 0;
 	mac = f->config.mac;
 	if (mac_zero(mac) && f->n_netdevs)
-		mac = f->netdevs[0].mac;
+		mac = f->netdevs[0]->mac;
 	if (mac_zero(mac))
 		return 0;
 	snprintf(s.mac, sizeof(s.mac), "%s", mac);
@@ -304,7 +317,7 @@ static int take_from_driver(struct vfctl_ctx *ctx, const struct vfctl_func *f, u
 	if (r < 0)
 		return r;
 	if (driver) {
-		r = driver_load(ctx, f->addr, driver);
+		r = driver_load(ctx, f->addr, driver, flags);
 		if (r < 0)
 			return r;
 	}
@@ -372,7 +385,8 @@ rollback:
 	/* put the override back as it was and let the old driver have it again */
 	set_override(ctx, f, f->driver_override);
 	if (read_driver(ctx, f->addr, now, sizeof(now)) == 0 && !now[0])
-		vfctl_root_write_bounded(&ctx->sys, "bus/pci/drivers_probe", f->addr, timeout_ms);
+		vfctl_root_write_bounded(&ctx->sys, "bus/pci/drivers_probe", f->addr, timeout_ms,
+					 &ctx->children);
 	return r;
 }
 
@@ -425,8 +439,8 @@ static int restore_vf_settings(struct vfctl_ctx *ctx, struct vfctl_host *host,
 			       const struct dev_state *st)
 {
 	const struct vfctl_vf_config *c = &st->config;
-	struct vfctl_vf_settings s = { 0 };
-	struct vfctl_vf_set_result res;
+	struct vfctl_vf_settings s = { .size = sizeof(s) };
+	struct vfctl_vf_set_result res = { .size = sizeof(res) };
 	struct vfctl_func *pf;
 
 	if (!st->is_vf || !c->valid || !ctx->live)
@@ -456,7 +470,7 @@ static int restore_vf_settings(struct vfctl_ctx *ctx, struct vfctl_host *host,
 }
 
 int vfctl_restore(struct vfctl_ctx *ctx, struct vfctl_host *host, const char *dev,
-		  unsigned timeout_ms)
+		  unsigned flags, unsigned timeout_ms)
 {
 	_cleanup_close_ int lock = -1;
 	struct dev_state st;
@@ -483,7 +497,7 @@ int vfctl_restore(struct vfctl_ctx *ctx, struct vfctl_host *host, const char *de
 	if (r < 0)
 		return r;
 	if (st.driver[0]) {
-		r = driver_load(ctx, f->addr, st.driver);
+		r = driver_load(ctx, f->addr, st.driver, flags);
 		if (r < 0)
 			return r;
 	}

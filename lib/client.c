@@ -50,10 +50,9 @@ int vfctl_client_connect(const char *path, struct vfctl_client **ret)
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	struct timeval tv = { .tv_sec = CLIENT_TIMEOUT_S };
 	struct vfctl_client *c;
-	const char *e = getenv("VFCTLD_SOCKET");
 
 	if (!path)
-		path = e && *e ? e : VFCTL_CLIENT_SOCKET;
+		path = VFCTL_CLIENT_SOCKET;
 	if (strlen(path) >= sizeof(sa.sun_path))
 		return -ENAMETOOLONG;
 	c = calloc(1, sizeof(*c));
@@ -350,6 +349,7 @@ static int lease_parse(json_object *o, struct vfctl_lease **ret)
 
 	if (!l)
 		return -ENOMEM;
+	l->size = sizeof(*l);
 	if ((r = dup_field(o, "id", true, &l->id)) < 0 ||
 	    (r = dup_field(o, "pool", true, &l->pool)) < 0 ||
 	    (r = dup_field(o, "vf", true, &l->vf)) < 0 ||
@@ -553,6 +553,7 @@ static int pool_vf_parse(json_object *o, struct vfctl_pool_vf **ret)
 
 	if (!vf)
 		return -ENOMEM;
+	vf->size = sizeof(*vf);
 	*ret = vf;	/* freed with its pool */
 	if (!vfctl_json_int(o, "index", &v) || v < 0 || v > UINT16_MAX)
 		return -EBADMSG;
@@ -573,6 +574,7 @@ static int pool_parse(json_object *o, struct vfctl_pool **ret)
 
 	if (!p)
 		return -ENOMEM;
+	p->size = sizeof(*p);
 	*ret = p;	/* freed with the list */
 	if ((r = dup_field(o, "name", true, &p->name)) < 0 ||
 	    (r = dup_field(o, "pf", false, &p->pf)) < 0 ||
@@ -616,15 +618,35 @@ int vfctl_client_pools(struct vfctl_client *c, struct vfctl_pool ***ret, size_t 
 	return r;
 }
 
+/* The fd fields of struct vfctl_lease_fds, for closing them in any size. */
+static const size_t lease_fd_fields[] = {
+	offsetof(struct vfctl_lease_fds, container_fd), offsetof(struct vfctl_lease_fds, group_fd),
+	offsetof(struct vfctl_lease_fds, iommufd), offsetof(struct vfctl_lease_fds, device_fd),
+};
+
+void vfctl_lease_fds_drop(struct vfctl_lease_fds *l, size_t len, bool close_them)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(lease_fd_fields); i++) {
+		int *fd = (int *)((char *)l + lease_fd_fields[i]);
+
+		if (lease_fd_fields[i] + sizeof(int) > len)
+			continue;
+		if (close_them && *fd >= 0)
+			close(*fd);
+		*fd = -1;
+	}
+}
+
+void vfctl_lease_fds_hand_out(struct vfctl_lease_fds *ret, struct vfctl_lease_fds *l)
+{
+	vfctl_sized_out(ret, l, sizeof(*l));
+	vfctl_lease_fds_drop(l, vfctl_sized_len(ret), false);
+	vfctl_lease_fds_drop(l, sizeof(*l), true);
+}
+
 void vfctl_lease_fds_close(struct vfctl_lease_fds *l)
 {
-	int *fds[] = { &l->container_fd, &l->group_fd, &l->iommufd, &l->device_fd };
-
-	for (size_t i = 0; i < ARRAY_SIZE(fds); i++) {
-		if (*fds[i] >= 0)
-			close(*fds[i]);
-		*fds[i] = -1;
-	}
+	vfctl_lease_fds_drop(l, vfctl_sized_len(l), true);
 }
 
 int vfctl_client_open_lease(struct vfctl_client *c, const char *lease,
@@ -677,10 +699,9 @@ int vfctl_client_open_lease(struct vfctl_client *c, const char *lease,
 			 "container or group fd", lease);
 		goto out;
 	}
-	/* a caller's larger struct keeps its tail; a v1 caller gets v1 */
-	l.size = size;
-	memcpy(ret, &l, size < sizeof(l) ? size : sizeof(l));
-	l.container_fd = l.group_fd = l.iommufd = l.device_fd = -1;
+	/* what the caller's struct has room for is handed over, the rest
+	 * closed below with everything else */
+	vfctl_lease_fds_hand_out(ret, &l);
 	r = 0;
 out:
 	for (size_t i = 0; i < n; i++)

@@ -33,40 +33,84 @@ bool vfctl_ctx_is_live(const struct vfctl_ctx *ctx)
 	return ctx->live;
 }
 
+/* How long vfctl_ctx_free() waits for killed workers to end, in all. */
+#define CTX_FREE_REAP_MS 1000
+
+void vfctl_ctx_reap(struct vfctl_ctx *ctx)
+{
+	if (ctx)
+		vfctl_reaper_reap(&ctx->children);
+}
+
 void vfctl_ctx_free(struct vfctl_ctx *ctx)
 {
 	if (!ctx)
 		return;
+	/* A worker stuck in the kernel outlives this (vfctl.h says what then). */
+	vfctl_reaper_free(&ctx->children, CTX_FREE_REAP_MS);
 	vfctl_root_close(&ctx->sys);
 	vfctl_root_close(&ctx->dev);
 	free(ctx->run_path);
 	free(ctx);
 }
 
-static const char *first_set(const char *a, const char *env)
+int vfctl_sized_in(void *dst, size_t dst_size, const void *src)
 {
-	const char *e;
+	const unsigned char *s = src;
+	size_t size;
 
-	if (a && *a)
-		return a;
-	e = getenv(env);
-	return e && *e ? e : NULL;
+	memcpy(&size, src, sizeof(size));
+	if (size < sizeof(size))
+		return -EINVAL;
+	for (size_t i = dst_size; i < size; i++)
+		if (s[i])
+			return -E2BIG;
+	memset(dst, 0, dst_size);
+	memcpy(dst, src, size < dst_size ? size : dst_size);
+	return 0;
+}
+
+void vfctl_sized_out(void *dst, const void *src, size_t src_size)
+{
+	size_t size;
+
+	memcpy(&size, dst, sizeof(size));
+	if (size > src_size)
+		size = src_size;
+	if (size > sizeof(size))
+		memcpy((char *)dst + sizeof(size), (const char *)src + sizeof(size),
+		       size - sizeof(size));
+}
+
+static const char *nonempty(const char *s)
+{
+	return s && *s ? s : NULL;
 }
 
 int vfctl_ctx_new(struct vfctl_ctx **ret, const struct vfctl_opts *opts)
 {
-	const char *sys = first_set(opts ? opts->sysfs_root : NULL, "VFCTL_SYSFS_ROOT");
-	const char *dev = first_set(opts ? opts->dev_root : NULL, "VFCTL_DEV_ROOT");
-	const char *run = first_set(opts ? opts->run_dir : NULL, "VFCTL_RUN_DIR");
+	struct vfctl_opts o = { .size = sizeof(o) };
+	const char *sys, *dev, *run;
 	_cleanup_free_ char *sibling = NULL;
 	char real[PATH_MAX];
 	struct vfctl_ctx *ctx;
 	int r;
 
+	/* No ctx yet for a message: a bad size is only its errno. */
+	if (opts) {
+		r = vfctl_sized_in(&o, sizeof(o), opts);
+		if (r < 0)
+			return r;
+	}
+	sys = nonempty(o.sysfs_root);
+	dev = nonempty(o.dev_root);
+	run = nonempty(o.run_dir);
+
 	ctx = calloc(1, sizeof(*ctx));
 	if (!ctx)
 		return -ENOMEM;
 	ctx->sys.fd = ctx->dev.fd = ctx->lock.fd = -1;
+	ctx->lock_timeout_ms = o.lock_timeout_ms;
 	if (!sys)
 		sys = "/sys";
 	ctx->run_path = strdup(run ? run : "/run/vfctl");
@@ -78,8 +122,8 @@ int vfctl_ctx_new(struct vfctl_ctx **ret, const struct vfctl_opts *opts)
 	r = vfctl_root_open(&ctx->sys, sys);
 	if (r < 0) {
 		/* There is no ctx to ask yet: the message goes to the caller's buffer. */
-		if (opts && opts->errbuf && opts->errlen)
-			snprintf(opts->errbuf, opts->errlen,
+		if (o.errbuf && o.errlen)
+			snprintf(o.errbuf, o.errlen,
 				 "sysfs root %s: %s; pass an existing sysfs tree to "
 				 "--sysfs-root or VFCTL_SYSFS_ROOT", sys, strerror(-r));
 		vfctl_ctx_free(ctx);

@@ -23,6 +23,10 @@ struct vfctl_ctx {
 	struct vfctl_root dev;
 	bool live;
 	char *run_path;	/* locks and saved state; created on first use */
+	int lock_timeout_ms;	/* vfctl_opts.lock_timeout_ms */
+	/* worker processes given up on (bounded writes, modprobe): reaped on
+	 * later calls and by vfctl_ctx_free() */
+	struct vfctl_reaper children;
 	struct {		/* the PF lock this ctx took last, to let it nest */
 		char addr[VFCTL_ADDR_LEN];
 		int fd;
@@ -50,6 +54,27 @@ const char *vfctl_dev_path(char *buf, size_t size, const char *addr, const char 
  * vfctl_root_read(&ctx->sys, VFCTL_DEV_PATH(addr, "%s", attr), ...). */
 #define VFCTL_DEV_PATH(addr, ...) \
 	vfctl_dev_path((char[VFCTL_DEV_PATH_MAX]){ 0 }, VFCTL_DEV_PATH_MAX, (addr), __VA_ARGS__)
+
+/* The size idiom of include/vfctl.h, for the library's side. Copy the
+ * caller's struct src (size_t size first) into dst, the library's own
+ * struct of dst_size bytes: the bytes src's size covers, zeros after them.
+ * -EINVAL when src's size does not cover the size field; -E2BIG when src is
+ * larger than dst and a byte past dst_size is not zero (a field of a newer
+ * header this library would otherwise ignore). */
+int vfctl_sized_in(void *dst, size_t dst_size, const void *src);
+/* Copy the library's full struct src out to the caller's dst: only the
+ * bytes dst's size covers; dst's size itself is left as it is. */
+void vfctl_sized_out(void *dst, const void *src, size_t src_size);
+/* The bytes *p's size covers, at most the library's sizeof(*p). */
+#define vfctl_sized_len(p) ((p)->size < sizeof(*(p)) ? (p)->size : sizeof(*(p)))
+
+/* client.c: set the fds of l that lie within its first len bytes to -1,
+ * closing them first when close_them (else they were handed over). */
+void vfctl_lease_fds_drop(struct vfctl_lease_fds *l, size_t len, bool close_them);
+/* Hand the library's full l out to the caller's ret (whose size was
+ * checked): what ret's size covers moves over, the fds it has no room for
+ * are closed; l's fds are -1 after. */
+void vfctl_lease_fds_hand_out(struct vfctl_lease_fds *ret, struct vfctl_lease_fds *l);
 
 /* Exclusive per-PF lock (flock on RUN/lock/ADDR.lock); close the fd to drop.
  * Taking it again while this ctx holds it nests: *ret is -1, nothing to drop. */

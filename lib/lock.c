@@ -60,16 +60,12 @@ static bool lock_held(const struct vfctl_ctx *ctx, const char *addr)
 	       st.st_ino == ctx->lock.ino;
 }
 
-static unsigned lock_wait_ms(void)
+/* vfctl_opts.lock_timeout_ms: 0 the default, < 0 no wait */
+static unsigned lock_wait_ms(const struct vfctl_ctx *ctx)
 {
-	const char *e = getenv("VFCTL_LOCK_TIMEOUT");
-	char *end;
-	unsigned long s;
-
-	if (!e || !*e)
+	if (ctx->lock_timeout_ms == 0)
 		return PF_LOCK_WAIT_MS;
-	s = strtoul(e, &end, 10);
-	return *end || s > 3600 ? PF_LOCK_WAIT_MS : (unsigned)s * 1000;
+	return ctx->lock_timeout_ms < 0 ? 0 : (unsigned)ctx->lock_timeout_ms;
 }
 
 /* "pid 42 (qemu)": a process as the messages name it ("?" when its comm is gone). */
@@ -131,7 +127,7 @@ int vfctl_pf_lock(struct vfctl_ctx *ctx, const char *addr, int *ret)
 				 name, strerror(errno));
 	/* Concurrent changes to one PF wait their turn, for a while: a holder
 	 * stuck in the kernel must not hang every later command. */
-	deadline = vfctl_now_ms() + lock_wait_ms();
+	deadline = vfctl_now_ms() + lock_wait_ms(ctx);
 	while (flock(fd, LOCK_EX | LOCK_NB) < 0) {
 		char who[128] = "";
 
@@ -143,11 +139,15 @@ int vfctl_pf_lock(struct vfctl_ctx *ctx, const char *addr, int *ret)
 		if (r == -EWOULDBLOCK && fstat(fd, &st) == 0)
 			lock_holder(&st, who, sizeof(who));
 		close(fd);
-		if (r == -EWOULDBLOCK)
-			return vfctl_err(ctx, -ETIMEDOUT, "%s: %s/lock/%s is still held%s%s after %u s: "
+		if (r == -EWOULDBLOCK) {
+			unsigned ms = lock_wait_ms(ctx);
+
+			return vfctl_err(ctx, -ETIMEDOUT, "%s: %s/lock/%s is still held%s%s after %u %s: "
 					 "another change to this PF is under way or stuck; try again, "
 					 "or see what that process waits for", addr, ctx->run_path,
-					 name, who[0] ? " by " : "", who, lock_wait_ms() / 1000);
+					 name, who[0] ? " by " : "", who, ms % 1000 ? ms : ms / 1000,
+					 ms % 1000 ? "ms" : "s");
+		}
 		return vfctl_err(ctx, r, "%s: flock %s/lock/%s: %s", addr, ctx->run_path, name,
 				 strerror(-r));
 	}

@@ -234,7 +234,7 @@ out:
 
 int vfctl_nl_read_pf_vfs(struct vfctl_ctx *ctx, struct vfctl_func *pf)
 {
-	const struct vfctl_netdev *nd = &pf->netdevs[0];
+	const struct vfctl_netdev *nd = pf->netdevs[0];
 	struct rtnl_link *link = NULL;
 	struct nl_sock *sk = NULL;
 	int r;

@@ -275,7 +275,7 @@ static int sriov_write(struct vfctl_ctx *ctx, const char *addr, const char *attr
 		return vfctl_err(ctx, -ETIMEDOUT, "%s: no time left to write %s to %s/%s: %s; "
 				 "allow more time with --timeout", addr, sval, ctx->sys.path, rel,
 				 strerror(ETIMEDOUT));
-	r = vfctl_root_write_bounded(&ctx->sys, rel, sval, timeout_ms);
+	r = vfctl_root_write_bounded(&ctx->sys, rel, sval, timeout_ms, &ctx->children);
 	if (r == -ETIMEDOUT)
 		return vfctl_err(ctx, r, "%s: write %s to %s/%s: %s (no return within %u ms): the "
 				 "device or its driver hangs the write, and a child process stays "
@@ -467,6 +467,9 @@ int vfctl_pf_set_numvfs(struct vfctl_ctx *ctx, const char *pf, unsigned n, unsig
 		return -EINVAL;
 	if (!pf)
 		return vfctl_err(ctx, -EINVAL, "no PF given: %s", strerror(EINVAL));
+	if (rep && rep->size < sizeof(rep->size))
+		return vfctl_err(ctx, -EINVAL, "%s: the report's size is %zu: set it to "
+				 "sizeof(struct vfctl_numvfs_report)", pf, rep->size);
 	r = sriov_find_pf(ctx, pf, n, addr, &iommu);
 	if (r < 0)
 		return r;
@@ -555,10 +558,13 @@ int vfctl_pf_set_numvfs(struct vfctl_ctx *ctx, const char *pf, unsigned n, unsig
 	if (r < 0)
 		goto out;
 	if (rep) {
-		rep->before = p.numvfs;
-		rep->after = (int)n;
-		rep->write_ms = (unsigned)(t_written - t0);
-		rep->settle_ms = (unsigned)(vfctl_now_ms() - t_written);
+		struct vfctl_numvfs_report out = {
+			.size = sizeof(out), .before = p.numvfs, .after = (int)n,
+			.write_ms = (unsigned)(t_written - t0),
+			.settle_ms = (unsigned)(vfctl_now_ms() - t_written),
+		};
+
+		vfctl_sized_out(rep, &out, sizeof(out));
 	}
 	r = 0;
 out:

@@ -58,8 +58,12 @@ static void copy_str(char *dst, size_t size, const char *src)
 	dst[n] = '\0';
 }
 
-static void func_clear(struct vfctl_func *f)
+static void func_free(struct vfctl_func *f)
 {
+	if (!f)
+		return;
+	for (size_t i = 0; i < f->n_netdevs; i++)
+		free(f->netdevs[i]);
 	free(f->vendor_name);
 	free(f->device_name);
 	free(f->class_name);
@@ -68,6 +72,16 @@ static void func_clear(struct vfctl_func *f)
 	free(f->netdevs);
 	free(f->vfs);
 	free(f->vf_config_error);
+	free(f);
+}
+
+static void group_free(struct vfctl_group *g)
+{
+	if (!g)
+		return;
+	free(g->members);
+	free(g->reason);
+	free(g);
 }
 
 void vfctl_host_free(struct vfctl_host *host)
@@ -75,12 +89,10 @@ void vfctl_host_free(struct vfctl_host *host)
 	if (!host)
 		return;
 	for (size_t i = 0; i < host->n_funcs; i++)
-		func_clear(&host->funcs[i]);
+		func_free(host->funcs[i]);
 	free(host->funcs);
-	for (size_t i = 0; i < host->n_groups; i++) {
-		free(host->groups[i].members);
-		free(host->groups[i].reason);
-	}
+	for (size_t i = 0; i < host->n_groups; i++)
+		group_free(host->groups[i]);
 	free(host->groups);
 	vfctl_strv_free(host->iommu_units, host->n_iommu_units);
 	vfctl_strv_free(host->warnings, host->n_warnings);
@@ -117,6 +129,7 @@ static int read_netdev(struct vfctl_ctx *ctx, const char *addr, const char *name
 	long v;
 
 	memset(nd, 0, sizeof(*nd));
+	nd->size = sizeof(*nd);
 	copy_str(nd->name, sizeof(nd->name), name);
 	nd->ifindex = nd->speed = -1;
 	nd->carrier = VFCTL_UNKNOWN;
@@ -146,7 +159,7 @@ static int read_netdevs(struct vfctl_ctx *ctx, struct vfctl_func *f)
 	if (vfctl_root_opendir(&ctx->sys, VFCTL_DEV_PATH(f->addr, "net"), &d) < 0)
 		return 0;	/* no netdev: not bound to a network driver */
 	while ((de = readdir(d))) {
-		struct vfctl_netdev *nv;
+		struct vfctl_netdev **nv, *nd;
 
 		if (de->d_name[0] == '.' || !vfctl_ifname_valid(de->d_name))
 			continue;
@@ -154,7 +167,11 @@ static int read_netdevs(struct vfctl_ctx *ctx, struct vfctl_func *f)
 		if (!nv)
 			return -ENOMEM;
 		f->netdevs = nv;
-		read_netdev(ctx, f->addr, de->d_name, &nv[f->n_netdevs++]);
+		nd = malloc(sizeof(*nd));
+		if (!nd)
+			return -ENOMEM;
+		read_netdev(ctx, f->addr, de->d_name, nd);
+		nv[f->n_netdevs++] = nd;
 	}
 	return 0;
 }
@@ -170,6 +187,7 @@ static int func_fill(struct vfctl_ctx *ctx, struct pci_access *acc, const char *
 	char *drv;
 
 	memset(f, 0, sizeof(*f));
+	f->size = sizeof(*f);
 	memcpy(f->addr, addr, VFCTL_ADDR_LEN);
 	f->vf_index = -1;
 	sscanf(addr, "%x:%x:%x.%x", &dom, &bus, &dev, &fn);
@@ -226,19 +244,21 @@ static int func_fill(struct vfctl_ctx *ctx, struct pci_access *acc, const char *
 	return read_netdevs(ctx, f);
 }
 
+/* for arrays of struct vfctl_func * (host->funcs, group->members) */
 static int cmp_func(const void *a, const void *b)
 {
-	return strcmp(((const struct vfctl_func *)a)->addr, ((const struct vfctl_func *)b)->addr);
+	return strcmp((*(struct vfctl_func *const *)a)->addr, (*(struct vfctl_func *const *)b)->addr);
 }
 
 static struct vfctl_func *host_func(const struct vfctl_host *host, const char *addr)
 {
-	struct vfctl_func key;
+	struct vfctl_func key, *keyp = &key, **found;
 
 	if (!host->n_funcs)
 		return NULL;
 	memcpy(key.addr, addr, VFCTL_ADDR_LEN);
-	return bsearch(&key, host->funcs, host->n_funcs, sizeof(key), cmp_func);
+	found = bsearch(&keyp, host->funcs, host->n_funcs, sizeof(*host->funcs), cmp_func);
+	return found ? *found : NULL;
 }
 
 static int libpci_init(struct pci_access *acc)
@@ -308,8 +328,10 @@ static int scan_funcs(struct vfctl_ctx *ctx, struct vfctl_host *host)
 				goto out;
 			continue;
 		}
+		struct vfctl_func *f;
+
 		if (host->n_funcs == cap) {
-			struct vfctl_func *nf;
+			struct vfctl_func **nf;
 
 			cap = cap ? cap * 2 : 64;
 			nf = realloc(host->funcs, cap * sizeof(*nf));
@@ -319,16 +341,21 @@ static int scan_funcs(struct vfctl_ctx *ctx, struct vfctl_host *host)
 			}
 			host->funcs = nf;
 		}
-		r = func_fill(ctx, acc, addr, &host->funcs[host->n_funcs]);
+		f = malloc(sizeof(*f));
+		if (!f) {
+			r = -ENOMEM;
+			goto out;
+		}
+		r = func_fill(ctx, acc, addr, f);
 		if (r == -ENODEV) {
-			func_clear(&host->funcs[host->n_funcs]);
+			func_free(f);
 			r = host_warn(host, "%s: vanished during the walk (%s); run the command again",
 				      addr, pci_msg);
 			if (r < 0)
 				goto out;
 			continue;
 		}
-		host->n_funcs++;
+		host->funcs[host->n_funcs++] = f;
 		if (r < 0)
 			goto out;
 	}
@@ -344,7 +371,7 @@ out:
 static int link_vfs(struct vfctl_ctx *ctx, struct vfctl_host *host)
 {
 	for (size_t i = 0; i < host->n_funcs; i++) {
-		struct vfctl_func *pf = &host->funcs[i];
+		struct vfctl_func *pf = host->funcs[i];
 		_cleanup_closedir_ DIR *d = NULL;
 		struct dirent *de;
 
@@ -452,14 +479,12 @@ static int group_check(struct vfctl_ctx *ctx, struct vfctl_group *g)
 	return 0;
 }
 
+/* for arrays of struct vfctl_group * */
 static int cmp_group(const void *a, const void *b)
 {
-	return ((const struct vfctl_group *)a)->id - ((const struct vfctl_group *)b)->id;
-}
+	int x = (*(struct vfctl_group *const *)a)->id, y = (*(struct vfctl_group *const *)b)->id;
 
-static int cmp_member(const void *a, const void *b)
-{
-	return cmp_func(*(struct vfctl_func *const *)a, *(struct vfctl_func *const *)b);
+	return (x > y) - (x < y);
 }
 
 static int scan_groups(struct vfctl_ctx *ctx, struct vfctl_host *host)
@@ -472,7 +497,7 @@ static int scan_groups(struct vfctl_ctx *ctx, struct vfctl_host *host)
 		return 0;	/* no IOMMU: no groups */
 	while ((de = readdir(d))) {
 		_cleanup_closedir_ DIR *md = NULL;
-		struct vfctl_group *g, *ng;
+		struct vfctl_group *g, **ng;
 		char rel[128], *end;
 		long id;
 
@@ -485,8 +510,11 @@ static int scan_groups(struct vfctl_ctx *ctx, struct vfctl_host *host)
 		if (!ng)
 			return -ENOMEM;
 		host->groups = ng;
-		g = &ng[host->n_groups++];
-		memset(g, 0, sizeof(*g));
+		g = calloc(1, sizeof(*g));
+		if (!g)
+			return -ENOMEM;
+		ng[host->n_groups++] = g;
+		g->size = sizeof(*g);
 		g->id = (int)id;
 		host->iommu_groups = true;
 
@@ -506,7 +534,7 @@ static int scan_groups(struct vfctl_ctx *ctx, struct vfctl_host *host)
 			nm[g->n_members++] = f;
 		}
 		if (g->n_members > 1)
-			qsort(g->members, g->n_members, sizeof(*g->members), cmp_member);
+			qsort(g->members, g->n_members, sizeof(*g->members), cmp_func);
 		r = group_check(ctx, g);
 		if (r < 0)
 			return r;
@@ -542,7 +570,7 @@ static int scan_host_caps(struct vfctl_ctx *ctx, struct vfctl_host *host)
 static int scan_netlink(struct vfctl_ctx *ctx, struct vfctl_host *host, unsigned flags)
 {
 	for (size_t i = 0; i < host->n_funcs; i++) {
-		struct vfctl_func *pf = &host->funcs[i];
+		struct vfctl_func *pf = host->funcs[i];
 		int r = 0;
 
 		if (pf->kind != VFCTL_FUNC_PF || pf->n_vfs == 0)
@@ -571,6 +599,8 @@ int vfctl_host_scan(struct vfctl_ctx *ctx, unsigned flags, struct vfctl_host **r
 
 	if (!host)
 		return vfctl_err(ctx, -ENOMEM, "out of memory");
+	host->size = sizeof(*host);
+	vfctl_ctx_reap(ctx);
 	r = scan_funcs(ctx, host);
 	if (r >= 0)
 		r = link_vfs(ctx, host);
@@ -592,11 +622,12 @@ int vfctl_host_scan(struct vfctl_ctx *ctx, unsigned flags, struct vfctl_host **r
 
 struct vfctl_group *vfctl_host_group(const struct vfctl_host *host, int id)
 {
-	struct vfctl_group key = { .id = id };
+	struct vfctl_group key = { .id = id }, *keyp = &key, **found;
 
 	if (!host->n_groups)
 		return NULL;
-	return bsearch(&key, host->groups, host->n_groups, sizeof(key), cmp_group);
+	found = bsearch(&keyp, host->groups, host->n_groups, sizeof(*host->groups), cmp_group);
+	return found ? *found : NULL;
 }
 
 int vfctl_host_find(struct vfctl_ctx *ctx, const struct vfctl_host *host, const char *name,
@@ -618,9 +649,9 @@ int vfctl_host_find(struct vfctl_ctx *ctx, const struct vfctl_host *host, const 
 		return vfctl_err(ctx, -EINVAL, "'%s' is neither a PCI address (0000:03:00.0 or "
 				 "03:00.0) nor a network interface name", name);
 	for (size_t i = 0; i < host->n_funcs; i++)
-		for (size_t j = 0; j < host->funcs[i].n_netdevs; j++)
-			if (!strcmp(host->funcs[i].netdevs[j].name, name)) {
-				*ret = &host->funcs[i];
+		for (size_t j = 0; j < host->funcs[i]->n_netdevs; j++)
+			if (!strcmp(host->funcs[i]->netdevs[j]->name, name)) {
+				*ret = host->funcs[i];
 				return 0;
 			}
 	return vfctl_err(ctx, -ENODEV, "%s: no PCI function has a netdev of that name in %s/"

@@ -434,9 +434,13 @@ int vfctl_vfio_open_fds(struct vfctl_ctx *ctx, const char *addr, unsigned flags,
 			struct vfctl_lease_fds *ret)
 {
 	_cleanup_close_ int cfd = -1, gfd = -1;
+	struct vfctl_lease_fds l;
 	char a[VFCTL_ADDR_LEN];
 	int group, r;
 
+	if (!ret || ret->size < offsetof(struct vfctl_lease_fds, container_fd) + sizeof(int))
+		return vfctl_err(ctx, -EINVAL, "struct vfctl_lease_fds: size %zu; set .size = "
+				 "sizeof(struct vfctl_lease_fds)", ret ? ret->size : 0);
 	if (vfctl_addr_parse(addr, a) < 0)
 		return vfctl_err(ctx, -EINVAL, "'%s' is not a PCI address (e.g. 0000:01:10.0)",
 				 addr ? addr : "(null)");
@@ -460,11 +464,13 @@ int vfctl_vfio_open_fds(struct vfctl_ctx *ctx, const char *addr, unsigned flags,
 	r = group_status(ctx, gfd, group);
 	if (r < 0)
 		return r;
-	*ret = (struct vfctl_lease_fds){ .container_fd = TAKE_FD(cfd), .group_fd = TAKE_FD(gfd),
-					 .group = group, .iommufd = -1, .device_fd = -1 };
-	snprintf(ret->addr, sizeof(ret->addr), "%s", a);
+	l = (struct vfctl_lease_fds){ .size = sizeof(l), .container_fd = TAKE_FD(cfd),
+				      .group_fd = TAKE_FD(gfd), .group = group, .iommufd = -1,
+				      .device_fd = -1 };
+	snprintf(l.addr, sizeof(l.addr), "%s", a);
 	if (flags & VFCTL_VFIO_IOMMUFD)
-		open_iommufd(ctx, a, &ret->iommufd, &ret->device_fd);
+		open_iommufd(ctx, a, &l.iommufd, &l.device_fd);
+	vfctl_lease_fds_hand_out(ret, &l);
 	return 0;
 }
 
@@ -596,9 +602,16 @@ static void close_if(int *fd)
 int vfctl_vfio_dev_adopt(struct vfctl_ctx *ctx, struct vfctl_lease_fds *fds, unsigned flags,
 			 struct vfctl_vfio_dev **ret)
 {
-	struct vfctl_vfio_dev *dev;
+	struct vfctl_vfio_dev *dev = NULL;
 	int c, g, i, d, r;
 
+	/* every field adopt reads is in the first version of the struct */
+	if (fds->size < sizeof(struct vfctl_lease_fds)) {
+		vfctl_lease_fds_drop(fds, vfctl_sized_len(fds), true);
+		return vfctl_err(ctx, -EINVAL, "struct vfctl_lease_fds: size %zu, %zu expected (set "
+				 ".size = sizeof(struct vfctl_lease_fds))", fds->size,
+				 sizeof(struct vfctl_lease_fds));
+	}
 	lease_fds_take(fds, &c, &g, &i, &d);
 	dev = calloc(1, sizeof(*dev));
 	if (!dev) {
@@ -655,7 +668,7 @@ fail:
 int vfctl_vfio_dev_open(struct vfctl_ctx *ctx, const char *addr, unsigned flags,
 			struct vfctl_vfio_dev **ret)
 {
-	struct vfctl_lease_fds l;
+	struct vfctl_lease_fds l = { .size = sizeof(l) };
 	int r = vfctl_vfio_open_fds(ctx, addr, flags, &l);
 
 	if (r < 0)

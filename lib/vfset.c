@@ -72,7 +72,48 @@ int vfctl_mac_parse(const char *s, uint8_t mac[6])
 	return 0;
 }
 
-int vfctl_vf_settings_validate(struct vfctl_ctx *ctx, const struct vfctl_vf_settings *s)
+#define SETTINGS_END(field) \
+	(offsetof(struct vfctl_vf_settings, field) + sizeof(((struct vfctl_vf_settings *)0)->field))
+
+/* The caller's settings as this library's struct (the bytes its size
+ * covers, zeros after), refusing an attribute whose value lies past them. */
+static int settings_in(struct vfctl_ctx *ctx, const struct vfctl_vf_settings *s,
+		       struct vfctl_vf_settings *ret)
+{
+	/* where the last value each attribute reads ends */
+	static const size_t attr_end[_VFCTL_VF_ATTR_MAX] = {
+		[VFCTL_VF_MAC] = SETTINGS_END(mac),
+		[VFCTL_VF_VLAN] = SETTINGS_END(vlan_proto),
+		[VFCTL_VF_SPOOFCHK] = SETTINGS_END(spoofchk),
+		[VFCTL_VF_TRUST] = SETTINGS_END(trust),
+		[VFCTL_VF_MIN_TX_RATE] = SETTINGS_END(min_tx_rate),
+		[VFCTL_VF_MAX_TX_RATE] = SETTINGS_END(max_tx_rate),
+		[VFCTL_VF_LINK_STATE] = SETTINGS_END(link_state),
+		[VFCTL_VF_QUERY_RSS] = SETTINGS_END(query_rss),
+	};
+	int r;
+
+	if (!s)
+		return vfctl_err(ctx, -EINVAL, "no VF settings given: %s", strerror(EINVAL));
+	r = vfctl_sized_in(ret, sizeof(*ret), s);
+	if (r == -EINVAL)
+		return vfctl_err(ctx, r, "VF settings of size %zu: set .size = sizeof(struct "
+				 "vfctl_vf_settings)", s->size);
+	if (r == -E2BIG)
+		return vfctl_err(ctx, r, "VF settings: a field this libvfctl does not know (past "
+				 "its %zu bytes, in the caller's %zu) is set: %s; use a libvfctl "
+				 "as new as the program's header", sizeof(*ret), s->size,
+				 strerror(E2BIG));
+	for (int a = 0; a < _VFCTL_VF_ATTR_MAX; a++)
+		if ((ret->mask & BIT(a)) && attr_end[a] > s->size)
+			return vfctl_err(ctx, -EINVAL, "VF settings: %s is in the mask but the "
+					 "settings' size %zu does not reach its value", attr_names[a],
+					 s->size);
+	return 0;
+}
+
+/* s: the library's own full struct (settings_in()) */
+static int settings_check(struct vfctl_ctx *ctx, const struct vfctl_vf_settings *s)
 {
 	unsigned m = s->mask;
 	uint8_t mac[6];
@@ -122,6 +163,14 @@ int vfctl_vf_settings_validate(struct vfctl_ctx *ctx, const struct vfctl_vf_sett
 		return vfctl_err(ctx, -EINVAL, "link-state %d: expected auto (0), enable (1) or "
 				 "disable (2)", s->link_state);
 	return 0;
+}
+
+int vfctl_vf_settings_validate(struct vfctl_ctx *ctx, const struct vfctl_vf_settings *s)
+{
+	struct vfctl_vf_settings v;
+	int r = settings_in(ctx, s, &v);
+
+	return r < 0 ? r : settings_check(ctx, &v);
 }
 
 int vfctl_vf_set_msg(int ifindex, unsigned vf, enum vfctl_vf_attr a,
@@ -265,7 +314,7 @@ static int check_target(struct vfctl_ctx *ctx, const struct vfctl_func *pf, unsi
 				 "available for the non-live sysfs root %s (it does not describe "
 				 "this kernel's interfaces); vfctl set changes the live /sys only",
 				 pf->addr, vf_index, ctx->sys.path);
-	if (pf->n_netdevs == 0 || pf->netdevs[0].ifindex <= 0)
+	if (pf->n_netdevs == 0 || pf->netdevs[0]->ifindex <= 0)
 		return vfctl_err(ctx, -ENODEV, "%s has no netdev (driver %s); VF settings go "
 				 "through the PF's netdev: bind the PF to its network driver",
 				 pf->addr, pf->driver ? pf->driver : "none");
@@ -277,24 +326,32 @@ static int check_target(struct vfctl_ctx *ctx, const struct vfctl_func *pf, unsi
  * (bad settings or target, not live, lock, socket, no privilege) leaves it
  * untouched: nothing was changed. */
 int vfctl_vf_set(struct vfctl_ctx *ctx, const struct vfctl_func *pf, unsigned vf_index,
-		 const struct vfctl_vf_settings *s, struct vfctl_vf_set_result *res)
+		 const struct vfctl_vf_settings *caller_s, struct vfctl_vf_set_result *res)
 {
 	const struct vfctl_netdev *nd;
 	struct vfctl_vf_config cur;
-	struct vfctl_vf_set_result out = { { 0 } };
+	struct vfctl_vf_settings v;
+	const struct vfctl_vf_settings *s = &v;
+	struct vfctl_vf_set_result out = { .size = sizeof(out) };
 	_cleanup_close_ int lock = -1;
 	struct rtnl_link *link = NULL;
 	struct nl_sock *sk = NULL;
 	bool rate_sent = false, sent = false;
 	int r, first = 0;
 
-	r = vfctl_vf_settings_validate(ctx, s);
+	if (!res || res->size < sizeof(res->size))
+		return vfctl_err(ctx, -EINVAL, "VF set result of size %zu: set .size = "
+				 "sizeof(struct vfctl_vf_set_result)", res ? res->size : 0);
+	r = settings_in(ctx, caller_s, &v);
+	if (r < 0)
+		return r;
+	r = settings_check(ctx, s);
 	if (r < 0)
 		return r;
 	r = check_target(ctx, pf, vf_index);
 	if (r < 0)
 		return r;
-	nd = &pf->netdevs[0];
+	nd = pf->netdevs[0];
 
 	/* With the PF's lock, numvfs does not change under us, and two rate
 	 * changes do not interleave their read of the other rate. */
@@ -356,7 +413,7 @@ int vfctl_vf_set(struct vfctl_ctx *ctx, const struct vfctl_func *pf, unsigned vf
 				  attr_names[a], strerror(-r));
 		}
 	}
-	*res = out;
+	vfctl_sized_out(res, &out, sizeof(out));
 	r = first;
 out:
 	if (link)

@@ -49,11 +49,39 @@ int vfctl_root_link_name(const struct vfctl_root *root, const char *rel, char *b
 bool vfctl_root_exists(const struct vfctl_root *root, const char *rel);
 int vfctl_root_opendir(const struct vfctl_root *root, const char *rel, DIR **ret);
 
+/* The worker processes one owner (a libvfctl context) started and gave up
+ * waiting for. Each is reaped by pid (through a pidfd where the kernel has
+ * them, so a pid reused by someone else is never signalled or waited for);
+ * never waitpid(-1), never another child of the process. */
+struct vfctl_child {
+	pid_t pid;
+	int pidfd;	/* -1: no pidfd (old kernel): waitpid(pid) only, never killed */
+};
+struct vfctl_reaper {
+	struct vfctl_child *v;
+	size_t n, cap;
+};
+/* Start a worker: like fork() (0 in the child), with c filled in the
+ * parent. Room to remember it is made first, so giving up on it later
+ * cannot fail. */
+int vfctl_child_fork(struct vfctl_reaper *r, struct vfctl_child *c);
+/* Wait for c until deadline (vfctl_now_ms()); 0 with its wait status, or
+ * -ETIMEDOUT with c handed to r to be reaped later. */
+int vfctl_child_wait(struct vfctl_reaper *r, struct vfctl_child *c, uint64_t deadline,
+		     int *status);
+/* Reap every remembered child that has ended; never blocks. */
+void vfctl_reaper_reap(struct vfctl_reaper *r);
+/* Kill (SIGKILL, by pidfd) and reap what is left, waiting at most
+ * timeout_ms in all, and free r. A child in uninterruptible sleep in the
+ * kernel outlives this: it stays the process's child, unwaited. */
+void vfctl_reaper_free(struct vfctl_reaper *r, unsigned timeout_ms);
+
 int vfctl_root_write(const struct vfctl_root *root, const char *rel, const char *val);
 /* The write runs in a child: a device that hangs it costs the caller only
- * timeout_ms, then -ETIMEDOUT. */
+ * timeout_ms, then -ETIMEDOUT, and the child is left to r (reaped by a
+ * later vfctl_reaper_reap() or vfctl_reaper_free()). */
 int vfctl_root_write_bounded(const struct vfctl_root *root, const char *rel, const char *val,
-		       unsigned timeout_ms);
+		       unsigned timeout_ms, struct vfctl_reaper *r);
 uint64_t vfctl_now_ms(void);
 /* Replace dfd/name with text plus a newline so that a crash leaves the old
  * file or the new one, never a mix: a temporary file written and fsynced,

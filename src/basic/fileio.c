@@ -5,8 +5,6 @@
  */
 #include <fcntl.h>
 #include <limits.h>
-#include <poll.h>
-#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -44,18 +42,19 @@ uint64_t vfctl_now_ms(void)
 }
 
 int vfctl_root_write_bounded(const struct vfctl_root *root, const char *rel, const char *val,
-		       unsigned timeout_ms)
+		       unsigned timeout_ms, struct vfctl_reaper *r)
 {
 	uint64_t deadline = vfctl_now_ms() + timeout_ms;
-	int status;
-	pid_t pid;
+	struct vfctl_child c;
+	int status, e;
 
+	vfctl_reaper_reap(r);
 	/* A sick device can block the write in the kernel for good: write from a
 	 * child so the caller can give up on it and say so. */
-	pid = fork();
-	if (pid < 0)
-		return -errno;
-	if (pid == 0) {
+	e = vfctl_child_fork(r, &c);
+	if (e < 0)
+		return e;
+	if (e == 0) {
 		int fd = vfctl_root_openat(root, rel, O_WRONLY | O_TRUNC);
 
 		if (fd < 0)
@@ -67,17 +66,10 @@ int vfctl_root_write_bounded(const struct vfctl_root *root, const char *rel, con
 		close_range((unsigned)fd + 1, ~0U, 0);
 		_exit(-fd_write(fd, val) & 0xff);
 	}
-	for (;;) {
-		pid_t w = waitpid(pid, &status, WNOHANG);
-
-		if (w == pid)
-			break;
-		if (w < 0 && errno != EINTR)
-			return -errno;
-		if (vfctl_now_ms() >= deadline)
-			return -ETIMEDOUT;	/* the child stays behind, stuck in the kernel */
-		poll(NULL, 0, 5);
-	}
+	/* -ETIMEDOUT: the child stays behind, stuck in the kernel; r reaps it */
+	e = vfctl_child_wait(r, &c, deadline, &status);
+	if (e < 0)
+		return e;
 	if (!WIFEXITED(status))
 		return -EIO;
 	return -WEXITSTATUS(status);

@@ -322,7 +322,7 @@ static void run_pf_change(struct vfctl_ctx *ctx, const struct vfctl_config *cfg,
 			  unsigned timeout_ms)
 {
 	const struct vfctl_conf_pf *c = conf_for(cfg, host, ch->pf);
-	struct vfctl_numvfs_report rep;
+	struct vfctl_numvfs_report rep = { .size = sizeof(rep) };
 	int r;
 
 	if (!c) {
@@ -346,7 +346,7 @@ static void run_vf_attrs(struct vfctl_ctx *ctx, const struct vfctl_config *cfg,
 			 const struct vfctl_host *host, struct vfctl_change *chs, size_t n)
 {
 	const struct vfctl_conf_pf *c = conf_for(cfg, host, chs[0].pf);
-	struct vfctl_vf_set_result res = { { 0 } };
+	struct vfctl_vf_set_result res = { .size = sizeof(res) };
 	struct vfctl_vf_settings s;
 	struct vfctl_func *pf;
 	bool any = false;
@@ -457,8 +457,9 @@ int vfctl_apply(struct vfctl_ctx *ctx, const struct vfctl_config *cfg, unsigned 
 			if (r < 0)
 				goto fail;
 		}
-		r = vfctl_bind(ctx, host, ch->dev, ch->to,
-			       (flags & VFCTL_APPLY_FORCE) ? VFCTL_BIND_FORCE : 0, timeout_ms);
+		/* the config names the driver: load it as the operator would */
+		r = vfctl_bind(ctx, host, ch->dev, ch->to, VFCTL_BIND_MODPROBE |
+			       ((flags & VFCTL_APPLY_FORCE) ? VFCTL_BIND_FORCE : 0), timeout_ms);
 		if (r < 0)
 			change_failed(ch, r, vfctl_ctx_error(ctx));
 	}

@@ -448,7 +448,7 @@ static int parse_pf(struct vfctl_ctx *ctx, const struct vfctl_config *cfg, const
 	static const char *const keys[] = {
 		"match", "numvfs", "autoprobe", "defaults", "vfs", "pools", NULL
 	};
-	struct vfctl_vf_settings defs = { .mask = 0 };
+	struct vfctl_vf_settings defs = { .size = sizeof(defs) };
 	_cleanup_free_ char *defdrv = NULL;
 	json_object *v;
 	char p[256];
@@ -924,12 +924,12 @@ const struct vfctl_func *vfctl_config_match(const struct vfctl_conf_pf *c,
 	unsigned n_seen = 0;
 
 	for (size_t k = 0; k < host->n_funcs; k++) {
-		const struct vfctl_func *f = &host->funcs[k];
+		const struct vfctl_func *f = host->funcs[k];
 
 		if (c->match == VFCTL_MATCH_ADDRESS && !strcmp(f->addr, c->addr))
 			return f;
 		for (size_t j = 0; c->match == VFCTL_MATCH_NETDEV && j < f->n_netdevs; j++)
-			if (!strcmp(f->netdevs[j].name, c->netdev))
+			if (!strcmp(f->netdevs[j]->name, c->netdev))
 				return f;
 		if (c->match == VFCTL_MATCH_ID && f->kind == VFCTL_FUNC_PF &&
 		    f->vendor == c->vendor && f->device == c->device && n_seen++ == c->index)

@@ -58,7 +58,8 @@ static int run(struct vfctl_ctx *ctx, struct vfctl_host *host, const struct args
 	static const char *names[] = { "bind", "unbind", "restore" };
 	const char *driver = "vfio-pci";
 	unsigned timeout_ms = (unsigned)(a->timeout_s * 1000);
-	unsigned flags = a->force ? VFCTL_BIND_FORCE : 0;
+	/* the operator names the driver: bind and restore load it if need be */
+	unsigned flags = VFCTL_BIND_MODPROBE | (a->force ? VFCTL_BIND_FORCE : 0);
 	struct vfctl_func *f;
 	char was[64] = "";
 	int r;
@@ -81,7 +82,7 @@ static int run(struct vfctl_ctx *ctx, struct vfctl_host *host, const struct args
 		r = vfctl_unbind(ctx, host, a->argv[0], flags, timeout_ms);
 		break;
 	default:
-		r = vfctl_restore(ctx, host, a->argv[0], timeout_ms);
+		r = vfctl_restore(ctx, host, a->argv[0], flags, timeout_ms);
 		break;
 	}
 	if (r < 0) {

@@ -112,7 +112,7 @@ static bool parse_value(int key, const char *v, struct vfctl_vf_settings *s)
 
 int set_parse_attrs(int argc, char *const *argv, struct set_req *req, char *err, size_t len)
 {
-	struct set_req r = { .s = { .mask = 0 } };
+	struct set_req r = { .s = { .size = sizeof(r.s) } };
 	unsigned seen = 0;
 
 	if (argc <= 0)
@@ -265,7 +265,7 @@ static unsigned print_results(const struct vfctl_func *pf, unsigned idx, const s
 	pr_obj_begin(NULL);
 	pr_str("address", "%s", vf ? vf->addr : NULL);
 	pr_int("vf_index", ": vf %lld", idx);
-	pr_str("pf_netdev", " of %s", pf->n_netdevs ? pf->netdevs[0].name : NULL);
+	pr_str("pf_netdev", " of %s", pf->n_netdevs ? pf->netdevs[0]->name : NULL);
 	pr_str("pf", " (%s)\n", pf->addr);
 	pr_arr_begin("results");
 	for (unsigned i = 0; i < req->n; i++) {
@@ -300,7 +300,7 @@ static unsigned print_results(const struct vfctl_func *pf, unsigned idx, const s
 
 int cmd_set(struct vfctl_ctx *ctx, struct vfctl_host *h, const struct args *a)
 {
-	struct vfctl_vf_set_result res = { { 0 } };
+	struct vfctl_vf_set_result res = { .size = sizeof(res) };
 	struct vfctl_func *pf = NULL;
 	struct set_req req;
 	unsigned idx = 0, refused;

@@ -35,7 +35,7 @@ static unsigned timeout_ms(const struct args *a)
 static int numvfs_run(struct vfctl_ctx *ctx, const char *cmd, const char *name, unsigned n,
 		      unsigned flags, const struct args *a)
 {
-	struct vfctl_numvfs_report rep = { 0 };
+	struct vfctl_numvfs_report rep = { .size = sizeof(rep) };
 	struct vfctl_host *h = NULL;
 	struct vfctl_func *pf = NULL;
 	char *changed = NULL;

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "env.h"
 #include "print.h"
 #include "vfctl.h"
 
@@ -72,7 +73,7 @@ static void print_netdevs(const struct vfctl_func *f)
 {
 	pr_arr_begin("netdevs");
 	for (size_t i = 0; i < f->n_netdevs; i++) {
-		const struct vfctl_netdev *n = &f->netdevs[i];
+		const struct vfctl_netdev *n = f->netdevs[i];
 
 		pr_obj_begin(NULL);
 		pr_str("name", i ? ", %s" : ", netdev %s", n->name);
@@ -238,9 +239,9 @@ static int cmd_list(struct vfctl_ctx *ctx, struct vfctl_host *h, const struct ar
 
 	pr_arr_begin("pfs");
 	for (size_t i = 0; i < h->n_funcs; i++)
-		if (h->funcs[i].kind == VFCTL_FUNC_PF) {
+		if (h->funcs[i]->kind == VFCTL_FUNC_PF) {
 			pr_text("\n");
-			print_func(&h->funcs[i], "");
+			print_func(h->funcs[i], "");
 			n_pfs++;
 		}
 	pr_arr_end();
@@ -253,8 +254,8 @@ static int cmd_list(struct vfctl_ctx *ctx, struct vfctl_host *h, const struct ar
 		pr_text("\nOther PCI functions:\n");
 		pr_arr_begin("functions");
 		for (size_t i = 0; i < h->n_funcs; i++)
-			if (h->funcs[i].kind == VFCTL_FUNC_OTHER)
-				print_func(&h->funcs[i], "");
+			if (h->funcs[i]->kind == VFCTL_FUNC_OTHER)
+				print_func(h->funcs[i], "");
 		pr_arr_end();
 	}
 	print_warnings(h);
@@ -309,7 +310,7 @@ static int cmd_groups(struct vfctl_ctx *ctx, struct vfctl_host *h, const struct 
 	pr_arr_begin("groups");
 	for (size_t i = 0; i < h->n_groups; i++) {
 		pr_text("\n");
-		print_group(&h->groups[i]);
+		print_group(h->groups[i]);
 	}
 	pr_arr_end();
 	print_warnings(h);
@@ -595,6 +596,11 @@ int main(int argc, char **argv)
 		}
 	}
 	unmark_negative_numbers(argc, argv);
+	/* libvfctl reads no environment: what vfctl(1) honours is passed in */
+	a.sysfs_root = vfctl_env_or(a.sysfs_root, "VFCTL_SYSFS_ROOT");
+	a.dev_root = vfctl_env_or(a.dev_root, "VFCTL_DEV_ROOT");
+	a.run_dir = vfctl_env_or(a.run_dir, "VFCTL_RUN_DIR");
+	a.socket = vfctl_env_or(a.socket, "VFCTLD_SOCKET");
 	if (optind >= argc) {
 		usage(stderr);
 		return EXIT_USAGE;
@@ -618,10 +624,12 @@ int main(int argc, char **argv)
 		return ret;
 	}
 
-	r = vfctl_ctx_new(&ctx, &(struct vfctl_opts){ .sysfs_root = a.sysfs_root,
+	r = vfctl_ctx_new(&ctx, &(struct vfctl_opts){ .size = sizeof(struct vfctl_opts),
+						       .sysfs_root = a.sysfs_root,
 						       .dev_root = a.dev_root,
 						       .run_dir = a.run_dir,
-						       .errbuf = errbuf, .errlen = sizeof(errbuf) });
+						       .errbuf = errbuf, .errlen = sizeof(errbuf),
+						       .lock_timeout_ms = vfctl_env_lock_timeout_ms() });
 	if (r < 0) {
 		fprintf(stderr, "vfctl: %s\n", errbuf[0] ? errbuf : strerror(-r));
 		return EXIT_ERR;

@@ -50,7 +50,7 @@ static int vf_restore(void *userdata, const struct lease *l)
 	int r = host_scan(d, &h);
 
 	if (r >= 0)
-		r = vfctl_restore(d->ctx, h, l->vf, d->timeout_ms);
+		r = vfctl_restore(d->ctx, h, l->vf, VFCTL_BIND_MODPROBE, d->timeout_ms);
 	vfctl_host_free(h);
 	if (r == -ENODATA)	/* nothing saved: it was never rebound, or is back already */
 		r = 0;

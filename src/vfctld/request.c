@@ -229,7 +229,7 @@ static json_object *alloc_bind(struct daemon *d, struct lease *l, struct vfctl_h
 
 	test_stop("alloc:before-bind");
 	if (l->bound) {
-		r = vfctl_bind(d->ctx, *h, vf->addr, "vfio-pci", 0, d->timeout_ms);
+		r = vfctl_bind(d->ctx, *h, vf->addr, "vfio-pci", VFCTL_BIND_MODPROBE, d->timeout_ms);
 		if (r < 0)
 			return reply_error(r, "%s", vfctl_ctx_error(d->ctx));
 		test_stop("alloc:after-bind");

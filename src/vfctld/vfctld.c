@@ -18,11 +18,11 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
-#include <sys/wait.h>
 #include <syslog.h>
 
 #include <systemd/sd-daemon.h>
 
+#include "env.h"
 #include "vfctld.h"
 
 #define DEFAULT_CONFIG "/etc/vfctl/vfctl.conf"
@@ -97,13 +97,13 @@ static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void
 
 static int on_sigchld(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
 {
+	struct daemon *d = userdata;
+
 	(void)s;
 	(void)si;
-	(void)userdata;
-	/* sysfs writers that outlived their timeout, now unstuck */
-	/* stays until libvfctl reaps its own workers (issue 9); waitpid(-1) takes any child */
-	while (waitpid(-1, NULL, WNOHANG) > 0)
-		;
+	/* libvfctl's sysfs writers that outlived their timeout, now unstuck:
+	 * the library reaps its own (by pidfd), never another child */
+	vfctl_ctx_reap(d->ctx);
 	return 0;
 }
 
@@ -264,9 +264,14 @@ int main(int argc, char **argv)
 		setrlimit(RLIMIT_NOFILE, &rl);
 	}
 
-	r = vfctl_ctx_new(&d.ctx, &(struct vfctl_opts){ .sysfs_root = sys, .dev_root = dev,
-							 .run_dir = run, .errbuf = errbuf,
-							 .errlen = sizeof(errbuf) });
+	/* libvfctl reads no environment: what vfctld(8) honours is passed in */
+	r = vfctl_ctx_new(&d.ctx, &(struct vfctl_opts){
+		.size = sizeof(struct vfctl_opts),
+		.sysfs_root = vfctl_env_or(sys, "VFCTL_SYSFS_ROOT"),
+		.dev_root = vfctl_env_or(dev, "VFCTL_DEV_ROOT"),
+		.run_dir = vfctl_env_or(run, "VFCTL_RUN_DIR"),
+		.errbuf = errbuf, .errlen = sizeof(errbuf),
+		.lock_timeout_ms = vfctl_env_lock_timeout_ms() });
 	if (r < 0) {
 		log_msg(LOG_ERR, "%s", errbuf[0] ? errbuf : strerror(-r));
 		return 1;

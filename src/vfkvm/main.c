@@ -48,12 +48,12 @@ static int lease_open(const char *lease, struct vfctl_lease_fds *ret)
 {
 	struct vfctl_client *c;
 	struct vfctl_lease_fds l = { .size = sizeof(l) };
+	/* libvfctl reads no environment: vfkvm(1) honours $VFCTLD_SOCKET */
+	const char *e = getenv("VFCTLD_SOCKET");
 	int r;
 
-	r = vfctl_client_connect(NULL, &c);
+	r = vfctl_client_connect(e && *e ? e : NULL, &c);
 	if (r < 0) {
-		const char *e = getenv("VFCTLD_SOCKET");
-
 		fprintf(stderr, "vfkvm: --lease %s: connecting to vfctld at %s: %s; is it running "
 			"('systemctl status vfctld.socket')?\n", lease,
 			e && *e ? e : VFCTL_CLIENT_SOCKET, strerror(-r));
@@ -76,7 +76,7 @@ static int lease_open(const char *lease, struct vfctl_lease_fds *ret)
 static int ctx_open(struct vfctl_ctx **ret)
 {
 	char errbuf[256] = "";
-	struct vfctl_opts opts = { .sysfs_root = getenv("VFCTL_SYSFS_ROOT"),
+	struct vfctl_opts opts = { .size = sizeof(opts), .sysfs_root = getenv("VFCTL_SYSFS_ROOT"),
 				   .dev_root = getenv("VFCTL_DEV_ROOT"),
 				   .errbuf = errbuf, .errlen = sizeof(errbuf) };
 	int r = vfctl_ctx_new(ret, &opts);
@@ -100,7 +100,7 @@ int main(int argc, char **argv)
 		{ 0 },
 	};
 	struct vfkvm_opts o = { .mem = 64ULL << 20 };
-	struct vfctl_lease_fds lf;
+	struct vfctl_lease_fds lf = { .size = sizeof(lf) };
 	struct vfctl_ctx *ctx = NULL;
 	struct sigaction sa = { .sa_handler = vfkvm_on_signal };
 	struct vfkvm *v;

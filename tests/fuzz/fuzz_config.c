@@ -23,9 +23,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	int r;
 
 	/* the parser needs no host: any directory will do as the sysfs root */
-	if (!ctx && vfctl_ctx_new(&ctx, &(struct vfctl_opts){ .sysfs_root = "/",
+	if (!ctx && vfctl_ctx_new(&ctx, &VFCTL_SIZED(struct vfctl_opts, .sysfs_root = "/",
 							       .dev_root = "/",
-							       .run_dir = "/nonexistent" }) < 0)
+							       .run_dir = "/nonexistent")) < 0)
 		abort();
 	text = malloc(size ? size : 1);
 	if (!text)

@@ -38,7 +38,7 @@ static struct tree *tree_new(const char *name)
 	unit_fixture(golden, sizeof(golden), name, "sys");
 	unit_sh("cp -a '%s' '%s/'", golden, t->dir);
 	snprintf(t->sys, sizeof(t->sys), "%s/sys", t->dir);
-	assert_int_equal(vfctl_ctx_new(&t->ctx, &(struct vfctl_opts){ .sysfs_root = t->sys }), 0);
+	assert_int_equal(vfctl_ctx_new(&t->ctx, &VFCTL_SIZED(struct vfctl_opts, .sysfs_root = t->sys)), 0);
 	assert_int_equal(vfctl_host_scan(t->ctx, 0, &t->host), 0);
 	return t;
 }

@@ -52,8 +52,8 @@ static struct tree *tree_new(const char *name)
 	unit_sh("cp -a '%s' '%s/'", golden, t->dir);
 	snprintf(t->sys, sizeof(t->sys), "%s/sys", t->dir);
 	snprintf(t->run, sizeof(t->run), "%s/run", t->dir);
-	assert_int_equal(vfctl_ctx_new(&t->ctx, &(struct vfctl_opts){ .sysfs_root = t->sys,
-								      .run_dir = t->run }), 0);
+	assert_int_equal(vfctl_ctx_new(&t->ctx, &VFCTL_SIZED(struct vfctl_opts, .sysfs_root = t->sys,
+								      .run_dir = t->run)), 0);
 	t->ino = -1;
 	current = t;
 	return t;
@@ -160,7 +160,9 @@ static const char *err(const struct tree *t)
 		fail_msg("\"%s\" does not contain \"%s\"", h_, (needle)); \
 } while (0)
 
-static const struct vfctl_numvfs_report SENTINEL = { -7, -7, 777, 777 };
+static const struct vfctl_numvfs_report SENTINEL = {
+	.size = sizeof(SENTINEL), .before = -7, .after = -7, .write_ms = 777, .settle_ms = 777,
+};
 
 static void assert_untouched(const struct vfctl_numvfs_report *rep)
 {
@@ -247,6 +249,30 @@ static void unchanged_count_writes_nothing(void **state)
 	assert_int_equal(rep.write_ms, 0);
 	assert_true(rep.settle_ms < 1000);
 	assert_string_equal(writes(t), "");
+	tree_free(t);
+}
+
+static void report_is_written_only_as_far_as_its_size(void **state)
+{
+	struct tree *t = tree_new("82576");
+	struct vfctl_numvfs_report rep = SENTINEL;
+
+	(void)state;
+	/* an older caller's report that ends after "before" */
+	rep.size = offsetof(struct vfctl_numvfs_report, before) + sizeof(rep.before);
+	assert_int_equal(vfctl_pf_set_numvfs(t->ctx, PF0, 2, VFCTL_NUMVFS_NO_AUTOPROBE, 0, &rep), 0);
+	assert_int_equal(rep.size, offsetof(struct vfctl_numvfs_report, before) + sizeof(rep.before));
+	assert_int_equal(rep.before, 2);
+	assert_int_equal(rep.after, SENTINEL.after);
+	assert_int_equal(rep.write_ms, SENTINEL.write_ms);
+	assert_int_equal(rep.settle_ms, SENTINEL.settle_ms);
+	/* no size: refused before anything, the report untouched */
+	rep = SENTINEL;
+	rep.size = 0;
+	assert_int_equal(vfctl_pf_set_numvfs(t->ctx, PF0, 2, VFCTL_NUMVFS_NO_AUTOPROBE, 0, &rep),
+			 -EINVAL);
+	assert_contains(err(t), "set it to sizeof(struct vfctl_numvfs_report)");
+	assert_int_equal(rep.before, SENTINEL.before);
 	tree_free(t);
 }
 
@@ -471,6 +497,7 @@ int main(void)
 		cmocka_unit_test_teardown(refuses_vf_unknown_and_non_pf, cleanup),
 		cmocka_unit_test_teardown(refuses_pf_without_driver, cleanup),
 		cmocka_unit_test_teardown(unchanged_count_writes_nothing, cleanup),
+		cmocka_unit_test_teardown(report_is_written_only_as_far_as_its_size, cleanup),
 		cmocka_unit_test_teardown(create_writes_then_times_out_naming_what_is_missing, cleanup),
 		cmocka_unit_test_teardown(no_autoprobe_is_off_while_writing_and_restored, cleanup),
 		cmocka_unit_test_teardown(count_change_goes_through_zero_and_needs_force_over_drivers, cleanup),

@@ -24,8 +24,8 @@ static int setup(void **state)
 
 	assert_non_null(f);
 	unit_tmpdir(f->dir, sizeof(f->dir), "/tmp/vfctl-state-XXXXXX");
-	assert_int_equal(vfctl_ctx_new(&f->ctx, &(struct vfctl_opts){ .sysfs_root = "/tmp",
-		.run_dir = f->dir }), 0);
+	assert_int_equal(vfctl_ctx_new(&f->ctx, &VFCTL_SIZED(struct vfctl_opts, .sysfs_root = "/tmp",
+		.run_dir = f->dir)), 0);
 	*state = f;
 	return 0;
 }

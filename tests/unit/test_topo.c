@@ -49,7 +49,7 @@ static size_t count_kind(const struct vfctl_host *h, enum vfctl_func_kind k)
 	size_t n = 0;
 
 	for (size_t i = 0; i < h->n_funcs; i++)
-		n += h->funcs[i].kind == k;
+		n += h->funcs[i]->kind == k;
 	return n;
 }
 
@@ -82,9 +82,14 @@ static void ixgbe_dual_port_8vf(void **state)
 	assert_int_equal(pf->vf_stride, 2);
 	assert_int_equal(pf->vf_device, 0x10ed);
 	assert_int_equal(pf->n_netdevs, 1);
-	assert_string_equal(pf->netdevs[0].name, "enp3s0f0");
-	assert_string_equal(pf->netdevs[0].operstate, "up");
-	assert_int_equal(pf->netdevs[0].speed, 10000);
+	assert_string_equal(pf->netdevs[0]->name, "enp3s0f0");
+	assert_string_equal(pf->netdevs[0]->operstate, "up");
+	assert_int_equal(pf->netdevs[0]->speed, 10000);
+	/* library-allocated structs carry the size the library filled */
+	assert_int_equal(pf->size, sizeof(struct vfctl_func));
+	assert_true(VFCTL_HAS(pf, config));
+	assert_int_equal(pf->netdevs[0]->size, sizeof(struct vfctl_netdev));
+	assert_true(VFCTL_HAS(pf->netdevs[0], mac));
 	assert_int_equal(pf->n_vfs, 8);
 	/* not the live /sys: netlink is not asked, and the reason is given */
 	assert_non_null(pf->vf_config_error);
@@ -158,7 +163,7 @@ static void capture_as_is(void **state)
 	assert_true(s->host->iommu);
 	assert_true(s->host->iommu_groups);
 	for (size_t i = 0; i < s->host->n_funcs; i++) {
-		struct vfctl_func *f = &s->host->funcs[i];
+		struct vfctl_func *f = s->host->funcs[i];
 
 		if (f->kind != VFCTL_FUNC_PF)
 			continue;
@@ -187,7 +192,7 @@ static void host_without_iommu(void **state)
 	/* the real kernel loads vfio without an IOMMU: only the groups are missing */
 	assert_true(s->host->vfio_container);
 	for (size_t i = 0; i < s->host->n_funcs; i++)
-		assert_int_equal(s->host->funcs[i].iommu_group, -1);
+		assert_int_equal(s->host->funcs[i]->iommu_group, -1);
 	assert_int_equal(count_kind(s->host, VFCTL_FUNC_PF), 1);
 	scan_free(s);
 }
@@ -215,7 +220,7 @@ static void four_pfs_63_vfs(void **state)
 	assert_int_equal(count_kind(s->host, VFCTL_FUNC_PF), 4);
 	assert_int_equal(count_kind(s->host, VFCTL_FUNC_VF), 252);
 	for (size_t i = 0; i < s->host->n_funcs; i++) {
-		struct vfctl_func *f = &s->host->funcs[i];
+		struct vfctl_func *f = s->host->funcs[i];
 
 		if (f->kind != VFCTL_FUNC_PF)
 			continue;
@@ -280,8 +285,10 @@ static void missing_root_is_an_error(void **state)
 	char err[256] = "";
 
 	(void)state;
-	assert_int_equal(vfctl_ctx_new(&ctx, &(struct vfctl_opts){ .sysfs_root = "/nonexistent/sys",
-		.errbuf = err, .errlen = sizeof(err) }), -ENOENT);
+	assert_int_equal(vfctl_ctx_new(&ctx, &VFCTL_SIZED(struct vfctl_opts,
+							  .sysfs_root = "/nonexistent/sys",
+							  .errbuf = err, .errlen = sizeof(err))),
+			 -ENOENT);
 	assert_ptr_equal(ctx, (struct vfctl_ctx *)0x1);
 	assert_non_null(strstr(err, "sysfs root /nonexistent/sys: No such file or directory"));
 }
@@ -292,7 +299,7 @@ static void root_without_pci_is_an_error(void **state)
 	struct vfctl_host *h = (struct vfctl_host *)0x1;
 
 	(void)state;
-	assert_int_equal(vfctl_ctx_new(&ctx, &(struct vfctl_opts){ .sysfs_root = "/tmp" }), 0);
+	assert_int_equal(vfctl_ctx_new(&ctx, &VFCTL_SIZED(struct vfctl_opts, .sysfs_root = "/tmp")), 0);
 	assert_int_equal(vfctl_host_scan(ctx, 0, &h), -ENOENT);
 	assert_ptr_equal(h, (struct vfctl_host *)0x1);
 	assert_non_null(strstr(vfctl_ctx_error(ctx), "/tmp/bus/pci/devices: No such file"));

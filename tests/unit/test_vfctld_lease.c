@@ -31,8 +31,8 @@ static int setup(void **state)
 	struct fx *f = calloc(1, sizeof(*f));
 
 	unit_tmpdir(f->dir, sizeof(f->dir), "/tmp/vfctld-lease-XXXXXX");
-	assert_int_equal(vfctl_ctx_new(&f->ctx, &(struct vfctl_opts){ .sysfs_root = "/tmp",
-		.run_dir = f->dir }), 0);
+	assert_int_equal(vfctl_ctx_new(&f->ctx, &VFCTL_SIZED(struct vfctl_opts, .sysfs_root = "/tmp",
+		.run_dir = f->dir)), 0);
 	*state = f;
 	return 0;
 }

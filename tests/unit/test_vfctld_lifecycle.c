@@ -122,7 +122,7 @@ static int setup(void **state)
 
 	assert_non_null(f);
 	unit_tmpdir(f->dir, sizeof(f->dir), "/tmp/vfctld-life-XXXXXX");
-	assert_int_equal(vfctl_ctx_new(&f->ctx, &(struct vfctl_opts){ .sysfs_root = "/tmp",
+	assert_int_equal(vfctl_ctx_new(&f->ctx, &(struct vfctl_opts){ .size = sizeof(struct vfctl_opts), .sysfs_root = "/tmp",
 		.run_dir = f->dir }), 0);
 	life_open(f);
 	*state = f;

@@ -65,7 +65,7 @@ static struct tree *tree_open(const char *name, bool copy)
 		snprintf(t->root, sizeof(t->root), "%s/%s", fx, name);
 	}
 	snprintf(sys, sizeof(sys), "%s/sys", t->root);
-	assert_int_equal(vfctl_ctx_new(&t->ctx, &(struct vfctl_opts){ .sysfs_root = sys }), 0);
+	assert_int_equal(vfctl_ctx_new(&t->ctx, &(struct vfctl_opts){ .size = sizeof(struct vfctl_opts), .sysfs_root = sys }), 0);
 	return t;
 }
 
@@ -137,7 +137,7 @@ static void group_lookup(void **state)
 static void no_group(void **state)
 {
 	struct tree *t = tree_open("no-iommu", false);
-	struct vfctl_lease_fds l = { .container_fd = -7 };
+	struct vfctl_lease_fds l = { .size = sizeof(l), .container_fd = -7 };
 	int g = -7, before = count_fds();
 
 	assert_int_equal(vfctl_vfio_group_of(t->ctx, "0000:01:00.0", &g), -ENOENT);
@@ -157,7 +157,7 @@ static void no_group(void **state)
 static void viability_names_the_blocker(void **state)
 {
 	struct tree *t = tree_open("shared-group", true);	/* PF, VFs 0-2 on vfio-pci, VF 3 */
-	struct vfctl_lease_fds l = { .container_fd = -7 };
+	struct vfctl_lease_fds l = { .size = sizeof(l), .container_fd = -7 };
 	int before = count_fds();
 
 	/* the PF (ixgbe) and VF 3 (ixgbevf) share group 12 with the VFs on
@@ -251,7 +251,7 @@ static void holders_through_dev_root(void **state)
 static void open_fds_for_handing_over(void **state)
 {
 	struct tree *t = tree_open("82599-8vf", false);
-	struct vfctl_lease_fds l = { .container_fd = -7 };
+	struct vfctl_lease_fds l = { .size = sizeof(l), .container_fd = -7 };
 	char path[600];
 	int before = count_fds();
 
@@ -281,7 +281,7 @@ static void open_fds_for_handing_over(void **state)
 static void open_fds_with_iommufd(void **state)
 {
 	struct tree *t = tree_open("igb-iommu", true);	/* 01:10.2: group 8, vfio-dev/vfio0 */
-	struct vfctl_lease_fds l;
+	struct vfctl_lease_fds l = { .size = sizeof(l) };
 	char path[600];
 	int before = count_fds();
 
@@ -313,7 +313,7 @@ static void open_fds_with_iommufd(void **state)
 static void open_fds_missing_nodes(void **state)
 {
 	struct tree *t = tree_open("82599-8vf", true);
-	struct vfctl_lease_fds l = { .container_fd = -7 };
+	struct vfctl_lease_fds l = { .size = sizeof(l), .container_fd = -7 };
 	char sys[600], dev[600];
 	struct vfctl_ctx *ctx;
 	int before = count_fds();
@@ -331,7 +331,7 @@ static void open_fds_missing_nodes(void **state)
 	snprintf(sys, sizeof(sys), "%s/sys", t->dir);
 	snprintf(dev, sizeof(dev), "%s/emptydev", t->dir);
 	sh("mkdir '%s'", dev);
-	assert_int_equal(vfctl_ctx_new(&ctx, &(struct vfctl_opts){ .sysfs_root = sys,
+	assert_int_equal(vfctl_ctx_new(&ctx, &(struct vfctl_opts){ .size = sizeof(struct vfctl_opts), .sysfs_root = sys,
 								  .dev_root = dev }), 0);
 	assert_int_equal(vfctl_vfio_open_fds(ctx, VF7, 0, &l), -ENOENT);
 	assert_contains(vfctl_ctx_error(ctx), "/emptydev/vfio/vfio: No such file or directory; "
@@ -349,7 +349,7 @@ static void dev_open_needs_the_kernel(void **state)
 {
 	struct tree *t = tree_open("82599-8vf", false);
 	struct vfctl_vfio_dev *dev = (void *)&dev;	/* untouched on failure */
-	struct vfctl_lease_fds l;
+	struct vfctl_lease_fds l = { .size = sizeof(l) };
 	int before = count_fds();
 
 	assert_int_equal(vfctl_vfio_dev_open(t->ctx, VF7, 0, &dev), -ENOTTY);
@@ -370,7 +370,7 @@ static void dev_open_needs_the_kernel(void **state)
 	assert_int_equal(count_fds(), before);
 
 	/* no container fd handed in */
-	l = (struct vfctl_lease_fds){ .container_fd = -1, .group_fd = open("/dev/null", O_RDWR),
+	l = (struct vfctl_lease_fds){ .size = sizeof(l), .container_fd = -1, .group_fd = open("/dev/null", O_RDWR),
 				      .iommufd = -1, .device_fd = open("/dev/null", O_RDWR),
 				      .group = 37, .addr = VF7 };
 	g = l.group_fd;
@@ -380,7 +380,7 @@ static void dev_open_needs_the_kernel(void **state)
 	assert_int_equal(l.group_fd, -1);
 	assert_int_equal(l.device_fd, -1);
 	/* a name that is no address: refused, fds closed */
-	l = (struct vfctl_lease_fds){ .container_fd = open("/dev/null", O_RDWR), .group_fd = -1,
+	l = (struct vfctl_lease_fds){ .size = sizeof(l), .container_fd = open("/dev/null", O_RDWR), .group_fd = -1,
 				      .iommufd = -1, .device_fd = -1, .addr = "x/y" };
 	c = l.container_fd;
 	assert_int_equal(vfctl_vfio_dev_adopt(t->ctx, &l, 0, &dev), -EINVAL);
@@ -409,7 +409,7 @@ static struct vfctl_ctx *regions(const char *text)
 		fputs(text, f);
 		fclose(f);
 	}
-	assert_int_equal(vfctl_ctx_new(&ctx, &(struct vfctl_opts){ .sysfs_root = rdir }), 0);
+	assert_int_equal(vfctl_ctx_new(&ctx, &(struct vfctl_opts){ .size = sizeof(struct vfctl_opts), .sysfs_root = rdir }), 0);
 	return ctx;
 }
 

@@ -32,7 +32,7 @@ static struct vfctl_ctx *tree_ctx(const char *name)
 
 	assert_non_null(fx);
 	snprintf(sys, sizeof(sys), "%s/%s/sys", fx, name);
-	assert_int_equal(vfctl_ctx_new(&ctx, &(struct vfctl_opts){ .sysfs_root = sys }), 0);
+	assert_int_equal(vfctl_ctx_new(&ctx, &(struct vfctl_opts){ .size = sizeof(struct vfctl_opts), .sysfs_root = sys }), 0);
 	return ctx;
 }
 
@@ -145,7 +145,7 @@ static void vf_nodes_are_no_vfio(void **state)
  * them) are taken over and closed when the open fails. */
 static void lease_fds_closed_on_failure(void **state)
 {
-	struct vfctl_lease_fds lf;
+	struct vfctl_lease_fds lf = { .size = sizeof(lf) };
 	struct call c = { .ctx = tree_ctx("82599-8vf"), .lf = &lf };
 	int before = count_fds(), cfd, gfd;
 	char *out;
@@ -172,7 +172,7 @@ static void lease_fds_closed_on_failure(void **state)
 static void setup_takes_the_lease_fds(void **state)
 {
 	struct vfctl_ctx *ctx = tree_ctx("82599-8vf");
-	struct vfctl_lease_fds lf;
+	struct vfctl_lease_fds lf = { .size = sizeof(lf) };
 	struct vfkvm_opts o = { .mem = 4 << 20, .ctx = ctx, .lease_fds = &lf, .lease = "L1" };
 	struct vfkvm *v = (void *)&v;
 	int before = count_fds(), saved = dup(2), null = open("/dev/null", O_WRONLY);

@@ -41,6 +41,8 @@ void pr_null(const char *key, const char *text) { (void)key; (void)text; }
 void pr_text(const char *fmt, ...) { (void)fmt; }
 
 #define BIT(a) (1u << (a))
+/* the size idiom of include/vfctl.h */
+#define SET_SIZE .size = sizeof(struct vfctl_vf_settings)
 
 struct tree {
 	struct vfctl_ctx *ctx;
@@ -112,22 +114,22 @@ static void validate_good(void **state)
 {
 	struct tree *t = *state;
 	struct vfctl_vf_settings ok[] = {
-		{ .mask = BIT(VFCTL_VF_MAC), .mac = "02:11:22:33:44:55" },
-		{ .mask = BIT(VFCTL_VF_MAC), .mac = "AA:BB:CC:DD:EE:FF" },
+		{ SET_SIZE, .mask = BIT(VFCTL_VF_MAC), .mac = "02:11:22:33:44:55" },
+		{ SET_SIZE, .mask = BIT(VFCTL_VF_MAC), .mac = "AA:BB:CC:DD:EE:FF" },
 		/* all zero: how igb/ixgbe/i40e clear an administratively set MAC */
-		{ .mask = BIT(VFCTL_VF_MAC), .mac = "00:00:00:00:00:00" },
-		{ .mask = BIT(VFCTL_VF_VLAN), .vlan = 0 },
-		{ .mask = BIT(VFCTL_VF_VLAN), .vlan = 4095, .qos = 7, .vlan_proto = ETH_P_8021AD },
-		{ .mask = BIT(VFCTL_VF_VLAN), .vlan = 100, .vlan_proto = ETH_P_8021Q },
-		{ .mask = BIT(VFCTL_VF_SPOOFCHK) | BIT(VFCTL_VF_TRUST) | BIT(VFCTL_VF_QUERY_RSS),
+		{ SET_SIZE, .mask = BIT(VFCTL_VF_MAC), .mac = "00:00:00:00:00:00" },
+		{ SET_SIZE, .mask = BIT(VFCTL_VF_VLAN), .vlan = 0 },
+		{ SET_SIZE, .mask = BIT(VFCTL_VF_VLAN), .vlan = 4095, .qos = 7, .vlan_proto = ETH_P_8021AD },
+		{ SET_SIZE, .mask = BIT(VFCTL_VF_VLAN), .vlan = 100, .vlan_proto = ETH_P_8021Q },
+		{ SET_SIZE, .mask = BIT(VFCTL_VF_SPOOFCHK) | BIT(VFCTL_VF_TRUST) | BIT(VFCTL_VF_QUERY_RSS),
 		  .spoofchk = true },
-		{ .mask = BIT(VFCTL_VF_MAX_TX_RATE) | BIT(VFCTL_VF_MIN_TX_RATE),
+		{ SET_SIZE, .mask = BIT(VFCTL_VF_MAX_TX_RATE) | BIT(VFCTL_VF_MIN_TX_RATE),
 		  .max_tx_rate = 0, .min_tx_rate = 500 },	/* max 0: no limit */
-		{ .mask = BIT(VFCTL_VF_MAX_TX_RATE) | BIT(VFCTL_VF_MIN_TX_RATE),
+		{ SET_SIZE, .mask = BIT(VFCTL_VF_MAX_TX_RATE) | BIT(VFCTL_VF_MIN_TX_RATE),
 		  .max_tx_rate = 500, .min_tx_rate = 500 },
-		{ .mask = BIT(VFCTL_VF_MAX_TX_RATE), .max_tx_rate = 2147483647 },
-		{ .mask = BIT(VFCTL_VF_LINK_STATE), .link_state = IFLA_VF_LINK_STATE_DISABLE },
-		{ .mask = BIT(_VFCTL_VF_ATTR_MAX) - 1, .mac = "02:00:00:00:00:01", .vlan = 1,
+		{ SET_SIZE, .mask = BIT(VFCTL_VF_MAX_TX_RATE), .max_tx_rate = 2147483647 },
+		{ SET_SIZE, .mask = BIT(VFCTL_VF_LINK_STATE), .link_state = IFLA_VF_LINK_STATE_DISABLE },
+		{ SET_SIZE, .mask = BIT(_VFCTL_VF_ATTR_MAX) - 1, .mac = "02:00:00:00:00:01", .vlan = 1,
 		  .link_state = IFLA_VF_LINK_STATE_AUTO },
 	};
 
@@ -146,35 +148,35 @@ static void validate_bad(void **state)
 		struct vfctl_vf_settings s;
 		const char *msg;
 	} bad[] = {
-		{ { .mask = 0 }, "nothing to set" },
-		{ { .mask = BIT(_VFCTL_VF_ATTR_MAX) }, "unknown attribute bits 0x100" },
-		{ { .mask = BIT(VFCTL_VF_MAC), .mac = "02:11:22:33:44" },
+		{ { SET_SIZE, .mask = 0 }, "nothing to set" },
+		{ { SET_SIZE, .mask = BIT(_VFCTL_VF_ATTR_MAX) }, "unknown attribute bits 0x100" },
+		{ { SET_SIZE, .mask = BIT(VFCTL_VF_MAC), .mac = "02:11:22:33:44" },
 		  "mac '02:11:22:33:44': not a MAC address; expected six hex bytes as "
 		  "xx:xx:xx:xx:xx:xx" },
-		{ { .mask = BIT(VFCTL_VF_MAC), .mac = "" }, "mac '': not a MAC address" },
-		{ { .mask = BIT(VFCTL_VF_MAC), .mac = "01:00:5e:00:00:01" },
+		{ { SET_SIZE, .mask = BIT(VFCTL_VF_MAC), .mac = "" }, "mac '': not a MAC address" },
+		{ { SET_SIZE, .mask = BIT(VFCTL_VF_MAC), .mac = "01:00:5e:00:00:01" },
 		  "mac 01:00:5e:00:00:01: a multicast address cannot be a VF's MAC" },
-		{ { .mask = BIT(VFCTL_VF_MAC), .mac = "ff:ff:ff:ff:ff:ff" },
+		{ { SET_SIZE, .mask = BIT(VFCTL_VF_MAC), .mac = "ff:ff:ff:ff:ff:ff" },
 		  "mac ff:ff:ff:ff:ff:ff: a multicast address" },
-		{ { .mask = BIT(VFCTL_VF_VLAN), .vlan = 4096 },
+		{ { SET_SIZE, .mask = BIT(VFCTL_VF_VLAN), .vlan = 4096 },
 		  "vlan 4096: out of range; expected 0-4095 (0: no VLAN)" },
-		{ { .mask = BIT(VFCTL_VF_VLAN), .vlan = 5, .qos = 8 },
+		{ { SET_SIZE, .mask = BIT(VFCTL_VF_VLAN), .vlan = 5, .qos = 8 },
 		  "qos 8: out of range; expected 0-7" },
-		{ { .mask = BIT(VFCTL_VF_VLAN), .vlan = 5, .vlan_proto = 0x0800 },
+		{ { SET_SIZE, .mask = BIT(VFCTL_VF_VLAN), .vlan = 5, .vlan_proto = 0x0800 },
 		  "proto 0x0800: expected 802.1Q (0x8100) or 802.1ad (0x88a8)" },
-		{ { .mask = BIT(VFCTL_VF_TRUST), .qos = 3 }, "qos without vlan: give 'vlan V qos Q'" },
-		{ { .mask = BIT(VFCTL_VF_TRUST), .vlan_proto = ETH_P_8021AD },
+		{ { SET_SIZE, .mask = BIT(VFCTL_VF_TRUST), .qos = 3 }, "qos without vlan: give 'vlan V qos Q'" },
+		{ { SET_SIZE, .mask = BIT(VFCTL_VF_TRUST), .vlan_proto = ETH_P_8021AD },
 		  "proto without vlan: give 'vlan V proto P'" },
-		{ { .mask = BIT(VFCTL_VF_MIN_TX_RATE), .min_tx_rate = 2147483648u },
+		{ { SET_SIZE, .mask = BIT(VFCTL_VF_MIN_TX_RATE), .min_tx_rate = 2147483648u },
 		  "min-tx-rate 2147483648: out of range; expected 0-2147483647 Mb/s" },
-		{ { .mask = BIT(VFCTL_VF_MAX_TX_RATE), .max_tx_rate = UINT32_MAX },
+		{ { SET_SIZE, .mask = BIT(VFCTL_VF_MAX_TX_RATE), .max_tx_rate = UINT32_MAX },
 		  "max-tx-rate 4294967295: out of range" },
-		{ { .mask = BIT(VFCTL_VF_MAX_TX_RATE) | BIT(VFCTL_VF_MIN_TX_RATE),
+		{ { SET_SIZE, .mask = BIT(VFCTL_VF_MAX_TX_RATE) | BIT(VFCTL_VF_MIN_TX_RATE),
 		    .max_tx_rate = 100, .min_tx_rate = 200 },
 		  "max-tx-rate 100 is below min-tx-rate 200" },
-		{ { .mask = BIT(VFCTL_VF_LINK_STATE), .link_state = 3 },
+		{ { SET_SIZE, .mask = BIT(VFCTL_VF_LINK_STATE), .link_state = 3 },
 		  "link-state 3: expected auto (0), enable (1) or disable (2)" },
-		{ { .mask = BIT(VFCTL_VF_LINK_STATE), .link_state = -1 }, "link-state -1" },
+		{ { SET_SIZE, .mask = BIT(VFCTL_VF_LINK_STATE), .link_state = -1 }, "link-state -1" },
 	};
 
 	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
@@ -452,7 +454,7 @@ static struct nl_msg *build(enum vfctl_vf_attr a, unsigned vf, const struct vfct
 
 static void msg_mac(void **state)
 {
-	struct vfctl_vf_settings s = { .mask = BIT(VFCTL_VF_MAC), .mac = "02:1B:21:0a:ff:00" };
+	struct vfctl_vf_settings s = { SET_SIZE, .mask = BIT(VFCTL_VF_MAC), .mac = "02:1B:21:0a:ff:00" };
 	struct nl_msg *msg = build(VFCTL_VF_MAC, 5, &s, NULL);
 	const struct ifla_vf_mac *m = the_vf_attr(msg, 42, IFLA_VF_MAC, sizeof(*m));
 	static const uint8_t want[32] = { 0x02, 0x1b, 0x21, 0x0a, 0xff, 0x00 };
@@ -472,7 +474,7 @@ static void msg_mac(void **state)
 
 static void msg_vlan_8021q(void **state)
 {
-	struct vfctl_vf_settings s = { .mask = BIT(VFCTL_VF_VLAN), .vlan = 100, .qos = 3 };
+	struct vfctl_vf_settings s = { SET_SIZE, .mask = BIT(VFCTL_VF_VLAN), .vlan = 100, .qos = 3 };
 	struct nl_msg *msg;
 	const struct ifla_vf_vlan *v;
 	struct vfctl_vf_config c;
@@ -504,7 +506,7 @@ static void msg_vlan_8021q(void **state)
 
 static void msg_vlan_8021ad(void **state)
 {
-	struct vfctl_vf_settings s = { .mask = BIT(VFCTL_VF_VLAN), .vlan = 4095, .qos = 7,
+	struct vfctl_vf_settings s = { SET_SIZE, .mask = BIT(VFCTL_VF_VLAN), .vlan = 4095, .qos = 7,
 				       .vlan_proto = ETH_P_8021AD };
 	struct nl_msg *msg = build(VFCTL_VF_VLAN, 0, &s, NULL);
 	const struct nlattr *list = the_vf_attr(msg, 42, IFLA_VF_VLAN_LIST, 0);
@@ -537,7 +539,7 @@ static void msg_vlan_8021ad(void **state)
 static void msg_rates(void **state)
 {
 	const struct vfctl_vf_config cur = { .valid = true, .min_tx_rate = 7, .max_tx_rate = 50 };
-	struct vfctl_vf_settings s = { .mask = BIT(VFCTL_VF_MAX_TX_RATE), .max_tx_rate = 100 };
+	struct vfctl_vf_settings s = { SET_SIZE, .mask = BIT(VFCTL_VF_MAX_TX_RATE), .max_tx_rate = 100 };
 	const struct ifla_vf_rate *v;
 	struct nl_msg *msg;
 	struct vfctl_vf_config c;
@@ -555,7 +557,7 @@ static void msg_rates(void **state)
 	nlmsg_free(msg);
 
 	/* min alone keeps the current max */
-	s = (struct vfctl_vf_settings){ .mask = BIT(VFCTL_VF_MIN_TX_RATE), .min_tx_rate = 10 };
+	s = (struct vfctl_vf_settings){ SET_SIZE, .mask = BIT(VFCTL_VF_MIN_TX_RATE), .min_tx_rate = 10 };
 	msg = build(VFCTL_VF_MIN_TX_RATE, 3, &s, &cur);
 	v = the_vf_attr(msg, 42, IFLA_VF_RATE, sizeof(*v));
 	assert_int_equal(v->vf, 3);
@@ -564,7 +566,7 @@ static void msg_rates(void **state)
 	nlmsg_free(msg);
 
 	/* both given: both from the settings, whichever attribute asks */
-	s = (struct vfctl_vf_settings){ .mask = BIT(VFCTL_VF_MIN_TX_RATE) |
+	s = (struct vfctl_vf_settings){ SET_SIZE, .mask = BIT(VFCTL_VF_MIN_TX_RATE) |
 					BIT(VFCTL_VF_MAX_TX_RATE),
 					.min_tx_rate = 0, .max_tx_rate = 0 };
 	for (int a = VFCTL_VF_MIN_TX_RATE; a <= VFCTL_VF_MAX_TX_RATE; a++) {
@@ -576,7 +578,7 @@ static void msg_rates(void **state)
 	}
 
 	/* one rate without the current other: refused, not guessed as 0 */
-	s = (struct vfctl_vf_settings){ .mask = BIT(VFCTL_VF_MAX_TX_RATE), .max_tx_rate = 1 };
+	s = (struct vfctl_vf_settings){ SET_SIZE, .mask = BIT(VFCTL_VF_MAX_TX_RATE), .max_tx_rate = 1 };
 	msg = (struct nl_msg *)0x1;
 	assert_int_equal(vfctl_vf_set_msg(42, 0, VFCTL_VF_MAX_TX_RATE, &s, NULL, &msg), -EINVAL);
 	assert_ptr_equal(msg, (struct nl_msg *)0x1);
@@ -584,7 +586,7 @@ static void msg_rates(void **state)
 
 static void msg_flags(void **state)
 {
-	struct vfctl_vf_settings s = { .mask = BIT(VFCTL_VF_SPOOFCHK) | BIT(VFCTL_VF_TRUST) |
+	struct vfctl_vf_settings s = { SET_SIZE, .mask = BIT(VFCTL_VF_SPOOFCHK) | BIT(VFCTL_VF_TRUST) |
 				       BIT(VFCTL_VF_QUERY_RSS) | BIT(VFCTL_VF_LINK_STATE) };
 	struct nl_msg *msg;
 	struct vfctl_vf_config c;
@@ -642,7 +644,7 @@ static void msg_flags(void **state)
 static void set_refuses_before_sending(void **state)
 {
 	struct tree *t = *state;
-	struct vfctl_vf_settings s = { .mask = BIT(VFCTL_VF_TRUST), .trust = true };
+	struct vfctl_vf_settings s = { SET_SIZE, .mask = BIT(VFCTL_VF_TRUST), .trust = true };
 	struct vfctl_vf_set_result res, keep;
 	struct vfctl_func *pf = NULL, *pf1 = NULL, *vf = NULL;
 
@@ -650,6 +652,7 @@ static void set_refuses_before_sending(void **state)
 	assert_int_equal(vfctl_host_find(t->ctx, t->host, "enp3s0f1", &pf1), 0);
 	assert_int_equal(vfctl_host_find(t->ctx, t->host, "enp3s0f0v1", &vf), 0);
 	memset(&res, 0x5a, sizeof(res));
+	res.size = sizeof(res);
 	keep = res;
 
 	/* a golden tree is not this kernel: nothing may go to netlink */

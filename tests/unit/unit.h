@@ -55,7 +55,7 @@ static inline void unit_scan(const char *name, unsigned scan_flags, struct vfctl
 	char root[512];
 
 	unit_fixture(root, sizeof(root), name, "sys");
-	assert_int_equal(vfctl_ctx_new(ctx, &(struct vfctl_opts){ .sysfs_root = root }), 0);
+	assert_int_equal(vfctl_ctx_new(ctx, &(struct vfctl_opts){ .size = sizeof(struct vfctl_opts), .sysfs_root = root }), 0);
 	if (host)
 		assert_int_equal(vfctl_host_scan(*ctx, scan_flags, host), 0);
 }

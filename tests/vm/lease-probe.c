@@ -115,6 +115,7 @@ int main(int argc, char **argv)
 {
 	struct vfctl_client *c = NULL;
 	struct vfctl_lease_fds l = { .size = sizeof(l) };
+	const char *sock = getenv("VFCTLD_SOCKET");	/* libvfctl reads no environment */
 	struct vfio_group_status gs = { .argsz = sizeof(gs) };
 	struct vfio_device_info di = { .argsz = sizeof(di) };
 	int r, dev, api;
@@ -127,7 +128,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: lease-probe LEASE [HOLD_SECONDS]\n");
 		return 2;
 	}
-	r = vfctl_client_connect(NULL, &c);
+	r = vfctl_client_connect(sock && *sock ? sock : NULL, &c);
 	if (r < 0) {
 		fprintf(stderr, "lease-probe: connect: %s\n", strerror(-r));
 		return 1;
