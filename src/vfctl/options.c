@@ -100,6 +100,8 @@ static const struct cli_option *optset_find(const struct optset *s, const char *
 	const struct cli_option *found = NULL;
 
 	*ambiguous = false;
+	if (!len)
+		return NULL;
 	for (size_t i = 0; i < s->n; i++) {
 		const char *f = s->v[i]->flag + 2;
 
@@ -122,14 +124,14 @@ static const struct cli_option *optset_short(const struct optset *s, char ch)
 	return NULL;
 }
 
-/* A scan over argv[from..argc). who is "vfctl" or "vfctl NAME" for messages. */
+/* A scan over argv[i..argc): options and arguments in their order. */
 struct scan {
 	int argc;
 	char **argv;
 	int i;			/* the next argument */
 	const char *cluster;	/* inside "-ja": the letters still to read */
 	bool no_more_opts;	/* after "--" */
-	const char *who;
+	const char *who;		/* "vfctl" or "vfctl NAME", for messages */
 	const struct cli_cmd *cmd;	/* NULL: before the command word */
 	struct optset set;
 };
@@ -169,12 +171,9 @@ static int refuse(const struct scan *s, const char *spelling, const char *name, 
 	return usage_error(s, "unrecognized option '%s'", spelling);
 }
 
-/* The next option (*ret, its value *val, how it was written *spelling:
- * "--all" or "-a") or argument (*val). */
-static int scan_next(struct scan *s, const struct cli_option **ret, const char **val,
-		     const char **spelling)
+/* The next option (*ret and its value *val) or argument (*val). */
+static int scan_next(struct scan *s, const struct cli_option **ret, const char **val)
 {
-	static char letter[3] = "-?";
 	const char *arg, *eq;
 	const struct cli_option *o;
 	size_t len;
@@ -182,12 +181,12 @@ static int scan_next(struct scan *s, const struct cli_option **ret, const char *
 
 	*val = NULL;
 	if (s->cluster && *s->cluster) {
-		letter[1] = *s->cluster++;
+		char letter[3] = { '-', *s->cluster++, 0 };
+
 		o = optset_short(&s->set, letter[1]);
 		if (!o)
 			return refuse(s, letter, NULL, 0);
 		*ret = o;
-		*spelling = o->letter;
 		if (o->value) {	/* "-tVALUE" or "-t VALUE" */
 			if (*s->cluster)
 				*val = s->cluster;
@@ -209,11 +208,11 @@ static int scan_next(struct scan *s, const struct cli_option **ret, const char *
 	}
 	if (!strcmp(arg, "--")) {
 		s->no_more_opts = true;
-		return scan_next(s, ret, val, spelling);
+		return scan_next(s, ret, val);
 	}
 	if (arg[1] != '-') {	/* -a, -ja */
 		s->cluster = arg + 1;
-		return scan_next(s, ret, val, spelling);
+		return scan_next(s, ret, val);
 	}
 	eq = strchr(arg, '=');
 	len = eq ? (size_t)(eq - arg - 2) : strlen(arg + 2);
@@ -221,13 +220,13 @@ static int scan_next(struct scan *s, const struct cli_option **ret, const char *
 	if (!o) {
 		char name[64];
 
-		snprintf(name, sizeof(name), "%.*s", (int)(len > 60 ? 62 : len + 2), arg);
+		/* as written, without its value ("--=x" whole) */
+		snprintf(name, sizeof(name), "%.*s", len ? (int)(len > 60 ? 62 : len + 2) : 62, arg);
 		if (amb)
 			return usage_error(s, "option '%s' is ambiguous", name);
 		return refuse(s, name, arg + 2, len);
 	}
 	*ret = o;
-	*spelling = o->flag;
 	if (!o->value) {
 		if (eq)
 			return usage_error(s, "option '%s' takes no value", o->flag);
@@ -307,20 +306,25 @@ static int set_option(const char *who, const struct cli_option *o, const char *v
 	return EXIT_OK;
 }
 
-/* Before the command word: the global options, and the others kept (as
- * "--name" [VALUE] or "-a") in fwd for the command to judge. Returns
- * CLI_RUN with *ret_word the command word's index (argc: none), or an
- * exit status. */
+/* Before the command word: the global options into a, the arguments
+ * that hold any other option (as written, with a separate value) into fwd
+ * for the command to judge. Returns CLI_RUN with *ret_word the command
+ * word's index (argc: none), or an exit status. */
 static int parse_global(int argc, char **argv, struct args *a, char **fwd, int *n_fwd,
 			bool *help, int *ret_word)
 {
 	struct scan s = { .argc = argc, .argv = argv, .i = 1, .who = "vfctl" };
 	const struct cli_option *o;
-	const char *val, *spelling;
-	int r;
+	const char *val;
+	int r, start, next_fwd = 1;
 
 	optset_make(&s.set, NULL);
-	while ((r = scan_next(&s, &o, &val, &spelling)) == SCAN_OPT) {
+	for (;;) {
+		/* where this option starts: a new argument or the cluster's */
+		start = s.cluster && *s.cluster ? s.i - 1 : s.i;
+		r = scan_next(&s, &o, &val);
+		if (r != SCAN_OPT)
+			break;
 		switch (o->id) {
 		case OPT_HELP:
 			*help = true;
@@ -332,9 +336,10 @@ static int parse_global(int argc, char **argv, struct args *a, char **fwd, int *
 			set_option(s.who, o, val, a);
 			break;
 		default:
-			fwd[(*n_fwd)++] = (char *)spelling;
-			if (val)
-				fwd[(*n_fwd)++] = (char *)val;
+			/* "-ja": the command reads the whole cluster again; j is its too */
+			for (int k = start > next_fwd ? start : next_fwd; k < s.i; k++)
+				fwd[(*n_fwd)++] = argv[k];
+			next_fwd = s.i;
 		}
 	}
 	if (r == SCAN_ERR)
@@ -350,12 +355,12 @@ static int parse_command(const struct cli_cmd *c, int argc, char **argv, struct 
 	char who[32];
 	struct scan s = { .argc = argc, .argv = argv, .who = who, .cmd = c };
 	const struct cli_option *o;
-	const char *val, *spelling;
+	const char *val;
 	int r;
 
 	snprintf(who, sizeof(who), "vfctl %s", c->name);
 	optset_make(&s.set, c);
-	while ((r = scan_next(&s, &o, &val, &spelling)) != SCAN_END) {
+	while ((r = scan_next(&s, &o, &val)) != SCAN_END) {
 		if (r == SCAN_ERR)
 			return EXIT_USAGE;
 		if (r == SCAN_ARG) {
@@ -378,7 +383,7 @@ static int parse_command(const struct cli_cmd *c, int argc, char **argv, struct 
 
 int cli_parse(int argc, char **argv, struct args *a, const struct cli_cmd **ret)
 {
-	char *cargv[argc > 0 ? 2 * argc : 1];
+	char *cargv[argc > 0 ? argc : 1];	/* each argument at most once */
 	const struct cli_cmd *c;
 	bool help = false;
 	int n = 0, word, r;

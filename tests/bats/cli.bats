@@ -246,7 +246,7 @@ EOF
 	# list's own -a, alone or with -j, before or after
 	"$VFCTL" --sysfs-root "$root" --json list --all >"$BATS_TEST_TMPDIR/all"
 	[ "$(jq '.functions | length' "$BATS_TEST_TMPDIR/all")" -gt 0 ]
-	for args in "-ja list" "list -aj" "--all list -j" "list -j -a"; do
+	for args in "-ja list" "list -aj" "--all list -j" "list -j -a" "-aaaaaaaaaaaaaaaaaaaa list -j"; do
 		# shellcheck disable=SC2086
 		run --separate-stderr "$VFCTL" --sysfs-root "$root" $args
 		[ "$status" -eq 0 ]
