@@ -7,7 +7,7 @@ const char *vfctl_env_or(const char *opt, const char *name)
 {
 	const char *e;
 
-	if (opt)
+	if (opt && *opt)
 		return opt;
 	e = getenv(name);
 	return e && *e ? e : NULL;

@@ -7,7 +7,8 @@
 #ifndef VFCTL_ENV_H
 #define VFCTL_ENV_H
 
-/* opt when given, else $name when set and not empty, else NULL. */
+/* opt when given and not empty, else $name when set and not empty, else
+ * NULL (the default). */
 const char *vfctl_env_or(const char *opt, const char *name);
 /* $VFCTL_LOCK_TIMEOUT (seconds, at most 3600) as vfctl_opts.lock_timeout_ms:
  * 0 (the library's default) when unset or not a number, -1 for "0" (do not

@@ -5,36 +5,111 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include "vfctl.h"
 
 enum { EXIT_OK = 0, EXIT_ERR = 1, EXIT_USAGE = 2 };
 
+/* What the command line said, global options and the command's own. */
 struct args {
-	bool json, all;
-	bool no_autoprobe, force;
+	bool json;
+	const char *sysfs_root, *dev_root, *run_dir;	/* the option, else the environment */
+	bool all;		/* list */
+	bool no_autoprobe;	/* create */
+	bool force;		/* bind, unbind, create, apply, release */
 	bool dry_run;		/* apply */
 	bool skip_absent;	/* apply: config PFs not on the host are skipped */
 	const char *config;	/* apply: NULL for the default */
-	const char **pfs;	/* apply --pf: only these PFs */
+	const char **pfs;	/* apply --pf: only these PFs; alloc --pf: pfs[0] */
 	size_t n_pfs;
 	double timeout_s;	/* 0: the command's default */
-	const char *sysfs_root, *dev_root, *run_dir;
-	/* alloc / release / leases / pools: vfctld requests (alloc --pf: pfs[0]) */
+	/* alloc / release / leases / pools: vfctld requests */
 	const char *pool, *owner, *socket;
 	int numa, pid;		/* -1 / 0: not given */
 	int argc;
-	char **argv;		/* positionals after the command */
+	char **argv;		/* the command's positional arguments */
 };
 
 /* A command: gets the scanned host; returns an exit code. Errors go to
  * stderr as "vfctl: <vfctl_ctx_error()>". */
 typedef int (*cmd_fn)(struct vfctl_ctx *ctx, struct vfctl_host *host, const struct args *a);
 
+/* Every option some command takes (options.c has their names). The global
+ * ones every command takes, before or after its name; a command takes
+ * only the others it lists. */
+enum cli_opt {
+	OPT_JSON = 'j',
+	OPT_HELP = 'h',
+	OPT_VERSION = 'V',
+	OPT_ALL = 'a',
+	OPT_SYSFS_ROOT = 256,
+	OPT_DEV_ROOT,
+	OPT_RUN_DIR,
+	OPT_NO_AUTOPROBE,
+	OPT_FORCE,
+	OPT_TIMEOUT,
+	OPT_DRY_RUN,
+	OPT_CONFIG,
+	OPT_SKIP_ABSENT,
+	OPT_PF,
+	OPT_POOL,
+	OPT_NUMA,
+	OPT_OWNER,
+	OPT_PID,
+	OPT_SOCKET,
+};
+
+#define CLI_MAX_OPTS 8
+
+/* One of a command's own options, with what it means for that command
+ * (its line in the command's usage; '\n' starts an indented line). */
+struct cli_cmd_opt {
+	int id;			/* enum cli_opt; 0 ends the list */
+	const char *doc;
+};
+
+/* An option of other commands that this one refuses with its own reason
+ * ("vfctl NAME: " is put before it) rather than the generic refusal. */
+struct cli_refusal {
+	int id;
+	const char *why;
+};
+
+struct cli_cmd {
+	const char *name;
+	cmd_fn fn;
+	bool no_host;		/* no library context, no scan: vfctld requests, help */
+	const char *synopsis;	/* after the name in its usage: "DEV [DRIVER]" */
+	const char *summary;	/* its line in the overview */
+	const char *help;	/* its usage: what it does, its arguments */
+	struct cli_cmd_opt opts[CLI_MAX_OPTS];
+	struct cli_refusal refuse[2];
+};
+
+/* commands.c: the table, in the overview's order. */
+extern const struct cli_cmd cli_cmds[];
+extern const size_t cli_n_cmds;
+const struct cli_cmd *cli_cmd_find(const char *name);
+
+/* options.c */
+enum { CLI_RUN = -1 };
+/* Parse the whole command line into a (a->pfs and a->argv must have room
+ * for argc entries): the global options before the command word, its
+ * name, then its own options and the global ones wherever they are. An
+ * option before the name that is not global goes to the command, so
+ * 'vfctl --force create PF N' is 'vfctl create --force PF N'. Returns
+ * CLI_RUN with *ret the command to run, or the exit status after --help,
+ * --version or a usage error (one line on stderr naming the command). */
+int cli_parse(int argc, char **argv, struct args *a, const struct cli_cmd **ret);
+/* The usage of c, or the overview of every command (c NULL). */
+void cli_usage(const struct cli_cmd *c, FILE *out);
+
+/* cmd_bind.c */
 int cmd_bind(struct vfctl_ctx *ctx, struct vfctl_host *host, const struct args *a);
 int cmd_unbind(struct vfctl_ctx *ctx, struct vfctl_host *host, const struct args *a);
 int cmd_restore(struct vfctl_ctx *ctx, struct vfctl_host *host, const struct args *a);
-/* vfctl set (cli/cmd_set.c): the attributes as given, in their order. */
+/* vfctl set (cmd_set.c): the attributes as given, in their order. */
 struct set_req {
 	struct vfctl_vf_settings s;
 	enum vfctl_vf_attr order[_VFCTL_VF_ATTR_MAX];
@@ -47,22 +122,25 @@ int set_find_target(struct vfctl_ctx *ctx, const struct vfctl_host *h, const cha
 		    struct vfctl_func **ret_pf, unsigned *ret_index, char *err, size_t len);
 int cmd_set(struct vfctl_ctx *ctx, struct vfctl_host *host, const struct args *a);
 
-/* The shared printers (cli/vfctl.c). */
+/* cmd_topo.c: list, show, groups and the shared printers. */
+int cmd_list(struct vfctl_ctx *ctx, struct vfctl_host *host, const struct args *a);
+int cmd_show(struct vfctl_ctx *ctx, struct vfctl_host *host, const struct args *a);
+int cmd_groups(struct vfctl_ctx *ctx, struct vfctl_host *host, const struct args *a);
 void print_host(const struct vfctl_host *h);
 void print_func(const struct vfctl_func *f, const char *indent);
 void print_warnings(const struct vfctl_host *h);
 
-/* cli/cmd_sriov.c */
+/* cmd_sriov.c */
 int cmd_create(struct vfctl_ctx *ctx, struct vfctl_host *host, const struct args *a);
 int cmd_destroy(struct vfctl_ctx *ctx, struct vfctl_host *host, const struct args *a);
 
-/* cli/cmd_lease.c: requests to vfctld; they get no host (NULL) */
+/* cmd_lease.c: requests to vfctld; they get no host (NULL) */
 int cmd_alloc(struct vfctl_ctx *ctx, struct vfctl_host *host, const struct args *a);
 int cmd_release(struct vfctl_ctx *ctx, struct vfctl_host *host, const struct args *a);
 int cmd_leases(struct vfctl_ctx *ctx, struct vfctl_host *host, const struct args *a);
 int cmd_pools(struct vfctl_ctx *ctx, struct vfctl_host *host, const struct args *a);
 
-/* cli/cmd_apply.c */
+/* cmd_apply.c */
 int cmd_apply(struct vfctl_ctx *ctx, struct vfctl_host *host, const struct args *a);
 
 #endif

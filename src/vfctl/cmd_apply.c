@@ -70,11 +70,6 @@ int cmd_apply(struct vfctl_ctx *ctx, struct vfctl_host *host, const struct args 
 	char **absent = NULL;
 	size_t n_absent = 0;
 
-	if (a->no_autoprobe) {
-		fprintf(stderr, "vfctl apply: --no-autoprobe does not apply: the config says "
-			"\"autoprobe\": false\n");
-		return EXIT_USAGE;
-	}
 	if (a->argc > 0) {
 		fprintf(stderr, "vfctl apply: unexpected argument '%s'; the config is given with "
 			"--config FILE\n", a->argv[0]);

@@ -57,13 +57,12 @@ static void print_one_lease(const struct vfctl_lease *l)
 static struct vfctl_client *connect_daemon(const struct args *a)
 {
 	struct vfctl_client *c = NULL;
-	const char *e = getenv("VFCTLD_SOCKET");
-	int r = vfctl_client_connect(a->socket, &c);
+	int r = vfctl_client_connect(a->socket, &c);	/* main() read $VFCTLD_SOCKET */
 
 	if (r < 0) {
 		fprintf(stderr, "vfctl: connecting to vfctld at %s: %s; is it running ('systemctl "
-			"status vfctld.socket')?\n", a->socket ? a->socket : e && *e ? e :
-			VFCTL_CLIENT_SOCKET, strerror(-r));
+			"status vfctld.socket')?\n", a->socket ? a->socket : VFCTL_CLIENT_SOCKET,
+			strerror(-r));
 		return NULL;
 	}
 	return c;

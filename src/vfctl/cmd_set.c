@@ -309,7 +309,7 @@ int cmd_set(struct vfctl_ctx *ctx, struct vfctl_host *h, const struct args *a)
 
 	if (a->argc < 1) {
 		fprintf(stderr, "vfctl set: expected a VF (PCI address or netdev name) or "
-			"PF:INDEX, then ATTRIBUTE VALUE pairs; see 'vfctl --help'\n");
+			"PF:INDEX, then ATTRIBUTE VALUE pairs; see 'vfctl set --help'\n");
 		return EXIT_USAGE;
 	}
 	/* Everything is checked before anything is sent. */

@@ -129,16 +129,6 @@ int cmd_destroy(struct vfctl_ctx *ctx, struct vfctl_host *h, const struct args *
 		fprintf(stderr, "vfctl destroy: expected one PF (PCI address or netdev name)\n");
 		return EXIT_USAGE;
 	}
-	if (a->no_autoprobe) {
-		fprintf(stderr, "vfctl destroy: --no-autoprobe applies to create only\n");
-		return EXIT_USAGE;
-	}
-	/* Destroying never needs it, and it cannot pass a VFIO user: say so. */
-	if (a->force) {
-		fprintf(stderr, "vfctl destroy: --force does not apply: destroy removes VFs bound "
-			"to host drivers without it, and a VF held by a VFIO user cannot be removed "
-			"safely with it\n");
-		return EXIT_USAGE;
-	}
+	/* --force and --no-autoprobe are refused with their reasons (commands.c) */
 	return numvfs_run(ctx, "destroy", a->argv[0], 0, 0, a);
 }

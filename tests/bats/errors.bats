@@ -55,20 +55,21 @@ setup() {
 	# one line naming the option, not the whole usage
 	run "$VFCTL" --bogus list
 	[ "$status" -eq 2 ]
-	[ "$output" = "vfctl: unknown option '--bogus'; try 'vfctl --help'" ]
+	[ "$output" = "vfctl: unrecognized option '--bogus'; see 'vfctl --help'" ]
 	run "$VFCTL" -jx list
 	[ "$status" -eq 2 ]
-	[ "$output" = "vfctl: unknown option '-x'; try 'vfctl --help'" ]
-	run "$VFCTL" list --timeout
+	[ "$output" = "vfctl: unrecognized option '-x'; see 'vfctl --help'" ]
+	run "$VFCTL" --sysfs-root "$root" bind 01:10.0 --timeout
 	[ "$status" -eq 2 ]
-	[ "$output" = "vfctl: option '--timeout' needs a value; try 'vfctl --help'" ]
-	# a negative number after an option that takes a value is that value
-	run "$VFCTL" --timeout -5 list
+	[ "$output" = "vfctl bind: option '--timeout' needs a value; see 'vfctl bind --help'" ]
+	# a negative number after an option that takes a value is that value,
+	# before the command word too
+	run "$VFCTL" --timeout -5 --sysfs-root "$root" bind 01:10.0
 	[ "$status" -eq 2 ]
-	[ "$output" = "vfctl: --timeout '-5': expected seconds, more than 0 and at most 86400" ]
-	run "$VFCTL" --time -5 list
+	[ "$output" = "vfctl bind: --timeout '-5': expected seconds, more than 0 and at most 86400" ]
+	run "$VFCTL" bind --time -5 01:10.0 --sysfs-root "$root"
 	[ "$status" -eq 2 ]
-	[ "$output" = "vfctl: --timeout '-5': expected seconds, more than 0 and at most 86400" ]
+	[ "$output" = "vfctl bind: --timeout '-5': expected seconds, more than 0 and at most 86400" ]
 	run "$VFCTL" --sysfs-root "$root" show
 	[ "$status" -eq 2 ]
 	run "$VFCTL" --sysfs-root "$root" list extra

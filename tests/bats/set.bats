@@ -144,7 +144,7 @@ nothing_sent() {
 @test "usage errors exit 2: no target, no attribute, unknown attribute, missing value, twice" {
 	set_
 	[ "$status" -eq 2 ]
-	[ "$stderr" = "vfctl set: expected a VF (PCI address or netdev name) or PF:INDEX, then ATTRIBUTE VALUE pairs; see 'vfctl --help'" ]
+	[ "$stderr" = "vfctl set: expected a VF (PCI address or netdev name) or PF:INDEX, then ATTRIBUTE VALUE pairs; see 'vfctl set --help'" ]
 	set_ enp3s0f0:3
 	refused 2 "vfctl: set enp3s0f0:3: nothing to set; give ATTRIBUTE VALUE pairs: mac, vlan (with qos, proto), spoofchk, trust, max-tx-rate, min-tx-rate, link-state, query-rss"
 	set_ enp3s0f0:3 colour red
@@ -187,9 +187,12 @@ nothing_sent() {
 	[[ "$stderr" == *"0000:01:00.0 vf 1: nothing sent"* ]]
 }
 
-@test "vfctl --help lists set" {
+@test "vfctl --help lists set; vfctl set --help has its attributes" {
 	run "$VFCTL" --help
 	[ "$status" -eq 0 ]
-	[[ "$output" == *"set VF|PF:INDEX ATTR VALUE..."* ]]
+	[[ "$output" == *$'\n  set       change a VF\'s MAC, VLAN'* ]]
+	run "$VFCTL" set --help
+	[ "$status" -eq 0 ]
+	[[ "${lines[0]}" == "Usage: vfctl [OPTIONS] set VF|PF:INDEX ATTR VALUE..." ]]
 	[[ "$output" == *"link-state auto|enable|disable, query-rss on|off"* ]]
 }

@@ -1,0 +1,359 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * vfctl list / show / groups: the topology as scanned, through the one
+ * printer; print_host, print_func and print_warnings are shared with the
+ * commands that print what they changed.
+ */
+#include <stdio.h>
+
+#include "cli.h"
+#include "print.h"
+#include "vfctl.h"
+static const char *tri_str(int v)
+{
+	return v == VFCTL_ON ? "on" : v == VFCTL_OFF ? "off" : NULL;
+}
+
+static void pr_hex4(const char *key, const char *fmt, unsigned v)
+{
+	char buf[8];
+
+	snprintf(buf, sizeof(buf), "%04x", v);
+	pr_str(key, fmt, buf);
+}
+
+static void pr_opt_int(const char *key, const char *fmt, int v)
+{
+	if (v < 0)
+		pr_null(key, NULL);
+	else
+		pr_int(key, fmt, v);
+}
+
+void print_host(const struct vfctl_host *h)
+{
+	pr_obj_begin("iommu");
+	pr_bool("present", "IOMMU: %s", h->iommu);
+	pr_arr_begin("units");
+	for (size_t i = 0; i < h->n_iommu_units; i++)
+		pr_str(NULL, i ? ",%s" : " (%s", h->iommu_units[i]);
+	pr_arr_end();
+	pr_text(h->n_iommu_units ? ")" : "");
+	pr_bool("groups", NULL, h->iommu_groups);
+	if (!h->iommu)
+		pr_str("hint", " - no IOMMU unit in /sys/class/iommu: %s",
+		       "enable VT-d/AMD-Vi in the firmware and boot with intel_iommu=on "
+		       "(Intel) or amd_iommu=on (AMD); VFIO passthrough needs it");
+	else
+		pr_null("hint", NULL);
+	pr_obj_end();
+	pr_text("\n");
+
+	pr_obj_begin("vfio");
+	pr_bool("container", "VFIO: /dev/vfio/vfio %s", h->vfio_container);
+	pr_bool("module", ", vfio-pci module %s", h->vfio_module);
+	pr_bool("iommufd", ", /dev/iommu %s", h->iommufd);
+	pr_bool("cdev", ", device cdevs %s", h->vfio_cdev);
+	if (!h->vfio_container)
+		pr_str("hint", " - %s", "load vfio-pci ('modprobe vfio-pci') so /dev/vfio/vfio "
+		       "exists; a kernel without CONFIG_VFIO cannot pass devices through");
+	else
+		pr_null("hint", NULL);
+	pr_obj_end();
+	pr_text("\n");
+}
+
+static void print_netdevs(const struct vfctl_func *f)
+{
+	pr_arr_begin("netdevs");
+	for (size_t i = 0; i < f->n_netdevs; i++) {
+		const struct vfctl_netdev *n = f->netdevs[i];
+
+		pr_obj_begin(NULL);
+		pr_str("name", i ? ", %s" : ", netdev %s", n->name);
+		pr_opt_int("ifindex", NULL, n->ifindex);
+		pr_str("operstate", " (%s", n->operstate[0] ? n->operstate : NULL);
+		if (n->carrier == VFCTL_UNKNOWN)
+			pr_null("carrier", NULL);
+		else
+			pr_bool("carrier", NULL, n->carrier == VFCTL_ON);
+		if (n->speed < 0)
+			pr_null("speed_mbps", NULL);
+		else
+			pr_int("speed_mbps", ", %lld Mb/s", n->speed);
+		pr_text(")");
+		pr_str("mac", NULL, n->mac[0] ? n->mac : NULL);
+		pr_obj_end();
+	}
+	pr_arr_end();
+}
+
+static void print_vf_config(const struct vfctl_func *vf)
+{
+	const struct vfctl_vf_config *c = &vf->config;
+
+	if (!c->valid) {
+		pr_null("config", NULL);
+		return;
+	}
+	pr_obj_begin("config");
+	pr_str("mac", ", mac %s", c->mac[0] ? c->mac : NULL);
+	pr_uint("vlan", ", vlan %llu", c->vlan);
+	pr_uint("qos", c->qos ? " qos %llu" : NULL, c->qos);
+	pr_str("vlan_proto", c->vlan_proto != 0x8100 ? " proto %s" : NULL,
+	       vfctl_vlan_proto_str(c->vlan_proto));
+	pr_str("spoofchk", ", spoofchk %s", tri_str(c->spoofchk));
+	pr_str("trust", ", trust %s", tri_str(c->trust));
+	pr_str("query_rss", c->query_rss != VFCTL_UNKNOWN ? ", query-rss %s" : NULL,
+	       tri_str(c->query_rss));
+	pr_uint("min_tx_rate", c->min_tx_rate ? ", min-tx-rate %llu" : NULL, c->min_tx_rate);
+	pr_uint("max_tx_rate", c->max_tx_rate ? ", max-tx-rate %llu" : NULL, c->max_tx_rate);
+	pr_str("link_state", c->link_state >= 0 ? ", link-state %s" : NULL,
+	       vfctl_vf_link_state_str(c->link_state));
+	pr_obj_end();
+}
+
+/* The fields every function has, one line of text. */
+static void print_ident(const struct vfctl_func *f)
+{
+	static const char *kinds[] = { "other", "pf", "vf" };
+
+	pr_str("address", "%s", f->addr);
+	pr_str("kind", NULL, kinds[f->kind]);
+	pr_hex4("vendor_id", " [%s", f->vendor);
+	pr_hex4("device_id", ":%s]", f->device);
+	pr_hex4("subsystem_vendor_id", NULL, f->subsys_vendor);
+	pr_hex4("subsystem_device_id", NULL, f->subsys_device);
+	{
+		char cls[8];
+
+		snprintf(cls, sizeof(cls), "%06x", f->class);
+		pr_str("class", NULL, cls);
+	}
+	pr_str("class_name", NULL, f->class_name);
+	pr_str("vendor", " %s", f->vendor_name);
+	pr_str("device", " %s", f->device_name);
+}
+
+static void print_attrs(const struct vfctl_func *f)
+{
+	pr_str("driver", "driver %s", f->driver ? f->driver : "(none)");
+	if (!f->driver)
+		pr_null("driver", NULL);
+	pr_str("driver_override", f->driver_override ? " (override %s)" : NULL, f->driver_override);
+	if (f->numa_node < 0)
+		pr_null("numa_node", NULL);
+	else
+		pr_int("numa_node", ", numa %lld", f->numa_node);
+	if (f->iommu_group < 0)
+		pr_null("iommu_group", ", no iommu group");
+	else
+		pr_int("iommu_group", ", iommu group %lld", f->iommu_group);
+	print_netdevs(f);
+}
+
+static void print_sriov(const struct vfctl_func *pf, const char *indent)
+{
+	pr_obj_begin("sriov");
+	pr_text("%s    sriov", indent);
+	pr_opt_int("numvfs", " %lld", pf->numvfs);
+	pr_opt_int("totalvfs", " of %lld VFs", pf->totalvfs);
+	if (pf->autoprobe < 0)
+		pr_null("drivers_autoprobe", NULL);
+	else
+		pr_bool("drivers_autoprobe", ", autoprobe %s", pf->autoprobe);
+	pr_opt_int("vf_offset", ", vf offset %lld", pf->vf_offset);
+	pr_opt_int("vf_stride", " stride %lld", pf->vf_stride);
+	if (pf->vf_device)
+		pr_hex4("vf_device_id", ", vf device %s", pf->vf_device);
+	else
+		pr_null("vf_device_id", NULL);
+	pr_obj_end();
+	if (pf->vf_config_error)
+		pr_text("\n%s    vf settings: ", indent);
+	pr_str("vf_config_error", pf->vf_config_error ? "%s" : NULL, pf->vf_config_error);
+	pr_text("\n");
+
+	pr_arr_begin("vfs");
+	for (size_t i = 0; i < pf->n_vfs; i++)
+		if (pf->vfs[i])
+			print_func(pf->vfs[i], indent);
+	pr_arr_end();
+}
+
+void print_func(const struct vfctl_func *f, const char *indent)
+{
+	pr_obj_begin(NULL);
+	if (f->kind == VFCTL_FUNC_VF) {
+		pr_text("%s  vf ", indent);
+		pr_int("vf_index", "%lld  ", f->vf_index);
+		pr_str("pf", NULL, f->pf ? f->pf->addr : NULL);
+		print_ident(f);
+		pr_text("\n%s        ", indent);
+		print_attrs(f);
+		print_vf_config(f);
+		pr_text("\n");
+	} else {
+		pr_text("%s", indent);
+		print_ident(f);
+		pr_text("\n%s    ", indent);
+		print_attrs(f);
+		pr_text("\n");
+		if (f->kind == VFCTL_FUNC_PF)
+			print_sriov(f, indent);
+	}
+	pr_obj_end();
+}
+
+void print_warnings(const struct vfctl_host *h)
+{
+	pr_arr_begin("warnings");
+	for (size_t i = 0; i < h->n_warnings; i++) {
+		pr_str(NULL, NULL, h->warnings[i]);
+		fprintf(stderr, "vfctl: warning: %s\n", h->warnings[i]);
+	}
+	pr_arr_end();
+}
+
+int cmd_list(struct vfctl_ctx *ctx, struct vfctl_host *h, const struct args *a)
+{
+	size_t n_pfs = 0;
+
+	(void)ctx;
+	if (a->argc > 0) {
+		fprintf(stderr, "vfctl list: unexpected argument '%s'\n", a->argv[0]);
+		return EXIT_USAGE;
+	}
+	pr_obj_begin(NULL);
+	pr_str("sysfs_root", NULL, vfctl_ctx_sysfs_root(ctx));
+	pr_obj_begin("host");
+	print_host(h);
+	pr_obj_end();
+
+	pr_arr_begin("pfs");
+	for (size_t i = 0; i < h->n_funcs; i++)
+		if (h->funcs[i]->kind == VFCTL_FUNC_PF) {
+			pr_text("\n");
+			print_func(h->funcs[i], "");
+			n_pfs++;
+		}
+	pr_arr_end();
+	if (!n_pfs)
+		pr_text("\nNo SR-IOV physical function on this host (%zu PCI functions scanned, "
+			"none has sriov_totalvfs)%s\n", h->n_funcs, a->all ? "" :
+			"; 'vfctl list --all' shows them");
+
+	if (a->all) {
+		pr_text("\nOther PCI functions:\n");
+		pr_arr_begin("functions");
+		for (size_t i = 0; i < h->n_funcs; i++)
+			if (h->funcs[i]->kind == VFCTL_FUNC_OTHER)
+				print_func(h->funcs[i], "");
+		pr_arr_end();
+	}
+	print_warnings(h);
+	pr_obj_end();
+	return EXIT_OK;
+}
+
+static void print_group(const struct vfctl_group *g)
+{
+	pr_obj_begin(NULL);
+	pr_int("id", "group %lld", g->id);
+	pr_bool("viable", NULL, g->viable);
+	pr_text(g->viable ? "  viable for VFIO" : "  NOT viable");
+	pr_bool("dev_node", NULL, g->dev_node);
+	pr_text(g->dev_node ? ", /dev/vfio/%d" : "", g->id);
+	pr_str("blocker", NULL, g->blocker ? g->blocker->addr : NULL);
+	pr_str("reason", g->reason ? ": %s" : NULL, g->reason);
+	pr_text("\n");
+	pr_arr_begin("members");
+	for (size_t i = 0; i < g->n_members; i++) {
+		const struct vfctl_func *m = g->members[i];
+
+		pr_obj_begin(NULL);
+		pr_text("    ");
+		print_ident(m);
+		pr_str("driver", "  driver %s", m->driver ? m->driver : "(none)");
+		if (!m->driver)
+			pr_null("driver", NULL);
+		pr_bool("bridge", NULL, m->is_bridge);
+		pr_text("\n");
+		pr_obj_end();
+	}
+	pr_arr_end();
+	pr_obj_end();
+}
+
+int cmd_groups(struct vfctl_ctx *ctx, struct vfctl_host *h, const struct args *a)
+{
+	if (a->argc > 0) {
+		fprintf(stderr, "vfctl groups: unexpected argument '%s'\n", a->argv[0]);
+		return EXIT_USAGE;
+	}
+	pr_obj_begin(NULL);
+	pr_str("sysfs_root", NULL, vfctl_ctx_sysfs_root(ctx));
+	pr_obj_begin("host");
+	print_host(h);
+	pr_obj_end();
+	if (!h->n_groups)
+		pr_text("\nNo IOMMU groups in %s/kernel/iommu_groups: the kernel runs without an "
+			"IOMMU, so no device can be passed through with VFIO\n",
+			vfctl_ctx_sysfs_root(ctx));
+	pr_arr_begin("groups");
+	for (size_t i = 0; i < h->n_groups; i++) {
+		pr_text("\n");
+		print_group(h->groups[i]);
+	}
+	pr_arr_end();
+	print_warnings(h);
+	pr_obj_end();
+	return EXIT_OK;
+}
+
+int cmd_show(struct vfctl_ctx *ctx, struct vfctl_host *h, const struct args *a)
+{
+	struct vfctl_func *f;
+	struct vfctl_group *g;
+	int r;
+
+	if (a->argc != 1) {
+		fprintf(stderr, "vfctl show: expected one device (PCI address or netdev name)\n");
+		return EXIT_USAGE;
+	}
+	r = vfctl_host_find(ctx, h, a->argv[0], &f);
+	if (r < 0) {
+		fprintf(stderr, "vfctl: %s\n", vfctl_ctx_error(ctx));
+		return EXIT_ERR;
+	}
+	pr_obj_begin(NULL);
+	pr_str("sysfs_root", NULL, vfctl_ctx_sysfs_root(ctx));
+	pr_obj_begin("host");
+	print_host(h);
+	pr_obj_end();
+	pr_text("\n");
+	pr_arr_begin("functions");
+	print_func(f, "");
+	pr_arr_end();
+	g = f->iommu_group >= 0 ? vfctl_host_group(h, f->iommu_group) : NULL;
+	if (g) {
+		pr_text("\n");
+		pr_obj_begin("group");
+		pr_int("id", "group %lld", g->id);
+		pr_bool("viable", NULL, g->viable);
+		pr_text(g->viable ? ": viable for VFIO" : ": NOT viable");
+		pr_str("reason", g->reason ? ": %s" : NULL, g->reason);
+		pr_arr_begin("members");
+		pr_text(" (members");
+		for (size_t i = 0; i < g->n_members; i++)
+			pr_str(NULL, " %s", g->members[i]->addr);
+		pr_text(")\n");
+		pr_arr_end();
+		pr_obj_end();
+	} else {
+		pr_null("group", NULL);
+	}
+	print_warnings(h);
+	pr_obj_end();
+	return EXIT_OK;
+}

@@ -1,0 +1,204 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * vfctl's commands: each with its handler, the options it takes (besides
+ * the global ones) and its usage. A new command is a handler in a
+ * cmd_*.c file and an entry here; options.c parses for it only what it
+ * lists, and prints its usage for 'vfctl NAME --help' and 'vfctl help NAME'.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+#define TIMEOUT_DOC "bound on the kernel writes and waits, in seconds"
+#define SOCKET_DOC "vfctld's socket (env VFCTLD_SOCKET, default\n/run/vfctl/vfctld.sock)"
+
+static int cmd_help(struct vfctl_ctx *ctx, struct vfctl_host *host, const struct args *a);
+
+const struct cli_cmd cli_cmds[] = {
+	{
+		.name = "list", .fn = cmd_list,
+		.synopsis = "[--all]",
+		.summary = "SR-IOV PFs with their VFs (--all: every PCI function)",
+		.help = "Each SR-IOV physical function (PF) with its SR-IOV state and its VFs as a\n"
+			"tree, after whether the host has an IOMMU and VFIO, and what to do when not.\n",
+		.opts = { { OPT_ALL, "include the functions that are neither PFs nor VFs" } },
+	},
+	{
+		.name = "show", .fn = cmd_show,
+		.synopsis = "DEV",
+		.summary = "one function in full, and its IOMMU group",
+		.help = "DEV is a PCI address (0000:03:00.0 or 03:00.0) or the name of a network\n"
+			"interface a PCI function owns.\n",
+	},
+	{
+		.name = "groups", .fn = cmd_groups,
+		.synopsis = "",
+		.summary = "IOMMU groups, their members and VFIO viability",
+		.help = "Every IOMMU group with its members and whether it is viable for VFIO; a group\n"
+			"that is not names the first member that blocks it.\n",
+	},
+	{
+		.name = "bind", .fn = cmd_bind,
+		.synopsis = "DEV [DRIVER]",
+		.summary = "bind to DRIVER (default vfio-pci) with driver_override",
+		.help = "Bind DEV (a PCI address or netdev name) to DRIVER, vfio-pci by default,\n"
+			"through driver_override. The driver, override and VF settings it had are\n"
+			"saved at the first bind, for 'vfctl restore'.\n",
+		.opts = {
+			{ OPT_FORCE, "even if its netdev carries host routes" },
+			{ OPT_TIMEOUT, TIMEOUT_DOC " (default 10)" },
+		},
+	},
+	{
+		.name = "unbind", .fn = cmd_unbind,
+		.synopsis = "DEV",
+		.summary = "unbind from its driver (what it had is saved, as by bind)",
+		.help = "Unbind DEV (a PCI address or netdev name) from its driver; what it had is\n"
+			"saved as by bind, for 'vfctl restore'.\n",
+		.opts = {
+			{ OPT_FORCE, "even if its netdev carries host routes" },
+			{ OPT_TIMEOUT, TIMEOUT_DOC " (default 10)" },
+		},
+	},
+	{
+		.name = "restore", .fn = cmd_restore,
+		.synopsis = "DEV",
+		.summary = "back to the driver and VF settings saved at the first bind",
+		.help = "Put back what the first bind or unbind of DEV saved: driver_override, the VF\n"
+			"settings through the PF and the original driver; then forget the record.\n",
+		.opts = { { OPT_TIMEOUT, TIMEOUT_DOC " (default 10)" } },
+	},
+	{
+		.name = "set", .fn = cmd_set,
+		.synopsis = "VF|PF:INDEX ATTR VALUE...",
+		.summary = "change a VF's MAC, VLAN, rates, trust... through its PF",
+		.help = "VF is a VF's PCI address or netdev; PF:INDEX a PF and a VF index, e.g.\n"
+			"enp1s0:3 or 0000:01:00.0:3. Everything is checked before anything is sent;\n"
+			"then each attribute goes in its own netlink message, so one the driver\n"
+			"refuses (exit status 1) leaves the others applied. The attributes:\n"
+			"  mac M, vlan V [qos Q] [proto 802.1Q|802.1ad], spoofchk on|off,\n"
+			"  trust on|off, max-tx-rate R, min-tx-rate R (Mb/s),\n"
+			"  link-state auto|enable|disable, query-rss on|off\n",
+	},
+	{
+		.name = "create", .fn = cmd_create,
+		.synopsis = "PF N",
+		.summary = "enable N VFs on PF and wait until they exist",
+		.help = "PF is a PCI address or the PF's netdev. From one non-zero count to another\n"
+			"goes through 0, as the kernel wants it.\n",
+		.opts = {
+			{ OPT_NO_AUTOPROBE, "no host VF driver probes the new VFs" },
+			{ OPT_FORCE, "change a count even when VFs have drivers" },
+			{ OPT_TIMEOUT, TIMEOUT_DOC "\n(default 5 and 1 for each VF removed or created)" },
+		},
+	},
+	{
+		.name = "destroy", .fn = cmd_destroy,
+		.synopsis = "PF",
+		.summary = "remove all VFs of PF",
+		.help = "PF is a PCI address or the PF's netdev. VFs bound to host drivers are removed;\n"
+			"a VF held by a VFIO user is refused.\n",
+		.opts = { { OPT_TIMEOUT, TIMEOUT_DOC "\n(default 5 and 1 for each VF removed)" } },
+		.refuse = {
+			{ OPT_FORCE, "--force does not apply: destroy removes VFs bound to host drivers "
+			  "without it, and a VF held by a VFIO user cannot be removed safely with it" },
+			{ OPT_NO_AUTOPROBE, "--no-autoprobe applies to create only" },
+		},
+	},
+	{
+		.name = "apply", .fn = cmd_apply,
+		.synopsis = "[--dry-run] [--config FILE] [--pf DEV]... [--skip-absent]",
+		.summary = "make the host match the declarative config (vfctl.conf(5))",
+		.help = "VF counts, autoprobe, VF settings and drivers as the config says (see\n"
+			"vfctl.conf(5)); each change is printed as it is made.\n",
+		.opts = {
+			{ OPT_DRY_RUN, "print the changes, make none" },
+			{ OPT_CONFIG, "the config to read (default /etc/vfctl/vfctl.conf)" },
+			{ OPT_PF, "only that PF's part of the config (address or\n"
+			  "netdev; repeatable); a PF the config does not name:\nnothing to do" },
+			{ OPT_SKIP_ABSENT, "skip the config's PFs that are not on this host" },
+			{ OPT_FORCE, "as create --force, and bind a VF whose netdev carries\nhost routes" },
+			{ OPT_TIMEOUT, TIMEOUT_DOC },
+		},
+		.refuse = {
+			{ OPT_NO_AUTOPROBE, "--no-autoprobe does not apply: the config says "
+			  "\"autoprobe\": false" },
+		},
+	},
+	{
+		.name = "pools", .fn = cmd_pools, .no_host = true,
+		.synopsis = "",
+		.summary = "vfctld's pools: their VFs, which are leased, free",
+		.help = "The pools vfctld serves, their VFs, which are leased, and whether you may\n"
+			"allocate from each.\n",
+		.opts = { { OPT_SOCKET, SOCKET_DOC } },
+	},
+	{
+		.name = "alloc", .fn = cmd_alloc, .no_host = true,
+		.synopsis = "--pool POOL [--numa N] [--pf DEV] [--owner TAG] [--pid PID]",
+		.summary = "lease a free VF of a pool from vfctld",
+		.help = "Ask vfctld for a free VF of POOL; it binds it to vfio-pci and prints the\n"
+			"lease.\n",
+		.opts = {
+			{ OPT_POOL, "the pool (required)" },
+			{ OPT_NUMA, "a VF on NUMA node N" },
+			{ OPT_PF, "a VF of PF DEV (PCI address or netdev)" },
+			{ OPT_OWNER, "a tag kept with the lease" },
+			{ OPT_PID, "the lease ends when that process exits" },
+			{ OPT_SOCKET, SOCKET_DOC },
+		},
+	},
+	{
+		.name = "release", .fn = cmd_release, .no_host = true,
+		.synopsis = "[--force] LEASE|VF",
+		.summary = "give a lease back (the VF to its original driver)",
+		.help = "LEASE is a lease id as L3, VF the leased VF's PCI address.\n",
+		.opts = {
+			{ OPT_FORCE, "revoke it even while a process holds the VF" },
+			{ OPT_SOCKET, SOCKET_DOC },
+		},
+	},
+	{
+		.name = "leases", .fn = cmd_leases, .no_host = true,
+		.synopsis = "",
+		.summary = "your leases (root: all)",
+		.help = "Your leases from vfctld (root: everyone's).\n",
+		.opts = { { OPT_SOCKET, SOCKET_DOC } },
+	},
+	{
+		.name = "help", .fn = cmd_help, .no_host = true,
+		.synopsis = "[COMMAND]",
+		.summary = "a command's usage, or this overview",
+		.help = "COMMAND's arguments and options, as 'vfctl COMMAND --help' prints them;\n"
+			"without one, every command.\n",
+	},
+};
+
+const size_t cli_n_cmds = sizeof(cli_cmds) / sizeof(cli_cmds[0]);
+
+const struct cli_cmd *cli_cmd_find(const char *name)
+{
+	for (size_t i = 0; i < cli_n_cmds; i++)
+		if (!strcmp(name, cli_cmds[i].name))
+			return &cli_cmds[i];
+	return NULL;
+}
+
+static int cmd_help(struct vfctl_ctx *ctx, struct vfctl_host *host, const struct args *a)
+{
+	const struct cli_cmd *c = NULL;
+
+	(void)ctx;
+	(void)host;
+	if (a->argc > 1) {
+		fprintf(stderr, "vfctl help: expected at most one command; see 'vfctl help help'\n");
+		return EXIT_USAGE;
+	}
+	if (a->argc == 1 && !(c = cli_cmd_find(a->argv[0]))) {
+		fprintf(stderr, "vfctl help: unknown command '%s'; see 'vfctl help'\n", a->argv[0]);
+		return EXIT_USAGE;
+	}
+	cli_usage(c, stdout);
+	return EXIT_OK;
+}
