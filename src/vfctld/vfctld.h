@@ -148,7 +148,7 @@ void lease_reconcile(struct lease_life *lf);
 /* Any lease allocating or releasing: the retry timer has work. */
 bool lease_any_unsettled(const struct lease_life *lf);
 
-/* ---- vfio-open.c: every /dev/vfio open and VFIO ioctl of the daemon ---- */
+/* ---- vfio-open.c: the daemon's VFIO needs, through libvfctl's VFIO module ---- */
 struct vfio_lease_fds {
 	int fd[PROTO_MAX_FDS];
 	const char *name[PROTO_MAX_FDS];	/* "container", "group", "iommufd", "device" */
