@@ -12,7 +12,7 @@
  *   lease.c      the store (leases.json) and a lease as JSON
  *   host.c       what the lifecycle asks of the host: sysfs, restore, the
  *                owner's pidfd
- *   vfio-open.c  every /dev/vfio open and VFIO ioctl of the daemon
+ *   vfio-open.c  the fds of "open" and group holders, through libvfctl
  *   log.c        logging and the test stop hook
  */
 #ifndef VFCTLD_H
