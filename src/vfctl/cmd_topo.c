@@ -215,20 +215,26 @@ void print_warnings(const struct vfctl_host *h)
 	pr_arr_end();
 }
 
-int cmd_list(struct vfctl_ctx *ctx, struct vfctl_host *h, const struct args *a)
+/* What list and groups open with: the root read and the host's IOMMU and
+ * VFIO state (the top-level object stays open for the command's arrays). */
+static void print_top(struct vfctl_ctx *ctx, const struct vfctl_host *h)
 {
-	size_t n_pfs = 0;
-
-	(void)ctx;
-	if (a->argc > 0) {
-		fprintf(stderr, "vfctl list: unexpected argument '%s'\n", a->argv[0]);
-		return EXIT_USAGE;
-	}
 	pr_obj_begin(NULL);
 	pr_str("sysfs_root", NULL, vfctl_ctx_sysfs_root(ctx));
 	pr_obj_begin("host");
 	print_host(h);
 	pr_obj_end();
+}
+
+int cmd_list(struct vfctl_ctx *ctx, struct vfctl_host *h, const struct args *a)
+{
+	size_t n_pfs = 0;
+
+	if (a->argc > 0) {
+		fprintf(stderr, "vfctl list: unexpected argument '%s'\n", a->argv[0]);
+		return EXIT_USAGE;
+	}
+	print_top(ctx, h);
 
 	pr_arr_begin("pfs");
 	for (size_t i = 0; i < h->n_funcs; i++)
@@ -291,11 +297,7 @@ int cmd_groups(struct vfctl_ctx *ctx, struct vfctl_host *h, const struct args *a
 		fprintf(stderr, "vfctl groups: unexpected argument '%s'\n", a->argv[0]);
 		return EXIT_USAGE;
 	}
-	pr_obj_begin(NULL);
-	pr_str("sysfs_root", NULL, vfctl_ctx_sysfs_root(ctx));
-	pr_obj_begin("host");
-	print_host(h);
-	pr_obj_end();
+	print_top(ctx, h);
 	if (!h->n_groups)
 		pr_text("\nNo IOMMU groups in %s/kernel/iommu_groups: the kernel runs without an "
 			"IOMMU, so no device can be passed through with VFIO\n",
@@ -326,11 +328,7 @@ int cmd_show(struct vfctl_ctx *ctx, struct vfctl_host *h, const struct args *a)
 		fprintf(stderr, "vfctl: %s\n", vfctl_ctx_error(ctx));
 		return EXIT_ERR;
 	}
-	pr_obj_begin(NULL);
-	pr_str("sysfs_root", NULL, vfctl_ctx_sysfs_root(ctx));
-	pr_obj_begin("host");
-	print_host(h);
-	pr_obj_end();
+	print_top(ctx, h);
 	pr_text("\n");
 	pr_arr_begin("functions");
 	print_func(f, "");

@@ -22,6 +22,7 @@
 #include <cmocka.h>
 
 #include "internal.h"
+#include "unit.h"
 
 #define VF7 "0000:03:11.6"	/* 82599-8vf: VF 7, on vfio-pci, group 37 */
 #define VF0 "0000:03:10.0"	/* 82599-8vf: VF 0, on ixgbevf, group 30 */
@@ -77,18 +78,6 @@ static void tree_free(struct tree *t)
 	free(t);
 }
 
-static int count_fds(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	int n = 0;
-
-	assert_non_null(d);
-	while (readdir(d))
-		n++;
-	closedir(d);
-	return n;
-}
-
 static bool fd_open(int fd)
 {
 	return fcntl(fd, F_GETFD) >= 0;
@@ -138,7 +127,7 @@ static void no_group(void **state)
 {
 	struct tree *t = tree_open("no-iommu", false);
 	struct vfctl_lease_fds l = { .size = sizeof(l), .container_fd = -7 };
-	int g = -7, before = count_fds();
+	int g = -7, before = unit_count_fds();
 
 	assert_int_equal(vfctl_vfio_group_of(t->ctx, "0000:01:00.0", &g), -ENOENT);
 	assert_int_equal(g, -7);
@@ -150,7 +139,7 @@ static void no_group(void **state)
 			 -ENOENT);
 	assert_contains(vfctl_ctx_error(t->ctx), "is in no IOMMU group");
 	assert_int_equal(l.container_fd, -7);
-	assert_int_equal(count_fds(), before);
+	assert_int_equal(unit_count_fds(), before);
 	tree_free(t);
 }
 
@@ -158,7 +147,7 @@ static void viability_names_the_blocker(void **state)
 {
 	struct tree *t = tree_open("shared-group", true);	/* PF, VFs 0-2 on vfio-pci, VF 3 */
 	struct vfctl_lease_fds l = { .size = sizeof(l), .container_fd = -7 };
-	int before = count_fds();
+	int before = unit_count_fds();
 
 	/* the PF (ixgbe) and VF 3 (ixgbevf) share group 12 with the VFs on
 	 * vfio-pci: the lowest address is named */
@@ -171,7 +160,7 @@ static void viability_names_the_blocker(void **state)
 	assert_contains(vfctl_ctx_error(t->ctx), "group 12 is not viable: 0000:05:00.0 is bound to "
 			"ixgbe");
 	assert_int_equal(l.container_fd, -7);
-	assert_int_equal(count_fds(), before);
+	assert_int_equal(unit_count_fds(), before);
 
 	/* the PF unbound: VF 3 is the one in the way */
 	sh("rm '%s/sys/bus/pci/devices/0000:05:00.0/driver'", t->dir);
@@ -253,7 +242,7 @@ static void open_fds_for_handing_over(void **state)
 	struct tree *t = tree_open("82599-8vf", false);
 	struct vfctl_lease_fds l = { .size = sizeof(l), .container_fd = -7 };
 	char path[600];
-	int before = count_fds();
+	int before = unit_count_fds();
 
 	assert_int_equal(vfctl_vfio_open_fds(t->ctx, "03:11.6", 0, &l), 0);
 	assert_string_equal(l.addr, VF7);
@@ -266,7 +255,7 @@ static void open_fds_for_handing_over(void **state)
 	assert_int_equal(l.iommufd, -1);
 	assert_int_equal(l.device_fd, -1);
 	vfctl_lease_fds_close(&l);
-	assert_int_equal(count_fds(), before);
+	assert_int_equal(unit_count_fds(), before);
 
 	/* a VF on its host driver */
 	l.container_fd = -7;
@@ -274,7 +263,7 @@ static void open_fds_for_handing_over(void **state)
 	assert_string_equal(vfctl_ctx_error(t->ctx), VF0 " is bound to ixgbevf, not vfio-pci: bind it "
 			    "to vfio-pci (vfctl bind) to use it with VFIO");
 	assert_int_equal(l.container_fd, -7);
-	assert_int_equal(count_fds(), before);
+	assert_int_equal(unit_count_fds(), before);
 	tree_free(t);
 }
 
@@ -283,7 +272,7 @@ static void open_fds_with_iommufd(void **state)
 	struct tree *t = tree_open("igb-iommu", true);	/* 01:10.2: group 8, vfio-dev/vfio0 */
 	struct vfctl_lease_fds l = { .size = sizeof(l) };
 	char path[600];
-	int before = count_fds();
+	int before = unit_count_fds();
 
 	/* the capture's kernel had the cdev in sysfs but no /dev/iommu: legacy only */
 	assert_int_equal(vfctl_vfio_open_fds(t->ctx, "0000:01:10.2", VFCTL_VFIO_IOMMUFD, &l), 0);
@@ -306,7 +295,7 @@ static void open_fds_with_iommufd(void **state)
 	assert_int_equal(l.iommufd, -1);
 	assert_int_equal(l.device_fd, -1);
 	vfctl_lease_fds_close(&l);
-	assert_int_equal(count_fds(), before);
+	assert_int_equal(unit_count_fds(), before);
 	tree_free(t);
 }
 
@@ -316,7 +305,7 @@ static void open_fds_missing_nodes(void **state)
 	struct vfctl_lease_fds l = { .size = sizeof(l), .container_fd = -7 };
 	char sys[600], dev[600];
 	struct vfctl_ctx *ctx;
-	int before = count_fds();
+	int before = unit_count_fds();
 
 	/* the group node is missing: bind the whole group */
 	sh("rm '%s/dev/vfio/37'", t->dir);
@@ -325,7 +314,7 @@ static void open_fds_missing_nodes(void **state)
 			"device of IOMMU group 37 to vfio-pci (vfctl groups shows them, vfctl bind "
 			"binds them)");
 	assert_int_equal(l.container_fd, -7);
-	assert_int_equal(count_fds(), before);
+	assert_int_equal(unit_count_fds(), before);
 
 	/* no container node under --dev-root: no VFIO at all */
 	snprintf(sys, sizeof(sys), "%s/sys", t->dir);
@@ -339,7 +328,7 @@ static void open_fds_missing_nodes(void **state)
 			"(vfctl bind)");
 	assert_int_equal(l.container_fd, -7);
 	vfctl_ctx_free(ctx);
-	assert_int_equal(count_fds(), before);
+	assert_int_equal(unit_count_fds(), before);
 	tree_free(t);
 }
 
@@ -350,13 +339,13 @@ static void dev_open_needs_the_kernel(void **state)
 	struct tree *t = tree_open("82599-8vf", false);
 	struct vfctl_vfio_dev *dev = (void *)&dev;	/* untouched on failure */
 	struct vfctl_lease_fds l = { .size = sizeof(l) };
-	int before = count_fds();
+	int before = unit_count_fds();
 
 	assert_int_equal(vfctl_vfio_dev_open(t->ctx, VF7, 0, &dev), -ENOTTY);
 	assert_string_equal(vfctl_ctx_error(t->ctx), VF7 ": VFIO_GET_API_VERSION on the container: "
 			    "Inappropriate ioctl for device");
 	assert_ptr_equal(dev, (void *)&dev);
-	assert_int_equal(count_fds(), before);
+	assert_int_equal(unit_count_fds(), before);
 
 	/* adopt takes the fds, also when it fails */
 	assert_int_equal(vfctl_vfio_open_fds(t->ctx, VF7, 0, &l), 0);
@@ -367,7 +356,7 @@ static void dev_open_needs_the_kernel(void **state)
 	assert_int_equal(l.group_fd, -1);
 	assert_false(fd_open(c));
 	assert_false(fd_open(g));
-	assert_int_equal(count_fds(), before);
+	assert_int_equal(unit_count_fds(), before);
 
 	/* no container fd handed in */
 	l = (struct vfctl_lease_fds){ .size = sizeof(l), .container_fd = -1, .group_fd = open("/dev/null", O_RDWR),
@@ -385,7 +374,7 @@ static void dev_open_needs_the_kernel(void **state)
 	c = l.container_fd;
 	assert_int_equal(vfctl_vfio_dev_adopt(t->ctx, &l, 0, &dev), -EINVAL);
 	assert_false(fd_open(c));
-	assert_int_equal(count_fds(), before);
+	assert_int_equal(unit_count_fds(), before);
 	assert_ptr_equal(dev, (void *)&dev);
 	tree_free(t);
 }

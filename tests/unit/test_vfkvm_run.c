@@ -23,18 +23,7 @@
 #include <cmocka.h>
 
 #include "vfkvm.h"
-
-static int count_fds(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	int n = 0;
-
-	assert_non_null(d);
-	while (readdir(d))
-		n++;
-	closedir(d);
-	return n;
-}
+#include "unit.h"
 
 static int need_kvm(void **state)
 {
@@ -84,7 +73,7 @@ static void test_slots(void **state)
 	struct vfkvm_vm vm;
 	struct vfkvm_region r = { .name = "overlap", .gpa = 0x200000, .size = 0x1000, .slot = -1 };
 	struct map_call c = { &vm, &r };
-	int fds = count_fds(), rc;
+	int fds = unit_count_fds(), rc;
 	char *err;
 
 	need_kvm(state);
@@ -115,7 +104,7 @@ static void test_slots(void **state)
 	close(r.fd);
 	vfkvm_vm_destroy(&vm);
 	assert_int_equal(vm.vm_fd, -1);
-	assert_int_equal(count_fds(), fds);
+	assert_int_equal(unit_count_fds(), fds);
 }
 
 /* ---- the built-in guest with the stand-in BAR --------------------------- */
@@ -128,7 +117,7 @@ static void test_guest(void **state)
 {
 	struct vfkvm_opts o = { .mem = 8 << 20, .stand_in_bar = true, .trace = true };
 	const uint64_t host_val = 0x5a5aa5a5c3c33c3cULL;
-	int fds = count_fds(), rc;
+	int fds = unit_count_fds(), rc;
 	struct vfkvm *v;
 	uint64_t *bar;
 	char *out;
@@ -169,7 +158,7 @@ static void test_guest(void **state)
 	free(out);
 
 	vfkvm_teardown(v);
-	assert_int_equal(count_fds(), fds);
+	assert_int_equal(unit_count_fds(), fds);
 }
 
 struct setup_call {
@@ -198,14 +187,14 @@ static void test_setup_failure_no_leak(void **state)
 	assert_true(fd >= 0);
 	assert_int_equal(write(fd, bad, sizeof(bad)), (ssize_t)sizeof(bad));
 	close(fd);
-	fds = count_fds();
+	fds = unit_count_fds();
 	err = capture(2, do_setup, &(struct setup_call){ &v, &o }, &rc);
 	assert_int_equal(rc, -EINVAL);
 	assert_string_equal(err, "vfkvm: the guest image has no VFKVMG01 header: build it as "
 				 "src/vfkvm/guest/ is built\n");
 	free(err);
 	assert_ptr_equal(v, (struct vfkvm *)&o);	/* out-parameter untouched */
-	assert_int_equal(count_fds(), fds);
+	assert_int_equal(unit_count_fds(), fds);
 	unlink(path);
 }
 
@@ -247,7 +236,7 @@ static void test_stop_no_leak(void **state)
 		char path[] = "/tmp/vfkvm-img-XXXXXX";
 		struct vfkvm_opts o = { .mem = 4 << 20, .stand_in_bar = true, .guest = path };
 		struct itimerval t = { .it_value = { .tv_usec = 100000 } };
-		int fds = count_fds(), rc;
+		int fds = unit_count_fds(), rc;
 		struct vfkvm *v;
 		char *err;
 
@@ -262,7 +251,7 @@ static void test_stop_no_leak(void **state)
 		vfkvm_teardown(v);
 		unlink(path);
 		vfkvm_stop_signal = 0;
-		assert_int_equal(count_fds(), fds);
+		assert_int_equal(unit_count_fds(), fds);
 	}
 	sigaction(SIGALRM, &old, NULL);
 }
@@ -280,7 +269,7 @@ static int do_create(void *arg)
 
 static void test_missing_kvm(void **state)
 {
-	int fds = count_fds(), rc;
+	int fds = unit_count_fds(), rc;
 	char *err;
 
 	setenv("VFKVM_KVM_DEV", "/nonexistent/kvm", 1);
@@ -291,7 +280,7 @@ static void test_missing_kvm(void **state)
 				 "has no KVM: enable virtualization (VT-x/AMD-V, nested for a VM) "
 				 "and load kvm_intel or kvm_amd\n");
 	free(err);
-	assert_int_equal(count_fds(), fds);
+	assert_int_equal(unit_count_fds(), fds);
 }
 
 /* In a child without CAP_IPC_LOCK and with a 1 MiB RLIMIT_MEMLOCK, a guest with

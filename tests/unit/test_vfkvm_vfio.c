@@ -21,6 +21,7 @@
 #include <cmocka.h>
 
 #include "vfkvm.h"
+#include "unit.h"
 
 #define VF7 "0000:03:11.6"	/* 82599-8vf: VF 7 on vfio-pci, group 37 */
 
@@ -34,18 +35,6 @@ static struct vfctl_ctx *tree_ctx(const char *name)
 	snprintf(sys, sizeof(sys), "%s/%s/sys", fx, name);
 	assert_int_equal(vfctl_ctx_new(&ctx, &(struct vfctl_opts){ .size = sizeof(struct vfctl_opts), .sysfs_root = sys }), 0);
 	return ctx;
-}
-
-static int count_fds(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	int n = 0;
-
-	assert_non_null(d);
-	while (readdir(d))
-		n++;
-	closedir(d);
-	return n;
 }
 
 /* Runs fn with stdout or stderr going to a memfd; returns what it wrote. */
@@ -93,7 +82,7 @@ static char *capture(int fd, struct call *c)
 static void open_refused(const char *tree, const char *bdf, int want, const char *msg)
 {
 	struct call c = { .ctx = tree_ctx(tree), .bdf = bdf };
-	int before = count_fds();
+	int before = unit_count_fds();
 	char *e, line[1024];
 
 	e = capture(2, &c);
@@ -105,7 +94,7 @@ static void open_refused(const char *tree, const char *bdf, int want, const char
 	assert_string_equal(c.dev.name, bdf);
 	vfkvm_vfio_close_device(&c.vf);
 	vfkvm_vfio_close(&c.vf);
-	assert_int_equal(count_fds(), before);
+	assert_int_equal(unit_count_fds(), before);
 	free(e);
 	vfctl_ctx_free(c.ctx);
 }
@@ -147,7 +136,7 @@ static void lease_fds_closed_on_failure(void **state)
 {
 	struct vfctl_lease_fds lf = { .size = sizeof(lf) };
 	struct call c = { .ctx = tree_ctx("82599-8vf"), .lf = &lf };
-	int before = count_fds(), cfd, gfd;
+	int before = unit_count_fds(), cfd, gfd;
 	char *out;
 
 	assert_int_equal(vfctl_vfio_open_fds(c.ctx, VF7, 0, &lf), 0);
@@ -162,7 +151,7 @@ static void lease_fds_closed_on_failure(void **state)
 	assert_true(fcntl(cfd, F_GETFD) < 0 && fcntl(gfd, F_GETFD) < 0);
 	assert_null(c.vf.dev);
 	vfkvm_vfio_close(&c.vf);
-	assert_int_equal(count_fds(), before);
+	assert_int_equal(unit_count_fds(), before);
 	free(out);
 	vfctl_ctx_free(c.ctx);
 }
@@ -175,7 +164,7 @@ static void setup_takes_the_lease_fds(void **state)
 	struct vfctl_lease_fds lf = { .size = sizeof(lf) };
 	struct vfkvm_opts o = { .mem = 4 << 20, .ctx = ctx, .lease_fds = &lf, .lease = "L1" };
 	struct vfkvm *v = (void *)&v;
-	int before = count_fds(), saved = dup(2), null = open("/dev/null", O_WRONLY);
+	int before = unit_count_fds(), saved = dup(2), null = open("/dev/null", O_WRONLY);
 
 	if (access("/dev/kvm", R_OK | W_OK) < 0) {
 		fprintf(stderr, "# /dev/kvm: %s\n", strerror(errno));
@@ -194,7 +183,7 @@ static void setup_takes_the_lease_fds(void **state)
 	close(saved);
 	close(null);
 	assert_ptr_equal(v, (void *)&v);
-	assert_int_equal(count_fds(), before);
+	assert_int_equal(unit_count_fds(), before);
 	vfctl_ctx_free(ctx);
 }
 

@@ -7,6 +7,7 @@
 #ifndef VFCTL_TESTS_UNIT_H
 #define VFCTL_TESTS_UNIT_H
 
+#include <dirent.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,6 +32,19 @@ static inline void unit_tmpdir(char *dir, size_t size, const char *tmpl)
 	assert_true(strlen(tmpl) < size);
 	strcpy(dir, tmpl);
 	assert_non_null(mkdtemp(dir));
+}
+
+/* The process's open fds, to prove a call left none behind. */
+static inline int unit_count_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	int n = 0;
+
+	assert_non_null(d);
+	while (readdir(d))
+		n++;
+	closedir(d);
+	return n;
 }
 
 static inline void unit_rm_rf(const char *dir)
