@@ -298,8 +298,8 @@ $(B)/fuzz/%: tests/fuzz/%.c $(FUZZ_OBJ)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) $(INC_SHARED) -Ilib -fsanitize=fuzzer -o $@ $< $(FUZZ_OBJ) $(LIB_LIBS)
 
-# kept between runs (not intermediates of the pattern rule below)
-.SECONDARY: $(FUZZ_OBJ)
+# objects are kept between runs (the test and fuzz objects are intermediates of pattern rules)
+.SECONDARY:
 
 fuzz: $(FUZZERS)
 
