@@ -1,20 +1,39 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * libvfctl: the host's SR-IOV / IOMMU / VFIO topology.
+ * libvfctl: the host's SR-IOV / IOMMU / VFIO topology, and the only code of
+ * vfctl that touches sysfs, rtnetlink and VFIO. The parts, in this order:
+ * - the context (vfctl_ctx_*): sysfs, /dev and run-directory roots, the
+ *   last error, the library's own worker processes (vfctl_ctx_reap);
+ * - the topology (vfctl_host_scan): PCI functions, PFs and their VFs,
+ *   netdevs, the PF driver's view of each VF, IOMMU groups and their VFIO
+ *   viability; the run directory and saved state; a function's driver;
+ * - the VF lifecycle: VF counts and autoprobe (vfctl_pf_set_*), VF settings
+ *   through the PF (vfctl_vf_set), bind/unbind/restore;
+ * - the vfctld client (vfctl_client_*): alloc, release, leases, pools and
+ *   a lease's VFIO fds (vfctld(8));
+ * - VFIO (vfctl_vfio_*): a function's group, viability, holders and
+ *   reserved ranges, its nodes opened to hand over, and a device opened for
+ *   userspace (regions, interrupts, reset, DMA mapping).
+ * The library reads no environment variables (a program passes what it
+ * honours in struct vfctl_opts), reaps the processes it starts (never
+ * waitpid(-1)) and runs modprobe only when asked (VFCTL_BIND_MODPROBE).
  *
  * Every function returns 0 (or a count) on success and a negative errno on
  * failure; on failure out-parameters are left untouched and
- * vfctl_ctx_error() holds a one-line message naming the device, the file or
- * call, the kernel's errno text and what to do.
+ * vfctl_ctx_error() (vfctl_client_error() for the client) holds a one-line
+ * message naming the device, the file or call, the kernel's errno text and
+ * what to do.
  *
  * The ABI only grows (soname 0, version node VFCTL_0.1; make check-abi
  * compares it with lib/libvfctl.abi). What that takes of both sides:
- * - struct vfctl_ctx and struct vfctl_client are opaque: functions only.
+ * - struct vfctl_ctx, struct vfctl_client and struct vfctl_vfio_dev are
+ *   opaque: functions only.
  * - Every other public struct starts with `size_t size` and gains fields
  *   only at its end; no field is removed, moved or retyped, no enum value or
  *   flag bit renumbered.
  * - A struct the caller allocates (vfctl_opts, vfctl_vf_settings,
- *   vfctl_numvfs_report, vfctl_vf_set_result, vfctl_lease_fds) carries the
+ *   vfctl_numvfs_report, vfctl_vf_set_result, vfctl_alloc_req,
+ *   vfctl_lease_fds, vfctl_vfio_region, vfctl_vfio_irq_info) carries the
  *   size the caller's header gave it:
  *       struct vfctl_opts o = { .size = sizeof(o), .sysfs_root = dir };
  *   The library reads and writes only the bytes that size covers: a field
@@ -23,11 +42,12 @@
  *   built against a newer header that sets a field this library does not
  *   know gets -E2BIG rather than having it ignored.
  * - A struct the library allocates (vfctl_host, vfctl_func, vfctl_group,
- *   vfctl_netdev, vfctl_lease, vfctl_pool, vfctl_pool_vf) has its size set by the library: test VFCTL_HAS(p, field)
- *   before reading a field the oldest library you run on may lack. They are
- *   reached only through pointers (host->funcs[i] is a struct vfctl_func *),
- *   never indexed as arrays of structs, so a new field does not move element
- *   i; callers never allocate, copy or embed them.
+ *   vfctl_netdev, vfctl_lease, vfctl_pool, vfctl_pool_vf) has its size set
+ *   by the library: test VFCTL_HAS(p, field) before reading a field the
+ *   oldest library you run on may lack. They are reached only through
+ *   pointers (host->funcs[i] is a struct vfctl_func *), never indexed as
+ *   arrays of structs, so a new field does not move element i; callers never
+ *   allocate, copy or embed them.
  * - struct vfctl_vf_config is embedded by value in vfctl_func, so it is
  *   frozen: a new per-VF setting becomes a new field at vfctl_func's end.
  */
