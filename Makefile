@@ -1,9 +1,12 @@
 # vfctl — VFIO passthrough and SR-IOV management toolkit
 #
-#   make                 libvfctl (shared, static, pkg-config) and vfctl
+#   make                 libvfctl (shared, static, pkg-config), vfctl, vfctld, vfkvm,
+#                        the units and the golden sysfs trees
 #   make install         DESTDIR=... PREFIX=...
-#   make check           unit tests, ASan/UBSan unit tests, bats on golden trees, the VM test bed
-#   make check-unit | check-asan | check-bats | check-abi | check-fuzz | check-vm
+#   make check           lint, unit tests, golden outputs, the ABI check, the same tests
+#                        under ASan/UBSan, bats on golden trees, fuzzing, the VM test bed
+#   make check-unit | check-golden | check-abi | check-asan | check-bats | check-fuzz | check-vm
+#   make golden-update   rewrite tests/golden/expected after a deliberate output change
 #   make abi-update      rewrite libvfctl's ABI baseline (lib/libvfctl.abi) on purpose
 #   make fuzz            the libFuzzer targets tests/fuzz/fuzz_*.c (clang) in build/fuzz/
 #   make deps            install build and test dependencies (Debian 12)
