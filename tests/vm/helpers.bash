@@ -138,6 +138,24 @@ vm_reset_igb() {
 	vm_set_numvfs "$pf" 0
 }
 
+# vm_kernel_before MAJOR.MINOR: the running kernel is older than that.
+vm_kernel_before() {
+	local want_maj=${1%%.*} want_min=${1#*.} r maj min
+	r=$(uname -r)
+	maj=${r%%.*}
+	r=${r#*.}
+	min=${r%%[!0-9]*}
+	[ "$maj" -lt "$want_maj" ] || { [ "$maj" -eq "$want_maj" ] && [ "$min" -lt "$want_min" ]; }
+}
+
+# igb before Linux 6.4 (Debian 12's 6.1) enables the VFs before it sets the
+# PF up for SR-IOV (50f303496d92 "igb: Enable SR-IOV after reinit" changed
+# the order): igbvf's probe-time mailbox messages are lost, so the PF records
+# no MAC (00:00:00:00:00:00) for a VF whose igbvf chose a random one.
+vm_igb_loses_vf_probe() {
+	vm_kernel_before 6.4
+}
+
 # The frame vfkvm's built-in guest sends through a VF (src/vfkvm/guest/guest.S):
 # broadcast, ethertype 0x88b5, this payload.
 VM_VFKVM_PAYLOAD='vfkvm: one frame from the guest, sent by DMA through the VF'
