@@ -225,7 +225,28 @@ static int lock_for(struct vfctl_ctx *ctx, const struct vfctl_func *f, int *fd)
 	return vfctl_pf_lock(ctx, f->pf ? f->pf->addr : f->addr, fd);
 }
 
-/* Save the original state once: a second bind keeps the first record. */
+static bool mac_zero(const char *mac)
+{
+	return !mac[0] || !strcmp(mac, "00:00:00:00:00:00");
+}
+
+/* The MAC a VF has now: the PF's record of it, else its netdev's; NULL when
+ * neither has one. The PF may record none for a MAC the VF driver chose:
+ * igb before Linux 6.4 enables the VFs before it sets itself up for SR-IOV,
+ * so igbvf's probe-time messages (reset, set MAC) are lost and the PF shows
+ * 00:00:00:00:00:00 while igbvf runs with a random MAC of its own. */
+static const char *vf_current_mac(const struct vfctl_func *f)
+{
+	if (!mac_zero(f->config.mac))
+		return f->config.mac;
+	if (f->n_netdevs && !mac_zero(f->netdevs[0]->mac))
+		return f->netdevs[0]->mac;
+	return NULL;
+}
+
+/* Save the original state once: a second bind keeps the first record. A
+ * VF's record holds the MAC it has (the one bind pins), so restore gives it
+ * back that MAC even where the PF had none on record. */
 static int save_once(struct vfctl_ctx *ctx, const struct vfctl_func *f)
 {
 	struct dev_state st = { 0 };
@@ -244,13 +265,10 @@ static int save_once(struct vfctl_ctx *ctx, const struct vfctl_func *f)
 		snprintf(st.pf, sizeof(st.pf), "%s", f->pf->addr);
 		st.vf_index = f->vf_index;
 		st.config = f->config;
+		if (st.config.valid && vf_current_mac(f))
+			snprintf(st.config.mac, sizeof(st.config.mac), "%s", vf_current_mac(f));
 	}
 	return vfctl_state_save(ctx, &st);
-}
-
-static bool mac_zero(const char *mac)
-{
-	return !mac[0] || !strcmp(mac, "00:00:00:00:00:00");
 }
 
 /* The guest should see a stable address. A MAC the VF driver chose itself
@@ -266,10 +284,8 @@ static int pin_vf_mac(struct vfctl_ctx *ctx, const struct vfctl_func *f)
 
 	if (f->kind != VFCTL_FUNC_VF || !f->pf || !f->config.valid)
 		return 0;
-	mac = f->config.mac;
-	if (mac_zero(mac) && f->n_netdevs)
-		mac = f->netdevs[0]->mac;
-	if (mac_zero(mac))
+	mac = vf_current_mac(f);
+	if (!mac)
 		return 0;
 	snprintf(s.mac, sizeof(s.mac), "%s", mac);
 	return vfctl_vf_set(ctx, f->pf, (unsigned)f->vf_index, &s, &res);
