@@ -32,17 +32,6 @@
 		fail_msg("'%s' does not contain '%s'", (hay), (needle)); \
 } while (0)
 
-static void sh(const char *fmt, ...)
-{
-	char cmd[2048];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	assert_int_equal(system(cmd), 0);
-}
-
 struct tree {
 	char dir[256];		/* a copy, or "" for the fixture itself */
 	char root[512];		/* ROOT: ROOT/sys and ROOT/dev */
@@ -60,7 +49,7 @@ static struct tree *tree_open(const char *name, bool copy)
 	if (copy) {
 		snprintf(t->dir, sizeof(t->dir), "/tmp/test_vfio.XXXXXX");
 		assert_non_null(mkdtemp(t->dir));
-		sh("cp -a '%s/%s/.' '%s/'", fx, name, t->dir);
+		unit_sh("cp -a '%s/%s/.' '%s/'", fx, name, t->dir);
 		snprintf(t->root, sizeof(t->root), "%s", t->dir);
 	} else {
 		snprintf(t->root, sizeof(t->root), "%s/%s", fx, name);
@@ -74,7 +63,7 @@ static void tree_free(struct tree *t)
 {
 	vfctl_ctx_free(t->ctx);
 	if (t->dir[0])
-		sh("rm -rf '%s'", t->dir);
+		unit_sh("rm -rf '%s'", t->dir);
 	free(t);
 }
 
@@ -163,11 +152,11 @@ static void viability_names_the_blocker(void **state)
 	assert_int_equal(unit_count_fds(), before);
 
 	/* the PF unbound: VF 3 is the one in the way */
-	sh("rm '%s/sys/bus/pci/devices/0000:05:00.0/driver'", t->dir);
+	unit_sh("rm '%s/sys/bus/pci/devices/0000:05:00.0/driver'", t->dir);
 	assert_int_equal(vfctl_vfio_group_viable(t->ctx, 12), -EBUSY);
 	assert_contains(vfctl_ctx_error(t->ctx), "0000:05:10.6 is bound to ixgbevf;");
 	/* and on pci-stub it no longer is: the group is viable */
-	sh("mkdir -p '%s/sys/bus/pci/drivers/pci-stub' && ln -sfn /bus/pci/drivers/pci-stub "
+	unit_sh("mkdir -p '%s/sys/bus/pci/drivers/pci-stub' && ln -sfn /bus/pci/drivers/pci-stub "
 	   "'%s/sys/bus/pci/devices/0000:05:10.6/driver'", t->dir, t->dir);
 	assert_int_equal(vfctl_vfio_group_viable(t->ctx, 12), 0);
 	tree_free(t);
@@ -223,7 +212,7 @@ static void holders_through_dev_root(void **state)
 
 	/* a file of the same name elsewhere is not the node */
 	snprintf(other, sizeof(other), "%s/sys/vfio", t->dir);
-	sh("mkdir '%s' && touch '%s/8'", other, other);
+	unit_sh("mkdir '%s' && touch '%s/8'", other, other);
 	strcat(other, "/8");
 	fd2 = open(other, O_RDONLY | O_CLOEXEC);
 	assert_true(fd2 >= 0);
@@ -281,7 +270,7 @@ static void open_fds_with_iommufd(void **state)
 	vfctl_lease_fds_close(&l);
 
 	/* an iommufd kernel: /dev/iommu and /dev/vfio/devices/vfio0 go along */
-	sh("touch '%s/dev/iommu' && mkdir '%s/dev/vfio/devices' && touch '%s/dev/vfio/devices/vfio0'",
+	unit_sh("touch '%s/dev/iommu' && mkdir '%s/dev/vfio/devices' && touch '%s/dev/vfio/devices/vfio0'",
 	   t->dir, t->dir, t->dir);
 	assert_int_equal(vfctl_vfio_open_fds(t->ctx, "0000:01:10.2", VFCTL_VFIO_IOMMUFD, &l), 0);
 	snprintf(path, sizeof(path), "%s/dev/iommu", t->dir);
@@ -308,7 +297,7 @@ static void open_fds_missing_nodes(void **state)
 	int before = unit_count_fds();
 
 	/* the group node is missing: bind the whole group */
-	sh("rm '%s/dev/vfio/37'", t->dir);
+	unit_sh("rm '%s/dev/vfio/37'", t->dir);
 	assert_int_equal(vfctl_vfio_open_fds(t->ctx, VF7, 0, &l), -ENOENT);
 	assert_contains(vfctl_ctx_error(t->ctx), "/dev/vfio/37: No such file or directory; bind every "
 			"device of IOMMU group 37 to vfio-pci (vfctl groups shows them, vfctl bind "
@@ -319,7 +308,7 @@ static void open_fds_missing_nodes(void **state)
 	/* no container node under --dev-root: no VFIO at all */
 	snprintf(sys, sizeof(sys), "%s/sys", t->dir);
 	snprintf(dev, sizeof(dev), "%s/emptydev", t->dir);
-	sh("mkdir '%s'", dev);
+	unit_sh("mkdir '%s'", dev);
 	assert_int_equal(vfctl_ctx_new(&ctx, &(struct vfctl_opts){ .size = sizeof(struct vfctl_opts), .sysfs_root = sys,
 								  .dev_root = dev }), 0);
 	assert_int_equal(vfctl_vfio_open_fds(ctx, VF7, 0, &l), -ENOENT);
@@ -478,13 +467,13 @@ static int setup_rdir(void **state)
 	if (!mkdtemp(rdir))
 		return -1;
 	snprintf(path, sizeof(path), "%s/kernel/iommu_groups/5", rdir);
-	sh("mkdir -p '%s'", path);
+	unit_sh("mkdir -p '%s'", path);
 	return 0;
 }
 
 static int remove_rdir(void **state)
 {
-	sh("rm -rf '%s'", rdir);
+	unit_sh("rm -rf '%s'", rdir);
 	return 0;
 }
 

@@ -17,7 +17,7 @@
 static inline void unit_sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static inline void unit_sh(const char *fmt, ...)
 {
-	char cmd[1024];
+	char cmd[2048];	/* paths into a golden tree copy, twice */
 	va_list ap;
 
 	va_start(ap, fmt);
