@@ -355,7 +355,7 @@ static int rebind(struct vfctl_ctx *ctx, const struct vfctl_func *f, const char 
 		  unsigned flags, unsigned timeout_ms)
 {
 	_cleanup_close_ int lock = -1;
-	char now[64];
+	char now[64] = "";
 	int r;
 
 	r = take_from_driver(ctx, f, flags, driver, &lock);
@@ -387,7 +387,13 @@ static int rebind(struct vfctl_ctx *ctx, const struct vfctl_func *f, const char 
 	if (r < 0)
 		goto rollback;
 	r = read_driver(ctx, f->addr, now, sizeof(now));
-	if (r < 0 || strcmp(now, driver)) {
+	if (r < 0) {
+		r = vfctl_err(ctx, r, "%s: cannot read %s/%s after drivers_probe: %s; the bind is "
+			      "rolled back, try again", f->addr, ctx->sys.path,
+			      VFCTL_DEV_PATH(f->addr, "driver"), strerror(-r));
+		goto rollback;
+	}
+	if (strcmp(now, driver)) {
 		r = vfctl_err(ctx, -ENXIO, "%s: drivers_probe returned success but the device is %s%s; "
 			      "%s did not take it (see 'dmesg'; is the device id supported?)",
 			      f->addr, now[0] ? "bound to " : "not bound to any driver", now, driver);
@@ -491,7 +497,7 @@ int vfctl_restore(struct vfctl_ctx *ctx, struct vfctl_host *host, const char *de
 	_cleanup_close_ int lock = -1;
 	struct dev_state st;
 	struct vfctl_func *f;
-	char now[64];
+	char now[64] = "";
 	int r;
 
 	if (!timeout_ms)

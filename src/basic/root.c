@@ -46,6 +46,9 @@ static bool has_dotdot(const char *rel)
 	return false;
 }
 
+/* enough for a storm of renames; a lookup is microseconds */
+#define ROOT_EAGAIN_TRIES 1000
+
 int vfctl_root_openat(const struct vfctl_root *root, const char *rel, int flags)
 {
 	struct open_how how = {
@@ -62,9 +65,16 @@ int vfctl_root_openat(const struct vfctl_root *root, const char *rel, int flags)
 		rel++;
 	if (!*rel)
 		rel = ".";
-	fd = (int)syscall(SYS_openat2, root->fd, rel, &how, sizeof(how));
-	if (fd >= 0)
-		return fd;
+	/* A scoped lookup that climbs ".." fails with EAGAIN when any rename or
+	 * mount on the system races it (sysfs' device links all climb, and udev
+	 * renames netdevs as VFs appear); the kernel asks the caller to retry. */
+	for (int tries = 0; tries < ROOT_EAGAIN_TRIES; tries++) {
+		fd = (int)syscall(SYS_openat2, root->fd, rel, &how, sizeof(how));
+		if (fd >= 0)
+			return fd;
+		if (errno != EAGAIN)
+			break;
+	}
 	if (errno != ENOSYS)
 		return -errno;
 	/* Kernels before 5.6: no symlink scoping, so at least refuse "..". */

@@ -5,7 +5,10 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -157,6 +160,41 @@ static void builds_device_paths(void **state)
 	assert_int_equal(vfctl_root_write(&t->root, p, "1"), -ENAMETOOLONG);
 }
 
+/* openat2(RESOLVE_IN_ROOT) fails with EAGAIN when any rename on the system
+ * races a lookup that climbs "..": sysfs' device links all climb, and udev
+ * renames netdevs while VFs appear. Every read retries, so none fails. */
+static void survives_concurrent_renames(void **state)
+{
+	struct tree *t = *state;
+	char a[128], b[128], buf[64];
+	int failed = 0, last = 0;
+	pid_t pid;
+
+	snprintf(a, sizeof(a), "%s/ren-a", t->dir);
+	snprintf(b, sizeof(b), "%s/ren-b", t->dir);
+	put("/", a, "x");
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		for (;;) {
+			if (rename(a, b) || rename(b, a))
+				_exit(1);
+		}
+	}
+	for (int i = 0; i < 20000; i++) {
+		int r = vfctl_root_link_name(&t->root, "devices/driver/../igb/../../devices/driver",
+					     buf, sizeof(buf));
+		if (r < 0) {
+			failed++;
+			last = r;
+		}
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	if (failed)
+		fail_msg("%d of 20000 lookups failed, the last with %s", failed, strerror(-last));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -164,6 +202,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(resolves_links, setup, teardown),
 		cmocka_unit_test_setup_teardown(never_leaves_the_root, setup, teardown),
 		cmocka_unit_test_setup_teardown(builds_device_paths, setup, teardown),
+		cmocka_unit_test_setup_teardown(survives_concurrent_renames, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("root", tests, NULL, NULL);
