@@ -85,6 +85,34 @@ setup() {
 	[ "$(vm_driver "$vf")" = igbvf ]
 }
 
+@test "iommufd boot: /dev/iommu, and a VF on vfio-pci has its cdev /dev/vfio/devices/vfioN" {
+	vm_require_iommufd
+	[ -d /sys/module/iommufd ]
+	[ -c /dev/iommu ]
+	# the rebuilt modules still offer the legacy container, for the same VF
+	[ -c /dev/vfio/vfio ]
+	vm_set_numvfs "$pf" 4
+	vf=$(vm_vf "$pf" 1)
+	vm_bind_vfio "$vf"
+	cdev=$(ls "$VM_PCI/$vf/vfio-dev")
+	[[ "$cdev" == vfio[0-9]* ]]
+	[ -c "/dev/vfio/devices/$cdev" ]
+	[ -c "/dev/vfio/$(vm_iommu_group "$vf")" ]
+	vm_unbind_vfio "$vf"
+	[ ! -e "/dev/vfio/devices/$cdev" ]
+}
+
+@test "stock boot: Debian's VFIO has no cdev and no /dev/iommu" {
+	vm_require_no_iommufd
+	vm_require_iommu
+	[ ! -e /dev/iommu ]
+	vm_set_numvfs "$pf" 4
+	vf=$(vm_vf "$pf" 1)
+	vm_bind_vfio "$vf"
+	[ ! -e "$VM_PCI/$vf/vfio-dev" ]
+	vm_unbind_vfio "$vf"
+}
+
 @test "nested KVM: kvm_amd is loaded and /dev/kvm exists" {
 	# QEMU's TCG -cpu max exposes AMD SVM, so the VM can run its own guests.
 	[ -d /sys/module/kvm_amd ]

@@ -25,6 +25,19 @@ vm_require_iommu() {
 	[ "${VFCTL_VM_IOMMU:-1}" = 1 ] || skip "VM booted without an IOMMU"
 }
 
+# Skip unless the VM was booted with iommufd and the VFIO device cdev (the
+# 6.12 stage builds them; Debian's stock kernels, 6.1 included, have neither).
+vm_require_iommufd() {
+	vm_require_iommu
+	[ "${VFCTL_VM_IOMMUFD:-0}" = 1 ] ||
+		skip "kernel $(uname -r) booted with Debian's VFIO modules: no iommufd or VFIO cdev (VFCTL_VM_IOMMUFD=1 on 6.6+)"
+}
+
+# Skip on the iommufd boot: for tests of the stock legacy-only VFIO.
+vm_require_no_iommufd() {
+	[ "${VFCTL_VM_IOMMUFD:-0}" != 1 ] || skip "this boot has iommufd and the VFIO cdev"
+}
+
 # vm_find_pci VENDOR DEVICE: PCI addresses of matching functions, sorted.
 # IDs as sysfs shows them: 0x8086 0x10c9.
 vm_find_pci() {
