@@ -14,8 +14,19 @@
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: vfkvm [--mem SIZE] [--hugepages] [--guest FILE] [--stand-in-bar | --vf DEV] "
-		   "[--trace]\n");
+	fprintf(f, "usage: vfkvm [--mem SIZE] [--hugepages] [--guest FILE] [--trace]\n"
+		   "             [--stand-in-bar | --vf DEV | --lease ID] [--iommufd]\n"
+		   "\n"
+		   "  --mem SIZE      guest RAM (default 64M; K, M, G suffixes)\n"
+		   "  --hugepages     guest RAM from hugetlbfs pages\n"
+		   "  --guest FILE    a VFKVMG01 guest image instead of the built-in one\n"
+		   "  --stand-in-bar  a software BAR instead of a device (no VFIO)\n"
+		   "  --vf DEV        pass through DEV, bound to vfio-pci ('vfctl bind DEV')\n"
+		   "  --lease ID      pass through the VF of vfctld lease ID ('vfctl alloc')\n"
+		   "  --iommufd       use /dev/iommu and the VF's VFIO cdev (Linux 6.6+), not the\n"
+		   "                  container; refused where the kernel has no such path\n"
+		   "  --trace         print every trapped MMIO access\n"
+		   "See vfkvm(1).\n");
 }
 
 /* SIZE: bytes, or with a K, M or G suffix */
@@ -96,6 +107,7 @@ int main(int argc, char **argv)
 		{ "trace", no_argument, NULL, 't' },
 		{ "vf", required_argument, NULL, 'v' },
 		{ "lease", required_argument, NULL, 'l' },
+		{ "iommufd", no_argument, NULL, 'i' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -129,12 +141,17 @@ int main(int argc, char **argv)
 			o.vf = bdf;
 			break;
 		case 'l': o.lease = optarg; break;
+		case 'i': o.iommufd = true; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
 	}
 	if (o.lease && (o.vf || o.stand_in_bar)) {
 		fprintf(stderr, "vfkvm: --lease gives the VF: no --vf or --stand-in-bar with it\n");
+		return 2;
+	}
+	if (o.iommufd && !o.vf && !o.lease) {
+		fprintf(stderr, "vfkvm: --iommufd is how a VF is opened: give --vf or --lease\n");
 		return 2;
 	}
 	if (o.vf && o.stand_in_bar) {

@@ -291,15 +291,19 @@ static int enable_bus_master(struct vfkvm_vfio *vf)
 	return 0;
 }
 
-/* The device is open (group in a type1v2 container): reset it, then DMA,
+/* The device is open (group in a type1v2 container, or cdev on an IOAS): reset it, then DMA,
  * BARs, MSI-X, bus mastering. */
 static int vfio_setup(struct vfkvm_vfio *vf, struct vfkvm_vm *vm, struct vfkvm_dev *d)
 {
 	int r;
 
 	vf->device = vfctl_vfio_dev_fd(vf->dev);
-	printf("vfio: %s in group %d, container type1v2\n", vf->bdf,
-	       vfctl_vfio_dev_group(vf->dev));
+	if (vfctl_vfio_dev_uses_iommufd(vf->dev))
+		printf("vfio: %s in group %d, cdev bound to iommufd, IOAS attached\n", vf->bdf,
+		       vfctl_vfio_dev_group(vf->dev));
+	else
+		printf("vfio: %s in group %d, container type1v2\n", vf->bdf,
+		       vfctl_vfio_dev_group(vf->dev));
 	if (vfctl_vfio_dev_can_reset(vf->dev)) {
 		r = vfctl_vfio_dev_reset(vf->dev);
 		if (r < 0) {
@@ -330,34 +334,56 @@ static void vfio_init(struct vfkvm_vfio *vf, struct vfctl_ctx *ctx, const char *
 	d->name = vf->bdf;
 }
 
-int vfkvm_vfio_open(struct vfkvm_vfio *vf, struct vfctl_ctx *ctx, const char *bdf,
+/* Asked for iommufd but the kernel gave the container: say so, do nothing */
+static int check_path(struct vfkvm_vfio *vf, bool iommufd)
+{
+	if (!iommufd || vfctl_vfio_dev_uses_iommufd(vf->dev))
+		return 0;
+	fprintf(stderr, "vfkvm: --iommufd: %s has no VFIO device cdev or this kernel no /dev/iommu "
+		"(iommufd and the cdev need Linux 6.6+ with CONFIG_IOMMUFD and "
+		"CONFIG_VFIO_DEVICE_CDEV; Debian's kernels have neither): run without --iommufd "
+		"for the container path\n", vf->bdf);
+	vfctl_vfio_dev_free(vf->dev);
+	vf->dev = NULL;
+	return -EOPNOTSUPP;
+}
+
+int vfkvm_vfio_open(struct vfkvm_vfio *vf, struct vfctl_ctx *ctx, const char *bdf, bool iommufd,
 		    struct vfkvm_vm *vm, struct vfkvm_dev *d)
 {
 	int r;
 
 	vfio_init(vf, ctx, bdf, d);
-	r = vfctl_vfio_dev_open(ctx, bdf, 0, &vf->dev);
+	r = vfctl_vfio_dev_open(ctx, bdf, iommufd ? VFCTL_VFIO_IOMMUFD : 0, &vf->dev);
 	if (r < 0) {
 		lib_err(vf);
 		return r;
 	}
+	r = check_path(vf, iommufd);
+	if (r < 0)
+		return r;
 	return vfio_setup(vf, vm, d);
 }
 
 /* vfctld opened the nodes for us; the group is not in a container yet and
- * the container has no IOMMU type (vfctld(8), "open"). */
+ * the container has no IOMMU type (vfctld(8), "open"); on iommufd kernels
+ * /dev/iommu and the cdev came too, unbound. */
 int vfkvm_vfio_adopt(struct vfkvm_vfio *vf, struct vfctl_ctx *ctx, struct vfctl_lease_fds *lf,
-		     struct vfkvm_vm *vm, struct vfkvm_dev *d)
+		     bool iommufd, struct vfkvm_vm *vm, struct vfkvm_dev *d)
 {
 	int r;
 
 	vfio_init(vf, ctx, lf->addr, d);
-	printf("vfio: %s: container and group %d fds from vfctld\n", vf->bdf, lf->group);
-	r = vfctl_vfio_dev_adopt(ctx, lf, 0, &vf->dev);
+	printf("vfio: %s: container and group %d fds from vfctld%s\n", vf->bdf, lf->group,
+	       lf->iommufd >= 0 && lf->device_fd >= 0 ? ", /dev/iommu and the cdev too" : "");
+	r = vfctl_vfio_dev_adopt(ctx, lf, iommufd ? VFCTL_VFIO_IOMMUFD : 0, &vf->dev);
 	if (r < 0) {
 		lib_err(vf);
 		return r;
 	}
+	r = check_path(vf, iommufd);
+	if (r < 0)
+		return r;
 	return vfio_setup(vf, vm, d);
 }
 

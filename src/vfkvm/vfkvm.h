@@ -114,6 +114,7 @@ struct vfkvm_opts {
 	const char *lease;	/* the lease id, for messages */
 	struct vfctl_ctx *ctx;	/* libvfctl's, for --vf and --lease */
 	bool trace;
+	bool iommufd;		/* --iommufd: /dev/iommu and the VF's cdev, not the container */
 };
 
 /* kvm.c */
@@ -145,12 +146,14 @@ struct vfkvm_vfio {
 	unsigned msix_on;	/* MSI-X vectors 0..msix_on-1 wired to irqfds */
 	uint64_t dma_size;	/* guest RAM mapped at IOVA 0, 0 if not mapped */
 };
-int vfkvm_vfio_open(struct vfkvm_vfio *vf, struct vfctl_ctx *ctx, const char *bdf,
+/* iommufd: through /dev/iommu and the VF's cdev, -EOPNOTSUPP if the kernel
+ * (or, for adopt, vfctld's fds) offers no such path */
+int vfkvm_vfio_open(struct vfkvm_vfio *vf, struct vfctl_ctx *ctx, const char *bdf, bool iommufd,
 		    struct vfkvm_vm *vm, struct vfkvm_dev *d);
 /* The same with the fds vfctld handed over (vfkvm --lease): takes every fd
  * of lf, also on failure. */
 int vfkvm_vfio_adopt(struct vfkvm_vfio *vf, struct vfctl_ctx *ctx, struct vfctl_lease_fds *lf,
-		     struct vfkvm_vm *vm, struct vfkvm_dev *d);
+		     bool iommufd, struct vfkvm_vm *vm, struct vfkvm_dev *d);
 void vfkvm_vfio_close_device(struct vfkvm_vfio *vf);
 void vfkvm_vfio_close(struct vfkvm_vfio *vf);
 

@@ -154,6 +154,19 @@ host: bar[8] = 0xeeddccbbaa998877" ]
 	[ "$stderr" = "vfkvm: --vf and --stand-in-bar both put a BAR at 0xfebf0000: give one" ]
 }
 
+@test "--iommufd needs a device; --help names every option" {
+	run --separate-stderr "$VFKVM" --iommufd
+	[ "$status" -eq 2 ]
+	[ "$stderr" = "vfkvm: --iommufd is how a VF is opened: give --vf or --lease" ]
+	run --separate-stderr "$VFKVM" --stand-in-bar --iommufd
+	[ "$status" -eq 2 ]
+	run "$VFKVM" --help
+	[ "$status" -eq 0 ]
+	for o in --mem --hugepages --guest --stand-in-bar --vf --lease --iommufd --trace; do
+		[[ "$output" == *"  $o "* ]]
+	done
+}
+
 @test "--vf without VFIO: the container node, the errno text, what to do" {
 	# a /dev with no VFIO in it (VFCTL_DEV_ROOT, as vfctl's --dev-root)
 	mkdir "$img/dev"

@@ -76,6 +76,45 @@ reported() {
 	vm_wait_for 5 vm_wire_frames_are "$mac" $((before + 1))
 }
 
+@test "--vf --iommufd: the cdev bound to iommufd, guest RAM mapped in an IOAS, and the guest's frame reaches the wire" {
+	vm_require_iommufd
+	mac=02:76:66:6b:76:1f
+	vfctl set "$pf:1" mac "$mac"
+	vfctl bind "$vf" >/dev/null
+	before=$(vm_wire_frames "$mac")
+	run --separate-stderr "$VFKVM" --vf "$vf" --iommufd
+	echo "$output"; echo "$stderr"
+	[ "$status" -eq 0 ]
+	[ -z "$stderr" ]
+	grp=$(vm_iommu_group "$vf")
+	[[ "$output" == *"vfio: $vf in group $grp, cdev bound to iommufd, IOAS attached"* ]]
+	[[ "$output" != *"container type1v2"* ]]
+	[[ "$output" == *"vfio: $vf MSI-X vector 1 of 3 -> irqfd gsi 25 -> vector 0x41"* ]]
+	[ "$(reported guest: vf.mac)" = "$mac" ]
+	[ "$(reported guest: vf.tx.head)" = 0x1 ]
+	[ "$(reported guest: vf.tx.packets)" = 0x1 ]
+	[ "$(reported guest: vf.tx.irq)" = 0x1 ]
+	# the VF read the frame from guest RAM through the IOAS mapping
+	vm_wait_for 5 vm_wire_frames_are "$mac" $((before + 1))
+	# and closed it all: the legacy path opens the same VF right after
+	run --separate-stderr "$VFKVM" --vf "$vf"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"vfio: $vf in group $grp, container type1v2"* ]]
+}
+
+@test "--vf --iommufd on Debian's stock VFIO: refused with the reason, nothing left open" {
+	vm_require_no_iommufd
+	vfctl bind "$vf" >/dev/null
+	run --separate-stderr "$VFKVM" --vf "$vf" --iommufd
+	echo "$output"; echo "$stderr"
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == "vfkvm: --iommufd: $vf has no VFIO device cdev or this kernel no /dev/iommu"*"run without --iommufd"* ]]
+	[[ "$output" != *"guest:"* ]]
+	# the group was let go: the container path works at once
+	run --separate-stderr "$VFKVM" --vf "$vf"
+	[ "$status" -eq 0 ]
+}
+
 @test "--vf twice: the mailbox handshake works again after vfkvm's own reset; the new MAC is used" {
 	vfctl set "$pf:1" mac 02:76:66:6b:76:01
 	vfctl bind "$vf" >/dev/null

@@ -44,7 +44,12 @@ teardown() {
 	run "$LEASE_PROBE" "$lease"
 	echo "$output"
 	[ "$status" -eq 0 ]
-	[[ "${lines[0]}" == "received $vf group $grp container_fd "*" iommufd -1 device_fd -1" ]]
+	if [ "${VFCTL_VM_IOMMUFD:-0}" = 1 ]; then
+		# iommufd kernels: /dev/iommu and the VF's cdev come along
+		[[ "${lines[0]}" =~ ^"received $vf group $grp container_fd "[0-9]+" group_fd "[0-9]+" iommufd "[0-9]+" device_fd "[0-9]+$ ]]
+	else
+		[[ "${lines[0]}" == "received $vf group $grp container_fd "*" iommufd -1 device_fd -1" ]]
+	fi
 	[ "${lines[1]}" = "container api 0" ]
 	[ "${lines[2]}" = "group viable 1" ]
 	[[ "${lines[3]}" =~ ^device\ $vf\ pci\ 1\ regions\ [0-9]+\ irqs\ [0-9]+$ ]]

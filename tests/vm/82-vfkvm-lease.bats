@@ -78,6 +78,32 @@ vfkvm_as() {
 	[ "$(vm_driver "$vf")" = igbvf ]
 }
 
+@test "--lease --iommufd as the pool's unprivileged user: /dev/iommu and the cdev from vfctld, the frame on the wire" {
+	vm_require_iommufd
+	run as 1001 vfctl alloc --pool p --owner vfkvm-iommufd
+	echo "$output"
+	[ "$status" -eq 0 ]
+	lease=$(lease_of "$output") vf=$(vf_of "$output")
+	idx=$(vf_index_of "$pf" "$vf")
+	mac=02:76:66:6b:76:4d
+	vfctl set "$pf:$idx" mac "$mac"
+	before=$(vm_wire_frames "$mac")
+
+	run --separate-stderr vfkvm_as 1001 --lease "$lease" --iommufd
+	echo "$output"; echo "$stderr"
+	[ "$status" -eq 0 ]
+	[ -z "$stderr" ]
+	grp=$(vm_iommu_group "$vf")
+	[[ "$output" == *"vfio: $vf: container and group $grp fds from vfctld, /dev/iommu and the cdev too"* ]]
+	[[ "$output" == *"vfio: $vf in group $grp, cdev bound to iommufd, IOAS attached"* ]]
+	[ "$(sed -n 's/^guest: vf.mac = //p' <<<"$output")" = "$mac" ]
+	vm_wait_for 10 vm_wire_frames_are "$mac" $((before + 1))
+	run vfctl release "$lease"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$(vm_driver "$vf")" = igbvf ]
+}
+
 @test "--lease: a uid the lease is not for gets vfctld's refusal, no fds, and the lease stays usable" {
 	run as 1001 vfctl alloc --pool p
 	[ "$status" -eq 0 ]
