@@ -509,7 +509,8 @@ enum {
 /* The nodes of a function bound to vfio-pci, opened to be handed over
  * (vfctld's "open"): the container with no IOMMU type and the group not in
  * it; with VFCTL_VFIO_IOMMUFD also /dev/iommu and the cdev where both exist
- * (else -1). Checks first that the function is on vfio-pci and its group
+ * (else -1), the iommufd set to process RLIMIT_MEMLOCK accounting when the
+ * caller may (CAP_SYS_RESOURCE). Checks first that the function is on vfio-pci and its group
  * viable (sysfs, then VFIO_GROUP_GET_STATUS on a real node); -EBUSY when the
  * group is open elsewhere (naming who). The caller owns every fd >= 0. */
 VFCTL_EXPORT int vfctl_vfio_open_fds(struct vfctl_ctx *ctx, const char *addr, unsigned flags,

@@ -48,6 +48,15 @@ struct iommu_ioas_unmap {
 	uint64_t iova, length;
 };
 #define IOMMU_IOAS_UNMAP _IO(IOMMUFD_TYPE, 0x86)
+enum { IOMMU_OPTION_RLIMIT_MODE = 0 };
+enum { IOMMU_OPTION_OP_SET = 0, IOMMU_OPTION_OP_GET = 1 };
+struct iommu_option {
+	uint32_t size, option_id;
+	uint16_t op, __reserved;
+	uint32_t object_id;
+	uint64_t val64;
+};
+#define IOMMU_OPTION _IO(IOMMUFD_TYPE, 0x87)
 #endif
 
 _Static_assert((int)VFCTL_VFIO_CONFIG == (int)VFIO_PCI_CONFIG_REGION_INDEX, "region index");
@@ -470,6 +479,16 @@ int vfctl_vfio_open_fds(struct vfctl_ctx *ctx, const char *addr, unsigned flags,
 	snprintf(l.addr, sizeof(l.addr), "%s", a);
 	if (flags & VFCTL_VFIO_IOMMUFD)
 		open_iommufd(ctx, a, &l.iommufd, &l.device_fd);
+	if (l.iommufd >= 0) {
+		/* Charge what the receiver pins to its own process (RLIMIT_MEMLOCK
+		 * against its pinned pages, as the legacy type1 does), not to
+		 * every process of its uid together. Only a privileged opener
+		 * (CAP_SYS_RESOURCE) may: others keep the kernel's default. */
+		struct iommu_option o = { .size = sizeof(o), .option_id = IOMMU_OPTION_RLIMIT_MODE,
+					  .op = IOMMU_OPTION_OP_SET, .val64 = 1 };
+
+		(void)ioctl(l.iommufd, IOMMU_OPTION, &o);
+	}
 	vfctl_lease_fds_hand_out(ret, &l);
 	return 0;
 }

@@ -15,7 +15,7 @@
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: vfkvm [--mem SIZE] [--hugepages] [--guest FILE] [--trace]\n"
-		   "             [--stand-in-bar | --vf DEV | --lease ID] [--iommufd]\n"
+		   "             [--stand-in-bar | --vf DEV | --lease ID] [--iommu MODE]\n"
 		   "\n"
 		   "  --mem SIZE      guest RAM (default 64M; K, M, G suffixes)\n"
 		   "  --hugepages     guest RAM from hugetlbfs pages\n"
@@ -23,8 +23,10 @@ static void usage(FILE *f)
 		   "  --stand-in-bar  a software BAR instead of a device (no VFIO)\n"
 		   "  --vf DEV        pass through DEV, bound to vfio-pci ('vfctl bind DEV')\n"
 		   "  --lease ID      pass through the VF of vfctld lease ID ('vfctl alloc')\n"
-		   "  --iommufd       use /dev/iommu and the VF's VFIO cdev (Linux 6.6+), not the\n"
-		   "                  container; refused where the kernel has no such path\n"
+		   "  --iommu MODE    how the VF's DMA is set up: auto (default: iommufd and the\n"
+		   "                  VF's VFIO cdev where the kernel has them, else the\n"
+		   "                  container), legacy (the container, type1v2) or iommufd\n"
+		   "                  (refused where the kernel has no such path)\n"
 		   "  --trace         print every trapped MMIO access\n"
 		   "See vfkvm(1).\n");
 }
@@ -107,7 +109,7 @@ int main(int argc, char **argv)
 		{ "trace", no_argument, NULL, 't' },
 		{ "vf", required_argument, NULL, 'v' },
 		{ "lease", required_argument, NULL, 'l' },
-		{ "iommufd", no_argument, NULL, 'i' },
+		{ "iommu", required_argument, NULL, 'i' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -117,6 +119,7 @@ int main(int argc, char **argv)
 	struct sigaction sa = { .sa_handler = vfkvm_on_signal };
 	struct vfkvm *v;
 	char bdf[VFCTL_ADDR_LEN];
+	bool iommu_set = false;
 	uint32_t val;
 	int c, r;
 
@@ -141,7 +144,20 @@ int main(int argc, char **argv)
 			o.vf = bdf;
 			break;
 		case 'l': o.lease = optarg; break;
-		case 'i': o.iommufd = true; break;
+		case 'i':
+			if (!strcmp(optarg, "auto"))
+				o.iommu = VFKVM_IOMMU_AUTO;
+			else if (!strcmp(optarg, "legacy"))
+				o.iommu = VFKVM_IOMMU_LEGACY;
+			else if (!strcmp(optarg, "iommufd"))
+				o.iommu = VFKVM_IOMMU_IOMMUFD;
+			else {
+				fprintf(stderr, "vfkvm: --iommu %s: give auto, legacy or iommufd\n",
+					optarg);
+				return 2;
+			}
+			iommu_set = true;
+			break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -150,8 +166,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "vfkvm: --lease gives the VF: no --vf or --stand-in-bar with it\n");
 		return 2;
 	}
-	if (o.iommufd && !o.vf && !o.lease) {
-		fprintf(stderr, "vfkvm: --iommufd is how a VF is opened: give --vf or --lease\n");
+	if (iommu_set && !o.vf && !o.lease) {
+		fprintf(stderr, "vfkvm: --iommu is how a VF is opened: give --vf or --lease\n");
 		return 2;
 	}
 	if (o.vf && o.stand_in_bar) {

@@ -336,10 +336,10 @@ int vfkvm_setup(struct vfkvm **out, const struct vfkvm_opts *o)
 	if (o->vf) {
 		v->have_vfio = true;
 		if (o->lease_fds)
-			r = vfkvm_vfio_adopt(&v->vfio, o->ctx, o->lease_fds, o->iommufd, &v->vm,
+			r = vfkvm_vfio_adopt(&v->vfio, o->ctx, o->lease_fds, o->iommu, &v->vm,
 					     &v->dev);
 		else
-			r = vfkvm_vfio_open(&v->vfio, o->ctx, o->vf, o->iommufd, &v->vm, &v->dev);
+			r = vfkvm_vfio_open(&v->vfio, o->ctx, o->vf, o->iommu, &v->vm, &v->dev);
 		if (r < 0)
 			goto err;
 	}

@@ -334,32 +334,37 @@ static void vfio_init(struct vfkvm_vfio *vf, struct vfctl_ctx *ctx, const char *
 	d->name = vf->bdf;
 }
 
-/* Asked for iommufd but the kernel gave the container: say so, do nothing */
-static int check_path(struct vfkvm_vfio *vf, bool iommufd)
+static unsigned lib_flags(enum vfkvm_iommu iommu)
 {
-	if (!iommufd || vfctl_vfio_dev_uses_iommufd(vf->dev))
+	return iommu == VFKVM_IOMMU_LEGACY ? 0 : VFCTL_VFIO_IOMMUFD;
+}
+
+/* Asked for iommufd but the kernel gave the container: say so, do nothing */
+static int check_path(struct vfkvm_vfio *vf, enum vfkvm_iommu iommu)
+{
+	if (iommu != VFKVM_IOMMU_IOMMUFD || vfctl_vfio_dev_uses_iommufd(vf->dev))
 		return 0;
-	fprintf(stderr, "vfkvm: --iommufd: %s has no VFIO device cdev or this kernel no /dev/iommu "
+	fprintf(stderr, "vfkvm: --iommu iommufd: %s has no VFIO device cdev or this kernel no /dev/iommu "
 		"(iommufd and the cdev need Linux 6.6+ with CONFIG_IOMMUFD and "
-		"CONFIG_VFIO_DEVICE_CDEV; Debian's kernels have neither): run without --iommufd "
-		"for the container path\n", vf->bdf);
+		"CONFIG_VFIO_DEVICE_CDEV; Debian's kernels have neither): use --iommu legacy (or auto) for "
+		"the container path\n", vf->bdf);
 	vfctl_vfio_dev_free(vf->dev);
 	vf->dev = NULL;
 	return -EOPNOTSUPP;
 }
 
-int vfkvm_vfio_open(struct vfkvm_vfio *vf, struct vfctl_ctx *ctx, const char *bdf, bool iommufd,
-		    struct vfkvm_vm *vm, struct vfkvm_dev *d)
+int vfkvm_vfio_open(struct vfkvm_vfio *vf, struct vfctl_ctx *ctx, const char *bdf,
+		    enum vfkvm_iommu iommu, struct vfkvm_vm *vm, struct vfkvm_dev *d)
 {
 	int r;
 
 	vfio_init(vf, ctx, bdf, d);
-	r = vfctl_vfio_dev_open(ctx, bdf, iommufd ? VFCTL_VFIO_IOMMUFD : 0, &vf->dev);
+	r = vfctl_vfio_dev_open(ctx, bdf, lib_flags(iommu), &vf->dev);
 	if (r < 0) {
 		lib_err(vf);
 		return r;
 	}
-	r = check_path(vf, iommufd);
+	r = check_path(vf, iommu);
 	if (r < 0)
 		return r;
 	return vfio_setup(vf, vm, d);
@@ -369,19 +374,19 @@ int vfkvm_vfio_open(struct vfkvm_vfio *vf, struct vfctl_ctx *ctx, const char *bd
  * the container has no IOMMU type (vfctld(8), "open"); on iommufd kernels
  * /dev/iommu and the cdev came too, unbound. */
 int vfkvm_vfio_adopt(struct vfkvm_vfio *vf, struct vfctl_ctx *ctx, struct vfctl_lease_fds *lf,
-		     bool iommufd, struct vfkvm_vm *vm, struct vfkvm_dev *d)
+		     enum vfkvm_iommu iommu, struct vfkvm_vm *vm, struct vfkvm_dev *d)
 {
 	int r;
 
 	vfio_init(vf, ctx, lf->addr, d);
 	printf("vfio: %s: container and group %d fds from vfctld%s\n", vf->bdf, lf->group,
 	       lf->iommufd >= 0 && lf->device_fd >= 0 ? ", /dev/iommu and the cdev too" : "");
-	r = vfctl_vfio_dev_adopt(ctx, lf, iommufd ? VFCTL_VFIO_IOMMUFD : 0, &vf->dev);
+	r = vfctl_vfio_dev_adopt(ctx, lf, lib_flags(iommu), &vf->dev);
 	if (r < 0) {
 		lib_err(vf);
 		return r;
 	}
-	r = check_path(vf, iommufd);
+	r = check_path(vf, iommu);
 	if (r < 0)
 		return r;
 	return vfio_setup(vf, vm, d);

@@ -102,6 +102,13 @@ struct vfkvm_vm {
 	unsigned long mmio_exits;
 };
 
+/* --iommu: how the VF's DMA is set up */
+enum vfkvm_iommu {
+	VFKVM_IOMMU_AUTO,	/* iommufd and the cdev where the kernel has them */
+	VFKVM_IOMMU_LEGACY,	/* the container and type1v2 */
+	VFKVM_IOMMU_IOMMUFD,	/* iommufd and the cdev, or refuse */
+};
+
 struct vfkvm_opts {
 	uint64_t mem;
 	bool hugepages;
@@ -114,7 +121,7 @@ struct vfkvm_opts {
 	const char *lease;	/* the lease id, for messages */
 	struct vfctl_ctx *ctx;	/* libvfctl's, for --vf and --lease */
 	bool trace;
-	bool iommufd;		/* --iommufd: /dev/iommu and the VF's cdev, not the container */
+	enum vfkvm_iommu iommu;	/* --iommu */
 };
 
 /* kvm.c */
@@ -146,14 +153,15 @@ struct vfkvm_vfio {
 	unsigned msix_on;	/* MSI-X vectors 0..msix_on-1 wired to irqfds */
 	uint64_t dma_size;	/* guest RAM mapped at IOVA 0, 0 if not mapped */
 };
-/* iommufd: through /dev/iommu and the VF's cdev, -EOPNOTSUPP if the kernel
- * (or, for adopt, vfctld's fds) offers no such path */
-int vfkvm_vfio_open(struct vfkvm_vfio *vf, struct vfctl_ctx *ctx, const char *bdf, bool iommufd,
+/* VFKVM_IOMMU_IOMMUFD: -EOPNOTSUPP if the kernel (or, for adopt, vfctld's
+ * fds) offers no such path */
+int vfkvm_vfio_open(struct vfkvm_vfio *vf, struct vfctl_ctx *ctx, const char *bdf,
+		    enum vfkvm_iommu iommu,
 		    struct vfkvm_vm *vm, struct vfkvm_dev *d);
 /* The same with the fds vfctld handed over (vfkvm --lease): takes every fd
  * of lf, also on failure. */
 int vfkvm_vfio_adopt(struct vfkvm_vfio *vf, struct vfctl_ctx *ctx, struct vfctl_lease_fds *lf,
-		     bool iommufd, struct vfkvm_vm *vm, struct vfkvm_dev *d);
+		     enum vfkvm_iommu iommu, struct vfkvm_vm *vm, struct vfkvm_dev *d);
 void vfkvm_vfio_close_device(struct vfkvm_vfio *vf);
 void vfkvm_vfio_close(struct vfkvm_vfio *vf);
 

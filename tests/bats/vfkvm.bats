@@ -154,15 +154,18 @@ host: bar[8] = 0xeeddccbbaa998877" ]
 	[ "$stderr" = "vfkvm: --vf and --stand-in-bar both put a BAR at 0xfebf0000: give one" ]
 }
 
-@test "--iommufd needs a device; --help names every option" {
-	run --separate-stderr "$VFKVM" --iommufd
+@test "--iommu needs a device and a known mode; --help names every option" {
+	run --separate-stderr "$VFKVM" --iommu iommufd
 	[ "$status" -eq 2 ]
-	[ "$stderr" = "vfkvm: --iommufd is how a VF is opened: give --vf or --lease" ]
-	run --separate-stderr "$VFKVM" --stand-in-bar --iommufd
+	[ "$stderr" = "vfkvm: --iommu is how a VF is opened: give --vf or --lease" ]
+	run --separate-stderr "$VFKVM" --stand-in-bar --iommu legacy
 	[ "$status" -eq 2 ]
+	run --separate-stderr "$VFKVM" --vf 01:10.0 --iommu vfio
+	[ "$status" -eq 2 ]
+	[ "$stderr" = "vfkvm: --iommu vfio: give auto, legacy or iommufd" ]
 	run "$VFKVM" --help
 	[ "$status" -eq 0 ]
-	for o in --mem --hugepages --guest --stand-in-bar --vf --lease --iommufd --trace; do
+	for o in --mem --hugepages --guest --stand-in-bar --vf --lease --iommu --trace; do
 		[[ "$output" == *"  $o "* ]]
 	done
 }

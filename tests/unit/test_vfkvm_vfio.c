@@ -51,9 +51,9 @@ struct call {
 static void call_open(struct call *c)
 {
 	if (c->lf)
-		c->ret = vfkvm_vfio_adopt(&c->vf, c->ctx, c->lf, false, &c->vm, &c->dev);
+		c->ret = vfkvm_vfio_adopt(&c->vf, c->ctx, c->lf, VFKVM_IOMMU_LEGACY, &c->vm, &c->dev);
 	else
-		c->ret = vfkvm_vfio_open(&c->vf, c->ctx, c->bdf, false, &c->vm, &c->dev);
+		c->ret = vfkvm_vfio_open(&c->vf, c->ctx, c->bdf, VFKVM_IOMMU_LEGACY, &c->vm, &c->dev);
 }
 
 static char *capture(int fd, struct call *c)

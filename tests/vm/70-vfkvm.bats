@@ -45,7 +45,8 @@ reported() {
 	echo "$output"; echo "$stderr"
 	[ "$status" -eq 0 ]
 	[ -z "$stderr" ]
-	[[ "$output" == *"vfio: $vf in group $grp, container type1v2"* ]]
+	# --iommu auto: the IOAS where the kernel has iommufd, else the container
+	[[ "$output" == *"vfio: $vf in group $grp, $(vm_vfio_path_line)"* ]]
 	[[ "$output" == *"vfio: $vf device fd: "*" regions, "*" irqs"* ]]
 	[[ "$output" == *"vfio: guest RAM DMA-mapped: iova 0x0-0x3ffffff"* ]]
 	[[ "$output" == *"vfio: $vf BAR0 16 KiB mmapped at gpa 0xfebf0000 (slot "* ]]

@@ -76,13 +76,13 @@ reported() {
 	vm_wait_for 5 vm_wire_frames_are "$mac" $((before + 1))
 }
 
-@test "--vf --iommufd: the cdev bound to iommufd, guest RAM mapped in an IOAS, and the guest's frame reaches the wire" {
+@test "--vf on the iommufd kernel (--iommu auto): the cdev bound to iommufd, guest RAM mapped in an IOAS, and the guest's frame reaches the wire" {
 	vm_require_iommufd
 	mac=02:76:66:6b:76:1f
 	vfctl set "$pf:1" mac "$mac"
 	vfctl bind "$vf" >/dev/null
 	before=$(vm_wire_frames "$mac")
-	run --separate-stderr "$VFKVM" --vf "$vf" --iommufd
+	run --separate-stderr "$VFKVM" --vf "$vf"
 	echo "$output"; echo "$stderr"
 	[ "$status" -eq 0 ]
 	[ -z "$stderr" ]
@@ -97,22 +97,23 @@ reported() {
 	# the VF read the frame from guest RAM through the IOAS mapping
 	vm_wait_for 5 vm_wire_frames_are "$mac" $((before + 1))
 	# and closed it all: the legacy path opens the same VF right after
-	run --separate-stderr "$VFKVM" --vf "$vf"
+	run --separate-stderr "$VFKVM" --vf "$vf" --iommu legacy
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"vfio: $vf in group $grp, container type1v2"* ]]
 }
 
-@test "--vf --iommufd on Debian's stock VFIO: refused with the reason, nothing left open" {
+@test "--iommu iommufd on Debian's stock VFIO: refused with the reason, nothing left open; auto takes the container" {
 	vm_require_no_iommufd
 	vfctl bind "$vf" >/dev/null
-	run --separate-stderr "$VFKVM" --vf "$vf" --iommufd
+	run --separate-stderr "$VFKVM" --vf "$vf" --iommu iommufd
 	echo "$output"; echo "$stderr"
 	[ "$status" -eq 1 ]
-	[[ "$stderr" == "vfkvm: --iommufd: $vf has no VFIO device cdev or this kernel no /dev/iommu"*"run without --iommufd"* ]]
+	[[ "$stderr" == "vfkvm: --iommu iommufd: $vf has no VFIO device cdev or this kernel no /dev/iommu"*"use --iommu legacy (or auto)"* ]]
 	[[ "$output" != *"guest:"* ]]
 	# the group was let go: the container path works at once
 	run --separate-stderr "$VFKVM" --vf "$vf"
 	[ "$status" -eq 0 ]
+	[[ "$output" == *"vfio: $vf in group $(vm_iommu_group "$vf"), container type1v2"* ]]
 }
 
 @test "--vf twice: the mailbox handshake works again after vfkvm's own reset; the new MAC is used" {

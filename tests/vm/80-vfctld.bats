@@ -45,10 +45,13 @@ teardown() {
 	echo "$output"
 	[ "$status" -eq 0 ]
 	if [ "${VFCTL_VM_IOMMUFD:-0}" = 1 ]; then
-		# iommufd kernels: /dev/iommu and the VF's cdev come along
+		# iommufd kernels: /dev/iommu and the VF's cdev come along, with
+		# what the receiver pins charged to its own process
 		[[ "${lines[0]}" =~ ^"received $vf group $grp container_fd "[0-9]+" group_fd "[0-9]+" iommufd "[0-9]+" device_fd "[0-9]+$ ]]
+		[ "${lines[4]}" = "iommufd rlimit mode process" ]
 	else
 		[[ "${lines[0]}" == "received $vf group $grp container_fd "*" iommufd -1 device_fd -1" ]]
+		[ "${#lines[@]}" = 4 ]
 	fi
 	[ "${lines[1]}" = "container api 0" ]
 	[ "${lines[2]}" = "group viable 1" ]

@@ -67,7 +67,7 @@ vfkvm_as() {
 	grp=$(vm_iommu_group "$vf")
 	[ "${lines[0]}" = "vfkvm: lease $lease: $vf, IOMMU group $grp, fds from vfctld" ]
 	[[ "$output" == *"vfio: $vf: container and group $grp fds from vfctld"* ]]
-	[[ "$output" == *"vfio: $vf in group $grp, container type1v2"* ]]
+	[[ "$output" == *"vfio: $vf in group $grp, $(vm_vfio_path_line)"* ]]
 	[ "$(sed -n 's/^guest: vf.mac = //p' <<<"$output")" = "$mac" ]
 	[ "$(sed -n 's/^guest: vf.tx.packets = //p' <<<"$output")" = 0x1 ]
 	vm_wait_for 10 vm_wire_frames_are "$mac" $((before + 1))
@@ -78,7 +78,7 @@ vfkvm_as() {
 	[ "$(vm_driver "$vf")" = igbvf ]
 }
 
-@test "--lease --iommufd as the pool's unprivileged user: /dev/iommu and the cdev from vfctld, the frame on the wire" {
+@test "--lease --iommu iommufd as the pool's unprivileged user: /dev/iommu and the cdev from vfctld, the frame on the wire" {
 	vm_require_iommufd
 	run as 1001 vfctl alloc --pool p --owner vfkvm-iommufd
 	echo "$output"
@@ -89,7 +89,7 @@ vfkvm_as() {
 	vfctl set "$pf:$idx" mac "$mac"
 	before=$(vm_wire_frames "$mac")
 
-	run --separate-stderr vfkvm_as 1001 --lease "$lease" --iommufd
+	run --separate-stderr vfkvm_as 1001 --lease "$lease" --iommu iommufd
 	echo "$output"; echo "$stderr"
 	[ "$status" -eq 0 ]
 	[ -z "$stderr" ]

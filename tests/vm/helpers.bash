@@ -38,6 +38,16 @@ vm_require_no_iommufd() {
 	[ "${VFCTL_VM_IOMMUFD:-0}" != 1 ] || skip "this boot has iommufd and the VFIO cdev"
 }
 
+# How vfkvm --iommu auto sets up a VF's DMA on this boot, as its vfio: line
+# says after "in group N, ".
+vm_vfio_path_line() {
+	if [ "${VFCTL_VM_IOMMUFD:-0}" = 1 ]; then
+		echo "cdev bound to iommufd, IOAS attached"
+	else
+		echo "container type1v2"
+	fi
+}
+
 # vm_find_pci VENDOR DEVICE: PCI addresses of matching functions, sorted.
 # IDs as sysfs shows them: 0x8086 0x10c9.
 vm_find_pci() {

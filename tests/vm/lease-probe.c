@@ -118,6 +118,7 @@ int main(int argc, char **argv)
 	const char *sock = getenv("VFCTLD_SOCKET");	/* libvfctl reads no environment */
 	struct vfio_group_status gs = { .argsz = sizeof(gs) };
 	struct vfio_device_info di = { .argsz = sizeof(di) };
+	const char *rlimit_mode = NULL;
 	int r, dev, api;
 
 	if (argc == 3 && !strcmp(argv[1], "--notify"))
@@ -143,6 +144,20 @@ int main(int argc, char **argv)
 	vfctl_client_free(c);
 	printf("received %s group %d container_fd %d group_fd %d iommufd %d device_fd %d\n",
 	       l.addr, l.group, l.container_fd, l.group_fd, l.iommufd, l.device_fd);
+	if (l.iommufd >= 0) {
+		/* struct iommu_option (Linux 6.2 uapi; bookworm's headers are 6.1):
+		 * IOMMU_OPTION_RLIMIT_MODE, IOMMU_OPTION_OP_GET */
+		struct { uint32_t size, option_id; uint16_t op, rsvd; uint32_t object_id;
+			 uint64_t val64; } o = { .size = sizeof(o), .option_id = 0, .op = 1 };
+
+		if (ioctl(l.iommufd, _IO(';', 0x87), &o) < 0)
+			return die("IOMMU_OPTION get RLIMIT_MODE");
+		rlimit_mode = o.val64 ? "process" : "user";
+		/* the rest probes the legacy pair: the cdev is not wanted */
+		close(l.iommufd);
+		close(l.device_fd);
+		l.iommufd = l.device_fd = -1;
+	}
 	api = ioctl(l.container_fd, VFIO_GET_API_VERSION);
 	if (api != VFIO_API_VERSION)
 		return die("VFIO_GET_API_VERSION on the container fd");
@@ -161,6 +176,8 @@ int main(int argc, char **argv)
 		return die("VFIO_DEVICE_GET_INFO");
 	printf("device %s pci %d regions %u irqs %u\n", l.addr, !!(di.flags & VFIO_DEVICE_FLAGS_PCI),
 	       di.num_regions, di.num_irqs);
+	if (rlimit_mode)
+		printf("iommufd rlimit mode %s\n", rlimit_mode);
 	fflush(stdout);
 	if (argc == 3)
 		sleep((unsigned)atoi(argv[2]));
