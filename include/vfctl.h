@@ -57,6 +57,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -492,6 +493,14 @@ VFCTL_EXPORT int vfctl_vfio_holders(struct vfctl_ctx *ctx, int group, char *buf,
  * from sysfs vfio-dev/; -ENOENT when the kernel made none. */
 VFCTL_EXPORT int vfctl_vfio_cdev_name(struct vfctl_ctx *ctx, const char *addr, char *buf,
 				      size_t size);
+/* Give uid the function's VFIO nodes, so a program it runs can open them by
+ * path (QEMU's host=, DPDK, cloud-hypervisor): the owner of
+ * <dev root>/vfio/<group> and, where the kernel has one, of its device cdev
+ * becomes uid (group and mode stay as they are; the kernel makes them
+ * root-only); uid 0 takes them back. No dev root (a golden tree): 0, nothing
+ * done. -ENOENT when the group node is missing (not on vfio-pci),
+ * -ENOTTY when a node is no character device, else the chown's -errno. */
+VFCTL_EXPORT int vfctl_vfio_grant(struct vfctl_ctx *ctx, const char *addr, uid_t uid);
 /* 0 when [iova, iova + size) misses every reserved IOVA range of the group
  * (sysfs reserved_regions; none listed or no file: nothing to miss);
  * -EADDRINUSE naming the range it hits; -EINVAL for a file that is no such

@@ -412,6 +412,57 @@ static int open_group_node(struct vfctl_ctx *ctx, int group, int *ret)
 			 fd == -EBUSY ? "; is the group in use by another process?" : "");
 }
 
+/* chown one node under the dev root, never through a symlink */
+static int node_chown(struct vfctl_ctx *ctx, const char *addr, const char *rel, uid_t uid)
+{
+	_cleanup_close_ int fd = vfctl_root_openat(&ctx->dev, rel, O_PATH | O_NOFOLLOW);
+	struct stat st;
+
+	if (fd < 0)
+		return vfctl_err(ctx, fd, "%s: %s/%s: %s", addr, dev_path(ctx), rel, strerror(-fd));
+	if (fstat(fd, &st) < 0)
+		return vfctl_err(ctx, -errno, "%s: fstat %s/%s: %s", addr, dev_path(ctx), rel,
+				 strerror(errno));
+	if (!S_ISCHR(st.st_mode))
+		return vfctl_err(ctx, -ENOTTY, "%s: %s/%s is no character device: not changing "
+				 "its owner", addr, dev_path(ctx), rel);
+	if (st.st_uid == uid)
+		return 0;
+	if (fchownat(fd, "", uid, (gid_t)-1, AT_EMPTY_PATH) < 0)
+		return vfctl_err(ctx, -errno, "%s: chown %s/%s to uid %u: %s", addr, dev_path(ctx),
+				 rel, (unsigned)uid, strerror(errno));
+	return 0;
+}
+
+int vfctl_vfio_grant(struct vfctl_ctx *ctx, const char *addr, uid_t uid)
+{
+	char a[VFCTL_ADDR_LEN], rel[64], name[32], err[sizeof(ctx->err)];
+	int group, r;
+
+	if (vfctl_addr_parse(addr, a) < 0)
+		return vfctl_err(ctx, -EINVAL, "'%s' is not a PCI address (e.g. 0000:01:10.0)",
+				 addr ? addr : "(null)");
+	if (ctx->dev.fd < 0)
+		return 0;
+	r = vfctl_vfio_group_of(ctx, a, &group);
+	if (r < 0)
+		return r;
+	snprintf(rel, sizeof(rel), "vfio/%d", group);
+	r = node_chown(ctx, a, rel, uid);
+	if (r < 0)
+		return r;
+	/* no cdev is no failure: keep the caller's message slot */
+	memcpy(err, ctx->err, sizeof(err));
+	if (vfctl_vfio_cdev_name(ctx, a, name, sizeof(name)) < 0) {
+		memcpy(ctx->err, err, sizeof(err));
+		return 0;
+	}
+	snprintf(rel, sizeof(rel), "vfio/devices/%s", name);
+	if (!vfctl_root_exists(&ctx->dev, rel))
+		return 0;
+	return node_chown(ctx, a, rel, uid);
+}
+
 /* iommufd and the cdev, when the kernel has both; -1s otherwise. */
 static void open_iommufd(struct vfctl_ctx *ctx, const char *addr, int *iommufd, int *cdev)
 {

@@ -100,6 +100,13 @@ static void owner_watch(void *userdata, struct lease *l)
 	l->pidfd = fd;
 }
 
+static int vf_grant(void *userdata, const char *vf, unsigned uid)
+{
+	struct daemon *d = userdata;
+
+	return vfctl_vfio_grant(d->ctx, vf, (uid_t)uid);
+}
+
 const struct lease_host_ops host_ops = {
 	.vf_exists = vf_exists,
 	.group_holders = group_holders,
@@ -107,4 +114,5 @@ const struct lease_host_ops host_ops = {
 	.vf_forget = vf_forget,
 	.owner_alive = owner_alive,
 	.owner_watch = owner_watch,
+	.vf_grant = vf_grant,
 };

@@ -6,6 +6,7 @@
  * lease_host_ops, so this file runs in unit tests without a socket, a
  * kernel or an event loop.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <syslog.h>
@@ -21,11 +22,28 @@ int lease_save(struct lease_life *lf)
 	return r;
 }
 
-/* Undo what alloc did to the VF: nothing when the daemon did not bind it
- * or the VF is gone. */
+/* The lease's uid may open the VF's /dev/vfio nodes by path (QEMU's
+ * host=, DPDK): granted while active, at commit and at every reconcile. A
+ * failure costs only that: the fds of "open" still work. */
+static void grant(struct lease_life *lf, const struct lease *l)
+{
+	if (lf->ops->vf_grant(lf->userdata, l->vf, l->uid) < 0)
+		log_msg(LOG_WARNING, "lease %s: uid %u cannot open the VF's nodes by path, only "
+			"through vfctld's fds: %s", l->id, l->uid, vfctl_ctx_error(lf->ctx));
+}
+
+/* Undo what alloc did to the VF: its nodes root's again (whether the daemon
+ * bound it or not), its driver back; nothing when the VF is gone. */
 static int restore(struct lease_life *lf, const struct lease *l)
 {
-	if (!l->bound || !lf->ops->vf_exists(lf->userdata, l->vf))
+	int r;
+
+	if (!lf->ops->vf_exists(lf->userdata, l->vf))
+		return 0;
+	r = lf->ops->vf_grant(lf->userdata, l->vf, 0);
+	if (r < 0 && r != -ENOENT)
+		return r;
+	if (!l->bound)
 		return 0;
 	return lf->ops->vf_restore(lf->userdata, l);
 }
@@ -72,6 +90,7 @@ int lease_alloc_commit(struct lease_life *lf, struct lease *l, int group)
 	if (r < 0)
 		return r;
 	test_stop("alloc:after-commit");
+	grant(lf, l);
 	if (l->pid)
 		lf->ops->owner_watch(lf->userdata, l);
 	return 0;
@@ -163,8 +182,11 @@ static void reconcile_one(struct lease_life *lf, struct lease *l)
 		} else if (l->pid && !lf->ops->owner_alive(lf->userdata, l->pid, l->pid_start)) {
 			/* finished at the next reconcile (the retry timer) */
 			lease_release_begin(lf, l, "its owner process is gone");
-		} else if (l->pid) {
-			lf->ops->owner_watch(lf->userdata, l);
+		} else {
+			/* a restart or a node made again: the owner is the lease's */
+			grant(lf, l);
+			if (l->pid)
+				lf->ops->owner_watch(lf->userdata, l);
 		}
 		break;
 	case LEASE_RELEASING:

@@ -111,6 +111,9 @@ struct lease_host_ops {
 	bool (*owner_alive)(void *userdata, int pid, unsigned long long start);
 	/* call lease_owner_exited() when l's owner exits; nothing if watched */
 	void (*owner_watch)(void *userdata, struct lease *l);
+	/* the VF's /dev/vfio nodes owned by uid (0: root again): 0, -ENOENT
+	 * when there are none, or -errno with the reason in the ctx */
+	int (*vf_grant)(void *userdata, const char *vf, unsigned uid);
 };
 
 struct lease_life {

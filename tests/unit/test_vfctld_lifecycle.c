@@ -34,8 +34,11 @@ struct fake {
 	int holders;
 	int restore_err;	/* what vf_restore returns */
 	bool owner_dead;
+	int grant_err;		/* what vf_grant returns */
 	/* what the lifecycle asked of it */
-	unsigned n_restore, n_forget, n_watch;
+	unsigned n_restore, n_forget, n_watch, n_grant;
+	long owner;		/* the nodes' owner as the last vf_grant left it, -1 never */
+	long owner_at_restore;	/* the owner when vf_restore ran */
 };
 
 static bool f_vf_exists(void *u, const char *vf)
@@ -62,6 +65,7 @@ static int f_vf_restore(void *u, const struct lease *l)
 
 	assert_string_equal(l->vf, VF);
 	f->n_restore++;
+	f->owner_at_restore = f->owner;
 	if (f->restore_err)
 		return vfctl_ctx_set_error(f->ctx, f->restore_err, "%s: writing to unbind: %s", l->vf,
 					   strerror(-f->restore_err));
@@ -93,6 +97,19 @@ static void f_owner_watch(void *u, struct lease *l)
 	f->n_watch++;
 }
 
+static int f_vf_grant(void *u, const char *vf, unsigned uid)
+{
+	struct fake *f = u;
+
+	assert_string_equal(vf, VF);
+	f->n_grant++;
+	if (f->grant_err)
+		return vfctl_ctx_set_error(f->ctx, f->grant_err, "%s: chown /dev/vfio/31 to uid %u: %s",
+					   vf, uid, strerror(-f->grant_err));
+	f->owner = uid;
+	return 0;
+}
+
 static const struct lease_host_ops fake_ops = {
 	.vf_exists = f_vf_exists,
 	.group_holders = f_group_holders,
@@ -100,6 +117,7 @@ static const struct lease_host_ops fake_ops = {
 	.vf_forget = f_vf_forget,
 	.owner_alive = f_owner_alive,
 	.owner_watch = f_owner_watch,
+	.vf_grant = f_vf_grant,
 };
 
 /* The daemon starting (again): the store read back from disk. */
@@ -121,6 +139,7 @@ static int setup(void **state)
 	struct fake *f = calloc(1, sizeof(*f));
 
 	assert_non_null(f);
+	f->owner = f->owner_at_restore = -1;
 	unit_tmpdir(f->dir, sizeof(f->dir), "/tmp/vfctld-life-XXXXXX");
 	assert_int_equal(vfctl_ctx_new(&f->ctx, &(struct vfctl_opts){ .size = sizeof(struct vfctl_opts), .sysfs_root = "/tmp",
 		.run_dir = f->dir }), 0);
@@ -427,6 +446,52 @@ static void active_vf_vanished(void **state)
 	assert_int_equal(on_disk(f, "L1"), -1);
 }
 
+/* The lease's uid owns the VF's nodes while the lease is active, and
+ * only then: granted at commit and again at every reconcile (a restart),
+ * taken back before the VF is restored, also for a VF that stays on
+ * vfio-pci; a take-back that fails keeps the release pending. */
+static void nodes_follow_the_lease(void **state)
+{
+	struct fake *f = *state;
+	struct lease *l = begin(f, true, 0);
+
+	assert_int_equal(f->owner, -1);		/* not while allocating */
+	assert_int_equal(lease_alloc_commit(&f->lf, l, 31), 0);
+	assert_int_equal(f->owner, 1001);
+	/* kill -9, a restart, someone chowned it back: reconcile grants again */
+	crash_and_restart(f);
+	f->owner = 0;
+	lease_reconcile(&f->lf);
+	assert_int_equal(f->owner, 1001);
+	l = f->lf.store.v[0];
+
+	/* the take-back fails: nothing restored, still releasing, the reason kept */
+	assert_int_equal(lease_release_begin(&f->lf, l, "released by request"), 0);
+	f->grant_err = -EPERM;
+	assert_int_equal(lease_release_finish(&f->lf, l), -EPERM);
+	assert_non_null(strstr(l->pending, "chown /dev/vfio/31 to uid 0: Operation not permitted"));
+	assert_int_equal(f->n_restore, 0);
+	assert_int_equal(on_disk(f, "L1"), LEASE_RELEASING);
+	assert_int_equal(f->owner, 1001);
+	f->grant_err = 0;
+	assert_int_equal(lease_release_finish(&f->lf, l), 0);
+	assert_int_equal(f->owner_at_restore, 0);	/* root's before the driver changes */
+	assert_int_equal(on_disk(f, "L1"), -1);
+
+	/* a VF the daemon did not bind: not restored, but its nodes are root's again */
+	l = active(f, false, 0);
+	assert_int_equal(f->owner, 1001);
+	assert_int_equal(lease_release_begin(&f->lf, l, "released by request"), 0);
+	assert_int_equal(lease_release_finish(&f->lf, l), 0);
+	assert_int_equal(f->n_restore, 1);
+	assert_int_equal(f->owner, 0);
+
+	/* a grant that fails costs the alloc nothing */
+	f->grant_err = -EPERM;
+	l = active(f, true, 0);
+	assert_int_equal(l->state, LEASE_ACTIVE);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -439,6 +504,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(owner_process_ends, setup, teardown),
 		cmocka_unit_test_setup_teardown(forced_release, setup, teardown),
 		cmocka_unit_test_setup_teardown(active_vf_vanished, setup, teardown),
+		cmocka_unit_test_setup_teardown(nodes_follow_the_lease, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -73,6 +73,65 @@ teardown() {
 	[ "$(jq '.leases | length' "$VFCTLD_RUN/leases.json")" = 0 ]
 }
 
+owner_is() {
+	[ "$(stat -c %u "$1")" = "$2" ]
+}
+
+# opens_by_path UID NODE: UID can open NODE read-write (and closes it at once)
+opens_by_path() {
+	as "$1" bash -c 'exec 3<>"$1"' opens_by_path "$2"
+}
+
+@test "stock consumers by path: the lease's uid owns /dev/vfio/N (and the cdev) while the lease lasts, no one else, not after" {
+	run as 1001 vfctl alloc --pool p
+	echo "$output"
+	[ "$status" -eq 0 ]
+	lease=$(lease_of "$output") vf=$(vf_of "$output")
+	grp=$(vm_iommu_group "$vf")
+	node=/dev/vfio/$grp
+	[ "$(stat -c %u "$node")" = 1001 ]
+	[ "$(stat -c %a "$node")" = 600 ]	# the kernel's mode, kept
+	opens_by_path 1001 "$node"
+	run opens_by_path 1002 "$node"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"Permission denied"* ]]
+	if [ "${VFCTL_VM_IOMMUFD:-0}" = 1 ]; then
+		cdev=/dev/vfio/devices/$(ls "$VM_PCI/$vf/vfio-dev")
+		[ "$(stat -c %u "$cdev")" = 1001 ]
+		opens_by_path 1001 "$cdev"
+		run opens_by_path 1002 "$cdev"
+		[ "$status" -ne 0 ]
+	fi
+	# a restart keeps the grant of a lease that survives it
+	vfctld_stop
+	chown 0 "$node"
+	vfctld_start
+	vm_wait_for 10 owner_is "$node" 1001
+	run as 1001 vfctl release "$lease"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$(vm_driver "$vf")" = igbvf ]
+	[ ! -e "$node" ]
+
+	# a VF that stays on vfio-pci after its lease: its node is root's again
+	# (the same VF: the first free one of the pool)
+	vm_bind_vfio "$vf"
+	node=/dev/vfio/$(vm_iommu_group "$vf")
+	run as 1001 vfctl alloc --pool p
+	echo "$output"
+	[ "$status" -eq 0 ]
+	lease=$(lease_of "$output")
+	[ "$(vf_of "$output")" = "$vf" ]
+	[ "$(stat -c %u "$node")" = 1001 ]
+	run as 1001 vfctl release "$lease"
+	[ "$status" -eq 0 ]
+	[ "$(vm_driver "$vf")" = vfio-pci ]
+	[ "$(stat -c %u "$node")" = 0 ]
+	run opens_by_path 1001 "$node"
+	[ "$status" -ne 0 ]
+	vm_unbind_vfio "$vf"
+}
+
 @test "an allowed uid allocates and opens; another uid is refused the pool, the open and the release before any fd is sent" {
 	run as 1001 vfctl alloc --pool p
 	echo "$output"
