@@ -40,8 +40,9 @@ static int restore(struct lease_life *lf, const struct lease *l)
 
 	if (!lf->ops->vf_exists(lf->userdata, l->vf))
 		return 0;
+	/* no node, or one that is no device (never granted): nothing to take back */
 	r = lf->ops->vf_grant(lf->userdata, l->vf, 0);
-	if (r < 0 && r != -ENOENT)
+	if (r < 0 && r != -ENOENT && r != -ENOTTY)
 		return r;
 	if (!l->bound)
 		return 0;

@@ -163,6 +163,40 @@ msg() {	# msg NAME TEXT: a raw message file
 	[ "$status" -eq 0 ]
 }
 
+@test "the lease's uid owns the VF's group node while the lease lasts; root's again after release, also on a restart" {
+	start
+	# a character device stands in for /dev/vfio/37 (the tree's is a plain file)
+	node=$sys/../dev/vfio/37
+	rm -f "$node"
+	mknod -m 600 "$node" c 1 3
+	run as 4321 "$VFCTL" alloc --pool gpu
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$(stat -c '%u %a' "$node")" = "4321 600" ]
+	# kill -9 and a hand chown: the restart grants it again
+	kill -9 "$dpid"
+	wait "$dpid" 2>/dev/null || true
+	chown 0 "$node"
+	rm -f "$VFCTLD_SOCKET"
+	start
+	"$VFCTL" leases >/dev/null	# answered: the reconcile at start is done
+	[ "$(stat -c %u "$node")" = 4321 ]
+	run as 4321 "$VFCTL" release L1
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$(stat -c '%u %a' "$node")" = "0 600" ]
+	! grep -q "cannot open the VF's nodes" "$log"
+	# a plain file is no device: never chowned, and the release is not held up
+	rm -f "$node"
+	touch "$node"
+	run as 4321 "$VFCTL" alloc --pool gpu
+	[ "$status" -eq 0 ]
+	[ "$(stat -c %u "$node")" = 0 ]
+	grep -q "lease L2: uid 4321 cannot open the VF's nodes by path.*is no character device" "$log"
+	run as 4321 "$VFCTL" release L2
+	[ "$status" -eq 0 ]
+}
+
 @test "malformed, truncated, oversized and fd-carrying messages get an error reply; the connection stays usable" {
 	start
 	fds_before=$(find "/proc/$dpid/fd" -mindepth 1 | wc -l)
