@@ -26,6 +26,7 @@ struct args {
 	double timeout_s;	/* 0: the command's default */
 	/* alloc / release / leases / pools: vfctld requests */
 	const char *pool, *owner, *socket;
+	const char *lease;	/* exec */
 	int numa, pid;		/* -1 / 0: not given */
 	int argc;
 	char **argv;		/* the command's positional arguments */
@@ -58,6 +59,7 @@ enum cli_opt {
 	OPT_OWNER,
 	OPT_PID,
 	OPT_SOCKET,
+	OPT_LEASE,
 };
 
 #define CLI_MAX_OPTS 8
@@ -80,6 +82,7 @@ struct cli_cmd {
 	const char *name;
 	cmd_fn fn;
 	bool no_host;		/* no library context, no scan: vfctld requests, help */
+	bool args_end_opts;	/* options end at the first argument (exec: CMD's are CMD's) */
 	const char *synopsis;	/* after the name in its usage: "DEV [DRIVER]" */
 	const char *summary;	/* its line in the overview */
 	const char *help;	/* its usage: what it does, its arguments */
@@ -104,6 +107,9 @@ enum { CLI_RUN = -1 };
 int cli_parse(int argc, char **argv, struct args *a, const struct cli_cmd **ret);
 /* The usage of c, or the overview of every command (c NULL). */
 void cli_usage(const struct cli_cmd *c, FILE *out);
+
+/* cmd_exec.c */
+int cmd_exec(struct vfctl_ctx *ctx, struct vfctl_host *host, const struct args *a);
 
 /* cmd_bind.c */
 int cmd_bind(struct vfctl_ctx *ctx, struct vfctl_host *host, const struct args *a);

@@ -167,6 +167,26 @@ const struct cli_cmd cli_cmds[] = {
 		.opts = { { OPT_SOCKET, SOCKET_DOC } },
 	},
 	{
+		.name = "exec", .fn = cmd_exec, .no_host = true, .args_end_opts = true,
+		.synopsis = "--lease ID [--] CMD [ARG...]",
+		.summary = "run a program (a VMM) with a lease's VFIO fds",
+		.help = "Get the VFIO fds of lease ID from vfctld and run CMD as you, with those\n"
+			"it names kept open. In CMD and its ARGs these placeholders are replaced:\n"
+			"  {iommufd}    fd of /dev/iommu      {device}     fd of the VF's cdev\n"
+			"  {container}  fd of /dev/vfio/vfio  {group}      fd of /dev/vfio/N\n"
+			"  {bdf}        the VF's address      {group_path} /dev/vfio/N\n"
+			"Other braces stay as they are. Fds no placeholder names are closed; give\n"
+			"{iommufd} and {device}, or {container} and {group}, not both (VFIO does\n"
+			"not bind the cdev while the group is open).\n"
+			"E.g. vfctl exec --lease L1 -- qemu-system-x86_64 ... -object\n"
+			"iommufd,id=iommufd0,fd={iommufd} -device vfio-pci,iommufd=iommufd0,fd={device}\n"
+			"Options end at CMD: its own options are its.\n",
+		.opts = {
+			{ OPT_LEASE, "the lease (required), as 'vfctl alloc' printed it" },
+			{ OPT_SOCKET, SOCKET_DOC },
+		},
+	},
+	{
 		.name = "help", .fn = cmd_help, .no_host = true,
 		.synopsis = "[COMMAND]",
 		.summary = "a command's usage, or this overview",

@@ -56,6 +56,7 @@ static const struct cli_option command_opts[] = {
 	{ OPT_OWNER, "--owner", NULL, "TAG", NULL },
 	{ OPT_PID, "--pid", NULL, "PID", NULL },
 	{ OPT_SOCKET, "--socket", NULL, "PATH", NULL },
+	{ OPT_LEASE, "--lease", NULL, "ID", NULL },
 };
 
 #define N_OPTS (ARRAY_SIZE(global_opts) + ARRAY_SIZE(command_opts))
@@ -275,6 +276,7 @@ static int set_option(const char *who, const struct cli_option *o, const char *v
 	case OPT_POOL: a->pool = val; break;
 	case OPT_OWNER: a->owner = val; break;
 	case OPT_SOCKET: a->socket = val; break;
+	case OPT_LEASE: a->lease = val; break;
 	case OPT_NUMA:
 		if (!parse_long(val, 0, 1023, &v)) {
 			fprintf(stderr, "%s: --numa '%s': expected a NUMA node number (0-1023)\n",
@@ -365,6 +367,8 @@ static int parse_command(const struct cli_cmd *c, int argc, char **argv, struct 
 			return EXIT_USAGE;
 		if (r == SCAN_ARG) {
 			a->argv[a->argc++] = (char *)val;
+			if (c->args_end_opts)
+				s.no_more_opts = true;
 			continue;
 		}
 		if (o->id == OPT_HELP) {

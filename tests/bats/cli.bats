@@ -50,7 +50,7 @@ usage_opts() {
 	[ "$output" = "$overview" ]
 	run --separate-stderr "$VFCTL" -h
 	[ "$output" = "$overview" ]
-	[ "$(commands | tr '\n' ' ')" = "list show groups bind unbind restore set create destroy apply pools alloc release leases help " ]
+	[ "$(commands | tr '\n' ' ')" = "list show groups bind unbind restore set create destroy apply pools alloc release leases exec help " ]
 	# no command: the overview on stderr, a usage error
 	run --separate-stderr "$VFCTL"
 	[ "$status" -eq 2 ]
@@ -79,12 +79,17 @@ usage_opts() {
 		run --separate-stderr "$VFCTL" --help "$c"
 		[ "$output" = "$usage" ]
 		# no host is needed to print it, and arguments do not matter
-		run --separate-stderr "$VFCTL" --sysfs-root /nonexistent "$c" a b --help
+		if [ "$c" = exec ]; then
+			# exec's options end at CMD: a --help after it is CMD's
+			run --separate-stderr "$VFCTL" --sysfs-root /nonexistent "$c" --help a b
+		else
+			run --separate-stderr "$VFCTL" --sysfs-root /nonexistent "$c" a b --help
+		fi
 		[ "$status" -eq 0 ]
 		[ "$output" = "$usage" ]
 		n=$((n + 1))
 	done
-	[ "$n" -eq 15 ]
+	[ "$n" -eq 16 ]
 	# each usage is different
 	for c in $(commands); do "$VFCTL" help "$c" | head -1; done | sort | uniq -d >"$BATS_TEST_TMPDIR/dup"
 	[ ! -s "$BATS_TEST_TMPDIR/dup" ]
