@@ -185,7 +185,7 @@ msg() {	# msg NAME TEXT: a raw message file
 	echo "$output"
 	[ "$status" -eq 0 ]
 	[ "$(stat -c '%u %a' "$node")" = "0 600" ]
-	! grep -q "cannot open the VF's nodes" "$log"
+	run ! grep -q "cannot open the VF's nodes" "$log"
 	# a plain file is no device: never chowned, and the release is not held up
 	rm -f "$node"
 	touch "$node"
@@ -203,9 +203,10 @@ msg() {	# msg NAME TEXT: a raw message file
 	[ "$status" -eq 0 ]
 	dev=$(cd "$sys/../dev" && pwd -P)
 	# the command's own options are its own, braces that name nothing stay
+	# shellcheck disable=SC2016 # the inner shell expands them
 	run --separate-stderr as 4321 "$VFCTL" exec --lease L1 bash -c \
 		'echo "$1 $2 $3"; readlink /proc/self/fd/$4 /proc/self/fd/$5; find /proc/self/fd -lname "*/vfio/*" | wc -l' \
-		x --{bdf} '{"a":1}' {group_path} {container} {group}
+		x '--{bdf}' '{"a":1}' '{group_path}' '{container}' '{group}'
 	echo "$output"; echo "$stderr"
 	[ "$status" -eq 0 ]
 	[ "${lines[0]}" = '--0000:03:11.6 {"a":1} /dev/vfio/37' ]
@@ -217,17 +218,17 @@ msg() {	# msg NAME TEXT: a raw message file
 	run as 4321 "$VFCTL" exec --lease L1 -- sh -c 'find /proc/self/fd -lname "*/vfio/*" | wc -l'
 	[ "$output" = 0 ]
 	# this tree (as Debian's kernels) has no iommufd: asked for, nothing runs
-	run --separate-stderr as 4321 "$VFCTL" exec --lease L1 -- touch "$BATS_TEST_TMPDIR/ran" fd={iommufd}
+	run --separate-stderr as 4321 "$VFCTL" exec --lease L1 -- touch "$BATS_TEST_TMPDIR/ran" 'fd={iommufd}'
 	[ "$status" -eq 1 ]
 	[[ "$stderr" == "vfctl exec: lease L1: vfctld sent no {iommufd} fd for 0000:03:11.6: this kernel has no iommufd"*"nothing was run" ]]
 	[ ! -e "$BATS_TEST_TMPDIR/ran" ]
-	run --separate-stderr as 4321 "$VFCTL" exec --lease L1 -- true {device} {group}
+	run --separate-stderr as 4321 "$VFCTL" exec --lease L1 -- true '{device}' '{group}'
 	[ "$status" -eq 1 ]
 	# another uid gets vfctld's refusal; a missing command is 127, the lease stays
 	run --separate-stderr as 4322 "$VFCTL" exec --lease L1 -- true
 	[ "$status" -eq 1 ]
 	[ "$stderr" = "vfctl exec: lease L1 belongs to uid 4321, not to uid 4322" ]
-	run -127 --separate-stderr as 4321 env PATH=/usr/bin:/bin "$VFCTL" exec --lease L1 -- no-such-vmm {group}
+	run -127 --separate-stderr as 4321 env PATH=/usr/bin:/bin "$VFCTL" exec --lease L1 -- no-such-vmm '{group}'
 	[ "$status" -eq 127 ]
 	[[ "$stderr" == "vfctl exec: no-such-vmm: No such file or directory (not found in \$PATH); lease L1 stays yours"* ]]
 	run --separate-stderr "$VFCTL" exec -- true

@@ -79,6 +79,7 @@ owner_is() {
 
 # opens_by_path UID NODE: UID can open NODE read-write (and closes it at once)
 opens_by_path() {
+	# shellcheck disable=SC2016 # $1 is the inner shell's
 	as "$1" bash -c 'exec 3<>"$1"' opens_by_path "$2"
 }
 
