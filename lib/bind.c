@@ -379,18 +379,40 @@ static int check_pf_vfs(struct vfctl_ctx *ctx, const struct vfctl_func *f, const
 			 driver ? "bind" : "unbind", n, n == 1 ? "" : "s");
 }
 
-/* Before a device leaves its driver: no host routes through it, no lease
- * of vfctld on it (or, for a PF, on its VFs) and no VFs of a PF to lose
- * (unless forced), no VFIO user, the new driver (if any) loaded; then its
+/* What only --force overrides besides host routes: a vfctld lease on it
+ * (a PF: on its VFs), a PF's VFs. */
+static int check_loss(struct vfctl_ctx *ctx, const struct vfctl_func *f, const char *driver)
+{
+	char doing[96];
+	int r;
+
+	if (f->kind == VFCTL_FUNC_PF)
+		snprintf(doing, sizeof(doing), "%s the PF", driver ? "binding" : "unbinding");
+	else if (driver)
+		snprintf(doing, sizeof(doing), "binding it to %s", driver);
+	else
+		snprintf(doing, sizeof(doing), "unbinding it");
+	r = vfctl_lease_guard(ctx, f->addr, f->kind == VFCTL_FUNC_PF, doing);
+	if (r < 0)
+		return r;
+	return check_pf_vfs(ctx, f, driver);
+}
+
+/* Before a device leaves its driver: no lease of vfctld on it (a PF: on
+ * its VFs), no VFs of a PF to lose, no host routes through it (unless
+ * forced), no VFIO user, the new driver (if any) loaded; then its
  * PF's lock, the leases and VFs checked again under it, and its original
  * state saved (1: by this call). */
 static int take_from_driver(struct vfctl_ctx *ctx, const struct vfctl_func *f, unsigned flags,
 			    const char *driver, int *lock)
 {
 	bool force = flags & VFCTL_BIND_FORCE;
-	char doing[96];
-	int r = check_routes(ctx, f, force);
+	/* leases and VFs first: losing them is the bigger mistake */
+	int r = force ? 0 : check_loss(ctx, f, driver);
 
+	if (r < 0)
+		return r;
+	r = check_routes(ctx, f, force);
 	if (r < 0)
 		return r;
 	r = check_holders(ctx, f, "the unbind");
@@ -404,17 +426,9 @@ static int take_from_driver(struct vfctl_ctx *ctx, const struct vfctl_func *f, u
 	r = lock_for(ctx, f, lock);
 	if (r < 0)
 		return r;
+	/* again under the lock: vfctld or a create may have been quicker */
 	if (!force) {
-		if (f->kind == VFCTL_FUNC_PF)
-			snprintf(doing, sizeof(doing), "%s the PF", driver ? "binding" : "unbinding");
-		else if (driver)
-			snprintf(doing, sizeof(doing), "binding it to %s", driver);
-		else
-			snprintf(doing, sizeof(doing), "unbinding it");
-		r = vfctl_lease_guard(ctx, f->addr, f->kind == VFCTL_FUNC_PF, doing);
-		if (r < 0)
-			return r;
-		r = check_pf_vfs(ctx, f, driver);
+		r = check_loss(ctx, f, driver);
 		if (r < 0)
 			return r;
 	}
