@@ -259,7 +259,9 @@ VFCTL_EXPORT int vfctl_func_driver(struct vfctl_ctx *ctx, const char *addr, char
 enum {
 	VFCTL_NUMVFS_NO_AUTOPROBE = 1 << 0,	/* sriov_drivers_autoprobe=0 while creating */
 	VFCTL_NUMVFS_FORCE = 1 << 1,		/* change a non-zero count even when VFs have
-					 * drivers; never past a VFIO user */
+					 * drivers, or when vfctld leases any (without
+					 * it: -EBUSY naming the lease); never past a
+					 * VFIO user */
 };
 
 struct vfctl_numvfs_report {
@@ -297,7 +299,12 @@ struct vfctl_vf_settings {
 	bool spoofchk, trust, query_rss;
 	uint32_t min_tx_rate, max_tx_rate;	/* Mb/s */
 	int link_state;		/* IFLA_VF_LINK_STATE_* */
+	unsigned flags;		/* VFCTL_VF_SET_* */
 };
+
+/* vfctl_vf_settings.flags: change a VF that vfctld leases (without it:
+ * -EBUSY naming the lease, nothing sent) */
+enum { VFCTL_VF_SET_FORCE = 1 << 0 };
 
 /* Per attribute: 0, or the kernel's -errno for that attribute alone
  * (err[] grows with enum vfctl_vf_attr; only what size covers is written). */
@@ -316,14 +323,19 @@ VFCTL_EXPORT int vfctl_vf_set(struct vfctl_ctx *ctx, const struct vfctl_func *pf
 		 const struct vfctl_vf_settings *s, struct vfctl_vf_set_result *res);
 
 enum {
-	VFCTL_BIND_FORCE = 1 << 0,	/* take a netdev that carries host routes */
+	/* take a netdev that carries host routes, a PF that has VFs (they are
+	 * destroyed), a VF that vfctld leases (RUN_DIR/leases.json); restore
+	 * a leased VF. Without it each is -EBUSY, nothing changed. */
+	VFCTL_BIND_FORCE = 1 << 0,
 	/* a driver that is not loaded (no bus/pci/drivers/NAME) is loaded with
 	 * modprobe (a child process, waited for); without it: -ENOENT */
 	VFCTL_BIND_MODPROBE = 1 << 1,
 };
 
 /* Bind to a driver with driver_override, verified by the driver link
- * (flags: VFCTL_BIND_*). */
+ * and, for vfio-pci, the group node; a failure after the first write
+ * rolls back (driver, override, admin MAC, saved state) and says so in
+ * the error (flags: VFCTL_BIND_*). */
 VFCTL_EXPORT int vfctl_bind(struct vfctl_ctx *ctx, struct vfctl_host *host, const char *dev,
 	       const char *driver, unsigned flags, unsigned timeout_ms);
 VFCTL_EXPORT int vfctl_unbind(struct vfctl_ctx *ctx, struct vfctl_host *host, const char *dev,

@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/wait.h>
 
 #include "internal.h"
@@ -244,9 +245,30 @@ static const char *vf_current_mac(const struct vfctl_func *f)
 	return NULL;
 }
 
-/* Save the original state once: a second bind keeps the first record. A
- * VF's record holds the MAC it has (the one bind pins), so restore gives it
- * back that MAC even where the PF had none on record. */
+/* The PF's admin MAC for VF f before bind: its record, unless that is the
+ * MAC the VF's own driver chose (its netdev has it, and the kernel says the
+ * netdev's address is random or set by hand: addr_assign_type 1 or 3, not
+ * the one the driver got at probe); then, and with no record, none
+ * (00:00:00:00:00:00). Netlink does not say whether a MAC is admin-set. */
+static const char *vf_admin_mac(struct vfctl_ctx *ctx, const struct vfctl_func *f)
+{
+	long type;
+
+	if (mac_zero(f->config.mac))
+		return "00:00:00:00:00:00";
+	for (size_t i = 0; i < f->n_netdevs; i++)
+		if (!strcasecmp(f->netdevs[i]->mac, f->config.mac) &&
+		    vfctl_root_read_int(&ctx->sys, VFCTL_DEV_PATH(f->addr, "net/%s/addr_assign_type",
+								 f->netdevs[i]->name), 10, &type) == 0 &&
+		    (type == 1 || type == 3))
+			return "00:00:00:00:00:00";
+	return f->config.mac;
+}
+
+/* Save the original state once: a second bind keeps the first record.
+ * Returns 1 when this call wrote it. A VF's record holds its admin MAC
+ * (none: 00:00:00:00:00:00), which restore puts back, and the MAC bind
+ * pins (pinned_mac). */
 static int save_once(struct vfctl_ctx *ctx, const struct vfctl_func *f)
 {
 	struct dev_state st = { 0 };
@@ -265,10 +287,15 @@ static int save_once(struct vfctl_ctx *ctx, const struct vfctl_func *f)
 		snprintf(st.pf, sizeof(st.pf), "%s", f->pf->addr);
 		st.vf_index = f->vf_index;
 		st.config = f->config;
-		if (st.config.valid && vf_current_mac(f))
-			snprintf(st.config.mac, sizeof(st.config.mac), "%s", vf_current_mac(f));
+		if (st.config.valid) {
+			snprintf(st.config.mac, sizeof(st.config.mac), "%s", vf_admin_mac(ctx, f));
+			if (vf_current_mac(f))
+				snprintf(st.pinned_mac, sizeof(st.pinned_mac), "%s",
+					 vf_current_mac(f));
+		}
 	}
-	return vfctl_state_save(ctx, &st);
+	r = vfctl_state_save(ctx, &st);
+	return r < 0 ? r : 1;
 }
 
 /* The guest should see a stable address. A MAC the VF driver chose itself
@@ -281,6 +308,7 @@ static int pin_vf_mac(struct vfctl_ctx *ctx, const struct vfctl_func *f)
 	struct vfctl_vf_settings s = { .size = sizeof(s), .mask = 1u << VFCTL_VF_MAC };
 	struct vfctl_vf_set_result res = { .size = sizeof(res) };
 	const char *mac;
+	int r;
 
 	if (f->kind != VFCTL_FUNC_VF || !f->pf || !f->config.valid)
 		return 0;
@@ -288,7 +316,20 @@ static int pin_vf_mac(struct vfctl_ctx *ctx, const struct vfctl_func *f)
 	if (!mac)
 		return 0;
 	snprintf(s.mac, sizeof(s.mac), "%s", mac);
-	return vfctl_vf_set(ctx, f->pf, (unsigned)f->vf_index, &s, &res);
+	s.flags = VFCTL_VF_SET_FORCE;	/* the bind checked the leases */
+	r = vfctl_vf_set(ctx, f->pf, (unsigned)f->vf_index, &s, &res);
+	return r < 0 ? r : 1;
+}
+
+/* Undo pin_vf_mac: the admin MAC as it was (00:00:00:00:00:00 unpins). */
+static void unpin_vf_mac(struct vfctl_ctx *ctx, const struct vfctl_func *f)
+{
+	struct vfctl_vf_settings s = { .size = sizeof(s), .mask = 1u << VFCTL_VF_MAC,
+				       .flags = VFCTL_VF_SET_FORCE };
+	struct vfctl_vf_set_result res = { .size = sizeof(res) };
+
+	snprintf(s.mac, sizeof(s.mac), "%s", vf_admin_mac(ctx, f));
+	vfctl_vf_set(ctx, f->pf, (unsigned)f->vf_index, &s, &res);
 }
 
 static int group_blockers(struct vfctl_ctx *ctx, const struct vfctl_host *host,
@@ -319,14 +360,59 @@ static int group_blockers(struct vfctl_ctx *ctx, const struct vfctl_host *host,
 			 n > 1 ? "those" : "that one");
 }
 
-/* Before a device leaves its driver: no host routes through it (unless
- * forced), no VFIO user, the new driver (if any) loaded; then its PF's lock
- * and its original state saved. */
+/* A PF's VFs go when its driver lets go of it (the driver disables
+ * SR-IOV on remove): refused while it has any, unless forced. */
+static int check_pf_vfs(struct vfctl_ctx *ctx, const struct vfctl_func *f, const char *driver)
+{
+	long n;
+
+	if (f->kind != VFCTL_FUNC_PF ||
+	    vfctl_root_read_int(&ctx->sys, VFCTL_DEV_PATH(f->addr, "sriov_numvfs"), 10, &n) < 0 ||
+	    n <= 0)
+		return 0;
+	return vfctl_err(ctx, -EBUSY, "%s: it has %ld VF%s (sriov_numvfs); %s it from %s "
+			 "disables SR-IOV and destroys %s, with %s netdevs and settings: destroy "
+			 "them first ('vfctl destroy %s'), or use --force to %s it anyway and "
+			 "lose the %ld VF%s", f->addr, n, n == 1 ? "" : "s",
+			 driver ? "taking" : "unbinding", f->driver ? f->driver : "its driver",
+			 n == 1 ? "it" : "all of them", n == 1 ? "its" : "their", f->addr,
+			 driver ? "bind" : "unbind", n, n == 1 ? "" : "s");
+}
+
+/* What only --force overrides besides host routes: a vfctld lease on it
+ * (a PF: on its VFs), a PF's VFs. */
+static int check_loss(struct vfctl_ctx *ctx, const struct vfctl_func *f, const char *driver)
+{
+	char doing[96];
+	int r;
+
+	if (f->kind == VFCTL_FUNC_PF)
+		snprintf(doing, sizeof(doing), "%s the PF", driver ? "binding" : "unbinding");
+	else if (driver)
+		snprintf(doing, sizeof(doing), "binding it to %s", driver);
+	else
+		snprintf(doing, sizeof(doing), "unbinding it");
+	r = vfctl_lease_guard(ctx, f->addr, f->kind == VFCTL_FUNC_PF, doing);
+	if (r < 0)
+		return r;
+	return check_pf_vfs(ctx, f, driver);
+}
+
+/* Before a device leaves its driver: no lease of vfctld on it (a PF: on
+ * its VFs), no VFs of a PF to lose, no host routes through it (unless
+ * forced), no VFIO user, the new driver (if any) loaded; then its
+ * PF's lock, the leases and VFs checked again under it, and its original
+ * state saved (1: by this call). */
 static int take_from_driver(struct vfctl_ctx *ctx, const struct vfctl_func *f, unsigned flags,
 			    const char *driver, int *lock)
 {
-	int r = check_routes(ctx, f, flags & VFCTL_BIND_FORCE);
+	bool force = flags & VFCTL_BIND_FORCE;
+	/* leases and VFs first: losing them is the bigger mistake */
+	int r = force ? 0 : check_loss(ctx, f, driver);
 
+	if (r < 0)
+		return r;
+	r = check_routes(ctx, f, force);
 	if (r < 0)
 		return r;
 	r = check_holders(ctx, f, "the unbind");
@@ -340,31 +426,83 @@ static int take_from_driver(struct vfctl_ctx *ctx, const struct vfctl_func *f, u
 	r = lock_for(ctx, f, lock);
 	if (r < 0)
 		return r;
+	/* again under the lock: vfctld or a create may have been quicker */
+	if (!force) {
+		r = check_loss(ctx, f, driver);
+		if (r < 0)
+			return r;
+	}
 	return save_once(ctx, f);
+}
+
+/* What a failed bind leaves: the device on its old driver again (or on
+ * none, as it was), its override and admin MAC as they were, no saved
+ * state that this bind wrote. Appends what it did to the error. */
+static void rollback(struct vfctl_ctx *ctx, const struct vfctl_func *f, const char *driver,
+		     bool pinned, bool saved, unsigned timeout_ms)
+{
+	char first[sizeof(ctx->err)], now[64] = "";
+	bool unbound;
+	size_t len;
+	int r;
+
+	memcpy(first, ctx->err, sizeof(first));
+	set_override(ctx, f, f->driver_override);
+	r = read_driver(ctx, f->addr, now, sizeof(now));
+	/* the new driver took it after all (vfio-pci without its node) */
+	unbound = r == 0 && now[0] && (!f->driver || strcmp(now, f->driver)) &&
+		  vfctl_root_write_bounded(&ctx->sys, VFCTL_DEV_PATH(f->addr, "driver/unbind"),
+					   f->addr, timeout_ms, &ctx->children) == 0;
+	if (pinned)
+		unpin_vf_mac(ctx, f);
+	/* a probe of a bound device changes nothing: no need to look first */
+	if (f->driver && (unbound || (r == 0 && !now[0])))
+		vfctl_root_write_bounded(&ctx->sys, "bus/pci/drivers_probe", f->addr, timeout_ms,
+					 &ctx->children);
+	if (saved)
+		vfctl_state_remove(ctx, f->addr);
+	memcpy(ctx->err, first, sizeof(first));
+	len = strlen(ctx->err);
+	r = read_driver(ctx, f->addr, now, sizeof(now));
+	if (r == 0 && !strcmp(now, f->driver ? f->driver : ""))
+		snprintf(ctx->err + len, sizeof(ctx->err) - len, "; rolled back: %s is %s%s again",
+			 f->addr, f->driver ? "on " : "unbound", f->driver ? f->driver : "");
+	else
+		snprintf(ctx->err + len, sizeof(ctx->err) - len, "; rolling back left %s %s%s "
+			 "(it was %s%s, %s wanted): 'vfctl restore %s' or bind it by hand",
+			 f->addr, r < 0 ? "unreadable" : now[0] ? "on " : "unbound",
+			 r < 0 ? "" : now, f->driver ? "on " : "unbound",
+			 f->driver ? f->driver : "", driver, f->addr);
 }
 
 /*
  * The rebind core bind and unbind share, for a device whose checks passed:
- * take it from its driver (routes, VFIO holders, the PF's lock, the state
- * saved); with a driver, pin a VF's MAC, set driver_override, unbind and
- * probe, and check the driver link (on failure the override is put back
- * and the old driver may take it again); without one, only unbind and check
- * that nothing holds it.
+ * take it from its driver (routes, leases, a PF's VFs, VFIO holders, the
+ * PF's lock, the state saved); with a driver, pin a VF's MAC, set
+ * driver_override, unbind and probe, check the driver link and, for
+ * vfio-pci, wait for the group node; any failure after the first write
+ * rolls everything back (rollback()). Without a driver, only unbind and
+ * check that nothing holds it.
  */
 static int rebind(struct vfctl_ctx *ctx, const struct vfctl_func *f, const char *driver,
 		  unsigned flags, unsigned timeout_ms)
 {
 	_cleanup_close_ int lock = -1;
+	bool pinned = false, saved;
 	char now[64] = "";
 	int r;
 
 	r = take_from_driver(ctx, f, flags, driver, &lock);
 	if (r < 0)
 		return r;
+	saved = r > 0;
 	if (!driver) {
 		r = unbind_timed(ctx, f, timeout_ms);
-		if (r < 0)
+		if (r < 0) {
+			if (saved)	/* nothing changed: nothing to restore */
+				vfctl_state_remove(ctx, f->addr);
 			return r;
+		}
 		r = read_driver(ctx, f->addr, now, sizeof(now));
 		if (r == 0 && now[0])
 			return vfctl_err(ctx, -EBUSY, "%s: still bound to %s after the unbind",
@@ -374,41 +512,40 @@ static int rebind(struct vfctl_ctx *ctx, const struct vfctl_func *f, const char 
 
 	r = pin_vf_mac(ctx, f);
 	if (r < 0)
-		return r;
+		goto fail;
+	pinned = r > 0;
 	r = set_override(ctx, f, driver);
 	if (r < 0)
-		return r;
+		goto fail;
 	if (f->driver) {
 		r = unbind_timed(ctx, f, timeout_ms);
 		if (r < 0)
-			goto rollback;
+			goto fail;
 	}
 	r = probe_timed(ctx, f, timeout_ms);
 	if (r < 0)
-		goto rollback;
+		goto fail;
 	r = read_driver(ctx, f->addr, now, sizeof(now));
 	if (r < 0) {
-		r = vfctl_err(ctx, r, "%s: cannot read %s/%s after drivers_probe: %s; the bind is "
-			      "rolled back, try again", f->addr, ctx->sys.path,
-			      VFCTL_DEV_PATH(f->addr, "driver"), strerror(-r));
-		goto rollback;
+		r = vfctl_err(ctx, r, "%s: cannot read %s/%s after drivers_probe: %s", f->addr,
+			      ctx->sys.path, VFCTL_DEV_PATH(f->addr, "driver"), strerror(-r));
+		goto fail;
 	}
 	if (strcmp(now, driver)) {
 		r = vfctl_err(ctx, -ENXIO, "%s: drivers_probe returned success but the device is %s%s; "
 			      "%s did not take it (see 'dmesg'; is the device id supported?)",
 			      f->addr, now[0] ? "bound to " : "not bound to any driver", now, driver);
-		goto rollback;
+		goto fail;
 	}
-	if (vfctl_driver_is_vfio(driver) && ctx->dev.fd >= 0)
-		return wait_vfio_node(ctx, f, 2000);
+	if (vfctl_driver_is_vfio(driver) && ctx->dev.fd >= 0) {
+		r = wait_vfio_node(ctx, f, 2000);
+		if (r < 0)
+			goto fail;
+	}
 	return 0;
 
-rollback:
-	/* put the override back as it was and let the old driver have it again */
-	set_override(ctx, f, f->driver_override);
-	if (read_driver(ctx, f->addr, now, sizeof(now)) == 0 && !now[0])
-		vfctl_root_write_bounded(&ctx->sys, "bus/pci/drivers_probe", f->addr, timeout_ms,
-					 &ctx->children);
+fail:
+	rollback(ctx, f, driver, pinned, saved, timeout_ms);
 	return r;
 }
 
@@ -472,6 +609,7 @@ static int restore_vf_settings(struct vfctl_ctx *ctx, struct vfctl_host *host,
 				 "settings cannot be restored", st->addr, st->pf);
 	snprintf(s.mac, sizeof(s.mac), "%s", c->mac);
 	s.mask = 1u << VFCTL_VF_MAC | 1u << VFCTL_VF_VLAN | 1u << VFCTL_VF_MAX_TX_RATE;
+	s.flags = VFCTL_VF_SET_FORCE;	/* restore checked the leases */
 	s.vlan = c->vlan;
 	s.qos = c->qos;
 	s.vlan_proto = c->vlan_proto;
@@ -508,6 +646,11 @@ int vfctl_restore(struct vfctl_ctx *ctx, struct vfctl_host *host, const char *de
 	r = lock_for(ctx, f, &lock);
 	if (r < 0)
 		return r;
+	if (!(flags & VFCTL_BIND_FORCE)) {
+		r = vfctl_lease_guard(ctx, f->addr, false, "restoring it");
+		if (r < 0)
+			return r;
+	}
 	r = vfctl_state_load(ctx, f->addr, &st);
 	if (r == -ENOENT)	/* its own errno: "nothing to restore" is no failure to some */
 		return vfctl_err(ctx, -ENODATA, "%s: no saved state in %s/state: vfctl did not rebind it, "

@@ -88,11 +88,18 @@ struct dev_state {
 	bool is_vf;
 	char pf[VFCTL_ADDR_LEN];
 	int vf_index;
-	struct vfctl_vf_config config;	/* the PF's settings for the VF */
+	struct vfctl_vf_config config;	/* the PF's settings for the VF; config.mac
+					 * is its admin MAC, 00:00:00:00:00:00 none */
+	char pinned_mac[VFCTL_MAC_LEN];	/* the admin MAC bind set, "" none */
 };
 int vfctl_state_save(struct vfctl_ctx *ctx, const struct dev_state *st);
 /* -ENOENT (no message) when nothing is saved */
 int vfctl_state_load(struct vfctl_ctx *ctx, const char *addr, struct dev_state *ret);
+
+/* leaseguard.c: -EBUSY, with a message naming the lease, its owner and what
+ * doing would do, when vfctld has an active lease on VF addr (pf: on any VF
+ * of PF addr); 0 when none (no RUN_DIR/leases.json: none). */
+int vfctl_lease_guard(struct vfctl_ctx *ctx, const char *addr, bool pf, const char *doing);
 
 /* topo.c: vfio-pci or a variant driver (NULL-safe) */
 /* A group member that does not keep the group from VFIO use. */

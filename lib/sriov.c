@@ -14,6 +14,9 @@
  *    that is meant. Safe to offer: the host drivers let go of their devices.
  *  - destroying VFs bound to host drivers or unused by VFIO: that is what
  *    destroy means, no force needed.
+ *  - removing VFs that vfctld leases (an active lease in RUN_DIR/leases.json):
+ *    their users would lose them and the leases would point at whatever VF
+ *    comes next at that address; VFCTL_NUMVFS_FORCE says that is meant.
  */
 #include <fcntl.h>
 #include <limits.h>
@@ -497,6 +500,12 @@ int vfctl_pf_set_numvfs(struct vfctl_ctx *ctx, const char *pf, unsigned n, unsig
 		r = sriov_check_vfio_users(ctx, &p, n);
 		if (r < 0)
 			goto out;
+		if (!(flags & VFCTL_NUMVFS_FORCE)) {
+			r = vfctl_lease_guard(ctx, addr, true, n ? "changing the VF count (through 0)"
+					      : "destroying the VFs");
+			if (r < 0)
+				goto out;
+		}
 	}
 	if (through_zero && !(flags & VFCTL_NUMVFS_FORCE)) {
 		r = sriov_check_drivers(ctx, &p, n);

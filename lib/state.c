@@ -45,6 +45,7 @@ int vfctl_state_save(struct vfctl_ctx *ctx, const struct dev_state *st)
 		json_object_object_add(vf, "valid", json_object_new_boolean(c->valid));
 		if (c->valid) {
 			put_str(vf, "mac", c->mac);
+			put_str(vf, "pinned_mac", st->pinned_mac[0] ? st->pinned_mac : NULL);
 			json_object_object_add(vf, "vlan", json_object_new_int64(c->vlan));
 			json_object_object_add(vf, "qos", json_object_new_int64(c->qos));
 			json_object_object_add(vf, "vlan_proto", json_object_new_int(c->vlan_proto));
@@ -118,6 +119,7 @@ int vfctl_state_load(struct vfctl_ctx *ctx, const char *addr, struct dev_state *
 		st.vf_index = (int)get_int(vf, "index", -1);
 		c->valid = json_object_get_boolean(json_object_object_get(vf, "valid"));
 		copy_field(c->mac, sizeof(c->mac), vfctl_json_str(vf, "mac"));
+		copy_field(st.pinned_mac, sizeof(st.pinned_mac), vfctl_json_str(vf, "pinned_mac"));
 		c->vlan = (uint32_t)get_int(vf, "vlan", 0);
 		c->qos = (uint32_t)get_int(vf, "qos", 0);
 		c->vlan_proto = (uint16_t)get_int(vf, "vlan_proto", 0x8100);

@@ -121,6 +121,9 @@ static int settings_check(struct vfctl_ctx *ctx, const struct vfctl_vf_settings 
 	if (!m)
 		return vfctl_err(ctx, -EINVAL, "nothing to set; give at least one of mac, vlan, "
 				 "spoofchk, trust, max-tx-rate, min-tx-rate, link-state, query-rss");
+	if (s->flags & ~(unsigned)VFCTL_VF_SET_FORCE)
+		return vfctl_err(ctx, -EINVAL, "unknown flags 0x%x in the VF settings",
+				 s->flags & ~(unsigned)VFCTL_VF_SET_FORCE);
 	if (m & ~(BIT(_VFCTL_VF_ATTR_MAX) - 1))
 		return vfctl_err(ctx, -EINVAL, "unknown attribute bits 0x%x in the settings mask",
 				 m & ~(BIT(_VFCTL_VF_ATTR_MAX) - 1));
@@ -295,7 +298,8 @@ static int may_setlink(struct nl_sock *sk, int ifindex)
 }
 
 /* Where the VF's settings go: its PF's netdev on the live system. */
-static int check_target(struct vfctl_ctx *ctx, const struct vfctl_func *pf, unsigned vf_index)
+static int check_target(struct vfctl_ctx *ctx, const struct vfctl_func *pf, unsigned vf_index,
+			bool force)
 {
 	int n;
 
@@ -309,6 +313,13 @@ static int check_target(struct vfctl_ctx *ctx, const struct vfctl_func *pf, unsi
 	if (vf_index >= (unsigned)n)
 		return vfctl_err(ctx, -ENODEV, "%s has %d VF%s (index 0-%d): no VF %u", pf->addr, n,
 				 n == 1 ? "" : "s", n - 1, vf_index);
+	if (!force && vf_index < pf->n_vfs && pf->vfs[vf_index]) {
+		int r = vfctl_lease_guard(ctx, pf->vfs[vf_index]->addr, false,
+					  "changing its settings");
+
+		if (r < 0)
+			return r;
+	}
 	if (!ctx->live)
 		return vfctl_err(ctx, -EOPNOTSUPP, "%s vf %u: nothing sent: netlink is not "
 				 "available for the non-live sysfs root %s (it does not describe "
@@ -348,7 +359,7 @@ int vfctl_vf_set(struct vfctl_ctx *ctx, const struct vfctl_func *pf, unsigned vf
 	r = settings_check(ctx, s);
 	if (r < 0)
 		return r;
-	r = check_target(ctx, pf, vf_index);
+	r = check_target(ctx, pf, vf_index, s->flags & VFCTL_VF_SET_FORCE);
 	if (r < 0)
 		return r;
 	nd = pf->netdevs[0];

@@ -343,7 +343,8 @@ static void run_pf_change(struct vfctl_ctx *ctx, const struct vfctl_config *cfg,
 
 /* One VF's attribute changes in one vfctl_vf_set (a message each). */
 static void run_vf_attrs(struct vfctl_ctx *ctx, const struct vfctl_config *cfg,
-			 const struct vfctl_host *host, struct vfctl_change *chs, size_t n)
+			 const struct vfctl_host *host, struct vfctl_change *chs, size_t n,
+			 unsigned flags)
 {
 	const struct vfctl_conf_pf *c = conf_for(cfg, host, chs[0].pf);
 	struct vfctl_vf_set_result res = { .size = sizeof(res) };
@@ -361,6 +362,7 @@ static void run_vf_attrs(struct vfctl_ctx *ctx, const struct vfctl_config *cfg,
 	s.mask = 0;
 	for (size_t i = 0; i < n; i++)
 		s.mask |= BIT(chs[i].attr);
+	s.flags = (flags & VFCTL_APPLY_FORCE) ? VFCTL_VF_SET_FORCE : 0;
 	r = vfctl_vf_set(ctx, pf, (unsigned)chs[0].vf_index, &s, &res);
 	if (r == 0)
 		return;
@@ -440,7 +442,7 @@ int vfctl_apply(struct vfctl_ctx *ctx, const struct vfctl_config *cfg, unsigned 
 		while (j < vfp->n && vfp->changes[j].kind == VFCTL_CHANGE_VF_ATTR &&
 		       vfp->changes[j].vf_index == ch->vf_index && !strcmp(vfp->changes[j].pf, ch->pf))
 			j++;
-		run_vf_attrs(ctx, cfg, host, ch, j - i);
+		run_vf_attrs(ctx, cfg, host, ch, j - i, flags);
 		i = j;
 	}
 	/* ...then the drivers, on a fresh scan: vfctl_bind() pins the VF's

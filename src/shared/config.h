@@ -128,7 +128,8 @@ int vfctl_apply(struct vfctl_ctx *ctx, const struct vfctl_config *cfg, unsigned 
 		unsigned timeout_ms, struct vfctl_plan **ret);
 enum {
 	VFCTL_APPLY_FORCE = 1 << 0,	/* change VF counts under host VF drivers (never
-					 * past a VFIO user), bind despite host routes */
+					 * past a VFIO user), bind despite host routes,
+					 * change VFs that vfctld leases */
 };
 
 /* What one PF of a config owns (not the struct itself). */

@@ -17,7 +17,7 @@ struct args {
 	const char *sysfs_root, *dev_root, *run_dir;	/* the option, else the environment */
 	bool all;		/* list */
 	bool no_autoprobe;	/* create */
-	bool force;		/* bind, unbind, create, apply, release */
+	bool force;		/* bind, unbind, restore, set, create, destroy, apply, release */
 	bool dry_run;		/* apply */
 	bool skip_absent;	/* apply: config PFs not on the host are skipped */
 	const char *config;	/* apply: NULL for the default */

@@ -8,8 +8,9 @@
 
 enum op { OP_BIND, OP_UNBIND, OP_RESTORE };
 
-/* After the change: what the device is bound to now, from a fresh scan. */
-static int report(struct vfctl_ctx *ctx, const char *dev, const char *was, enum op op)
+/* After the change: what the device is bound to now, from a fresh scan.
+ * addr is its PCI address: a netdev name it was given by is gone now. */
+static int report(struct vfctl_ctx *ctx, const char *addr, const char *was, enum op op)
 {
 	static const char *verbs[] = { "bound to", "unbound from", "restored to" };
 	struct vfctl_host *h = NULL;
@@ -18,7 +19,7 @@ static int report(struct vfctl_ctx *ctx, const char *dev, const char *was, enum 
 
 	r = vfctl_host_scan(ctx, VFCTL_SCAN_NETLINK, &h);
 	if (r >= 0)
-		r = vfctl_host_find(ctx, h, dev, &f);
+		r = vfctl_host_find(ctx, h, addr, &f);
 	if (r < 0) {
 		fprintf(stderr, "vfctl: the change was made, but reading it back failed: %s\n",
 			vfctl_ctx_error(ctx));
@@ -60,8 +61,8 @@ static int run(struct vfctl_ctx *ctx, struct vfctl_host *host, const struct args
 	unsigned timeout_ms = (unsigned)(a->timeout_s * 1000);
 	/* the operator names the driver: bind and restore load it if need be */
 	unsigned flags = VFCTL_BIND_MODPROBE | (a->force ? VFCTL_BIND_FORCE : 0);
+	char was[64] = "", addr[VFCTL_ADDR_LEN];
 	struct vfctl_func *f;
-	char was[64] = "";
 	int r;
 
 	if (a->argc < 1 || a->argc > (op == OP_BIND ? 2 : 1)) {
@@ -71,25 +72,32 @@ static int run(struct vfctl_ctx *ctx, struct vfctl_host *host, const struct args
 	}
 	if (op == OP_BIND && a->argc == 2)
 		driver = a->argv[1];
-	if (vfctl_host_find(ctx, host, a->argv[0], &f) == 0 && f->driver)
+	/* A netdev name goes with its driver: the address from here on. */
+	r = vfctl_host_find(ctx, host, a->argv[0], &f);
+	if (r < 0) {
+		fprintf(stderr, "vfctl: %s\n", vfctl_ctx_error(ctx));
+		return EXIT_ERR;
+	}
+	memcpy(addr, f->addr, sizeof(addr));
+	if (f->driver)
 		snprintf(was, sizeof(was), "%s", f->driver);
 
 	switch (op) {
 	case OP_BIND:
-		r = vfctl_bind(ctx, host, a->argv[0], driver, flags, timeout_ms);
+		r = vfctl_bind(ctx, host, addr, driver, flags, timeout_ms);
 		break;
 	case OP_UNBIND:
-		r = vfctl_unbind(ctx, host, a->argv[0], flags, timeout_ms);
+		r = vfctl_unbind(ctx, host, addr, flags, timeout_ms);
 		break;
 	default:
-		r = vfctl_restore(ctx, host, a->argv[0], flags, timeout_ms);
+		r = vfctl_restore(ctx, host, addr, flags, timeout_ms);
 		break;
 	}
 	if (r < 0) {
 		fprintf(stderr, "vfctl: %s\n", vfctl_ctx_error(ctx));
 		return EXIT_ERR;
 	}
-	return report(ctx, a->argv[0], was, op);
+	return report(ctx, addr, was, op);
 }
 
 int cmd_bind(struct vfctl_ctx *ctx, struct vfctl_host *host, const struct args *a)

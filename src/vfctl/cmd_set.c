@@ -329,6 +329,8 @@ int cmd_set(struct vfctl_ctx *ctx, struct vfctl_host *h, const struct args *a)
 		return EXIT_ERR;
 	}
 
+	if (a->force)
+		req.s.flags |= VFCTL_VF_SET_FORCE;
 	r = vfctl_vf_set(ctx, pf, idx, &req.s, &res);
 	if (r < 0) {
 		bool any = false;

@@ -129,6 +129,7 @@ int cmd_destroy(struct vfctl_ctx *ctx, struct vfctl_host *h, const struct args *
 		fprintf(stderr, "vfctl destroy: expected one PF (PCI address or netdev name)\n");
 		return EXIT_USAGE;
 	}
-	/* --force and --no-autoprobe are refused with their reasons (commands.c) */
-	return numvfs_run(ctx, "destroy", a->argv[0], 0, 0, a);
+	/* --no-autoprobe is refused with its reason (commands.c); --force is
+	 * for VFs that vfctld leases */
+	return numvfs_run(ctx, "destroy", a->argv[0], 0, a->force ? VFCTL_NUMVFS_FORCE : 0, a);
 }

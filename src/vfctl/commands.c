@@ -44,9 +44,11 @@ const struct cli_cmd cli_cmds[] = {
 		.summary = "bind to DRIVER (default vfio-pci) with driver_override",
 		.help = "Bind DEV (a PCI address or netdev name) to DRIVER, vfio-pci by default,\n"
 			"through driver_override. The driver, override and VF settings it had are\n"
-			"saved at the first bind, for 'vfctl restore'.\n",
+			"saved at the first bind, for 'vfctl restore'. A failure after the first\n"
+			"change rolls it all back.\n",
 		.opts = {
-			{ OPT_FORCE, "even if its netdev carries host routes" },
+			{ OPT_FORCE, "even if its netdev carries host routes, it is a PF\n"
+			  "with VFs (they are destroyed) or vfctld leases it" },
 			{ OPT_TIMEOUT, TIMEOUT_DOC " (default 10)" },
 		},
 	},
@@ -57,7 +59,8 @@ const struct cli_cmd cli_cmds[] = {
 		.help = "Unbind DEV (a PCI address or netdev name) from its driver; what it had is\n"
 			"saved as by bind, for 'vfctl restore'.\n",
 		.opts = {
-			{ OPT_FORCE, "even if its netdev carries host routes" },
+			{ OPT_FORCE, "even if its netdev carries host routes, it is a PF\n"
+			  "with VFs (they are destroyed) or vfctld leases it" },
 			{ OPT_TIMEOUT, TIMEOUT_DOC " (default 10)" },
 		},
 	},
@@ -67,7 +70,10 @@ const struct cli_cmd cli_cmds[] = {
 		.summary = "back to the driver and VF settings saved at the first bind",
 		.help = "Put back what the first bind or unbind of DEV saved: driver_override, the VF\n"
 			"settings through the PF and the original driver; then forget the record.\n",
-		.opts = { { OPT_TIMEOUT, TIMEOUT_DOC " (default 10)" } },
+		.opts = {
+			{ OPT_FORCE, "even if vfctld leases it" },
+			{ OPT_TIMEOUT, TIMEOUT_DOC " (default 10)" },
+		},
 	},
 	{
 		.name = "set", .fn = cmd_set,
@@ -80,6 +86,7 @@ const struct cli_cmd cli_cmds[] = {
 			"  mac M, vlan V [qos Q] [proto 802.1Q|802.1ad], spoofchk on|off,\n"
 			"  trust on|off, max-tx-rate R, min-tx-rate R (Mb/s),\n"
 			"  link-state auto|enable|disable, query-rss on|off\n",
+		.opts = { { OPT_FORCE, "even if vfctld leases the VF" } },
 	},
 	{
 		.name = "create", .fn = cmd_create,
@@ -89,7 +96,7 @@ const struct cli_cmd cli_cmds[] = {
 			"goes through 0, as the kernel wants it.\n",
 		.opts = {
 			{ OPT_NO_AUTOPROBE, "no host VF driver probes the new VFs" },
-			{ OPT_FORCE, "change a count even when VFs have drivers" },
+			{ OPT_FORCE, "change a count even when VFs have drivers or\nvfctld leases some" },
 			{ OPT_TIMEOUT, TIMEOUT_DOC "\n(default 5 and 1 for each VF removed or created)" },
 		},
 	},
@@ -98,11 +105,12 @@ const struct cli_cmd cli_cmds[] = {
 		.synopsis = "PF",
 		.summary = "remove all VFs of PF",
 		.help = "PF is a PCI address or the PF's netdev. VFs bound to host drivers are removed;\n"
-			"a VF held by a VFIO user is refused.\n",
-		.opts = { { OPT_TIMEOUT, TIMEOUT_DOC "\n(default 5 and 1 for each VF removed)" } },
+			"a VF held by a VFIO user is refused, and so are VFs vfctld leases.\n",
+		.opts = {
+			{ OPT_FORCE, "even if vfctld leases some of the VFs (never past\na VFIO user)" },
+			{ OPT_TIMEOUT, TIMEOUT_DOC "\n(default 5 and 1 for each VF removed)" },
+		},
 		.refuse = {
-			{ OPT_FORCE, "--force does not apply: destroy removes VFs bound to host drivers "
-			  "without it, and a VF held by a VFIO user cannot be removed safely with it" },
 			{ OPT_NO_AUTOPROBE, "--no-autoprobe applies to create only" },
 		},
 	},

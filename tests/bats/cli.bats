@@ -183,7 +183,7 @@ create 0000:01:00.1 2 | --config $conf
 destroy 0000:01:00.0 | --dry-run
 bind 0000:01:10.0 vfio-pci | --dry-run
 unbind 0000:01:10.0 | --no-autoprobe
-restore 0000:01:10.0 | --force
+restore 0000:01:10.0 | --no-autoprobe
 set 0000:01:10.0 trust on | --timeout 5
 apply --config $conf | --all
 apply --config $conf | --pool x
@@ -268,14 +268,14 @@ EOF
 	run --separate-stderr "$VFCTL" --config="$conf" apply --dry-run --sysfs-root "$t/sys"
 	[ "$status" -eq 0 ]
 	[ "$output" = "$(cat "$BATS_TEST_TMPDIR/ref")" ]
-	# the command judges them: create's --timeout, destroy's --force
+	# the command judges them: create's --timeout, destroy's --no-autoprobe
 	before=$(tree_sum)
 	run --separate-stderr vfctl --timeout 0 create 0000:01:00.1 1
 	[ "$status" -eq 2 ]
 	[ "$stderr" = "vfctl create: --timeout '0': expected seconds, more than 0 and at most 86400" ]
-	run --separate-stderr vfctl --force destroy 0000:01:00.0
+	run --separate-stderr vfctl --no-autoprobe destroy 0000:01:00.0
 	[ "$status" -eq 2 ]
-	[[ "$stderr" == "vfctl destroy: --force does not apply: "* ]]
+	[ "$stderr" = "vfctl destroy: --no-autoprobe applies to create only" ]
 	[ "$(tree_sum)" = "$before" ]
 }
 

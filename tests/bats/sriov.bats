@@ -32,9 +32,6 @@ setup() {
 	run vfctl create 0000:01:00.1 -1
 	[ "$status" -eq 2 ]
 	[ "$output" = "vfctl create: '-1' is not a VF count: give a whole number from 0 to the PF's sriov_totalvfs ('vfctl show 0000:01:00.1' shows it)" ]
-	run vfctl destroy --force 0000:01:00.0
-	[ "$status" -eq 2 ]
-	[[ "$output" == "vfctl destroy: --force does not apply"* ]]
 	run vfctl destroy --no-autoprobe 0000:01:00.0
 	[ "$status" -eq 2 ]
 	[[ "$output" == "vfctl destroy: --no-autoprobe applies to create only" ]]

@@ -126,13 +126,84 @@ msg() {	# msg NAME TEXT: a raw message file
 	run "$VFCTL" alloc --pool broken
 	echo "$output"
 	[ "$status" -eq 1 ]
-	[[ "$output" == "vfctl: alloc: 0000:03:11.2: writing '0000:03:11.2' to $sys/bus/pci/devices/0000:03:11.2/driver/unbind: No such file or directory" ]]
+	[[ "$output" == "vfctl: alloc: 0000:03:11.2: writing '0000:03:11.2' to $sys/bus/pci/devices/0000:03:11.2/driver/unbind: No such file or directory; rolled back: 0000:03:11.2 is on ixgbevf again" ]]
 	[ "$(jq '.leases | length' "$run_dir/leases.json")" = 0 ]
 	[ "$(readlink "$sys/bus/pci/devices/0000:03:11.2/driver")" = "$before" ]
 	# the override was put back
 	[ "$(cat "$sys/bus/pci/devices/0000:03:11.2/driver_override")" != vfio-pci ]
 	run "$VFCTL" alloc --pool gpu
 	[[ "$output" == L2* ]]
+}
+
+@test "vfctl refuses to change a leased VF (destroy, create, bind, unbind, restore, set) naming the lease; --force overrides; no daemon: the file still counts" {
+	start
+	run "$VFCTL" alloc --pool gpu --owner vm1
+	[ "$status" -eq 0 ]
+	[[ "$output" == "L1    0000:03:11.6"* ]]
+	sum() { (cd "$sys" && find . -type f -print0 | LC_ALL=C sort -z | xargs -0 md5sum;
+		find . -type l -printf '%p %l\n' | LC_ALL=C sort) | md5sum; }
+	before=$(sum)
+	vc() { "$VFCTL" --sysfs-root "$sys" --run-dir "$run_dir" "$@"; }
+	lease="lease L1 (VF 0000:03:11.6, owner vm1, uid 0, pool gpu)"
+	run vc destroy 0000:03:00.0
+	[ "$status" -eq 1 ]
+	[ "$output" = "vfctl: 0000:03:00.0: vfctld leases 1 of its VFs ($lease); destroying the VFs would take it from under its user: release it first ('vfctl release L1'), or use --force" ]
+	run vc create 0000:03:00.0 4
+	[ "$status" -eq 1 ]
+	[[ "$output" == "vfctl: 0000:03:00.0: vfctld leases 1 of its VFs ($lease); changing the VF count (through 0) would take it"* ]]
+	run vc bind 0000:03:11.6 ixgbevf
+	[ "$status" -eq 1 ]
+	[ "$output" = "vfctl: 0000:03:11.6: vfctld leases it ($lease); binding it to ixgbevf would take it from under its user: release it first ('vfctl release L1'), or use --force" ]
+	run vc bind 0000:03:00.0
+	[ "$status" -eq 1 ]
+	[[ "$output" == "vfctl: 0000:03:00.0: vfctld leases 1 of its VFs ($lease); binding the PF would take it"* ]]
+	run vc unbind 0000:03:11.6
+	[ "$status" -eq 1 ]
+	[[ "$output" == "vfctl: 0000:03:11.6: vfctld leases it ($lease); unbinding it would take it"* ]]
+	run vc restore 0000:03:11.6
+	[ "$status" -eq 1 ]
+	[[ "$output" == "vfctl: 0000:03:11.6: vfctld leases it ($lease); restoring it would take it"* ]]
+	run vc set 0000:03:11.6 trust on
+	[ "$status" -eq 1 ]
+	[[ "$output" == "vfctl: set 0000:03:11.6: 0000:03:11.6: vfctld leases it ($lease); changing its settings would take it"* ]]
+	run vc set 0000:03:00.0:7 mac 02:00:00:00:00:07
+	[[ "$output" == *"vfctld leases it ($lease)"* ]]
+	[ "$(sum)" = "$before" ]
+	# another VF of the PF is not leased
+	run vc set 0000:03:10.0 trust on
+	[[ "$output" == *"nothing sent"* ]]
+	# --force goes past the lease to what comes next
+	run vc set --force 0000:03:11.6 trust on
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"nothing sent: netlink is not available"* ]]
+	run vc unbind --force 0000:03:11.6
+	[[ "$output" == *"driver/unbind: No such file or directory"* ]]
+	run vc restore --force 0000:03:11.6
+	[[ "$output" == *"no saved state"* ]]
+
+	# the daemon stopped: its leases.json still holds the VF
+	stop
+	run vc destroy 0000:03:00.0
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"vfctld leases 1 of its VFs ($lease)"* ]]
+	# --force: past the lease, the VFs are removed (a tree's never go: a timeout)
+	run vc destroy --force --timeout 1 0000:03:00.0
+	[ "$status" -eq 1 ]
+	[[ "$output" == "vfctl: 0000:03:00.0: sriov_numvfs was set to 0, but after 1000 ms"* ]]
+	[ "$(cat "$sys/bus/pci/devices/0000:03:00.0/sriov_numvfs")" = 0 ]
+	# a lease that is not active (vfctld is binding or releasing it) does not count
+	jq '.leases[0].state = "releasing"' "$run_dir/leases.json" >"$run_dir/l" && mv "$run_dir/l" "$run_dir/leases.json"
+	run vc unbind 0000:03:11.6
+	[[ "$output" != *"vfctld leases"* ]]
+	# a lease list that is not one: nothing can be checked, refused
+	echo '[1]' >"$run_dir/leases.json"
+	run vc unbind 0000:03:11.6
+	[ "$status" -eq 1 ]
+	[ "$output" = "vfctl: $run_dir/leases.json: not a lease list vfctld wrote; vfctld's leases cannot be checked: fix or move it away, or use --force" ]
+	# no lease list at all: nothing is leased
+	rm "$run_dir/leases.json"
+	run vc unbind 0000:03:11.6
+	[[ "$output" != *"lease"* ]]
 }
 
 @test "authorization: a uid the pool lists allocates and opens; another is refused everything, before any fd" {

@@ -31,6 +31,10 @@ vfjq() {
 	vfctl show --json "$vf" | jq -e -r ".functions[0] | $1"
 }
 
+pf_mac_is() {
+	[ "$(vfjq .config.mac)" = "$1" ]
+}
+
 @test "bind a VF to vfio-pci: /dev/vfio/GROUP appears, groups says viable; restore gives back igbvf with the same settings" {
 	vm_require_iommu
 	grp=$(vm_iommu_group "$vf")
@@ -74,7 +78,7 @@ vfjq() {
 	[ "$(cat "$VM_PCI/$vf"/net/*/address)" = 02:aa:bb:cc:dd:01 ]
 }
 
-@test "bind pins the VF's MAC as the PF's admin MAC: it survives a VF reset; restore keeps it" {
+@test "bind pins the VF's MAC as the PF's admin MAC: it survives a VF reset; restore unpins it (the VF may change its MAC again)" {
 	vm_require_iommu
 	vf=$(vm_vf "$pf" 0)	# VF 0 never had an admin MAC: igbvf chose one
 	vm_wait_for 10 test -e "$VM_PCI/$vf/net"
@@ -90,8 +94,9 @@ vfjq() {
 	run vfctl bind "$vf"
 	[ "$status" -eq 0 ]
 	[ "$(vfjq .config.mac)" = "$netmac" ]
-	# the saved state holds that MAC, on 6.1 too, so restore gives it back
-	[ "$(jq -r .vf.mac "$VFCTL_RUN_DIR/state/$vf.json")" = "$netmac" ]
+	# the saved state holds the MAC bind pinned and the admin MAC before: none
+	[ "$(jq -r .vf.pinned_mac "$VFCTL_RUN_DIR/state/$vf.json")" = "$netmac" ]
+	[ "$(jq -r .vf.mac "$VFCTL_RUN_DIR/state/$vf.json")" = 00:00:00:00:00:00 ]
 	# a reset (vfio-pci does one when a user opens the device) keeps an admin MAC;
 	# igb would draw a random one for a MAC the VF driver set itself
 	echo 1 >"$VM_PCI/$vf/reset"
@@ -99,9 +104,63 @@ vfjq() {
 	run vfctl restore "$vf"
 	[ "$status" -eq 0 ]
 	[ "$(vm_driver "$vf")" = igbvf ]
-	[ "$(vfjq .config.mac)" = "$netmac" ]
 	vm_wait_for 10 test -e "$VM_PCI/$vf/net"
-	[ "$(cat "$VM_PCI/$vf"/net/*/address)" = "$netmac" ]
+	# no pin left: the VF's own driver may set a MAC (a pinned VF gets
+	# EADDRNOTAVAIL, "attempted to override administratively set MAC address")
+	vfnet=$(basename "$VM_PCI/$vf"/net/*)
+	run $VM_IP link set "$vfnet" address 02:12:34:56:78:9a
+	[ "$status" -eq 0 ]
+	[ "$(cat "$VM_PCI/$vf/net/$vfnet/address")" = 02:12:34:56:78:9a ]
+	# and the PF hears it (igbvf tells it through the mailbox)
+	vm_wait_for 5 pf_mac_is 02:12:34:56:78:9a
+}
+
+@test "an admin MAC set by hand before bind is pinned again by restore" {
+	# igb lets a trusted VF override its admin MAC: the first test trusts VF 1
+	$VM_IP link set "$pfdev" vf 1 trust off
+	$VM_IP link set "$pfdev" vf 1 mac 02:aa:bb:cc:dd:02
+	run vfctl bind "$vf" vfio-pci
+	[ "$status" -eq 0 ]
+	[ "$(jq -r .vf.mac "$VFCTL_RUN_DIR/state/$vf.json")" = 02:aa:bb:cc:dd:02 ]
+	run vfctl restore "$vf"
+	[ "$status" -eq 0 ]
+	[ "$(vfjq .config.mac)" = 02:aa:bb:cc:dd:02 ]
+	vm_wait_for 10 test -e "$VM_PCI/$vf/net"
+	vfnet=$(basename "$VM_PCI/$vf"/net/*)
+	run $VM_IP link set "$vfnet" address 02:12:34:56:78:9b
+	[ "$status" -ne 0 ]
+}
+
+@test "bind and unbind by netdev name: exit 0, read back by address" {
+	vm_wait_for 10 test -e "$VM_PCI/$vf/net"
+	vfnet=$(basename "$VM_PCI/$vf"/net/*)
+	run vfctl bind "$vfnet" vfio-pci
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == "$vf: bound to vfio-pci (was igbvf)"* ]]
+	[ "$(vm_driver "$vf")" = vfio-pci ]
+	run vfctl restore "$vf"
+	[ "$status" -eq 0 ]
+	vm_wait_for 10 test -e "$VM_PCI/$vf/net"
+	vfnet=$(basename "$VM_PCI/$vf"/net/*)
+	run vfctl unbind "$vfnet"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == "$vf: unbound from igbvf"* ]]
+	[ -z "$(vm_driver "$vf")" ]
+	run vfctl restore "$vf"
+	[ "$status" -eq 0 ]
+}
+
+@test "bind the PF while it has VFs: refused, how many would go, nothing changed" {
+	run vfctl bind "$pf"
+	echo "$output"
+	[ "$status" -eq 1 ]
+	[ "$output" = "vfctl: $pf: it has 2 VFs (sriov_numvfs); taking it from igb disables SR-IOV and destroys all of them, with their netdevs and settings: destroy them first ('vfctl destroy $pf'), or use --force to bind it anyway and lose the 2 VFs" ]
+	[ "$(vm_driver "$pf")" = igb ]
+	[ "$(cat "$VM_PCI/$pf/sriov_numvfs")" = 2 ]
+	[ "$(cat "$VM_PCI/$pf/driver_override")" = "(null)" ]
+	[ ! -e "$VFCTL_RUN_DIR/state/$pf.json" ]
 }
 
 @test "unbind leaves the VF without a driver; restore brings igbvf back" {
@@ -159,6 +218,7 @@ vfjq() {
 }
 
 @test "unbinding the PF whose netdev carries host routes needs --force" {
+	vm_set_numvfs "$pf" 0	# a PF with VFs is refused for them first
 	$VM_IP addr add 192.0.2.1/24 dev "$pfdev"
 	run vfctl unbind "$pf"
 	$VM_IP addr del 192.0.2.1/24 dev "$pfdev"
