@@ -119,6 +119,9 @@ struct set_req {
 	enum vfctl_vf_attr order[_VFCTL_VF_ATTR_MAX];
 	unsigned n;
 };
+/* A message into err (len bytes) for the caller to print; returns rc. */
+int set_err(char *err, size_t len, int rc, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
 /* ATTRIBUTE VALUE words: EXIT_OK, or EXIT_USAGE / EXIT_ERR with err set. */
 int set_parse_attrs(int argc, char *const *argv, struct set_req *req, char *err, size_t len);
 /* VF (address or netdev) or PF:INDEX: 0, or -errno with err set. */

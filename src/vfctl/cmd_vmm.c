@@ -13,7 +13,6 @@
  * libvirt assigns nothing else that way.
  */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,18 +52,6 @@ static unsigned vf_vlan(const struct vfctl_func *f)
 	return f->config.valid ? f->config.vlan : 0;
 }
 
-static int err_set(char *err, size_t len, int r, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-static int err_set(char *err, size_t len, int r, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, len, fmt, ap);
-	va_end(ap);
-	return r;
-}
-
 int vmm_xml(const struct vfctl_func *f, bool interface, char *buf, size_t size, char *err,
 	    size_t errlen)
 {
@@ -74,7 +61,7 @@ int vmm_xml(const struct vfctl_func *f, bool interface, char *buf, size_t size, 
 	int n;
 
 	if (sscanf(f->addr, "%4x:%2x:%2x.%1x", &dom, &bus, &slot, &fn) != 4)
-		return err_set(err, errlen, -EINVAL, "%s: not a PCI address", f->addr);
+		return set_err(err, errlen, -EINVAL, "%s: not a PCI address", f->addr);
 	snprintf(addr, sizeof(addr), "domain='0x%04x' bus='0x%02x' slot='0x%02x' function='0x%x'",
 		 dom, bus, slot, fn);
 	if (!interface) {
@@ -86,13 +73,13 @@ int vmm_xml(const struct vfctl_func *f, bool interface, char *buf, size_t size, 
 			     "</hostdev>\n", addr);
 	} else {
 		if (f->kind != VFCTL_FUNC_VF)
-			return err_set(err, errlen, -EINVAL, "%s is not an SR-IOV VF: libvirt assigns "
+			return set_err(err, errlen, -EINVAL, "%s is not an SR-IOV VF: libvirt assigns "
 				       "only VFs as <interface type='hostdev'>; leave out --interface "
 				       "for its <hostdev> element", f->addr);
 		/* libvirt sets the VF's MAC and VLAN through the PF when the domain
 		 * starts, with IFLA_VF_VLAN's defaults: qos 0 and 802.1Q */
 		if (vlan && (f->config.qos || f->config.vlan_proto == ETH_P_8021AD))
-			return err_set(err, errlen, -EINVAL, "%s: VLAN %u%s%s: libvirt would set it "
+			return set_err(err, errlen, -EINVAL, "%s: VLAN %u%s%s: libvirt would set it "
 				       "again as VLAN %u with qos 0 and 802.1Q; leave out --interface "
 				       "for the <hostdev> element, which keeps the VF's settings",
 				       f->addr, vlan, f->config.qos ? " with a qos" : "",
@@ -113,7 +100,7 @@ int vmm_xml(const struct vfctl_func *f, bool interface, char *buf, size_t size, 
 		n += snprintf(out + n, sizeof(out) - (size_t)n, "</interface>\n");
 	}
 	if (n < 0 || (size_t)n >= size)
-		return err_set(err, errlen, -ENOBUFS, "%s: the element does not fit %zu bytes",
+		return set_err(err, errlen, -ENOBUFS, "%s: the element does not fit %zu bytes",
 			       f->addr, size);
 	memcpy(buf, out, (size_t)n + 1);
 	return 0;
@@ -179,7 +166,7 @@ static int find_target(struct vfctl_ctx *ctx, struct vfctl_host *h, const struct
 
 		r = set_find_target(ctx, h, arg, &pf, &idx, err, sizeof(err));
 		if (r == 0 && !(idx < pf->n_vfs && pf->vfs[idx]))
-			r = err_set(err, sizeof(err), -ENODEV, "VF %u of %s has no PCI function "
+			r = set_err(err, sizeof(err), -ENODEV, "VF %u of %s has no PCI function "
 				    "(no virtfn%u link); 'vfctl show %s' shows its VFs", idx,
 				    pf->addr, idx, pf->addr);
 		if (r == 0)
