@@ -245,6 +245,14 @@ $(B)/tests/test_vfkvm_%: $(B)/tests/unit/test_vfkvm_%.o $(VFKVM_LIBOBJ) $(PROG_L
 	$(CC) -o $@ $< $(VFKVM_LIBOBJ) $(PROG_LIBS) $(ALL_LDFLAGS) $(LIB_LIBS) \
 		$(shell $(PKG_CONFIG) --libs cmocka)
 $(B)/tests/unit/test_vfkvm_%.o: BASE_CFLAGS += -Isrc/vfkvm
+
+# vfctl's tests (its printers) link vfctl without its main()
+CLI_LIBOBJ := $(filter-out $(B)/src/vfctl/vfctl.o,$(CLI_OBJ))
+$(B)/tests/test_vfctl_%: $(B)/tests/unit/test_vfctl_%.o $(CLI_LIBOBJ) $(PROG_LIBS)
+	@mkdir -p $(dir $@)
+	$(CC) -o $@ $< $(CLI_LIBOBJ) $(PROG_LIBS) $(ALL_LDFLAGS) $(LIB_LIBS) $(CLI_LIBS) \
+		$(shell $(PKG_CONFIG) --libs cmocka)
+$(B)/tests/unit/test_vfctl_%.o: BASE_CFLAGS += -Isrc/vfctl
 $(B)/tests/unit/test_vfctld_%.o: BASE_CFLAGS += -Isrc/vfctld
 
 # vfctl's text and JSON on every golden tree, byte for byte (tests/golden)

@@ -28,6 +28,8 @@ struct args {
 	const char *pool, *owner, *socket;
 	const char *lease;	/* exec */
 	int numa, pid;		/* -1 / 0: not given */
+	bool interface;		/* xml: <interface type='hostdev'> */
+	bool iommufd;		/* qemu-args: the iommufd fd form */
 	int argc;
 	char **argv;		/* the command's positional arguments */
 };
@@ -60,6 +62,8 @@ enum cli_opt {
 	OPT_PID,
 	OPT_SOCKET,
 	OPT_LEASE,
+	OPT_INTERFACE,
+	OPT_IOMMUFD,
 };
 
 #define CLI_MAX_OPTS 8
@@ -121,6 +125,9 @@ struct set_req {
 	enum vfctl_vf_attr order[_VFCTL_VF_ATTR_MAX];
 	unsigned n;
 };
+/* A message into err (len bytes) for the caller to print; returns rc. */
+int set_err(char *err, size_t len, int rc, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
 /* ATTRIBUTE VALUE words: EXIT_OK, or EXIT_USAGE / EXIT_ERR with err set. */
 int set_parse_attrs(int argc, char *const *argv, struct set_req *req, char *err, size_t len);
 /* VF (address or netdev) or PF:INDEX: 0, or -errno with err set. */
@@ -145,6 +152,18 @@ int cmd_alloc(struct vfctl_ctx *ctx, struct vfctl_host *host, const struct args 
 int cmd_release(struct vfctl_ctx *ctx, struct vfctl_host *host, const struct args *a);
 int cmd_leases(struct vfctl_ctx *ctx, struct vfctl_host *host, const struct args *a);
 int cmd_pools(struct vfctl_ctx *ctx, struct vfctl_host *host, const struct args *a);
+
+/* cmd_lease.c: the connection to vfctld (a->socket), or NULL with the error printed */
+struct vfctl_client *connect_daemon(const struct args *a);
+
+/* cmd_vmm.c: what a VMM needs for a function or a lease (xml, qemu-args) */
+int cmd_xml(struct vfctl_ctx *ctx, struct vfctl_host *host, const struct args *a);
+int cmd_qemu_args(struct vfctl_ctx *ctx, struct vfctl_host *host, const struct args *a);
+/* libvirt's element for f: <hostdev>, or with interface <interface
+ * type='hostdev'> with the MAC and VLAN the PF reports for it. 0, or
+ * -errno with err set (buf untouched). */
+int vmm_xml(const struct vfctl_func *f, bool interface, char *buf, size_t size, char *err,
+	    size_t errlen);
 
 /* cmd_apply.c */
 int cmd_apply(struct vfctl_ctx *ctx, struct vfctl_host *host, const struct args *a);

@@ -111,13 +111,9 @@ int cmd_exec(struct vfctl_ctx *ctx, struct vfctl_host *host, const struct args *
 			"exec'\n", a->lease);
 		return EXIT_USAGE;
 	}
-	r = vfctl_client_connect(a->socket, &c);
-	if (r < 0) {
-		fprintf(stderr, "vfctl exec: connecting to vfctld at %s: %s; is it running "
-			"('systemctl status vfctld.socket')?\n",
-			a->socket ? a->socket : VFCTL_CLIENT_SOCKET, strerror(-r));
+	c = connect_daemon(a);
+	if (!c)
 		return EXIT_ERR;
-	}
 	r = vfctl_client_open_lease(c, a->lease, &l);
 	if (r < 0) {
 		fprintf(stderr, "vfctl exec: %s\n", vfctl_client_error(c));

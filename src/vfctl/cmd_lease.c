@@ -53,8 +53,7 @@ static void print_one_lease(const struct vfctl_lease *l)
 	pr_obj_end();
 }
 
-/* The connection to vfctld, or NULL with the error printed. */
-static struct vfctl_client *connect_daemon(const struct args *a)
+struct vfctl_client *connect_daemon(const struct args *a)
 {
 	struct vfctl_client *c = NULL;
 	int r = vfctl_client_connect(a->socket, &c);	/* main() read $VFCTLD_SOCKET */

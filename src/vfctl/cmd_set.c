@@ -45,9 +45,7 @@ static const struct {
 	{ "query-rss", VFCTL_VF_QUERY_RSS, "expected on or off" },
 };
 
-static int set_err(char *err, size_t len, int rc, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-static int set_err(char *err, size_t len, int rc, const char *fmt, ...)
+int set_err(char *err, size_t len, int rc, const char *fmt, ...)
 {
 	va_list ap;
 

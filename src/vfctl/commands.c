@@ -195,6 +195,35 @@ const struct cli_cmd cli_cmds[] = {
 		},
 	},
 	{
+		.name = "xml", .fn = cmd_xml,
+		.synopsis = "[--interface] LEASE|DEV",
+		.summary = "libvirt's <hostdev> (or <interface>) element for a lease or device",
+		.help = "The <hostdev mode='subsystem' type='pci' managed='no'> element that hands DEV\n"
+			"(a PCI address, netdev name or PF:INDEX) or the VF of LEASE (a vfctld lease\n"
+			"id as L3, of yours) to a libvirt domain. managed='no': vfctl or vfctld binds\n"
+			"it to vfio-pci, not libvirt. Any PCI function is printed; --interface only\n"
+			"for a VF.\n",
+		.opts = {
+			{ OPT_INTERFACE, "<interface type='hostdev' managed='no'> instead,\n"
+			  "with the VF's MAC and VLAN as its PF reports them" },
+			{ OPT_SOCKET, SOCKET_DOC },
+		},
+	},
+	{
+		.name = "qemu-args", .fn = cmd_qemu_args,
+		.synopsis = "[--iommufd] LEASE|DEV",
+		.summary = "QEMU's -device vfio-pci arguments for a lease or device",
+		.help = "The QEMU arguments that pass DEV (a PCI address, netdev name or PF:INDEX) or\n"
+			"the VF of LEASE (a vfctld lease id as L3) through: -device vfio-pci,host=...\n"
+			"for a QEMU that may open /dev/vfio/N itself.\n",
+		.opts = {
+			{ OPT_IOMMUFD, "the iommufd form (QEMU 8.2 or later) with the\n"
+			  "placeholders {iommufd} and {device} that\n"
+			  "'vfctl exec' fills in" },
+			{ OPT_SOCKET, SOCKET_DOC },
+		},
+	},
+	{
 		.name = "help", .fn = cmd_help, .no_host = true,
 		.synopsis = "[COMMAND]",
 		.summary = "a command's usage, or this overview",

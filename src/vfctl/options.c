@@ -57,6 +57,8 @@ static const struct cli_option command_opts[] = {
 	{ OPT_PID, "--pid", NULL, "PID", NULL },
 	{ OPT_SOCKET, "--socket", NULL, "PATH", NULL },
 	{ OPT_LEASE, "--lease", NULL, "ID", NULL },
+	{ OPT_INTERFACE, "--interface", NULL, NULL, NULL },
+	{ OPT_IOMMUFD, "--iommufd", NULL, NULL, NULL },
 };
 
 #define N_OPTS (ARRAY_SIZE(global_opts) + ARRAY_SIZE(command_opts))
@@ -277,6 +279,8 @@ static int set_option(const char *who, const struct cli_option *o, const char *v
 	case OPT_OWNER: a->owner = val; break;
 	case OPT_SOCKET: a->socket = val; break;
 	case OPT_LEASE: a->lease = val; break;
+	case OPT_INTERFACE: a->interface = true; break;
+	case OPT_IOMMUFD: a->iommufd = true; break;
 	case OPT_NUMA:
 		if (!parse_long(val, 0, 1023, &v)) {
 			fprintf(stderr, "%s: --numa '%s': expected a NUMA node number (0-1023)\n",

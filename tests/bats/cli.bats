@@ -30,7 +30,7 @@ tree_sum() {
 
 # The commands the overview lists, one a line.
 commands() {
-	"$VFCTL" help | sed -n '/^Commands:$/,/^$/s/^  \([a-z][a-z]*\)  *.*/\1/p'
+	"$VFCTL" help | sed -n '/^Commands:$/,/^$/s/^  \([a-z][a-z-]*\)  *.*/\1/p'
 }
 
 # The options a usage lists: "--all" or "--timeout=SEC", one a line.
@@ -50,7 +50,7 @@ usage_opts() {
 	[ "$output" = "$overview" ]
 	run --separate-stderr "$VFCTL" -h
 	[ "$output" = "$overview" ]
-	[ "$(commands | tr '\n' ' ')" = "list show groups bind unbind restore set create destroy apply pools alloc release leases exec help " ]
+	[ "$(commands | tr '\n' ' ')" = "list show groups bind unbind restore set create destroy apply pools alloc release leases exec xml qemu-args help " ]
 	# no command: the overview on stderr, a usage error
 	run --separate-stderr "$VFCTL"
 	[ "$status" -eq 2 ]
@@ -89,7 +89,7 @@ usage_opts() {
 		[ "$output" = "$usage" ]
 		n=$((n + 1))
 	done
-	[ "$n" -eq 16 ]
+	[ "$n" -eq 18 ]
 	# each usage is different
 	for c in $(commands); do "$VFCTL" help "$c" | head -1; done | sort | uniq -d >"$BATS_TEST_TMPDIR/dup"
 	[ ! -s "$BATS_TEST_TMPDIR/dup" ]
@@ -191,6 +191,9 @@ pools | --pf 0000:01:00.0
 alloc --pool p | --dry-run
 release L1 | --timeout 5
 leases | --force
+xml 0000:01:10.0 | --iommufd
+qemu-args 0000:01:10.0 | --interface
+qemu-args L1 | --pool x
 help list | --force
 EOF
 	[ "$(tree_sum)" = "$before" ]
