@@ -1,0 +1,136 @@
+#!/usr/bin/env bats
+# A real VMM takes a leased VF as the pool's unprivileged user: the host's
+# QEMU (carried into the VM, nested -accel kvm on the VM's /dev/kvm)
+# realizes -device vfio-pci for it, and QMP's query-pci shows 8086:10ca.
+# (a) host=BDF on the legacy container: vfctld made the user the owner of
+# /dev/vfio/N for the lease; (b) on the iommufd boot, under vfctl exec with
+# the lease's /dev/iommu and cdev fds (-object iommufd,fd= and
+# -device vfio-pci,fd=). After release the VF is back on igbvf with the MAC
+# it had, and the user can open nothing.
+
+# shellcheck disable=SC2154 # status, output, lines, stderr: set by bats run
+bats_require_minimum_version 1.5.0
+load helpers
+load vfctld-helpers
+
+setup_file() {
+	vfctld_suite_setup
+	[ "${VFCTL_IN_VM:-}" = 1 ] || return 0
+	# QEMU runs as u1001 with KVM: /dev/kvm is root-only in the initramfs
+	stat -c %a /dev/kvm >"$BATS_FILE_TMPDIR/kvm-mode" 2>/dev/null || true
+	[ ! -c /dev/kvm ] || chmod 666 /dev/kvm
+}
+
+teardown_file() {
+	[ "${VFCTL_IN_VM:-}" = 1 ] || return 0
+	[ ! -s "$BATS_FILE_TMPDIR/kvm-mode" ] || chmod "$(cat "$BATS_FILE_TMPDIR/kvm-mode")" /dev/kvm
+	vfctld_suite_teardown
+}
+
+setup() {
+	vm_require
+	vm_require_iommu
+	[ -c /dev/kvm ] || skip "no nested /dev/kvm in this VM"
+	command -v qemu-system-x86_64 >/dev/null || skip "no qemu-system-x86_64 in the VM image"
+	pf=$(vm_igb_pf)
+	vfctld_start
+}
+
+teardown() {
+	vfctld_test_teardown
+}
+
+# qemu_as UID ARGS...: QEMU with ARGS as UID (memlock raised for the guest
+# RAM VFIO pins; no CAP_IPC_LOCK there), started through the command in
+# the array via (e.g. vfctl exec) when set, stopped before the guest runs
+# (-S), asked over QMP on stdin for its PCI devices, then told to quit.
+# Prints "VENDOR DEVICE" (decimal) of the device with id hostdev0.
+via=()
+qemu_as() {
+	local uid=$1
+	shift
+	printf '%s\n' '{"execute":"qmp_capabilities"}' '{"execute":"query-pci"}' \
+		'{"execute":"quit"}' >"$BATS_TEST_TMPDIR/qmp.in"
+	bash -c 'ulimit -l unlimited && exec "$@"' qemu_as \
+		setpriv --reuid "$uid" --regid "$uid" --init-groups -- "${via[@]}" \
+		qemu-system-x86_64 -machine q35 -accel kvm -m 64 -nodefaults -display none -S \
+		-qmp stdio "$@" <"$BATS_TEST_TMPDIR/qmp.in" >"$BATS_TEST_TMPDIR/qmp.out" || return
+	jq -r 'select(.return | type == "array") | .return[].devices[] |
+		select(.qdev_id == "hostdev0") | "\(.id.vendor) \(.id.device)"' "$BATS_TEST_TMPDIR/qmp.out"
+}
+
+@test "QEMU -device vfio-pci,host= as the pool's user after alloc: realized, 8086:10ca; after release the VF is igbvf with its MAC and the node is not the user's" {
+	vf0=$(vm_vf "$pf" 0)
+	mac=02:76:71:65:6d:75
+	vfctl set "$pf:0" mac "$mac"
+	run as 1001 vfctl alloc --pool p --owner qemu
+	echo "$output"
+	[ "$status" -eq 0 ]
+	lease=$(lease_of "$output") vf=$(vf_of "$output")
+	[ "$vf" = "$vf0" ]
+	node=/dev/vfio/$(vm_iommu_group "$vf")
+
+	run qemu_as 1001 -device "vfio-pci,host=$vf,id=hostdev0,rombar=0"
+	echo "$output"; cat "$BATS_TEST_TMPDIR/qmp.out"
+	[ "$status" -eq 0 ]
+	[ "$output" = "32902 4298" ]
+	# a uid the lease is not for cannot open it by path
+	run qemu_as 1002 -device "vfio-pci,host=$vf,id=hostdev0,rombar=0"
+	echo "$output"
+	[ "$status" -ne 0 ]
+	[ "$(vm_driver "$vf")" = vfio-pci ]
+
+	run as 1001 vfctl release "$lease"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$(vm_driver "$vf")" = igbvf ]
+	vm_wait_for 10 test -d "$VM_PCI/$vf/net"
+	[ "$(cat "$VM_PCI/$vf/net/"*/address)" = "$mac" ]
+	[ ! -e "$node" ]
+	run qemu_as 1001 -device "vfio-pci,host=$vf,id=hostdev0,rombar=0"
+	[ "$status" -ne 0 ]
+}
+
+@test "QEMU under vfctl exec with the lease's iommufd and cdev fds (-object iommufd,fd= -device vfio-pci,fd=): realized as the pool's user" {
+	vm_require_iommufd
+	run as 1001 vfctl alloc --pool p --owner qemu-iommufd
+	echo "$output"
+	[ "$status" -eq 0 ]
+	lease=$(lease_of "$output") vf=$(vf_of "$output")
+	# the user reaches the VF only through the fds: take the node back
+	chown 0 "/dev/vfio/$(vm_iommu_group "$vf")" "/dev/vfio/devices/$(ls "$VM_PCI/$vf/vfio-dev")"
+
+	via=(vfctl exec --lease "$lease" --)
+	run qemu_as 1001 -object 'iommufd,id=iommufd0,fd={iommufd}' \
+		-device 'vfio-pci,iommufd=iommufd0,fd={device},id=hostdev0,rombar=0'
+	echo "$output"; cat "$BATS_TEST_TMPDIR/qmp.out"
+	[ "$status" -eq 0 ]
+	[ "$output" = "32902 4298" ]
+
+	run as 1001 vfctl release "$lease"
+	[ "$status" -eq 0 ]
+	[ "$(vm_driver "$vf")" = igbvf ]
+	# a released lease: exec runs nothing
+	run --separate-stderr as 1001 vfctl exec --lease "$lease" -- touch "$BATS_TEST_TMPDIR/ran"
+	[ "$status" -eq 1 ]
+	[ ! -e "$BATS_TEST_TMPDIR/ran" ]
+}
+
+@test "vfctl exec asking for iommufd on Debian's stock VFIO: refused, nothing run, the lease still usable" {
+	vm_require_no_iommufd
+	run as 1001 vfctl alloc --pool p
+	[ "$status" -eq 0 ]
+	lease=$(lease_of "$output") vf=$(vf_of "$output")
+	run --separate-stderr as 1001 vfctl exec --lease "$lease" -- touch "$BATS_TEST_TMPDIR/ran" 'fd={iommufd}'
+	echo "$stderr"
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"vfctld sent no {iommufd} fd for $vf: this kernel has no iommufd"* ]]
+	[ ! -e "$BATS_TEST_TMPDIR/ran" ]
+	via=(vfctl exec --lease "$lease" --)
+	run qemu_as 1001 -device 'vfio-pci,host={bdf},id=hostdev0,rombar=0'
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$output" = "32902 4298" ]
+	run as 1001 vfctl release "$lease"
+	[ "$status" -eq 0 ]
+}
