@@ -160,7 +160,8 @@ static int listen_socket(struct daemon *d)
 	if (fd < 0)
 		return -errno;
 	/* clients of every uid must reach a socket in the run directory; what is
-	 * private in it stays so (state/ and lock/ 0700, leases.json 0600) */
+	 * private in it stays so (state/ and lock/ 0700, leases.json 0600). The
+	 * directory is ours: vfctl_run_dir_open() refused one that is not. */
 	if (!strncmp(d->sock_path, d->life.store.dir, strlen(d->life.store.dir)) &&
 	    !strchr(d->sock_path + strlen(d->life.store.dir) + 1, '/'))
 		fchmod(d->life.store.dfd, 0755);

@@ -336,3 +336,68 @@ msg() {	# msg NAME TEXT: a raw message file
 	[ ! -e "$d/usr/lib/systemd/system/vfctld.service" ]
 	[ ! -e "$d/usr/share/man/man8/vfctld.8" ]
 }
+
+@test "a run dir that is world-writable, not ours or a symlink stops the start, named with owner and mode, unchanged" {
+	chmod 0777 "$run_dir"
+	# (timeout: a daemon that starts anyway would serve on; it must not start)
+	run timeout 20 "$VFCTLD" --sysfs-root "$sys" --run-dir "$run_dir" --config "$conf"
+	echo "$output"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"run directory $run_dir is owned by uid 0 with mode 0777: it must be owned by uid 0"*"chmod go-w $run_dir"* ]]
+	[ "$(stat -c %u:%a "$run_dir")" = 0:777 ]
+	[ ! -e "$run_dir/leases.json" ] && [ ! -e "$VFCTLD_SOCKET" ]
+	# someone else's directory is never chmodded (vfctld made it 0755 before)
+	chmod 0700 "$run_dir"
+	chown 4321 "$run_dir"
+	run timeout 20 "$VFCTLD" --sysfs-root "$sys" --run-dir "$run_dir" --config "$conf"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"run directory $run_dir is owned by uid 4321 with mode 0700"* ]]
+	[ "$(stat -c %u:%a "$run_dir")" = 4321:700 ]
+	[ ! -e "$VFCTLD_SOCKET" ]
+	chown 0 "$run_dir"
+	ln -s "$run_dir" "$BATS_TEST_TMPDIR/run-link"
+	run timeout 20 "$VFCTLD" --sysfs-root "$sys" --run-dir "$BATS_TEST_TMPDIR/run-link" --config "$conf"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"run directory $BATS_TEST_TMPDIR/run-link is a symlink"* ]]
+	[ ! -e "$VFCTLD_SOCKET" ]
+}
+
+@test "a symlink planted at the temp name (.leases.json.tmp) is not written through" {
+	printf 'precious' >"$BATS_TEST_TMPDIR/victim"
+	ln -s "$BATS_TEST_TMPDIR/victim" "$run_dir/.leases.json.tmp"
+	start
+	run "$VFCTL" alloc --pool gpu
+	[ "$status" -eq 0 ]
+	[ "$(cat "$BATS_TEST_TMPDIR/victim")" = precious ]
+	[ ! -L "$run_dir/leases.json" ] && [ ! -e "$run_dir/.leases.json.tmp" ]
+	[ "$(jq -r '.leases[0].id' "$run_dir/leases.json")" = L1 ]
+}
+
+@test "lease ids: the counter stops at L9223372036854775807, never wraps to L0; a file holding L0 starts, that lease renumbered" {
+	echo '{"version":1,"next":9223372036854775807,"leases":[]}' >"$run_dir/leases.json"
+	start
+	run "$VFCTL" alloc --pool gpu
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == "L9223372036854775807 "* ]]
+	"$VFCTL" release L9223372036854775807 >/dev/null
+	run "$VFCTL" alloc --pool gpu
+	echo "$output"
+	[ "$status" -eq 1 ]
+	[[ "$output" == "vfctl: alloc: no lease id left: the ids end at L9223372036854775807"*"nothing leased"* ]]
+	[ "$(jq '.leases | length' "$run_dir/leases.json")" = 0 ]
+	stop
+	# what a wrapped counter left: an L0 lease on VF 7
+	cat >"$run_dir/leases.json" <<'JSON'
+{"version":1,"next":1,"leases":[{"id":"L0","state":"active","pool":"gpu","vf":"0000:03:11.6",
+ "pf":"0000:03:00.0","vf_index":7,"group":37,"uid":4321,"created":1,"bound":false}]}
+JSON
+	start
+	grep -q "leases\[0\] has id L0, not one vfctld hands out.*kept as L1 so its VF 0000:03:11.6 (uid 4321) is not granted twice" "$log"
+	[ "$(jq -r '.leases[0].id' "$run_dir/leases.json")" = L1 ]
+	run as 4321 "$VFCTL" --json leases
+	[ "$(jq -r '.leases[0].id + " " + .leases[0].vf' <<<"$output")" = "L1 0000:03:11.6" ]
+	run "$VFCTL" alloc --pool gpu
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"has no free VF"* ]]
+}
