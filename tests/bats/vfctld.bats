@@ -401,3 +401,30 @@ JSON
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"has no free VF"* ]]
 }
+
+@test "duplicate keys are refused and perform nothing; replies to non-UTF-8 requests are valid UTF-8 JSON" {
+	start
+	# json-c keeps the last of duplicate keys: this was an alloc
+	printf '{"op":"list","op":"alloc","pool":"gpu"}' >"$BATS_TEST_TMPDIR/dup"
+	printf '{"op":"alloc","pool":"broken","pool":"gpu"}' >"$BATS_TEST_TMPDIR/dup2"
+	printf '{"op\\u0000x":"leases"}' >"$BATS_TEST_TMPDIR/nulkey"
+	printf '{"op":"alloc","pool":"gpu","\xff\xfekey":1}' >"$BATS_TEST_TMPDIR/u1"
+	printf '{"op":"alloc","pool":"gpu","pf":"\xc3\xa9\xed\xa0\x80"}' >"$BATS_TEST_TMPDIR/u2"
+	printf '{"op":"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\xc3\xa9"}' >"$BATS_TEST_TMPDIR/u3"
+	printf '{"op":"release","vf":"\xe2\x82"}' >"$BATS_TEST_TMPDIR/u4"
+	run "$LEASE_PROBE" --send "$BATS_TEST_TMPDIR"/{dup,dup2,nulkey,u1,u2,u3,u4}
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "${#lines[@]}" -eq 7 ]
+	[ "$(jq -r .error.message <<<"${lines[0]}")" = 'bad request: "op": given twice; give each key once' ]
+	[ "$(jq -r .error.errno <<<"${lines[0]}")" = 22 ]
+	[ "$(jq -r .error.message <<<"${lines[1]}")" = 'bad request: "pool": given twice; give each key once' ]
+	[ "$(jq -r .error.message <<<"${lines[2]}")" = 'bad request: a NUL character (\u0000) in a key' ]
+	for i in 3 4 5 6; do
+		[ "$(jq -r .error.errno <<<"${lines[$i]}")" -gt 0 ]
+	done
+	# a strict decoder reads every reply: valid UTF-8 throughout
+	printf '%s\n' "$output" >"$BATS_TEST_TMPDIR/replies"
+	iconv -f UTF-8 -t UTF-8 "$BATS_TEST_TMPDIR/replies" >/dev/null
+	[ ! -e "$run_dir/leases.json" ] || [ "$(jq '.leases | length' "$run_dir/leases.json")" = 0 ]
+}
