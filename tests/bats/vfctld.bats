@@ -428,3 +428,28 @@ JSON
 	iconv -f UTF-8 -t UTF-8 "$BATS_TEST_TMPDIR/replies" >/dev/null
 	[ ! -e "$run_dir/leases.json" ] || [ "$(jq '.leases | length' "$run_dir/leases.json")" = 0 ]
 }
+
+@test "a FIFO as --config stops the start at once; a FIFO at reload keeps the pools; a \\u0000 in the config is refused with FILE:LINE:COL" {
+	fifo=$BATS_TEST_TMPDIR/conf.fifo
+	mkfifo "$fifo"
+	# (timeout: the open blocked for good before)
+	run timeout 20 "$VFCTLD" --sysfs-root "$sys" --run-dir "$run_dir" --config "$fifo"
+	echo "$output"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"$fifo: a FIFO, not a regular file: a config is read only from a regular file (at most 1 MiB)"* ]]
+	start
+	mv "$conf" "$conf.good"
+	mkfifo "$conf"
+	kill -HUP "$dpid"
+	for _ in $(seq 100); do grep -q "reload: keeping" "$log" && break; sleep 0.1; done
+	grep -q "$conf: a FIFO, not a regular file" "$log"
+	grep -q "reload: keeping the pools of the previous config" "$log"
+	run "$VFCTL" alloc --pool gpu
+	[ "$status" -eq 0 ]
+	rm "$conf"
+	sed 's/"gpu"/"gpu\\u0000x"/' "$conf.good" >"$conf"
+	run timeout 20 "$VFCTLD" --sysfs-root "$sys" --run-dir "$BATS_TEST_TMPDIR/run2" --config "$conf" --socket "$BATS_TEST_TMPDIR/s2"
+	echo "$output"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"$conf:2:28: a NUL character (\\u0000) in a string: no name or value holds one; remove it"* ]]
+}
