@@ -149,10 +149,10 @@ msg() {	# msg NAME TEXT: a raw message file
 	[ "$output" = "vfctl: alloc: uid 4322 (gid 4322) may not allocate from pool 'gpu': not in its users or groups in $conf" ]
 	run as 4322 "$LEASE_PROBE" L1
 	[ "$status" -eq 1 ]
-	[ "$output" = "lease-probe: open L1: lease L1 belongs to uid 4321, not to uid 4322 (errno 13)" ]
+	[ "$output" = "lease-probe: open L1: lease L1 is not one of uid 4322 ('vfctl leases' lists yours) (errno 13)" ]
 	run as 4322 "$VFCTL" release L1
 	[ "$status" -eq 1 ]
-	[ "$output" = "vfctl: release: lease L1 belongs to uid 4321, not to uid 4322" ]
+	[ "$output" = "vfctl: release: lease L1 is not one of uid 4322 ('vfctl leases' lists yours)" ]
 	run as 4322 "$VFCTL" --json leases
 	[ "$(jq '.leases | length' <<<"$output")" = 0 ]
 	run as 4322 "$VFCTL" --json pools
@@ -452,4 +452,41 @@ JSON
 	echo "$output"
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"$conf:2:28: a NUL character (\\u0000) in a string: no name or value holds one; remove it"* ]]
+}
+
+@test "a user sees only their own lease ids and uids: pools, alloc and release errors; root sees all" {
+	cat >"$conf" <<'JSON'
+{ "pfs": [ { "match": { "address": "0000:03:00.0" }, "numvfs": 8,
+  "pools": [ { "name": "gpu", "vfs": [7], "users": [4321, 4322] } ] } ] }
+JSON
+	start
+	run as 4321 "$VFCTL" alloc --pool gpu
+	[ "$status" -eq 0 ]
+	[[ "$output" == L1* ]]
+	# another allowed user: no id, no uid of uid 4321's lease anywhere
+	run as 4322 "$VFCTL" --json pools
+	echo "$output"
+	[ "$(jq -r '.pools[0].vfs[0].lease' <<<"$output")" = "(another user)" ]
+	[[ "$output" != *L1* && "$output" != *4321* ]]
+	run as 4322 "$VFCTL" pools
+	[[ "$output" == *"lease (another user)"* && "$output" != *L1* ]]
+	run as 4322 "$VFCTL" alloc --pool gpu
+	echo "$output"
+	[ "$status" -eq 1 ]
+	[ "$output" = "vfctl: alloc: pool 'gpu' has no free VF: 1 of 1 leased (1 by other users)" ]
+	run as 4322 "$VFCTL" release 0000:03:11.6
+	[ "$status" -eq 1 ]
+	[ "$output" = "vfctl: release: 0000:03:11.6 is leased by another user, not by uid 4322 ('vfctl leases' lists yours)" ]
+	run as 4322 "$LEASE_PROBE" L1
+	[ "$status" -eq 1 ]
+	[[ "$output" != *4321* ]]
+	# the owner and root see the id
+	run as 4321 "$VFCTL" --json pools
+	[ "$(jq -r '.pools[0].vfs[0].lease' <<<"$output")" = L1 ]
+	run as 4321 "$VFCTL" alloc --pool gpu
+	[ "$output" = "vfctl: alloc: pool 'gpu' has no free VF: 1 of 1 leased (L1)" ]
+	run "$VFCTL" --json pools
+	[ "$(jq -r '.pools[0].vfs[0].lease' <<<"$output")" = L1 ]
+	run "$VFCTL" alloc --pool gpu
+	[ "$output" = "vfctl: alloc: pool 'gpu' has no free VF: 1 of 1 leased (L1)" ]
 }
