@@ -77,6 +77,8 @@ msg() {	# msg NAME TEXT: a raw message file
 	[ "$(jq -r '.leases[0].id + " " + .leases[0].vf + " " + .leases[0].state' <<<"$output")" = "L1 0000:03:11.6 active" ]
 	[ "$(jq -r '.leases[0].owner' "$run_dir/leases.json")" = vm1 ]
 	[ "$(stat -c %a "$run_dir/leases.json")" = 600 ]
+	# made 0666 by bind under a umask, not by a chmod through the name
+	[ "$(stat -c %a "$VFCTLD_SOCKET")" = 666 ]
 
 	# golden-tree device nodes are plain files: they arrive, but are no VFIO fds
 	run --separate-stderr "$LEASE_PROBE" L1
