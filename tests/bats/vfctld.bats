@@ -492,3 +492,33 @@ JSON
 	run "$VFCTL" alloc --pool gpu
 	[ "$output" = "vfctl: alloc: pool 'gpu' has no free VF: 1 of 1 leased (L1)" ]
 }
+
+@test "1,000 malformed, oversized, truncated, duplicate-key and non-UTF-8 requests: every reply valid UTF-8 JSON, nothing leased, no fd leaked" {
+	start
+	fds_before=$(find "/proc/$dpid/fd" -mindepth 1 | wc -l)
+	m=$BATS_TEST_TMPDIR/m
+	mkdir "$m"
+	good='{"op":"alloc","pool":"gpu","owner":"vm1"}'
+	for i in $(seq 1000); do
+		case $((i % 5)) in
+		0) head -c $((i % 300 + 1)) /dev/urandom ;;
+		1) printf '%s' "${good:0:$((i % (${#good} - 1) + 1))}" ;;
+		2) printf '{"op":"leases","op":"alloc","pool":"gpu","owner":"n%d"}' "$i" ;;
+		3) printf '{"op":"list","k\\x%02x\\x%02x":1}' $((i % 128 + 128)) $((i * 7 % 256)) |
+			xargs -0 printf '%b' ;;
+		4) head -c $((4097 + i)) /dev/zero | tr '\0' ' ' ;;
+		esac >"$m/$i"
+	done
+	# shellcheck disable=SC2046 # one argument a file
+	run "$LEASE_PROBE" --send $(seq -f "$m/%g" 1000)
+	[ "$status" -eq 0 ]
+	[ "${#lines[@]}" -eq 1000 ]
+	printf '%s\n' "$output" >"$BATS_TEST_TMPDIR/replies"
+	iconv -f UTF-8 -t UTF-8 "$BATS_TEST_TMPDIR/replies" >/dev/null
+	errors=$(jq -e -c 'select(.error.errno > 0)' "$BATS_TEST_TMPDIR/replies" | wc -l)
+	echo "figure: $errors of 1000 hostile requests answered with a JSON error, 0 performed"
+	[ "$errors" = 1000 ]
+	[ ! -e "$run_dir/leases.json" ] || [ "$(jq '.leases | length' "$run_dir/leases.json")" = 0 ]
+	kill -0 "$dpid"
+	[ "$(find "/proc/$dpid/fd" -mindepth 1 | wc -l)" = "$fds_before" ]
+}
