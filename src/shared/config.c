@@ -757,7 +757,8 @@ int vfctl_config_parse(struct vfctl_ctx *ctx, const char *file, const char *text
 		r = vfctl_ctx_set_error(ctx, -ENOMEM, "out of memory");
 		goto out;
 	}
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
+	/* RFC 8259 text is UTF-8: names from it reach vfctld's replies */
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
 	root = json_tokener_parse_ex(tok, text, (int)len);
 	jerr = json_tokener_get_error(tok);
 	end = json_tokener_get_parse_end(tok);

@@ -516,6 +516,9 @@ static void nul_in_a_string(void **state)
 	refused(ctx, "{\"pfs\\u0000\":[]}", "t.conf:1:6: a NUL character (\\u0000) in a string: "
 		"no name or value holds one; remove it");
 	/* an escaped backslash before u0000 is no NUL */
+	/* nor bytes that are not UTF-8 (a pool name reaches vfctld's replies) */
+	refused(ctx, "{\"pfs\":[{\"match\":{\"address\":\"0000:03:00.0\"},\"numvfs\":4,\n"
+		"\"pools\":[{\"name\":\"g\xff\"}]}]}", "t.conf:2:20: not valid JSON: invalid utf-8 string");
 	cfg = parse_ok(ctx, "{\"pfs\":[{\"match\":{\"netdev\":\"a\\\\u0000\"},\"numvfs\":4}]}");
 	assert_string_equal(cfg->pfs[0].netdev, "a\\u0000");
 	vfctl_config_free(cfg);
