@@ -440,7 +440,8 @@ struct vfctl_pool_vf {
 	char *address;		/* NULL: the PF has no such VF now */
 	int numa_node;		/* -1 unknown */
 	char *driver;		/* NULL none */
-	char *lease;		/* the lease holding it, NULL free */
+	char *lease;		/* the lease holding it, NULL free; another
+				 * user's is "(another user)" (root sees ids) */
 };
 
 /* A pool of the daemon's config; allocated by the library. */

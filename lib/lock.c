@@ -20,10 +20,58 @@ const char *vfctl_run_dir_path(const struct vfctl_ctx *ctx)
 	return ctx->run_path;
 }
 
+/* A directory vfctl writes as root must be one nobody else can plant files
+ * in (a symlink at a temp or lock name would have root write through it):
+ * a real directory (opened with O_NOFOLLOW), owned by our euid, not
+ * writable by group or others. Checked on the open fd; nothing is changed
+ * (a directory someone else owns is never chmodded). */
+static int run_dir_check(struct vfctl_ctx *ctx, int fd, const char *path)
+{
+	struct stat st;
+	uid_t me = geteuid();
+
+	if (fstat(fd, &st) < 0)
+		return vfctl_err(ctx, -errno, "run directory %s: fstat: %s", path, strerror(errno));
+	if (st.st_uid == me && !(st.st_mode & (S_IWGRP | S_IWOTH)))
+		return 0;
+	return vfctl_err(ctx, -EPERM, "run directory %s is owned by uid %u with mode %04o: it "
+			 "must be owned by uid %u (who runs this) and not writable by group or "
+			 "others, or another user could plant files there that vfctl writes "
+			 "through; nothing changed: fix it (chown %u %s; chmod go-w %s) or point "
+			 "VFCTL_RUN_DIR (vfctld: --run-dir) elsewhere", path, (unsigned)st.st_uid,
+			 (unsigned)(st.st_mode & 07777), (unsigned)me, (unsigned)me, path, path);
+}
+
+/* path (which exists) opened as a directory, never through a symlink, and checked */
+static int run_dir_open_checked(struct vfctl_ctx *ctx, const char *path, int *ret)
+{
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC), r;
+
+	if (fd < 0) {
+		struct stat st;
+
+		if ((errno == ELOOP || errno == ENOTDIR) && lstat(path, &st) == 0 &&
+		    S_ISLNK(st.st_mode))
+			return vfctl_err(ctx, -ELOOP, "run directory %s is a symlink: vfctl keeps "
+					 "locks and saved state only in a real directory; nothing "
+					 "changed: remove the link (vfctl creates the directory) or "
+					 "point VFCTL_RUN_DIR (vfctld: --run-dir) at the directory "
+					 "itself", path);
+		return vfctl_err(ctx, -errno, "run directory %s: %s", path, strerror(errno));
+	}
+	r = run_dir_check(ctx, fd, path);
+	if (r < 0) {
+		close(fd);
+		return r;
+	}
+	*ret = fd;
+	return 0;
+}
+
 int vfctl_run_dir_open(struct vfctl_ctx *ctx, const char *sub, int *ret)
 {
 	char path[1024], *p;
-	int fd;
+	int top, fd, r;
 
 	if ((size_t)snprintf(path, sizeof(path), "%s/%s", ctx->run_path, sub) >= sizeof(path))
 		return vfctl_err(ctx, -ENAMETOOLONG, "run directory %s/%s: name too long",
@@ -42,9 +90,18 @@ int vfctl_run_dir_open(struct vfctl_ctx *ctx, const char *sub, int *ret)
 		if (!c)
 			break;
 	}
-	fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return vfctl_err(ctx, -errno, "run directory %s: %s", path, strerror(errno));
+	/* the run directory itself and the part of it asked for */
+	r = run_dir_open_checked(ctx, ctx->run_path, &top);
+	if (r < 0)
+		return r;
+	if (!strcmp(sub, ".") || !sub[0]) {
+		*ret = top;
+		return 0;
+	}
+	close(top);
+	r = run_dir_open_checked(ctx, path, &fd);
+	if (r < 0)
+		return r;
 	*ret = fd;
 	return 0;
 }
@@ -121,7 +178,11 @@ int vfctl_pf_lock(struct vfctl_ctx *ctx, const char *addr, int *ret)
 	if (r < 0)
 		return r;
 	snprintf(name, sizeof(name), "%s.lock", addr);
-	fd = openat(dfd, name, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	/* never through a symlink planted at the lock's name */
+	fd = openat(dfd, name, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0 && errno == ELOOP)
+		return vfctl_err(ctx, -ELOOP, "%s: lock file %s/lock/%s is a symlink: vfctl opens "
+				 "no lock through one; remove it", addr, ctx->run_path, name);
 	if (fd < 0)
 		return vfctl_err(ctx, -errno, "%s: lock file %s/lock/%s: %s", addr, ctx->run_path,
 				 name, strerror(errno));

@@ -86,7 +86,9 @@ uint64_t vfctl_now_ms(void);
 /* Replace dfd/name with text plus a newline so that a crash leaves the old
  * file or the new one, never a mix: a temporary file written and fsynced,
  * renamed over name, the directory fsynced. 0 or -errno (-EIO for a short
- * write); the temporary file is gone on failure. */
+ * write); the temporary file is gone on failure. The temporary name
+ * (.NAME.tmp) is always a file this call creates (O_EXCL|O_NOFOLLOW):
+ * whatever was there is removed, never written through. */
 int vfctl_file_write_atomic(int dfd, const char *name, const char *text);
 
 int vfctl_strv_push(char ***v, size_t *n, const char *s);

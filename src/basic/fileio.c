@@ -75,6 +75,8 @@ int vfctl_root_write_bounded(const struct vfctl_root *root, const char *rel, con
 	return -WEXITSTATUS(status);
 }
 
+#define TMP_FLAGS (O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC)
+
 int vfctl_file_write_atomic(int dfd, const char *name, const char *text)
 {
 	char tmp[NAME_MAX + 1];
@@ -83,7 +85,16 @@ int vfctl_file_write_atomic(int dfd, const char *name, const char *text)
 
 	if (snprintf(tmp, sizeof(tmp), ".%s.tmp", name) >= (int)sizeof(tmp))
 		return -ENAMETOOLONG;
-	fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	/* Never through whatever sits at the temp name (a symlink planted there
+	 * would have root write the file into its target): only a file this call
+	 * creates. A name left by a crash, or planted, is removed (unlinkat
+	 * removes a symlink, not its target) and the create tried once more. */
+	fd = openat(dfd, tmp, TMP_FLAGS, 0600);
+	if (fd < 0 && errno == EEXIST) {
+		if (unlinkat(dfd, tmp, 0) < 0 && errno != ENOENT)
+			return -errno;
+		fd = openat(dfd, tmp, TMP_FLAGS, 0600);
+	}
 	if (fd < 0)
 		return -errno;
 	errno = 0;

@@ -29,4 +29,9 @@ bool vfctl_json_int(struct json_object *o, const char *k, int64_t *ret);
 /* A lease id as the daemon makes them: "L" and 1-20 digits, no leading 0. */
 bool vfctl_lease_id_valid(const char *s);
 
+/* Replace each byte of s that is not part of valid UTF-8 (RFC 3629: no
+ * overlong forms, surrogates or a sequence cut short) by '?', in place: a
+ * message echoing what a client sent stays valid JSON text. */
+void vfctl_utf8_sanitize(char *s);
+
 #endif

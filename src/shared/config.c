@@ -606,7 +606,8 @@ static void line_col(const char *text, size_t off, unsigned *line, unsigned *col
  * "mac" for a VF would silently win. Once json-c has accepted the text (so
  * it is valid JSON), walk it again for each object's keys, with a json-c
  * object as each one's key set (key -> offset), decoding escaped keys with
- * json-c as it did: FILE:LINE:COL of the second one. */
+ * json-c as it did: FILE:LINE:COL of the second one. A \u0000 in any string
+ * is refused on the same walk (json-c keeps it, C strings end there). */
 #define DUP_MAX_DEPTH 64	/* json-c's tokener stops at 32 */
 static int check_dup_keys(struct vfctl_ctx *ctx, const char *file, const char *text, size_t len)
 {
@@ -655,11 +656,23 @@ static int check_dup_keys(struct vfctl_ctx *ctx, const char *file, const char *t
 			_cleanup_free_ char *raw = NULL;
 			const char *key;
 
-			for (i++; i < len && text[i] != '"'; i++)
+			for (i++; i < len && text[i] != '"' && r == 0; i++)
 				if (text[i] == '\\') {
 					esc = true;
 					i++;
+					/* json-c keeps it, every reader of the string stops
+					 * there: "0000:03:00.0\u0000x" would mean 0000:03:00.0 */
+					if (i + 4 < len && !strncmp(text + i, "u0000", 5)) {
+						unsigned line, col;
+
+						line_col(text, i - 1, &line, &col);
+						r = vfctl_ctx_set_error(ctx, -EINVAL, "%s:%u:%u: a NUL character "
+							      "(\\u0000) in a string: no name or value "
+							      "holds one; remove it", file, line, col);
+					}
 				}
+			if (r < 0)
+				break;
 			if (i >= len) {	/* json-c refused it before this */
 				r = vfctl_ctx_set_error(ctx, -EINVAL, "%s: not valid JSON: a string without its "
 					      "closing quote", file);
@@ -744,7 +757,8 @@ int vfctl_config_parse(struct vfctl_ctx *ctx, const char *file, const char *text
 		r = vfctl_ctx_set_error(ctx, -ENOMEM, "out of memory");
 		goto out;
 	}
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
+	/* RFC 8259 text is UTF-8: names from it reach vfctld's replies */
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
 	root = json_tokener_parse_ex(tok, text, (int)len);
 	jerr = json_tokener_get_error(tok);
 	end = json_tokener_get_parse_end(tok);
@@ -850,6 +864,13 @@ out:
 	return r;
 }
 
+static const char *file_type(mode_t m)
+{
+	return S_ISDIR(m) ? "a directory" : S_ISFIFO(m) ? "a FIFO" : S_ISCHR(m) ?
+	       "a character device" : S_ISBLK(m) ? "a block device" : S_ISSOCK(m) ? "a socket" :
+	       "a special file";
+}
+
 int vfctl_config_load(struct vfctl_ctx *ctx, const char *file, struct vfctl_config **ret)
 {
 	_cleanup_close_ int fd = -1;
@@ -858,13 +879,17 @@ int vfctl_config_load(struct vfctl_ctx *ctx, const char *file, struct vfctl_conf
 	size_t len = 0;
 	ssize_t n;
 
-	fd = open(file, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: a FIFO (or a device) named as the config must not block the
+	 * open; it is refused below, as anything but a regular file is */
+	fd = open(file, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
 	if (fd < 0)
 		return vfctl_ctx_set_error(ctx, -errno, "%s: cannot open the config: %s", file, strerror(errno));
 	if (fstat(fd, &st) < 0)
 		return vfctl_ctx_set_error(ctx, -errno, "%s: %s", file, strerror(errno));
 	if (!S_ISREG(st.st_mode))
-		return vfctl_ctx_set_error(ctx, -EINVAL, "%s: not a regular file", file);
+		return vfctl_ctx_set_error(ctx, -EINVAL, "%s: %s, not a regular file: a config is read "
+					   "only from a regular file (at most 1 MiB); write it to one "
+					   "and give that path", file, file_type(st.st_mode));
 	if (st.st_size > CONF_MAX)
 		return vfctl_ctx_set_error(ctx, -EFBIG, "%s: %lld bytes, larger than a config can be (1 MiB)",
 				 file, (long long)st.st_size);

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
- * Requests of the vfctld protocol: strict JSON (json-c), one object, known
- * keys only, each with its type and range checked here so the daemon gets
- * nothing it has to doubt. Every refusal says which key and why.
+ * Requests of the vfctld protocol: strict JSON (json-c) in valid UTF-8, one
+ * object, known keys only and each once, each with its type and range
+ * checked here so the daemon gets nothing it has to doubt. Every refusal
+ * says which key and why, in valid UTF-8 whatever the request held.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -34,6 +35,8 @@ static int fail(char *err, size_t len, int r, const char *fmt, ...)
 		va_start(ap, fmt);
 		vsnprintf(err, len, fmt, ap);
 		va_end(ap);
+		/* what a client sent is echoed, maybe cut mid-character (%.64s) */
+		vfctl_utf8_sanitize(err);
 	}
 	return r;
 }
@@ -161,6 +164,76 @@ static int parse_fields(json_object *o, struct proto_request *req, char *err, si
 	return 0;
 }
 
+/* One top-level key, the raw n bytes of its JSON string at raw, decoded by
+ * json-c as the parse did: refused when it holds a NUL (json-c would cut
+ * it there) or was seen before. */
+static int key_once(json_object *seen, const char *raw, size_t n, char *err, size_t errlen)
+{
+	struct json_tokener *tok = json_tokener_new();
+	json_object *k = tok ? json_tokener_parse_ex(tok, raw, (int)n) : NULL;
+	const char *s;
+	int r = 0;
+
+	json_tokener_free(tok);
+	if (!k || !json_object_is_type(k, json_type_string)) {
+		json_object_put(k);
+		return fail(err, errlen, -ENOMEM, "out of memory");
+	}
+	s = json_object_get_string(k);
+	if ((size_t)json_object_get_string_len(k) != strlen(s))
+		r = fail(err, errlen, -EINVAL, "a NUL character (\\u0000) in a key");
+	else if (json_object_object_get_ex(seen, s, NULL))
+		r = fail(err, errlen, -EINVAL, "\"%.64s\": given twice; give each key once", s);
+	else if (json_object_object_add(seen, s, NULL) < 0)
+		r = fail(err, errlen, -ENOMEM, "out of memory");
+	json_object_put(k);
+	return r;
+}
+
+/* json-c keeps the last of duplicate keys without a word (so
+ * {"op":"list","op":"alloc",...} would alloc) and cuts a key at an escaped
+ * NUL: walk the keys of the top-level object again in the text (json-c
+ * took it, so it is valid JSON and an object) and refuse both. Nested
+ * values are refused later, whatever their keys. */
+static int check_keys(const char *buf, size_t len, char *err, size_t errlen)
+{
+	json_object *seen = json_object_new_object();
+	bool want_key = false;
+	int depth = 0, r = 0;
+
+	if (!seen)
+		return fail(err, errlen, -ENOMEM, "out of memory");
+	for (size_t i = 0; i < len && r == 0; i++) {
+		switch (buf[i]) {
+		case '{':
+		case '[':
+			want_key = ++depth == 1;
+			break;
+		case '}':
+		case ']':
+			depth--;
+			break;
+		case ',':
+			want_key = depth == 1;
+			break;
+		case '"': {
+			size_t start = i;
+
+			for (i++; i < len && buf[i] != '"'; i++)
+				if (buf[i] == '\\')
+					i++;
+			if (depth == 1 && want_key) {
+				want_key = false;
+				r = key_once(seen, buf + start, i + 1 - start, err, errlen);
+			}
+			break;
+		}
+		}
+	}
+	json_object_put(seen);
+	return r;
+}
+
 int proto_request_parse(const char *buf, size_t len, struct proto_request *ret, char *err,
 			size_t errlen)
 {
@@ -181,7 +254,8 @@ int proto_request_parse(const char *buf, size_t len, struct proto_request *ret, 
 	tok = json_tokener_new_ex(16);	/* requests are flat: deep nesting is an attack */
 	if (!tok)
 		return fail(err, errlen, -ENOMEM, "out of memory");
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
+	/* replies echo parts of a request: only valid UTF-8 gets that far */
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
 	o = json_tokener_parse_ex(tok, buf, (int)len);
 	jerr = json_tokener_get_error(tok);
 	end = json_tokener_get_parse_end(tok);
@@ -215,6 +289,9 @@ int proto_request_parse(const char *buf, size_t len, struct proto_request *ret, 
 		r = fail(err, errlen, -EINVAL, "expected a JSON object with \"op\"");
 		goto out;
 	}
+	r = check_keys(buf, len, err, errlen);
+	if (r < 0)
+		goto out;
 	if (!json_object_object_get_ex(o, "op", &v) || !json_object_is_type(v, json_type_string)) {
 		r = fail(err, errlen, -EINVAL, "\"op\" missing or not a string (list, alloc, "
 			 "release, leases, open)");

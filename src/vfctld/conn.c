@@ -25,6 +25,8 @@ json_object *reply_error(int r, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	/* every reply valid JSON, whatever a message quotes (cut mid-character) */
+	vfctl_utf8_sanitize(msg);
 	json_object_object_add(e, "errno", json_object_new_int(r < 0 ? -r : r));
 	json_object_object_add(e, "message", json_object_new_string(msg));
 	json_object_object_add(o, "error", e);

@@ -7,10 +7,13 @@
  * would grant a VF twice. A lease as JSON, for the file and the wire, is
  * here too (lease_to_json).
  */
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <syslog.h>
 
 #include <json-c/json.h>
 
@@ -94,8 +97,12 @@ static int store_push(struct lease_store *st, struct lease *l)
 
 int lease_store_add(struct lease_store *st, struct lease **ret)
 {
-	struct lease *l = lease_new();
+	struct lease *l;
 
+	/* the counter stops at its end: never wraps to L0 or an id in use */
+	if (st->next < 1 || st->next > LEASE_ID_MAX)
+		return -EOVERFLOW;
+	l = lease_new();
 	if (!l || store_push(st, l) < 0) {
 		free(l);
 		return -ENOMEM;
@@ -198,7 +205,30 @@ int lease_store_save(struct vfctl_ctx *ctx, struct lease_store *st)
 	return r;
 }
 
-/* One lease record; false when it is not one we wrote. */
+/* The number of a lease id vfctld hands out (L1 .. L<LEASE_ID_MAX>), 0 for
+ * any other. */
+static uint64_t lease_id_number(const char *id)
+{
+	unsigned long long n;
+	char *end;
+
+	if (!vfctl_lease_id_valid(id))
+		return 0;
+	errno = 0;
+	n = strtoull(id + 1, &end, 10);
+	return errno || *end || n > LEASE_ID_MAX ? 0 : n;
+}
+
+/* "L" and digits, but not an id vfctld hands out: L0, a leading zero, past
+ * the counter's end (what a counter that wrapped left behind). */
+static bool lease_id_stray(const char *id)
+{
+	return id && id[0] == 'L' && id[1] && strspn(id + 1, "0123456789") == strlen(id + 1) &&
+	       strlen(id) < PROTO_LEASE_MAX && !lease_id_number(id);
+}
+
+/* One lease record; false when it is not one we wrote. A stray id (see
+ * above) is kept as it is: the caller gives the lease a new one. */
 static bool lease_from_json(json_object *o, struct lease *l)
 {
 	const char *id = vfctl_json_str(o, "id"), *state = vfctl_json_str(o, "state"),
@@ -208,7 +238,8 @@ static bool lease_from_json(json_object *o, struct lease *l)
 	int64_t n;
 	int s = -1;
 
-	if (!id || !vfctl_lease_id_valid(id) || !state || !pool || strlen(pool) > PROTO_NAME_MAX ||
+	if (!id || (!lease_id_number(id) && !lease_id_stray(id)) || !state || !pool ||
+	    strlen(pool) > PROTO_NAME_MAX ||
 	    !vf || vfctl_addr_parse(vf, l->vf) < 0 || !pf || vfctl_addr_parse(pf, l->pf) < 0 ||
 	    (owner && strlen(owner) > PROTO_NAME_MAX))
 		return false;
@@ -231,6 +262,36 @@ static bool lease_from_json(json_object *o, struct lease *l)
 	l->created = vfctl_json_int(o, "created", &n) ? n : 0;
 	l->bound = json_object_object_get_ex(o, "bound", &b) && json_object_get_boolean(b);
 	return true;
+}
+
+/* A lease with a stray id (L0, past the counter's end) would stop every
+ * start, and no client can name it: it keeps its VF (forgetting it would
+ * grant that VF twice) under a new id, logged, and the list is saved. */
+static int lease_store_renumber(struct vfctl_ctx *ctx, struct lease_store *st)
+{
+	bool changed = false;
+
+	for (size_t i = 0; i < st->n; i++) {
+		struct lease *l = st->v[i];
+		char old[sizeof(l->id)];
+
+		if (lease_id_number(l->id))
+			continue;
+		if (st->next < 1 || st->next > LEASE_ID_MAX)
+			return vfctl_ctx_set_error(ctx, -EOVERFLOW, "%s/%s: leases[%zu] has id %s, "
+						   "not one vfctld hands out, and no id is left to "
+						   "give it (ids end at L%llu); refusing to start: "
+						   "release leases and lower \"next\"", st->dir,
+						   LEASES_FILE, i, l->id, (unsigned long long)LEASE_ID_MAX);
+		snprintf(old, sizeof(old), "%s", l->id);
+		snprintf(l->id, sizeof(l->id), "L%llu", (unsigned long long)st->next++);
+		log_msg(LOG_WARNING, "%s/%s: leases[%zu] has id %s, not one vfctld hands out (ids "
+			"are L1 to L%llu): kept as %s so its VF %s (uid %u) is not granted twice",
+			st->dir, LEASES_FILE, i, old, (unsigned long long)LEASE_ID_MAX, l->id, l->vf,
+			l->uid);
+		changed = true;
+	}
+	return changed ? lease_store_save(ctx, st) : 0;
 }
 
 int lease_store_open(struct vfctl_ctx *ctx, struct lease_store *st)
@@ -284,7 +345,8 @@ int lease_store_open(struct vfctl_ctx *ctx, struct lease_store *st)
 			goto out;
 		}
 		if (!lease_from_json(json_object_array_get_idx(a, i), l) ||
-		    lease_store_find(st, l->id) || lease_store_find_vf(st, l->vf)) {
+		    (lease_id_number(l->id) && lease_store_find(st, l->id)) ||
+		    lease_store_find_vf(st, l->vf)) {
 			r = vfctl_ctx_set_error(ctx, -EBADMSG, "%s/%s: leases[%zu] is not a valid lease (or "
 				      "repeats an id or VF); refusing to start: fix or remove that "
 				      "entry", st->dir, LEASES_FILE, i);
@@ -297,10 +359,10 @@ int lease_store_open(struct vfctl_ctx *ctx, struct lease_store *st)
 			goto out;
 		}
 		/* ids are never reused, even if "next" was edited back */
-		if (strtoull(l->id + 1, NULL, 10) >= st->next)
-			st->next = strtoull(l->id + 1, NULL, 10) + 1;
+		if (lease_id_number(l->id) >= st->next)
+			st->next = lease_id_number(l->id) + 1;
 	}
-	r = 0;
+	r = lease_store_renumber(ctx, st);
 out:
 	json_object_put(o);
 	return r;

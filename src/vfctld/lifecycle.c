@@ -60,6 +60,12 @@ int lease_alloc_begin(struct lease_life *lf, const struct lease *tmpl, struct le
 	struct lease *l;
 	int r = lease_store_add(&lf->store, &l);
 
+	if (r == -EOVERFLOW)
+		return vfctl_ctx_set_error(lf->ctx, r, "no lease id left: the ids end at L%llu and "
+					   "%s/leases.json says the next is %llu; nothing leased: "
+					   "stop vfctld, release the leases and lower \"next\" there",
+					   (unsigned long long)LEASE_ID_MAX, lf->store.dir,
+					   (unsigned long long)lf->store.next);
 	if (r < 0)
 		return vfctl_ctx_set_error(lf->ctx, r, "out of memory");
 	snprintf(l->pool, sizeof(l->pool), "%s", tmpl->pool);

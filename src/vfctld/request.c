@@ -72,12 +72,29 @@ static int pool_pf(struct daemon *d, const struct vfctl_host *h, const struct vf
 	return vfctl_host_find(d->ctx, h, addr[0], ret);
 }
 
+/* Root, or the lease's own uid: who may use a lease, and who may see its
+ * id and uid (nobody else learns them from a reply or an error). */
 static bool may_use(const struct conn *c, const struct lease *l)
 {
 	return c->cred.uid == 0 || c->cred.uid == l->uid;
 }
 
-static json_object *pool_vf_json(const struct daemon *d, const struct vfctl_func *vf, unsigned index)
+/* What a peer that may not see l is told instead of its id */
+#define OTHER_USER "(another user)"
+
+/* The refusal of a lease the peer may not use: neither its owner nor, when
+ * the peer named the VF, its id. */
+static json_object *reply_not_yours(const struct conn *c, const struct proto_request *req)
+{
+	if (req->lease[0])
+		return reply_error(-EACCES, "lease %s is not one of uid %u ('vfctl leases' lists "
+				   "yours)", req->lease, c->cred.uid);
+	return reply_error(-EACCES, "%s is leased by another user, not by uid %u ('vfctl leases' "
+			   "lists yours)", req->vf, c->cred.uid);
+}
+
+static json_object *pool_vf_json(const struct daemon *d, const struct conn *c,
+				 const struct vfctl_func *vf, unsigned index)
 {
 	json_object *vo = json_object_new_object();
 	const struct lease *l = vf ? lease_store_find_vf(&d->life.store, vf->addr) : NULL;
@@ -88,7 +105,8 @@ static json_object *pool_vf_json(const struct daemon *d, const struct vfctl_func
 			       json_object_new_int(vf->numa_node) : NULL);
 	json_object_object_add(vo, "driver", vf && vf->driver ? json_object_new_string(vf->driver) :
 			       NULL);
-	json_object_object_add(vo, "lease", l ? json_object_new_string(l->id) : NULL);
+	json_object_object_add(vo, "lease", !l ? NULL : json_object_new_string(may_use(c, l) ?
+			       l->id : OTHER_USER));
 	return vo;
 }
 
@@ -124,7 +142,7 @@ static json_object *do_list(struct daemon *d, const struct conn *c)
 
 				if (vf && !lease_store_find_vf(&d->life.store, vf->addr))
 					n_free++;
-				json_object_array_add(vfs, pool_vf_json(d, vf, p->vfs[k]));
+				json_object_array_add(vfs, pool_vf_json(d, c, vf, p->vfs[k]));
 			}
 			json_object_object_add(po, "free", json_object_new_int((int)n_free));
 			json_object_object_add(po, "vfs", vfs);
@@ -148,12 +166,15 @@ static json_object *do_leases(struct daemon *d, const struct conn *c)
 	return o;
 }
 
-/* A VF of the pool that nobody leases or holds, within the constraints. */
-static struct vfctl_func *pick_vf(struct daemon *d, const struct vfctl_conf_pool *p,
-				  const struct vfctl_func *pf, const struct proto_request *req,
-				  unsigned *n_leased, char *leased, size_t size)
+/* A VF of the pool that nobody leases or holds, within the constraints;
+ * else the leases in it counted, the ids c may see listed in leased. */
+static struct vfctl_func *pick_vf(struct daemon *d, const struct conn *c,
+				  const struct vfctl_conf_pool *p, const struct vfctl_func *pf,
+				  const struct proto_request *req, unsigned *n_leased, char *leased,
+				  size_t size)
 {
 	size_t used = 0;
+	unsigned n_other = 0;
 
 	*n_leased = 0;
 	leased[0] = '\0';
@@ -167,7 +188,9 @@ static struct vfctl_func *pick_vf(struct daemon *d, const struct vfctl_conf_pool
 		l = lease_store_find_vf(&d->life.store, vf->addr);
 		if (l) {
 			(*n_leased)++;
-			if (used < size)
+			if (!may_use(c, l))
+				n_other++;
+			else if (used < size)
 				used += (size_t)snprintf(leased + used, size - used, "%s%s",
 							 used ? " " : "", l->id);
 			continue;
@@ -180,11 +203,14 @@ static struct vfctl_func *pick_vf(struct daemon *d, const struct vfctl_conf_pool
 			continue;
 		return vf;
 	}
+	if (n_other && used < size)
+		snprintf(leased + used, size - used, "%s%u by other users", used ? ", " : "",
+			 n_other);
 	return NULL;
 }
 
 /* A free VF of the pool in *ret, its VF and PF in tmpl; or the error reply. */
-static json_object *alloc_pick(struct daemon *d, const struct pool_ref *pr,
+static json_object *alloc_pick(struct daemon *d, const struct conn *c, const struct pool_ref *pr,
 			       const struct proto_request *req, struct vfctl_host *h,
 			       struct lease *tmpl, struct vfctl_func **ret)
 {
@@ -201,7 +227,7 @@ static json_object *alloc_pick(struct daemon *d, const struct pool_ref *pr,
 			return reply_error(-ENOENT, "pool '%s' has no VF on PF %s: its VFs are on %s",
 					   req->pool, req->pf, pf->addr);
 	}
-	vf = pick_vf(d, pr->pool, pf, req, &n_leased, leased, sizeof(leased));
+	vf = pick_vf(d, c, pr->pool, pf, req, &n_leased, leased, sizeof(leased));
 	if (vf) {
 		snprintf(tmpl->vf, sizeof(tmpl->vf), "%s", vf->addr);
 		snprintf(tmpl->pf, sizeof(tmpl->pf), "%s", pf->addr);
@@ -276,7 +302,7 @@ static json_object *do_alloc(struct daemon *d, const struct conn *c,
 	r = host_scan(d, &h);
 	if (r < 0)
 		return reply_error(r, "pool '%s': %s", req->pool, vfctl_ctx_error(d->ctx));
-	o = alloc_pick(d, &pr, req, h, &tmpl, &vf);
+	o = alloc_pick(d, c, &pr, req, h, &tmpl, &vf);
 	if (o)
 		goto out;
 	snprintf(tmpl.pool, sizeof(tmpl.pool), "%s", req->pool);
@@ -325,8 +351,7 @@ static json_object *do_release(struct daemon *d, const struct conn *c,
 		return reply_error(-ENOENT, "no lease %s%s ('vfctl leases' lists them)",
 				   req->lease[0] ? "" : "on ", req->lease[0] ? req->lease : req->vf);
 	if (!may_use(c, l))
-		return reply_error(-EACCES, "lease %s belongs to uid %u, not to uid %u", l->id,
-				   l->uid, c->cred.uid);
+		return reply_not_yours(c, req);
 	if (l->state == LEASE_ALLOCATING)
 		return reply_error(-EAGAIN, "lease %s is still being allocated; try again", l->id);
 	if (l->state == LEASE_ACTIVE) {
@@ -371,8 +396,7 @@ static json_object *do_open(struct daemon *d, const struct conn *c,
 		return reply_error(-ENOENT, "no lease %s ('vfctl leases' lists them)", req->lease);
 	/* checked before any device is opened, let alone sent */
 	if (!may_use(c, l))
-		return reply_error(-EACCES, "lease %s belongs to uid %u, not to uid %u", l->id,
-				   l->uid, c->cred.uid);
+		return reply_not_yours(c, req);
 	if (l->state != LEASE_ACTIVE)
 		return reply_error(-ESTALE, "lease %s is %s, not active", l->id,
 				   lease_state_name(l->state));

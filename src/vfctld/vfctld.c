@@ -123,7 +123,8 @@ static int on_exit_signal(sd_event_source *s, const struct signalfd_siginfo *si,
 static int listen_socket(struct daemon *d)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int n = sd_listen_fds(1), fd;
+	int n = sd_listen_fds(1), fd, r;
+	mode_t old_mask;
 
 	if (n > 1) {
 		log_msg(LOG_ERR, "socket activation passed %d sockets, expected one (vfctld.socket)", n);
@@ -160,7 +161,8 @@ static int listen_socket(struct daemon *d)
 	if (fd < 0)
 		return -errno;
 	/* clients of every uid must reach a socket in the run directory; what is
-	 * private in it stays so (state/ and lock/ 0700, leases.json 0600) */
+	 * private in it stays so (state/ and lock/ 0700, leases.json 0600). The
+	 * directory is ours: vfctl_run_dir_open() refused one that is not. */
 	if (!strncmp(d->sock_path, d->life.store.dir, strlen(d->life.store.dir)) &&
 	    !strchr(d->sock_path + strlen(d->life.store.dir) + 1, '/'))
 		fchmod(d->life.store.dfd, 0755);
@@ -173,12 +175,14 @@ static int listen_socket(struct daemon *d)
 		return -ENAMETOOLONG;
 	}
 	unlink(sa.sun_path);
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
-	    chmod(sa.sun_path, 0666) < 0 || listen(fd, SOMAXCONN) < 0 ||
-	    rename(sa.sun_path, d->sock_path) < 0) {
-		int r = -errno;
-
-		log_msg(LOG_ERR, "%s: bind/listen: %s", d->sock_path, strerror(errno));
+	/* created 0666 by bind itself: a chmod by name afterwards would follow
+	 * whatever sits at that name by then (a --socket in /tmp) */
+	old_mask = umask(0111);
+	r = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
+	umask(old_mask);
+	if (r < 0 || listen(fd, SOMAXCONN) < 0 || rename(sa.sun_path, d->sock_path) < 0) {
+		r = -errno;
+		log_msg(LOG_ERR, "%s: bind/listen: %s", d->sock_path, strerror(-r));
 		unlink(sa.sun_path);
 		close(fd);
 		return r;

@@ -59,6 +59,10 @@ struct lease {
 	char pending[256];	/* why a release waits */
 };
 
+/* The last lease id (L9223372036854775807): "next" round-trips through
+ * JSON's int64; past it lease_store_add() refuses, never wraps to L0. */
+#define LEASE_ID_MAX ((uint64_t)INT64_MAX)
+
 struct lease_store {
 	int dfd;		/* the run directory */
 	char *dir;
@@ -72,7 +76,8 @@ const char *lease_state_name(enum lease_state s);
 int lease_store_open(struct vfctl_ctx *ctx, struct lease_store *st);
 void lease_store_close(struct lease_store *st);
 int lease_store_save(struct vfctl_ctx *ctx, struct lease_store *st);
-/* A new lease (id assigned, state allocating), not yet saved. */
+/* A new lease (id assigned, state allocating), not yet saved; -ENOMEM, or
+ * -EOVERFLOW when the ids are used up. */
 int lease_store_add(struct lease_store *st, struct lease **ret);
 void lease_store_remove(struct lease_store *st, struct lease *l);
 struct lease *lease_store_find(const struct lease_store *st, const char *id);

@@ -332,3 +332,19 @@ JSON
 no changes: the host matches $conf" ]
 	[ ! -e "$run_dir" ]
 }
+
+@test "a FIFO as --config is refused at once (no writer needed), a \\u0000 in a string with FILE:LINE:COL" {
+	fifo=$BATS_TEST_TMPDIR/conf.fifo
+	mkfifo "$fifo"
+	before=$(tree_sum)
+	# (timeout: the open blocked for good before)
+	run --separate-stderr timeout 20 "$VFCTL" --sysfs-root "$t/sys" --run-dir "$run_dir" \
+		apply --config "$fifo"
+	[ "$status" -eq 1 ]
+	[ "$stderr" = "vfctl: apply: $fifo: a FIFO, not a regular file: a config is read only from a regular file (at most 1 MiB); write it to one and give that path" ]
+	printf '{"pfs": [ { "match": { "address":\n "0000:01:00.0\\u0000x" }, "numvfs": 3 } ] }\n' >"$conf"
+	run --separate-stderr vfctl apply --config "$conf"
+	[ "$status" -eq 1 ]
+	[ "$stderr" = "vfctl: apply: $conf:2:15: a NUL character (\\u0000) in a string: no name or value holds one; remove it" ]
+	[ "$(tree_sum)" = "$before" ]
+}

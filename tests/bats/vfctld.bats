@@ -77,6 +77,8 @@ msg() {	# msg NAME TEXT: a raw message file
 	[ "$(jq -r '.leases[0].id + " " + .leases[0].vf + " " + .leases[0].state' <<<"$output")" = "L1 0000:03:11.6 active" ]
 	[ "$(jq -r '.leases[0].owner' "$run_dir/leases.json")" = vm1 ]
 	[ "$(stat -c %a "$run_dir/leases.json")" = 600 ]
+	# made 0666 by bind under a umask, not by a chmod through the name
+	[ "$(stat -c %a "$VFCTLD_SOCKET")" = 666 ]
 
 	# golden-tree device nodes are plain files: they arrive, but are no VFIO fds
 	run --separate-stderr "$LEASE_PROBE" L1
@@ -220,10 +222,10 @@ msg() {	# msg NAME TEXT: a raw message file
 	[ "$output" = "vfctl: alloc: uid 4322 (gid 4322) may not allocate from pool 'gpu': not in its users or groups in $conf" ]
 	run as 4322 "$LEASE_PROBE" L1
 	[ "$status" -eq 1 ]
-	[ "$output" = "lease-probe: open L1: lease L1 belongs to uid 4321, not to uid 4322 (errno 13)" ]
+	[ "$output" = "lease-probe: open L1: lease L1 is not one of uid 4322 ('vfctl leases' lists yours) (errno 13)" ]
 	run as 4322 "$VFCTL" release L1
 	[ "$status" -eq 1 ]
-	[ "$output" = "vfctl: release: lease L1 belongs to uid 4321, not to uid 4322" ]
+	[ "$output" = "vfctl: release: lease L1 is not one of uid 4322 ('vfctl leases' lists yours)" ]
 	run as 4322 "$VFCTL" --json leases
 	[ "$(jq '.leases | length' <<<"$output")" = 0 ]
 	run as 4322 "$VFCTL" --json pools
@@ -482,4 +484,188 @@ msg() {	# msg NAME TEXT: a raw message file
 	[ ! -e "$d/usr/sbin/vfctld" ]
 	[ ! -e "$d/usr/lib/systemd/system/vfctld.service" ]
 	[ ! -e "$d/usr/share/man/man8/vfctld.8" ]
+}
+
+@test "a run dir that is world-writable, not ours or a symlink stops the start, named with owner and mode, unchanged" {
+	chmod 0777 "$run_dir"
+	# (timeout: a daemon that starts anyway would serve on; it must not start)
+	run timeout 20 "$VFCTLD" --sysfs-root "$sys" --run-dir "$run_dir" --config "$conf"
+	echo "$output"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"run directory $run_dir is owned by uid 0 with mode 0777: it must be owned by uid 0"*"chmod go-w $run_dir"* ]]
+	[ "$(stat -c %u:%a "$run_dir")" = 0:777 ]
+	[ ! -e "$run_dir/leases.json" ] && [ ! -e "$VFCTLD_SOCKET" ]
+	# someone else's directory is never chmodded (vfctld made it 0755 before)
+	chmod 0700 "$run_dir"
+	chown 4321 "$run_dir"
+	run timeout 20 "$VFCTLD" --sysfs-root "$sys" --run-dir "$run_dir" --config "$conf"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"run directory $run_dir is owned by uid 4321 with mode 0700"* ]]
+	[ "$(stat -c %u:%a "$run_dir")" = 4321:700 ]
+	[ ! -e "$VFCTLD_SOCKET" ]
+	chown 0 "$run_dir"
+	ln -s "$run_dir" "$BATS_TEST_TMPDIR/run-link"
+	run timeout 20 "$VFCTLD" --sysfs-root "$sys" --run-dir "$BATS_TEST_TMPDIR/run-link" --config "$conf"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"run directory $BATS_TEST_TMPDIR/run-link is a symlink"* ]]
+	[ ! -e "$VFCTLD_SOCKET" ]
+}
+
+@test "a symlink planted at the temp name (.leases.json.tmp) is not written through" {
+	printf 'precious' >"$BATS_TEST_TMPDIR/victim"
+	ln -s "$BATS_TEST_TMPDIR/victim" "$run_dir/.leases.json.tmp"
+	start
+	run "$VFCTL" alloc --pool gpu
+	[ "$status" -eq 0 ]
+	[ "$(cat "$BATS_TEST_TMPDIR/victim")" = precious ]
+	[ ! -L "$run_dir/leases.json" ] && [ ! -e "$run_dir/.leases.json.tmp" ]
+	[ "$(jq -r '.leases[0].id' "$run_dir/leases.json")" = L1 ]
+}
+
+@test "lease ids: the counter stops at L9223372036854775807, never wraps to L0; a file holding L0 starts, that lease renumbered" {
+	echo '{"version":1,"next":9223372036854775807,"leases":[]}' >"$run_dir/leases.json"
+	start
+	run "$VFCTL" alloc --pool gpu
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == "L9223372036854775807 "* ]]
+	"$VFCTL" release L9223372036854775807 >/dev/null
+	run "$VFCTL" alloc --pool gpu
+	echo "$output"
+	[ "$status" -eq 1 ]
+	[[ "$output" == "vfctl: alloc: no lease id left: the ids end at L9223372036854775807"*"nothing leased"* ]]
+	[ "$(jq '.leases | length' "$run_dir/leases.json")" = 0 ]
+	stop
+	# what a wrapped counter left: an L0 lease on VF 7
+	cat >"$run_dir/leases.json" <<'JSON'
+{"version":1,"next":1,"leases":[{"id":"L0","state":"active","pool":"gpu","vf":"0000:03:11.6",
+ "pf":"0000:03:00.0","vf_index":7,"group":37,"uid":4321,"created":1,"bound":false}]}
+JSON
+	start
+	grep -q "leases\[0\] has id L0, not one vfctld hands out.*kept as L1 so its VF 0000:03:11.6 (uid 4321) is not granted twice" "$log"
+	[ "$(jq -r '.leases[0].id' "$run_dir/leases.json")" = L1 ]
+	run as 4321 "$VFCTL" --json leases
+	[ "$(jq -r '.leases[0].id + " " + .leases[0].vf' <<<"$output")" = "L1 0000:03:11.6" ]
+	run "$VFCTL" alloc --pool gpu
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"has no free VF"* ]]
+}
+
+@test "duplicate keys are refused and perform nothing; replies to non-UTF-8 requests are valid UTF-8 JSON" {
+	start
+	# json-c keeps the last of duplicate keys: this was an alloc
+	printf '{"op":"list","op":"alloc","pool":"gpu"}' >"$BATS_TEST_TMPDIR/dup"
+	printf '{"op":"alloc","pool":"broken","pool":"gpu"}' >"$BATS_TEST_TMPDIR/dup2"
+	printf '{"op\\u0000x":"leases"}' >"$BATS_TEST_TMPDIR/nulkey"
+	printf '{"op":"alloc","pool":"gpu","\xff\xfekey":1}' >"$BATS_TEST_TMPDIR/u1"
+	printf '{"op":"alloc","pool":"gpu","pf":"\xc3\xa9\xed\xa0\x80"}' >"$BATS_TEST_TMPDIR/u2"
+	printf '{"op":"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\xc3\xa9"}' >"$BATS_TEST_TMPDIR/u3"
+	printf '{"op":"release","vf":"\xe2\x82"}' >"$BATS_TEST_TMPDIR/u4"
+	run "$LEASE_PROBE" --send "$BATS_TEST_TMPDIR"/{dup,dup2,nulkey,u1,u2,u3,u4}
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "${#lines[@]}" -eq 7 ]
+	[ "$(jq -r .error.message <<<"${lines[0]}")" = 'bad request: "op": given twice; give each key once' ]
+	[ "$(jq -r .error.errno <<<"${lines[0]}")" = 22 ]
+	[ "$(jq -r .error.message <<<"${lines[1]}")" = 'bad request: "pool": given twice; give each key once' ]
+	[ "$(jq -r .error.message <<<"${lines[2]}")" = 'bad request: a NUL character (\u0000) in a key' ]
+	for i in 3 4 5 6; do
+		[ "$(jq -r .error.errno <<<"${lines[$i]}")" -gt 0 ]
+	done
+	# a strict decoder reads every reply: valid UTF-8 throughout
+	printf '%s\n' "$output" >"$BATS_TEST_TMPDIR/replies"
+	iconv -f UTF-8 -t UTF-8 "$BATS_TEST_TMPDIR/replies" >/dev/null
+	[ ! -e "$run_dir/leases.json" ] || [ "$(jq '.leases | length' "$run_dir/leases.json")" = 0 ]
+}
+
+@test "a FIFO as --config stops the start at once; a FIFO at reload keeps the pools; a \\u0000 in the config is refused with FILE:LINE:COL" {
+	fifo=$BATS_TEST_TMPDIR/conf.fifo
+	mkfifo "$fifo"
+	# (timeout: the open blocked for good before)
+	run timeout 20 "$VFCTLD" --sysfs-root "$sys" --run-dir "$run_dir" --config "$fifo"
+	echo "$output"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"$fifo: a FIFO, not a regular file: a config is read only from a regular file (at most 1 MiB)"* ]]
+	start
+	mv "$conf" "$conf.good"
+	mkfifo "$conf"
+	kill -HUP "$dpid"
+	for _ in $(seq 100); do grep -q "reload: keeping" "$log" && break; sleep 0.1; done
+	grep -q "$conf: a FIFO, not a regular file" "$log"
+	grep -q "reload: keeping the pools of the previous config" "$log"
+	run "$VFCTL" alloc --pool gpu
+	[ "$status" -eq 0 ]
+	rm "$conf"
+	sed 's/"gpu"/"gpu\\u0000x"/' "$conf.good" >"$conf"
+	run timeout 20 "$VFCTLD" --sysfs-root "$sys" --run-dir "$BATS_TEST_TMPDIR/run2" --config "$conf" --socket "$BATS_TEST_TMPDIR/s2"
+	echo "$output"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"$conf:2:28: a NUL character (\\u0000) in a string: no name or value holds one; remove it"* ]]
+}
+
+@test "a user sees only their own lease ids and uids: pools, alloc and release errors; root sees all" {
+	cat >"$conf" <<'JSON'
+{ "pfs": [ { "match": { "address": "0000:03:00.0" }, "numvfs": 8,
+  "pools": [ { "name": "gpu", "vfs": [7], "users": [4321, 4322] } ] } ] }
+JSON
+	start
+	run as 4321 "$VFCTL" alloc --pool gpu
+	[ "$status" -eq 0 ]
+	[[ "$output" == L1* ]]
+	# another allowed user: no id, no uid of uid 4321's lease anywhere
+	run as 4322 "$VFCTL" --json pools
+	echo "$output"
+	[ "$(jq -r '.pools[0].vfs[0].lease' <<<"$output")" = "(another user)" ]
+	[[ "$output" != *L1* && "$output" != *4321* ]]
+	run as 4322 "$VFCTL" pools
+	[[ "$output" == *"lease (another user)"* && "$output" != *L1* ]]
+	run as 4322 "$VFCTL" alloc --pool gpu
+	echo "$output"
+	[ "$status" -eq 1 ]
+	[ "$output" = "vfctl: alloc: pool 'gpu' has no free VF: 1 of 1 leased (1 by other users)" ]
+	run as 4322 "$VFCTL" release 0000:03:11.6
+	[ "$status" -eq 1 ]
+	[ "$output" = "vfctl: release: 0000:03:11.6 is leased by another user, not by uid 4322 ('vfctl leases' lists yours)" ]
+	run as 4322 "$LEASE_PROBE" L1
+	[ "$status" -eq 1 ]
+	[[ "$output" != *4321* ]]
+	# the owner and root see the id
+	run as 4321 "$VFCTL" --json pools
+	[ "$(jq -r '.pools[0].vfs[0].lease' <<<"$output")" = L1 ]
+	run as 4321 "$VFCTL" alloc --pool gpu
+	[ "$output" = "vfctl: alloc: pool 'gpu' has no free VF: 1 of 1 leased (L1)" ]
+	run "$VFCTL" --json pools
+	[ "$(jq -r '.pools[0].vfs[0].lease' <<<"$output")" = L1 ]
+	run "$VFCTL" alloc --pool gpu
+	[ "$output" = "vfctl: alloc: pool 'gpu' has no free VF: 1 of 1 leased (L1)" ]
+}
+
+@test "1,000 malformed, oversized, truncated, duplicate-key and non-UTF-8 requests: every reply valid UTF-8 JSON, nothing leased, no fd leaked" {
+	start
+	fds_before=$(find "/proc/$dpid/fd" -mindepth 1 | wc -l)
+	m=$BATS_TEST_TMPDIR/m
+	mkdir "$m"
+	good='{"op":"alloc","pool":"gpu","owner":"vm1"}'
+	for i in $(seq 1000); do
+		case $((i % 5)) in
+		0) head -c $((i % 300 + 1)) /dev/urandom ;;
+		1) printf '%s' "${good:0:$((i % (${#good} - 1) + 1))}" ;;
+		2) printf '{"op":"leases","op":"alloc","pool":"gpu","owner":"n%d"}' "$i" ;;
+		3) printf '{"op":"list","k\\x%02x\\x%02x":1}' $((i % 128 + 128)) $((i * 7 % 256)) |
+			xargs -0 printf '%b' ;;
+		4) head -c $((4097 + i)) /dev/zero | tr '\0' ' ' ;;
+		esac >"$m/$i"
+	done
+	# shellcheck disable=SC2046 # one argument a file
+	run "$LEASE_PROBE" --send $(seq -f "$m/%g" 1000)
+	[ "$status" -eq 0 ]
+	[ "${#lines[@]}" -eq 1000 ]
+	printf '%s\n' "$output" >"$BATS_TEST_TMPDIR/replies"
+	iconv -f UTF-8 -t UTF-8 "$BATS_TEST_TMPDIR/replies" >/dev/null
+	errors=$(jq -e -c 'select(.error.errno > 0)' "$BATS_TEST_TMPDIR/replies" | wc -l)
+	echo "figure: $errors of 1000 hostile requests answered with a JSON error, 0 performed"
+	[ "$errors" = 1000 ]
+	[ ! -e "$run_dir/leases.json" ] || [ "$(jq '.leases | length' "$run_dir/leases.json")" = 0 ]
+	kill -0 "$dpid"
+	[ "$(find "/proc/$dpid/fd" -mindepth 1 | wc -l)" = "$fds_before" ]
 }

@@ -3,11 +3,14 @@
  * libFuzzer target for vfctld's request parser (src/shared/proto.c): any
  * bytes the socket can deliver, up to past the size limit. A parsed request,
  * built again by libvfctl's client (lib/client.c), must parse to the same
- * request.
+ * request. A refusal's text, as the daemon replies with it, must be JSON a
+ * strict decoder reads (valid UTF-8, whatever bytes the request held).
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <json-c/json.h>
 
 #include "internal.h"
 #include "proto.h"
@@ -37,13 +40,34 @@ static int client_text(const struct proto_request *req, char **ret)
 	return -EINVAL;
 }
 
+/* err in an error reply, read back by a strict decoder that checks UTF-8 */
+static void reply_strict_json(const char *err)
+{
+	json_object *o = json_object_new_object(), *back;
+	struct json_tokener *tok = json_tokener_new();
+	const char *s;
+
+	json_object_object_add(o, "message", json_object_new_string(err));
+	s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+					   JSON_C_TO_STRING_NOSLASHESCAPE);
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
+	back = json_tokener_parse_ex(tok, s, (int)strlen(s));
+	if (!back || strcmp(json_object_get_string(json_object_object_get(back, "message")), err))
+		abort();	/* a reply a strict client cannot read */
+	json_object_put(back);
+	json_tokener_free(tok);
+	json_object_put(o);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct proto_request req, again;
 	char err[512], *text = NULL;
 
-	if (proto_request_parse((const char *)data, size, &req, err, sizeof(err)) < 0)
+	if (proto_request_parse((const char *)data, size, &req, err, sizeof(err)) < 0) {
+		reply_strict_json(err);
 		return 0;
+	}
 	if (client_text(&req, &text) < 0)
 		abort();	/* the client cannot say what the daemon takes */
 	if (proto_request_parse(text, strlen(text), &again, err, sizeof(err)) < 0 ||

@@ -14,6 +14,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <sys/stat.h>
+
 #include <cmocka.h>
 
 #include "vfctl.h"
@@ -500,6 +502,62 @@ static void shared_words(void **state)
 	assert_int_equal(ls, 2);
 }
 
+/* A \u0000 in a string is refused where it is (json-c keeps it; every C
+ * reader of the string would stop there and apply the rest silently). */
+static void nul_in_a_string(void **state)
+{
+	struct vfctl_ctx *ctx = plain_ctx();
+	struct vfctl_config *cfg;
+
+	(void)state;
+	refused(ctx, "{\"pfs\":[{\"match\":{\"address\":\n  \"0000:03:00.0\\u0000x\"},\"numvfs\":4}]}",
+		"t.conf:2:16: a NUL character (\\u0000) in a string: no name or value holds one; "
+		"remove it");
+	refused(ctx, "{\"pfs\\u0000\":[]}", "t.conf:1:6: a NUL character (\\u0000) in a string: "
+		"no name or value holds one; remove it");
+	/* an escaped backslash before u0000 is no NUL */
+	/* nor bytes that are not UTF-8 (a pool name reaches vfctld's replies) */
+	refused(ctx, "{\"pfs\":[{\"match\":{\"address\":\"0000:03:00.0\"},\"numvfs\":4,\n"
+		"\"pools\":[{\"name\":\"g\xff\"}]}]}", "t.conf:2:20: not valid JSON: invalid utf-8 string");
+	cfg = parse_ok(ctx, "{\"pfs\":[{\"match\":{\"netdev\":\"a\\\\u0000\"},\"numvfs\":4}]}");
+	assert_string_equal(cfg->pfs[0].netdev, "a\\u0000");
+	vfctl_config_free(cfg);
+	vfctl_ctx_free(ctx);
+}
+
+/* Only a regular file is read: a FIFO does not block the open, a
+ * directory or device is refused with what it is; the cap is named. */
+static void config_must_be_a_regular_file(void **state)
+{
+	struct vfctl_ctx *ctx = plain_ctx();
+	struct vfctl_config *cfg = NULL;
+	char dir[64], path[128], want[256];
+
+	(void)state;
+	unit_tmpdir(dir, sizeof(dir), "/tmp/vfctl-conf-XXXXXX");
+	snprintf(path, sizeof(path), "%s/fifo", dir);
+	assert_int_equal(mkfifo(path, 0600), 0);
+	/* no writer ever comes: a blocking open would hang here for good */
+	assert_int_equal(vfctl_config_load(ctx, path, &cfg), -EINVAL);
+	snprintf(want, sizeof(want), "%s: a FIFO, not a regular file: a config is read only from "
+		 "a regular file (at most 1 MiB); write it to one and give that path", path);
+	assert_string_equal(vfctl_ctx_error(ctx), want);
+	assert_null(cfg);
+	assert_int_equal(vfctl_config_load(ctx, dir, &cfg), -EINVAL);
+	assert_non_null(strstr(vfctl_ctx_error(ctx), ": a directory, not a regular file"));
+	assert_int_equal(vfctl_config_load(ctx, "/dev/null", &cfg), -EINVAL);
+	assert_non_null(strstr(vfctl_ctx_error(ctx), "/dev/null: a character device, not a "
+			       "regular file"));
+	/* past the cap: refused by its size, unread */
+	snprintf(path, sizeof(path), "%s/big.conf", dir);
+	unit_sh("truncate -s 1048577 '%s'", path);
+	assert_int_equal(vfctl_config_load(ctx, path, &cfg), -EFBIG);
+	assert_non_null(strstr(vfctl_ctx_error(ctx), "1048577 bytes, larger than a config can be "
+			       "(1 MiB)"));
+	unit_rm_rf(dir);
+	vfctl_ctx_free(ctx);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -511,6 +569,8 @@ int main(void)
 		cmocka_unit_test(shared_words),
 		cmocka_unit_test(select_pfs),
 		cmocka_unit_test(duplicate_keys),
+		cmocka_unit_test(nul_in_a_string),
+		cmocka_unit_test(config_must_be_a_regular_file),
 		cmocka_unit_test(parse_unterminated),
 	};
 

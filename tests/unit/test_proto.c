@@ -4,6 +4,8 @@
  * parses to what it says; malformed, truncated, oversized and ill-typed
  * requests are refused with the reason, and leave the output untouched;
  * every request libvfctl's client builds is taken with the values it meant.
+ * A key given twice, or holding a NUL, is refused (json-c would take the
+ * last or cut it); no refusal echoes bytes that are not valid UTF-8.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -14,6 +16,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <json-c/json.h>
 
 #include "internal.h"
 #include "proto.h"
@@ -211,6 +214,96 @@ static void lease_ids(void **state)
 	assert_string_equal(proto_op_name(PROTO_OPEN), "open");
 }
 
+/* The refusal of text, and that nothing was written to the request. */
+static void refused(const char *text, int want, const char *msg)
+{
+	struct proto_request r = { .op = PROTO_OPEN, .pool = "untouched" };
+	char err[256] = "";
+
+	assert_int_equal(proto_request_parse(text, strlen(text), &r, err, sizeof(err)), want);
+	if (!strstr(err, msg))
+		fail_msg("%s: got '%s', want '%s'", text, err, msg);
+	assert_int_equal(r.op, PROTO_OPEN);
+	assert_string_equal(r.pool, "untouched");
+}
+
+static void duplicate_keys(void **state)
+{
+	(void)state;
+	/* last wins in json-c: this would have been an alloc */
+	refused("{\"op\":\"list\",\"op\":\"alloc\",\"pool\":\"gpu\"}", -EINVAL,
+		"\"op\": given twice; give each key once");
+	refused("{\"op\":\"alloc\",\"pool\":\"a\",\"pool\":\"b\"}", -EINVAL,
+		"\"pool\": given twice");
+	/* the same key spelled with an escape */
+	refused("{\"op\":\"list\",\"o\\u0070\":\"alloc\"}", -EINVAL, "\"op\": given twice");
+	/* a NUL in a key: json-c would read "op" */
+	refused("{\"op\\u0000x\":\"list\"}", -EINVAL, "a NUL character (\\u0000) in a key");
+	/* keys of a nested value are not top-level keys (the value is refused later) */
+	refused("{\"op\":\"alloc\",\"pool\":{\"op\":1,\"op\":2}}", -EINVAL,
+		"\"pool\": expected a string");
+	/* a string value that looks like a key is no key */
+	{
+		struct proto_request r;
+		char err[256];
+
+		assert_int_equal(parse("{\"op\":\"alloc\",\"pool\":\"op\",\"owner\":\"op\"}", &r, err,
+				       sizeof(err)), 0);
+		assert_string_equal(r.pool, "op");
+	}
+}
+
+/* Invalid UTF-8 is refused, and no error text carries a byte of it. */
+static void invalid_utf8_never_echoed(void **state)
+{
+	static const char *const bad[] = {
+		"{\"op\":\"li\xffst\"}",
+		"{\"op\":\"alloc\",\"pool\":\"gpu\",\"b\xc3\x28gus\":1}",
+		"{\"op\":\"alloc\",\"pool\":\"gpu\",\"pf\":\"\xed\xa0\x80x\"}",	/* a surrogate */
+		"{\"op\":\"alloc\",\"pool\":\"gpu\",\"pf\":\"\xc0\xafx\"}",	/* overlong */
+		"{\"\xf8\x88\x80\x80\x80\":1}",
+	};
+	struct proto_request r;
+	char err[256];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		json_object *o, *back;
+		struct json_tokener *tok;
+
+		assert_true(parse(bad[i], &r, err, sizeof(err)) < 0);
+		for (const unsigned char *p = (const unsigned char *)err; *p; p++)
+			assert_true(*p < 0x80);
+		/* the reply a strict decoder reads */
+		o = json_object_new_string(err);
+		tok = json_tokener_new();
+		json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
+		back = json_tokener_parse_ex(tok, json_object_to_json_string(o),
+					     (int)strlen(json_object_to_json_string(o)));
+		assert_non_null(back);
+		json_object_put(back);
+		json_tokener_free(tok);
+		json_object_put(o);
+	}
+	/* valid UTF-8 in a quoted value is kept, a character cut by %.Ns is not */
+	assert_int_equal(parse("{\"op\":\"alloc\",\"pool\":\"gpu\",\"pf\":\"\xc3\xa9th0\"}", &r, err,
+			       sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "'\xc3\xa9th0' is neither"));
+	assert_int_equal(parse("{\"op\":\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\xc3\xa9\"}", &r, err,
+			       sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa?'"));
+}
+
+static void utf8_sanitize(void **state)
+{
+	char s[] = "ok \xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80 bad \xff \xc3 \xe0\x80\x80 \xed\xa0\x80 "
+		   "\xf4\x90\x80\x80 end\xe2\x82";
+
+	(void)state;
+	vfctl_utf8_sanitize(s);
+	assert_string_equal(s, "ok \xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80 bad ? ? ??? ??? ???? end??");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -219,6 +312,9 @@ int main(void)
 		cmocka_unit_test(bad_requests),
 		cmocka_unit_test(oversized_and_nul),
 		cmocka_unit_test(lease_ids),
+		cmocka_unit_test(duplicate_keys),
+		cmocka_unit_test(invalid_utf8_never_echoed),
+		cmocka_unit_test(utf8_sanitize),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -238,6 +238,69 @@ static void lease_json_file_and_wire(void **state)
 	json_object_put(wire);
 }
 
+/* Ids near the counter's end: the counter stops with -EOVERFLOW, never
+ * wraps to L0 or to an id in use. */
+static void ids_stop_at_the_end_never_wrap(void **state)
+{
+	struct fx *f = *state;
+	struct lease_store st;
+	struct lease *l = NULL;
+
+	write_file(f, "{\"version\":1,\"next\":1,\"leases\":[{\"id\":\"L9223372036854775806\","
+		   "\"state\":\"active\",\"pool\":\"p\",\"vf\":\"0000:03:10.0\","
+		   "\"pf\":\"0000:03:00.0\",\"uid\":0}]}");
+	assert_int_equal(lease_store_open(f->ctx, &st), 0);
+	assert_int_equal(lease_store_add(&st, &l), 0);
+	assert_string_equal(l->id, "L9223372036854775807");
+	l = NULL;
+	assert_int_equal(lease_store_add(&st, &l), -EOVERFLOW);
+	assert_null(l);
+	assert_int_equal(st.n, 2);
+	lease_store_close(&st);
+
+	/* "next" past int64 (json-c clamps it): the same stop */
+	write_file(f, "{\"version\":1,\"next\":18446744073709551615,\"leases\":[]}");
+	assert_int_equal(lease_store_open(f->ctx, &st), 0);
+	assert_int_equal(lease_store_add(&st, &l), 0);
+	assert_string_equal(l->id, "L9223372036854775807");
+	assert_int_equal(lease_store_add(&st, &l), -EOVERFLOW);
+	lease_store_close(&st);
+}
+
+/* An id vfctld never hands out (L0, one past the counter's end as a
+ * wrapped counter left it) does not stop the start: the lease keeps its VF
+ * under a new id and the file is saved so. */
+static void stray_ids_are_renumbered_not_fatal(void **state)
+{
+	struct fx *f = *state;
+	struct lease_store st, again;
+	struct lease *l;
+
+	write_file(f, "{\"version\":1,\"next\":3,\"leases\":["
+		   "{\"id\":\"L0\",\"state\":\"active\",\"pool\":\"p\",\"vf\":\"0000:03:10.0\","
+		   "\"pf\":\"0000:03:00.0\",\"uid\":1001},"
+		   "{\"id\":\"L5\",\"state\":\"active\",\"pool\":\"p\",\"vf\":\"0000:03:10.2\","
+		   "\"pf\":\"0000:03:00.0\",\"uid\":0},"
+		   "{\"id\":\"L18446744073709551615\",\"state\":\"active\",\"pool\":\"p\","
+		   "\"vf\":\"0000:03:10.4\",\"pf\":\"0000:03:00.0\",\"uid\":0}]}");
+	assert_int_equal(lease_store_open(f->ctx, &st), 0);
+	assert_int_equal(st.n, 3);
+	assert_null(lease_store_find(&st, "L0"));
+	l = lease_store_find_vf(&st, "0000:03:10.0");
+	assert_non_null(l);
+	assert_string_equal(l->id, "L6");
+	assert_int_equal(l->uid, 1001);
+	assert_string_equal(lease_store_find_vf(&st, "0000:03:10.4")->id, "L7");
+	assert_int_equal(lease_store_add(&st, &l), 0);
+	assert_string_equal(l->id, "L8");
+	lease_store_close(&st);
+	/* on disk as renumbered */
+	assert_int_equal(lease_store_open(f->ctx, &again), 0);
+	assert_string_equal(lease_store_find_vf(&again, "0000:03:10.0")->id, "L6");
+	assert_int_equal(again.next, 8);
+	lease_store_close(&again);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -245,6 +308,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(next_never_behind_ids, setup, teardown),
 		cmocka_unit_test_setup_teardown(foreign_files_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(failed_save_keeps_old_list, setup, teardown),
+		cmocka_unit_test_setup_teardown(ids_stop_at_the_end_never_wrap, setup, teardown),
+		cmocka_unit_test_setup_teardown(stray_ids_are_renumbered_not_fatal, setup, teardown),
 		cmocka_unit_test(start_time),
 		cmocka_unit_test(lease_json_file_and_wire),
 	};

@@ -149,11 +149,12 @@ opens_by_path() {
 	run as 1002 "$LEASE_PROBE" "$lease"
 	echo "$output"
 	[ "$status" -eq 1 ]
-	[[ "$output" == "lease-probe: open $lease: lease $lease belongs to uid 1001, not to uid 1002 (errno 13)" ]]
+	[[ "$output" == "lease-probe: open $lease: lease $lease is not one of uid 1002 ('vfctl leases' lists yours) (errno 13)" ]]
 	[[ "$output" != *received* ]]
 	run as 1002 vfctl release "$lease"
 	[ "$status" -eq 1 ]
-	[[ "$output" == *"belongs to uid 1001"* ]]
+	[[ "$output" == *"is not one of uid 1002"* ]]
+	[[ "$output" != *1001* ]]
 	# uid 1002 sees none of uid 1001's leases
 	run as 1002 vfctl --json leases
 	[ "$(jq '.leases | length' <<<"$output")" = 0 ]

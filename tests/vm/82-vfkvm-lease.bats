@@ -113,7 +113,7 @@ vfkvm_as() {
 	echo "$output"; echo "$stderr"
 	[ "$status" -eq 1 ]
 	[[ "$stderr" == "vfkvm: --lease $lease: "* ]]
-	[[ "$stderr" == *"lease $lease belongs to uid 1001, not to uid 1002"* ]]
+	[[ "$stderr" == *"lease $lease is not one of uid 1002"* ]]
 	[[ "$output" != *"vfio:"* ]]
 	# the owner still can
 	run --separate-stderr vfkvm_as 1001 --lease "$lease"
