@@ -300,7 +300,7 @@ msg() {	# msg NAME TEXT: a raw message file
 	# another uid gets vfctld's refusal; a missing command is 127, the lease stays
 	run --separate-stderr as 4322 "$VFCTL" exec --lease L1 -- true
 	[ "$status" -eq 1 ]
-	[ "$stderr" = "vfctl exec: lease L1 belongs to uid 4321, not to uid 4322" ]
+	[ "$stderr" = "vfctl exec: lease L1 is not one of uid 4322 ('vfctl leases' lists yours)" ]
 	run -127 --separate-stderr as 4321 env PATH=/usr/bin:/bin "$VFCTL" exec --lease L1 -- no-such-vmm '{group}'
 	[ "$status" -eq 127 ]
 	[[ "$stderr" == "vfctl exec: no-such-vmm: No such file or directory (not found in \$PATH); lease L1 stays yours"* ]]
