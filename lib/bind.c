@@ -248,14 +248,19 @@ static const char *vf_current_mac(const struct vfctl_func *f)
 /* The PF's admin MAC for VF f before bind: its record, unless that is the
  * MAC the VF's own driver chose (its netdev has it, and the kernel says the
  * netdev's address is random or set by hand: addr_assign_type 1 or 3, not
- * the one the driver got at probe); then, and with no record, none
- * (00:00:00:00:00:00). Netlink does not say whether a MAC is admin-set. */
+ * the one the driver got at probe) and vfctl did not set it; then, and with
+ * no record, none (00:00:00:00:00:00). Netlink does not say whether a MAC
+ * is admin-set. */
 static const char *vf_admin_mac(struct vfctl_ctx *ctx, const struct vfctl_func *f)
 {
 	long type;
 
 	if (mac_zero(f->config.mac))
 		return "00:00:00:00:00:00";
+	/* set through vfctl (set, apply, a restore): an admin's, whatever the
+	 * netdev says (a MAC set after igbvf's probe keeps its random type) */
+	if (vfctl_admin_mac_noted(ctx, f->addr, f->config.mac))
+		return f->config.mac;
 	for (size_t i = 0; i < f->n_netdevs; i++)
 		if (!strcasecmp(f->netdevs[i]->mac, f->config.mac) &&
 		    vfctl_root_read_int(&ctx->sys, VFCTL_DEV_PATH(f->addr, "net/%s/addr_assign_type",
@@ -317,7 +322,9 @@ static int pin_vf_mac(struct vfctl_ctx *ctx, const struct vfctl_func *f)
 		return 0;
 	snprintf(s.mac, sizeof(s.mac), "%s", mac);
 	s.flags = VFCTL_VF_SET_FORCE;	/* the bind checked the leases */
+	ctx->pinning_mac = true;
 	r = vfctl_vf_set(ctx, f->pf, (unsigned)f->vf_index, &s, &res);
+	ctx->pinning_mac = false;
 	return r < 0 ? r : 1;
 }
 
@@ -329,7 +336,9 @@ static void unpin_vf_mac(struct vfctl_ctx *ctx, const struct vfctl_func *f)
 	struct vfctl_vf_set_result res = { .size = sizeof(res) };
 
 	snprintf(s.mac, sizeof(s.mac), "%s", vf_admin_mac(ctx, f));
+	ctx->pinning_mac = true;
 	vfctl_vf_set(ctx, f->pf, (unsigned)f->vf_index, &s, &res);
+	ctx->pinning_mac = false;
 }
 
 static int group_blockers(struct vfctl_ctx *ctx, const struct vfctl_host *host,

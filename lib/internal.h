@@ -34,6 +34,9 @@ struct vfctl_ctx {
 		ino_t ino;
 	} lock;
 	char err[512];
+	/* bind's own pin of a VF's MAC (and its undo): no admin's choice, so
+	 * vfctl_vf_set does not note it */
+	bool pinning_mac;
 };
 
 /* Record a failure message and return r (a negative errno); the public
@@ -95,6 +98,11 @@ struct dev_state {
 int vfctl_state_save(struct vfctl_ctx *ctx, const struct dev_state *st);
 /* -ENOENT (no message) when nothing is saved */
 int vfctl_state_load(struct vfctl_ctx *ctx, const char *addr, struct dev_state *ret);
+/* The admin MAC of VF vf_addr as set through vfctl_vf_set (zero: none),
+ * kept in the run dir's admin-mac/: best effort, ctx's message untouched. */
+void vfctl_admin_mac_note(struct vfctl_ctx *ctx, const char *vf_addr, const char *mac);
+/* Whether mac is the admin MAC noted for vf_addr. */
+bool vfctl_admin_mac_noted(struct vfctl_ctx *ctx, const char *vf_addr, const char *mac);
 
 /* leaseguard.c: -EBUSY, with a message naming the lease, its owner and what
  * doing would do, when vfctld has an active lease on VF addr (pf: on any VF

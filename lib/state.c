@@ -9,6 +9,8 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
+#include <unistd.h>
 
 #include <json-c/json.h>
 
@@ -149,4 +151,48 @@ int vfctl_state_remove(struct vfctl_ctx *ctx, const char *addr)
 				 strerror(errno));
 	fsync(dfd);
 	return 0;
+}
+
+/* The admin MACs set through the library, by VF address: netlink shows a
+ * VF's MAC but not whether an admin set it or the VF's driver chose it
+ * (igb and ixgbe record both the same way), so bind asks this record. */
+void vfctl_admin_mac_note(struct vfctl_ctx *ctx, const char *vf_addr, const char *mac)
+{
+	_cleanup_close_ int dfd = -1;
+	char err[sizeof(ctx->err)], text[32];
+
+	/* best effort: a caller's message is not replaced by this one's */
+	memcpy(err, ctx->err, sizeof(err));
+	if (vfctl_run_dir_open(ctx, "admin-mac", &dfd) == 0) {
+		if (!mac[0] || !strcmp(mac, "00:00:00:00:00:00")) {
+			unlinkat(dfd, vf_addr, 0);
+		} else {
+			snprintf(text, sizeof(text), "%s\n", mac);
+			vfctl_file_write_atomic(dfd, vf_addr, text);
+		}
+	}
+	memcpy(ctx->err, err, sizeof(err));
+}
+
+bool vfctl_admin_mac_noted(struct vfctl_ctx *ctx, const char *vf_addr, const char *mac)
+{
+	_cleanup_close_ int dfd = -1;
+	char err[sizeof(ctx->err)], buf[32] = "";
+	ssize_t n = -1;
+	int fd;
+
+	memcpy(err, ctx->err, sizeof(err));
+	if (vfctl_run_dir_open(ctx, "admin-mac", &dfd) == 0) {
+		fd = openat(dfd, vf_addr, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd >= 0) {
+			n = read(fd, buf, sizeof(buf) - 1);
+			close(fd);
+		}
+	}
+	memcpy(ctx->err, err, sizeof(err));
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+	return !strcasecmp(buf, mac);
 }

@@ -425,6 +425,9 @@ int vfctl_vf_set(struct vfctl_ctx *ctx, const struct vfctl_func *pf, unsigned vf
 		}
 	}
 	vfctl_sized_out(res, &out, sizeof(out));
+	if ((s->mask & BIT(VFCTL_VF_MAC)) && !out.err[VFCTL_VF_MAC] && !ctx->pinning_mac &&
+	    vf_index < pf->n_vfs && pf->vfs[vf_index])
+		vfctl_admin_mac_note(ctx, pf->vfs[vf_index]->addr, s->mac);
 	r = first;
 out:
 	if (link)

@@ -62,7 +62,9 @@ qemu_as() {
 @test "QEMU -device vfio-pci,host= as the pool's user after alloc: realized, 8086:10ca; after release the VF is igbvf with its MAC and the node is not the user's" {
 	vf0=$(vm_vf "$pf" 0)
 	mac=02:76:71:65:6d:75
-	vfctl set "$pf:0" mac "$mac"
+	# after igbvf's probe (its netdev keeps its random address type); in the
+	# daemon's run dir, where vfctl keeps it on a host (both use /run/vfctl)
+	VFCTL_RUN_DIR=$VFCTLD_RUN vfctl set "$pf:0" mac "$mac"
 	run as 1001 vfctl alloc --pool p --owner qemu
 	echo "$output"
 	[ "$status" -eq 0 ]
