@@ -6,6 +6,7 @@
 #include <linux/kvm.h>
 #include <linux/memfd.h>
 #include <stdio.h>
+#include <time.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -75,6 +76,7 @@ static int set_slot(struct vfkvm_vm *vm, unsigned slot, uint64_t gpa, uint64_t s
 
 static int alloc_ram(struct vfkvm_vm *vm, uint64_t size, bool huge)
 {
+	struct timespec t0, t1;
 	int fd, r;
 	void *p;
 
@@ -91,6 +93,7 @@ static int alloc_ram(struct vfkvm_vm *vm, uint64_t size, bool huge)
 		goto err_close;
 	}
 	/* prefault now: no page faults later, and hugetlb shortage shows here */
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd, 0);
 	if (p == MAP_FAILED) {
 		r = -errno;
@@ -113,6 +116,9 @@ static int alloc_ram(struct vfkvm_vm *vm, uint64_t size, bool huge)
 		munmap(p, size);
 		goto err_close;
 	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	vm->prefault_ms = (t1.tv_sec - t0.tv_sec) * 1e3 + (t1.tv_nsec - t0.tv_nsec) / 1e6;
+	vm->huge = huge;
 	vm->ram_fd = fd;
 	vm->ram = p;
 	vm->ram_size = size;

@@ -100,6 +100,8 @@ struct vfkvm_vm {
 	unsigned nioevents;
 	struct kvm_irq_routing *routing;
 	unsigned long mmio_exits;
+	double prefault_ms;	/* the guest RAM's MAP_POPULATE (for the DMA figure) */
+	bool huge;		/* guest RAM in 2 MiB hugetlb pages */
 };
 
 /* --iommu: how the VF's DMA is set up */

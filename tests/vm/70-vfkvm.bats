@@ -128,3 +128,43 @@ reported() {
 	[ "$status" -eq 2 ]
 	[ "$stderr" = "vfkvm: --vf 01:10: not a PCI address (e.g. 0000:01:10.0)" ]
 }
+
+# The DMA map figure: guest RAM pinned and mapped for the VF, by each VFIO
+# path this kernel has, 64 and 512 MiB, 4 KiB and 2 MiB pages; prefault
+# reported apart. Printed as figures (TAP comments and /out/dma-map.txt),
+# never asserted: these machines are shared and slow (TCG).
+@test "figures: DMA map time of guest RAM, container vs IOAS, 64 and 512 MiB, 4 KiB and 2 MiB pages" {
+	vm_bind_vfio "$vf"
+	paths=(legacy)
+	[ "${VFCTL_VM_IOMMUFD:-0}" != 1 ] || paths+=(iommufd)
+	out=/out/dma-map-$(uname -r).txt
+	[ -d /out ] || out=$BATS_TEST_TMPDIR/dma-map.txt
+	echo "kernel $(uname -r), QEMU/TCG VM, $(nproc) vCPUs" >"$out"
+	for pages in 4k 2m; do
+		for mem in 64 512; do
+			opt=()
+			if [ "$pages" = 2m ]; then
+				echo $((mem / 2)) >/proc/sys/vm/nr_hugepages
+				if [ "$(cat /proc/sys/vm/nr_hugepages)" -lt $((mem / 2)) ]; then
+					echo "# figure: ${mem} MiB in 2 MiB pages: only $(cat /proc/sys/vm/nr_hugepages) pages could be reserved" >&3
+					continue
+				fi
+				opt=(--hugepages)
+			fi
+			for p in "${paths[@]}"; do
+				run --separate-stderr "$VFKVM" --vf "$vf" --mem "${mem}M" --iommu "$p" "${opt[@]}"
+				[ "$status" -eq 0 ] || { echo "$output"; echo "$stderr"; false; }
+				line=$(grep '^vfio: guest RAM DMA-mapped:' <<<"$output")
+				want=VFIO_IOMMU_MAP_DMA
+				[ "$p" = legacy ] || want=IOMMU_IOAS_MAP
+				size="4 KiB"
+				[ "$pages" = 4k ] || size="2 MiB"
+				[[ "$line" == *"($mem MiB of $size pages by $want in "* ]]
+				fig=${line#*" pages by "}
+				echo "# figure: $mem MiB, $size pages: $fig" >&3
+				echo "$mem MiB, $size pages: $fig" >>"$out"
+			done
+			echo 0 >/proc/sys/vm/nr_hugepages
+		done
+	done
+}

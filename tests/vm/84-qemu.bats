@@ -33,7 +33,13 @@ setup() {
 	[ -c /dev/kvm ] || skip "no nested /dev/kvm in this VM"
 	command -v qemu-system-x86_64 >/dev/null || skip "no qemu-system-x86_64 in the VM image"
 	pf=$(vm_igb_pf)
+	# igbvf takes its MAC from the PF only while the PF is up
+	$VM_IP link set "$(vm_pf_netdev "$pf")" up
 	vfctld_start
+}
+
+vf_mac_is() {
+	[ "$(cat "$VM_PCI/$1/net/"*/address 2>/dev/null)" = "$2" ]
 }
 
 teardown() {
@@ -60,10 +66,15 @@ qemu_as() {
 }
 
 @test "QEMU -device vfio-pci,host= as the pool's user after alloc: realized, 8086:10ca; after release the VF is igbvf with its MAC and the node is not the user's" {
+	# fresh VFs: no admin MAC from an earlier suite
+	vm_set_numvfs "$pf" 0
+	vm_set_numvfs "$pf" 3
 	vf0=$(vm_vf "$pf" 0)
-	mac=02:76:71:65:6d:75
-	# after igbvf's probe (its netdev keeps its random address type); in the
-	# daemon's run dir, where vfctl keeps it on a host (both use /run/vfctl)
+	vm_wait_for 10 test -d "$VM_PCI/$vf0/net"
+	# the operator pins the MAC igbvf chose (a random one: address type 1),
+	# in the daemon's run dir, where vfctl keeps it on a host (/run/vfctl)
+	mac=$(cat "$VM_PCI/$vf0/net/"*/address)
+	[ "$(cat "$VM_PCI/$vf0/net/"*/addr_assign_type)" = 1 ]
 	VFCTL_RUN_DIR=$VFCTLD_RUN vfctl set "$pf:0" mac "$mac"
 	run as 1001 vfctl alloc --pool p --owner qemu
 	echo "$output"
@@ -86,8 +97,10 @@ qemu_as() {
 	echo "$output"
 	[ "$status" -eq 0 ]
 	[ "$(vm_driver "$vf")" = igbvf ]
-	vm_wait_for 10 test -d "$VM_PCI/$vf/net"
-	[ "$(cat "$VM_PCI/$vf/net/"*/address)" = "$mac" ]
+	# still the PF's admin MAC (the kernel cannot tell it from igbvf's own:
+	# vfctl noted it), so igbvf comes back with it
+	vm_wait_for 10 vf_mac_is "$vf" "$mac"
+	[[ "$($VM_IP link show "$(vm_pf_netdev "$pf")")" == *"vf 0 "*"link/ether $mac "* ]]
 	[ ! -e "$node" ]
 	run qemu_as 1001 -device "vfio-pci,host=$vf,id=hostdev0,rombar=0"
 	[ "$status" -ne 0 ]
