@@ -258,7 +258,8 @@ static const char *vf_admin_mac(struct vfctl_ctx *ctx, const struct vfctl_func *
 	if (mac_zero(f->config.mac))
 		return "00:00:00:00:00:00";
 	/* set through vfctl (set, apply, a restore): an admin's, whatever the
-	 * netdev says (a MAC set after igbvf's probe keeps its random type) */
+	 * netdev says (an admin who pins the MAC igbvf chose leaves its
+	 * address type random) */
 	if (vfctl_admin_mac_noted(ctx, f->addr, f->config.mac))
 		return f->config.mac;
 	for (size_t i = 0; i < f->n_netdevs; i++)
