@@ -113,6 +113,12 @@ has_event() {
 	grep -Eq "^vfctld: $vf: (unbind|remove) event; reconciling" "$VFCTLD_LOG"
 	grep -q "lease $lease: VF $vf is gone (PF reset or VFs destroyed): lease dropped" "$VFCTLD_LOG"
 	[ ! -e "$VFCTLD_RUN/state/$vf.json" ]
+	# the lease of a destroyed VF hands out nothing: vfctl exec runs nothing
+	run --separate-stderr vfctl exec --lease "$lease" -- touch "$BATS_TEST_TMPDIR/ran" '{group}'
+	echo "$stderr"
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == "vfctl exec: "*"$lease"* ]]
+	[ ! -e "$BATS_TEST_TMPDIR/ran" ]
 	kill -0 "$dpid"
 	run vfctl leases
 	[ "$status" -eq 0 ]
