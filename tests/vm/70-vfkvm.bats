@@ -161,6 +161,7 @@ reported() {
 				[ "$pages" = 4k ] || size="2 MiB"
 				[[ "$line" == *"($mem MiB of $size pages by $want in "* ]]
 				fig=${line#*" pages by "}
+				fig=${fig%)}
 				echo "# figure: $mem MiB, $size pages: $fig" >&3
 				echo "$mem MiB, $size pages: $fig" >>"$out"
 			done
