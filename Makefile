@@ -20,6 +20,7 @@ LIBDIR    ?= $(PREFIX)/lib
 BINDIR    ?= $(PREFIX)/bin
 INCDIR    ?= $(PREFIX)/include
 MANDIR    ?= $(PREFIX)/share/man
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 PKGDIR    ?= $(LIBDIR)/pkgconfig
 SBINDIR   ?= $(PREFIX)/sbin
 # systemd reads /usr/local/lib/systemd/system too; udev reads rules only from
@@ -170,8 +171,9 @@ $(B)/systemd/%: systemd/%.in Makefile $(PATHS_STAMP)
 install: all install-vfctld
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCDIR) \
 		$(DESTDIR)$(PKGDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
-		$(DESTDIR)$(UNITDIR) $(DESTDIR)$(UDEVRULESDIR)
+		$(DESTDIR)$(UNITDIR) $(DESTDIR)$(UDEVRULESDIR) $(DESTDIR)$(BASHCOMPDIR)
 	install -m 755 $(VFCTL) $(DESTDIR)$(BINDIR)/vfctl
+	install -m 644 completion/vfctl.bash $(DESTDIR)$(BASHCOMPDIR)/vfctl
 	install -m 755 $(SOLIB) $(DESTDIR)$(LIBDIR)/
 	ln -sf libvfctl.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(SONAME)
 	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libvfctl.so
@@ -192,7 +194,7 @@ uninstall: uninstall-vfctld
 		$(DESTDIR)$(MANDIR)/man5/vfctl.conf.5 \
 		$(DESTDIR)$(UNITDIR)/vfctl-provision.service \
 		$(DESTDIR)$(UNITDIR)/vfctl-provision@.service \
-		$(DESTDIR)$(UDEVRULESDIR)/90-vfctl.rules
+		$(DESTDIR)$(UDEVRULESDIR)/90-vfctl.rules $(DESTDIR)$(BASHCOMPDIR)/vfctl
 
 # ---- vfctld ----
 $(VFCTLD): $(VFCTLD_LIBOBJ) $(B)/src/vfctld/vfctld.o $(PROG_LIBS)
@@ -351,7 +353,7 @@ ALL_OBJS_GOALS = $(SOLIB) $(STLIB) $(VFCTL) $(VFKVM) $(VFCTLD) $(LEASE_PROBE) $(
 # captured trees, the fuzz corpus and the golden outputs hold none
 LINT_SH = $(shell grep -rlE --exclude-dir=corpus --exclude-dir=captures --exclude-dir=expected \
 	'^\#!.*(/|env )(ba|da|busybox )?sh\b' tests .ci | grep -v '\.bats$$') \
-	$(wildcard tests/*/*.bash)
+	$(wildcard tests/*/*.bash) completion/vfctl.bash
 LINT_BATS = $(wildcard tests/bats/*.bats tests/vm/*.bats)
 lint-sh:
 	shellcheck $(LINT_SH)

@@ -109,7 +109,9 @@ setup() {
 	vm_set_numvfs "$pf" 4
 	vf=$(vm_vf "$pf" 1)
 	vm_bind_vfio "$vf"
-	[ ! -e "$VM_PCI/$vf/vfio-dev" ]
+	# sysfs may list vfio-dev/vfioN, but with no dev number: no node
+	[ ! -e /dev/vfio/devices ]
+	[ -z "$(find "$VM_PCI/$vf/" -path '*/vfio-dev/vfio*/dev' 2>/dev/null)" ]
 	vm_unbind_vfio "$vf"
 }
 
