@@ -129,6 +129,10 @@ int lease_group_holders(struct lease_life *lf, const struct lease *l, char *who,
 int lease_release_begin(struct lease_life *lf, struct lease *l, const char *why)
 {
 	log_msg(LOG_INFO, "lease %s (%s): releasing: %s", l->id, l->vf, why);
+	/* a revoked lease opens nothing new by path, even while its holder
+	 * keeps the VF; restore() takes the nodes back again, and retries */
+	if (lf->ops->vf_exists(lf->userdata, l->vf))
+		(void)lf->ops->vf_grant(lf->userdata, l->vf, 0);
 	l->state = LEASE_RELEASING;
 	lease_unwatch(l);
 	return lease_save(lf);
