@@ -7,6 +7,7 @@
 # shellcheck disable=SC2154 # status, output, lines: set by bats run
 # shellcheck disable=SC2030,SC2031 # dpid: set in tests, read in teardown (one subshell)
 bats_require_minimum_version 1.5.0
+load vfctld-daemon
 
 setup() {
 	: "${VFCTL:?}" "${VFCTLD:?}" "${LEASE_PROBE:?}" "${FIXTURES:?}"
@@ -29,24 +30,9 @@ JSON
 
 teardown() {
 	local rc=0
-	if [ -n "$dpid" ]; then
-		kill "$dpid" 2>/dev/null
-		wait "$dpid" 2>/dev/null || rc=$?
-	fi
-	echo "---- vfctld log"
-	cat "$log" 2>/dev/null || true
+	daemon_teardown || rc=$?
 	rm -rf "$run_dir"
-	# SIGTERM is a clean exit: status 0 (under ASan also no leak, no error)
-	[ "$rc" = 0 ]
-}
-
-# shellcheck disable=SC2120 # extra daemon options, when a test needs them
-start() {
-	"$VFCTLD" --sysfs-root "$sys" --run-dir "$run_dir" --config "$conf" "$@" \
-		>>"$log" 2>&1 </dev/null &
-	dpid=$!
-	for _ in $(seq 100); do [ -S "$VFCTLD_SOCKET" ] && return 0; sleep 0.05; done
-	return 1
+	return "$rc"
 }
 
 stop() {

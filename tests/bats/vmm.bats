@@ -8,6 +8,7 @@
 # shellcheck disable=SC2154 # status, output, lines, stderr: set by bats run
 # shellcheck disable=SC2030,SC2031 # dpid: set in tests, read in teardown (one subshell)
 bats_require_minimum_version 1.5.0
+load vfctld-daemon
 
 setup() {
 	: "${VFCTL:?}" "${VFCTLD:?}" "${FIXTURES:?}"
@@ -24,36 +25,25 @@ setup() {
 	mkdir "$run_dir"
 	export VFCTLD_SOCKET=$run_dir/vfctld.sock
 	conf=$dir/vfctl.conf
+	# shellcheck disable=SC2034 # log, dpid: read by vfctld-daemon.bash
 	log=$dir/vfctld.log
 	cat >"$conf" <<'JSON'
 { "pfs": [ { "match": { "address": "0000:03:00.0" }, "numvfs": 8,
   "pools": [ { "name": "vms", "vfs": [7], "users": [4321, 4322] } ] } ] }
 JSON
+	# shellcheck disable=SC2034 # read by vfctld-daemon.bash
 	dpid=
 }
 
 teardown() {
 	local rc=0
-	if [ -n "$dpid" ]; then
-		kill "$dpid" 2>/dev/null
-		wait "$dpid" 2>/dev/null || rc=$?
-	fi
-	echo "---- vfctld log"
-	cat "$log" 2>/dev/null || true
+	daemon_teardown || rc=$?
 	rm -rf "$dir"
-	[ "$rc" = 0 ]
+	return "$rc"
 }
 
 vfctl() {
 	"$VFCTL" --sysfs-root "$sys" --run-dir "$run_dir" "$@"
-}
-
-start() {
-	"$VFCTLD" --sysfs-root "$sys" --run-dir "$run_dir" --config "$conf" \
-		>>"$log" 2>&1 </dev/null &
-	dpid=$!
-	for _ in $(seq 100); do [ -S "$VFCTLD_SOCKET" ] && return 0; sleep 0.05; done
-	return 1
 }
 
 as() {	# as UID CMD...

@@ -15,15 +15,11 @@ VFKVM=${VFKVM:-/vfctl/build/vfkvm}
 
 setup_file() {
 	vfctld_suite_setup
-	[ "${VFCTL_IN_VM:-}" = 1 ] || return 0
-	# vfkvm runs as u1001: /dev/kvm is root-only in the initramfs
-	stat -c %a /dev/kvm >"$BATS_FILE_TMPDIR/kvm-mode" 2>/dev/null || true
-	[ ! -c /dev/kvm ] || chmod 666 /dev/kvm
+	vm_kvm_open_up
 }
 
 teardown_file() {
-	[ "${VFCTL_IN_VM:-}" = 1 ] || return 0
-	[ ! -s "$BATS_FILE_TMPDIR/kvm-mode" ] || chmod "$(cat "$BATS_FILE_TMPDIR/kvm-mode")" /dev/kvm
+	vm_kvm_restore
 	vfctld_suite_teardown
 }
 
@@ -45,8 +41,7 @@ teardown() {
 vfkvm_as() {
 	local uid=$1
 	shift
-	bash -c 'ulimit -l unlimited && exec "$@"' vfkvm_as \
-		setpriv --reuid "$uid" --regid "$uid" --init-groups -- "$VFKVM" "$@"
+	as_memlock "$uid" "$VFKVM" "$@"
 }
 
 @test "--lease as the pool's unprivileged user: fds from vfctld, the guest's mailbox MAC and frame on the wire" {

@@ -15,15 +15,11 @@ load vfctld-helpers
 
 setup_file() {
 	vfctld_suite_setup
-	[ "${VFCTL_IN_VM:-}" = 1 ] || return 0
-	# QEMU runs as u1001 with KVM: /dev/kvm is root-only in the initramfs
-	stat -c %a /dev/kvm >"$BATS_FILE_TMPDIR/kvm-mode" 2>/dev/null || true
-	[ ! -c /dev/kvm ] || chmod 666 /dev/kvm
+	vm_kvm_open_up
 }
 
 teardown_file() {
-	[ "${VFCTL_IN_VM:-}" = 1 ] || return 0
-	[ ! -s "$BATS_FILE_TMPDIR/kvm-mode" ] || chmod "$(cat "$BATS_FILE_TMPDIR/kvm-mode")" /dev/kvm
+	vm_kvm_restore
 	vfctld_suite_teardown
 }
 
@@ -57,10 +53,8 @@ qemu_as() {
 	shift
 	printf '%s\n' '{"execute":"qmp_capabilities"}' '{"execute":"query-pci"}' \
 		'{"execute":"quit"}' >"$BATS_TEST_TMPDIR/qmp.in"
-	bash -c 'ulimit -l unlimited && exec "$@"' qemu_as \
-		setpriv --reuid "$uid" --regid "$uid" --init-groups -- "${via[@]}" \
-		qemu-system-x86_64 -machine q35 -accel kvm -m 64 -nodefaults -display none -S \
-		-qmp stdio "$@" <"$BATS_TEST_TMPDIR/qmp.in" >"$BATS_TEST_TMPDIR/qmp.out" || return
+	as_memlock "$uid" "${via[@]}" qemu-system-x86_64 -machine q35 -accel kvm -m 64 \
+		-nodefaults -display none -S -qmp stdio "$@" <"$BATS_TEST_TMPDIR/qmp.in" >"$BATS_TEST_TMPDIR/qmp.out" || return
 	jq -r 'select(.return | type == "array") | .return[].devices[] |
 		select(.qdev_id == "hostdev0") | "\(.id.vendor) \(.id.device)"' "$BATS_TEST_TMPDIR/qmp.out"
 }

@@ -60,6 +60,28 @@ vfctld_stop() {
 	dpid=
 }
 
+# The suites that run a VMM as u1001 with KVM: /dev/kvm is root-only in the
+# initramfs. vm_kvm_open_up in setup_file, vm_kvm_restore in teardown_file.
+vm_kvm_open_up() {
+	[ "${VFCTL_IN_VM:-}" = 1 ] || return 0
+	stat -c %a /dev/kvm >"$BATS_FILE_TMPDIR/kvm-mode" 2>/dev/null || true
+	[ ! -c /dev/kvm ] || chmod 666 /dev/kvm
+}
+
+vm_kvm_restore() {
+	[ "${VFCTL_IN_VM:-}" = 1 ] || return 0
+	[ ! -s "$BATS_FILE_TMPDIR/kvm-mode" ] || chmod "$(cat "$BATS_FILE_TMPDIR/kvm-mode")" /dev/kvm
+}
+
+# as_memlock UID CMD...: as, with the memlock limit raised first (a VMM
+# pins its guest RAM for VFIO and has no CAP_IPC_LOCK there)
+as_memlock() {
+	local uid=$1
+	shift
+	bash -c 'ulimit -l unlimited && exec "$@"' as_memlock \
+		setpriv --reuid "$uid" --regid "$uid" --init-groups -- "$@"
+}
+
 # as UID CMD...: run CMD as uid UID (its own gid, supplementary groups from
 # /etc/group), the way a login would
 as() {

@@ -1,0 +1,27 @@
+# shellcheck shell=bash
+# shellcheck disable=SC2154 # sys, run_dir, conf, log, dpid: set by the suite
+# vfctld on a golden tree, for the bats suites that need the daemon
+# (vfctld.bats, vmm.bats): they set $sys, $run_dir, $conf, $log and
+# VFCTLD_SOCKET in setup, and dpid= .
+
+# start [OPTION...]: the daemon in the background ($dpid), once its socket is there
+start() {
+	"$VFCTLD" --sysfs-root "$sys" --run-dir "$run_dir" --config "$conf" "$@" \
+		>>"$log" 2>&1 </dev/null &
+	dpid=$!
+	for _ in $(seq 100); do [ -S "$VFCTLD_SOCKET" ] && return 0; sleep 0.05; done
+	return 1
+}
+
+# daemon_teardown: SIGTERM to a running daemon, its log on bats' output; fails
+# unless it exited 0 (a clean exit; under ASan also no leak, no error)
+daemon_teardown() {
+	local rc=0
+	if [ -n "$dpid" ]; then
+		kill "$dpid" 2>/dev/null
+		wait "$dpid" 2>/dev/null || rc=$?
+	fi
+	echo "---- vfctld log"
+	cat "$log" 2>/dev/null || true
+	[ "$rc" = 0 ]
+}
