@@ -76,7 +76,7 @@ static int set_slot(struct vfkvm_vm *vm, unsigned slot, uint64_t gpa, uint64_t s
 
 static int alloc_ram(struct vfkvm_vm *vm, uint64_t size, bool huge)
 {
-	struct timespec t0, t1;
+	double t0;
 	int fd, r;
 	void *p;
 
@@ -93,7 +93,7 @@ static int alloc_ram(struct vfkvm_vm *vm, uint64_t size, bool huge)
 		goto err_close;
 	}
 	/* prefault now: no page faults later, and hugetlb shortage shows here */
-	clock_gettime(CLOCK_MONOTONIC, &t0);
+	t0 = vfkvm_now_ms();
 	p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd, 0);
 	if (p == MAP_FAILED) {
 		r = -errno;
@@ -116,8 +116,7 @@ static int alloc_ram(struct vfkvm_vm *vm, uint64_t size, bool huge)
 		munmap(p, size);
 		goto err_close;
 	}
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	vm->prefault_ms = (t1.tv_sec - t0.tv_sec) * 1e3 + (t1.tv_nsec - t0.tv_nsec) / 1e6;
+	vm->prefault_ms = vfkvm_now_ms() - t0;
 	vm->huge = huge;
 	vm->ram_fd = fd;
 	vm->ram = p;
@@ -126,6 +125,14 @@ static int alloc_ram(struct vfkvm_vm *vm, uint64_t size, bool huge)
 err_close:
 	close(fd);
 	return r;
+}
+
+double vfkvm_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
 int vfkvm_vm_create(struct vfkvm_vm *vm, uint64_t ram_size, bool hugepages)

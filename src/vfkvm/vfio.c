@@ -7,7 +7,6 @@
 #include <errno.h>
 #include <linux/pci_regs.h>
 #include <stdio.h>
-#include <time.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -256,17 +255,9 @@ static int setup_msix(struct vfkvm_vfio *vf, struct vfkvm_vm *vm, struct vfkvm_d
 	return 0;
 }
 
-static double now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
 static int map_dma(struct vfkvm_vfio *vf, struct vfkvm_vm *vm)
 {
-	double t0 = now_ms();
+	double t0 = vfkvm_now_ms();
 	int r = vfctl_vfio_dma_map(vf->dev, vm->ram, 0, vm->ram_size,
 				   VFCTL_VFIO_DMA_READ | VFCTL_VFIO_DMA_WRITE);
 
@@ -286,7 +277,7 @@ static int map_dma(struct vfkvm_vfio *vf, struct vfkvm_vm *vm)
 	       (unsigned long long)vm->ram_size - 1, (unsigned long long)vm->ram_size >> 20,
 	       vm->huge ? "2 MiB" : "4 KiB",
 	       vfctl_vfio_dev_uses_iommufd(vf->dev) ? "IOMMU_IOAS_MAP" : "VFIO_IOMMU_MAP_DMA",
-	       now_ms() - t0, vm->prefault_ms);
+	       vfkvm_now_ms() - t0, vm->prefault_ms);
 	return 0;
 }
 

@@ -128,6 +128,8 @@ struct vfkvm_opts {
 
 /* kvm.c */
 const char *vfkvm_kvm_path(void);
+/* CLOCK_MONOTONIC in ms, for the figures vfkvm prints (prefault, DMA map) */
+double vfkvm_now_ms(void);
 int vfkvm_vm_create(struct vfkvm_vm *vm, uint64_t ram_size, bool hugepages);
 void vfkvm_vm_destroy(struct vfkvm_vm *vm);
 int vfkvm_map_region(struct vfkvm_vm *vm, struct vfkvm_region *r);
