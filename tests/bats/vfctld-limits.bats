@@ -81,6 +81,21 @@ hold() {
 
 ms() { echo $(($(date +%s%N) / 1000000)); }
 
+# rounds: alloc and release as the pool's user 5 times; the mean alloc in ms
+rounds() {
+	local total=0 t0 t1
+	for _ in 1 2 3 4 5; do
+		t0=$(ms)
+		as 4321 "$VFCTL" alloc --pool gpu >"$BATS_TEST_TMPDIR/alloc" || return 1
+		t1=$(ms)
+		total=$((total + t1 - t0))
+		as 4321 "$VFCTL" release 0000:03:11.6 >/dev/null || return 1
+	done
+	echo $((total / 5))
+}
+
+ratio() { awk "BEGIN { printf \"%.2f\", $2 / ($1 ? $1 : 1) }"; }
+
 @test "1,030 idle connections of one uid no pool allows, RLIMIT_NOFILE 1024: root's alloc and leases are answered; the uid is told why; no fd left" {
 	[ "$(ulimit -Hn)" -gt 1100 ] || skip "the hard RLIMIT_NOFILE ($(ulimit -Hn)) is too low for 1,030 connections"
 	# no per-uid limit in the way: the global one is what is held
@@ -174,18 +189,7 @@ ms() { echo $(($(date +%s%N) / 1000000)); }
 @test "4 flooding clients of uids no pool allows: each is read no further than its unread replies allow, causes no host scan, and a pool user's alloc is answered; no fd left" {
 	start
 	fds_before=$(fds)
-	# alloc and release as the pool's user, 5 times: idle, then flooded
-	rounds() {
-		local total=0 t0 t1
-		for _ in 1 2 3 4 5; do
-			t0=$(ms)
-			as 4321 "$VFCTL" alloc --pool gpu >"$BATS_TEST_TMPDIR/alloc" || return 1
-			t1=$(ms)
-			total=$((total + t1 - t0))
-			as 4321 "$VFCTL" release 0000:03:11.6 >/dev/null || return 1
-		done
-		echo $((total / 5))
-	}
+	# alloc and release as the pool's user: idle, then flooded
 	last=$(status)
 	scans_start=$(count 'host scans')
 	idle=$(rounds)
@@ -218,7 +222,7 @@ ms() { echo $(($(date +%s%N) / 1000000)); }
 	[ "$(count 'of them for list')" = 0 ]
 	# stalled: not one more of their requests was read during the rounds
 	[ "$(count 'list replies without the host')" = "$served" ]
-	echo "# figure: 4 flooding clients (uids no pool allows; $served list replies taken before their queues filled): alloc ${idle} ms idle, ${flooded} ms flooded, ratio $(awk "BEGIN { printf \"%.2f\", $flooded / ($idle ? $idle : 1) }")" >&3
+	echo "# figure: 4 flooding clients (uids no pool allows; $served list replies taken before their queues filled): alloc ${idle} ms idle, ${flooded} ms flooded, ratio $(ratio "$idle" "$flooded")" >&3
 	kill "${bg[@]}"
 	bg=()
 	fds_back "$fds_before"
@@ -227,6 +231,49 @@ ms() { echo $(($(date +%s%N) / 1000000)); }
 	[ "$(jq -c '.pools[0] | [.name, .allowed, .pf, .vfs, .error]' <<<"$output")" = '["gpu",false,null,[],"not shown: no pool allows uid 5001"]' ]
 	run as 5001 "$VFCTL" pools
 	[ "$output" = "pool gpu on -: 0 free, you may allocate: no (not shown: no pool allows uid 5001)" ]
+}
+
+@test "flooders that read every reply: 4 of uids no pool allows cost no host scan, one of the pool's user at most one a second; allocs are answered" {
+	start
+	fds_before=$(fds)
+	last=$(status)
+	scans_start=$(count 'host scans')
+	idle=$(rounds)
+	last=$(status)
+	scans_idle=$(($(count 'host scans') - scans_start))
+	scans_before=$(count 'host scans')
+	for u in 5001 5002 5003 5004; do
+		setpriv --reuid "$u" --regid "$u" --clear-groups -- "$LEASE_PROBE" --flood --read &
+		bg+=($!)
+	done
+	for _ in $(seq 100); do
+		last=$(status)
+		[ "$(count 'list replies without the host')" -gt 0 ] && break
+		sleep 0.1
+	done
+	flooded=$(rounds)
+	last=$(status)
+	echo "$last"
+	[ "$(($(count 'host scans') - scans_before))" = "$scans_idle" ]
+	[ "$(count 'of them for list')" = 0 ]
+	served=$(count 'list replies without the host')
+	echo "# figure: 4 clients of uids no pool allows flooding list and reading the replies ($served answered): alloc ${idle} ms idle, ${flooded} ms flooded, ratio $(ratio "$idle" "$flooded")" >&3
+	kill "${bg[@]}"
+	bg=()
+	# the pool's own user flooding list: the shared view, rescanned at most once a second
+	t0=$(ms)
+	setpriv --reuid 4321 --regid 4321 --clear-groups -- "$LEASE_PROBE" --flood --read &
+	bg+=($!)
+	flooded=$(rounds)
+	last=$(status)
+	t1=$(ms)
+	kill "${bg[@]}"
+	bg=()
+	list_scans=$(count 'of them for list')
+	echo "# figure: the pool's user flooding list and reading the replies for $((t1 - t0)) ms: $list_scans host scans for list; alloc ${flooded} ms (idle ${idle} ms, ratio $(ratio "$idle" "$flooded"))" >&3
+	# at most one per started second (what the clock says, not a bound on it)
+	[ "$list_scans" -le $(((t1 - t0) / 1000 + 1)) ]
+	fds_back "$fds_before"
 }
 
 @test "list: a host view shared for at most a second (HOST_VIEW_USEC), dropped on a reload; a pool user and root see the VFs" {

@@ -22,11 +22,13 @@
  * refusal; then holds them for SECONDS, or until vfctld closed them all,
  * and prints "closed by vfctld C".
  *
- * lease-probe --flood: "list" requests on one connection as fast as they
- * go, never reading a reply, until killed or the connection ends.
+ * lease-probe --flood [--read]: "list" requests on one connection as fast
+ * as they go, never reading a reply (--read: reading each before the next),
+ * until killed or the connection ends.
  */
 #include <errno.h>
 #include <linux/vfio.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -177,15 +179,17 @@ static int hold(int n, int seconds)
 	return 0;
 }
 
-static int flood(void)
+static int flood(bool read_replies)
 {
 	static const char req[] = "{\"op\":\"list\"}";
+	static char reply[1 << 18];
 	int s = connect_daemon();
 
 	if (s < 0)
 		return die("connect");
 	while (send(s, req, sizeof(req) - 1, MSG_NOSIGNAL) >= 0)
-		;
+		if (read_replies && recv(s, reply, sizeof(reply), 0) <= 0)
+			break;
 	return 0;
 }
 
@@ -227,7 +231,9 @@ int main(int argc, char **argv)
 	if (argc == 4 && !strcmp(argv[1], "--hold"))
 		return hold(atoi(argv[2]), atoi(argv[3]));
 	if (argc == 2 && !strcmp(argv[1], "--flood"))
-		return flood();
+		return flood(false);
+	if (argc == 3 && !strcmp(argv[1], "--flood") && !strcmp(argv[2], "--read"))
+		return flood(true);
 	if (argc > 1 && !strcmp(argv[1], "--send"))
 		return send_files(argc - 2, argv + 2);
 	if (argc < 2 || argc > 3) {
