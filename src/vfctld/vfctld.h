@@ -4,14 +4,16 @@
  * One concern a file:
  *   vfctld.c     main: options, the event loop, the listening socket
  *                (socket activation), sd_notify, signals, device events
- *   conn.c       connections: SOCK_SEQPACKET framing, replies, SCM_RIGHTS
+ *   conn.c       connections: SOCK_SEQPACKET framing, replies, SCM_RIGHTS,
+ *                the limits (per uid and in all, idle timeout, one request
+ *                in flight), the SIGUSR1 status line
  *   request.c    the requests (list, alloc, release, leases, open):
  *                authorization and pool policy
  *   lifecycle.c  the lease state machine (allocating, active, releasing)
  *                over the store; reconcile after a restart
  *   lease.c      the store (leases.json) and a lease as JSON
  *   host.c       what the lifecycle asks of the host: sysfs, restore, the
- *                owner's pidfd
+ *                owner's pidfd; list's shared view of the host
  *   vfio-open.c  the fds of "open" and group holders, through libvfctl
  *   log.c        logging and the test stop hook
  */
