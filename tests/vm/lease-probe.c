@@ -176,6 +176,10 @@ static int hold(int n, int seconds)
 			}
 	}
 	printf("closed by vfctld %d\n", closed);
+	for (int i = 0; i < n; i++)
+		if (p[i].fd >= 0)
+			close(p[i].fd);
+	free(p);
 	return 0;
 }
 
