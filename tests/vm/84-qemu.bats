@@ -34,10 +34,6 @@ setup() {
 	vfctld_start
 }
 
-vf_mac_is() {
-	[ "$(cat "$VM_PCI/$1/net/"*/address 2>/dev/null)" = "$2" ]
-}
-
 teardown() {
 	vfctld_test_teardown
 }

@@ -126,6 +126,12 @@ driver_is() {
 	[ "$(vm_driver "$1")" = "$2" ]
 }
 
+# vf_mac_is BDF MAC: the VF's netdev has MAC (for vm_wait_for: its driver
+# probes it a moment after the release)
+vf_mac_is() {
+	[ "$(cat "$VM_PCI/$1/net/"*/address 2>/dev/null)" = "$2" ]
+}
+
 # stopped PID: the process is stopped (SIGSTOP)
 stopped() {
 	[ "$(proc_state "$1")" = T ]
