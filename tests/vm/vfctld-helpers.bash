@@ -90,6 +90,15 @@ as() {
 	setpriv --reuid "$uid" --regid "$uid" --init-groups -- "$@"
 }
 
+# exec_marker: a path, not there yet, that a command run as any test uid
+# can create (/tmp is world-writable and sticky; the bats temp dirs are
+# root's): `vfctl exec ... -- touch "$(exec_marker)"` shows whether it ran
+exec_marker() {
+	local m=/tmp/exec-ran.$BATS_SUITE_TEST_NUMBER
+	rm -f "$m"
+	echo "$m"
+}
+
 # lease_of OUTPUT: the lease id in vfctl alloc's text output
 lease_of() {
 	awk '{ print $1; exit }' <<<"$1"
