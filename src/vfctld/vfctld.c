@@ -343,6 +343,7 @@ int main(int argc, char **argv)
 		conn_free(d.conns);
 	sd_device_monitor_unref(d.mon);
 	sd_event_source_disable_unref(d.retry);
+	sd_event_source_disable_unref(d.expiry);
 	lease_store_close(&d.life.store);
 	if (!d.activated) {
 		close(d.listen_fd);
@@ -354,6 +355,7 @@ int main(int argc, char **argv)
 	free(d.sock_path);
 	return r < 0 ? 1 : 0;
 fail:
+	sd_event_source_disable_unref(d.expiry);
 	lease_store_close(&d.life.store);
 	vfctl_config_free(d.cfg);
 	vfctl_ctx_free(d.ctx);
