@@ -318,7 +318,7 @@ static int parse_pool(struct vfctl_ctx *ctx, const struct vfctl_config *cfg, con
 	char p[256];
 	int r;
 
-	r = want_object(ctx, cfg, path, o, keys, "name, vfs, users, groups");
+	r = want_object(ctx, cfg, path, o, keys, "name, vfs, users, groups, ttl");
 	if (r < 0)
 		return r;
 	path_key(p, sizeof(p), path, "name");

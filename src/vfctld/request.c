@@ -61,10 +61,11 @@ static bool pool_allows(const struct vfctl_conf_pool *p, const struct conn *c)
 	return false;
 }
 
-/* A lease's uid without a connection (reconcile, a reload): root always;
- * else listed in users, or its primary or supplementary group (the user
- * database, getgrouplist) in groups. */
-static bool pool_allows_uid(const struct vfctl_conf_pool *p, unsigned uid)
+/* A lease's uid without its connection (reconcile, a reload, root's open):
+ * root always; else listed in users, or its primary or supplementary group
+ * (the user database, getgrouplist) in groups. 1 allowed, 0 not, -1 cannot
+ * tell: the pool has groups and the database does not know the uid. */
+static int pool_allows_uid(const struct vfctl_conf_pool *p, unsigned uid)
 {
 	_cleanup_free_ char *buf = NULL;
 	_cleanup_free_ gid_t *gids = NULL;
@@ -72,29 +73,29 @@ static bool pool_allows_uid(const struct vfctl_conf_pool *p, unsigned uid)
 	int n = 64;
 
 	if (uid == 0)
-		return true;
+		return 1;
 	for (size_t i = 0; i < p->n_uids; i++)
 		if (p->uids[i] == uid)
-			return true;
+			return 1;
 	if (!p->n_gids)
-		return false;
+		return 0;
 	buf = malloc(16384);
 	if (!buf || getpwuid_r((uid_t)uid, &pw, buf, 16384, &pwp) != 0 || !pwp)
-		return false;
+		return -1;
 	gids = calloc((size_t)n, sizeof(*gids));
 	if (!gids)
-		return false;
+		return -1;
 	if (getgrouplist(pw.pw_name, pw.pw_gid, gids, &n) < 0) {
 		free(gids);
 		gids = calloc((size_t)n, sizeof(*gids));
 		if (!gids || getgrouplist(pw.pw_name, pw.pw_gid, gids, &n) < 0)
-			return false;
+			return -1;
 	}
 	for (size_t i = 0; i < p->n_gids; i++)
 		for (int k = 0; k < n; k++)
 			if (p->gids[i] == gids[k])
-				return true;
-	return false;
+				return 1;
+	return 0;
 }
 
 /* The PF of one config entry on this host: the config's own resolver, one
@@ -150,10 +151,13 @@ int lease_check_host(struct daemon *d, const struct vfctl_host *h, const struct 
 	 * and allow the lease's uid (and the peer's) */
 	if (!pool_find(d, l->pool, &pr))
 		return why_fail(why, size, -EACCES, "pool '%s' is no longer in %s", l->pool, file);
-	if (!pool_allows_uid(pr.pool, l->uid) || (c && !pool_allows(pr.pool, c)))
+	/* the lease's own uid at open: its credentials now (groups included);
+	 * else the user database, and a uid it does not know keeps its lease
+	 * until its own open says */
+	if (c && c->cred.uid == l->uid ? !pool_allows(pr.pool, c) :
+	    pool_allows_uid(pr.pool, l->uid) == 0)
 		return why_fail(why, size, -EACCES, "pool '%s' no longer allows uid %u (not in its "
-				"users or groups in %s)", l->pool,
-				c && !pool_allows(pr.pool, c) ? c->cred.uid : l->uid, file);
+				"users or groups in %s)", l->pool, l->uid, file);
 	if (pool_pf(d, h, pr.cpf, &pf) < 0 || pf != vf->pf)
 		return why_fail(why, size, -EACCES, "pool '%s' is no longer on PF %s%s%s", l->pool,
 				l->pf, pf ? ": it is on " : "", pf ? pf->addr : "");
