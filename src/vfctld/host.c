@@ -150,14 +150,15 @@ static void expiry_arm(void *userdata, int64_t t)
 		return;
 	}
 	if (!d->expiry)
-		r = sd_event_add_time(d->ev, &d->expiry, CLOCK_REALTIME, usec, 100000, on_expiry, d);
+		r = sd_event_add_time(d->ev, &d->expiry, CLOCK_REALTIME, usec, 100000, on_expiry,
+				      d);
 	else
 		r = sd_event_source_set_time(d->expiry, usec);
 	if (r >= 0)
 		r = sd_event_source_set_enabled(d->expiry, SD_EVENT_ONESHOT);
 	if (r < 0)
-		log_msg(LOG_ERR, "arming the lease expiry timer: %s; expired leases are released at "
-			"the next reconcile", strerror(-r));
+		log_msg(LOG_ERR, "arming the lease expiry timer: %s; expired leases are released "
+			"at the next reconcile", strerror(-r));
 }
 
 const struct lease_host_ops host_ops = {

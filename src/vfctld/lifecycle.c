@@ -214,13 +214,14 @@ static bool check_active(struct lease_life *lf, struct lease *l)
 			"dropped", l->id, l->vf);
 		vf_gone(lf, l);
 	} else if (r == -EACCES) {
-		log_msg(LOG_WARNING, "lease %s (%s, uid %u): revoked: %s", l->id, l->vf, l->uid, why);
+		log_msg(LOG_WARNING, "lease %s (%s, uid %u): revoked: %s", l->id, l->vf, l->uid,
+			why);
 		snprintf(msg, sizeof(msg), "revoked: %s", why);
 		lease_revoke(lf, l, msg);
 	} else {
-		log_msg(LOG_ERR, "lease %s (%s, uid %u): dropped, not served: %s; the device is left "
-			"as it is ('vfctl restore %s' puts back its original driver)", l->id, l->vf,
-			l->uid, why, l->vf);
+		log_msg(LOG_ERR, "lease %s (%s, uid %u): dropped, not served: %s; the device is "
+			"left as it is ('vfctl restore %s' puts back its original driver)", l->id,
+			l->vf, l->uid, why, l->vf);
 		if (lf->ops->vf_exists(lf->userdata, l->vf))
 			(void)lf->ops->vf_grant(lf->userdata, l->vf, 0);
 		drop(lf, l);
@@ -297,13 +298,14 @@ void lease_expire(struct lease_life *lf, int64_t now)
 		}
 		if (lease_group_holders(lf, l, who, sizeof(who)) > 0) {
 			/* in use: a VMM that holds the group counts as an open */
-			log_msg(LOG_INFO, "lease %s: its time to live ran out, but /dev/vfio/%d is "
-				"held open by %s: it lives another %u s", l->id, l->group, who, l->ttl);
+			log_msg(LOG_INFO, "lease %s: its time to live ran out, but /dev/vfio/%d "
+				"is held open by %s: it lives another %u s", l->id, l->group, who,
+				l->ttl);
 			lease_touch(l, now);
 			lease_save(lf);
 		} else {
-			snprintf(why, sizeof(why), "its time to live (%u s) ran out without an open",
-				 l->ttl);
+			snprintf(why, sizeof(why), "its time to live (%u s) ran out without an "
+				 "open", l->ttl);
 			lease_revoke(lf, l, why);
 		}
 		if (lf->store.n == n)

@@ -229,13 +229,14 @@ static void bad_configs(void **state)
 	refused(ctx, PF_(",\"pools\":[{\"name\":\"p\",\"vfs\":[0,1]},{\"name\":\"q\",\"vfs\":[2,1]}]"),
 		"t.conf: pfs[0].pools[1].vfs[1]: VF 1 is already in pool 'p'");
 	refused(ctx, PF_(",\"pools\":[{\"name\":\"p\",\"vfs\":[0],\"ttl\":\"5x\"}]"), "t.conf: "
-		"pfs[0].pools[0].ttl: '5x' is not a time to live: seconds, or a number with s, m, h "
-		"or d, from 1 s to 366 d");
+		"pfs[0].pools[0].ttl: '5x' is not a time to live: seconds, or a number with s, m, "
+		"h or d, from 1 s to 366 d");
 	refused(ctx, PF_(",\"pools\":[{\"name\":\"p\",\"vfs\":[0],\"ttl\":0}]"), "t.conf: "
 		"pfs[0].pools[0].ttl: '0' is not a time to live: seconds, or a number with s, m, h "
 		"or d, from 1 s to 366 d");
 	refused(ctx, PF_(",\"pools\":[{\"name\":\"p\",\"vfs\":[0],\"ttl\":true}]"), "t.conf: "
-		"pfs[0].pools[0].ttl: expected seconds or a duration string (\"10m\"), got boolean");
+		"pfs[0].pools[0].ttl: expected seconds or a duration string (\"10m\"), got "
+		"boolean");
 	refused(ctx, PF_(",\"pools\":[{\"name\":\"p\",\"vfs\":[1,1]}]"), "t.conf: "
 		"pfs[0].pools[0].vfs[1]: VF index 1 listed twice");
 	refused(ctx, PF_(",\"pools\":[{\"vfs\":[0]}]"), "t.conf: pfs[0].pools[0]: a pool needs a "

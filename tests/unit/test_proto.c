@@ -38,7 +38,8 @@ static void good_requests(void **state)
 	assert_int_equal(r.op, PROTO_LEASES);
 
 	assert_int_equal(parse("{\"op\":\"alloc\",\"pool\":\"gpu\",\"numa\":1,\"pf\":\"03:00.0\","
-			       "\"owner\":\"vm 7\",\"pid\":42,\"ttl\":600}", &r, err, sizeof(err)), 0);
+			       "\"owner\":\"vm 7\",\"pid\":42,\"ttl\":600}", &r, err, sizeof(err)),
+			 0);
 	assert_int_equal(r.op, PROTO_ALLOC);
 	assert_string_equal(r.pool, "gpu");
 	assert_int_equal(r.numa, 1);
