@@ -94,6 +94,9 @@ _vfctl()
 	--lease)
 		mapfile -t COMPREPLY < <(compgen -W "$(_vfctl_daemon_names leases id)" -- "$cur")
 		return ;;
+	--ttl)	# a few durations as examples of the form
+		mapfile -t COMPREPLY < <(compgen -W "10m 1h 8h 1d" -- "$cur")
+		return ;;
 	--timeout|--numa|--owner|--pid)
 		COMPREPLY=()
 		return ;;
@@ -129,7 +132,7 @@ _vfctl()
 	# the positional arguments so far
 	for ((i = 1; i < COMP_CWORD; i++)); do
 		case ${COMP_WORDS[i]} in
-		--sysfs-root|--dev-root|--run-dir|--config|--socket|--pf|--pool|--lease|--timeout|--numa|--owner|--pid|--driver)
+		--sysfs-root|--dev-root|--run-dir|--config|--socket|--pf|--pool|--lease|--timeout|--numa|--owner|--pid|--driver|--ttl)
 			((i++)) ;;
 		-*) ;;
 		*) words+=("${COMP_WORDS[i]}") ;;

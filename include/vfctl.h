@@ -394,6 +394,8 @@ struct vfctl_lease {
 	int pid;		/* the owner process (the lease ends with it), 0 none */
 	int64_t created;	/* unix time */
 	char *pending;		/* why a release waits, NULL none */
+	unsigned ttl;		/* seconds it lives without an open, 0 forever */
+	int64_t expires;	/* unix time it is released unless opened first, 0 never */
 };
 
 VFCTL_EXPORT void vfctl_lease_free(struct vfctl_lease *l);
@@ -411,6 +413,8 @@ struct vfctl_alloc_req {
 	const char *pf;		/* NULL any; a PF's PCI address or netdev name */
 	const char *owner;	/* NULL none; a free-form tag (printable, at most 64) */
 	int pid;		/* 0 none; the lease ends when this process exits */
+	unsigned ttl;		/* 0 the pool's; else seconds the lease lives without an
+				 * open (each open starts it again), at most 366 days */
 };
 
 /* Allocate a VF of a pool: *ret is the new lease (vfctl_lease_free()).

@@ -263,6 +263,8 @@ int vfctl_client_req_alloc(const struct vfctl_alloc_req *req, char **ret)
 	add_str(o, "owner", req->owner);
 	if (o && req->pid)
 		json_object_object_add(o, "pid", json_object_new_int(req->pid));
+	if (o && req->ttl)
+		json_object_object_add(o, "ttl", json_object_new_int64(req->ttl));
 	return request_text(o, ret);
 }
 
@@ -379,6 +381,8 @@ static int lease_parse(json_object *o, struct vfctl_lease **ret)
 	l->group = int_field(o, "group", 0, INT32_MAX, -1);
 	l->pid = int_field(o, "pid", 1, INT32_MAX, 0);
 	l->created = vfctl_json_int(o, "created", &v) ? v : 0;
+	l->ttl = (unsigned)int_field(o, "ttl", 1, PROTO_TTL_MAX, 0);
+	l->expires = vfctl_json_int(o, "expires", &v) && v > 0 ? v : 0;
 	*ret = l;
 	return 0;
 fail:

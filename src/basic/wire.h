@@ -16,6 +16,7 @@
 #define PROTO_REPLY_MAX (256 * 1024)
 #define PROTO_NAME_MAX 64	/* pool names, owner tags */
 #define PROTO_LEASE_MAX 24	/* "L" and up to 20 digits */
+#define PROTO_TTL_MAX (366 * 86400)	/* a lease's time to live, seconds */
 /* open sends at most: container, group, iommufd, device cdev */
 #define PROTO_MAX_FDS 4
 

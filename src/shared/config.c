@@ -18,6 +18,7 @@
 
 #include "basic.h"
 #include "config.h"
+#include "wire.h"
 
 #define ETH_P_8021Q_ 0x8100
 #define ETH_P_8021AD_ 0x88a8
@@ -312,12 +313,12 @@ static int parse_pool(struct vfctl_ctx *ctx, const struct vfctl_config *cfg, con
 		      int *owner)
 {
 	struct vfctl_conf_pool *pool = &pools[self];
-	static const char *const keys[] = { "name", "vfs", "users", "groups", NULL };
+	static const char *const keys[] = { "name", "vfs", "users", "groups", "ttl", NULL };
 	json_object *v;
 	char p[256];
 	int r;
 
-	r = want_object(ctx, cfg, path, o, keys, "name, vfs, users, groups");
+	r = want_object(ctx, cfg, path, o, keys, "name, vfs, users, groups, ttl");
 	if (r < 0)
 		return r;
 	path_key(p, sizeof(p), path, "name");
@@ -374,6 +375,47 @@ static int parse_pool(struct vfctl_ctx *ctx, const struct vfctl_config *cfg, con
 		if (r < 0)
 			return r;
 	}
+	if (json_object_object_get_ex(o, "ttl", &v)) {
+		char num[32];
+
+		path_key(p, sizeof(p), path, "ttl");
+		if (json_object_is_type(v, json_type_int))
+			snprintf(num, sizeof(num), "%lld", (long long)json_object_get_int64(v));
+		else if (json_object_is_type(v, json_type_string))
+			snprintf(num, sizeof(num), "%s", json_object_get_string(v));
+		else
+			return perr(ctx, cfg, p, "expected seconds or a duration string (\"10m\"), "
+				    "got %s", type_name(v));
+		if (strlen(num) >= sizeof(num) - 1 || vfctl_duration_parse(num, &pool->ttl) < 0)
+			return perr(ctx, cfg, p, "'%s' is not a time to live: seconds, or a number "
+				    "with s, m, h or d, from 1 s to 366 d", num);
+	}
+	return 0;
+}
+
+int vfctl_duration_parse(const char *s, unsigned *ret)
+{
+	unsigned long long n, mul = 1;
+	char *end;
+
+	if (!s || *s < '0' || *s > '9')
+		return -EINVAL;
+	errno = 0;
+	n = strtoull(s, &end, 10);
+	if (errno)
+		return -ERANGE;
+	if (*end && end[1])
+		return -EINVAL;
+	switch (*end) {
+	case '\0': case 's': break;
+	case 'm': mul = 60; break;
+	case 'h': mul = 3600; break;
+	case 'd': mul = 86400; break;
+	default: return -EINVAL;
+	}
+	if (n == 0 || n > PROTO_TTL_MAX / mul)
+		return -ERANGE;
+	*ret = (unsigned)(n * mul);
 	return 0;
 }
 

@@ -27,6 +27,7 @@ struct vfctl_conf_pool {
 	unsigned *vfs;		/* VF indexes of the PF */
 	size_t n_uids, n_gids;
 	unsigned *uids, *gids;	/* resolved at load time */
+	unsigned ttl;		/* seconds a lease without --pid lives unused, 0 forever */
 };
 
 enum vfctl_conf_match { VFCTL_MATCH_ADDRESS, VFCTL_MATCH_NETDEV, VFCTL_MATCH_ID };
@@ -69,6 +70,10 @@ struct vfctl_config {
 int vfctl_vf_parse_mac(const char *s, char out[VFCTL_MAC_LEN]);
 int vfctl_vf_parse_vlan_proto(const char *s, uint16_t *ret);	/* 802.1Q, 802.1ad */
 int vfctl_vf_parse_link_state(const char *s, int *ret);	/* auto, enable, disable */
+
+/* A lease's time to live: seconds, or a number with s, m, h or d ("90",
+ * "10m", "2h"), 1 s to PROTO_TTL_MAX (366 d). 0 or -EINVAL / -ERANGE. */
+int vfctl_duration_parse(const char *s, unsigned *ret);
 
 /* Parse and check a config (JSON); everything but what needs the host.
  * -EINVAL etc. with "FILE:LINE:COL: ..." or "FILE: JSON.PATH: ..." in ctx. */

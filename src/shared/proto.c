@@ -90,9 +90,9 @@ static int get_int(json_object *v, const char *key, int64_t lo, int64_t hi, int6
 }
 
 /* Which keys each op takes besides "op". */
-static const char *const op_keys[][6] = {
+static const char *const op_keys[][7] = {
 	[PROTO_LIST] = { NULL },
-	[PROTO_ALLOC] = { "pool", "numa", "pf", "owner", "pid", NULL },
+	[PROTO_ALLOC] = { "pool", "numa", "pf", "owner", "pid", "ttl", NULL },
 	[PROTO_RELEASE] = { "lease", "vf", "force", NULL },
 	[PROTO_LEASES] = { NULL },
 	[PROTO_OPEN] = { "lease", NULL },
@@ -152,6 +152,10 @@ static int parse_fields(json_object *o, struct proto_request *req, char *err, si
 			r = get_int(v, key, 1, 4194304, &n, err, errlen);
 			if (r == 0)
 				req->pid = (int)n;
+		} else if (!strcmp(key, "ttl")) {
+			r = get_int(v, key, 1, PROTO_TTL_MAX, &n, err, errlen);
+			if (r == 0)
+				req->ttl = (unsigned)n;
 		} else if (!strcmp(key, "force")) {
 			if (!json_object_is_type(v, json_type_boolean))
 				r = fail(err, errlen, -EINVAL, "\"force\": expected true or false");

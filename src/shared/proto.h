@@ -26,6 +26,7 @@ struct proto_request {
 					/* alloc: "" any; a PCI address or netdev */
 	char owner[PROTO_NAME_MAX + 1];	/* alloc: free-form tag, "" none */
 	int pid;			/* alloc: owner process, 0 none */
+	unsigned ttl;			/* alloc: an unused lease's life (s), 0 the pool's */
 	char lease[PROTO_LEASE_MAX + 1];	/* release, open: lease id ... */
 	char vf[VFCTL_ADDR_LEN];	/* ... or release: the VF's address */
 	bool force;			/* release: revoke even while held */

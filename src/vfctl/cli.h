@@ -30,6 +30,7 @@ struct args {
 	const char *pool, *owner, *socket;
 	const char *lease;	/* exec */
 	int numa, pid;		/* -1 / 0: not given */
+	unsigned ttl;		/* --ttl in seconds, 0 not given */
 	bool interface;		/* xml: <interface type='hostdev'> */
 	bool iommufd;		/* qemu-args: the iommufd fd form */
 	int argc;
@@ -63,6 +64,7 @@ enum cli_opt {
 	OPT_NUMA,
 	OPT_OWNER,
 	OPT_PID,
+	OPT_TTL,
 	OPT_SOCKET,
 	OPT_LEASE,
 	OPT_INTERFACE,

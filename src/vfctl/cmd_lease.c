@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cli.h"
 #include "print.h"
@@ -37,6 +38,18 @@ static void print_lease(const struct vfctl_lease *l)
 	pr_str("owner", l->owner ? "  owner %s" : NULL, l->owner);
 	pr_known_int("pid", "  pid %lld", l->pid > 0, l->pid);
 	pr_int("created", NULL, l->created);
+	pr_known_int("ttl", NULL, l->ttl > 0, l->ttl);
+	if (l->expires > 0) {
+		char when[64];
+		time_t t = (time_t)l->expires;
+		struct tm tm;
+
+		strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S %Z", localtime_r(&t, &tm));
+		pr_int("expires", NULL, l->expires);
+		pr_text("  expires %s (ttl %u s)", when, l->ttl);
+	} else {
+		pr_null("expires", NULL);
+	}
 	pr_str("state", "  %s", vfctl_lease_state_str(l->state));
 	pr_str("pending", l->pending ? " (%s)" : NULL, l->pending);
 	pr_text("\n");
@@ -95,14 +108,15 @@ int cmd_alloc(struct vfctl_ctx *ctx, struct vfctl_host *host, const struct args 
 {
 	const char *pf = a->n_pfs ? a->pfs[0] : NULL;
 	struct vfctl_alloc_req req = { .size = sizeof(req), .pool = a->pool, .pf = pf,
-				       .owner = a->owner, .numa = a->numa, .pid = a->pid };
+				       .owner = a->owner, .numa = a->numa, .pid = a->pid,
+				       .ttl = a->ttl };
 	struct vfctl_lease *l = NULL;
 	struct vfctl_client *c;
 	int r;
 
 	if (a->argc || !a->pool || a->n_pfs > 1) {
 		fprintf(stderr, "vfctl alloc: expected --pool POOL [--numa N] [--pf DEV] "
-			"[--owner TAG] [--pid PID]\n");
+			"[--owner TAG] [--pid PID] [--ttl DURATION]\n");
 		return EXIT_USAGE;
 	}
 	if (strlen(a->pool) > PROTO_NAME_MAX || (pf && strlen(pf) >= PF_ARG_MAX) ||

@@ -161,7 +161,8 @@ const struct cli_cmd cli_cmds[] = {
 	},
 	{
 		.name = "alloc", .fn = cmd_alloc, .no_host = true,
-		.synopsis = "--pool POOL [--numa N] [--pf DEV] [--owner TAG] [--pid PID]",
+		.synopsis = "--pool POOL [--numa N] [--pf DEV] [--owner TAG] [--pid PID] "
+			    "[--ttl DURATION]",
 		.summary = "lease a free VF of a pool from vfctld",
 		.help = "Ask vfctld for a free VF of POOL; it binds it to vfio-pci and prints the\n"
 			"lease.\n",
@@ -171,6 +172,9 @@ const struct cli_cmd cli_cmds[] = {
 			{ OPT_PF, "a VF of PF DEV (PCI address or netdev)" },
 			{ OPT_OWNER, "a tag kept with the lease" },
 			{ OPT_PID, "the lease ends when that process exits" },
+			{ OPT_TTL, "released when not opened for DURATION (90, 10m, 2h, 1d;\n"
+				   "each open starts it again; default the pool's ttl, none\n"
+				   "with --pid)" },
 			{ OPT_SOCKET, SOCKET_DOC },
 		},
 	},

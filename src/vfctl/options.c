@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "config.h"
 
 #ifndef VFCTL_VERSION
 #define VFCTL_VERSION "0.1"
@@ -57,6 +58,7 @@ static const struct cli_option command_opts[] = {
 	{ OPT_NUMA, "--numa", NULL, "N", NULL },
 	{ OPT_OWNER, "--owner", NULL, "TAG", NULL },
 	{ OPT_PID, "--pid", NULL, "PID", NULL },
+	{ OPT_TTL, "--ttl", NULL, "DURATION", NULL },
 	{ OPT_SOCKET, "--socket", NULL, "PATH", NULL },
 	{ OPT_LEASE, "--lease", NULL, "ID", NULL },
 	{ OPT_INTERFACE, "--interface", NULL, NULL, NULL },
@@ -299,6 +301,13 @@ static int set_option(const char *who, const struct cli_option *o, const char *v
 			return EXIT_USAGE;
 		}
 		a->pid = (int)v;
+		break;
+	case OPT_TTL:
+		if (vfctl_duration_parse(val, &a->ttl) < 0) {
+			fprintf(stderr, "%s: --ttl '%s': expected seconds or a number with s, m, h "
+				"or d (90, 10m, 2h), from 1 s to 366 d\n", who, val);
+			return EXIT_USAGE;
+		}
 		break;
 	case OPT_TIMEOUT: {
 		char *end;

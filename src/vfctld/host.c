@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/syscall.h>
 #include <syslog.h>
+#include <time.h>
 
 #include "vfctld.h"
 
@@ -139,6 +140,59 @@ static int vf_grant(void *userdata, const char *vf, unsigned uid)
 	return vfctl_vfio_grant(d->ctx, vf, (uid_t)uid);
 }
 
+static int lease_check(void *userdata, struct lease *l, char *why, size_t size)
+{
+	struct daemon *d = userdata;
+	struct vfctl_host *h = NULL;
+	int r = host_scan(d, &h);
+
+	if (r < 0) {
+		/* no verdict without a view of the host: the lease stays */
+		log_msg(LOG_WARNING, "lease %s: not checked: %s", l->id, vfctl_ctx_error(d->ctx));
+		return 0;
+	}
+	r = lease_check_host(d, h, NULL, l, why, size);
+	vfctl_host_free(h);
+	return r;
+}
+
+static int on_expiry(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	struct daemon *d = userdata;
+
+	(void)s;
+	(void)usec;
+	lease_expire(&d->life, (int64_t)time(NULL));
+	return 0;
+}
+
+/* One CLOCK_REALTIME source at the earliest deadline: the deadlines are
+ * wall-clock times in leases.json, so they hold across restarts. */
+static void expiry_arm(void *userdata, int64_t t)
+{
+	struct daemon *d = userdata;
+	uint64_t usec = (uint64_t)t * 1000000;
+	int r;
+
+	if (!d->ev)
+		return;
+	if (!t) {
+		if (d->expiry)
+			sd_event_source_set_enabled(d->expiry, SD_EVENT_OFF);
+		return;
+	}
+	if (!d->expiry)
+		r = sd_event_add_time(d->ev, &d->expiry, CLOCK_REALTIME, usec, 100000, on_expiry,
+				      d);
+	else
+		r = sd_event_source_set_time(d->expiry, usec);
+	if (r >= 0)
+		r = sd_event_source_set_enabled(d->expiry, SD_EVENT_ONESHOT);
+	if (r < 0)
+		log_msg(LOG_ERR, "arming the lease expiry timer: %s; expired leases are released "
+			"at the next reconcile", strerror(-r));
+}
+
 const struct lease_host_ops host_ops = {
 	.vf_exists = vf_exists,
 	.group_holders = group_holders,
@@ -147,4 +201,6 @@ const struct lease_host_ops host_ops = {
 	.owner_alive = owner_alive,
 	.owner_watch = owner_watch,
 	.vf_grant = vf_grant,
+	.lease_check = lease_check,
+	.expiry_arm = expiry_arm,
 };

@@ -170,8 +170,13 @@ json_object *lease_to_json(const struct lease *l, enum lease_json how)
 	if (file)
 		json_object_object_add(o, "pid_start", json_object_new_uint64(l->pid_start));
 	json_object_object_add(o, "created", json_object_new_int64(l->created));
-	if (file)
+	json_object_object_add(o, "ttl", l->ttl ? json_object_new_int64(l->ttl) : NULL);
+	json_object_object_add(o, "expires", l->expires ? json_object_new_int64(l->expires) : NULL);
+	if (file) {
 		json_object_object_add(o, "bound", json_object_new_boolean(l->bound));
+		json_object_object_add(o, "device_id", l->device_id[0] ?
+				       json_object_new_string(l->device_id) : NULL);
+	}
 	else
 		json_object_object_add(o, "pending", l->pending[0] ?
 				       json_object_new_string(l->pending) : NULL);
@@ -233,7 +238,7 @@ static bool lease_from_json(json_object *o, struct lease *l)
 {
 	const char *id = vfctl_json_str(o, "id"), *state = vfctl_json_str(o, "state"),
 		   *pool = vfctl_json_str(o, "pool"), *vf = vfctl_json_str(o, "vf"), *pf = vfctl_json_str(o, "pf"),
-		   *owner = vfctl_json_str(o, "owner");
+		   *owner = vfctl_json_str(o, "owner"), *dev = vfctl_json_str(o, "device_id");
 	json_object *b;
 	int64_t n;
 	int s = -1;
@@ -241,7 +246,8 @@ static bool lease_from_json(json_object *o, struct lease *l)
 	if (!id || (!lease_id_number(id) && !lease_id_stray(id)) || !state || !pool ||
 	    strlen(pool) > PROTO_NAME_MAX ||
 	    !vf || vfctl_addr_parse(vf, l->vf) < 0 || !pf || vfctl_addr_parse(pf, l->pf) < 0 ||
-	    (owner && strlen(owner) > PROTO_NAME_MAX))
+	    (owner && strlen(owner) > PROTO_NAME_MAX) ||
+	    (dev && (strlen(dev) != 9 || dev[4] != ':' || strspn(dev, "0123456789abcdef:") != 9)))
 		return false;
 	for (size_t i = 0; i < ARRAY_SIZE(state_names); i++)
 		if (!strcmp(state, state_names[i]))
@@ -261,6 +267,12 @@ static bool lease_from_json(json_object *o, struct lease *l)
 	l->pid_start = vfctl_json_int(o, "pid_start", &n) && n > 0 ? (unsigned long long)n : 0;
 	l->created = vfctl_json_int(o, "created", &n) ? n : 0;
 	l->bound = json_object_object_get_ex(o, "bound", &b) && json_object_get_boolean(b);
+	/* files of older vfctlds have neither: the identity is filled from
+	 * sysfs at reconcile, and such leases never expire */
+	snprintf(l->device_id, sizeof(l->device_id), "%s", dev ? dev : "");
+	l->ttl = vfctl_json_int(o, "ttl", &n) && n > 0 && n <= PROTO_TTL_MAX ? (unsigned)n : 0;
+	if (l->ttl)
+		l->expires = vfctl_json_int(o, "expires", &n) && n > 0 ? n : l->created + l->ttl;
 	return true;
 }
 

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <syslog.h>
+#include <time.h>
 
 #include "vfctld.h"
 
@@ -19,6 +20,8 @@ int lease_save(struct lease_life *lf)
 
 	if (r < 0)
 		log_msg(LOG_ERR, "%s", vfctl_ctx_error(lf->ctx));
+	/* every change of a deadline is saved: the wake-up follows the file */
+	lease_expiry_arm(lf);
 	return r;
 }
 
@@ -78,6 +81,9 @@ int lease_alloc_begin(struct lease_life *lf, const struct lease *tmpl, struct le
 	l->pid_start = tmpl->pid_start;
 	l->created = tmpl->created;
 	l->bound = tmpl->bound;
+	snprintf(l->device_id, sizeof(l->device_id), "%s", tmpl->device_id);
+	l->ttl = tmpl->ttl;
+	l->expires = tmpl->expires;
 	r = lease_save(lf);
 	if (r < 0) {
 		lease_store_remove(&lf->store, l);
@@ -176,6 +182,53 @@ static void vf_gone(struct lease_life *lf, struct lease *l)
 	drop(lf, l);
 }
 
+/* Revoke an active lease the normal way: nodes back to root at once, the VF
+ * restored once its group is closed (the retry timer finishes it). */
+static void lease_revoke(struct lease_life *lf, struct lease *l, const char *why)
+{
+	if (lease_release_begin(lf, l, why) == 0 && lease_release_finish(lf, l) < 0)
+		log_msg(LOG_NOTICE, "lease %s: release pending: %s", l->id, l->pending);
+}
+
+/* An active lease against the config and the host (ops->lease_check):
+ * true when it stays. Not allowed any more: revoked (the VF restored). Not
+ * the VF that was leased: dropped without touching that device beyond
+ * taking its nodes back, which may belong to someone else now. */
+static bool check_active(struct lease_life *lf, struct lease *l)
+{
+	char why[512] = "", msg[640];
+	int r;
+
+	if (!lf->ops->lease_check)
+		return true;
+	r = lf->ops->lease_check(lf->userdata, l, why, sizeof(why));
+	if (r == 1) {
+		log_msg(LOG_NOTICE, "lease %s: %s", l->id, why);
+		lease_save(lf);
+		return true;
+	}
+	if (r == 0)
+		return true;
+	if (r == -ENODEV) {
+		log_msg(LOG_WARNING, "lease %s: VF %s is gone (PF reset or VFs destroyed): lease "
+			"dropped", l->id, l->vf);
+		vf_gone(lf, l);
+	} else if (r == -EACCES) {
+		log_msg(LOG_WARNING, "lease %s (%s, uid %u): revoked: %s", l->id, l->vf, l->uid,
+			why);
+		snprintf(msg, sizeof(msg), "revoked: %s", why);
+		lease_revoke(lf, l, msg);
+	} else {
+		log_msg(LOG_ERR, "lease %s (%s, uid %u): dropped, not served: %s; the device is "
+			"left as it is ('vfctl restore %s' puts back its original driver)", l->id,
+			l->vf, l->uid, why, l->vf);
+		if (lf->ops->vf_exists(lf->userdata, l->vf))
+			(void)lf->ops->vf_grant(lf->userdata, l->vf, 0);
+		drop(lf, l);
+	}
+	return false;
+}
+
 static void reconcile_one(struct lease_life *lf, struct lease *l)
 {
 	switch (l->state) {
@@ -190,6 +243,8 @@ static void reconcile_one(struct lease_life *lf, struct lease *l)
 			log_msg(LOG_WARNING, "lease %s: VF %s is gone (PF reset or VFs destroyed): "
 				"lease dropped", l->id, l->vf);
 			vf_gone(lf, l);
+		} else if (!check_active(lf, l)) {
+			break;
 		} else if (l->pid && !lf->ops->owner_alive(lf->userdata, l->pid, l->pid_start)) {
 			/* finished at the next reconcile (the retry timer) */
 			lease_release_begin(lf, l, "its owner process is gone");
@@ -219,6 +274,59 @@ void lease_reconcile(struct lease_life *lf)
 		if (lf->store.n == n)
 			i++;
 	}
+	/* what ran out while vfctld was down (deadlines are wall-clock time) */
+	lease_expire(lf, (int64_t)time(NULL));
+}
+
+void lease_touch(struct lease *l, int64_t now)
+{
+	if (l->ttl)
+		l->expires = now + l->ttl;
+}
+
+void lease_expire(struct lease_life *lf, int64_t now)
+{
+	char who[256] = "", why[128];
+
+	for (size_t i = 0; i < lf->store.n;) {
+		struct lease *l = lf->store.v[i];
+		size_t n = lf->store.n;
+
+		if (l->state != LEASE_ACTIVE || !l->expires || l->expires > now) {
+			i++;
+			continue;
+		}
+		if (lease_group_holders(lf, l, who, sizeof(who)) > 0) {
+			/* in use: a VMM that holds the group counts as an open */
+			log_msg(LOG_INFO, "lease %s: its time to live ran out, but /dev/vfio/%d "
+				"is held open by %s: it lives another %u s", l->id, l->group, who,
+				l->ttl);
+			lease_touch(l, now);
+			lease_save(lf);
+		} else {
+			snprintf(why, sizeof(why), "its time to live (%u s) ran out without an "
+				 "open", l->ttl);
+			lease_revoke(lf, l, why);
+		}
+		if (lf->store.n == n)
+			i++;
+	}
+	lease_expiry_arm(lf);
+}
+
+void lease_expiry_arm(struct lease_life *lf)
+{
+	int64_t next = 0;
+
+	if (!lf->ops->expiry_arm)
+		return;
+	for (size_t i = 0; i < lf->store.n; i++) {
+		const struct lease *l = lf->store.v[i];
+
+		if (l->state == LEASE_ACTIVE && l->expires && (!next || l->expires < next))
+			next = l->expires;
+	}
+	lf->ops->expiry_arm(lf->userdata, next);
 }
 
 bool lease_any_unsettled(const struct lease_life *lf)

@@ -5,7 +5,11 @@
  * and which VF a pool gives are decided here; the lease's state changes go
  * through the lifecycle (lifecycle.c), the VFIO fds through vfio-open.c.
  */
+#include <grp.h>
+#include <pwd.h>
+#include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
 #include <time.h>
@@ -57,6 +61,43 @@ static bool pool_allows(const struct vfctl_conf_pool *p, const struct conn *c)
 	return false;
 }
 
+/* A lease's uid without its connection (reconcile, a reload, root's open):
+ * root always; else listed in users, or its primary or supplementary group
+ * (the user database, getgrouplist) in groups. 1 allowed, 0 not, -1 cannot
+ * tell: the pool has groups and the database does not know the uid. */
+static int pool_allows_uid(const struct vfctl_conf_pool *p, unsigned uid)
+{
+	_cleanup_free_ char *buf = NULL;
+	_cleanup_free_ gid_t *gids = NULL;
+	struct passwd pw, *pwp = NULL;
+	int n = 64;
+
+	if (uid == 0)
+		return 1;
+	for (size_t i = 0; i < p->n_uids; i++)
+		if (p->uids[i] == uid)
+			return 1;
+	if (!p->n_gids)
+		return 0;
+	buf = malloc(16384);
+	if (!buf || getpwuid_r((uid_t)uid, &pw, buf, 16384, &pwp) != 0 || !pwp)
+		return -1;
+	gids = calloc((size_t)n, sizeof(*gids));
+	if (!gids)
+		return -1;
+	if (getgrouplist(pw.pw_name, pw.pw_gid, gids, &n) < 0) {
+		free(gids);
+		gids = calloc((size_t)n, sizeof(*gids));
+		if (!gids || getgrouplist(pw.pw_name, pw.pw_gid, gids, &n) < 0)
+			return -1;
+	}
+	for (size_t i = 0; i < p->n_gids; i++)
+		for (int k = 0; k < n; k++)
+			if (p->gids[i] == gids[k])
+				return 1;
+	return 0;
+}
+
 /* The PF of one config entry on this host: the config's own resolver, one
  * PF at a time, so a PF that is missing disables its pools only. */
 static int pool_pf(struct daemon *d, const struct vfctl_host *h, const struct vfctl_conf_pf *cpf,
@@ -77,6 +118,76 @@ static int pool_pf(struct daemon *d, const struct vfctl_host *h, const struct vf
 static bool may_use(const struct conn *c, const struct lease *l)
 {
 	return c->cred.uid == 0 || c->cred.uid == l->uid;
+}
+
+static int why_fail(char *why, size_t size, int r, const char *fmt, ...) _printf_(4, 5);
+static int why_fail(char *why, size_t size, int r, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, size, fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+int lease_check_host(struct daemon *d, const struct vfctl_host *h, const struct conn *c,
+		     struct lease *l, char *why, size_t size)
+{
+	struct vfctl_func *vf = NULL, *pf = NULL;
+	const char *file = d->cfg ? d->cfg->file : d->config_path;
+	char dev[sizeof(l->device_id)];
+	bool filled = false, in_pool = false;
+	struct pool_ref pr;
+
+	if (vfctl_host_find(d->ctx, h, l->vf, &vf) < 0)
+		return why_fail(why, size, -ENODEV, "VF %s is gone", l->vf);
+	if (vf->kind != VFCTL_FUNC_VF || !vf->pf)
+		return why_fail(why, size, -ESTALE, "%s is no VF now", l->vf);
+	if (strcmp(vf->pf->addr, l->pf))
+		return why_fail(why, size, -ESTALE, "%s is a VF of %s now, not of %s as leased",
+				l->vf, vf->pf->addr, l->pf);
+	/* the config: the pool must still exist, be on this PF, hold this VF
+	 * and allow the lease's uid (and the peer's) */
+	if (!pool_find(d, l->pool, &pr))
+		return why_fail(why, size, -EACCES, "pool '%s' is no longer in %s", l->pool, file);
+	/* the lease's own uid at open: its credentials now (groups included);
+	 * else the user database, and a uid it does not know keeps its lease
+	 * until its own open says */
+	if (c && c->cred.uid == l->uid ? !pool_allows(pr.pool, c) :
+	    pool_allows_uid(pr.pool, l->uid) == 0)
+		return why_fail(why, size, -EACCES, "pool '%s' no longer allows uid %u (not in its "
+				"users or groups in %s)", l->pool, l->uid, file);
+	if (pool_pf(d, h, pr.cpf, &pf) < 0 || pf != vf->pf)
+		return why_fail(why, size, -EACCES, "pool '%s' is no longer on PF %s%s%s", l->pool,
+				l->pf, pf ? ": it is on " : "", pf ? pf->addr : "");
+	/* the identity recorded at alloc; an older file's gaps filled */
+	snprintf(dev, sizeof(dev), "%04x:%04x", vf->vendor, vf->device);
+	if (l->vf_index >= 0 && l->vf_index != vf->vf_index)
+		return why_fail(why, size, -ESTALE, "%s is VF %d of %s now, not VF %d as leased",
+				l->vf, vf->vf_index, l->pf, l->vf_index);
+	if (l->device_id[0] && strcmp(l->device_id, dev))
+		return why_fail(why, size, -ESTALE, "%s has device id %s now, not %s as leased",
+				l->vf, dev, l->device_id);
+	if (l->group >= 0 && l->group != vf->iommu_group)
+		return why_fail(why, size, -ESTALE, "%s is in IOMMU group %d now, not the lease's "
+				"group %d", l->vf, vf->iommu_group, l->group);
+	for (size_t k = 0; k < pr.pool->n_vfs; k++)
+		if ((int)pr.pool->vfs[k] == vf->vf_index)
+			in_pool = true;
+	if (!in_pool)
+		return why_fail(why, size, -EACCES, "pool '%s' no longer has VF %d of %s", l->pool,
+				vf->vf_index, l->pf);
+	if (l->vf_index < 0 || !l->device_id[0] || l->group < 0) {
+		l->vf_index = vf->vf_index;
+		snprintf(l->device_id, sizeof(l->device_id), "%s", dev);
+		if (l->group < 0)
+			l->group = vf->iommu_group;
+		filled = true;
+		snprintf(why, size, "VF index %d, device id %s and group %d read from sysfs (a "
+			 "leases.json of an older vfctld)", l->vf_index, l->device_id, l->group);
+	}
+	return filled ? 1 : 0;
 }
 
 /* What a peer that may not see l is told instead of its id */
@@ -271,6 +382,8 @@ static json_object *alloc_pick(struct daemon *d, const struct conn *c, const str
 		snprintf(tmpl->vf, sizeof(tmpl->vf), "%s", vf->addr);
 		snprintf(tmpl->pf, sizeof(tmpl->pf), "%s", pf->addr);
 		tmpl->vf_index = vf->vf_index;
+		snprintf(tmpl->device_id, sizeof(tmpl->device_id), "%04x:%04x", vf->vendor,
+			 vf->device);
 		tmpl->bound = !vfctl_driver_is_vfio(vf->driver);
 		*ret = vf;
 		return NULL;
@@ -352,6 +465,9 @@ static json_object *do_alloc(struct daemon *d, const struct conn *c,
 		tmpl.pid = req->pid;
 		tmpl.pid_start = proc_start_time(req->pid);
 	}
+	/* the request's ttl; else the pool's, for leases no process ends */
+	tmpl.ttl = req->ttl ? req->ttl : req->pid > 0 ? 0 : pr.pool->ttl;
+	lease_touch(&tmpl, tmpl.created);
 	/* on disk before the kernel is touched: a crash from here on is undone at start */
 	r = lease_alloc_begin(&d->life, &tmpl, &l);
 	if (r < 0) {
@@ -368,9 +484,9 @@ static json_object *do_alloc(struct daemon *d, const struct conn *c,
 		lease_alloc_abort(&d->life, l);
 		goto out;
 	}
-	log_msg(LOG_INFO, "lease %s: %s (VF %d of %s, group %d) from pool %s to uid %u%s%s",
+	log_msg(LOG_INFO, "lease %s: %s (VF %d of %s, group %d) from pool %s to uid %u%s%s%s",
 		l->id, l->vf, l->vf_index, l->pf, l->group, l->pool, l->uid,
-		l->owner[0] ? ", owner " : "", l->owner);
+		l->owner[0] ? ", owner " : "", l->owner, l->ttl ? ", with a time to live" : "");
 	o = reply_ok();
 	json_object_object_add(o, "lease", lease_to_json(l, LEASE_JSON_WIRE));
 out:
@@ -427,10 +543,12 @@ static json_object *do_open(struct daemon *d, const struct conn *c,
 			    const struct proto_request *req, bool *sent)
 {
 	struct lease *l = lease_store_find(&d->life.store, req->lease);
+	struct vfctl_host *h = NULL;
+	struct vfctl_func *vf = NULL;
 	struct vfio_lease_fds f;
 	json_object *o, *names;
 	char err[512];
-	int r;
+	int r, group;
 
 	if (!l)
 		return reply_error(-ENOENT, "no lease %s ('vfctl leases' lists them)", req->lease);
@@ -440,29 +558,59 @@ static json_object *do_open(struct daemon *d, const struct conn *c,
 	if (l->state != LEASE_ACTIVE)
 		return reply_error(-ESTALE, "lease %s is %s, not active", l->id,
 				   lease_state_name(l->state));
+	/* the config and sysfs now, never what leases.json says alone: the
+	 * lease is served only while its pool allows it and the VF is the one
+	 * leased; the group opened is the one sysfs shows */
+	r = host_scan(d, &h);
+	if (r < 0)
+		return reply_error(r, "lease %s: %s", l->id, vfctl_ctx_error(d->ctx));
+	r = lease_check_host(d, h, c, l, err, sizeof(err));
+	if (r >= 0)
+		r = vfctl_host_find(d->ctx, h, l->vf, &vf);
+	group = vf ? vf->iommu_group : -1;
+	vfctl_host_free(h);
+	if (r == 1)
+		lease_save(&d->life);
+	if (r == -EACCES)
+		return reply_error(r, "lease %s: refused: %s", l->id, err);
+	if (r == -ESTALE) {
+		log_msg(LOG_ERR, "lease %s (uid %u): open refused, nothing sent: %s", l->id, l->uid,
+			err);
+		return reply_error(r, "lease %s: refused, nothing sent: %s; release the lease and "
+				   "allocate again", l->id, err);
+	}
+	if (r < 0)
+		return reply_error(r, "lease %s: %s; release the lease and allocate again", l->id,
+				   err);
 	if (!host_driver_is(d, l->vf, "vfio-pci"))
 		return reply_error(-ENXIO, "lease %s: %s is no longer bound to vfio-pci (did "
 				   "someone rebind it?); release the lease and allocate again", l->id,
 				   l->vf);
-	r = vfio_open_lease(d->ctx, l->vf, l->group, &f, err, sizeof(err));
+	r = vfio_open_lease(d->ctx, l->vf, group, &f, err, sizeof(err));
 	if (r < 0)
 		return reply_error(r, "lease %s: %s", l->id, err);
 	test_stop("open:after-open");
+	/* an open is a use: the lease lives another ttl */
+	if (l->ttl) {
+		lease_touch(l, (int64_t)time(NULL));
+		lease_save(&d->life);
+	}
 	names = json_object_new_array();
 	for (size_t i = 0; i < f.n; i++)
 		json_object_array_add(names, json_object_new_string(f.name[i]));
 	o = reply_ok();
 	json_object_object_add(o, "lease", lease_to_json(l, LEASE_JSON_WIRE));
 	json_object_object_add(o, "address", json_object_new_string(l->vf));
-	json_object_object_add(o, "group", json_object_new_int(l->group));
+	json_object_object_add(o, "group", json_object_new_int(group));
 	json_object_object_add(o, "fds", names);
 	r = conn_send(c->fd, o, f.fd, f.n);
-	if (r < 0)
+	if (r < 0) {
 		log_msg(LOG_WARNING, "lease %s: sending the fds to pid %d: %s", l->id, c->cred.pid,
 			strerror(-r));
-	else
+	} else {
 		log_msg(LOG_INFO, "lease %s: VFIO fds of %s (group %d) sent to pid %d uid %u", l->id,
-			l->vf, l->group, c->cred.pid, c->cred.uid);
+			l->vf, group, c->cred.pid, c->cred.uid);
+	}
 	*sent = true;
 	test_stop("open:after-send");
 	vfio_lease_fds_close(&f);	/* the daemon keeps no copy */

@@ -364,6 +364,7 @@ int main(int argc, char **argv)
 	sd_event_source_disable_unref(d.accept_retry);
 	sd_device_monitor_unref(d.mon);
 	sd_event_source_disable_unref(d.retry);
+	sd_event_source_disable_unref(d.expiry);
 	lease_store_close(&d.life.store);
 	if (!d.activated) {
 		close(d.listen_fd);
@@ -375,6 +376,7 @@ int main(int argc, char **argv)
 	free(d.sock_path);
 	return r < 0 ? 1 : 0;
 fail:
+	sd_event_source_disable_unref(d.expiry);
 	lease_store_close(&d.life.store);
 	vfctl_config_free(d.cfg);
 	vfctl_ctx_free(d.ctx);

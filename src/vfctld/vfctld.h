@@ -53,6 +53,9 @@ struct lease {
 	unsigned long long pid_start;	/* its start time (/proc/PID/stat field 22) */
 	int64_t created;	/* unix time */
 	bool bound;		/* the daemon bound it to vfio-pci: restore on release */
+	char device_id[10];	/* "8086:10ed" as sysfs showed it at alloc, "" unknown */
+	unsigned ttl;		/* seconds an unused lease lives, 0 forever */
+	int64_t expires;	/* unix time (CLOCK_REALTIME) it ends unless opened, 0 never */
 
 	/* not persisted */
 	int pidfd;
@@ -121,6 +124,14 @@ struct lease_host_ops {
 	/* the VF's /dev/vfio nodes owned by uid (0: root again): 0, -ENOENT
 	 * when there are none, or -errno with the reason in the ctx */
 	int (*vf_grant)(void *userdata, const char *vf, unsigned uid);
+	/* An active lease against the config and sysfs now (lease_check_host):
+	 * 0 it holds (fields an older file lacked filled in: 1), -ENODEV its
+	 * VF is gone, -EACCES its pool no longer has it or allows its uid,
+	 * -ESTALE the VF is not the one leased (PF, index, device id or IOMMU
+	 * group differ); the reason in why. NULL: nothing checked. */
+	int (*lease_check)(void *userdata, struct lease *l, char *why, size_t size);
+	/* wake at unix time t (0: nothing expires) for lease_expire() */
+	void (*expiry_arm)(void *userdata, int64_t t);
 };
 
 struct lease_life {
@@ -157,6 +168,14 @@ void lease_owner_exited(struct lease_life *lf, struct lease *l);
 void lease_reconcile(struct lease_life *lf);
 /* Any lease allocating or releasing: the retry timer has work. */
 bool lease_any_unsettled(const struct lease_life *lf);
+/* Release the active leases whose time to live ran out by now (unix time),
+ * unless their group is held open (then they live another ttl), and arm
+ * the wake-up for the next. */
+void lease_expire(struct lease_life *lf, int64_t now);
+/* The lease was used (opened) at now: it lives another ttl. Not saved. */
+void lease_touch(struct lease *l, int64_t now);
+/* Arm the wake-up for the earliest expiry (ops->expiry_arm). */
+void lease_expiry_arm(struct lease_life *lf);
 
 /* ---- vfio-open.c: the daemon's VFIO needs, through libvfctl's VFIO module ---- */
 struct vfio_lease_fds {
@@ -208,6 +227,7 @@ struct daemon {
 	char *sock_path;
 	sd_device_monitor *mon;
 	sd_event_source *retry;
+	sd_event_source *expiry;	/* the next lease expiry (CLOCK_REALTIME) */
 	unsigned n_conns;
 	struct conn *conns;	/* open connections, freed at exit */
 	unsigned timeout_ms;
@@ -249,6 +269,13 @@ int host_view(struct daemon *d, const struct vfctl_host **ret);
 void host_view_drop(struct daemon *d);
 bool host_dev_exists(struct daemon *d, const char *addr);
 bool host_driver_is(struct daemon *d, const char *addr, const char *drv);
+
+/* ---- request.c: a lease against the config (its pool still has the VF and
+ * allows the lease's uid, and c's when c is not NULL) and the host h (the VF,
+ * its PF, index, device id and group); fills the identity fields an older
+ * leases.json lacks. Returns as lease_host_ops.lease_check. */
+int lease_check_host(struct daemon *d, const struct vfctl_host *h, const struct conn *c,
+		     struct lease *l, char *why, size_t size);
 
 /* ---- conn.c ---- */
 json_object *reply_error(int r, const char *fmt, ...) _printf_(2, 3);

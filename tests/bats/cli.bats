@@ -104,7 +104,7 @@ usage_opts() {
 			flag=${o%%=*}
 			val=()
 			[ "$o" = "$flag" ] || case $flag in
-				--timeout | --numa | --pid) val=(1) ;;
+				--timeout | --numa | --pid | --ttl) val=(1) ;;
 				*) val=(x) ;;
 			esac
 			# parsed in order: an option it takes, then --help, prints the usage

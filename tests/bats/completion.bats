@@ -43,6 +43,11 @@ comp() {
 @test "a command's own options only, and the global ones" {
 	run comp alloc --p
 	[ "$(echo "$output" | sort | tr '\n' ' ')" = "--pf --pid --pool " ]
+	run comp alloc --t
+	[ "$output" = --ttl ]
+	# a duration's form, by example; its value is no positional argument
+	run comp alloc --ttl 1
+	[ "$(echo "$output" | tr '\n' ' ')" = "10m 1h 1d " ]
 	run comp list --d
 	[ "$(echo "$output" | sort | tr '\n' ' ')" = "--dev-root --driver " ]
 	run comp --j

@@ -13,6 +13,20 @@ start() {
 	return 1
 }
 
+# stop: SIGTERM, and the daemon exited 0
+stop() {
+	kill "$dpid"
+	wait "$dpid" || return 1
+	dpid=
+}
+
+# as UID CMD...: a client with another uid and no other group (setpriv, as root)
+as() {
+	local uid=$1
+	shift
+	setpriv --reuid "$uid" --regid "$uid" --clear-groups -- "$@"
+}
+
 # daemon_teardown: SIGTERM to a running daemon, its log on bats' output; fails
 # unless it exited 0 (a clean exit; under ASan also no leak, no error)
 daemon_teardown() {

@@ -35,19 +35,6 @@ teardown() {
 	return "$rc"
 }
 
-stop() {
-	kill "$dpid"
-	wait "$dpid" || return 1
-	dpid=
-}
-
-# as UID CMD...: a client with another uid (the host has setpriv, as root)
-as() {
-	local uid=$1
-	shift
-	setpriv --reuid "$uid" --regid "$uid" --clear-groups -- "$@"
-}
-
 msg() {	# msg NAME TEXT: a raw message file
 	printf '%s' "$2" >"$BATS_TEST_TMPDIR/$1"
 	echo "$BATS_TEST_TMPDIR/$1"

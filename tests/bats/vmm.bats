@@ -46,12 +46,6 @@ vfctl() {
 	"$VFCTL" --sysfs-root "$sys" --run-dir "$run_dir" "$@"
 }
 
-as() {	# as UID CMD...
-	local uid=$1
-	shift
-	setpriv --reuid "$uid" --regid "$uid" --clear-groups -- "$@"
-}
-
 # validate ELEMENT_FILE: the element inside a minimal domain, against
 # libvirt's domain schema
 validate() {

@@ -72,7 +72,7 @@ static void good_config(void **state)
 		"              { \"index\": 3, \"max_tx_rate\": 1000, \"min_tx_rate\": 10,\n"
 		"                \"link_state\": \"disable\", \"query_rss\": true, \"trust\": false } ],\n"
 		"    \"pools\": [ { \"name\": \"a\", \"vfs\": [0, 2], \"users\": [\"root\", 1000],\n"
-		"                 \"groups\": [\"root\"] } ] },\n"
+		"                 \"groups\": [\"root\"], \"ttl\": \"2h\" } ] },\n"
 		"  { \"match\": { \"address\": \"03:00.1\" }, \"numvfs\": 0 },\n"
 		"  { \"match\": { \"id\": \"8086:10FB\" }, \"numvfs\": 1 }\n"
 		"] }\n";
@@ -111,6 +111,7 @@ static void good_config(void **state)
 	assert_int_equal(pf->pools[0].vfs[1], 2);
 	assert_int_equal(pf->pools[0].n_uids, 2);
 	assert_int_equal(pf->pools[0].uids[0], 0);
+	assert_int_equal(pf->pools[0].ttl, 7200);
 	assert_int_equal(pf->pools[0].uids[1], 1000);
 	assert_int_equal(pf->pools[0].gids[0], 0);
 	assert_int_equal(cfg->pfs[1].match, VFCTL_MATCH_ADDRESS);
@@ -270,6 +271,15 @@ static void bad_configs(void **state)
 		"t.conf: pfs[0].pools[0].groups[1]: no group 'nogrp-x' on this host");
 	refused(ctx, PF_(",\"pools\":[{\"name\":\"p\",\"vfs\":[0,1]},{\"name\":\"q\",\"vfs\":[2,1]}]"),
 		"t.conf: pfs[0].pools[1].vfs[1]: VF 1 is already in pool 'p'");
+	refused(ctx, PF_(",\"pools\":[{\"name\":\"p\",\"vfs\":[0],\"ttl\":\"5x\"}]"), "t.conf: "
+		"pfs[0].pools[0].ttl: '5x' is not a time to live: seconds, or a number with s, m, "
+		"h or d, from 1 s to 366 d");
+	refused(ctx, PF_(",\"pools\":[{\"name\":\"p\",\"vfs\":[0],\"ttl\":0}]"), "t.conf: "
+		"pfs[0].pools[0].ttl: '0' is not a time to live: seconds, or a number with s, m, h "
+		"or d, from 1 s to 366 d");
+	refused(ctx, PF_(",\"pools\":[{\"name\":\"p\",\"vfs\":[0],\"ttl\":true}]"), "t.conf: "
+		"pfs[0].pools[0].ttl: expected seconds or a duration string (\"10m\"), got "
+		"boolean");
 	refused(ctx, PF_(",\"pools\":[{\"name\":\"p\",\"vfs\":[1,1]}]"), "t.conf: "
 		"pfs[0].pools[0].vfs[1]: VF index 1 listed twice");
 	refused(ctx, PF_(",\"pools\":[{\"vfs\":[0]}]"), "t.conf: pfs[0].pools[0]: a pool needs a "

@@ -38,18 +38,21 @@ static void good_requests(void **state)
 	assert_int_equal(r.op, PROTO_LEASES);
 
 	assert_int_equal(parse("{\"op\":\"alloc\",\"pool\":\"gpu\",\"numa\":1,\"pf\":\"03:00.0\","
-			       "\"owner\":\"vm 7\",\"pid\":42}", &r, err, sizeof(err)), 0);
+			       "\"owner\":\"vm 7\",\"pid\":42,\"ttl\":600}", &r, err, sizeof(err)),
+			 0);
 	assert_int_equal(r.op, PROTO_ALLOC);
 	assert_string_equal(r.pool, "gpu");
 	assert_int_equal(r.numa, 1);
 	assert_string_equal(r.pf, "03:00.0");
 	assert_string_equal(r.owner, "vm 7");
 	assert_int_equal(r.pid, 42);
+	assert_int_equal(r.ttl, 600);
 
 	assert_int_equal(parse("{\"op\":\"alloc\",\"pool\":\"p\",\"pf\":\"enp3s0f0\"}", &r, err,
 			       sizeof(err)), 0);
 	assert_int_equal(r.numa, -1);
 	assert_int_equal(r.pid, 0);
+	assert_int_equal(r.ttl, 0);
 	assert_string_equal(r.owner, "");
 
 	assert_int_equal(parse("{\"op\":\"release\",\"lease\":\"L12\",\"force\":true}", &r, err,
@@ -80,7 +83,7 @@ static void client_requests(void **state)
 {
 	struct vfctl_alloc_req full = { .size = sizeof(full), .pool = "tenant-a",
 					.flags = VFCTL_ALLOC_NUMA, .numa = 0, .pf = "03:00.0",
-					.owner = "vm\"1\\ /x", .pid = 99 };
+					.owner = "vm\"1\\ /x", .pid = 99, .ttl = 3600 };
 	struct vfctl_alloc_req some = { .size = sizeof(some), .pool = "p", .numa = 5,
 					.pf = "enp3s0f0" };
 	char *s;
@@ -93,7 +96,8 @@ static void client_requests(void **state)
 
 	assert_int_equal(vfctl_client_req_alloc(&full, &s), 0);
 	parses_to(s, &(struct proto_request){ .op = PROTO_ALLOC, .pool = "tenant-a", .numa = 0,
-					      .pf = "03:00.0", .owner = "vm\"1\\ /x", .pid = 99 });
+					      .pf = "03:00.0", .owner = "vm\"1\\ /x", .pid = 99,
+					      .ttl = 3600 });
 	/* numa without VFCTL_ALLOC_NUMA is not sent: any node */
 	assert_int_equal(vfctl_client_req_alloc(&some, &s), 0);
 	parses_to(s, &(struct proto_request){ .op = PROTO_ALLOC, .pool = "p", .numa = -1,
@@ -150,6 +154,9 @@ static void bad_requests(void **state)
 		{ "{\"op\":\"alloc\",\"pool\":\"p\",\"numa\":1.5}", -EINVAL, "\"numa\": expected an integer" },
 		{ "{\"op\":\"alloc\",\"pool\":\"p\",\"pid\":99999999999999999999}", -EINVAL, "\"pid\": out of range" },
 		{ "{\"op\":\"alloc\",\"pool\":\"p\",\"pid\":0}", -EINVAL, "\"pid\": out of range" },
+		{ "{\"op\":\"alloc\",\"pool\":\"p\",\"ttl\":0}", -EINVAL, "\"ttl\": out of range" },
+		{ "{\"op\":\"alloc\",\"pool\":\"p\",\"ttl\":31622401}", -EINVAL, "\"ttl\": out of range" },
+		{ "{\"op\":\"list\",\"ttl\":5}", -EINVAL, "\"ttl\": not a key of list requests" },
 		{ "{\"op\":\"alloc\",\"pool\":\"p\",\"pf\":\"../../x\"}", -EINVAL, "neither a PCI address" },
 		{ "{\"op\":\"open\"}", -EINVAL, "open needs \"lease\"" },
 		{ "{\"op\":\"open\",\"lease\":\"L0\"}", -EINVAL, "not a lease id" },

@@ -219,7 +219,8 @@ static void lease_json_file_and_wire(void **state)
 	struct lease l = { .id = "L4", .state = LEASE_RELEASING, .pool = "gpu",
 			   .vf = "0000:03:10.2", .pf = "0000:03:00.0", .vf_index = 1, .group = -1,
 			   .uid = 1001, .pid = 42, .pid_start = 7, .created = 1700000000,
-			   .bound = true, .pending = "held" };
+			   .bound = true, .pending = "held", .device_id = "8086:10ed", .ttl = 60,
+			   .expires = 1700000060 };
 	json_object *file = lease_to_json(&l, LEASE_JSON_FILE), *wire;
 
 	(void)state;
@@ -227,13 +228,14 @@ static void lease_json_file_and_wire(void **state)
 			    "{\"id\":\"L4\",\"state\":\"releasing\",\"pool\":\"gpu\",\"vf\":"
 			    "\"0000:03:10.2\",\"pf\":\"0000:03:00.0\",\"vf_index\":1,\"group\":-1,"
 			    "\"uid\":1001,\"owner\":null,\"pid\":42,\"pid_start\":7,\"created\":"
-			    "1700000000,\"bound\":true}");
+			    "1700000000,\"ttl\":60,\"expires\":1700000060,\"bound\":true,"
+			    "\"device_id\":\"8086:10ed\"}");
 	wire = lease_to_json(&l, LEASE_JSON_WIRE);
 	assert_string_equal(json_object_to_json_string_ext(wire, JSON_C_TO_STRING_PLAIN),
 			    "{\"id\":\"L4\",\"state\":\"releasing\",\"pool\":\"gpu\",\"vf\":"
 			    "\"0000:03:10.2\",\"pf\":\"0000:03:00.0\",\"vf_index\":1,\"group\":null,"
 			    "\"uid\":1001,\"owner\":null,\"pid\":42,\"created\":1700000000,"
-			    "\"pending\":\"held\"}");
+			    "\"ttl\":60,\"expires\":1700000060,\"pending\":\"held\"}");
 	json_object_put(file);
 	json_object_put(wire);
 }

@@ -39,6 +39,8 @@ struct fake {
 	unsigned n_restore, n_forget, n_watch, n_grant;
 	long owner;		/* the nodes' owner as the last vf_grant left it, -1 never */
 	long owner_at_restore;	/* the owner when vf_restore ran */
+	int check;		/* what lease_check returns (1: it fills vf_index) */
+	int64_t armed;		/* the last expiry_arm's time, -1 never */
 };
 
 static bool f_vf_exists(void *u, const char *vf)
@@ -110,6 +112,24 @@ static int f_vf_grant(void *u, const char *vf, unsigned uid)
 	return 0;
 }
 
+static int f_lease_check(void *u, struct lease *l, char *why, size_t size)
+{
+	struct fake *f = u;
+
+	snprintf(why, size, "%s", f->check == -EACCES ? "pool 'gpu' no longer allows uid 1001" :
+		 f->check == -ESTALE ? "0000:03:10.2 is in IOMMU group 7 now" : "filled");
+	if (f->check == 1)
+		l->vf_index = 1;
+	return f->check;
+}
+
+static void f_expiry_arm(void *u, int64_t t)
+{
+	struct fake *f = u;
+
+	f->armed = t;
+}
+
 static const struct lease_host_ops fake_ops = {
 	.vf_exists = f_vf_exists,
 	.group_holders = f_group_holders,
@@ -118,6 +138,8 @@ static const struct lease_host_ops fake_ops = {
 	.owner_alive = f_owner_alive,
 	.owner_watch = f_owner_watch,
 	.vf_grant = f_vf_grant,
+	.lease_check = f_lease_check,
+	.expiry_arm = f_expiry_arm,
 };
 
 /* The daemon starting (again): the store read back from disk. */
@@ -140,6 +162,7 @@ static int setup(void **state)
 
 	assert_non_null(f);
 	f->owner = f->owner_at_restore = -1;
+	f->armed = -1;
 	unit_tmpdir(f->dir, sizeof(f->dir), "/tmp/vfctld-life-XXXXXX");
 	assert_int_equal(vfctl_ctx_new(&f->ctx, &(struct vfctl_opts){ .size = sizeof(struct vfctl_opts), .sysfs_root = "/tmp",
 		.run_dir = f->dir }), 0);
@@ -227,6 +250,68 @@ static void alloc_to_active(void **state)
 	assert_int_equal(on_disk(f, "L1"), LEASE_ACTIVE);
 	assert_int_equal(f->n_restore, 0);
 	assert_false(lease_any_unsettled(&f->lf));
+}
+
+/* A lease with a ttl: kept before its deadline, lives another ttl while its
+ * group is held, released by the normal path once it ran out unused; the
+ * wake-up always follows the earliest deadline, also after a restart. */
+static void ttl_expiry(void **state)
+{
+	struct fake *f = *state;
+	struct lease *l = begin(f, true, 0);
+
+	l->ttl = 60;
+	lease_touch(l, 1700000000);
+	assert_int_equal(lease_alloc_commit(&f->lf, l, 31), 0);
+	assert_int_equal(f->armed, 1700000060);
+	crash_and_restart(f);
+	l = lease_store_find(&f->lf.store, "L1");
+	assert_int_equal(l->expires, 1700000060);
+	assert_int_equal(l->ttl, 60);
+
+	lease_expire(&f->lf, 1700000059);
+	assert_int_equal(on_disk(f, "L1"), LEASE_ACTIVE);
+	/* held open at its deadline: in use */
+	f->holders = 1;
+	lease_expire(&f->lf, 1700000060);
+	assert_int_equal(on_disk(f, "L1"), LEASE_ACTIVE);
+	assert_int_equal(l->expires, 1700000120);
+	assert_int_equal(f->armed, 1700000120);
+	assert_int_equal(f->n_restore, 0);
+	f->holders = 0;
+	lease_expire(&f->lf, 1700000120);
+	assert_int_equal(on_disk(f, "L1"), -1);
+	assert_int_equal(f->n_restore, 1);
+	assert_int_equal(f->owner, 0);
+	assert_int_equal(f->armed, 0);
+}
+
+/* reconcile asks lease_check of every active lease: filled in and saved
+ * (1), revoked by the release path (-EACCES: the VF restored), or dropped
+ * without touching the device beyond its nodes (-ESTALE). */
+static void reconcile_checks(void **state)
+{
+	struct fake *f = *state;
+	struct lease *l = active(f, true, 0);
+
+	l->vf_index = -1;
+	f->check = 1;
+	lease_reconcile(&f->lf);
+	crash_and_restart(f);
+	assert_int_equal(lease_store_find(&f->lf.store, "L1")->vf_index, 1);
+
+	f->check = -ESTALE;
+	lease_reconcile(&f->lf);
+	assert_int_equal(on_disk(f, "L1"), -1);
+	assert_int_equal(f->n_restore, 0);
+	assert_int_equal(f->owner, 0);
+
+	f->check = 0;
+	active(f, true, 0);
+	f->check = -EACCES;
+	lease_reconcile(&f->lf);
+	assert_int_equal(on_disk(f, "L2"), -1);
+	assert_int_equal(f->n_restore, 1);
 }
 
 /* A lease that cannot be saved is not granted, and leaves nothing behind. */
@@ -512,6 +597,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(forced_release, setup, teardown),
 		cmocka_unit_test_setup_teardown(active_vf_vanished, setup, teardown),
 		cmocka_unit_test_setup_teardown(nodes_follow_the_lease, setup, teardown),
+		cmocka_unit_test_setup_teardown(ttl_expiry, setup, teardown),
+		cmocka_unit_test_setup_teardown(reconcile_checks, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
