@@ -141,7 +141,7 @@ exposure() {
 	# load modules, so vfio-pci is loaded before it
 	u=$units/vfctl-provision.service
 	[[ " $(unit_value "$u" CapabilityBoundingSet) " == *" CAP_SYS_MODULE "* ]]
-	[[ " $(unit_value "$u" SystemCallFilter) " == *" @module "* ]]
+	[[ " $(unit_value "$u" SystemCallFilter | tr '\n' ' ') " == *" @module "* ]]
 	u=$units/vfctld.service
 	[[ " $(unit_value "$u" CapabilityBoundingSet) " != *CAP_SYS_MODULE* ]]
 	[ "$(unit_value "$u" ProtectKernelModules)" = yes ]
