@@ -88,6 +88,9 @@ _vfctl()
 	--pool)
 		mapfile -t COMPREPLY < <(compgen -W "$(_vfctl_daemon_names pools name)" -- "$cur")
 		return ;;
+	--driver)
+		mapfile -t COMPREPLY < <(compgen -W "vfio host none $(_vfctl_drivers)" -- "$cur")
+		return ;;
 	--lease)
 		mapfile -t COMPREPLY < <(compgen -W "$(_vfctl_daemon_names leases id)" -- "$cur")
 		return ;;
@@ -126,7 +129,7 @@ _vfctl()
 	# the positional arguments so far
 	for ((i = 1; i < COMP_CWORD; i++)); do
 		case ${COMP_WORDS[i]} in
-		--sysfs-root|--dev-root|--run-dir|--config|--socket|--pf|--pool|--lease|--timeout|--numa|--owner|--pid)
+		--sysfs-root|--dev-root|--run-dir|--config|--socket|--pf|--pool|--lease|--timeout|--numa|--owner|--pid|--driver)
 			((i++)) ;;
 		-*) ;;
 		*) words+=("${COMP_WORDS[i]}") ;;
@@ -134,6 +137,8 @@ _vfctl()
 	done
 	local n=$((${#words[@]} - 1))	# arguments after the command word
 	case $cmd in
+	list)
+		mapfile -t COMPREPLY < <(compgen -W "$(_vfctl_devices)" -- "$cur") ;;
 	show|unbind|restore)
 		[ "$n" -eq 0 ] && mapfile -t COMPREPLY < <(compgen -W "$(_vfctl_devices)" -- "$cur") ;;
 	bind)

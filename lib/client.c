@@ -140,22 +140,33 @@ static int client_call(struct vfctl_client *c, const char *request, json_object 
 	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
 	int got[PROTO_MAX_FDS];
 	size_t n_got = 0, len = strlen(request);
+	int send_err = 0, resets = 0;
 	json_object *o;
 	ssize_t n;
 	int r;
 
-	if (send(c->fd, request, len, MSG_NOSIGNAL) < 0)
-		return cerr(c, -errno, "sending the request to vfctld at %s: %s", c->path,
-			    strerror(errno));
 	buf = malloc(PROTO_REPLY_MAX + 1);
 	if (!buf)
 		return cerr(c, -ENOMEM, "out of memory");
+	if (send(c->fd, request, len, MSG_NOSIGNAL) < 0) {
+		send_err = errno;
+		if (send_err != EPIPE && send_err != ECONNRESET)
+			return cerr(c, -send_err, "sending the request to vfctld at %s: %s", c->path,
+				    strerror(send_err));
+	}
 	iov = (struct iovec){ .iov_base = buf, .iov_len = PROTO_REPLY_MAX };
 	mh.msg_control = ctl.buf;
 	mh.msg_controllen = sizeof(ctl.buf);
+	/* A daemon at its connection limits queues its refusal and closes: the
+	 * send fails (EPIPE), or the close of our unread request shows as one
+	 * ECONNRESET before the queued reply. Either way the reply is read. */
 	do
-		n = recvmsg(c->fd, &mh, MSG_CMSG_CLOEXEC);
-	while (n < 0 && errno == EINTR);
+		n = recvmsg(c->fd, &mh, MSG_CMSG_CLOEXEC | (send_err ? MSG_DONTWAIT : 0));
+	while (n < 0 && (errno == EINTR || (errno == ECONNRESET && ++resets == 1)));
+	if (send_err && n <= 0)
+		return cerr(c, -send_err, "sending the request to vfctld at %s: %s (and no reply "
+			    "was queued; see its log, 'journalctl -u vfctld')", c->path,
+			    strerror(send_err));
 	if (n < 0)
 		return cerr(c, -errno, "waiting for vfctld's reply on %s: %s%s", c->path,
 			    strerror(errno), errno == EAGAIN ? " (no reply in 120 s: is the daemon "

@@ -727,12 +727,51 @@ static size_t skip_ws(const char *text, size_t off, size_t len)
 	return off;
 }
 
+/* vfctld's limits; vfctl apply reads them only to check them. */
+static int parse_daemon(struct vfctl_ctx *ctx, struct vfctl_config *cfg, json_object *o)
+{
+	static const char *const keys[] = {
+		"max_connections", "max_connections_per_uid", "idle_timeout", NULL
+	};
+	struct vfctl_conf_daemon dm = cfg->daemon;
+	const struct {
+		const char *key;
+		unsigned *val;
+		uint32_t max;
+	} f[] = {
+		{ "max_connections", &dm.max_connections, 1048576 },
+		{ "max_connections_per_uid", &dm.max_connections_per_uid, 1048576 },
+		{ "idle_timeout", &dm.idle_timeout, 86400 },
+	};
+	int r = want_object(ctx, cfg, "daemon", o, keys,
+			    "max_connections, max_connections_per_uid, idle_timeout");
+
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < ARRAY_SIZE(f); i++) {
+		json_object *v;
+		char p[64];
+
+		if (!json_object_object_get_ex(o, f[i].key, &v))
+			continue;
+		path_key(p, sizeof(p), "daemon", f[i].key);
+		r = get_uint(ctx, cfg, p, v, f[i].max, f[i].val);
+		if (r < 0)
+			return r;
+		/* 0 would lock every user out, or never close an idle connection */
+		if (*f[i].val == 0)
+			return perr(ctx, cfg, p, "0: expected 1-%u", f[i].max);
+	}
+	cfg->daemon = dm;
+	return 0;
+}
+
 int vfctl_config_parse(struct vfctl_ctx *ctx, const char *file, const char *text, size_t len,
 		       struct vfctl_config **ret)
 {
 	struct vfctl_config *cfg;
 	struct json_tokener *tok;
-	json_object *root = NULL, *pfs, *names = NULL;
+	json_object *root = NULL, *pfs, *v, *names = NULL;
 	enum json_tokener_error jerr;
 	size_t end;
 	unsigned line, col;
@@ -743,6 +782,11 @@ int vfctl_config_parse(struct vfctl_ctx *ctx, const char *file, const char *text
 		free(cfg);
 		return vfctl_ctx_set_error(ctx, -ENOMEM, "out of memory");
 	}
+	cfg->daemon = (struct vfctl_conf_daemon){
+		.max_connections = VFCTL_CONF_MAX_CONNECTIONS,
+		.max_connections_per_uid = VFCTL_CONF_MAX_CONNECTIONS_PER_UID,
+		.idle_timeout = VFCTL_CONF_IDLE_TIMEOUT,
+	};
 	if (len > CONF_MAX) {	/* and json-c takes an int length */
 		r = vfctl_ctx_set_error(ctx, -EFBIG, "%s: %zu bytes, larger than a config can be (1 MiB)", file,
 			      len);
@@ -787,9 +831,15 @@ int vfctl_config_parse(struct vfctl_ctx *ctx, const char *file, const char *text
 		r = perr(ctx, cfg, "$", "expected an object with \"pfs\", got %s", type_name(root));
 		goto out;
 	}
-	r = want_object(ctx, cfg, "$", root, (const char *const[]){ "pfs", NULL }, "pfs");
+	r = want_object(ctx, cfg, "$", root, (const char *const[]){ "pfs", "daemon", NULL },
+			"pfs, daemon");
 	if (r < 0)
 		goto out;
+	if (json_object_object_get_ex(root, "daemon", &v)) {
+		r = parse_daemon(ctx, cfg, v);
+		if (r < 0)
+			goto out;
+	}
 	if (!json_object_object_get_ex(root, "pfs", &pfs)) {
 		r = perr(ctx, cfg, "$", "missing pfs (an array of PF objects)");
 		goto out;

@@ -45,10 +45,22 @@ struct vfctl_conf_pf {
 	struct vfctl_conf_pool *pools;
 };
 
+/* vfctld's limits: the "daemon" object (vfctl.conf(5), vfctld(8) LIMITS);
+ * the defaults below when the file leaves them out. */
+struct vfctl_conf_daemon {
+	unsigned max_connections;	/* all uids; root has a reserve past it */
+	unsigned max_connections_per_uid;	/* each uid but root */
+	unsigned idle_timeout;	/* seconds a connection may make no progress */
+};
+#define VFCTL_CONF_MAX_CONNECTIONS 4096
+#define VFCTL_CONF_MAX_CONNECTIONS_PER_UID 64
+#define VFCTL_CONF_IDLE_TIMEOUT 60
+
 struct vfctl_config {
 	char *file;
 	size_t n_pfs;
 	struct vfctl_conf_pf *pfs;
+	struct vfctl_conf_daemon daemon;
 };
 
 /* The VF setting words vfctl set and vfctl.conf(5) share: 0 or -EINVAL (no

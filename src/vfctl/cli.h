@@ -16,6 +16,8 @@ struct args {
 	bool json;
 	const char *sysfs_root, *dev_root, *run_dir;	/* the option, else the environment */
 	bool all;		/* list */
+	bool brief;		/* list: one line per function */
+	const char *driver;	/* list, groups: only functions on it ("vfio", "host", "none") */
 	bool no_autoprobe;	/* create */
 	bool force;		/* bind, unbind, restore, set, create, destroy, apply, release */
 	bool dry_run;		/* apply */
@@ -46,6 +48,7 @@ enum cli_opt {
 	OPT_HELP = 'h',
 	OPT_VERSION = 'V',
 	OPT_ALL = 'a',
+	OPT_BRIEF = 'b',
 	OPT_SYSFS_ROOT = 256,
 	OPT_DEV_ROOT,
 	OPT_RUN_DIR,
@@ -64,6 +67,7 @@ enum cli_opt {
 	OPT_LEASE,
 	OPT_INTERFACE,
 	OPT_IOMMUFD,
+	OPT_DRIVER,
 };
 
 #define CLI_MAX_OPTS 8
@@ -130,6 +134,10 @@ int set_err(char *err, size_t len, int rc, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 /* ATTRIBUTE VALUE words: EXIT_OK, or EXIT_USAGE / EXIT_ERR with err set. */
 int set_parse_attrs(int argc, char *const *argv, struct set_req *req, char *err, size_t len);
+/* Any function by address or netdev, or a VF as PF:INDEX: 0, or -errno
+ * with err set. */
+int cli_find_func(struct vfctl_ctx *ctx, const struct vfctl_host *h, const char *arg,
+		  struct vfctl_func **ret, char *err, size_t len);
 /* VF (address or netdev) or PF:INDEX: 0, or -errno with err set. */
 int set_find_target(struct vfctl_ctx *ctx, const struct vfctl_host *h, const char *arg,
 		    struct vfctl_func **ret_pf, unsigned *ret_index, char *err, size_t len);
@@ -141,6 +149,8 @@ int cmd_show(struct vfctl_ctx *ctx, struct vfctl_host *host, const struct args *
 int cmd_groups(struct vfctl_ctx *ctx, struct vfctl_host *host, const struct args *a);
 void print_host(const struct vfctl_host *h);
 void print_func(const struct vfctl_func *f, const char *indent);
+/* The "vfs" array of a PF, each VF as in its PF's tree (the PF not named) */
+void print_vfs(const struct vfctl_func *pf, const char *indent);
 void print_warnings(const struct vfctl_host *h);
 
 /* cmd_sriov.c */

@@ -213,6 +213,43 @@ int set_find_target(struct vfctl_ctx *ctx, const struct vfctl_host *h, const cha
 	return 0;
 }
 
+int cli_find_func(struct vfctl_ctx *ctx, const struct vfctl_host *h, const char *arg,
+		  struct vfctl_func **ret, char *err, size_t len)
+{
+	const char *colon = strrchr(arg, ':');
+	struct vfctl_func *pf = NULL, *f;
+	unsigned idx = 0;
+	int r;
+
+	/* PF:INDEX only when the part before the colon names a function: "03:00"
+	 * stays a (malformed) address and gets that error */
+	if (colon && colon[1] && strspn(colon + 1, "0123456789") == strlen(colon + 1)) {
+		char *pfname = strndup(arg, (size_t)(colon - arg));
+
+		if (!pfname)
+			return set_err(err, len, -ENOMEM, "out of memory");
+		r = vfctl_host_find(ctx, h, pfname, &f);
+		free(pfname);
+		if (r < 0)
+			colon = NULL;
+	}
+	if (!(colon && colon[1] && strspn(colon + 1, "0123456789") == strlen(colon + 1))) {
+		r = vfctl_host_find(ctx, h, arg, &f);
+		if (r < 0)
+			return set_err(err, len, r, "%s", vfctl_ctx_error(ctx));
+		*ret = f;
+		return 0;
+	}
+	r = set_find_target(ctx, h, arg, &pf, &idx, err, len);
+	if (r < 0)
+		return r;
+	if (!(idx < pf->n_vfs && pf->vfs[idx]))
+		return set_err(err, len, -ENODEV, "VF %u of %s has no PCI function (no virtfn%u "
+			       "link); 'vfctl show %s' shows its VFs", idx, pf->addr, idx, pf->addr);
+	*ret = pf->vfs[idx];
+	return 0;
+}
+
 static void value_str(enum vfctl_vf_attr a, const struct vfctl_vf_settings *s, char *buf,
 		      size_t len)
 {

@@ -75,11 +75,7 @@ static int numvfs_run(struct vfctl_ctx *ctx, const char *cmd, const char *name, 
 		rep.before != rep.after ? " (off while creating)" : NULL,
 		flags & VFCTL_NUMVFS_NO_AUTOPROBE);
 	pr_text("\n");
-	pr_arr_begin("vfs");
-	for (size_t i = 0; i < pf->n_vfs; i++)
-		if (pf->vfs[i])
-			print_func(pf->vfs[i], "");
-	pr_arr_end();
+	print_vfs(pf, "");
 	/* The PF's lock is gone by now: say so if another command was quicker. */
 	if (pf->numvfs != rep.after &&
 	    asprintf(&changed, "%s now has %d VFs, not %d: another command changed it since; "

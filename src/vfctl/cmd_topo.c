@@ -5,6 +5,8 @@
  * commands that print what they changed.
  */
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "cli.h"
 #include "print.h"
@@ -152,6 +154,74 @@ static void print_attrs(const struct vfctl_func *f)
 	print_netdevs(f);
 }
 
+/* What list shows: the PFs and VFs named (none: all), on a driver, on a
+ * NUMA node. NULL (every other command): everything. */
+struct filter {
+	struct vfctl_func **funcs;	/* PFs (whole tree) and VFs (alone) */
+	size_t n_funcs;
+	const char *driver;
+	int numa;
+};
+
+static const struct filter *cur_filter;
+/* print_func of a VF inside its PF's tree: the PF is not named again */
+static bool in_tree;
+
+static bool driver_matches(const struct vfctl_func *f, const char *want)
+{
+	if (!strcmp(want, "vfio"))
+		return f->driver && !strcmp(f->driver, "vfio-pci");
+	if (!strcmp(want, "host"))
+		return f->driver && strcmp(f->driver, "vfio-pci");
+	if (!strcmp(want, "none"))
+		return !f->driver;
+	return f->driver && !strcmp(f->driver, want);
+}
+
+static bool named(const struct filter *flt, const struct vfctl_func *f)
+{
+	for (size_t i = 0; i < flt->n_funcs; i++)
+		if (flt->funcs[i] == f)
+			return true;
+	return false;
+}
+
+/* f itself passes the filter (a VF: named itself or through its PF) */
+static bool func_shown(const struct filter *flt, const struct vfctl_func *f)
+{
+	const struct vfctl_func *pf = f->kind == VFCTL_FUNC_VF ? f->pf : NULL;
+
+	if (!flt)
+		return true;
+	if (flt->n_funcs && !named(flt, f) && !(pf && named(flt, pf)))
+		return false;
+	if (flt->numa >= 0 && f->numa_node != flt->numa)
+		return false;
+	return !flt->driver || driver_matches(f, flt->driver);
+}
+
+/* a PF heads a tree when it or one of its VFs is shown */
+static bool pf_shown(const struct filter *flt, const struct vfctl_func *pf)
+{
+	if (func_shown(flt, pf))
+		return true;
+	for (size_t i = 0; i < pf->n_vfs; i++)
+		if (pf->vfs[i] && func_shown(flt, pf->vfs[i]))
+			return true;
+	return false;
+}
+
+void print_vfs(const struct vfctl_func *pf, const char *indent)
+{
+	pr_arr_begin("vfs");
+	in_tree = true;
+	for (size_t i = 0; i < pf->n_vfs; i++)
+		if (pf->vfs[i] && func_shown(cur_filter, pf->vfs[i]))
+			print_func(pf->vfs[i], indent);
+	in_tree = false;
+	pr_arr_end();
+}
+
 static void print_sriov(const struct vfctl_func *pf, const char *indent)
 {
 	pr_obj_begin("sriov");
@@ -174,11 +244,7 @@ static void print_sriov(const struct vfctl_func *pf, const char *indent)
 	pr_str("vf_config_error", pf->vf_config_error ? "%s" : NULL, pf->vf_config_error);
 	pr_text("\n");
 
-	pr_arr_begin("vfs");
-	for (size_t i = 0; i < pf->n_vfs; i++)
-		if (pf->vfs[i])
-			print_func(pf->vfs[i], indent);
-	pr_arr_end();
+	print_vfs(pf, indent);
 }
 
 void print_func(const struct vfctl_func *f, const char *indent)
@@ -186,8 +252,8 @@ void print_func(const struct vfctl_func *f, const char *indent)
 	pr_obj_begin(NULL);
 	if (f->kind == VFCTL_FUNC_VF) {
 		pr_text("%s  vf ", indent);
-		pr_int("vf_index", "%lld  ", f->vf_index);
-		pr_str("pf", NULL, f->pf ? f->pf->addr : NULL);
+		pr_int("vf_index", in_tree ? "%lld  " : "%lld", f->vf_index);
+		pr_str("pf", in_tree ? NULL : " of %s  ", f->pf ? f->pf->addr : NULL);
 		print_ident(f);
 		pr_text("\n%s        ", indent);
 		print_attrs(f);
@@ -226,40 +292,152 @@ static void print_top(struct vfctl_ctx *ctx, const struct vfctl_host *h)
 	pr_obj_end();
 }
 
-int cmd_list(struct vfctl_ctx *ctx, struct vfctl_host *h, const struct args *a)
+/* --brief: one line per function, ip -br style; in JSON a flat array of
+ * the same facts under the same names as the full objects. */
+static void print_brief(const struct vfctl_func *f)
 {
-	size_t n_pfs = 0;
+	const struct vfctl_netdev *n = f->n_netdevs ? f->netdevs[0] : NULL;
+	const char *mac = f->kind == VFCTL_FUNC_VF && f->config.valid && f->config.mac[0] ?
+			  f->config.mac : n && n->mac[0] ? n->mac : NULL;
+	char kind[48];
 
-	if (a->argc > 0) {
-		fprintf(stderr, "vfctl list: unexpected argument '%s'\n", a->argv[0]);
+	/* each line stands alone (grep), so a VF names its PF */
+	if (f->kind == VFCTL_FUNC_VF)
+		snprintf(kind, sizeof(kind), "vf %d of %s", f->vf_index,
+			 f->pf ? f->pf->addr : "?");
+	else
+		snprintf(kind, sizeof(kind), "%s", f->kind == VFCTL_FUNC_PF ? "pf" : "-");
+	pr_obj_begin(NULL);
+	pr_str("address", "%-12s", f->addr);
+	pr_text("  %-21s", kind);
+	pr_str("kind", NULL, f->kind == VFCTL_FUNC_PF ? "pf" : f->kind == VFCTL_FUNC_VF ? "vf" :
+	       "other");
+	pr_str("pf", NULL, f->kind == VFCTL_FUNC_VF && f->pf ? f->pf->addr : NULL);
+	if (f->kind == VFCTL_FUNC_VF)
+		pr_int("vf_index", NULL, f->vf_index);
+	else
+		pr_null("vf_index", NULL);
+	pr_str("driver", "  %-10s", f->driver ? f->driver : "-");
+	if (!f->driver)
+		pr_null("driver", NULL);
+	pr_str("netdev", "  %-15s", n ? n->name : "-");
+	if (!n)
+		pr_null("netdev", NULL);
+	pr_str("mac", "  %-17s", mac ? mac : "-");
+	if (!mac)
+		pr_null("mac", NULL);
+	if (f->iommu_group < 0)
+		pr_null("iommu_group", "  no group");
+	else
+		pr_int("iommu_group", "  group %lld", f->iommu_group);
+	if (f->numa_node < 0)
+		pr_null("numa_node", NULL);
+	else
+		pr_int("numa_node", "  numa %lld", f->numa_node);
+	if (f->kind == VFCTL_FUNC_PF && f->numvfs >= 0 && f->totalvfs >= 0)
+		pr_text("  %d of %d VFs", f->numvfs, f->totalvfs);
+	pr_text("\n");
+	pr_obj_end();
+}
+
+static int filter_add(struct filter *flt, struct vfctl_ctx *ctx, struct vfctl_host *h,
+		      const char *arg, bool pf_only)
+{
+	struct vfctl_func *f;
+	char err[1024];
+
+	if (cli_find_func(ctx, h, arg, &f, err, sizeof(err)) < 0) {
+		fprintf(stderr, "vfctl: %s\n", err);
+		return EXIT_ERR;
+	}
+	if (pf_only && f->kind == VFCTL_FUNC_VF) {
+		fprintf(stderr, "vfctl: --pf %s: %s is a VF of %s, not a PF; 'vfctl list %s' "
+			"lists that VF alone\n", arg, f->addr, f->pf ? f->pf->addr : "?", arg);
 		return EXIT_USAGE;
 	}
-	print_top(ctx, h);
+	if (f->kind == VFCTL_FUNC_OTHER) {
+		fprintf(stderr, "vfctl: %s (%s) is neither an SR-IOV PF nor a VF; "
+			"'vfctl show %s' shows it\n", arg, f->addr, arg);
+		return EXIT_USAGE;
+	}
+	flt->funcs[flt->n_funcs++] = f;
+	return EXIT_OK;
+}
 
-	pr_arr_begin("pfs");
-	for (size_t i = 0; i < h->n_funcs; i++)
-		if (h->funcs[i]->kind == VFCTL_FUNC_PF) {
+int cmd_list(struct vfctl_ctx *ctx, struct vfctl_host *h, const struct args *a)
+{
+	struct filter flt = { .driver = a->driver, .numa = a->numa };
+	bool filtered = a->argc || a->n_pfs || a->driver || a->numa >= 0;
+	size_t n_pfs = 0, n_shown = 0;
+	int r = EXIT_OK;
+
+	flt.funcs = calloc((size_t)a->argc + a->n_pfs + 1, sizeof(*flt.funcs));
+	if (!flt.funcs) {
+		fprintf(stderr, "vfctl list: out of memory\n");
+		return EXIT_ERR;
+	}
+	for (size_t i = 0; i < a->n_pfs && r == EXIT_OK; i++)
+		r = filter_add(&flt, ctx, h, a->pfs[i], true);
+	for (int i = 0; i < a->argc && r == EXIT_OK; i++)
+		r = filter_add(&flt, ctx, h, a->argv[i], false);
+	if (r != EXIT_OK)
+		goto out;
+	cur_filter = filtered ? &flt : NULL;
+	/* brief: the functions' lines alone, as ip -br */
+	pr_text_off(a->brief);
+	print_top(ctx, h);
+	pr_text_off(false);
+
+	pr_arr_begin(a->brief ? "functions" : "pfs");
+	for (size_t i = 0; i < h->n_funcs; i++) {
+		struct vfctl_func *f = h->funcs[i];
+
+		if (f->kind != VFCTL_FUNC_PF)
+			continue;
+		n_pfs++;
+		if (!pf_shown(cur_filter, f))
+			continue;
+		n_shown++;
+		if (!a->brief) {
 			pr_text("\n");
-			print_func(h->funcs[i], "");
-			n_pfs++;
+			print_func(f, "");
+			continue;
 		}
+		if (func_shown(cur_filter, f))
+			print_brief(f);
+		for (size_t j = 0; j < f->n_vfs; j++)
+			if (f->vfs[j] && func_shown(cur_filter, f->vfs[j]))
+				print_brief(f->vfs[j]);
+	}
+	if (a->brief && a->all)
+		for (size_t i = 0; i < h->n_funcs; i++)
+			if (h->funcs[i]->kind == VFCTL_FUNC_OTHER && !flt.n_funcs &&
+			    func_shown(cur_filter, h->funcs[i]))
+				print_brief(h->funcs[i]);
 	pr_arr_end();
 	if (!n_pfs)
-		pr_text("\nNo SR-IOV physical function on this host (%zu PCI functions scanned, "
-			"none has sriov_totalvfs)%s\n", h->n_funcs, a->all ? "" :
+		pr_text("%sNo SR-IOV physical function on this host (%zu PCI functions scanned, "
+			"none has sriov_totalvfs)%s\n", a->brief ? "" : "\n", h->n_funcs, a->all ? "" :
 			"; 'vfctl list --all' shows them");
+	else if (!n_shown)
+		pr_text("%sNo SR-IOV function matches (%zu PF%s on this host; 'vfctl list' shows "
+			"them all)\n", a->brief ? "" : "\n", n_pfs, n_pfs == 1 ? "" : "s");
 
-	if (a->all) {
+	if (a->all && !a->brief) {
 		pr_text("\nOther PCI functions:\n");
 		pr_arr_begin("functions");
 		for (size_t i = 0; i < h->n_funcs; i++)
-			if (h->funcs[i]->kind == VFCTL_FUNC_OTHER)
+			if (h->funcs[i]->kind == VFCTL_FUNC_OTHER && !flt.n_funcs &&
+			    func_shown(cur_filter, h->funcs[i]))
 				print_func(h->funcs[i], "");
 		pr_arr_end();
 	}
 	print_warnings(h);
 	pr_obj_end();
-	return EXIT_OK;
+out:
+	cur_filter = NULL;
+	free(flt.funcs);
+	return r;
 }
 
 static void print_group(const struct vfctl_group *g)
@@ -291,12 +469,36 @@ static void print_group(const struct vfctl_group *g)
 	pr_obj_end();
 }
 
+static bool group_shown(const struct filter *flt, const struct vfctl_group *g)
+{
+	if (!flt)
+		return true;	/* also a group whose members vanished */
+	for (size_t i = 0; i < g->n_members; i++)
+		if (func_shown(flt, g->members[i]))
+			return true;
+	return false;
+}
+
 int cmd_groups(struct vfctl_ctx *ctx, struct vfctl_host *h, const struct args *a)
 {
+	struct filter flt = { .driver = a->driver, .numa = a->numa };
+	const struct filter *fp = a->n_pfs || a->driver || a->numa >= 0 ? &flt : NULL;
+	size_t n_shown = 0;
+	int r = EXIT_OK;
+
 	if (a->argc > 0) {
 		fprintf(stderr, "vfctl groups: unexpected argument '%s'\n", a->argv[0]);
 		return EXIT_USAGE;
 	}
+	flt.funcs = calloc(a->n_pfs + 1, sizeof(*flt.funcs));
+	if (!flt.funcs) {
+		fprintf(stderr, "vfctl groups: out of memory\n");
+		return EXIT_ERR;
+	}
+	for (size_t i = 0; i < a->n_pfs && r == EXIT_OK; i++)
+		r = filter_add(&flt, ctx, h, a->pfs[i], true);
+	if (r != EXIT_OK)
+		goto out;
 	print_top(ctx, h);
 	if (!h->n_groups)
 		pr_text("\nNo IOMMU groups in %s/kernel/iommu_groups: the kernel runs without an "
@@ -304,28 +506,38 @@ int cmd_groups(struct vfctl_ctx *ctx, struct vfctl_host *h, const struct args *a
 			vfctl_ctx_sysfs_root(ctx));
 	pr_arr_begin("groups");
 	for (size_t i = 0; i < h->n_groups; i++) {
+		if (!group_shown(fp, h->groups[i]))
+			continue;
+		n_shown++;
 		pr_text("\n");
 		print_group(h->groups[i]);
 	}
 	pr_arr_end();
+	if (h->n_groups && !n_shown)
+		pr_text("\nNo IOMMU group matches (%zu on this host; 'vfctl groups' shows them "
+			"all)\n", h->n_groups);
 	print_warnings(h);
 	pr_obj_end();
-	return EXIT_OK;
+out:
+	free(flt.funcs);
+	return r;
 }
 
 int cmd_show(struct vfctl_ctx *ctx, struct vfctl_host *h, const struct args *a)
 {
 	struct vfctl_func *f;
 	struct vfctl_group *g;
+	char err[1024];
 	int r;
 
 	if (a->argc != 1) {
-		fprintf(stderr, "vfctl show: expected one device (PCI address or netdev name)\n");
+		fprintf(stderr, "vfctl show: expected one device (PCI address, netdev name or "
+			"PF:INDEX)\n");
 		return EXIT_USAGE;
 	}
-	r = vfctl_host_find(ctx, h, a->argv[0], &f);
+	r = cli_find_func(ctx, h, a->argv[0], &f, err, sizeof(err));
 	if (r < 0) {
-		fprintf(stderr, "vfctl: %s\n", vfctl_ctx_error(ctx));
+		fprintf(stderr, "vfctl: %s\n", err);
 		return EXIT_ERR;
 	}
 	print_top(ctx, h);

@@ -147,7 +147,7 @@ out:
 static int find_target(struct vfctl_ctx *ctx, struct vfctl_host *h, const struct args *a,
 		       const char *cmd, struct target *ret)
 {
-	const char *arg = a->argv[0], *colon;
+	const char *arg = a->argv[0];
 	char err[1024];
 	int r;
 
@@ -159,23 +159,7 @@ static int find_target(struct vfctl_ctx *ctx, struct vfctl_host *h, const struct
 	*ret = (struct target){ 0 };
 	if (vfctl_lease_id_valid(arg))
 		return find_lease(ctx, h, a, arg, ret) < 0 ? EXIT_ERR : EXIT_OK;
-	colon = strrchr(arg, ':');
-	if (colon && colon[1] && strspn(colon + 1, "0123456789") == strlen(colon + 1)) {
-		struct vfctl_func *pf = NULL;
-		unsigned idx = 0;
-
-		r = set_find_target(ctx, h, arg, &pf, &idx, err, sizeof(err));
-		if (r == 0 && !(idx < pf->n_vfs && pf->vfs[idx]))
-			r = set_err(err, sizeof(err), -ENODEV, "VF %u of %s has no PCI function "
-				    "(no virtfn%u link); 'vfctl show %s' shows its VFs", idx,
-				    pf->addr, idx, pf->addr);
-		if (r == 0)
-			ret->f = pf->vfs[idx];
-	} else {
-		r = vfctl_host_find(ctx, h, arg, &ret->f);
-		if (r < 0)
-			snprintf(err, sizeof(err), "%s", vfctl_ctx_error(ctx));
-	}
+	r = cli_find_func(ctx, h, arg, &ret->f, err, sizeof(err));
 	if (r < 0) {
 		fprintf(stderr, "vfctl: %s %s: %s\n", cmd, arg, err);
 		return EXIT_ERR;

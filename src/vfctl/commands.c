@@ -18,25 +18,42 @@ static int cmd_help(struct vfctl_ctx *ctx, struct vfctl_host *host, const struct
 const struct cli_cmd cli_cmds[] = {
 	{
 		.name = "list", .fn = cmd_list,
-		.synopsis = "[--all]",
+		.synopsis = "[DEV...] [--pf DEV] [--driver NAME] [--numa N] [--brief] [--all]",
 		.summary = "SR-IOV PFs with their VFs (--all: every PCI function)",
 		.help = "Each SR-IOV physical function (PF) with its SR-IOV state and its VFs as a\n"
-			"tree, after whether the host has an IOMMU and VFIO, and what to do when not.\n",
-		.opts = { { OPT_ALL, "include the functions that are neither PFs nor VFs" } },
+			"tree, after whether the host has an IOMMU and VFIO, and what to do when not.\n"
+			"DEV (a PCI address, netdev or PF:INDEX) lists only that PF's tree or that VF;\n"
+			"the options narrow it further, a PF heading the VFs that match.\n",
+		.opts = {
+			{ OPT_ALL, "include the functions that are neither PFs nor VFs" },
+			{ OPT_BRIEF, "one line per function: address, PF or VF index, driver,\n"
+			  "netdev, MAC, IOMMU group, NUMA node" },
+			{ OPT_PF, "only PF DEV and its VFs (repeatable)" },
+			{ OPT_DRIVER, "only functions bound to NAME; 'vfio' is vfio-pci, 'host'\n"
+			  "any other driver, 'none' unbound" },
+			{ OPT_NUMA, "only functions on NUMA node N" },
+		},
 	},
 	{
 		.name = "show", .fn = cmd_show,
 		.synopsis = "DEV",
 		.summary = "one function in full, and its IOMMU group",
-		.help = "DEV is a PCI address (0000:03:00.0 or 03:00.0) or the name of a network\n"
-			"interface a PCI function owns.\n",
+		.help = "DEV is a PCI address (0000:03:00.0 or 03:00.0), the name of a network\n"
+			"interface a PCI function owns, or PF:INDEX for a PF's VF (enp3s0f0:2).\n",
 	},
 	{
 		.name = "groups", .fn = cmd_groups,
-		.synopsis = "",
+		.synopsis = "[--pf DEV] [--driver NAME] [--numa N]",
 		.summary = "IOMMU groups, their members and VFIO viability",
 		.help = "Every IOMMU group with its members and whether it is viable for VFIO; a group\n"
-			"that is not names the first member that blocks it.\n",
+			"that is not names the first member that blocks it. The options keep the\n"
+			"groups with a member that matches.\n",
+		.opts = {
+			{ OPT_PF, "only groups holding PF DEV or its VFs (repeatable)" },
+			{ OPT_DRIVER, "only groups with a member bound to NAME ('vfio',\n"
+			  "'host', 'none' as for list)" },
+			{ OPT_NUMA, "only groups with a member on NUMA node N" },
+		},
 	},
 	{
 		.name = "bind", .fn = cmd_bind,

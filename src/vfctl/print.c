@@ -11,6 +11,7 @@
 #define MAX_DEPTH 16
 
 static bool json_mode;
+static bool text_off;	/* pr_text_off(): JSON only */
 static json_object *stack[MAX_DEPTH];
 static int depth = -1;
 
@@ -71,7 +72,7 @@ void pr_str(const char *key, const char *fmt, const char *v)
 {
 	if (json_mode)
 		add(key, v ? json_object_new_string(v) : NULL);
-	else if (fmt)
+	else if (fmt && !text_off)
 		printf(fmt, v ? v : "-");
 }
 
@@ -79,7 +80,7 @@ void pr_int(const char *key, const char *fmt, long long v)
 {
 	if (json_mode)
 		add(key, json_object_new_int64(v));
-	else if (fmt)
+	else if (fmt && !text_off)
 		printf(fmt, v);
 }
 
@@ -87,7 +88,7 @@ void pr_uint(const char *key, const char *fmt, unsigned long long v)
 {
 	if (json_mode)
 		add(key, json_object_new_uint64(v));
-	else if (fmt)
+	else if (fmt && !text_off)
 		printf(fmt, v);
 }
 
@@ -95,7 +96,7 @@ void pr_bool(const char *key, const char *fmt, bool v)
 {
 	if (json_mode)
 		add(key, json_object_new_boolean(v));
-	else if (fmt)
+	else if (fmt && !text_off)
 		printf(fmt, v ? "yes" : "no");
 }
 
@@ -103,15 +104,20 @@ void pr_null(const char *key, const char *text)
 {
 	if (json_mode)
 		add(key, NULL);
-	else if (text)
+	else if (text && !text_off)
 		fputs(text, stdout);
+}
+
+void pr_text_off(bool off)
+{
+	text_off = off;
 }
 
 void pr_text(const char *fmt, ...)
 {
 	va_list ap;
 
-	if (json_mode)
+	if (json_mode || text_off)
 		return;
 	va_start(ap, fmt);
 	vprintf(fmt, ap);

@@ -24,6 +24,9 @@ void pr_int(const char *key, const char *fmt, long long v);
 void pr_uint(const char *key, const char *fmt, unsigned long long v);
 void pr_bool(const char *key, const char *fmt, bool v);
 void pr_null(const char *key, const char *text);
+/* Leave out the text of what follows (it still goes into JSON), until
+ * pr_text_off(false): a terse view of the same document. */
+void pr_text_off(bool off);
 /* Text only (layout, newlines); ignored in JSON mode. */
 void pr_text(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

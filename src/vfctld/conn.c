@@ -5,16 +5,31 @@
  * peer's credentials are taken at accept (SO_PEERCRED, SO_PEERGROUPS); a
  * message that is too large or carries fds is answered with an error and
  * the connection stays usable.
+ *
+ * Limits (vfctld(8) LIMITS), so no local user can starve root or the
+ * others: connections per uid and in all (root has a reserve past that),
+ * an idle timeout, and one request in flight per connection (the next is
+ * read only once the reply is sent: a peer that does not read its replies
+ * stops being served, not the daemon).
  */
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <syslog.h>
 
 #include "vfctld.h"
 
-#define MAX_CONNS 1024
+/* root's connections past max_connections: vfctl alloc/leases always get in */
+#define ROOT_RESERVE 16
+/* fds the daemon keeps for itself (event loop, scans, locks, workers, open's
+ * VFIO fds), on top of a pidfd for each pool VF's lease */
+#define FD_RESERVE 128
+/* accept() out of fds: the listening socket rests this long */
+#define ACCEPT_PAUSE_USEC (100 * 1000ULL)
+/* at most one refusal logged per this long (a full count in each) */
+#define REFUSAL_LOG_USEC (10 * 1000000ULL)
 
 json_object *reply_error(int r, const char *fmt, ...)
 {
@@ -66,8 +81,14 @@ int conn_send(int fd, json_object *o, const int *fds, size_t n_fds)
 		cm->cmsg_len = CMSG_LEN(sizeof(int) * n_fds);
 		memcpy(CMSG_DATA(cm), fds, sizeof(int) * n_fds);
 	}
-	if (sendmsg(fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
-		return -errno;
+	if (sendmsg(fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT) < 0) {
+		int r = -errno;
+
+		/* fds are not kept for a peer that does not read: it sees EOF */
+		if (n_fds && r == -EAGAIN)
+			shutdown(fd, SHUT_RDWR);
+		return r;
+	}
 	return 0;
 }
 
@@ -80,9 +101,68 @@ void conn_free(struct conn *c)
 	if (c->next)
 		c->next->prev = c->prev;
 	sd_event_source_disable_unref(c->src);
+	sd_event_source_disable_unref(c->idle);
 	close(c->fd);
 	c->d->n_conns--;
+	free(c->pending);
 	free(c);
+}
+
+static int on_idle(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	struct conn *c = userdata;
+
+	(void)s;
+	(void)usec;
+	c->d->stats.closed_idle++;
+	conn_free(c);
+	return 0;
+}
+
+/* Progress: the idle timeout starts again. */
+static void idle_rearm(struct conn *c)
+{
+	if (sd_event_source_set_time_relative(c->idle, c->d->lim.idle_usec) >= 0)
+		sd_event_source_set_enabled(c->idle, SD_EVENT_ONESHOT);
+}
+
+/* The reply to a request: sent, or kept until the peer makes room, and
+ * nothing read from it meanwhile. 0, or -errno: the connection is gone. */
+static int conn_reply(struct conn *c, json_object *o)
+{
+	int r = conn_send(c->fd, o, NULL, 0);
+
+	if (r == -EAGAIN) {
+		/* the text conn_send() sent (json-c keeps it with o) */
+		c->pending = strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+								    JSON_C_TO_STRING_NOSLASHESCAPE));
+		if (!c->pending || sd_event_source_set_io_events(c->src, EPOLLOUT) < 0) {
+			conn_free(c);
+			return -ENOMEM;
+		}
+		c->pending_len = strlen(c->pending);
+		return 0;
+	}
+	if (r < 0)
+		log_msg(LOG_DEBUG, "reply to pid %d: %s", c->cred.pid, strerror(-r));
+	return 0;
+}
+
+/* The peer made room: the kept reply goes out, then requests are read again. */
+static void conn_flush(struct conn *c)
+{
+	ssize_t n = send(c->fd, c->pending, c->pending_len, MSG_NOSIGNAL | MSG_DONTWAIT);
+
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n < 0 || sd_event_source_set_io_events(c->src, EPOLLIN) < 0) {
+		conn_free(c);
+		return;
+	}
+	free(c->pending);
+	c->pending = NULL;
+	c->pending_len = 0;
+	idle_rearm(c);
 }
 
 /* nobody sends the daemon fds: close any, so they cannot pile up here */
@@ -120,6 +200,13 @@ static int on_conn(sd_event_source *s, int fd, uint32_t revents, void *userdata)
 	ssize_t n;
 	int r;
 
+	if (c->pending) {
+		if (revents & (EPOLLERR | EPOLLHUP))
+			conn_free(c);
+		else if (revents & EPOLLOUT)
+			conn_flush(c);
+		return 0;
+	}
 	if (revents & (EPOLLERR | EPOLLHUP) && !(revents & EPOLLIN)) {
 		conn_free(c);
 		return 0;
@@ -132,6 +219,7 @@ static int on_conn(sd_event_source *s, int fd, uint32_t revents, void *userdata)
 		conn_free(c);
 		return 0;
 	}
+	c->d->stats.requests++;
 	if (close_passed_fds(&mh) || (mh.msg_flags & MSG_CTRUNC)) {
 		o = reply_error(-EINVAL, "requests carry no file descriptors; closed them");
 	} else if ((size_t)n > PROTO_REQ_MAX) {
@@ -144,32 +232,129 @@ static int on_conn(sd_event_source *s, int fd, uint32_t revents, void *userdata)
 		else
 			o = request_handle(c->d, c, &req, &sent);
 	}
-	if (o && !sent) {
-		r = conn_send(fd, o, NULL, 0);
-		if (r < 0)
-			log_msg(LOG_DEBUG, "reply to pid %d: %s", c->cred.pid, strerror(-r));
-	}
+	if (o && !sent)
+		r = conn_reply(c, o);	/* may free c */
+	else
+		r = 0;
 	json_object_put(o);
+	if (r == 0 && !c->pending)
+		idle_rearm(c);
 	return 0;
+}
+
+static int on_accept_retry(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	struct daemon *d = userdata;
+
+	(void)s;
+	(void)usec;
+	sd_event_source_set_enabled(d->accept_src, SD_EVENT_ON);
+	return 0;
+}
+
+/* Out of fds (the limits leave room; a burst of open's fds may not): the
+ * listening socket rests a moment instead of waking the loop for nothing. */
+static void accept_pause(struct daemon *d)
+{
+	sd_event_source_set_enabled(d->accept_src, SD_EVENT_OFF);
+	if (!d->accept_retry &&
+	    sd_event_add_time_relative(d->ev, &d->accept_retry, CLOCK_MONOTONIC, ACCEPT_PAUSE_USEC,
+				       0, on_accept_retry, d) < 0) {
+		sd_event_source_set_enabled(d->accept_src, SD_EVENT_ON);
+		return;
+	}
+	if (sd_event_source_set_time_relative(d->accept_retry, ACCEPT_PAUSE_USEC) >= 0)
+		sd_event_source_set_enabled(d->accept_retry, SD_EVENT_ONESHOT);
+}
+
+static unsigned uid_conns(const struct daemon *d, uid_t uid)
+{
+	unsigned n = 0;
+
+	for (const struct conn *c = d->conns; c; c = c->next)
+		n += c->cred.uid == uid;
+	return n;
+}
+
+/* May a new connection of uid stay? 0, or -EMFILE/-EUSERS with the reply. */
+static int conn_admit(struct daemon *d, uid_t uid, char *why, size_t size)
+{
+	const struct conn_limits *l = &d->lim;
+	unsigned n;
+
+	if (uid == 0) {
+		if (d->n_conns < l->max + l->root_reserve)
+			return 0;
+		snprintf(why, size, "vfctld has %u connections open, all it serves (max_connections "
+			 "%u and %u more for root); try again", d->n_conns, l->max, l->root_reserve);
+		return -EMFILE;
+	}
+	if (d->n_conns >= l->max) {
+		snprintf(why, size, "vfctld has %u connections open, its max_connections; try "
+			 "again", d->n_conns);
+		return -EMFILE;
+	}
+	n = uid_conns(d, uid);
+	if (n >= l->per_uid) {
+		snprintf(why, size, "uid %u has %u connections to vfctld open, its "
+			 "max_connections_per_uid: close some, or try again", (unsigned)uid, n);
+		return -EUSERS;
+	}
+	return 0;
+}
+
+/* The refusal goes out queued before the close: the client reads it after
+ * its send fails (lib/client.c). */
+static void conn_refuse(struct daemon *d, int cfd, const struct ucred *cred, int r,
+			const char *why)
+{
+	json_object *o = reply_error(r, "%s", why);
+	uint64_t now = 0;
+
+	sd_event_now(d->ev, CLOCK_MONOTONIC, &now);
+	conn_send(cfd, o, NULL, 0);
+	json_object_put(o);
+	close(cfd);
+	if (r == -EUSERS)
+		d->stats.refused_uid++;
+	else
+		d->stats.refused_cap++;
+	if (!d->refusal_logged || now - d->refusal_logged >= REFUSAL_LOG_USEC) {
+		d->refusal_logged = now;
+		log_msg(LOG_WARNING, "refused a connection of pid %d uid %u: %s (%llu refused so "
+			"far: %llu at max_connections, %llu at max_connections_per_uid)",
+			cred->pid, (unsigned)cred->uid, why,
+			(unsigned long long)(d->stats.refused_cap + d->stats.refused_uid),
+			(unsigned long long)d->stats.refused_cap,
+			(unsigned long long)d->stats.refused_uid);
+	}
 }
 
 int conn_on_accept(sd_event_source *s, int fd, uint32_t revents, void *userdata)
 {
 	struct daemon *d = userdata;
 	socklen_t len = sizeof(struct ucred);
+	struct ucred cred;
 	struct conn *c;
-	int cfd;
+	char why[256];
+	int cfd, r;
 
+	(void)s;
+	(void)revents;
 	cfd = accept4(fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
-	if (cfd < 0)
+	if (cfd < 0) {
+		if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
+			accept_pause(d);
 		return 0;
-	if (d->n_conns >= MAX_CONNS) {
-		json_object *o = reply_error(-EMFILE, "vfctld has %d connections open; try again",
-					     MAX_CONNS);
-
-		conn_send(cfd, o, NULL, 0);
-		json_object_put(o);
+	}
+	if (getsockopt(cfd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) {
+		log_msg(LOG_WARNING, "SO_PEERCRED: %s; connection closed", strerror(errno));
 		close(cfd);
+		return 0;
+	}
+	r = conn_admit(d, cred.uid, why, sizeof(why));
+	if (r < 0) {
+		conn_refuse(d, cfd, &cred, r, why);
 		return 0;
 	}
 	c = calloc(1, sizeof(*c));
@@ -179,23 +364,64 @@ int conn_on_accept(sd_event_source *s, int fd, uint32_t revents, void *userdata)
 	}
 	c->d = d;
 	c->fd = cfd;
+	c->cred = cred;
 	c->next = d->conns;
 	if (d->conns)
 		d->conns->prev = c;
 	d->conns = c;
 	d->n_conns++;
-	if (getsockopt(cfd, SOL_SOCKET, SO_PEERCRED, &c->cred, &len) < 0) {
-		log_msg(LOG_WARNING, "SO_PEERCRED: %s; connection closed", strerror(errno));
-		conn_free(c);
-		return 0;
-	}
+	d->stats.accepted++;
 	/* the peer's supplementary groups at connect time (Linux 4.13) */
 	len = sizeof(c->groups);
 	if (getsockopt(cfd, SOL_SOCKET, SO_PEERGROUPS, c->groups, &len) == 0)
 		c->n_groups = (int)(len / sizeof(gid_t));
-	if (sd_event_add_io(d->ev, &c->src, cfd, EPOLLIN, on_conn, c) < 0) {
+	if (sd_event_add_io(d->ev, &c->src, cfd, EPOLLIN, on_conn, c) < 0 ||
+	    sd_event_add_time_relative(d->ev, &c->idle, CLOCK_MONOTONIC, d->lim.idle_usec,
+				       1000000ULL, on_idle, c) < 0) {
 		conn_free(c);
 		return 0;
 	}
 	return 0;
+}
+
+void conn_limits_set(struct daemon *d)
+{
+	const struct vfctl_conf_daemon *cd = d->cfg ? &d->cfg->daemon : NULL;
+	unsigned want = cd ? cd->max_connections : VFCTL_CONF_MAX_CONNECTIONS;
+	uint64_t reserve = FD_RESERVE + ROOT_RESERVE, fit;
+	struct rlimit rl;
+
+	for (size_t i = 0; d->cfg && i < d->cfg->n_pfs; i++)
+		for (size_t j = 0; j < d->cfg->pfs[i].n_pools; j++)
+			reserve += d->cfg->pfs[i].pools[j].n_vfs;
+	d->lim.nofile = getrlimit(RLIMIT_NOFILE, &rl) == 0 ? (uint64_t)rl.rlim_cur : 1024;
+	fit = d->lim.nofile > reserve + 1 ? d->lim.nofile - reserve : 1;
+	d->lim.max = want <= fit ? want : (unsigned)fit;
+	d->lim.per_uid = cd ? cd->max_connections_per_uid : VFCTL_CONF_MAX_CONNECTIONS_PER_UID;
+	if (d->lim.per_uid > d->lim.max)
+		d->lim.per_uid = d->lim.max;
+	d->lim.root_reserve = ROOT_RESERVE;
+	d->lim.idle_usec = (cd ? cd->idle_timeout : VFCTL_CONF_IDLE_TIMEOUT) * 1000000ULL;
+	if (d->lim.max < want)
+		log_msg(LOG_WARNING, "max_connections %u does not fit in RLIMIT_NOFILE %llu (%llu fds "
+			"kept for the daemon and root): serving at most %u; raise LimitNOFILE= in "
+			"vfctld.service", want, (unsigned long long)d->lim.nofile,
+			(unsigned long long)reserve, d->lim.max);
+}
+
+void conn_log_stats(struct daemon *d)
+{
+	const struct daemon_stats *st = &d->stats;
+
+	log_msg(LOG_INFO, "status: %u connections open (at most %u, %u per uid, %u more for root; "
+		"idle timeout %llu s; RLIMIT_NOFILE %llu); %llu accepted, %llu refused at "
+		"max_connections, %llu at max_connections_per_uid, %llu closed idle; %llu requests; "
+		"%llu host scans, %llu of them for list; %llu list replies without the host",
+		d->n_conns, d->lim.max, d->lim.per_uid, d->lim.root_reserve,
+		(unsigned long long)(d->lim.idle_usec / 1000000ULL),
+		(unsigned long long)d->lim.nofile, (unsigned long long)st->accepted,
+		(unsigned long long)st->refused_cap, (unsigned long long)st->refused_uid,
+		(unsigned long long)st->closed_idle, (unsigned long long)st->requests,
+		(unsigned long long)st->host_scans, (unsigned long long)st->list_scans,
+		(unsigned long long)st->list_no_host);
 }

@@ -12,7 +12,38 @@
 
 int host_scan(struct daemon *d, struct vfctl_host **ret)
 {
+	d->stats.host_scans++;
 	return vfctl_host_scan(d->ctx, vfctl_ctx_is_live(d->ctx) ? VFCTL_SCAN_NETLINK : 0, ret);
+}
+
+int host_view(struct daemon *d, const struct vfctl_host **ret)
+{
+	struct vfctl_host *h = NULL;
+	uint64_t now = 0;
+	int r;
+
+	sd_event_now(d->ev, CLOCK_MONOTONIC, &now);
+	if (d->view && now - d->view_usec < HOST_VIEW_USEC) {
+		*ret = d->view;
+		return 0;
+	}
+	host_view_drop(d);
+	d->stats.host_scans++;
+	d->stats.list_scans++;
+	/* list shows addresses, drivers and NUMA nodes: no netlink */
+	r = vfctl_host_scan(d->ctx, 0, &h);
+	if (r < 0)
+		return r;
+	d->view = h;
+	d->view_usec = now;
+	*ret = h;
+	return 0;
+}
+
+void host_view_drop(struct daemon *d)
+{
+	vfctl_host_free(d->view);
+	d->view = NULL;
 }
 
 bool host_driver_is(struct daemon *d, const char *addr, const char *drv)
@@ -52,6 +83,7 @@ static int vf_restore(void *userdata, const struct lease *l)
 	if (r >= 0)
 		r = vfctl_restore(d->ctx, h, l->vf, VFCTL_BIND_MODPROBE, d->timeout_ms);
 	vfctl_host_free(h);
+	host_view_drop(d);	/* the VF's driver changed */
 	if (r == -ENODATA)	/* nothing saved: it was never rebound, or is back already */
 		r = 0;
 	return r;

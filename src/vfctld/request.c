@@ -110,12 +110,52 @@ static json_object *pool_vf_json(const struct daemon *d, const struct conn *c,
 	return vo;
 }
 
+/* Does any pool allow c? */
+static bool any_pool_allows(const struct daemon *d, const struct conn *c)
+{
+	for (size_t i = 0; d->cfg && i < d->cfg->n_pfs; i++)
+		for (size_t j = 0; j < d->cfg->pfs[i].n_pools; j++)
+			if (pool_allows(&d->cfg->pfs[i].pools[j], c))
+				return true;
+	return false;
+}
+
+/* list for a uid no pool allows: the pool names from the config, nothing of
+ * the host, so such a peer costs no scan however often it asks. */
+static json_object *list_no_host(struct daemon *d, const struct conn *c)
+{
+	json_object *o = reply_ok(), *pools = json_object_new_array();
+	char why[128];
+
+	d->stats.list_no_host++;
+	snprintf(why, sizeof(why), "not shown: no pool allows uid %u", c->cred.uid);
+	for (size_t i = 0; d->cfg && i < d->cfg->n_pfs; i++)
+		for (size_t j = 0; j < d->cfg->pfs[i].n_pools; j++) {
+			json_object *po = json_object_new_object();
+
+			json_object_object_add(po, "name",
+					       json_object_new_string(d->cfg->pfs[i].pools[j].name));
+			json_object_object_add(po, "allowed", json_object_new_boolean(false));
+			json_object_object_add(po, "pf", NULL);
+			json_object_object_add(po, "error", json_object_new_string(why));
+			json_object_object_add(po, "free", json_object_new_int(0));
+			json_object_object_add(po, "vfs", json_object_new_array());
+			json_object_array_add(pools, po);
+		}
+	json_object_object_add(o, "pools", pools);
+	return o;
+}
+
 static json_object *do_list(struct daemon *d, const struct conn *c)
 {
 	json_object *o, *pools;
-	struct vfctl_host *h = NULL;
-	int r = host_scan(d, &h);
+	const struct vfctl_host *h = NULL;
+	int r;
 
+	if (!any_pool_allows(d, c))
+		return list_no_host(d, c);
+	/* the shared view, scanned at most once a second (HOST_VIEW_USEC) */
+	r = host_view(d, &h);
 	if (r < 0)
 		return reply_error(r, "%s", vfctl_ctx_error(d->ctx));
 	o = reply_ok();
@@ -149,7 +189,6 @@ static json_object *do_list(struct daemon *d, const struct conn *c)
 			json_object_array_add(pools, po);
 		}
 	json_object_object_add(o, "pools", pools);
-	vfctl_host_free(h);
 	return o;
 }
 
@@ -256,6 +295,7 @@ static json_object *alloc_bind(struct daemon *d, struct lease *l, struct vfctl_h
 	test_stop("alloc:before-bind");
 	if (l->bound) {
 		r = vfctl_bind(d->ctx, *h, vf->addr, "vfio-pci", VFCTL_BIND_MODPROBE, d->timeout_ms);
+		host_view_drop(d);	/* the VF's driver changed (or was put back) */
 		if (r < 0)
 			return reply_error(r, "%s", vfctl_ctx_error(d->ctx));
 		test_stop("alloc:after-bind");

@@ -48,6 +48,8 @@ static int on_device(sd_device_monitor *m, sd_device *dev, void *userdata)
 	const char *name;
 
 	(void)m;
+	/* whatever changed, list's view of the host is old now */
+	host_view_drop(d);
 	if (sd_device_get_action(dev, &a) < 0 || sd_device_get_sysname(dev, &name) < 0)
 		return 0;
 	if ((a == SD_DEVICE_REMOVE || a == SD_DEVICE_UNBIND) && lease_store_find_vf(&d->life.store, name)) {
@@ -90,8 +92,18 @@ static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void
 		log_msg(LOG_ERR, "reload: keeping the pools of the previous config");
 	else
 		log_msg(LOG_INFO, "reloaded %s", d->config_path);
+	conn_limits_set(d);
+	host_view_drop(d);
 	lease_reconcile(&d->life);
 	sd_notify(0, "READY=1");
+	return 0;
+}
+
+static int on_sigusr1(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
+{
+	(void)s;
+	(void)si;
+	conn_log_stats(userdata);
 	return 0;
 }
 
@@ -262,10 +274,13 @@ int main(int argc, char **argv)
 	/* under systemd stderr is a journal stream: log with priorities */
 	log_init(getenv("JOURNAL_STREAM") != NULL, getenv("VFCTLD_TEST_STOP"));
 	signal(SIGPIPE, SIG_IGN);
-	/* 200 clients at once and their fds */
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max && rl.rlim_cur < 4096) {
-		rl.rlim_cur = rl.rlim_max < 4096 ? rl.rlim_max : 4096;
-		setrlimit(RLIMIT_NOFILE, &rl);
+	/* every fd the hard limit allows (systemd's soft 1024 is for select()
+	 * users): the connection limits are sized from it (conn_limits_set) */
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max == RLIM_INFINITY ? 1048576 : rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+			log_msg(LOG_WARNING, "raising RLIMIT_NOFILE to %llu: %s; serving fewer "
+				"connections", (unsigned long long)rl.rlim_cur, strerror(errno));
 	}
 
 	/* libvfctl reads no environment: what vfctld(8) honours is passed in */
@@ -295,12 +310,14 @@ int main(int argc, char **argv)
 	}
 	if (config_load(&d) < 0)
 		goto fail;
+	conn_limits_set(&d);
 
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGCHLD);
 	sigaddset(&mask, SIGHUP);
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGUSR1);
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 	r = sd_event_default(&d.ev);
 	if (r < 0)
@@ -308,7 +325,8 @@ int main(int argc, char **argv)
 	if (sd_event_add_signal(d.ev, NULL, SIGCHLD, on_sigchld, &d) < 0 ||
 	    sd_event_add_signal(d.ev, NULL, SIGHUP, on_sighup, &d) < 0 ||
 	    sd_event_add_signal(d.ev, NULL, SIGTERM, on_exit_signal, &d) < 0 ||
-	    sd_event_add_signal(d.ev, NULL, SIGINT, on_exit_signal, &d) < 0)
+	    sd_event_add_signal(d.ev, NULL, SIGINT, on_exit_signal, &d) < 0 ||
+	    sd_event_add_signal(d.ev, NULL, SIGUSR1, on_sigusr1, &d) < 0)
 		goto fail;
 
 	/* settle what a previous run left half done before taking requests */
@@ -317,7 +335,7 @@ int main(int argc, char **argv)
 	r = listen_socket(&d);
 	if (r < 0)
 		goto fail;
-	if (sd_event_add_io(d.ev, NULL, d.listen_fd, EPOLLIN, conn_on_accept, &d) < 0 ||
+	if (sd_event_add_io(d.ev, &d.accept_src, d.listen_fd, EPOLLIN, conn_on_accept, &d) < 0 ||
 	    sd_event_add_time_relative(d.ev, &d.retry, CLOCK_MONOTONIC, RETRY_USEC, 0, on_retry,
 				       &d) < 0 ||
 	    sd_event_source_set_enabled(d.retry, SD_EVENT_ON) < 0)
@@ -341,6 +359,9 @@ int main(int argc, char **argv)
 
 	while (d.conns)
 		conn_free(d.conns);
+	host_view_drop(&d);
+	sd_event_source_disable_unref(d.accept_src);
+	sd_event_source_disable_unref(d.accept_retry);
 	sd_device_monitor_unref(d.mon);
 	sd_event_source_disable_unref(d.retry);
 	lease_store_close(&d.life.store);

@@ -4,14 +4,16 @@
  * One concern a file:
  *   vfctld.c     main: options, the event loop, the listening socket
  *                (socket activation), sd_notify, signals, device events
- *   conn.c       connections: SOCK_SEQPACKET framing, replies, SCM_RIGHTS
+ *   conn.c       connections: SOCK_SEQPACKET framing, replies, SCM_RIGHTS,
+ *                the limits (per uid and in all, idle timeout, one request
+ *                in flight), the SIGUSR1 status line
  *   request.c    the requests (list, alloc, release, leases, open):
  *                authorization and pool policy
  *   lifecycle.c  the lease state machine (allocating, active, releasing)
  *                over the store; reconcile after a restart
  *   lease.c      the store (leases.json) and a lease as JSON
  *   host.c       what the lifecycle asks of the host: sysfs, restore, the
- *                owner's pidfd
+ *                owner's pidfd; list's shared view of the host
  *   vfio-open.c  the fds of "open" and group holders, through libvfctl
  *   log.c        logging and the test stop hook
  */
@@ -175,6 +177,25 @@ int vfio_open_lease(struct vfctl_ctx *ctx, const char *vf, int group, struct vfi
 void vfio_lease_fds_close(struct vfio_lease_fds *f);
 
 /* ---- the daemon ---- */
+
+/* What connections may hold (vfctld(8) LIMITS): the config's "daemon"
+ * limits, sized to RLIMIT_NOFILE at start and reload. */
+struct conn_limits {
+	unsigned max;		/* connections of all uids; root has root_reserve more */
+	unsigned per_uid;	/* of one uid but root */
+	unsigned root_reserve;
+	uint64_t idle_usec;	/* a connection making no progress this long is closed */
+	uint64_t nofile;	/* RLIMIT_NOFILE, raised to its hard limit at start */
+};
+
+/* Counters for the SIGUSR1 status line (vfctld(8) SIGNALS). */
+struct daemon_stats {
+	uint64_t accepted, refused_cap, refused_uid, closed_idle, requests;
+	uint64_t host_scans;	/* every full scan of the host, list's included */
+	uint64_t list_scans;	/* those made for list (its cached view expired) */
+	uint64_t list_no_host;	/* list replies to uids no pool allows: no scan */
+};
+
 struct daemon {
 	struct vfctl_ctx *ctx;
 	sd_event *ev;
@@ -190,6 +211,13 @@ struct daemon {
 	unsigned n_conns;
 	struct conn *conns;	/* open connections, freed at exit */
 	unsigned timeout_ms;
+	struct conn_limits lim;
+	sd_event_source *accept_src;	/* off for a moment when accept() runs out of fds */
+	sd_event_source *accept_retry;
+	uint64_t refusal_logged;	/* CLOCK_MONOTONIC usec of the last refusal logged */
+	struct daemon_stats stats;
+	struct vfctl_host *view;	/* list's host view (host_view()), NULL: none */
+	uint64_t view_usec;	/* when it was scanned */
 };
 
 #define MAX_GROUPS 256
@@ -202,22 +230,41 @@ struct conn {
 	struct ucred cred;
 	gid_t groups[MAX_GROUPS];
 	int n_groups;
+	sd_event_source *idle;	/* the idle timeout, re-armed at each reply */
+	/* A reply the peer has not taken (its queue is full): nothing more is
+	 * read from it until this is sent. */
+	char *pending;
+	size_t pending_len;
 };
 
 /* ---- host.c: the daemon's view of the host ---- */
 extern const struct lease_host_ops host_ops;
 int host_scan(struct daemon *d, struct vfctl_host **ret);
+/* list's view of the host (a scan without netlink), shared and reused
+ * until it is HOST_VIEW_USEC old, a device event or a change the daemon
+ * makes; never for a decision (alloc scans afresh). Borrowed: valid until
+ * the next host_view_drop(). */
+#define HOST_VIEW_USEC (1000000ULL)
+int host_view(struct daemon *d, const struct vfctl_host **ret);
+void host_view_drop(struct daemon *d);
 bool host_dev_exists(struct daemon *d, const char *addr);
 bool host_driver_is(struct daemon *d, const char *addr, const char *drv);
 
 /* ---- conn.c ---- */
 json_object *reply_error(int r, const char *fmt, ...) _printf_(2, 3);
 json_object *reply_ok(void);
-/* One reply, with fds attached (SCM_RIGHTS) when n_fds. */
+/* One reply, with fds attached (SCM_RIGHTS) when n_fds. A peer whose queue
+ * is full gets no fds later: its connection is shut down (it sees EOF,
+ * not a wait). */
 int conn_send(int fd, json_object *o, const int *fds, size_t n_fds);
 /* The listening socket's event callback. */
 int conn_on_accept(sd_event_source *s, int fd, uint32_t revents, void *userdata);
 void conn_free(struct conn *c);
+/* The limits from the config (defaults without one), sized to
+ * RLIMIT_NOFILE; logged when the fds cut the config's. */
+void conn_limits_set(struct daemon *d);
+/* The SIGUSR1 status line. */
+void conn_log_stats(struct daemon *d);
 
 /* ---- request.c: one request's reply; *sent when it went out already (open) ---- */
 json_object *request_handle(struct daemon *d, const struct conn *c, const struct proto_request *req,

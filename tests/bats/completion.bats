@@ -44,7 +44,7 @@ comp() {
 	run comp alloc --p
 	[ "$(echo "$output" | sort | tr '\n' ' ')" = "--pf --pid --pool " ]
 	run comp list --d
-	[ "$(echo "$output" | tr '\n' ' ')" = "--dev-root " ]
+	[ "$(echo "$output" | sort | tr '\n' ' ')" = "--dev-root --driver " ]
 	run comp --j
 	[ "$output" = --json ]
 }

@@ -72,7 +72,7 @@ setup() {
 	[ "$output" = "vfctl bind: --timeout '-5': expected seconds, more than 0 and at most 86400" ]
 	run "$VFCTL" --sysfs-root "$root" show
 	[ "$status" -eq 2 ]
-	run "$VFCTL" --sysfs-root "$root" list extra
+	run "$VFCTL" --sysfs-root "$root" groups extra
 	[ "$status" -eq 2 ]
 	run "$VFCTL" --help
 	[ "$status" -eq 0 ]

@@ -180,3 +180,65 @@ vf() {	# vf TREE ARGS...
 	VFCTL_SYSFS_ROOT=$FIXTURES/82576/sys run "$VFCTL" --sysfs-root "$FIXTURES/82599-8vf/sys" list --json
 	[ "$(echo "$output" | jq -r '.pfs[0].device_id')" = 10fb ]
 }
+
+@test "list filters: a PF's tree, one VF as PF:INDEX, a driver, a NUMA node" {
+	run vf 82599-8vf list --pf enp3s0f1
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"0000:03:00.1 [8086:10fb]"* ]]
+	[[ "$output" != *"0000:03:00.0 [8086:10fb]"* ]]
+	run vf 82599-8vf --json list enp3s0f0:3
+	[ "$status" -eq 0 ]
+	[ "$(jq -r '[.pfs[].vfs[].address] | join(" ")' <<<"$output")" = 0000:03:10.6 ]
+	[ "$(jq -r '[.pfs[].address] | join(" ")' <<<"$output")" = 0000:03:00.0 ]
+	# vfio: the one VF on vfio-pci, under its PF; host: every other VF
+	run vf 82599-8vf --json list --driver vfio
+	[ "$(jq -r '[.pfs[].vfs[].address] | join(" ")' <<<"$output")" = 0000:03:11.6 ]
+	run vf 82599-8vf --json list --driver host
+	[ "$(jq -r '[.pfs[].vfs[].driver] | unique | join(" ")' <<<"$output")" = ixgbevf ]
+	[ "$(jq -r '[.pfs[].vfs[]] | length' <<<"$output")" = 7 ]
+	run vf 82599-8vf list --numa 1
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"No SR-IOV function matches (2 PFs on this host; 'vfctl list' shows them all)"* ]]
+}
+
+@test "list --brief: one self-contained line per function, the same facts in JSON" {
+	run vf 82599-8vf list --brief
+	[ "$status" -eq 0 ]
+	[ "${#lines[@]}" -eq 10 ]	# 2 PFs, 8 VFs, no header
+	[[ "${lines[1]}" == "0000:03:10.0  vf 0 of 0000:03:00.0   ixgbevf     enp3s0f0v0 "* ]]
+	run vf 82599-8vf --json list -b --driver vfio
+	[ "$(jq -c '.functions[] | [.address, .kind, .pf, .vf_index, .driver, .netdev, .iommu_group]' <<<"$output")" = \
+		'["0000:03:11.6","vf","0000:03:00.0",7,"vfio-pci",null,37]' ]
+}
+
+@test "list/groups filters: a wrong DEV is refused, naming what to do" {
+	run vf 82599-8vf list --pf 0000:03:10.0
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"0000:03:10.0 is a VF of 0000:03:00.0, not a PF; 'vfctl list 0000:03:10.0' lists that VF alone"* ]]
+	run vf 82599-8vf list enp3s0f0:8
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"VF index 8 out of range: 0000:03:00.0 has 8 VFs (index 0-7)"* ]]
+	run vf 82599-8vf list --all nosuch0
+	[ "$status" -eq 1 ]
+	run vf 82599-8vf list --numa x
+	[ "$status" -eq 2 ]
+	run vf 82599-8vf groups --pf nosuch0
+	[ "$status" -eq 1 ]
+}
+
+@test "show PF:INDEX is that VF, and a VF's text names its PF" {
+	run vf 82599-8vf show enp3s0f0:1
+	[ "$status" -eq 0 ]
+	by_index=$output
+	run vf 82599-8vf show 0000:03:10.2
+	[ "$output" = "$by_index" ]
+	[[ "$output" == *"vf 1 of 0000:03:00.0  0000:03:10.2 [8086:10ed]"* ]]
+}
+
+@test "groups filters keep the groups with a matching member" {
+	run vf shared-group --json groups --pf 0000:05:00.0
+	[ "$status" -eq 0 ]
+	[ "$(jq -r '[.groups[].id] | join(" ")' <<<"$output")" = 12 ]
+	run vf 82599-8vf --json groups --driver vfio
+	[ "$(jq -r '[.groups[].id] | join(" ")' <<<"$output")" = 37 ]
+}

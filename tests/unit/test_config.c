@@ -137,6 +137,49 @@ static void refused(struct vfctl_ctx *ctx, const char *text, const char *msg)
 	assert_null(cfg);
 }
 
+/* vfctld's limits: the defaults without "daemon", each key over them,
+ * refusals by JSON path; vfctl apply parses them too (they are checked). */
+static void daemon_limits(void **state)
+{
+	static const char text[] = "{ \"daemon\": { \"max_connections\": 100,\n"
+				   "  \"max_connections_per_uid\": 8, \"idle_timeout\": 5 },\n"
+				   "  \"pfs\": [] }\n";
+	static const char one[] = "{\"daemon\":{\"idle_timeout\":9},\"pfs\":[]}";
+	struct vfctl_ctx *ctx = plain_ctx();
+	struct vfctl_config *cfg = NULL;
+
+	(void)state;
+	assert_int_equal(vfctl_config_parse(ctx, "t.conf", "{\"pfs\":[]}", 10, &cfg), 0);
+	assert_int_equal(cfg->daemon.max_connections, VFCTL_CONF_MAX_CONNECTIONS);
+	assert_int_equal(cfg->daemon.max_connections_per_uid, VFCTL_CONF_MAX_CONNECTIONS_PER_UID);
+	assert_int_equal(cfg->daemon.idle_timeout, VFCTL_CONF_IDLE_TIMEOUT);
+	vfctl_config_free(cfg);
+	cfg = NULL;
+	assert_int_equal(vfctl_config_parse(ctx, "t.conf", text, strlen(text), &cfg), 0);
+	assert_int_equal(cfg->daemon.max_connections, 100);
+	assert_int_equal(cfg->daemon.max_connections_per_uid, 8);
+	assert_int_equal(cfg->daemon.idle_timeout, 5);
+	vfctl_config_free(cfg);
+	cfg = NULL;
+	/* one key given, the others keep their defaults */
+	assert_int_equal(vfctl_config_parse(ctx, "t.conf", one, strlen(one), &cfg), 0);
+	assert_int_equal(cfg->daemon.idle_timeout, 9);
+	assert_int_equal(cfg->daemon.max_connections, VFCTL_CONF_MAX_CONNECTIONS);
+	vfctl_config_free(cfg);
+	refused(ctx, "{\"daemon\":{\"idle_timeout\":0},\"pfs\":[]}",
+		"t.conf: daemon.idle_timeout: 0: expected 1-86400");
+	refused(ctx, "{\"daemon\":{\"max_connections\":-1},\"pfs\":[]}",
+		"t.conf: daemon.max_connections: -1: out of range; expected 0-1048576");
+	refused(ctx, "{\"daemon\":{\"max_connections_per_uid\":\"8\"},\"pfs\":[]}",
+		"t.conf: daemon.max_connections_per_uid: expected a whole number 0-1048576, got "
+		"string");
+	refused(ctx, "{\"daemon\":{\"max_conns\":8},\"pfs\":[]}",
+		"t.conf: daemon: unknown key 'max_conns'; expected max_connections, "
+		"max_connections_per_uid, idle_timeout");
+	refused(ctx, "{\"daemon\":[],\"pfs\":[]}", "t.conf: daemon: expected an object, got array");
+	vfctl_ctx_free(ctx);
+}
+
 #define PF_(rest) "{\"pfs\":[{\"match\":{\"address\":\"0000:03:00.0\"},\"numvfs\":4" rest "}]}"
 
 static void bad_configs(void **state)
@@ -152,7 +195,7 @@ static void bad_configs(void **state)
 	refused(ctx, "{\"pfs\":[]}\n{}", "t.conf:2:1: not valid JSON: unexpected character");
 	refused(ctx, "[]", "t.conf: $: expected an object with \"pfs\", got array");
 	/* unknown keys, wrong types */
-	refused(ctx, "{\"pf\":[]}", "t.conf: $: unknown key 'pf'; expected pfs");
+	refused(ctx, "{\"pf\":[]}", "t.conf: $: unknown key 'pf'; expected pfs, daemon");
 	refused(ctx, PF_(",\"numfvs\":2"), "t.conf: pfs[0]: unknown key 'numfvs'; expected match, "
 		"numvfs, autoprobe, defaults, vfs, pools");
 	refused(ctx, PF_(",\"vfs\":[{\"index\":0,\"colour\":\"red\"}]"), "t.conf: pfs[0].vfs[0]: "
@@ -563,6 +606,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(good_config),
 		cmocka_unit_test(bad_configs),
+		cmocka_unit_test(daemon_limits),
 		cmocka_unit_test(load_missing_file),
 		cmocka_unit_test(resolve_against_host),
 		cmocka_unit_test(plan_is_the_difference),

@@ -99,6 +99,34 @@ vfkvm_as() {
 	[ "$(vm_driver "$vf")" = igbvf ]
 }
 
+@test "--lease --iommu iommufd on Debian's stock VFIO: refused, no guest, the lease unchanged; once released, vfctld's refusal" {
+	vm_require_no_iommufd
+	run as 1001 vfctl alloc --pool p
+	[ "$status" -eq 0 ]
+	lease=$(lease_of "$output") vf=$(vf_of "$output")
+	node=/dev/vfio/$(vm_iommu_group "$vf")
+
+	run --separate-stderr vfkvm_as 1001 --lease "$lease" --iommu iommufd
+	echo "$output"; echo "$stderr"
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == "vfkvm: --iommu iommufd: $vf has no VFIO device cdev or this kernel no /dev/iommu"*"use --iommu legacy (or auto)"* ]]
+	[[ "$output" != *"guest:"* ]]
+	[ "$(vm_driver "$vf")" = vfio-pci ]
+	[ "$(stat -c %u "$node")" = 1001 ]
+	[ "$(vfctl --json leases | jq -r --arg l "$lease" '.leases[] | select(.id == $l) | .state')" = active ]
+	# vfkvm let the group go: the release needs no force
+	run as 1001 vfctl release "$lease"
+	[ "$status" -eq 0 ]
+	[ "$(vm_driver "$vf")" = igbvf ]
+
+	run --separate-stderr vfkvm_as 1001 --lease "$lease"
+	echo "$output"; echo "$stderr"
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == "vfkvm: --lease $lease: "*"no lease $lease ('vfctl leases' lists them)"* ]]
+	[[ "$output" != *"vfio:"* ]]
+	[ "$(vm_driver "$vf")" = igbvf ]
+}
+
 @test "--lease: a uid the lease is not for gets vfctld's refusal, no fds, and the lease stays usable" {
 	run as 1001 vfctl alloc --pool p
 	[ "$status" -eq 0 ]

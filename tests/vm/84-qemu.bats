@@ -34,10 +34,6 @@ setup() {
 	vfctld_start
 }
 
-vf_mac_is() {
-	[ "$(cat "$VM_PCI/$1/net/"*/address 2>/dev/null)" = "$2" ]
-}
-
 teardown() {
 	vfctld_test_teardown
 }
@@ -86,6 +82,17 @@ qemu_as() {
 	echo "$output"
 	[ "$status" -ne 0 ]
 	[ "$(vm_driver "$vf")" = vfio-pci ]
+	# nor get its fds: vfctl exec runs nothing for it (the owner's runs)
+	ran=$(exec_marker)
+	as 1001 vfctl exec --lease "$lease" -- touch "$ran"
+	[ -e "$ran" ]
+	rm "$ran"
+	run --separate-stderr as 1002 vfctl exec --lease "$lease" -- touch "$ran"
+	echo "$stderr"
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == "vfctl exec: "*"lease $lease is not one of uid 1002"* ]]
+	[ ! -e "$ran" ]
+	[ "$(stat -c %u "$node")" = 1001 ]
 
 	run as 1001 vfctl release "$lease"
 	echo "$output"
@@ -98,6 +105,18 @@ qemu_as() {
 	[ ! -e "$node" ]
 	run qemu_as 1001 -device "vfio-pci,host=$vf,id=hostdev0,rombar=0"
 	[ "$status" -ne 0 ]
+	# a released lease: exec runs nothing, qemu-args prints nothing
+	run --separate-stderr as 1001 vfctl exec --lease "$lease" -- touch "$ran"
+	echo "$stderr"
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == "vfctl exec: "*"no lease $lease ('vfctl leases' lists them)"* ]]
+	[ ! -e "$ran" ]
+	run --separate-stderr as 1001 vfctl qemu-args "$lease"
+	echo "$stderr"
+	[ "$status" -eq 1 ]
+	[ "$stderr" = "vfctl: no lease $lease of yours ('vfctl leases' lists them)" ]
+	[ -z "$output" ]
+	[ "$(vm_driver "$vf")" = igbvf ]
 }
 
 @test "QEMU under vfctl exec with the lease's iommufd and cdev fds (-object iommufd,fd= -device vfio-pci,fd=): realized as the pool's user" {
@@ -120,21 +139,31 @@ qemu_as() {
 	[ "$status" -eq 0 ]
 	[ "$(vm_driver "$vf")" = igbvf ]
 	# a released lease: exec runs nothing
-	run --separate-stderr as 1001 vfctl exec --lease "$lease" -- touch "$BATS_TEST_TMPDIR/ran"
+	ran=$(exec_marker)
+	run --separate-stderr as 1001 vfctl exec --lease "$lease" -- touch "$ran"
 	[ "$status" -eq 1 ]
-	[ ! -e "$BATS_TEST_TMPDIR/ran" ]
+	[ ! -e "$ran" ]
 }
 
-@test "vfctl exec asking for iommufd on Debian's stock VFIO: refused, nothing run, the lease still usable" {
+@test "vfctl exec and qemu-args asking for iommufd on Debian's stock VFIO: refused, nothing run, the lease still usable" {
 	vm_require_no_iommufd
 	run as 1001 vfctl alloc --pool p
 	[ "$status" -eq 0 ]
 	lease=$(lease_of "$output") vf=$(vf_of "$output")
-	run --separate-stderr as 1001 vfctl exec --lease "$lease" -- touch "$BATS_TEST_TMPDIR/ran" 'fd={iommufd}'
+	ran=$(exec_marker)
+	run --separate-stderr as 1001 vfctl exec --lease "$lease" -- touch "$ran" 'fd={iommufd}'
 	echo "$stderr"
 	[ "$status" -eq 1 ]
 	[[ "$stderr" == *"vfctld sent no {iommufd} fd for $vf: this kernel has no iommufd"* ]]
-	[ ! -e "$BATS_TEST_TMPDIR/ran" ]
+	[ ! -e "$ran" ]
+	run --separate-stderr as 1001 vfctl qemu-args --iommufd "$lease"
+	echo "$stderr"
+	[ "$status" -eq 1 ]
+	[ "$stderr" = "vfctl: qemu-args $lease: this kernel has no /dev/iommu (CONFIG_IOMMUFD): the iommufd form cannot work here; leave out --iommufd for the host= form" ]
+	[ -z "$output" ]
+	run as 1001 vfctl qemu-args "$lease"
+	[ "$status" -eq 0 ]
+	[ "$output" = "-device vfio-pci,host=$vf,id=hostdev0" ]
 	via=(vfctl exec --lease "$lease" --)
 	run qemu_as 1001 -device 'vfio-pci,host={bdf},id=hostdev0,rombar=0'
 	echo "$output"

@@ -183,23 +183,38 @@ vm_igb_loses_vf_probe() {
 # broadcast, ethertype 0x88b5, this payload.
 VM_VFKVM_PAYLOAD='vfkvm: one frame from the guest, sent by DMA through the VF'
 
-# vm_wire_frames MAC: how many of the guest's frames from MAC the wire
-# capture holds. Two hex digits a byte: only a match at an even offset is
+# vm_wire_count HEX: how often the wire capture holds the bytes HEX (lower
+# case, two hex digits a byte, no spaces). Only a match at an even offset is
 # at a byte boundary. QEMU creates the capture (pcap header) at start, so a
 # missing file means no /out share, not "no frames": that fails, loudly.
-vm_wire_frames() {
-	local pat
-	pat="ffffffffffff${1//:/}88b5$(printf '%s' "$VM_VFKVM_PAYLOAD" | od -An -v -tx1 | tr -d ' \n')"
+vm_wire_count() {
 	if [ ! -e "$VM_WIRE" ]; then
 		echo "# no $VM_WIRE: the /out share is not mounted (see init's message on the console)" >&2
 		return 1
 	fi
-	od -An -v -tx1 "$VM_WIRE" | tr -d ' \n' | grep -ob "$pat" | awk -F: '$1 % 2 == 0' | wc -l
+	od -An -v -tx1 "$VM_WIRE" | tr -d ' \n' | grep -ob "$1" | awk -F: '$1 % 2 == 0' | wc -l
 }
 
-# vm_wire_frames_are MAC N: the capture holds N such frames (for vm_wait_for:
+# vm_wire_count_is HEX N: the capture holds HEX N times (for vm_wait_for:
 # QEMU writes the pcap as the frame leaves, the 9p share shows it a moment later)
-vm_wire_frames_are() {
+vm_wire_count_is() {
 	local n
-	n=$(vm_wire_frames "$1") && [ "$n" -eq "$2" ]
+	n=$(vm_wire_count "$1") && [ "$n" -eq "$2" ]
+}
+
+# vm_vfkvm_frame MAC: the bytes of the guest's frame from MAC
+vm_vfkvm_frame() {
+	printf 'ffffffffffff%s88b5' "${1//:/}"
+	printf '%s' "$VM_VFKVM_PAYLOAD" | od -An -v -tx1 | tr -d ' \n'
+}
+
+# vm_wire_frames MAC: how many of the guest's frames from MAC the wire
+# capture holds
+vm_wire_frames() {
+	vm_wire_count "$(vm_vfkvm_frame "$1")"
+}
+
+# vm_wire_frames_are MAC N: the capture holds N such frames
+vm_wire_frames_are() {
+	vm_wire_count_is "$(vm_vfkvm_frame "$1")" "$2"
 }

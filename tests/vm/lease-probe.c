@@ -15,16 +15,30 @@
  *
  * lease-probe --notify PATH: be a service manager's notify socket (a
  * datagram socket at PATH) and print the first message vfctld sends.
+ *
+ * lease-probe --hold N SECONDS: N idle connections (nothing sent on them).
+ * Once vfctld has taken them all (one more connection's "leases" reply
+ * comes after their accepts) prints "held H refused R" and the first
+ * refusal; then holds them for SECONDS, or until vfctld closed them all,
+ * and prints "closed by vfctld C".
+ *
+ * lease-probe --flood [--read]: "list" requests on one connection as fast
+ * as they go, never reading a reply (--read: reading each before the next),
+ * until killed or the connection ends.
  */
 #include <errno.h>
 #include <linux/vfio.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <sys/ioctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "vfctl.h"
@@ -88,6 +102,101 @@ static int send_files(int argc, char **argv)
 	return 0;
 }
 
+static int connect_daemon(void)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	const char *path = getenv("VFCTLD_SOCKET");
+	int s = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path ? path : VFCTL_CLIENT_SOCKET);
+	if (s < 0 || connect(s, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		if (s >= 0)
+			close(s);
+		return -1;
+	}
+	return s;
+}
+
+static int hold(int n, int seconds)
+{
+	static char reply[4096], first[4096];
+	struct rlimit rl;
+	struct pollfd *p = calloc((size_t)n, sizeof(*p));
+	int held = 0, refused = 0, closed = 0, sync;
+	time_t end;
+	ssize_t len;
+
+	if (!p)
+		return die("calloc");
+	/* the daemon's limits are what is tested, not this process's */
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+	for (int i = 0; i < n; i++) {
+		p[i].fd = connect_daemon();
+		if (p[i].fd < 0)
+			return die("connect");
+		p[i].events = POLLIN;
+	}
+	sync = connect_daemon();
+	if (sync < 0 || send(sync, "{\"op\":\"leases\"}", 15, MSG_NOSIGNAL) < 0 ||
+	    recv(sync, reply, sizeof(reply), 0) < 0) {
+		/* refused too: then the refusal is queued, read it */
+		if (sync < 0 || recv(sync, reply, sizeof(reply), MSG_DONTWAIT) < 0)
+			return die("sync");
+	}
+	close(sync);
+	first[0] = '\0';
+	poll(p, (nfds_t)n, 0);
+	for (int i = 0; i < n; i++) {
+		if (!p[i].revents) {
+			held++;
+			continue;
+		}
+		if (!first[0]) {
+			len = recv(p[i].fd, first, sizeof(first) - 1, MSG_DONTWAIT);
+			first[len > 0 ? len : 0] = '\0';
+		}
+		refused++;
+		close(p[i].fd);
+		p[i].fd = -1;	/* poll ignores it */
+	}
+	printf("held %d refused %d\n%s\n", held, refused, first);
+	fflush(stdout);
+	end = time(NULL) + seconds;
+	while (closed < held && time(NULL) < end) {
+		if (poll(p, (nfds_t)n, 200) < 0)
+			break;
+		for (int i = 0; i < n; i++)
+			if (p[i].fd >= 0 && p[i].revents) {
+				closed++;
+				close(p[i].fd);
+				p[i].fd = -1;
+			}
+	}
+	printf("closed by vfctld %d\n", closed);
+	for (int i = 0; i < n; i++)
+		if (p[i].fd >= 0)
+			close(p[i].fd);
+	free(p);
+	return 0;
+}
+
+static int flood(bool read_replies)
+{
+	static const char req[] = "{\"op\":\"list\"}";
+	static char reply[1 << 18];
+	int s = connect_daemon();
+
+	if (s < 0)
+		return die("connect");
+	while (send(s, req, sizeof(req) - 1, MSG_NOSIGNAL) >= 0)
+		if (read_replies && recv(s, reply, sizeof(reply), 0) <= 0)
+			break;
+	return 0;
+}
+
 static int notify_listen(const char *path)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
@@ -123,6 +232,12 @@ int main(int argc, char **argv)
 
 	if (argc == 3 && !strcmp(argv[1], "--notify"))
 		return notify_listen(argv[2]);
+	if (argc == 4 && !strcmp(argv[1], "--hold"))
+		return hold(atoi(argv[2]), atoi(argv[3]));
+	if (argc == 2 && !strcmp(argv[1], "--flood"))
+		return flood(false);
+	if (argc == 3 && !strcmp(argv[1], "--flood") && !strcmp(argv[2], "--read"))
+		return flood(true);
 	if (argc > 1 && !strcmp(argv[1], "--send"))
 		return send_files(argc - 2, argv + 2);
 	if (argc < 2 || argc > 3) {

@@ -90,6 +90,15 @@ as() {
 	setpriv --reuid "$uid" --regid "$uid" --init-groups -- "$@"
 }
 
+# exec_marker: a path, not there yet, that a command run as any test uid
+# can create (/tmp is world-writable and sticky; the bats temp dirs are
+# root's): `vfctl exec ... -- touch "$(exec_marker)"` shows whether it ran
+exec_marker() {
+	local m=/tmp/exec-ran.$BATS_SUITE_TEST_NUMBER
+	rm -f "$m"
+	echo "$m"
+}
+
 # lease_of OUTPUT: the lease id in vfctl alloc's text output
 lease_of() {
 	awk '{ print $1; exit }' <<<"$1"
@@ -124,6 +133,12 @@ vfctld_check_invariants() {
 # again; a $(...) in its arguments would be read once)
 driver_is() {
 	[ "$(vm_driver "$1")" = "$2" ]
+}
+
+# vf_mac_is BDF MAC: the VF's netdev has MAC (for vm_wait_for: its driver
+# probes it a moment after the release)
+vf_mac_is() {
+	[ "$(cat "$VM_PCI/$1/net/"*/address 2>/dev/null)" = "$2" ]
 }
 
 # stopped PID: the process is stopped (SIGSTOP)

@@ -19,13 +19,13 @@ unset VFCTLD_SOCKET
 
 UNITDIR=/usr/lib/systemd/system
 CONF=/etc/vfctl/vfctl.conf
-PROBE=/run/systemd/system/vfctl-provision.service.d/85-probe.conf
+PROBE=/run/systemd/system/vfctl-provision.service.d/86-probe.conf
 
 setup_file() {
 	[ "${VFCTL_IN_VM:-}" = 1 ] && [ "$(cat /proc/1/comm)" = systemd ] || return 0
 	vm_reset_igb
 	vfctld_users
-	[ ! -e /run/vfctl ] || mv /run/vfctl /run/vfctl.before-85
+	[ ! -e /run/vfctl ] || mv /run/vfctl /run/vfctl.before-86
 	mkdir -p "${CONF%/*}"
 	cat >"$CONF" <<'JSON'
 {
@@ -60,7 +60,7 @@ teardown_file() {
 		vm_reset_igb
 	fi
 	rm -rf /run/vfctl "$CONF"
-	[ ! -e /run/vfctl.before-85 ] || mv /run/vfctl.before-85 /run/vfctl
+	[ ! -e /run/vfctl.before-86 ] || mv /run/vfctl.before-86 /run/vfctl
 }
 
 setup() {
@@ -124,7 +124,7 @@ sandboxed() {
 	mkdir -p "${PROBE%/*}"
 	cat >"$PROBE" <<'EOF'
 [Service]
-ExecStartPost=/bin/sh -c 'grep -E "^(CapBnd|CapEff|NoNewPrivs|Seccomp):" /proc/self/status >/run/vfctl/85-probe; touch /etc/85-probe /usr/85-probe /root/85-probe 2>>/run/vfctl/85-probe || :'
+ExecStartPost=/bin/sh -c 'grep -E "^(CapBnd|CapEff|NoNewPrivs|Seccomp):" /proc/self/status >/run/vfctl/86-probe; touch /etc/86-probe /usr/86-probe /root/86-probe 2>>/run/vfctl/86-probe || :'
 EOF
 	systemctl daemon-reload
 	run systemctl start vfctl-provision.service
@@ -143,15 +143,15 @@ EOF
 	[ -c "/dev/vfio/$(vm_iommu_group "$vf3")" ]
 	[ "$(vm_driver "$(vm_vf "$pf" 0)")" = igbvf ]
 
-	probe=$(cat /run/vfctl/85-probe)
-	rm -rf "${PROBE%/*}" /run/vfctl/85-probe
+	probe=$(cat /run/vfctl/86-probe)
+	rm -rf "${PROBE%/*}" /run/vfctl/86-probe
 	systemctl daemon-reload
 	sandboxed "$probe" vfctl-provision.service
-	[[ "$probe" == *"touch: cannot touch '/etc/85-probe': Read-only file system"* ]]
-	[[ "$probe" == *"touch: cannot touch '/usr/85-probe': Read-only file system"* ]]
+	[[ "$probe" == *"touch: cannot touch '/etc/86-probe': Read-only file system"* ]]
+	[[ "$probe" == *"touch: cannot touch '/usr/86-probe': Read-only file system"* ]]
 	# ProtectHome=yes: an empty, read-only /root
-	[[ "$probe" == *"touch: cannot touch '/root/85-probe': "* ]]
-	[ ! -e /etc/85-probe ] && [ ! -e /usr/85-probe ] && [ ! -e /root/85-probe ]
+	[[ "$probe" == *"touch: cannot touch '/root/86-probe': "* ]]
+	[ ! -e /etc/86-probe ] && [ ! -e /usr/86-probe ] && [ ! -e /root/86-probe ]
 }
 
 @test "vfctld.service in its sandbox: a pool user's alloc, real VFIO fds, the holder check, a restart, release" {
@@ -169,10 +169,10 @@ EOF
 	dpid=$(systemctl show -P MainPID vfctld.service)
 	sandboxed "$(cat "/proc/$dpid/status")" vfctld.service
 	# ProtectSystem=strict as the daemon sees its mounts
-	run nsenter -t "$dpid" -m touch /etc/85-probe
+	run nsenter -t "$dpid" -m touch /etc/86-probe
 	[[ "$output" == *"Read-only file system"* ]]
-	nsenter -t "$dpid" -m touch /run/vfctl/85-probe
-	rm /run/vfctl/85-probe
+	nsenter -t "$dpid" -m touch /run/vfctl/86-probe
+	rm /run/vfctl/86-probe
 
 	[ "$(vm_driver "$vf")" = vfio-pci ]
 	grp=$(vm_iommu_group "$vf")
