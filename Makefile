@@ -292,11 +292,25 @@ check-bats: all $(FIXTURES) $(B)/guest/fault.bin
 # output in build/vm/PACKAGE. TCG on 2 busy cores can be slow, so allow it.
 VM_KERNELS ?= linux-image-amd64 linux-image-6.12-amd64
 VM_SUITES  ?=
+# The suites marked `# vm-boot: systemd` (the units under their sandbox) run
+# in a second boot of each kernel with systemd as PID 1 (tests/vm/run
+# --systemd, output in build/vm/PACKAGE-systemd); the others in the first.
+VM_SD_ALL  := $(basename $(notdir $(shell grep -lx '. vm-boot: systemd' tests/vm/*.bats)))
+VM_NAMED   := $(basename $(notdir $(VM_SUITES)))
+VM_PLAIN   := $(if $(VM_SUITES),$(filter-out $(VM_SD_ALL),$(VM_NAMED)),all)
+VM_SD      := $(if $(VM_SUITES),$(filter $(VM_SD_ALL),$(VM_NAMED)),$(VM_SD_ALL))
 check-vm: all
 	@rc=0; for k in $(VM_KERNELS); do \
+		if [ -n "$(VM_PLAIN)" ]; then \
 		echo "# VM stage: $$k"; \
-		VFCTL_VM_KERNEL=$$k VFCTL_VM_OUT=$(B)/vm/$$k \
-		VFCTL_VM_TIMEOUT=$${VFCTL_VM_TIMEOUT:-1800} tests/vm/run $(VM_SUITES) || rc=1; \
+		VFCTL_VM_KERNEL=$$k VFCTL_VM_OUT=$(B)/vm/$$k VFCTL_VM_SYSTEMD=0 \
+		VFCTL_VM_TIMEOUT=$${VFCTL_VM_TIMEOUT:-1800} tests/vm/run $(filter-out all,$(VM_PLAIN)) || rc=1; \
+		fi; \
+		if [ -n "$(VM_SD)" ]; then \
+		echo "# VM stage: $$k, systemd as PID 1"; \
+		VFCTL_VM_KERNEL=$$k VFCTL_VM_OUT=$(B)/vm/$$k-systemd \
+		VFCTL_VM_TIMEOUT=$${VFCTL_VM_TIMEOUT:-1800} tests/vm/run --systemd $(VM_SD) || rc=1; \
+		fi; \
 	done; exit $$rc
 
 # ---- fuzzing ---------------------------------------------------------------
