@@ -1,8 +1,25 @@
 # shellcheck shell=bash
 # shellcheck disable=SC2154 # sys, run_dir, conf, log, dpid: set by the suite
 # vfctld on a golden tree, for the bats suites that need the daemon
-# (vfctld.bats, vmm.bats): they set $sys, $run_dir, $conf, $log and
-# VFCTLD_SOCKET in setup, and dpid= .
+# (vfctld*.bats, vmm.bats): daemon_setup, or the suite's own setup, sets
+# $sys, $run_dir, $conf, $log, VFCTLD_SOCKET and dpid= .
+
+# daemon_setup: the test's own copy of the 82599-8vf tree ($sys), a run dir
+# whose socket other uids can reach ($run_dir, VFCTLD_SOCKET), the paths of
+# $conf and $log, no daemon yet (dpid=)
+daemon_setup() {
+	: "${VFCTL:?}" "${VFCTLD:?}" "${LEASE_PROBE:?}" "${FIXTURES:?}"
+	unset VFCTL_SYSFS_ROOT VFCTL_DEV_ROOT VFCTL_RUN_DIR
+	cp -a "$FIXTURES/82599-8vf" "$BATS_TEST_TMPDIR/t"
+	sys=$BATS_TEST_TMPDIR/t/sys
+	# the socket must be reachable by other uids: not under bats' 0700 dirs
+	run_dir=$(mktemp -d /tmp/vfctld-bats.XXXXXX)
+	chmod 755 "$run_dir"
+	export VFCTLD_SOCKET=$run_dir/vfctld.sock
+	conf=$BATS_TEST_TMPDIR/vfctl.conf
+	log=$BATS_TEST_TMPDIR/vfctld.log
+	dpid=
+}
 
 # start [OPTION...]: the daemon in the background ($dpid), once its socket is there
 start() {

@@ -15,10 +15,7 @@ load vfctld-daemon
 pf=0000:03:00.0
 
 setup() {
-	: "${VFCTL:?}" "${VFCTLD:?}" "${LEASE_PROBE:?}" "${FIXTURES:?}"
-	unset VFCTL_SYSFS_ROOT VFCTL_DEV_ROOT VFCTL_RUN_DIR
-	cp -a "$FIXTURES/82599-8vf" "$BATS_TEST_TMPDIR/t"
-	sys=$BATS_TEST_TMPDIR/t/sys
+	daemon_setup
 	dev=$BATS_TEST_TMPDIR/t/dev
 	local i a
 	for i in 4 5 6 7; do
@@ -27,13 +24,7 @@ setup() {
 		ln -sfn ../../../../../bus/pci/drivers/vfio-pci "$sys/bus/pci/devices/$a/driver"
 		touch "$dev/vfio/$(vf_group "$i")"
 	done
-	run_dir=$(mktemp -d /tmp/vfctld-bats.XXXXXX)
-	chmod 755 "$run_dir"
-	export VFCTLD_SOCKET=$run_dir/vfctld.sock
-	conf=$BATS_TEST_TMPDIR/vfctl.conf
-	log=$BATS_TEST_TMPDIR/vfctld.log
 	write_conf '"users": [4321]'
-	dpid=
 }
 
 teardown() {

@@ -11,20 +11,10 @@ bats_require_minimum_version 1.5.0
 load vfctld-daemon
 
 setup() {
-	: "${VFCTL:?}" "${VFCTLD:?}" "${LEASE_PROBE:?}" "${FIXTURES:?}"
-	unset VFCTL_SYSFS_ROOT VFCTL_DEV_ROOT VFCTL_RUN_DIR
-	cp -a "$FIXTURES/82599-8vf" "$BATS_TEST_TMPDIR/t"
-	sys=$BATS_TEST_TMPDIR/t/sys
-	# the socket must be reachable by other uids: not under bats' 0700 dirs
-	run_dir=$(mktemp -d /tmp/vfctld-bats.XXXXXX)
-	chmod 755 "$run_dir"
-	export VFCTLD_SOCKET=$run_dir/vfctld.sock
-	conf=$BATS_TEST_TMPDIR/vfctl.conf
-	log=$BATS_TEST_TMPDIR/vfctld.log
+	daemon_setup
 	pools='"pfs": [ { "match": { "address": "0000:03:00.0" }, "numvfs": 8,
 	  "pools": [ { "name": "gpu", "vfs": [7], "users": [4321] } ] } ]'
 	echo "{ $pools }" >"$conf"
-	dpid=
 	bg=()
 }
 
