@@ -26,12 +26,10 @@ teardown() {
 	return "$rc"
 }
 
-# as UID CMD...: a client with another uid (the host has setpriv, as root)
-as() {
-	local uid=$1
-	shift
-	setpriv --reuid "$uid" --regid "$uid" --clear-groups -- "$@"
-}
+# bg_as UID CMD... &: as "as", but the job's $! is CMD itself (setpriv
+# execs it), so killing $! ends the client; a backgrounded function
+# would leave it running under a subshell
+bg_as() { exec setpriv --reuid "$1" --regid "$1" --clear-groups -- "${@:2}"; }
 
 fds() { find "/proc/$dpid/fd" -mindepth 1 | wc -l; }
 
@@ -61,8 +59,7 @@ count() { grep -o "[0-9]* $1" <<<"$last" | head -1 | cut -d' ' -f1; }
 # hold UID N: N idle connections of UID in the background; waits for the
 # "held H refused R" line (vfctld has taken them all) in $BATS_TEST_TMPDIR/hold
 hold() {
-	setpriv --reuid "$1" --regid "$1" --clear-groups -- \
-		"$LEASE_PROBE" --hold "$2" 600 >"$BATS_TEST_TMPDIR/hold" 2>&1 &
+	bg_as "$1" "$LEASE_PROBE" --hold "$2" 600 >"$BATS_TEST_TMPDIR/hold" 2>&1 &
 	bg+=($!)
 	for _ in $(seq 600); do grep -q '^held' "$BATS_TEST_TMPDIR/hold" && return 0; sleep 0.1; done
 	cat "$BATS_TEST_TMPDIR/hold"
@@ -82,6 +79,28 @@ rounds() {
 		as 4321 "$VFCTL" release 0000:03:11.6 >/dev/null || return 1
 	done
 	echo $((total / 5))
+}
+
+# idle_phase: the pool user's rounds on a daemon nobody floods: $idle ms,
+# $scans_idle host scans they cost, $scans_before the count after them
+idle_phase() {
+	local start
+
+	last=$(status)
+	start=$(count 'host scans')
+	idle=$(rounds)
+	last=$(status)
+	scans_idle=$(($(count 'host scans') - start))
+	scans_before=$(count 'host scans')
+}
+
+# flood [--read]: lease-probe --flood as uids 5001-5004 (no pool allows
+# them), in the background
+flood() {
+	for u in 5001 5002 5003 5004; do
+		bg_as "$u" "$LEASE_PROBE" --flood "$@" &
+		bg+=($!)
+	done
 }
 
 ratio() { awk "BEGIN { printf \"%.2f\", $2 / ($1 ? $1 : 1) }"; }
@@ -180,17 +199,8 @@ ratio() { awk "BEGIN { printf \"%.2f\", $2 / ($1 ? $1 : 1) }"; }
 	start
 	fds_before=$(fds)
 	# alloc and release as the pool's user: idle, then flooded
-	last=$(status)
-	scans_start=$(count 'host scans')
-	idle=$(rounds)
-	last=$(status)
-	scans_idle=$(($(count 'host scans') - scans_start))
-	scans_before=$(count 'host scans')
-
-	for u in 5001 5002 5003 5004; do
-		setpriv --reuid "$u" --regid "$u" --clear-groups -- "$LEASE_PROBE" --flood &
-		bg+=($!)
-	done
+	idle_phase
+	flood
 	# the flooders are answered (from the config) until their queues fill,
 	# then read no further: the request count stops growing
 	prev=-1
@@ -226,16 +236,8 @@ ratio() { awk "BEGIN { printf \"%.2f\", $2 / ($1 ? $1 : 1) }"; }
 @test "flooders that read every reply: 4 of uids no pool allows cost no host scan, one of the pool's user at most one a second; allocs are answered" {
 	start
 	fds_before=$(fds)
-	last=$(status)
-	scans_start=$(count 'host scans')
-	idle=$(rounds)
-	last=$(status)
-	scans_idle=$(($(count 'host scans') - scans_start))
-	scans_before=$(count 'host scans')
-	for u in 5001 5002 5003 5004; do
-		setpriv --reuid "$u" --regid "$u" --clear-groups -- "$LEASE_PROBE" --flood --read &
-		bg+=($!)
-	done
+	idle_phase
+	flood --read
 	for _ in $(seq 100); do
 		last=$(status)
 		[ "$(count 'list replies without the host')" -gt 0 ] && break
@@ -252,7 +254,7 @@ ratio() { awk "BEGIN { printf \"%.2f\", $2 / ($1 ? $1 : 1) }"; }
 	bg=()
 	# the pool's own user flooding list: the shared view, rescanned at most once a second
 	t0=$(ms)
-	setpriv --reuid 4321 --regid 4321 --clear-groups -- "$LEASE_PROBE" --flood --read &
+	bg_as 4321 "$LEASE_PROBE" --flood --read &
 	bg+=($!)
 	flooded=$(rounds)
 	last=$(status)
