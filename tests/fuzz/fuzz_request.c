@@ -23,7 +23,8 @@ static int client_text(const struct proto_request *req, char **ret)
 	struct vfctl_alloc_req a = { .size = sizeof(a), .pool = req->pool, .numa = req->numa,
 				     .flags = req->numa >= 0 ? VFCTL_ALLOC_NUMA : 0,
 				     .pf = req->pf[0] ? req->pf : NULL,
-				     .owner = req->owner[0] ? req->owner : NULL, .pid = req->pid };
+				     .owner = req->owner[0] ? req->owner : NULL, .pid = req->pid,
+				     .ttl = req->ttl };
 
 	switch (req->op) {
 	case PROTO_LIST:
