@@ -289,7 +289,9 @@ check-bats: all $(FIXTURES) $(B)/guest/fault.bin
 # 12's default (linux-image-amd64, 6.1) and bookworm-security's 6.12. Each
 # boots once for all its suites (VM_SUITES, default all) and prints its own
 # TAP, every test line tagged with the kernel ("ok 3 - [6.1] 50-bind ...");
-# output in build/vm/PACKAGE. TCG on 2 busy cores can be slow, so allow it.
+# output in build/vm/PACKAGE. The kernels boot side by side (tests/vm/stage;
+# VFCTL_VM_PARALLEL=0 for one after the other), each printed whole when
+# done. TCG on 2 busy cores can be slow, so allow it.
 VM_KERNELS ?= linux-image-amd64 linux-image-6.12-amd64
 VM_SUITES  ?=
 # The suites marked `# vm-boot: systemd` (the units under their sandbox) run
@@ -300,18 +302,7 @@ VM_NAMED   := $(basename $(notdir $(VM_SUITES)))
 VM_PLAIN   := $(if $(VM_SUITES),$(filter-out $(VM_SD_ALL),$(VM_NAMED)),all)
 VM_SD      := $(if $(VM_SUITES),$(filter $(VM_SD_ALL),$(VM_NAMED)),$(VM_SD_ALL))
 check-vm: all
-	@rc=0; for k in $(VM_KERNELS); do \
-		if [ -n "$(VM_PLAIN)" ]; then \
-		echo "# VM stage: $$k"; \
-		VFCTL_VM_KERNEL=$$k VFCTL_VM_OUT=$(B)/vm/$$k VFCTL_VM_SYSTEMD=0 \
-		VFCTL_VM_TIMEOUT=$${VFCTL_VM_TIMEOUT:-1800} tests/vm/run $(filter-out all,$(VM_PLAIN)) || rc=1; \
-		fi; \
-		if [ -n "$(VM_SD)" ]; then \
-		echo "# VM stage: $$k, systemd as PID 1"; \
-		VFCTL_VM_KERNEL=$$k VFCTL_VM_OUT=$(B)/vm/$$k-systemd \
-		VFCTL_VM_TIMEOUT=$${VFCTL_VM_TIMEOUT:-1800} tests/vm/run --systemd $(VM_SD) || rc=1; \
-		fi; \
-	done; exit $$rc
+	tests/vm/stage $(B)/vm "$(VM_KERNELS)" "$(VM_PLAIN)" "$(VM_SD)"
 
 # ---- fuzzing ---------------------------------------------------------------
 # Every tests/fuzz/fuzz_NAME.c is a libFuzzer target linked against the
