@@ -8,8 +8,11 @@
 # not PCI functions, so vfctl's PCI topology does not list them: the
 # library's show and set paths are driven through nl-probe (tests/vm/
 # nl-probe.c). Every VF gets its own settings (one `ip -batch`), and what
-# the library reads must equal both what was set and what
-# `ip -d -j link show` says. Figures: the library's read vs ip's, wall time.
+# the library reads must equal what was set, for every VF. Debian 12's
+# iproute2 (6.1) says "Truncated VF list" past 64 KiB and lists only the
+# VFs within the wrapped length (34 of 256, 69 of 512): the VFs it does
+# list must equal the library's. Figures: how many VFs ip lists, and the
+# library's read against ip's, wall time.
 
 bats_require_minimum_version 1.5.0
 load helpers
@@ -76,49 +79,50 @@ ms() {
 }
 
 scale() {
-	local n=$1 t_lib t_ip
+	local n=$1 t_lib t_ip k
 	echo 0 >"$NSIM_DEV/sriov_numvfs"
 	echo "$n" >"$NSIM_DEV/sriov_numvfs"
-	set_all "$n"
+	set_all "$n" 2>/dev/null
 	expected "$n" >"$BATS_TEST_TMPDIR/want"
 
 	run "$NL_PROBE" show "$nd"
 	[ "$status" -eq 0 ] || { echo "$output"; false; }
 	echo "$output" >"$BATS_TEST_TMPDIR/lib"
 	diff "$BATS_TEST_TMPDIR/want" "$BATS_TEST_TMPDIR/lib"
-	ip_view >"$BATS_TEST_TMPDIR/ip"
-	diff "$BATS_TEST_TMPDIR/ip" "$BATS_TEST_TMPDIR/lib"
+	# ip: the VFs it lists are the library's first ones
+	ip_view 2>/dev/null >"$BATS_TEST_TMPDIR/ip"
+	k=$(wc -l <"$BATS_TEST_TMPDIR/ip")
+	[ "$k" -gt 0 ]
+	head -n "$k" "$BATS_TEST_TMPDIR/lib" | diff "$BATS_TEST_TMPDIR/ip" -
+	[ "$n" -gt 64 ] || [ "$k" -eq "$n" ]
 
-	# the library's set path: a fresh read of the whole list, then one
-	# RTM_SETLINK per attribute, on the last VF and on one in the middle
-	for i in $((n - 1)) $((n / 2)); do
+	# the library's set path (a fresh read of the whole list, then one
+	# RTM_SETLINK per attribute) on the last VF and on VF 3, which ip lists
+	for i in $((n - 1)) 3; do
 		"$NL_PROBE" set "$nd" "$i" mac 02:00:58:ff:00:01 vlan 3001 qos 5 spoofchk on \
 			trust off max-tx-rate 777 min-tx-rate 7 link-state disable
-		"$VM_IP" -d -j link show dev "$nd" |
-			jq -e --argjson i "$i" '.[0].vfinfo_list[] | select(.vf == $i) |
-				(.address // .mac) == "02:00:58:ff:00:01" and .vlan_list[0].vlan == 3001 and
-				.vlan_list[0].qos == 5 and .rate.max_tx == 777 and .rate.min_tx == 7 and
-				.spoofchk and (.trust | not) and .link_state == "disable"'
+		sed -i "s/^$i .*/$i 02:00:58:ff:00:01 3001 5 0x8100 777 7 on off disable/" \
+			"$BATS_TEST_TMPDIR/want"
 	done
-	ip_view >"$BATS_TEST_TMPDIR/ip"
 	"$NL_PROBE" show "$nd" >"$BATS_TEST_TMPDIR/lib"
-	diff "$BATS_TEST_TMPDIR/ip" "$BATS_TEST_TMPDIR/lib"
-	[ "$(wc -l <"$BATS_TEST_TMPDIR/lib")" -eq "$n" ]
+	diff "$BATS_TEST_TMPDIR/want" "$BATS_TEST_TMPDIR/lib"
+	ip_view 2>/dev/null | grep '^3 ' | diff - <(grep '^3 ' "$BATS_TEST_TMPDIR/want")
 
 	t_lib=$(ms "$NL_PROBE" show "$nd")
-	t_ip=$(ms "$VM_IP" -d -j link show dev "$nd")
-	echo "# figure: netlink read of $n VFs (netdevsim, TCG): libvfctl (nl-probe show) $t_lib ms, ip -d -j link show $t_ip ms" >&3
+	t_ip=$(ms "$VM_IP" -d -j link show dev "$nd" 2>/dev/null)
+	echo "# figure: netdevsim PF with $n VFs (TCG): ip -d -j link show lists $k of them" >&3
+	echo "# figure: netlink read of $n VFs (TCG): libvfctl (nl-probe show) $t_lib ms, ip -d -j link show $t_ip ms" >&3
 }
 
-@test "64 VFs: the library reads every VF as set and as ip shows it, and sets one" {
+@test "64 VFs: the library reads every VF as set and as ip shows it; set on two VFs" {
 	scale 64
 }
 
-@test "256 VFs (IFLA_VFINFO_LIST past 64 KiB): every VF read right, set works" {
+@test "256 VFs (IFLA_VFINFO_LIST past 64 KiB): every VF read as set; set on the last VF" {
 	scale 256
 }
 
-@test "512 VFs (IFLA_VFINFO_LIST past 128 KiB): every VF read right, set works" {
+@test "512 VFs (IFLA_VFINFO_LIST past 128 KiB): every VF read as set; set on the last VF" {
 	scale 512
 }
 
