@@ -93,6 +93,9 @@ ms() {
 scale() {
 	local n=$1 t_lib t_ip t_set n_set k
 	echo 0 >"$NSIM_DEV/sriov_numvfs"
+	# netdevsim keeps its VFs' settings across sriov_numvfs changes; a new
+	# max_vfs (taken only while it has no VFs) starts them from zero
+	echo 512 >"/sys/kernel/debug/netdevsim/netdevsim$NSIM_ID/max_vfs"
 	echo "$n" >"$NSIM_DEV/sriov_numvfs"
 	t_set=$(ms set_all "$n" 2>/dev/null)
 	expected "$n" >"$BATS_TEST_TMPDIR/want"
