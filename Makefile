@@ -82,6 +82,7 @@ VFCTLD_LIBOBJ := $(filter-out $(B)/src/vfctld/vfctld.o,$(VFCTLD_SRC:%.c=$(B)/%.o
 VFCTLD  := $(B)/vfctld
 VFCTLD_LIBS = $(shell $(PKG_CONFIG) --libs libsystemd json-c)
 LEASE_PROBE := $(B)/lease-probe
+NL_PROBE  := $(B)/nl-probe
 VFCTLD_UNITS := $(B)/systemd/vfctld.service $(B)/systemd/vfctld.socket
 
 SONAME  := libvfctl.so.$(SOVERSION)
@@ -110,7 +111,7 @@ FIXTURES := $(B)/fixtures/.stamp
 .PHONY: all install uninstall clean deps check check-unit check-golden golden-update check-asan \
 	check-bats check-vm fixtures fuzz check-fuzz check-abi abi-update
 # the golden trees come with the build: the man pages' --sysfs-root examples use them
-all: $(SOLIB) $(STLIB) $(VFCTL) $(PCFILE) $(VFKVM) $(UNITS) $(VFCTLD) $(LEASE_PROBE) $(FIXTURES)
+all: $(SOLIB) $(STLIB) $(VFCTL) $(PCFILE) $(VFKVM) $(UNITS) $(VFCTLD) $(LEASE_PROBE) $(NL_PROBE) $(FIXTURES)
 
 $(B)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -202,6 +203,12 @@ $(VFCTLD): $(VFCTLD_LIBOBJ) $(B)/src/vfctld/vfctld.o $(PROG_LIBS)
 
 # the VM tests' client: proves the fds vfctld sends are real VFIO fds
 $(LEASE_PROBE): $(B)/tests/vm/lease-probe.o $(PROG_LIBS)
+	@mkdir -p $(dir $@)
+	$(CC) -o $@ $< $(PROG_LIBS) $(ALL_LDFLAGS) $(LIB_LIBS)
+
+# the VM tests' reader and writer of a non-PCI PF's VFs (netdevsim) through
+# libvfctl's netlink code (tests/vm/88-netlink-scale.bats)
+$(NL_PROBE): $(B)/tests/vm/nl-probe.o $(PROG_LIBS)
 	@mkdir -p $(dir $@)
 	$(CC) -o $@ $< $(PROG_LIBS) $(ALL_LDFLAGS) $(LIB_LIBS)
 
@@ -352,7 +359,7 @@ compile_commands.json:
 		awk -v cc='$(CC)' -v dir='$(CURDIR)' -f build-aux/compile-commands.awk > $(B)/compile_commands.json.tmp
 	mv $(B)/compile_commands.json.tmp $(B)/compile_commands.json
 	@echo "$(B)/compile_commands.json: $$(grep -c '"file"' $(B)/compile_commands.json) files"
-ALL_OBJS_GOALS = $(SOLIB) $(STLIB) $(VFCTL) $(VFKVM) $(VFCTLD) $(LEASE_PROBE) $(UNIT_TESTS)
+ALL_OBJS_GOALS = $(SOLIB) $(STLIB) $(VFCTL) $(VFKVM) $(VFCTLD) $(LEASE_PROBE) $(NL_PROBE) $(UNIT_TESTS)
 
 # every shell script (found by its #! line) and the bats suites; the
 # captured trees, the fuzz corpus and the golden outputs hold none

@@ -131,18 +131,30 @@ int vfctl_vfio_region_areas(const struct vfio_region_info *ri, uint64_t page_siz
 /* netlink.c: fill every VF's config of a PF from its netdev. */
 int vfctl_nl_read_pf_vfs(struct vfctl_ctx *ctx, struct vfctl_func *pf);
 struct nl_msg;
-struct rtnl_link;
-/* The link object of one RTM_NEWLINK message (a reply, or a recorded one). */
-int vfctl_nl_parse_link(struct nl_msg *msg, struct rtnl_link **ret);
-void vfctl_nl_link_fill_vfs(struct rtnl_link *link, struct vfctl_func *pf);
-/* One VF's settings from a link object; -ENOENT when the link lacks it. */
-int vfctl_nl_link_vf_config(struct rtnl_link *link, unsigned vf_index, struct vfctl_vf_config *ret);
+/* One RTM_NEWLINK message (a reply, or a recorded one): the interface's
+ * name and its VFs' settings in the order the kernel sent them. */
+struct vfctl_nl_link {
+	char name[VFCTL_IFNAME_LEN];
+	size_t n_vfs;
+	struct {
+		uint32_t index;
+		struct vfctl_vf_config config;
+	} vfs[];
+};
+/* 0, -EBADMSG (not an RTM_NEWLINK, or malformed), -ENOMEM; free with
+ * vfctl_nl_link_free(). */
+int vfctl_nl_parse_link(struct nl_msg *msg, struct vfctl_nl_link **ret);
+void vfctl_nl_link_free(struct vfctl_nl_link *l);
+void vfctl_nl_link_fill_vfs(const struct vfctl_nl_link *l, struct vfctl_func *pf);
+/* One VF's settings; -ENOENT when the message lacks it. */
+int vfctl_nl_link_vf_config(const struct vfctl_nl_link *l, unsigned vf_index,
+			    struct vfctl_vf_config *ret);
 struct nl_sock;
 /* An rtnetlink socket sized for a PF with many VFs: 0 or -errno. */
 int vfctl_nl_route_open(struct nl_sock **ret);
 /* RTM_GETLINK with the VF list (RTEXT_FILTER_VF) of nd; waits for the ack. */
 int vfctl_nl_get_link(struct vfctl_ctx *ctx, struct nl_sock *sk, const struct vfctl_netdev *nd,
-		struct rtnl_link **ret);
+		struct vfctl_nl_link **ret);
 /* Send a request and wait for its ack: 0, the kernel's -errno from the
  * NLMSG_ERROR (not libnl's mapping), or -ENOMEM/-EIO when libnl failed. */
 int vfctl_nl_request_ack(struct nl_sock *sk, struct nl_msg *msg);

@@ -1,17 +1,24 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
- * The PF driver's view of its VFs, from RTM_GETLINK with RTEXT_FILTER_VF,
- * parsed by libnl-route's rtnl_link_vf API.
+ * The PF driver's view of its VFs, from RTM_GETLINK with RTEXT_FILTER_VF.
+ *
+ * The reply is parsed here, not by libnl-route's link parser: the kernel
+ * nests every VF's IFLA_VF_INFO (about 290 bytes each) in one
+ * IFLA_VFINFO_LIST, whose 16-bit nla_len wraps past 64 KiB (about 220 VFs;
+ * rtnl_fill_vf() does not check). libnl then sees only the VFs within the
+ * wrapped length and takes the rest for top-level attributes. Here the list
+ * runs over every IFLA_VF_INFO that follows, up to IFLA_NUM_VF of them, and
+ * must end where the wrapped length says modulo 64 KiB.
  */
+#include <arpa/inet.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <linux/if_link.h>
 #include <linux/rtnetlink.h>
 #include <netlink/msg.h>
 #include <netlink/netlink.h>
-#include <netlink/route/link.h>
-#include <netlink/route/link/sriov.h>
 
 #include "internal.h"
 
@@ -21,24 +28,19 @@
 
 /* One request and what came back for it. */
 struct nl_req {
-	struct rtnl_link *link;	/* the first RTM_NEWLINK of the reply */
+	struct nl_msg *reply;	/* the first RTM_NEWLINK of the reply */
 	int kernel_err;		/* -errno from an NLMSG_ERROR reply */
 	bool acked;
 };
 
-static void on_object(struct nl_object *obj, void *arg)
+static int on_valid(struct nl_msg *msg, void *arg)
 {
 	struct nl_req *req = arg;
 
-	if (!req->link && !strcmp(nl_object_get_type(obj), "route/link")) {
-		nl_object_get(obj);
-		req->link = (struct rtnl_link *)obj;
+	if (!req->reply && nlmsg_hdr(msg)->nlmsg_type == RTM_NEWLINK) {
+		nlmsg_get(msg);
+		req->reply = msg;
 	}
-}
-
-static int on_valid(struct nl_msg *msg, void *arg)
-{
-	nl_msg_parse(msg, on_object, arg);
 	return NL_OK;
 }
 
@@ -105,8 +107,8 @@ int vfctl_nl_request_ack(struct nl_sock *sk, struct nl_msg *msg)
 	struct nl_req req = { 0 };
 	int r = nl_talk(sk, msg, &req);
 
-	if (req.link)
-		rtnl_link_put(req.link);
+	if (req.reply)
+		nlmsg_free(req.reply);
 	if (req.kernel_err < 0)
 		return req.kernel_err;
 	if (r < 0)
@@ -114,91 +116,241 @@ int vfctl_nl_request_ack(struct nl_sock *sk, struct nl_msg *msg)
 	return 0;
 }
 
-static void vf_fill(struct rtnl_link_vf *vf, struct vfctl_vf_config *c)
+static int setting(const void *p)
 {
-	struct nl_addr *addr = NULL;
-	nl_vf_vlans_t *vlans = NULL;
-	struct nl_vf_rate rate;
 	uint32_t v;
 
+	memcpy(&v, (const char *)p + sizeof(uint32_t), sizeof(v));
+	/* the kernel's -1: the driver does not report it */
+	return v == UINT32_MAX ? VFCTL_UNKNOWN : v ? VFCTL_ON : VFCTL_OFF;
+}
+
+/* Every IFLA_VF_* payload starts with the VF's index (__u32 vf). */
+static const size_t vf_attr_size[IFLA_VF_MAX + 1] = {
+	[IFLA_VF_MAC] = sizeof(struct ifla_vf_mac),
+	[IFLA_VF_VLAN] = sizeof(struct ifla_vf_vlan),
+	[IFLA_VF_TX_RATE] = sizeof(struct ifla_vf_tx_rate),
+	[IFLA_VF_SPOOFCHK] = sizeof(struct ifla_vf_spoofchk),
+	[IFLA_VF_LINK_STATE] = sizeof(struct ifla_vf_link_state),
+	[IFLA_VF_RATE] = sizeof(struct ifla_vf_rate),
+	[IFLA_VF_RSS_QUERY_EN] = sizeof(struct ifla_vf_rss_query_en),
+	[IFLA_VF_TRUST] = sizeof(struct ifla_vf_trust),
+};
+
+/* One IFLA_VF_INFO: its VF index and settings; -EBADMSG if malformed. */
+static int vf_parse(const struct nlattr *info, uint32_t *index, struct vfctl_vf_config *c)
+{
+	struct nlattr *tb[IFLA_VF_MAX + 1] = { 0 };
+	bool have_index = false;
+
+	if (nla_parse_nested(tb, IFLA_VF_MAX, (struct nlattr *)info, NULL) < 0)
+		return -EBADMSG;
 	memset(c, 0, sizeof(*c));
 	c->valid = true;
 	c->link_state = -1;
 	c->spoofchk = c->trust = c->query_rss = VFCTL_UNKNOWN;
-
-	/* borrowed: libnl takes no reference for the caller here */
-	if (rtnl_link_vf_get_addr(vf, &addr) == 0 && addr)
-		nl_addr2str(addr, c->mac, sizeof(c->mac));
-	/* libnl leaves VLAN 0 and zero rates out: absent means 0 here */
-	if (rtnl_link_vf_get_vlans(vf, &vlans) == 0 && vlans) {
-		if (vlans->size > 0) {
-			c->vlan = vlans->vlans[0].vf_vlan;
-			c->qos = vlans->vlans[0].vf_vlan_qos;
-			c->vlan_proto = vlans->vlans[0].vf_vlan_proto;
+	for (int t = 0; t <= IFLA_VF_MAX; t++) {
+		if (!tb[t] || !vf_attr_size[t])
+			continue;
+		if ((size_t)nla_len(tb[t]) < vf_attr_size[t])
+			return -EBADMSG;
+		if (!have_index) {
+			memcpy(index, nla_data(tb[t]), sizeof(*index));
+			have_index = true;
 		}
-		rtnl_link_vf_vlan_put(vlans);
 	}
+	if (tb[IFLA_VF_MAC]) {
+		const uint8_t *m = ((const struct ifla_vf_mac *)nla_data(tb[IFLA_VF_MAC]))->mac;
+
+		snprintf(c->mac, sizeof(c->mac), "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2],
+			 m[3], m[4], m[5]);
+	}
+	/* the list form carries the protocol (big endian); its first entry
+	 * is what IFLA_VF_VLAN says too */
+	if (tb[IFLA_VF_VLAN_LIST]) {
+		struct nlattr *v;
+		int rem;
+
+		nla_for_each_nested(v, tb[IFLA_VF_VLAN_LIST], rem) {
+			struct ifla_vf_vlan_info vi;
+
+			if (nla_type(v) != IFLA_VF_VLAN_INFO || (size_t)nla_len(v) < sizeof(vi))
+				continue;
+			memcpy(&vi, nla_data(v), sizeof(vi));
+			if (!have_index)
+				*index = vi.vf;
+			have_index = true;
+			c->vlan = vi.vlan;
+			c->qos = vi.qos;
+			c->vlan_proto = ntohs(vi.vlan_proto);
+			break;
+		}
+	} else if (tb[IFLA_VF_VLAN]) {
+		struct ifla_vf_vlan v;
+
+		memcpy(&v, nla_data(tb[IFLA_VF_VLAN]), sizeof(v));
+		c->vlan = v.vlan;
+		c->qos = v.qos;
+	}
+	if (!have_index)
+		return -EBADMSG;
+	/* 0: a driver that leaves it unset (netdevsim) means 802.1Q */
 	if (!c->vlan_proto)
 		c->vlan_proto = 0x8100;
-	if (rtnl_link_vf_get_rate(vf, &rate) == 0) {
-		if (rate.api == RTNL_LINK_VF_RATE_API_OLD) {
-			c->max_tx_rate = rate.rate;
-		} else {
-			c->max_tx_rate = rate.max_tx_rate;
-			c->min_tx_rate = rate.min_tx_rate;
-		}
+	if (tb[IFLA_VF_RATE]) {
+		struct ifla_vf_rate v;
+
+		memcpy(&v, nla_data(tb[IFLA_VF_RATE]), sizeof(v));
+		c->max_tx_rate = v.max_tx_rate;
+		c->min_tx_rate = v.min_tx_rate;
+	} else if (tb[IFLA_VF_TX_RATE]) {
+		struct ifla_vf_tx_rate v;
+
+		memcpy(&v, nla_data(tb[IFLA_VF_TX_RATE]), sizeof(v));
+		c->max_tx_rate = v.rate;
 	}
-	if (rtnl_link_vf_get_spoofchk(vf, &v) == 0)
-		c->spoofchk = v ? VFCTL_ON : VFCTL_OFF;
-	if (rtnl_link_vf_get_trust(vf, &v) == 0)
-		c->trust = v ? VFCTL_ON : VFCTL_OFF;
-	if (rtnl_link_vf_get_rss_query_en(vf, &v) == 0)
-		c->query_rss = v ? VFCTL_ON : VFCTL_OFF;
-	if (rtnl_link_vf_get_linkstate(vf, &v) == 0)
-		c->link_state = (int)v;
-}
+	if (tb[IFLA_VF_SPOOFCHK])
+		c->spoofchk = setting(nla_data(tb[IFLA_VF_SPOOFCHK]));
+	if (tb[IFLA_VF_TRUST])
+		c->trust = setting(nla_data(tb[IFLA_VF_TRUST]));
+	if (tb[IFLA_VF_RSS_QUERY_EN])
+		c->query_rss = setting(nla_data(tb[IFLA_VF_RSS_QUERY_EN]));
+	if (tb[IFLA_VF_LINK_STATE]) {
+		struct ifla_vf_link_state v;
 
-int vfctl_nl_link_vf_config(struct rtnl_link *link, unsigned vf_index, struct vfctl_vf_config *ret)
-{
-	struct rtnl_link_vf *vf = rtnl_link_vf_get(link, vf_index);
-
-	if (!vf)
-		return -ENOENT;
-	vf_fill(vf, ret);
-	rtnl_link_vf_put(vf);
+		memcpy(&v, nla_data(tb[IFLA_VF_LINK_STATE]), sizeof(v));
+		c->link_state = (int)v.link_state;
+	}
 	return 0;
 }
 
-void vfctl_nl_link_fill_vfs(struct rtnl_link *link, struct vfctl_func *pf)
+/* The IFLA_VF_INFOs of the list at a (of the message ending at end):
+ * their number in *n and the list's real size (header included) in
+ * *size. Consecutive IFLA_VF_INFOs, at most num_vf, that end where a's
+ * nla_len says modulo 64 KiB; -EBADMSG if they do not. */
+static int vflist_extent(const struct nlattr *a, const char *end, uint32_t num_vf, size_t *n,
+			 size_t *size)
 {
-	for (size_t i = 0; i < pf->n_vfs; i++) {
-		struct rtnl_link_vf *vf;
+	const char *p = (const char *)nla_data(a);
+	size_t count = 0;
 
-		if (!pf->vfs[i])
-			continue;
-		vf = rtnl_link_vf_get(link, (uint32_t)i);
-		if (!vf)
-			continue;	/* the driver reports fewer VFs than sysfs has */
-		vf_fill(vf, &pf->vfs[i]->config);
-		rtnl_link_vf_put(vf);
+	while (count < num_vf && end - p >= NLA_HDRLEN) {
+		const struct nlattr *info = (const struct nlattr *)p;
+
+		if (nla_type(info) != IFLA_VF_INFO || (size_t)info->nla_len < NLA_HDRLEN ||
+		    (size_t)NLA_ALIGN(info->nla_len) > (size_t)(end - p))
+			break;
+		p += NLA_ALIGN(info->nla_len);
+		count++;
 	}
-}
-
-int vfctl_nl_parse_link(struct nl_msg *msg, struct rtnl_link **ret)
-{
-	struct nl_req st = { 0 };
-
-	/* a recorded message has no socket to say which family it is */
-	nlmsg_set_proto(msg, NETLINK_ROUTE);
-	nl_msg_parse(msg, on_object, &st);
-	if (!st.link)
+	if (((size_t)(p - (const char *)a) & 0xffff) != a->nla_len)
 		return -EBADMSG;
-	*ret = st.link;
+	*n = count;
+	*size = (size_t)(p - (const char *)a);
 	return 0;
+}
+
+int vfctl_nl_parse_link(struct nl_msg *msg, struct vfctl_nl_link **ret)
+{
+	struct nlmsghdr *h = nlmsg_hdr(msg);
+	const struct nlattr *list = NULL;
+	const char *p, *end;
+	struct vfctl_nl_link *l;
+	char name[VFCTL_IFNAME_LEN] = "";
+	uint32_t num_vf = 0;
+	size_t n = 0, size;
+	int r;
+
+	if (h->nlmsg_type != RTM_NEWLINK || h->nlmsg_len < NLMSG_SPACE(sizeof(struct ifinfomsg)))
+		return -EBADMSG;
+	p = (const char *)nlmsg_attrdata(h, sizeof(struct ifinfomsg));
+	end = (const char *)h + h->nlmsg_len;
+	while (end - p >= NLA_HDRLEN) {
+		const struct nlattr *a = (const struct nlattr *)p;
+
+		if (a->nla_len < NLA_HDRLEN || a->nla_len > (size_t)(end - p))
+			return -EBADMSG;
+		size = NLA_ALIGN(a->nla_len);
+		switch (nla_type(a)) {
+		case IFLA_IFNAME:
+			if (nla_len(a) < 1 || nla_len(a) > VFCTL_IFNAME_LEN ||
+			    memchr(nla_data(a), '\0', (size_t)nla_len(a)) == NULL)
+				return -EBADMSG;
+			strcpy(name, nla_data(a));
+			break;
+		case IFLA_NUM_VF:
+			if (nla_len(a) < (int)sizeof(uint32_t))
+				return -EBADMSG;
+			memcpy(&num_vf, nla_data(a), sizeof(num_vf));
+			break;
+		case IFLA_VFINFO_LIST:
+			/* the kernel puts IFLA_NUM_VF first; without it, trust nla_len */
+			if (list)
+				return -EBADMSG;
+			if (num_vf)
+				r = vflist_extent(a, end, num_vf, &n, &size);
+			else
+				r = vflist_extent(a, p + a->nla_len, UINT32_MAX, &n, &size);
+			if (r < 0)
+				return r;
+			list = a;
+			size = NLA_ALIGN(size);
+			break;
+		}
+		if (size > (size_t)(end - p))
+			break;
+		p += size;
+	}
+	l = calloc(1, sizeof(*l) + n * sizeof(l->vfs[0]));
+	if (!l)
+		return -ENOMEM;
+	strcpy(l->name, name);
+	for (const char *q = list ? (const char *)nla_data(list) : NULL; l->n_vfs < n;) {
+		const struct nlattr *info = (const struct nlattr *)q;
+
+		r = vf_parse(info, &l->vfs[l->n_vfs].index, &l->vfs[l->n_vfs].config);
+		if (r < 0) {
+			free(l);
+			return r;
+		}
+		l->n_vfs++;
+		q += NLA_ALIGN(info->nla_len);
+	}
+	*ret = l;
+	return 0;
+}
+
+void vfctl_nl_link_free(struct vfctl_nl_link *l)
+{
+	free(l);
+}
+
+int vfctl_nl_link_vf_config(const struct vfctl_nl_link *l, unsigned vf_index,
+			    struct vfctl_vf_config *ret)
+{
+	/* in index order as the kernel sends them; search if a driver skipped one */
+	if (vf_index < l->n_vfs && l->vfs[vf_index].index == vf_index) {
+		*ret = l->vfs[vf_index].config;
+		return 0;
+	}
+	for (size_t i = 0; i < l->n_vfs; i++)
+		if (l->vfs[i].index == vf_index) {
+			*ret = l->vfs[i].config;
+			return 0;
+		}
+	return -ENOENT;
+}
+
+void vfctl_nl_link_fill_vfs(const struct vfctl_nl_link *l, struct vfctl_func *pf)
+{
+	for (size_t i = 0; i < pf->n_vfs; i++)
+		if (pf->vfs[i])
+			/* the driver may report fewer VFs than sysfs has: those stay unread */
+			vfctl_nl_link_vf_config(l, (unsigned)i, &pf->vfs[i]->config);
 }
 
 int vfctl_nl_get_link(struct vfctl_ctx *ctx, struct nl_sock *sk, const struct vfctl_netdev *nd,
-		struct rtnl_link **ret)
+		struct vfctl_nl_link **ret)
 {
 	struct ifinfomsg ifi = { .ifi_family = AF_UNSPEC, .ifi_index = nd->ifindex };
 	struct nl_req req = { 0 };
@@ -218,16 +370,19 @@ int vfctl_nl_get_link(struct vfctl_ctx *ctx, struct nl_sock *sk, const struct vf
 			      strerror(-req.kernel_err), nd->name);
 		goto out;
 	}
-	if (r < 0 || !req.link) {
+	if (r < 0 || !req.reply) {
 		r = vfctl_err(ctx, -EIO, "%s (ifindex %d): RTM_GETLINK: %s", nd->name, nd->ifindex,
 			      r < 0 ? nl_geterror(r) : "no link in the reply");
 		goto out;
 	}
-	*ret = TAKE_PTR(req.link);
-	r = 0;
+	r = vfctl_nl_parse_link(req.reply, ret);
+	if (r < 0)
+		r = vfctl_err(ctx, r, "%s (ifindex %d): RTM_GETLINK: the reply is malformed (%s); "
+			      "compare with 'ip -d link show %s'", nd->name, nd->ifindex,
+			      strerror(-r), nd->name);
 out:
-	if (req.link)
-		rtnl_link_put(req.link);
+	if (req.reply)
+		nlmsg_free(req.reply);
 	nlmsg_free(msg);
 	return r;
 }
@@ -235,7 +390,7 @@ out:
 int vfctl_nl_read_pf_vfs(struct vfctl_ctx *ctx, struct vfctl_func *pf)
 {
 	const struct vfctl_netdev *nd = pf->netdevs[0];
-	struct rtnl_link *link = NULL;
+	struct vfctl_nl_link *link = NULL;
 	struct nl_sock *sk = NULL;
 	int r;
 
@@ -245,7 +400,7 @@ int vfctl_nl_read_pf_vfs(struct vfctl_ctx *ctx, struct vfctl_func *pf)
 	r = vfctl_nl_get_link(ctx, sk, nd, &link);
 	if (r == 0) {
 		vfctl_nl_link_fill_vfs(link, pf);
-		rtnl_link_put(link);
+		vfctl_nl_link_free(link);
 	}
 	nl_socket_free(sk);
 	return r;

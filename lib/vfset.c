@@ -345,7 +345,7 @@ int vfctl_vf_set(struct vfctl_ctx *ctx, const struct vfctl_func *pf, unsigned vf
 	const struct vfctl_vf_settings *s = &v;
 	struct vfctl_vf_set_result out = { .size = sizeof(out) };
 	_cleanup_close_ int lock = -1;
-	struct rtnl_link *link = NULL;
+	struct vfctl_nl_link *link = NULL;
 	struct nl_sock *sk = NULL;
 	bool rate_sent = false, sent = false;
 	int r, first = 0;
@@ -377,9 +377,9 @@ int vfctl_vf_set(struct vfctl_ctx *ctx, const struct vfctl_func *pf, unsigned vf
 	r = vfctl_nl_get_link(ctx, sk, nd, &link);
 	if (r < 0)
 		goto out;
-	if (strcmp(rtnl_link_get_name(link) ?: "", nd->name)) {
+	if (strcmp(link->name, nd->name)) {
 		r = vfctl_err(ctx, -ESTALE, "%s: ifindex %d is now %s; run the command again",
-			      nd->name, nd->ifindex, rtnl_link_get_name(link) ?: "(unnamed)");
+			      nd->name, nd->ifindex, link->name[0] ? link->name : "(unnamed)");
 		goto out;
 	}
 	if (vfctl_nl_link_vf_config(link, vf_index, &cur) < 0) {
@@ -430,8 +430,7 @@ int vfctl_vf_set(struct vfctl_ctx *ctx, const struct vfctl_func *pf, unsigned vf
 		vfctl_admin_mac_note(ctx, pf->vfs[vf_index]->addr, s->mac);
 	r = first;
 out:
-	if (link)
-		rtnl_link_put(link);
+	vfctl_nl_link_free(link);
 	nl_socket_free(sk);
 	return r;
 }

@@ -416,17 +416,16 @@ static const void *the_vf_attr(struct nl_msg *msg, int ifindex, int type, size_t
 }
 
 /* The message's IFLA_VFINFO_LIST, byte for byte, in an RTM_NEWLINK as the
- * kernel would answer (libnl reads the list only next to IFLA_NUM_VF),
- * through libnl's link parser and vfctl's reader: what vfctl show would
- * make of it. libnl indexes a VF only by its IFLA_VF_MAC, so a message for
- * VF 0 without a MAC is still found as VF 0. */
+ * kernel would answer (IFLA_NUM_VF, then the list), through vfctl's reader
+ * of RTM_NEWLINK: what vfctl show would make of it. The reader takes a VF's
+ * index from the first of its attributes that carries one. */
 static struct vfctl_vf_config via_link_parser(struct nl_msg *msg, unsigned vf)
 {
 	struct nlmsghdr *h = nlmsg_hdr(msg);
 	struct nlattr *list = nlmsg_find_attr(h, sizeof(struct ifinfomsg), IFLA_VFINFO_LIST);
 	struct nl_msg *reply = nlmsg_alloc_simple(RTM_NEWLINK, 0);
 	struct vfctl_vf_config c;
-	struct rtnl_link *link = NULL;
+	struct vfctl_nl_link *link = NULL;
 
 	assert_non_null(list);
 	assert_non_null(reply);
@@ -437,7 +436,7 @@ static struct vfctl_vf_config via_link_parser(struct nl_msg *msg, unsigned vf)
 	assert_int_equal(nla_put(reply, IFLA_VFINFO_LIST, nla_len(list), nla_data(list)), 0);
 	assert_int_equal(vfctl_nl_parse_link(reply, &link), 0);
 	assert_int_equal(vfctl_nl_link_vf_config(link, vf, &c), 0);
-	rtnl_link_put(link);
+	vfctl_nl_link_free(link);
 	nlmsg_free(reply);
 	return c;
 }

@@ -218,3 +218,10 @@ vm_wire_frames() {
 vm_wire_frames_are() {
 	vm_wire_count_is "$(vm_vfkvm_frame "$1")" "$2"
 }
+
+# Skip unless the image has netdevsim.ko (tests/vm/run builds it with the
+# iommufd modules, on 6.6+ kernels whose linux-source apt has: the 6.12 boot).
+vm_require_netdevsim() {
+	[ "${VFCTL_VM_NETDEVSIM:-0}" = 1 ] ||
+		skip "kernel $(uname -r) booted without netdevsim (built out of tree on 6.6+ only)"
+}
