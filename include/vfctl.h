@@ -335,7 +335,9 @@ enum {
 /* Bind to a driver with driver_override, verified by the driver link
  * and, for vfio-pci, the group node; a failure after the first write
  * rolls back (driver, override, admin MAC, saved state) and says so in
- * the error (flags: VFCTL_BIND_*). */
+ * the error (flags: VFCTL_BIND_*). On success bind, unbind and restore
+ * bring dev's entry in host up to date (driver, driver_override, its
+ * group's viability and node, a VF's settings; not its netdevs). */
 VFCTL_EXPORT int vfctl_bind(struct vfctl_ctx *ctx, struct vfctl_host *host, const char *dev,
 	       const char *driver, unsigned flags, unsigned timeout_ms);
 VFCTL_EXPORT int vfctl_unbind(struct vfctl_ctx *ctx, struct vfctl_host *host, const char *dev,

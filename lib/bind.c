@@ -559,6 +559,34 @@ fail:
 	return r;
 }
 
+/*
+ * After a successful change: f in the caller's host as the kernel has it
+ * now (driver, driver_override, its group's viability and node, a VF's
+ * settings on its PF), read for f alone, so the caller needs no new scan
+ * to say what it did. Best effort: the change itself is made and checked.
+ */
+static void host_refresh(struct vfctl_ctx *ctx, struct vfctl_host *host, struct vfctl_func *f)
+{
+	struct vfctl_group *g = vfctl_host_group(host, f->iommu_group);
+	char first[sizeof(ctx->err)], buf[64];
+
+	memcpy(first, ctx->err, sizeof(first));
+	if (read_driver(ctx, f->addr, buf, sizeof(buf)) == 0) {
+		free(f->driver);
+		f->driver = buf[0] ? strdup(buf) : NULL;
+	}
+	if (vfctl_root_read(&ctx->sys, VFCTL_DEV_PATH(f->addr, "driver_override"), buf,
+			    sizeof(buf)) >= 0) {
+		free(f->driver_override);
+		f->driver_override = buf[0] && strcmp(buf, "(null)") ? strdup(buf) : NULL;
+	}
+	if (g)
+		vfctl_group_refresh(ctx, g);
+	if (f->kind == VFCTL_FUNC_VF && f->pf && f->pf->n_netdevs && ctx->live)
+		vfctl_nl_read_pf_vfs(ctx, f->pf);
+	memcpy(ctx->err, first, sizeof(first));
+}
+
 int vfctl_bind(struct vfctl_ctx *ctx, struct vfctl_host *host, const char *dev,
 	       const char *driver, unsigned flags, unsigned timeout_ms)
 {
@@ -585,7 +613,10 @@ int vfctl_bind(struct vfctl_ctx *ctx, struct vfctl_host *host, const char *dev,
 		if (r < 0)
 			return r;
 	}
-	return rebind(ctx, f, driver, flags, timeout_ms ? timeout_ms : DEFAULT_TIMEOUT_MS);
+	r = rebind(ctx, f, driver, flags, timeout_ms ? timeout_ms : DEFAULT_TIMEOUT_MS);
+	if (r == 0)
+		host_refresh(ctx, host, f);
+	return r;
 }
 
 int vfctl_unbind(struct vfctl_ctx *ctx, struct vfctl_host *host, const char *dev,
@@ -600,7 +631,10 @@ int vfctl_unbind(struct vfctl_ctx *ctx, struct vfctl_host *host, const char *dev
 	if (!f->driver)
 		return vfctl_err(ctx, -EALREADY, "%s: not bound to any driver, nothing changed",
 				 f->addr);
-	return rebind(ctx, f, NULL, flags, timeout_ms ? timeout_ms : DEFAULT_TIMEOUT_MS);
+	r = rebind(ctx, f, NULL, flags, timeout_ms ? timeout_ms : DEFAULT_TIMEOUT_MS);
+	if (r == 0)
+		host_refresh(ctx, host, f);
+	return r;
 }
 
 /* The PF-side VF settings as they were saved. */
@@ -700,5 +734,8 @@ int vfctl_restore(struct vfctl_ctx *ctx, struct vfctl_host *host, const char *de
 		return vfctl_err(ctx, -ENXIO, "%s: restore probed %s but the device is %s%s; see "
 				 "'dmesg'", f->addr, st.driver[0] ? st.driver : "no driver",
 				 now[0] ? "bound to " : "not bound to any driver", now);
-	return vfctl_state_remove(ctx, f->addr);
+	r = vfctl_state_remove(ctx, f->addr);
+	if (r == 0)
+		host_refresh(ctx, host, f);
+	return r;
 }

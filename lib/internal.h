@@ -114,6 +114,9 @@ int vfctl_lease_guard(struct vfctl_ctx *ctx, const char *addr, bool pf, const ch
 bool vfctl_func_vfio_ok(const struct vfctl_func *f);
 /* The same from the member's driver (NULL: none) and whether it is a bridge. */
 bool vfctl_vfio_member_ok(const char *driver, bool is_bridge);
+/* g's viability, blocker, reason and node again, from its members' drivers
+ * (after a bind changed one of them) */
+int vfctl_group_refresh(struct vfctl_ctx *ctx, struct vfctl_group *g);
 
 /* vfio.c: the parts of a region VFIO lets be mmapped (the whole region, the
  * page-aligned areas of a sparse-mmap capability, or none), from the

@@ -403,6 +403,39 @@ static unsigned remaining_ms(uint64_t deadline)
 	return now >= deadline ? 0 : (unsigned)(deadline - now);
 }
 
+/* Does the host have an IOMMU unit (class/iommu), as the scan says? */
+static bool host_has_iommu(struct vfctl_ctx *ctx)
+{
+	_cleanup_closedir_ DIR *d = NULL;
+	struct dirent *de;
+
+	if (vfctl_root_opendir(&ctx->sys, "class/iommu", &d) < 0)
+		return false;
+	while ((de = readdir(d)))
+		if (de->d_name[0] != '.')
+			return true;
+	return false;
+}
+
+/* A PF given by its address, read from its own directory alone (no scan of
+ * the host: a count change needs only the PF). 1 when it is not a plain
+ * bound PF with room for n VFs: the scan's path then says what is wrong. */
+static int sriov_find_pf_addr(struct vfctl_ctx *ctx, const char *name, unsigned n,
+			      char addr[VFCTL_ADDR_LEN], bool *iommu)
+{
+	char a[VFCTL_ADDR_LEN], drv[64];
+	int totalvfs;
+
+	if (vfctl_addr_parse(name, a) < 0 ||
+	    vfctl_root_exists(&ctx->sys, VFCTL_DEV_PATH(a, "physfn")) ||
+	    pf_attr_int(ctx, a, "sriov_totalvfs", &totalvfs) < 0 || n > (unsigned)totalvfs ||
+	    vfctl_root_link_name(&ctx->sys, VFCTL_DEV_PATH(a, "driver"), drv, sizeof(drv)) < 0)
+		return 1;
+	memcpy(addr, a, VFCTL_ADDR_LEN);
+	*iommu = host_has_iommu(ctx);
+	return 0;
+}
+
 /* Find the PF; a VF, a non-PF or an unknown name is refused with what to do. */
 static int sriov_find_pf(struct vfctl_ctx *ctx, const char *name, unsigned n,
 			 char addr[VFCTL_ADDR_LEN], bool *iommu)
@@ -411,6 +444,8 @@ static int sriov_find_pf(struct vfctl_ctx *ctx, const char *name, unsigned n,
 	struct vfctl_func *f;
 	int r;
 
+	if (sriov_find_pf_addr(ctx, name, n, addr, iommu) == 0)
+		return 0;
 	r = vfctl_host_scan(ctx, 0, &host);
 	if (r < 0)
 		return r;

@@ -479,6 +479,14 @@ static int group_check(struct vfctl_ctx *ctx, struct vfctl_group *g)
 	return 0;
 }
 
+int vfctl_group_refresh(struct vfctl_ctx *ctx, struct vfctl_group *g)
+{
+	free(g->reason);
+	g->reason = NULL;
+	g->blocker = NULL;
+	return group_check(ctx, g);
+}
+
 /* for arrays of struct vfctl_group * */
 static int cmp_group(const void *a, const void *b)
 {

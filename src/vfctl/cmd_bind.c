@@ -8,24 +8,12 @@
 
 enum op { OP_BIND, OP_UNBIND, OP_RESTORE };
 
-/* After the change: what the device is bound to now, from a fresh scan.
- * addr is its PCI address: a netdev name it was given by is gone now. */
-static int report(struct vfctl_ctx *ctx, const char *addr, const char *was, enum op op)
+/* After the change: what the device is bound to now, as the library read
+ * it back into the host after the change (no second scan). */
+static int report(struct vfctl_host *h, struct vfctl_func *f, const char *was, enum op op)
 {
 	static const char *verbs[] = { "bound to", "unbound from", "restored to" };
-	struct vfctl_host *h = NULL;
-	struct vfctl_func *f;
-	int r;
 
-	r = vfctl_host_scan(ctx, VFCTL_SCAN_NETLINK, &h);
-	if (r >= 0)
-		r = vfctl_host_find(ctx, h, addr, &f);
-	if (r < 0) {
-		fprintf(stderr, "vfctl: the change was made, but reading it back failed: %s\n",
-			vfctl_ctx_error(ctx));
-		vfctl_host_free(h);
-		return EXIT_ERR;
-	}
 	pr_obj_begin(NULL);
 	pr_str("address", "%s: ", f->addr);
 	pr_text("%s ", verbs[op]);
@@ -50,7 +38,6 @@ static int report(struct vfctl_ctx *ctx, const char *addr, const char *was, enum
 	}
 	pr_text("\n");
 	pr_obj_end();
-	vfctl_host_free(h);
 	return EXIT_OK;
 }
 
@@ -97,7 +84,7 @@ static int run(struct vfctl_ctx *ctx, struct vfctl_host *host, const struct args
 		fprintf(stderr, "vfctl: %s\n", vfctl_ctx_error(ctx));
 		return EXIT_ERR;
 	}
-	return report(ctx, addr, was, op);
+	return report(host, f, was, op);
 }
 
 int cmd_bind(struct vfctl_ctx *ctx, struct vfctl_host *host, const struct args *a)

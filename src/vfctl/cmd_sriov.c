@@ -46,7 +46,7 @@ static int numvfs_run(struct vfctl_ctx *ctx, const char *cmd, const char *name, 
 		fprintf(stderr, "vfctl: %s\n", vfctl_ctx_error(ctx));
 		return EXIT_ERR;
 	}
-	/* What is there now, as list and show print it. */
+	/* What is there now, as list and show print it: the command's one scan. */
 	r = vfctl_host_scan(ctx, VFCTL_SCAN_NETLINK, &h);
 	if (r >= 0)
 		r = vfctl_host_find(ctx, h, name, &pf);
@@ -99,7 +99,7 @@ int cmd_create(struct vfctl_ctx *ctx, struct vfctl_host *h, const struct args *a
 {
 	unsigned n, flags = 0;
 
-	(void)h;	/* the library scans again under the PF's lock */
+	(void)h;	/* none (no_scan): the library reads the PF under its lock */
 	if (a->argc != 2) {
 		fprintf(stderr, "vfctl create: expected a PF (PCI address or netdev name) and a VF "
 			"count: vfctl create PF N\n");
@@ -120,7 +120,7 @@ int cmd_create(struct vfctl_ctx *ctx, struct vfctl_host *h, const struct args *a
 
 int cmd_destroy(struct vfctl_ctx *ctx, struct vfctl_host *h, const struct args *a)
 {
-	(void)h;
+	(void)h;	/* none (no_scan) */
 	if (a->argc != 1) {
 		fprintf(stderr, "vfctl destroy: expected one PF (PCI address or netdev name)\n");
 		return EXIT_USAGE;

@@ -106,7 +106,7 @@ const struct cli_cmd cli_cmds[] = {
 		.opts = { { OPT_FORCE, "even if vfctld leases the VF" } },
 	},
 	{
-		.name = "create", .fn = cmd_create,
+		.name = "create", .fn = cmd_create, .no_scan = true,
 		.synopsis = "PF N",
 		.summary = "enable N VFs on PF and wait until they exist",
 		.help = "PF is a PCI address or the PF's netdev. From one non-zero count to another\n"
@@ -118,7 +118,7 @@ const struct cli_cmd cli_cmds[] = {
 		},
 	},
 	{
-		.name = "destroy", .fn = cmd_destroy,
+		.name = "destroy", .fn = cmd_destroy, .no_scan = true,
 		.synopsis = "PF",
 		.summary = "remove all VFs of PF",
 		.help = "PF is a PCI address or the PF's netdev. VFs bound to host drivers are removed;\n"

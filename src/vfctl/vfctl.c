@@ -61,7 +61,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "vfctl: %s\n", errbuf[0] ? errbuf : strerror(-r));
 		return EXIT_ERR;
 	}
-	r = vfctl_host_scan(ctx, VFCTL_SCAN_NETLINK, &host);
+	r = c->no_scan ? 0 : vfctl_host_scan(ctx, VFCTL_SCAN_NETLINK, &host);
 	if (r < 0) {
 		fprintf(stderr, "vfctl: %s\n", vfctl_ctx_error(ctx));
 		ret = EXIT_ERR;

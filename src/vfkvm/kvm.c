@@ -74,7 +74,7 @@ static int set_slot(struct vfkvm_vm *vm, unsigned slot, uint64_t gpa, uint64_t s
 	return 0;
 }
 
-static int alloc_ram(struct vfkvm_vm *vm, uint64_t size, bool huge)
+static int alloc_ram(struct vfkvm_vm *vm, uint64_t size, bool huge, bool prefault)
 {
 	double t0;
 	int fd, r;
@@ -92,9 +92,13 @@ static int alloc_ram(struct vfkvm_vm *vm, uint64_t size, bool huge)
 		    strerror(-r));
 		goto err_close;
 	}
-	/* prefault now: no page faults later, and hugetlb shortage shows here */
+	/* Prefaulting a big guest's 4 KiB pages costs far more than the rest of
+	 * its start: only when asked (a device's DMA pins it all anyway).
+	 * Without it the guest faults in what it touches; hugetlb pages are
+	 * still reserved at mmap, so a shortage shows here either way. */
 	t0 = vfkvm_now_ms();
-	p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd, 0);
+	p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | (prefault ? MAP_POPULATE : 0),
+		 fd, 0);
 	if (p == MAP_FAILED) {
 		r = -errno;
 		if (huge)
@@ -108,7 +112,7 @@ static int alloc_ram(struct vfkvm_vm *vm, uint64_t size, bool huge)
 		goto err_close;
 	}
 	/* MAP_POPULATE ignores faults it cannot serve; this reports them */
-	if (huge && (madvise(p, size, MADV_POPULATE_WRITE) < 0)) {
+	if (huge && prefault && madvise(p, size, MADV_POPULATE_WRITE) < 0) {
 		r = -errno;
 		err("prefaulting %llu MiB of hugetlb guest RAM: %s; reserve pages: "
 		    "echo %llu > /proc/sys/vm/nr_hugepages", (unsigned long long)size >> 20,
@@ -116,7 +120,7 @@ static int alloc_ram(struct vfkvm_vm *vm, uint64_t size, bool huge)
 		munmap(p, size);
 		goto err_close;
 	}
-	vm->prefault_ms = vfkvm_now_ms() - t0;
+	vm->prefault_ms = prefault ? vfkvm_now_ms() - t0 : -1;
 	vm->huge = huge;
 	vm->ram_fd = fd;
 	vm->ram = p;
@@ -135,7 +139,7 @@ double vfkvm_now_ms(void)
 	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
-int vfkvm_vm_create(struct vfkvm_vm *vm, uint64_t ram_size, bool hugepages)
+int vfkvm_vm_create(struct vfkvm_vm *vm, uint64_t ram_size, bool hugepages, bool prefault)
 {
 	const char *dev = vfkvm_kvm_path();
 	struct kvm_enable_cap cap = { .cap = KVM_CAP_SPLIT_IRQCHIP, .args = { 24 } };
@@ -176,7 +180,7 @@ int vfkvm_vm_create(struct vfkvm_vm *vm, uint64_t ram_size, bool hugepages)
 		    strerror(-r));
 		goto err;
 	}
-	r = alloc_ram(&v, ram_size, hugepages);
+	r = alloc_ram(&v, ram_size, hugepages, prefault);
 	if (r < 0)
 		goto err;
 	r = set_slot(&v, v.nslots++, 0, ram_size, v.ram, 0, "guest RAM");

@@ -14,11 +14,13 @@
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: vfkvm [--mem SIZE] [--hugepages] [--guest FILE] [--trace]\n"
+	fprintf(f, "usage: vfkvm [--mem SIZE] [--hugepages] [--prefault] [--guest FILE] [--trace]\n"
 		   "             [--stand-in-bar | --vf DEV | --lease ID] [--iommu MODE]\n"
 		   "\n"
 		   "  --mem SIZE      guest RAM (default 64M; K, M, G suffixes)\n"
 		   "  --hugepages     guest RAM from hugetlbfs pages\n"
+		   "  --prefault      fault all guest RAM in before the guest runs (always\n"
+		   "                  with --vf and --lease: the device's DMA needs it)\n"
 		   "  --guest FILE    a VFKVMG01 guest image instead of the built-in one\n"
 		   "  --stand-in-bar  a software BAR instead of a device (no VFIO)\n"
 		   "  --vf DEV        pass through DEV, bound to vfio-pci ('vfctl bind DEV')\n"
@@ -104,6 +106,7 @@ int main(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "mem", required_argument, NULL, 'm' },
 		{ "hugepages", no_argument, NULL, 'H' },
+		{ "prefault", no_argument, NULL, 'P' },
 		{ "guest", required_argument, NULL, 'g' },
 		{ "stand-in-bar", no_argument, NULL, 'b' },
 		{ "trace", no_argument, NULL, 't' },
@@ -132,6 +135,7 @@ int main(int argc, char **argv)
 			}
 			break;
 		case 'H': o.hugepages = true; break;
+		case 'P': o.prefault = true; break;
 		case 'g': o.guest = optarg; break;
 		case 'b': o.stand_in_bar = true; break;
 		case 't': o.trace = true; break;

@@ -276,6 +276,12 @@ out:
 	return r;
 }
 
+bool vfkvm_prefault_wanted(const struct vfkvm_opts *o)
+{
+	/* --lease sets vf too; the stand-in BAR is a slot, it does no DMA */
+	return o->prefault || o->vf;
+}
+
 int vfkvm_setup(struct vfkvm **out, const struct vfkvm_opts *o)
 {
 	struct vfkvm *v;
@@ -306,9 +312,13 @@ int vfkvm_setup(struct vfkvm **out, const struct vfkvm_opts *o)
 		if (r < 0)
 			goto err;
 	}
-	r = vfkvm_vm_create(&v->vm, o->mem, o->hugepages);
+	r = vfkvm_vm_create(&v->vm, o->mem, o->hugepages, vfkvm_prefault_wanted(o));
 	if (r < 0)
 		goto err;
+	if (v->vm.prefault_ms >= 0)
+		printf("vfkvm: guest RAM prefaulted: %llu MiB of %s pages in %.1f ms\n",
+		       (unsigned long long)o->mem >> 20, o->hugepages ? "2 MiB" : "4 KiB",
+		       v->vm.prefault_ms);
 	r = vfkvm_trap_region(&v->vm, &v->ctrl);
 	if (r < 0)
 		goto err;

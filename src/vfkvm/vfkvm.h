@@ -100,7 +100,7 @@ struct vfkvm_vm {
 	unsigned nioevents;
 	struct kvm_irq_routing *routing;
 	unsigned long mmio_exits;
-	double prefault_ms;	/* the guest RAM's MAP_POPULATE (for the DMA figure) */
+	double prefault_ms;	/* the guest RAM's MAP_POPULATE, -1 when not prefaulted */
 	bool huge;		/* guest RAM in 2 MiB hugetlb pages */
 };
 
@@ -124,13 +124,14 @@ struct vfkvm_opts {
 	struct vfctl_ctx *ctx;	/* libvfctl's, for --vf and --lease */
 	bool trace;
 	enum vfkvm_iommu iommu;	/* --iommu */
+	bool prefault;		/* --prefault */
 };
 
 /* kvm.c */
 const char *vfkvm_kvm_path(void);
 /* CLOCK_MONOTONIC in ms, for the figures vfkvm prints (prefault, DMA map) */
 double vfkvm_now_ms(void);
-int vfkvm_vm_create(struct vfkvm_vm *vm, uint64_t ram_size, bool hugepages);
+int vfkvm_vm_create(struct vfkvm_vm *vm, uint64_t ram_size, bool hugepages, bool prefault);
 void vfkvm_vm_destroy(struct vfkvm_vm *vm);
 int vfkvm_map_region(struct vfkvm_vm *vm, struct vfkvm_region *r);
 int vfkvm_trap_region(struct vfkvm_vm *vm, struct vfkvm_region *r);
@@ -171,6 +172,10 @@ void vfkvm_vfio_close(struct vfkvm_vfio *vf);
 
 /* run.c: the guest, its stand-in device and the run loop */
 struct vfkvm;
+/* Fault all guest RAM in before the guest runs: when a device will DMA into
+ * it (--vf, --lease) or --prefault asks; else the guest faults in what it
+ * touches (a 1 GiB guest starts as fast as a 64 MiB one). */
+bool vfkvm_prefault_wanted(const struct vfkvm_opts *o);
 int vfkvm_setup(struct vfkvm **out, const struct vfkvm_opts *o);
 /* Runs the guest to its end: returns its exit status (>= 0), or -errno. */
 int vfkvm_run(struct vfkvm *v);

@@ -77,7 +77,7 @@ static void test_slots(void **state)
 	char *err;
 
 	need_kvm(state);
-	assert_int_equal(vfkvm_vm_create(&vm, 4 << 20, false), 0);
+	assert_int_equal(vfkvm_vm_create(&vm, 4 << 20, false, true), 0);
 	assert_int_equal(vm.nslots, 1);
 	r.fd = memfd_create("r", MFD_CLOEXEC);
 	assert_int_equal(ftruncate(r.fd, 0x1000), 0);
@@ -260,7 +260,7 @@ static void test_stop_no_leak(void **state)
 static int do_create(void *arg)
 {
 	struct vfkvm_vm vm = { .vm_fd = 1234 };
-	int r = vfkvm_vm_create(&vm, 4 << 20, false);
+	int r = vfkvm_vm_create(&vm, 4 << 20, false, true);
 
 	/* untouched on failure */
 	assert_int_equal(vm.vm_fd, 1234);
@@ -323,6 +323,51 @@ static void test_memlock(void **state)
 				 "in a unit) or run with CAP_IPC_LOCK\n");
 }
 
+/* ---- guest RAM prefault ------------------------------------------------ */
+/* Only a device's DMA (--vf, --lease: vf is set) or --prefault faults guest
+ * RAM in; the stand-in BAR is a memory slot and DMAs nothing. */
+static void test_prefault_wanted(void **state)
+{
+	(void)state;
+	assert_false(vfkvm_prefault_wanted(&(struct vfkvm_opts){ .mem = 1ULL << 30 }));
+	assert_false(vfkvm_prefault_wanted(&(struct vfkvm_opts){ .stand_in_bar = true }));
+	assert_false(vfkvm_prefault_wanted(&(struct vfkvm_opts){ .hugepages = true }));
+	assert_true(vfkvm_prefault_wanted(&(struct vfkvm_opts){ .vf = "0000:01:10.0" }));
+	assert_true(vfkvm_prefault_wanted(&(struct vfkvm_opts){ .prefault = true }));
+}
+
+/* How many of the n pages at p are resident. */
+static size_t resident_pages(void *p, size_t n)
+{
+	unsigned char *vec = calloc(n, 1);
+	size_t count = 0;
+
+	assert_non_null(vec);
+	assert_int_equal(mincore(p, n * 4096, vec), 0);
+	for (size_t i = 0; i < n; i++)
+		count += vec[i] & 1;
+	free(vec);
+	return count;
+}
+
+/* Without prefault nothing of guest RAM is resident after the VM is made
+ * (and no time is reported); with it all of it is. */
+static void test_prefault_resident(void **state)
+{
+	const size_t pages = (16 << 20) / 4096;
+	struct vfkvm_vm vm;
+
+	need_kvm(state);
+	assert_int_equal(vfkvm_vm_create(&vm, 16 << 20, false, false), 0);
+	assert_true(vm.prefault_ms < 0);
+	assert_int_equal(resident_pages(vm.ram, pages), 0);
+	vfkvm_vm_destroy(&vm);
+	assert_int_equal(vfkvm_vm_create(&vm, 16 << 20, false, true), 0);
+	assert_true(vm.prefault_ms >= 0);
+	assert_int_equal(resident_pages(vm.ram, pages), pages);
+	vfkvm_vm_destroy(&vm);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -332,6 +377,8 @@ int main(void)
 		cmocka_unit_test(test_stop_no_leak),
 		cmocka_unit_test(test_missing_kvm),
 		cmocka_unit_test(test_memlock),
+		cmocka_unit_test(test_prefault_wanted),
+		cmocka_unit_test(test_prefault_resident),
 	};
 	return cmocka_run_group_tests_name("vfkvm", tests, NULL, NULL);
 }

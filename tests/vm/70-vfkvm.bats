@@ -169,3 +169,26 @@ reported() {
 		done
 	done
 }
+
+# Guest RAM is prefaulted only for a device's DMA or on request: no prefault
+# line for the stand-in BAR, one with --prefault and with --vf. Start-to-exit
+# times printed as figures, never asserted.
+@test "figures: prefault only with --vf or --prefault; 64 vs 512 MiB start to exit" {
+	local mem t0 t1
+	for mem in 64 512; do
+		t0=$(date +%s%N)
+		run --separate-stderr "$VFKVM" --stand-in-bar --mem "${mem}M"
+		t1=$(date +%s%N)
+		[ "$status" -eq 0 ]
+		[[ "$output" != *"prefaulted"* ]]
+		echo "# figure: vfkvm --stand-in-bar --mem ${mem}M, no prefault: $(((t1 - t0) / 1000000)) ms exec to exit" >&3
+	done
+	run --separate-stderr "$VFKVM" --stand-in-bar --mem 512M --prefault
+	[ "$status" -eq 0 ]
+	[[ "${lines[0]}" == "vfkvm: guest RAM prefaulted: 512 MiB of 4 KiB pages in "*" ms" ]]
+	echo "# figure: ${lines[0]}" >&3
+	vm_bind_vfio "$vf"
+	run --separate-stderr "$VFKVM" --vf "$vf" --mem 64M
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"vfkvm: guest RAM prefaulted: 64 MiB of 4 KiB pages in "* ]]
+}
