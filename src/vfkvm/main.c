@@ -30,7 +30,13 @@ static void usage(FILE *f)
 		   "                  container), legacy (the container, type1v2) or iommufd\n"
 		   "                  (refused where the kernel has no such path)\n"
 		   "  --trace         print every trapped MMIO access\n"
-		   "See vfkvm(1).\n");
+		   "\n"
+		   "The built-in guest's VF drivers, chosen by the VF's device id:\n");
+	for (const struct vfkvm_vf_family *v = vfkvm_vf_families(); v->vendor; v++)
+		fprintf(f, "  %04x:%04x %-9s %s%s\n", v->vendor, v->device, v->name, v->driver,
+			strcmp(v->driver, "ixgbevf") ? "" : " (tested only against a register "
+			"model, never yet on a real NIC)");
+	fprintf(f, "See vfkvm(1).\n");
 }
 
 /* SIZE: bytes, or with a K, M or G suffix */

@@ -26,7 +26,7 @@
 /* control region offsets (the guest's side is src/vfkvm/guest/guest.S) */
 enum { C_EXIT = 0x00, C_IRQFD = 0x08, C_MSI = 0x10, C_DOORBELLS = 0x18, C_FAULT_VEC = 0x28,
        C_FAULT_RIP = 0x30, C_MODE = 0x38, C_DELAY = 0x40, C_FAILVAL = 0x48, C_GFAIL = 0x50,
-       C_BARS = 0x58,
+       C_BARS = 0x58, C_DEVID = 0x60,
        C_REPORT = 0x100, C_PATTERN = 0x210 };
 
 #define DELAY_MAX_US	100000	/* one C_DELAY sleeps at most this long */
@@ -36,11 +36,12 @@ static const char *const report_names[] = {
 	"bar[0]", "read8", "read16", "read32", "read64", "roslot[0]", "doorbells", "irqfd",
 	"msi", "vf.status", "vf.msix", "vf.rst", "vf.reply", "vf.mac", "vf.tx.status",
 	"vf.tx.head", "vf.tx.packets", "vf.tx.irq", "vf.bar3[0]",
-	"vf.bar3[0x2000]",
+	"vf.bar3[0x2000]", "vf.mc_filter_type",
 };
 
-/* What a guest-side failure code (C_GFAIL) means for an 82576 VF and what
- * to do about it; the guest's driver is src/vfkvm/guest/guest.S. */
+/* What a guest-side failure code (C_GFAIL) means and what to do about it:
+ * 1-7 from the igbvf driver (82576 VF), 8-14 from the ixgbevf driver
+ * (82599/X540/X550 VF); the drivers are src/vfkvm/guest/guest.S. */
 static const char *const gfail_text[] = {
 	[1] = "VF mailbox: the PF still signals a reset in progress (V2PMAILBOX RSTI) after "
 	      "2 s: bring the PF's interface up (ip link set PF up)",
@@ -54,7 +55,44 @@ static const char *const gfail_text[] = {
 	[7] = "VF transmit: descriptor 0 not written back (DD) within 2 s: the PF must be up "
 	      "(its TCTL.EN) and have enabled the VF's transmit (VFTE) after the mailbox "
 	      "reset; the value is the VF's TDH",
+	[8] = "ixgbevf: VFMAILBOX (0x2fc) still has RSTI (PF reset in progress) 2 s after "
+	      "VFCTRL.RST: bring the PF's interface up (ip link set PF up); the value is "
+	      "VFMAILBOX",
+	[9] = "ixgbevf: VFMAILBOX (0x2fc) VFU not granted for 2 s (the PF holds the buffer, "
+	      "PFU): the PF's driver is stuck; reload ixgbe",
+	[10] = "ixgbevf: VFMAILBOX (0x2fc) PFACK not set within 2 s of IXGBE_VF_RESET (REQ): "
+	       "the PF's interface must be up (ip link set PF up) for ixgbe to serve its "
+	       "VFs' mailboxes; the value is every VFMAILBOX bit seen",
+	[11] = "ixgbevf: VFMAILBOX (0x2fc) PFSTS not set within 2 s of the PF's PFACK: no "
+	       "reply to IXGBE_VF_RESET; check the PF's driver log (dmesg)",
+	[12] = "ixgbevf: the reply to IXGBE_VF_RESET (VFMBMEM word 0) is neither ACK nor NACK; "
+	       "the value is that word",
+	[13] = "ixgbevf: VFTXDCTL(0) (0x2028) ENABLE did not read back set within 2 s; the "
+	       "value is VFTXDCTL",
+	[14] = "ixgbevf: TX descriptor 1 not written back (DD) within 2 s: the PF must be up "
+	       "and have enabled the VF's transmit (PFVFTE) after IXGBE_VF_RESET; the value "
+	       "is VFTDH(0)",
 };
+
+const char *vfkvm_guest_failure(uint64_t code)
+{
+	if (code < sizeof(gfail_text) / sizeof(gfail_text[0]))
+		return gfail_text[code];
+	return NULL;
+}
+
+static const struct vfkvm_vf_family families[] = {
+	{ 0x8086, 0x10ca, "igbvf", "82576 VF" },
+	{ 0x8086, 0x10ed, "ixgbevf", "82599 VF" },
+	{ 0x8086, 0x1515, "ixgbevf", "X540 VF" },
+	{ 0x8086, 0x1565, "ixgbevf", "X550 VF" },
+	{ 0 },
+};
+
+const struct vfkvm_vf_family *vfkvm_vf_families(void)
+{
+	return families;
+}
 
 struct vfkvm {
 	struct vfkvm_opts o;
@@ -112,6 +150,9 @@ static int ctrl_access(struct vfkvm_region *r, uint64_t off, void *data, unsigne
 			for (unsigned k = 0; k < 6; k++)
 				val |= v->vfio.bar_size[k] ? 1ULL << k : 0;
 			val |= (uint64_t)(v->vfio.msix_bar + 1) << 8;
+		} else if (off == C_DEVID && v->have_vfio) {
+			/* the guest picks its driver by it, as a driver's id table */
+			val = (uint32_t)v->vfio.vendor << 16 | v->vfio.device_id;
 		} else if (off >= C_PATTERN && off < C_PATTERN + 8) {
 			val = CTRL_PATTERN >> 8 * (off - C_PATTERN);
 		}
@@ -151,9 +192,10 @@ static int ctrl_access(struct vfkvm_region *r, uint64_t off, void *data, unsigne
 		v->fail_val = val;
 		break;
 	case C_GFAIL:
-		if (val < sizeof(gfail_text) / sizeof(gfail_text[0]) && gfail_text[val])
+		if (vfkvm_guest_failure(val))
 			err("guest failure on %s: %s (value 0x%" PRIx64 ")",
-			    v->dev.name ? v->dev.name : "no device", gfail_text[val], v->fail_val);
+			    v->dev.name ? v->dev.name : "no device", vfkvm_guest_failure(val),
+			    v->fail_val);
 		else
 			err("guest failure: code %" PRIu64 " (value 0x%" PRIx64 ")", val,
 			    v->fail_val);

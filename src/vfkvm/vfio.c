@@ -297,6 +297,19 @@ static int enable_bus_master(struct vfkvm_vfio *vf)
 	return 0;
 }
 
+/* Which of the built-in guest's drivers will drive it. */
+static void vfio_print_driver(const struct vfkvm_vfio *vf)
+{
+	for (const struct vfkvm_vf_family *f = vfkvm_vf_families(); f->vendor; f++)
+		if (f->vendor == vf->vendor && f->device == vf->device_id) {
+			printf("vfio: %s is %04x:%04x (%s): built-in guest driver %s\n", vf->bdf,
+			       vf->vendor, vf->device_id, f->name, f->driver);
+			return;
+		}
+	printf("vfio: %s is %04x:%04x: no built-in guest driver for it; the guest tries "
+	       "igbvf's\n", vf->bdf, vf->vendor, vf->device_id);
+}
+
 /* The device is open (group in a type1v2 container, or cdev on an IOAS): reset it, then DMA,
  * BARs, MSI-X, bus mastering. */
 static int vfio_setup(struct vfkvm_vfio *vf, struct vfkvm_vm *vm, struct vfkvm_dev *d)
@@ -320,6 +333,12 @@ static int vfio_setup(struct vfkvm_vfio *vf, struct vfkvm_vm *vm, struct vfkvm_d
 	}
 	printf("vfio: %s device fd: %u regions, %u irqs\n", vf->bdf,
 	       vfctl_vfio_dev_num_regions(vf->dev), vfctl_vfio_dev_num_irqs(vf->dev));
+	r = config_rw(vf, PCI_VENDOR_ID, &vf->vendor, 2, false);
+	if (r >= 0)
+		r = config_rw(vf, PCI_DEVICE_ID, &vf->device_id, 2, false);
+	if (r < 0)
+		return r;
+	vfio_print_driver(vf);
 	r = map_dma(vf, vm);
 	if (r < 0)
 		return r;

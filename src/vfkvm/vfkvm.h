@@ -157,6 +157,7 @@ struct vfkvm_vfio {
 	bool msix_write_seen;	/* a guest write to the table was refused once */
 	unsigned msix_on;	/* MSI-X vectors 0..msix_on-1 wired to irqfds */
 	uint64_t dma_size;	/* guest RAM mapped at IOVA 0, 0 if not mapped */
+	uint16_t vendor, device_id;	/* from config space: the guest's driver goes by them */
 };
 /* VFKVM_IOMMU_IOMMUFD: -EOPNOTSUPP if the kernel (or, for adopt, vfctld's
  * fds) offers no such path */
@@ -182,6 +183,16 @@ int vfkvm_run(struct vfkvm *v);
 void vfkvm_teardown(struct vfkvm *v);
 void *vfkvm_bar(struct vfkvm *v);
 int vfkvm_vf_read32(struct vfkvm *v, unsigned bar, uint64_t off, uint32_t *val);
+/* What guest-side failure code C_GFAIL means and what to do, NULL if
+ * unknown (the test of the ixgbevf driver checks the text it leads to). */
+const char *vfkvm_guest_failure(uint64_t code);
+/* The VF families the built-in guest has a driver for (vfkvm --help), up
+ * to an entry with vendor 0; any other VF gets the igbvf driver. */
+struct vfkvm_vf_family {
+	uint16_t vendor, device;
+	const char *driver, *name;
+};
+const struct vfkvm_vf_family *vfkvm_vf_families(void);
 extern volatile int vfkvm_stop_signal;
 /* The handler for SIGTERM/SIGINT: stops vfkvm_run(), even mid-KVM_RUN. */
 void vfkvm_on_signal(int sig);

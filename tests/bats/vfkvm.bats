@@ -11,7 +11,8 @@ setup() {
 	# the missing-/dev/kvm and bad-option tests run everywhere; the rest need KVM
 	[[ "$BATS_TEST_DESCRIPTION" == "missing /dev/kvm"* ]] ||
 		[[ "$BATS_TEST_DESCRIPTION" == "bad --vf"* ]] ||
-		[[ "$BATS_TEST_DESCRIPTION" == "--lease"* ]] || [ -c /dev/kvm ] ||
+		[[ "$BATS_TEST_DESCRIPTION" == "--lease"* ]] ||
+		[[ "$BATS_TEST_DESCRIPTION" == "--help"* ]] || [ -c /dev/kvm ] ||
 		skip "/dev/kvm is absent on this host"
 }
 
@@ -168,6 +169,19 @@ host: bar[8] = 0xeeddccbbaa998877" ]
 	for o in --mem --hugepages --guest --stand-in-bar --vf --lease --iommu --trace; do
 		[[ "$output" == *"  $o "* ]]
 	done
+}
+
+@test "--help and vfkvm(1) list the guest's VF families; ixgbevf says it is tested only on a model" {
+	run "$VFKVM" --help
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"8086:10ca 82576 VF  igbvf"* ]]
+	for id in "10ed 82599" "1515 X540" "1565 X550"; do
+		[[ "$output" == *"8086:${id% *} ${id#* } VF "*"ixgbevf (tested only against a register model, never yet on a real NIC)"* ]]
+	done
+	command -v man >/dev/null || return 0
+	MANWIDTH=200 run man -l "$REPO/man/vfkvm.1"
+	[[ "$output" == *"8086:10ed"*"8086:1515"*"8086:1565"* ]]
+	[[ "$output" == *"never yet on a real 82599"* ]]
 }
 
 @test "--vf without VFIO: the container node, the errno text, what to do" {

@@ -48,6 +48,8 @@ reported() {
 	# --iommu auto: the IOAS where the kernel has iommufd, else the container
 	[[ "$output" == *"vfio: $vf in group $grp, $(vm_vfio_path_line)"* ]]
 	[[ "$output" == *"vfio: $vf device fd: "*" regions, "*" irqs"* ]]
+	# the guest's driver goes by the device id: igbvf for the 82576's VF
+	[[ "$output" == *"vfio: $vf is 8086:10ca (82576 VF): built-in guest driver igbvf"* ]]
 	[[ "$output" == *"vfio: guest RAM DMA-mapped: iova 0x0-0x3ffffff"* ]]
 	[[ "$output" == *"vfio: $vf BAR0 16 KiB mmapped at gpa 0xfebf0000 (slot "* ]]
 	cmd=$(sed -n "s/^vfio: $vf bus mastering on (command 0x\(....\))$/\1/p" <<<"$output")

@@ -28,6 +28,8 @@
 #define R_VF_TXIRQ	0x188
 #define R_VF_BAR3	0x190
 #define R_VF_PBA	0x198
+#define R_VF_MCTYPE	0x1a0
+#define DEVID		0x60	/* read: the VF's vendor << 16 | device id */
 #define BARS		0x58	/* read: bit K BAR K mapped; bits 8-10 MSI-X BAR + 1 */
 #define BAR3		0xfe300000	/* VFKVM_BARN_GPA(3) */
 /* failure codes (run.c says what each means and what to do) */
@@ -37,6 +39,14 @@
 #define F_NOREPLY	4
 #define F_BADREPLY	6
 #define F_TXTIMEOUT	7
+/* the ixgbevf driver's (its messages name the 82599 VF's registers) */
+#define F_X_RSTI	8
+#define F_X_NOLOCK	9
+#define F_X_NOACK	10
+#define F_X_NOREPLY	11
+#define F_X_BADREPLY	12
+#define F_X_TXEN	13
+#define F_X_TXTIMEOUT	14
 #define POLL_US		100
 #define POLL_2S		20000	/* polls of POLL_US: 2 s at least */
 /* 82576 VF registers (BAR0 offsets; Linux igbvf regs.h, defines.h, mbx.h) */
@@ -72,6 +82,31 @@
 #define TXDCTL_ENABLE	0x02000000
 /* DEXT | RS | IFCS | EOP, DTYP advanced data */
 #define TXD_CMD		(0x20000000 | 0x08000000 | 0x02000000 | 0x01000000 | 0x00300000)
+/* 82599/X540/X550 VF registers (BAR0 offsets; 82599 datasheet 8.3.5, Linux
+ * ixgbevf regs.h, defines.h, mbx.h) */
+#define X_CTRL		0x0000	/* VFCTRL */
+#define X_STATUS	0x0008	/* VFSTATUS */
+#define X_EIMS		0x0108	/* VTEIMS */
+#define X_EIMC		0x010c	/* VTEIMC */
+#define X_EIAM		0x0114	/* VTEIAM */
+#define X_IVAR0		0x0120	/* VTIVAR(0): RX/TX queues 0 and 1 */
+#define X_IVAR_MISC	0x0140	/* VTIVAR_MISC: the mailbox cause */
+#define X_VFMBMEM	0x0200	/* mailbox buffer, 16 words */
+#define X_MBX		0x02fc	/* VFMAILBOX */
+#define X_EITR0		0x0820	/* VTEITR(0) */
+#define X_TDBAL		0x2000	/* VFTDBAL(0) ... */
+#define X_TDBAH		0x2004
+#define X_TDLEN		0x2008
+#define X_TDH		0x2010
+#define X_TDT		0x2018
+#define X_TXDCTL	0x2028
+#define X_GPTC		0x201c	/* VFGPTC */
+#define X_MSG_NACK	0x40000000
+/* context descriptor: DEXT, DTYP context; data descriptor: CC (check
+ * context, which the 82599 wants from a VF's queue: Tx switching is on) */
+#define X_CTX_TUCMD	(0x20000000 | 0x00200000)
+#define X_MACLEN	(14 << 9)
+#define X_OLINFO_CC	0x80
 /* guest RAM the VF reads by DMA (IOVA = guest-physical) */
 #define RING_GPA	0x180000
 #define RING_LEN	128	/* 8 descriptors of 16 bytes */
@@ -231,6 +266,15 @@ user_main:
  * (EIMC 0x1528). Then the igbvf driver proper: the mailbox reset handshake
  * with the PF and one frame sent by DMA. */
 vf_main:
+	/* the driver by the VF's device id: 82599, X540 and X550 VFs
+	 * (ixgbevf); anything else gets the igbvf driver below */
+	movl DEVID(%rbx), %eax
+	cmp $0x808610ed, %eax
+	je ixgbe_main
+	cmp $0x80861515, %eax
+	je ixgbe_main
+	cmp $0x80861565, %eax
+	je ixgbe_main
 	movl V_STATUS(%rsi), %eax
 	mov %rax, R_VF_STATUS(%rbx)
 	movl $1, V_EIMS(%rsi)
@@ -318,20 +362,7 @@ vf_main:
 	or %r14, %rax
 	mov %rax, R_VF_MAC(%rbx)
 
-6:	/* the frame: broadcast, from our MAC, ethertype 0x88b5 (local
-	 * experimental), then the payload text, FRAME_LEN bytes in all */
-	mov $FRAME_GPA, %edi
-	movl $0xffffffff, (%rdi)
-	movw $0xffff, 4(%rdi)
-	movl %r14d, 6(%rdi)
-	movw %r15w, 10(%rdi)
-	movw $0xb588, 12(%rdi)
-	push %rsi
-	lea payload(%rip), %rsi
-	add $14, %rdi
-	mov $FRAME_LEN - 14, %ecx
-	rep movsb
-	pop %rsi
+6:	call build_frame
 	/* TX descriptor 0 of an 8-entry ring (advanced data descriptor) */
 	mov $RING_GPA, %edi
 	movq $FRAME_GPA, (%rdi)
@@ -384,10 +415,206 @@ vf_main:
 	movq $0, 0x00(%rbx)
 1:	jmp 1b
 
+/* The ixgbevf driver (82599 VF, X540 VF, X550 VF), written from the 82599
+ * datasheet's VF registers (8.3.5) and the reset flow of Linux ixgbevf
+ * (vf.c ixgbevf_reset_hw_vf, mbx.c): VFCTRL.RST, the IXGBE_VF_RESET
+ * handshake, the PF-assigned MAC, one frame from a TX ring in guest RAM and
+ * its MSI-X interrupt. Tested only against the register model of
+ * tests/unit/test_vfkvm_ixgbevf.c, never yet on a real 82599. */
+ixgbe_main:
+	movl X_STATUS(%rsi), %eax
+	mov %rax, R_VF_STATUS(%rbx)
+	/* VF reset: the VF's queues and interrupts; the PF hears of it and
+	 * keeps our transmit off until it answers IXGBE_VF_RESET */
+	xor %r12d, %r12d
+	movl $CTRL_RST, X_CTRL(%rsi)
+	movl X_MBX(%rsi), %eax
+	mov %rax, R_VF_RST(%rbx)
+	mov $POLL_2S, %ecx
+1:	test $MBX_RSTI | MBX_RSTD, %eax
+	jz 2f
+	call delay
+	movl X_MBX(%rsi), %eax
+	dec %ecx
+	jnz 1b
+	mov %rax, FAILVAL(%rbx)
+	mov $F_X_RSTI, %edx
+	jmp vf_fail
+
+2:	/* IXGBE_VF_RESET: take the buffer (VFU), write word 0, REQ */
+	call x_mbx_lock
+	and $~(MBX_PFACK | MBX_PFSTS), %r12d
+	movl $VF_RESET, X_VFMBMEM(%rsi)
+	movl $MBX_REQ, X_MBX(%rsi)
+	mov $MBX_PFACK, %edx
+	call x_mbx_wait
+	jnz 3f
+	mov $F_X_NOACK, %edx
+	jmp vf_fail
+3:	mov $MBX_PFSTS, %edx
+	call x_mbx_wait
+	jnz 4f
+	mov $F_X_NOREPLY, %edx
+	jmp vf_fail
+4:	/* the reply: word 0, the MAC in words 1-2, the multicast filter
+	 * type in word 3; ACK releases the buffer */
+	call x_mbx_lock
+	movl X_VFMBMEM(%rsi), %r13d
+	movl X_VFMBMEM + 4(%rsi), %r14d
+	movl X_VFMBMEM + 8(%rsi), %r15d
+	movl X_VFMBMEM + 12(%rsi), %eax
+	movl $MBX_ACK, X_MBX(%rsi)
+	mov %r13, R_VF_REPLY(%rbx)
+	mov %rax, R_VF_MCTYPE(%rbx)
+	mov %r13d, %eax
+	and $~MSG_CTS, %eax
+	cmp $VF_RESET | MSG_ACK, %eax
+	je 5f
+	mov %r13, FAILVAL(%rbx)
+	mov $F_X_BADREPLY, %edx
+	cmp $VF_RESET | X_MSG_NACK, %eax
+	jne vf_fail
+	/* NACK: reset done, but the PF holds no MAC for us (ixgbevf then
+	 * picks a random one): report none, send from our own address */
+	movq $0, R_VF_MAC(%rbx)
+	mov $OWN_MAC_LO, %r14d
+	mov $OWN_MAC_HI, %r15d
+	jmp 6f
+5:	movzwl %r15w, %eax
+	shl $32, %rax
+	or %r14, %rax
+	mov %rax, R_VF_MAC(%rbx)
+
+6:	call build_frame
+	/* descriptor 0: a context descriptor (MACLEN 14, no offloads) in
+	 * slot 0; descriptor 1: the data descriptor that checks it (CC) */
+	mov $RING_GPA, %edi
+	movl $X_MACLEN, (%rdi)
+	movl $0, 4(%rdi)
+	movl $X_CTX_TUCMD, 8(%rdi)
+	movl $0, 12(%rdi)
+	movq $FRAME_GPA, 16(%rdi)
+	movl $TXD_CMD | FRAME_LEN, 24(%rdi)
+	movl $FRAME_LEN << 14 | X_OLINFO_CC, 28(%rdi)
+	/* queue 0 off, its ring, head and tail 0 */
+	movl $0, X_TXDCTL(%rsi)
+	movl $RING_GPA, X_TDBAL(%rsi)
+	movl $0, X_TDBAH(%rsi)
+	movl $RING_LEN, X_TDLEN(%rsi)
+	movl $0, X_TDH(%rsi)
+	movl $0, X_TDT(%rsi)
+	/* interrupts as ixgbevf lays them out: the queue's TX cause on
+	 * MSI-X vector 0 (VTIVAR(0) bits 15:8), the mailbox on vector 1
+	 * (VTIVAR_MISC bits 7:0); vector 0 auto-masked when it fires
+	 * (VTEIAM) and unmasked (VTEIMS); the mailbox stays masked */
+	movl $(IVAR_VALID | 0) << 8, X_IVAR0(%rsi)
+	movl $IVAR_VALID | 1, X_IVAR_MISC(%rsi)
+	movl $0, X_EITR0(%rsi)
+	movl $1, X_EIAM(%rsi)
+	movl $1, X_EIMS(%rsi)
+	movl X_GPTC(%rsi), %r13d
+	movl $TXDCTL_ENABLE, X_TXDCTL(%rsi)
+	/* the queue is on once ENABLE reads back set (ixgbevf polls it) */
+	mov $POLL_2S, %ecx
+11:	movl X_TXDCTL(%rsi), %eax
+	test $TXDCTL_ENABLE, %eax
+	jnz 12f
+	call delay
+	dec %ecx
+	jnz 11b
+	mov %rax, FAILVAL(%rbx)
+	mov $F_X_TXEN, %edx
+	jmp vf_fail
+12:	movl $2, X_TDT(%rsi)		/* descriptors 0 and 1 are ready */
+	mov $POLL_2S, %ecx
+10:	movl 28(%rdi), %eax
+	test $1, %eax
+	jnz 7f
+	call delay
+	dec %ecx
+	jnz 10b
+	movl X_TDH(%rsi), %eax
+	mov %rax, FAILVAL(%rbx)
+	mov $F_X_TXTIMEOUT, %edx
+	jmp vf_fail
+7:	mov %rax, R_VF_TXSTATUS(%rbx)
+	movl X_TDH(%rsi), %eax
+	mov %rax, R_VF_TXHEAD(%rbx)
+	movl X_GPTC(%rsi), %eax
+	sub %r13d, %eax
+	mov %rax, R_VF_TXPKTS(%rbx)
+	/* the TX-done interrupt, MSI-X vector 0 */
+	lea irq_count(%rip), %rdi
+	mov $POLL_2S, %ecx
+8:	mov (%rdi), %rax
+	test %rax, %rax
+	jnz 9f
+	call delay
+	dec %ecx
+	jnz 8b
+9:	mov %rax, R_VF_TXIRQ(%rbx)
+	movl $1, X_EIMC(%rsi)
+	movl $0, X_TXDCTL(%rsi)		/* queue off: nothing points at RAM */
+	movq $0, 0x00(%rbx)
+1:	jmp 1b
+
+/* VFMAILBOX's VFU, as mbx_lock does V2PMAILBOX's */
+x_mbx_lock:
+	mov $POLL_2S, %ecx
+1:	movl $MBX_VFU, X_MBX(%rsi)
+	movl X_MBX(%rsi), %eax
+	or %eax, %r12d
+	test $MBX_VFU, %eax
+	jnz 2f
+	call delay
+	dec %ecx
+	jnz 1b
+	mov %rax, FAILVAL(%rbx)
+	mov $F_X_NOLOCK, %edx
+	jmp vf_fail
+2:	ret
+
+/* VFMAILBOX's bit %edx, as mbx_wait does V2PMAILBOX's (PFSTS, PFACK and
+ * RSTD are cleared by each read here too) */
+x_mbx_wait:
+	mov $POLL_2S, %ecx
+1:	movl X_MBX(%rsi), %eax
+	or %eax, %r12d
+	test %edx, %r12d
+	jnz 2f
+	call delay
+	dec %ecx
+	jnz 1b
+	mov %r12, FAILVAL(%rbx)
+	xor %eax, %eax
+	ret
+2:	not %edx
+	and %edx, %r12d
+	or $1, %eax
+	ret
+
 /* A guest-side failure: code in %edx (the value in FAILVAL first). */
 vf_fail:
 	mov %rdx, GFAIL(%rbx)
 1:	jmp 1b
+
+/* The frame at FRAME_GPA: broadcast, from our MAC (%r14d, %r15w),
+ * ethertype 0x88b5 (local experimental), then the payload text, FRAME_LEN
+ * bytes in all. */
+build_frame:
+	mov $FRAME_GPA, %edi
+	movl $0xffffffff, (%rdi)
+	movw $0xffff, 4(%rdi)
+	movl %r14d, 6(%rdi)
+	movw %r15w, 10(%rdi)
+	movw $0xb588, 12(%rdi)
+	push %rsi
+	lea payload(%rip), %rsi
+	add $14, %rdi
+	mov $FRAME_LEN - 14, %ecx
+	rep movsb
+	pop %rsi
+	ret
 
 /* Ask vfkvm to sleep: a real-time bound on each poll, ring 3 has no timer */
 delay:
