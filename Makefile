@@ -32,7 +32,7 @@ B         ?= build
 CC        ?= cc
 PKG_CONFIG ?= pkg-config
 DEPS      := libpci libnl-3.0 libnl-route-3.0 json-c libsystemd
-LIB_DEPS  := libpci libnl-3.0 libnl-route-3.0 json-c
+LIB_DEPS  := libpci libnl-3.0 libnl-route-3.0 json-c libsystemd
 
 WARN      := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter
 ifeq ($(CI),true)
