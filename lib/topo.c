@@ -378,12 +378,48 @@ bool vfctl_func_vfio_ok(const struct vfctl_func *f)
 	return vfctl_vfio_member_ok(f->driver, f->is_bridge);
 }
 
-static int group_check(struct vfctl_ctx *ctx, struct vfctl_group *g)
+static int cmp_int(const void *a, const void *b)
 {
-	char rel[64];
+	int x = *(const int *)a, y = *(const int *)b;
 
-	snprintf(rel, sizeof(rel), "vfio/%d", g->id);
-	g->dev_node = vfctl_root_exists(&ctx->dev, rel);
+	return (x > y) - (x < y);
+}
+
+/* The numbers of the group nodes in /dev/vfio, sorted: one readdir, not a
+ * lookup per group. */
+static int read_group_nodes(struct vfctl_ctx *ctx, int **ret, size_t *n)
+{
+	_cleanup_closedir_ DIR *d = NULL;
+	struct dirent *de;
+	size_t cap = 0;
+
+	*ret = NULL;
+	*n = 0;
+	if (vfctl_root_opendir(&ctx->dev, "vfio", &d) < 0)
+		return 0;	/* no VFIO: no nodes */
+	while ((de = readdir(d))) {
+		char *end;
+		long id = strtol(de->d_name, &end, 10);
+
+		if (de->d_name[0] < '0' || de->d_name[0] > '9' || *end || id > 0x7fffffff)
+			continue;
+		if (*n == cap) {
+			int *v = realloc(*ret, (cap = cap ? cap * 2 : 64) * sizeof(*v));
+
+			if (!v)
+				return -ENOMEM;
+			*ret = v;
+		}
+		(*ret)[(*n)++] = (int)id;
+	}
+	if (*n > 1)
+		qsort(*ret, *n, sizeof(**ret), cmp_int);
+	return 0;
+}
+
+static int group_check(struct vfctl_group *g, const int *nodes, size_t n_nodes)
+{
+	g->dev_node = n_nodes && bsearch(&g->id, nodes, n_nodes, sizeof(*nodes), cmp_int);
 	g->viable = true;
 	for (size_t i = 0; i < g->n_members; i++) {
 		struct vfctl_func *m = g->members[i];
@@ -412,15 +448,19 @@ static int cmp_group(const void *a, const void *b)
 static int scan_groups(struct vfctl_ctx *ctx, struct vfctl_host *host)
 {
 	_cleanup_closedir_ DIR *d = NULL;
+	_cleanup_free_ int *nodes = NULL;
+	size_t n_nodes;
 	struct dirent *de;
 	int r;
 
 	if (vfctl_root_opendir(&ctx->sys, "kernel/iommu_groups", &d) < 0)
 		return 0;	/* no IOMMU: no groups */
+	r = read_group_nodes(ctx, &nodes, &n_nodes);
+	if (r < 0)
+		return r;
 	while ((de = readdir(d))) {
-		_cleanup_closedir_ DIR *md = NULL;
 		struct vfctl_group *g, **ng;
-		char rel[128], *end;
+		char *end;
 		long id;
 
 		if (de->d_name[0] == '.')
@@ -439,30 +479,28 @@ static int scan_groups(struct vfctl_ctx *ctx, struct vfctl_host *host)
 		g->size = sizeof(*g);
 		g->id = (int)id;
 		host->iommu_groups = true;
-
-		snprintf(rel, sizeof(rel), "kernel/iommu_groups/%ld/devices", id);
-		if (vfctl_root_opendir(&ctx->sys, rel, &md) < 0)
-			continue;
-		while ((de = readdir(md))) {
-			char addr[VFCTL_ADDR_LEN];
-			struct vfctl_func *f, **nm;
-
-			if (vfctl_addr_parse(de->d_name, addr) < 0 || !(f = host_func(host, addr)))
-				continue;
-			nm = realloc(g->members, (g->n_members + 1) * sizeof(*nm));
-			if (!nm)
-				return -ENOMEM;
-			g->members = nm;
-			nm[g->n_members++] = f;
-		}
-		if (g->n_members > 1)
-			qsort(g->members, g->n_members, sizeof(*g->members), cmp_func);
-		r = group_check(ctx, g);
-		if (r < 0)
-			return r;
 	}
 	if (host->n_groups > 1)
 		qsort(host->groups, host->n_groups, sizeof(*host->groups), cmp_group);
+	/* the members from each function's iommu_group link, read by the scan
+	 * already: host->funcs is sorted, so each group's members are too */
+	for (size_t i = 0; i < host->n_funcs; i++) {
+		struct vfctl_func *f = host->funcs[i], **nm;
+		struct vfctl_group *g;
+
+		if (f->iommu_group < 0 || !(g = vfctl_host_group(host, f->iommu_group)))
+			continue;
+		nm = realloc(g->members, (g->n_members + 1) * sizeof(*nm));
+		if (!nm)
+			return -ENOMEM;
+		g->members = nm;
+		nm[g->n_members++] = f;
+	}
+	for (size_t i = 0; i < host->n_groups; i++) {
+		r = group_check(host->groups[i], nodes, n_nodes);
+		if (r < 0)
+			return r;
+	}
 	return 0;
 }
 
