@@ -5,7 +5,8 @@
 #   make install         DESTDIR=... PREFIX=...
 #   make check           lint, unit tests, golden outputs, the ABI check, the same tests
 #                        under ASan/UBSan, bats on golden trees, fuzzing, the VM test bed
-#   make check-unit | check-golden | check-abi | check-asan | check-bats | check-fuzz | check-vm
+#   make check-unit | check-golden | check-abi | check-asan | check-bats | check-bench | check-fuzz | check-vm
+#   make bench           tests/bench: vfctl against its peers, figures to docs/bench.md
 #   make golden-update   rewrite tests/golden/expected after a deliberate output change
 #   make abi-update      rewrite libvfctl's ABI baseline (lib/libvfctl.abi) on purpose
 #   make fuzz            the libFuzzer targets tests/fuzz/fuzz_*.c (clang) in build/fuzz/
@@ -32,7 +33,7 @@ B         ?= build
 CC        ?= cc
 PKG_CONFIG ?= pkg-config
 DEPS      := libpci libnl-3.0 libnl-route-3.0 json-c libsystemd
-LIB_DEPS  := libpci libnl-3.0 libnl-route-3.0 json-c
+LIB_DEPS  := libpci libnl-3.0 libnl-route-3.0 json-c libsystemd
 
 WARN      := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter
 ifeq ($(CI),true)
@@ -109,7 +110,7 @@ FIXTURES := $(B)/fixtures/.stamp
 
 .PHONY: install-vfctld uninstall-vfctld
 .PHONY: all install uninstall clean deps check check-unit check-golden golden-update check-asan \
-	check-bats check-vm fixtures fuzz check-fuzz check-abi abi-update
+	check-bats check-vm fixtures fuzz check-fuzz check-abi abi-update bench check-bench bench-vm
 # the golden trees come with the build: the man pages' --sysfs-root examples use them
 all: $(SOLIB) $(STLIB) $(VFCTL) $(PCFILE) $(VFKVM) $(UNITS) $(VFCTLD) $(LEASE_PROBE) $(NL_PROBE) $(FIXTURES)
 
@@ -289,6 +290,25 @@ check-unit: $(UNIT_TESTS) $(FIXTURES)
 check-asan:
 	$(MAKE) B=build-asan SAN=1 check-unit check-golden check-bats
 
+# tests/bench: vfctl against its peers (lspci, ...), medians of alternating
+# runs, figures to docs/bench.md; never pass/fail on time. check-bench is
+# make check's smoke of the same scripts (3 runs each, golden trees only).
+BENCH_ENV = VFCTL=$(abspath $(VFCTL)) VFCTLD=$(abspath $(VFCTLD)) FIXTURES=$(abspath $(B)/fixtures) \
+	    BENCH_DIR=$(abspath $(B)/bench) REPO=$(CURDIR)
+bench: all $(FIXTURES)
+	$(BENCH_ENV) tests/bench/run
+
+check-bench: all $(FIXTURES)
+	$(BENCH_ENV) tests/bench/run --quick
+
+# The VM figures (bind/restore/create/destroy against driverctl,
+# dpdk-devbind.py and the bare sysfs writes): one boot of 6.12, not in check.
+bench-vm: all
+	rm -f $(B)/vm/bench/bench-vm.jsonl
+	VFCTL_VM_KERNEL=linux-image-6.12-amd64 VFCTL_VM_OUT=$(B)/vm/bench VFCTL_VM_SYSTEMD=0 \
+		tests/vm/run -c /vfctl/tests/bench/vm-sriov
+	tests/bench/report $(B)/vm/bench/bench-vm.jsonl docs/bench-vm.md
+
 check-bats: all $(FIXTURES) $(B)/guest/fault.bin
 	VFCTLD=$(abspath $(VFCTLD)) LEASE_PROBE=$(abspath $(LEASE_PROBE)) VFCTL=$(abspath $(VFCTL)) VFKVM=$(abspath $(VFKVM)) BUILD=$(abspath $(B)) GUESTS=$(abspath $(B)/guest) FIXTURES=$(abspath $(B)/fixtures) REPO=$(CURDIR) VFCTL_SAN=$(SAN) bats --tap tests/bats
 
@@ -342,7 +362,7 @@ fuzz: $(FUZZERS)
 check-fuzz: fuzz
 	tests/fuzz/run $(FUZZERS)
 
-check: lint check-unit check-golden check-abi check-asan check-bats check-fuzz check-vm
+check: lint check-unit check-golden check-abi check-asan check-bats check-bench check-fuzz check-vm
 
 # header dependencies written by -MMD -MP
 # (files only, and not the VM's staging tree, which has directories named *.d)

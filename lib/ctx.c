@@ -50,6 +50,7 @@ void vfctl_ctx_free(struct vfctl_ctx *ctx)
 	vfctl_reaper_free(&ctx->children, CTX_FREE_REAP_MS);
 	vfctl_root_close(&ctx->sys);
 	vfctl_root_close(&ctx->dev);
+	vfctl_names_free(ctx->names);
 	free(ctx->run_path);
 	free(ctx);
 }

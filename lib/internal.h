@@ -37,11 +37,20 @@ struct vfctl_ctx {
 	/* bind's own pin of a VF's MAC (and its undo): no admin's choice, so
 	 * vfctl_vf_set does not note it */
 	bool pinning_mac;
+	/* names.c: the vendor/device/class names looked up so far */
+	struct vfctl_names *names;
 };
 
 /* Record a failure message and return r (a negative errno); the public
  * vfctl_ctx_set_error() is the same for callers. */
 #define vfctl_err vfctl_ctx_set_error
+
+/* names.c: a copy of the name of a vendor (PCI_LOOKUP_VENDOR, a), device
+ * (PCI_LOOKUP_DEVICE, a:b) or class (PCI_LOOKUP_CLASS, base << 8 | sub), or
+ * NULL; cached in ctx for its life */
+struct vfctl_names;
+char *vfctl_name_lookup(struct vfctl_ctx *ctx, int kind, unsigned a, unsigned b);
+void vfctl_names_free(struct vfctl_names *nm);
 
 /* devpath.c: a function's directory under the sysfs root. */
 #define VFCTL_DEVDIR "bus/pci/devices"

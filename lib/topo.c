@@ -1,38 +1,17 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
- * The host's PCI / SR-IOV / IOMMU topology: libpci for ids, class, names,
- * NUMA node, IOMMU group and driver; the rooted sysfs accessor for what
- * libpci does not read (SR-IOV attributes, VF links, netdevs, groups).
+ * The host's PCI / SR-IOV / IOMMU topology, read from sysfs by the rooted
+ * accessor: each device directory opened once (inside the root), every
+ * attribute and link read relative to it, each file once; names from
+ * names.c (libpci's pci.ids or the hwdb), looked up once per id.
  */
-#include <setjmp.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 
 #include <pci/pci.h>
 
 #include "internal.h"
-
-/* libpci reports failures through a callback that must not return; a
- * device that disappears mid-walk makes it fail, so the scan unwinds here. */
-static __thread jmp_buf *pci_jmp;
-static __thread char pci_msg[256];
-
-__attribute__((noreturn)) static void pci_on_error(char *msg, ...)
-{
-	va_list ap;
-
-	va_start(ap, msg);
-	vsnprintf(pci_msg, sizeof(pci_msg), msg, ap);
-	va_end(ap);
-	if (pci_jmp)
-		longjmp(*pci_jmp, 1);
-	abort();	/* unreachable: every libpci call runs under pci_jmp */
-}
-
-static void pci_on_warning(char *msg, ...)
-{
-	(void)msg;
-}
 
 static int host_warn(struct vfctl_host *host, const char *fmt, ...) _printf_(2, 3);
 static int host_warn(struct vfctl_host *host, const char *fmt, ...)
@@ -99,32 +78,17 @@ void vfctl_host_free(struct vfctl_host *host)
 	free(host);
 }
 
-static char *lookup_name(struct pci_access *acc, int flags, ...)
-{
-	char buf[256], *s;
-	va_list ap;
-	int a, b;
-
-	va_start(ap, flags);
-	a = va_arg(ap, int);
-	b = va_arg(ap, int);
-	va_end(ap);
-	s = pci_lookup_name(acc, buf, sizeof(buf),
-			    flags | PCI_LOOKUP_NO_NUMBERS | PCI_LOOKUP_NO_HWDB, a, b);
-	return s ? strdup(s) : NULL;
-}
-
-static int read_attr_int(struct vfctl_ctx *ctx, const char *addr, const char *attr, int base)
+/* An attribute of the device directory dfd, or -1 (absent, unreadable). */
+static int attr_int(int dfd, const char *attr, int base)
 {
 	long v;
 
-	return vfctl_root_read_int(&ctx->sys, VFCTL_DEV_PATH(addr, "%s", attr), base, &v) < 0 ?
-	       -1 : (int)v;
+	return vfctl_read_int_at(dfd, attr, base, &v) < 0 ? -1 : (int)v;
 }
 
-static int read_netdev(struct vfctl_ctx *ctx, const char *addr, const char *name,
-		       struct vfctl_netdev *nd)
+static void read_netdev(int netfd, const char *name, struct vfctl_netdev *nd)
 {
+	_cleanup_close_ int fd = openat(netfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	char buf[64];
 	long v;
 
@@ -133,31 +97,37 @@ static int read_netdev(struct vfctl_ctx *ctx, const char *addr, const char *name
 	copy_str(nd->name, sizeof(nd->name), name);
 	nd->ifindex = nd->speed = -1;
 	nd->carrier = VFCTL_UNKNOWN;
+	if (fd < 0)
+		return;	/* gone since readdir: a name only */
 
-	if (!vfctl_root_read_int(&ctx->sys, VFCTL_DEV_PATH(addr, "net/%s/ifindex", name), 10, &v))
+	if (!vfctl_read_int_at(fd, "ifindex", 10, &v))
 		nd->ifindex = (int)v;
-	if (vfctl_root_read(&ctx->sys, VFCTL_DEV_PATH(addr, "net/%s/operstate", name), buf,
-			    sizeof(buf)) > 0)
+	if (vfctl_read_at(fd, "operstate", buf, sizeof(buf)) > 0)
 		copy_str(nd->operstate, sizeof(nd->operstate), buf);
 	/* carrier and speed read EINVAL while the link is down: unknown, not an error */
-	if (!vfctl_root_read_int(&ctx->sys, VFCTL_DEV_PATH(addr, "net/%s/carrier", name), 10, &v))
+	if (!vfctl_read_int_at(fd, "carrier", 10, &v))
 		nd->carrier = v ? VFCTL_ON : VFCTL_OFF;
-	if (!vfctl_root_read_int(&ctx->sys, VFCTL_DEV_PATH(addr, "net/%s/speed", name), 10, &v) &&
-	    v > 0)
+	if (!vfctl_read_int_at(fd, "speed", 10, &v) && v > 0)
 		nd->speed = (int)v;
-	if (vfctl_root_read(&ctx->sys, VFCTL_DEV_PATH(addr, "net/%s/address", name), buf,
-			    sizeof(buf)) == VFCTL_MAC_LEN - 1)
+	if (vfctl_read_at(fd, "address", buf, sizeof(buf)) == VFCTL_MAC_LEN - 1)
 		memcpy(nd->mac, buf, VFCTL_MAC_LEN);
-	return 0;
 }
 
-static int read_netdevs(struct vfctl_ctx *ctx, struct vfctl_func *f)
+static int read_netdevs(int dfd, struct vfctl_func *f)
 {
 	_cleanup_closedir_ DIR *d = NULL;
 	struct dirent *de;
+	int fd;
 
-	if (vfctl_root_opendir(&ctx->sys, VFCTL_DEV_PATH(f->addr, "net"), &d) < 0)
+	/* net/ is a real directory of the device (class/net/ holds the links) */
+	fd = openat(dfd, "net", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
 		return 0;	/* no netdev: not bound to a network driver */
+	d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return -ENOMEM;
+	}
 	while ((de = readdir(d))) {
 		struct vfctl_netdev **nv, *nd;
 
@@ -170,78 +140,79 @@ static int read_netdevs(struct vfctl_ctx *ctx, struct vfctl_func *f)
 		nd = malloc(sizeof(*nd));
 		if (!nd)
 			return -ENOMEM;
-		read_netdev(ctx, f->addr, de->d_name, nd);
+		read_netdev(dirfd(d), de->d_name, nd);
 		nv[f->n_netdevs++] = nd;
 	}
 	return 0;
 }
 
-/* Fill one function; -ENODEV when it vanished while we looked. */
-static int func_fill(struct vfctl_ctx *ctx, struct pci_access *acc, const char *addr,
-		     struct vfctl_func *f)
+/* Fill one function from its directory; -ENODEV (and *gone, the reason)
+ * when it vanished while we looked. */
+static int func_fill(struct vfctl_ctx *ctx, const char *addr, struct vfctl_func *f,
+		     char *gone, size_t gone_size)
 {
-	unsigned dom, bus, dev, fn;
-	struct pci_dev *pd;
-	jmp_buf jb;
+	_cleanup_close_ int dfd = -1;
 	char buf[256];
-	char *drv;
+	long vendor, device, cls;
+	int r;
 
 	memset(f, 0, sizeof(*f));
 	f->size = sizeof(*f);
 	memcpy(f->addr, addr, VFCTL_ADDR_LEN);
 	f->vf_index = -1;
-	sscanf(addr, "%x:%x:%x.%x", &dom, &bus, &dev, &fn);
-
-	pd = pci_get_dev(acc, (int)dom, (int)bus, (int)dev, (int)fn);
-	if (!pd)
-		return -ENOMEM;
-	pci_jmp = &jb;
-	if (setjmp(jb)) {
-		pci_jmp = NULL;
-		pci_free_dev(pd);
-		return -ENODEV;
-	}
-	pci_fill_info(pd, PCI_FILL_IDENT | PCI_FILL_CLASS | PCI_FILL_CLASS_EXT | PCI_FILL_SUBSYS |
-			  PCI_FILL_NUMA_NODE | PCI_FILL_IOMMU_GROUP | PCI_FILL_DRIVER);
-	f->vendor = pd->vendor_id;
-	f->device = pd->device_id;
-	f->class = (uint32_t)pd->device_class << 8 | pd->prog_if;
-	f->subsys_vendor = pd->subsys_vendor_id;
-	f->subsys_device = pd->subsys_id;
-	f->numa_node = pd->numa_node;
 	f->iommu_group = -1;
-	if ((drv = pci_get_string_property(pd, PCI_FILL_IOMMU_GROUP)))
-		f->iommu_group = atoi(drv);
-	if ((drv = pci_get_string_property(pd, PCI_FILL_DRIVER)))
-		f->driver = strdup(drv);
-	f->vendor_name = lookup_name(acc, PCI_LOOKUP_VENDOR, f->vendor, 0);
-	f->device_name = lookup_name(acc, PCI_LOOKUP_DEVICE, f->vendor, f->device);
-	f->class_name = lookup_name(acc, PCI_LOOKUP_CLASS, pd->device_class, 0);
-	pci_jmp = NULL;
-	pci_free_dev(pd);
-
-	f->is_bridge = (f->class >> 16) == 0x06;
-	if (vfctl_root_read(&ctx->sys, VFCTL_DEV_PATH(addr, "driver_override"), buf,
-			    sizeof(buf)) > 0 && strcmp(buf, "(null)"))
-		f->driver_override = strdup(buf);
-
-	f->totalvfs = read_attr_int(ctx, addr, "sriov_totalvfs", 10);
-	f->numvfs = read_attr_int(ctx, addr, "sriov_numvfs", 10);
-	f->autoprobe = read_attr_int(ctx, addr, "sriov_drivers_autoprobe", 10);
-	f->vf_offset = read_attr_int(ctx, addr, "sriov_offset", 10);
-	f->vf_stride = read_attr_int(ctx, addr, "sriov_stride", 10);
-	{
-		int vd = read_attr_int(ctx, addr, "sriov_vf_device", 16);
-
-		f->vf_device = vd > 0 ? (uint16_t)vd : 0;
-	}
-	if (f->totalvfs >= 0)
-		f->kind = VFCTL_FUNC_PF;
-	if (vfctl_root_exists(&ctx->sys, VFCTL_DEV_PATH(addr, "physfn")))
-		f->kind = VFCTL_FUNC_VF;
 	f->config.link_state = -1;
 	f->config.spoofchk = f->config.trust = f->config.query_rss = VFCTL_UNKNOWN;
-	return read_netdevs(ctx, f);
+
+	dfd = vfctl_root_openat(&ctx->sys, VFCTL_DEV_PATH(addr, NULL), O_RDONLY | O_DIRECTORY);
+	r = dfd < 0 ? dfd : vfctl_read_int_at(dfd, "vendor", 16, &vendor);
+	if (r == -ENOENT) {
+		snprintf(gone, gone_size, "Cannot open %s/" VFCTL_DEVDIR "/%s/vendor: %s",
+			 ctx->sys.path, addr, strerror(-r));
+		return -ENODEV;
+	}
+	if (r < 0)
+		return vfctl_err(ctx, r, "%s: reading %s/" VFCTL_DEVDIR "/%s/vendor: %s", addr,
+				 ctx->sys.path, addr, strerror(-r));
+	if (vfctl_read_int_at(dfd, "device", 16, &device) < 0)
+		device = 0xffff;
+	if (vfctl_read_int_at(dfd, "class", 16, &cls) < 0)
+		cls = 0xffffff;
+	f->vendor = (uint16_t)vendor;
+	f->device = (uint16_t)device;
+	f->class = (uint32_t)cls & 0xffffff;
+	f->subsys_vendor = (uint16_t)attr_int(dfd, "subsystem_vendor", 16);
+	f->subsys_device = (uint16_t)attr_int(dfd, "subsystem_device", 16);
+	f->numa_node = attr_int(dfd, "numa_node", 10);
+	/* the links' last components: the group's number, the driver's name */
+	if (!vfctl_link_name_at(dfd, "iommu_group", buf, sizeof(buf)))
+		f->iommu_group = atoi(buf);
+	if (!vfctl_link_name_at(dfd, "driver", buf, sizeof(buf)))
+		f->driver = strdup(buf);
+	f->vendor_name = vfctl_name_lookup(ctx, PCI_LOOKUP_VENDOR, f->vendor, 0);
+	f->device_name = vfctl_name_lookup(ctx, PCI_LOOKUP_DEVICE, f->vendor, f->device);
+	f->class_name = vfctl_name_lookup(ctx, PCI_LOOKUP_CLASS, f->class >> 8, 0);
+
+	f->is_bridge = (f->class >> 16) == 0x06;
+	if (vfctl_read_at(dfd, "driver_override", buf, sizeof(buf)) > 0 && strcmp(buf, "(null)"))
+		f->driver_override = strdup(buf);
+
+	f->totalvfs = f->numvfs = f->autoprobe = f->vf_offset = f->vf_stride = -1;
+	if (!vfctl_link_name_at(dfd, "physfn", buf, sizeof(buf))) {
+		f->kind = VFCTL_FUNC_VF;
+	} else if ((f->totalvfs = attr_int(dfd, "sriov_totalvfs", 10)) >= 0) {
+		/* the SR-IOV attributes exist on PFs only */
+		int vd;
+
+		f->kind = VFCTL_FUNC_PF;
+		f->numvfs = attr_int(dfd, "sriov_numvfs", 10);
+		f->autoprobe = attr_int(dfd, "sriov_drivers_autoprobe", 10);
+		f->vf_offset = attr_int(dfd, "sriov_offset", 10);
+		f->vf_stride = attr_int(dfd, "sriov_stride", 10);
+		vd = attr_int(dfd, "sriov_vf_device", 16);
+		f->vf_device = vd > 0 ? (uint16_t)vd : 0;
+	}
+	return read_netdevs(dfd, f);
 }
 
 /* for arrays of struct vfctl_func * (host->funcs, group->members) */
@@ -261,35 +232,9 @@ static struct vfctl_func *host_func(const struct vfctl_host *host, const char *a
 	return found ? *found : NULL;
 }
 
-static int libpci_init(struct pci_access *acc)
-{
-	jmp_buf jb;
-
-	pci_jmp = &jb;
-	if (setjmp(jb)) {
-		pci_jmp = NULL;
-		return -EIO;
-	}
-	pci_init(acc);
-	pci_jmp = NULL;
-	return 0;
-}
-
-static void libpci_cleanup(struct pci_access *acc)
-{
-	jmp_buf jb;
-
-	pci_jmp = &jb;
-	if (!setjmp(jb))
-		pci_cleanup(acc);
-	pci_jmp = NULL;
-}
-
 static int scan_funcs(struct vfctl_ctx *ctx, struct vfctl_host *host)
 {
 	_cleanup_closedir_ DIR *d = NULL;
-	_cleanup_free_ char *libpci_path = NULL;
-	struct pci_access *acc;
 	struct dirent *de;
 	size_t cap = 0;
 	int r;
@@ -299,72 +244,50 @@ static int scan_funcs(struct vfctl_ctx *ctx, struct vfctl_host *host)
 		return vfctl_err(ctx, r, "%s/" VFCTL_DEVDIR ": %s; is %s a sysfs tree (mounted sysfs, or a "
 				 "golden tree with bus/pci/devices)?", ctx->sys.path, strerror(-r),
 				 ctx->sys.path);
-	if (asprintf(&libpci_path, "%s/bus/pci", ctx->sys.path) < 0)
-		return -ENOMEM;
-
-	acc = pci_alloc();
-	if (!acc)
-		return -ENOMEM;
-	acc->method = PCI_ACCESS_SYS_BUS_PCI;
-	acc->error = pci_on_error;
-	acc->warning = pci_on_warning;
-	acc->debug = pci_on_warning;
-	pci_set_param(acc, "sysfs.path", libpci_path);
-	r = libpci_init(acc);
-	if (r < 0) {
-		r = vfctl_err(ctx, r, "libpci on %s: %s", libpci_path, pci_msg);
-		goto out;
-	}
-
 	while ((de = readdir(d))) {
 		char addr[VFCTL_ADDR_LEN];
 
 		if (de->d_name[0] == '.')
 			continue;
+		char gone[VFCTL_DEV_PATH_MAX + 128] = "";
+		struct vfctl_func *f;
+
 		if (vfctl_addr_parse(de->d_name, addr) < 0 || strcmp(addr, de->d_name)) {
 			r = host_warn(host, "%s/" VFCTL_DEVDIR "/%s: not a PCI address, skipped",
 				      ctx->sys.path, de->d_name);
 			if (r < 0)
-				goto out;
+				return r;
 			continue;
 		}
-		struct vfctl_func *f;
 
 		if (host->n_funcs == cap) {
 			struct vfctl_func **nf;
 
 			cap = cap ? cap * 2 : 64;
 			nf = realloc(host->funcs, cap * sizeof(*nf));
-			if (!nf) {
-				r = -ENOMEM;
-				goto out;
-			}
+			if (!nf)
+				return -ENOMEM;
 			host->funcs = nf;
 		}
 		f = malloc(sizeof(*f));
-		if (!f) {
-			r = -ENOMEM;
-			goto out;
-		}
-		r = func_fill(ctx, acc, addr, f);
+		if (!f)
+			return -ENOMEM;
+		r = func_fill(ctx, addr, f, gone, sizeof(gone));
 		if (r == -ENODEV) {
 			func_free(f);
 			r = host_warn(host, "%s: vanished during the walk (%s); run the command again",
-				      addr, pci_msg);
+				      addr, gone);
 			if (r < 0)
-				goto out;
+				return r;
 			continue;
 		}
 		host->funcs[host->n_funcs++] = f;
 		if (r < 0)
-			goto out;
+			return r;
 	}
-	r = 0;
 	if (host->n_funcs > 1)
 		qsort(host->funcs, host->n_funcs, sizeof(*host->funcs), cmp_func);
-out:
-	libpci_cleanup(acc);
-	return r;
+	return 0;
 }
 
 /* Attach each PF's virtfnN links to the VF functions. */
@@ -383,15 +306,14 @@ static int link_vfs(struct vfctl_ctx *ctx, struct vfctl_host *host)
 			char target[64], addr[VFCTL_ADDR_LEN], *end;
 			struct vfctl_func *vf;
 			unsigned long idx;
-			const char *rel;
 
 			if (strncmp(de->d_name, "virtfn", 6) || !de->d_name[6])
 				continue;
 			idx = strtoul(de->d_name + 6, &end, 10);
 			if (*end || idx > 0xffff)
 				continue;
-			rel = VFCTL_DEV_PATH(pf->addr, "%s", de->d_name);
-			if (vfctl_root_link_name(&ctx->sys, rel, target, sizeof(target)) < 0 ||
+			/* relative to the PF's directory, opened once */
+			if (vfctl_link_name_at(dirfd(d), de->d_name, target, sizeof(target)) < 0 ||
 			    vfctl_addr_parse(target, addr) < 0 || !(vf = host_func(host, addr)))
 				continue;	/* the VF went away between readdir and here */
 			if (idx >= pf->n_vfs) {
@@ -456,12 +378,48 @@ bool vfctl_func_vfio_ok(const struct vfctl_func *f)
 	return vfctl_vfio_member_ok(f->driver, f->is_bridge);
 }
 
-static int group_check(struct vfctl_ctx *ctx, struct vfctl_group *g)
+static int cmp_int(const void *a, const void *b)
 {
-	char rel[64];
+	int x = *(const int *)a, y = *(const int *)b;
 
-	snprintf(rel, sizeof(rel), "vfio/%d", g->id);
-	g->dev_node = vfctl_root_exists(&ctx->dev, rel);
+	return (x > y) - (x < y);
+}
+
+/* The numbers of the group nodes in /dev/vfio, sorted: one readdir, not a
+ * lookup per group. */
+static int read_group_nodes(struct vfctl_ctx *ctx, int **ret, size_t *n)
+{
+	_cleanup_closedir_ DIR *d = NULL;
+	struct dirent *de;
+	size_t cap = 0;
+
+	*ret = NULL;
+	*n = 0;
+	if (vfctl_root_opendir(&ctx->dev, "vfio", &d) < 0)
+		return 0;	/* no VFIO: no nodes */
+	while ((de = readdir(d))) {
+		char *end;
+		long id = strtol(de->d_name, &end, 10);
+
+		if (de->d_name[0] < '0' || de->d_name[0] > '9' || *end || id > 0x7fffffff)
+			continue;
+		if (*n == cap) {
+			int *v = realloc(*ret, (cap = cap ? cap * 2 : 64) * sizeof(*v));
+
+			if (!v)
+				return -ENOMEM;
+			*ret = v;
+		}
+		(*ret)[(*n)++] = (int)id;
+	}
+	if (*n > 1)
+		qsort(*ret, *n, sizeof(**ret), cmp_int);
+	return 0;
+}
+
+static int group_check(struct vfctl_group *g, const int *nodes, size_t n_nodes)
+{
+	g->dev_node = n_nodes && bsearch(&g->id, nodes, n_nodes, sizeof(*nodes), cmp_int);
 	g->viable = true;
 	for (size_t i = 0; i < g->n_members; i++) {
 		struct vfctl_func *m = g->members[i];
@@ -498,15 +456,19 @@ static int cmp_group(const void *a, const void *b)
 static int scan_groups(struct vfctl_ctx *ctx, struct vfctl_host *host)
 {
 	_cleanup_closedir_ DIR *d = NULL;
+	_cleanup_free_ int *nodes = NULL;
+	size_t n_nodes;
 	struct dirent *de;
 	int r;
 
 	if (vfctl_root_opendir(&ctx->sys, "kernel/iommu_groups", &d) < 0)
 		return 0;	/* no IOMMU: no groups */
+	r = read_group_nodes(ctx, &nodes, &n_nodes);
+	if (r < 0)
+		return r;
 	while ((de = readdir(d))) {
-		_cleanup_closedir_ DIR *md = NULL;
 		struct vfctl_group *g, **ng;
-		char rel[128], *end;
+		char *end;
 		long id;
 
 		if (de->d_name[0] == '.')
@@ -525,30 +487,28 @@ static int scan_groups(struct vfctl_ctx *ctx, struct vfctl_host *host)
 		g->size = sizeof(*g);
 		g->id = (int)id;
 		host->iommu_groups = true;
-
-		snprintf(rel, sizeof(rel), "kernel/iommu_groups/%ld/devices", id);
-		if (vfctl_root_opendir(&ctx->sys, rel, &md) < 0)
-			continue;
-		while ((de = readdir(md))) {
-			char addr[VFCTL_ADDR_LEN];
-			struct vfctl_func *f, **nm;
-
-			if (vfctl_addr_parse(de->d_name, addr) < 0 || !(f = host_func(host, addr)))
-				continue;
-			nm = realloc(g->members, (g->n_members + 1) * sizeof(*nm));
-			if (!nm)
-				return -ENOMEM;
-			g->members = nm;
-			nm[g->n_members++] = f;
-		}
-		if (g->n_members > 1)
-			qsort(g->members, g->n_members, sizeof(*g->members), cmp_func);
-		r = group_check(ctx, g);
-		if (r < 0)
-			return r;
 	}
 	if (host->n_groups > 1)
 		qsort(host->groups, host->n_groups, sizeof(*host->groups), cmp_group);
+	/* the members from each function's iommu_group link, read by the scan
+	 * already: host->funcs is sorted, so each group's members are too */
+	for (size_t i = 0; i < host->n_funcs; i++) {
+		struct vfctl_func *f = host->funcs[i], **nm;
+		struct vfctl_group *g;
+
+		if (f->iommu_group < 0 || !(g = vfctl_host_group(host, f->iommu_group)))
+			continue;
+		nm = realloc(g->members, (g->n_members + 1) * sizeof(*nm));
+		if (!nm)
+			return -ENOMEM;
+		g->members = nm;
+		nm[g->n_members++] = f;
+	}
+	for (size_t i = 0; i < host->n_groups; i++) {
+		r = group_check(host->groups[i], nodes, n_nodes);
+		if (r < 0)
+			return r;
+	}
 	return 0;
 }
 

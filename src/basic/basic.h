@@ -44,6 +44,11 @@ int vfctl_root_openat(const struct vfctl_root *root, const char *rel, int flags)
 /* Read a small attribute file, trailing newline stripped. Returns length. */
 int vfctl_root_read(const struct vfctl_root *root, const char *rel, char *buf, size_t size);
 int vfctl_root_read_int(const struct vfctl_root *root, const char *rel, int base, long *ret);
+/* The same for the file name (one component, never followed) in the
+ * directory dfd: what the scan reads from a device directory opened once. */
+int vfctl_read_at(int dfd, const char *name, char *buf, size_t size);
+int vfctl_read_int_at(int dfd, const char *name, int base, long *ret);
+int vfctl_link_name_at(int dfd, const char *name, char *buf, size_t size);
 /* The last path component a symlink points to ("igb" for driver -> ../igb). */
 int vfctl_root_link_name(const struct vfctl_root *root, const char *rel, char *buf, size_t size);
 bool vfctl_root_exists(const struct vfctl_root *root, const char *rel);

@@ -84,13 +84,17 @@ int vfctl_root_openat(const struct vfctl_root *root, const char *rel, int flags)
 	return fd < 0 ? -errno : fd;
 }
 
-int vfctl_root_read(const struct vfctl_root *root, const char *rel, char *buf, size_t size)
+/* one component, never followed: stays inside the directory dfd is */
+static bool name_ok(const char *name)
 {
-	_cleanup_close_ int fd = vfctl_root_openat(root, rel, O_RDONLY);
+	return *name && !strchr(name, '/') && strcmp(name, ".") && strcmp(name, "..");
+}
+
+/* Read what is left of a small attribute file, trailing newline stripped. */
+static int fd_read(int fd, char *buf, size_t size)
+{
 	ssize_t n;
 
-	if (fd < 0)
-		return fd;
 	if (size == 0)
 		return -EINVAL;
 	n = read(fd, buf, size - 1);
@@ -102,14 +106,32 @@ int vfctl_root_read(const struct vfctl_root *root, const char *rel, char *buf, s
 	return (int)n;
 }
 
-int vfctl_root_read_int(const struct vfctl_root *root, const char *rel, int base, long *ret)
+int vfctl_root_read(const struct vfctl_root *root, const char *rel, char *buf, size_t size)
 {
-	char buf[64], *end;
-	long v;
-	int r = vfctl_root_read(root, rel, buf, sizeof(buf));
+	_cleanup_close_ int fd = vfctl_root_openat(root, rel, O_RDONLY);
 
-	if (r < 0)
-		return r;
+	if (fd < 0)
+		return fd;
+	return fd_read(fd, buf, size);
+}
+
+int vfctl_read_at(int dfd, const char *name, char *buf, size_t size)
+{
+	_cleanup_close_ int fd = -1;
+
+	if (!name_ok(name))
+		return -EINVAL;
+	fd = openat(dfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return -errno;
+	return fd_read(fd, buf, size);
+}
+
+static int parse_long(const char *buf, int base, long *ret)
+{
+	char *end;
+	long v;
+
 	errno = 0;
 	v = strtol(buf, &end, base);
 	if (errno || end == buf || *end)
@@ -118,14 +140,28 @@ int vfctl_root_read_int(const struct vfctl_root *root, const char *rel, int base
 	return 0;
 }
 
+int vfctl_read_int_at(int dfd, const char *name, int base, long *ret)
+{
+	char buf[64];
+	int r = vfctl_read_at(dfd, name, buf, sizeof(buf));
+
+	return r < 0 ? r : parse_long(buf, base, ret);
+}
+
+int vfctl_root_read_int(const struct vfctl_root *root, const char *rel, int base, long *ret)
+{
+	char buf[64];
+	int r = vfctl_root_read(root, rel, buf, sizeof(buf));
+
+	return r < 0 ? r : parse_long(buf, base, ret);
+}
+
 int vfctl_root_link_name(const struct vfctl_root *root, const char *rel, char *buf, size_t size)
 {
 	_cleanup_free_ char *dir = rel ? strdup(rel) : NULL;
 	_cleanup_close_ int dfd = -1;
-	char target[4096];
-	const char *base, *name;
+	const char *base;
 	char *slash;
-	ssize_t n;
 
 	if (!rel)
 		return -ENAMETOOLONG;
@@ -142,15 +178,26 @@ int vfctl_root_link_name(const struct vfctl_root *root, const char *rel, char *b
 	}
 	if (dfd < 0)
 		return dfd;
-	n = readlinkat(dfd, base, target, sizeof(target) - 1);
+	return vfctl_link_name_at(dfd, base, buf, size);
+}
+
+int vfctl_link_name_at(int dfd, const char *name, char *buf, size_t size)
+{
+	char target[4096];
+	const char *last;
+	ssize_t n;
+
+	if (!name_ok(name))
+		return -EINVAL;
+	n = readlinkat(dfd, name, target, sizeof(target) - 1);
 	if (n < 0)
 		return -errno;
 	target[n] = '\0';
-	name = strrchr(target, '/');
-	name = name ? name + 1 : target;
-	if (strlen(name) >= size)
+	last = strrchr(target, '/');
+	last = last ? last + 1 : target;
+	if (strlen(last) >= size)
 		return -ENAMETOOLONG;
-	strcpy(buf, name);
+	strcpy(buf, last);
 	return 0;
 }
 

@@ -10,6 +10,9 @@
 
 #include <cmocka.h>
 
+#include <pci/pci.h>
+
+#include "internal.h"
 #include "vfctl.h"
 #include "unit.h"
 
@@ -263,6 +266,33 @@ static void device_vanishes_during_walk(void **state)
 	scan_free(s);
 }
 
+/* The names of a second scan on the same context come from its cache and
+ * are the first scan's; an id no source knows has no name. */
+static void names_cached_per_context(void **state)
+{
+	struct scan *s = scan_tree("82599-8vf");
+	struct vfctl_func *pf = find(s, "0000:03:00.0"), *vf = find(s, "0000:03:10.0");
+	struct vfctl_names *cache = s->ctx->names;
+	struct vfctl_host *h2 = NULL;
+	struct vfctl_func *pf2 = NULL;
+	char *n;
+
+	(void)state;
+	assert_non_null(cache);
+	assert_string_equal(pf->class_name, "Ethernet controller");
+	assert_non_null(strstr(vf->device_name, "Virtual Function"));
+	assert_int_equal(vfctl_host_scan(s->ctx, 0, &h2), 0);
+	assert_ptr_equal(s->ctx->names, cache);
+	assert_int_equal(vfctl_host_find(s->ctx, h2, "0000:03:00.0", &pf2), 0);
+	assert_string_equal(pf2->vendor_name, pf->vendor_name);
+	assert_string_equal(pf2->device_name, pf->device_name);
+	assert_ptr_not_equal(pf2->device_name, pf->device_name);	/* each host owns its copy */
+	n = vfctl_name_lookup(s->ctx, PCI_LOOKUP_DEVICE, 0x8086, 0xfffe);
+	assert_null(n);
+	vfctl_host_free(h2);
+	scan_free(s);
+}
+
 static void find_rejects_bad_names(void **state)
 {
 	struct scan *s = scan_tree("82599-8vf");
@@ -317,6 +347,7 @@ int main(void)
 		cmocka_unit_test(four_pfs_63_vfs),
 		cmocka_unit_test(pf_without_netdev),
 		cmocka_unit_test(device_vanishes_during_walk),
+		cmocka_unit_test(names_cached_per_context),
 		cmocka_unit_test(find_rejects_bad_names),
 		cmocka_unit_test(missing_root_is_an_error),
 		cmocka_unit_test(root_without_pci_is_an_error),

@@ -1,0 +1,151 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * Vendor, device and class names, looked up once per id and kept in the
+ * context (vfctld keeps its context, so its cache outlives a request).
+ * systemd's hwdb (hwdb.bin, mmap'd, built by udev from the same pci.ids)
+ * answers without parsing anything; pci.ids through libpci, parsed on first
+ * use only, answers what the hwdb does not (no hwdb.bin, an id it lacks).
+ */
+#include <setjmp.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <pci/pci.h>
+#include <systemd/sd-hwdb.h>
+
+#include "internal.h"
+
+struct name_entry {
+	uint32_t key;		/* kind << 24 ^ id: a vendor, vendor:device or class */
+	uint32_t id2;
+	char *name;		/* NULL: neither source knows it */
+};
+
+struct vfctl_names {
+	sd_hwdb *hwdb;
+	bool hwdb_tried;
+	struct pci_access *ids;	/* libpci for pci.ids, made on first use */
+	bool ids_failed;
+	struct name_entry *v;
+	size_t n, cap;
+};
+
+static __thread jmp_buf *ids_jmp;
+
+/* libpci's error callback must not return: a broken pci.ids unwinds here */
+__attribute__((noreturn)) static void ids_on_error(char *msg, ...)
+{
+	(void)msg;
+	if (ids_jmp)
+		longjmp(*ids_jmp, 1);
+	abort();	/* unreachable: every lookup runs under ids_jmp */
+}
+
+static void ids_on_warning(char *msg, ...)
+{
+	(void)msg;
+}
+
+void vfctl_names_free(struct vfctl_names *nm)
+{
+	if (!nm)
+		return;
+	for (size_t i = 0; i < nm->n; i++)
+		free(nm->v[i].name);
+	free(nm->v);
+	sd_hwdb_unref(nm->hwdb);
+	if (nm->ids)
+		pci_cleanup(nm->ids);
+	free(nm);
+}
+
+static const char *hwdb_name(struct vfctl_names *nm, int kind, unsigned a, unsigned b)
+{
+	char key[64];
+	const char *v = NULL;
+
+	if (!nm->hwdb_tried) {
+		nm->hwdb_tried = true;
+		if (sd_hwdb_new(&nm->hwdb) < 0)
+			nm->hwdb = NULL;
+	}
+	if (!nm->hwdb)
+		return NULL;
+	/* the keys and properties libpci's own hwdb lookup uses */
+	switch (kind) {
+	case PCI_LOOKUP_VENDOR:
+		snprintf(key, sizeof(key), "pci:v%08X", a);
+		return sd_hwdb_get(nm->hwdb, key, "ID_VENDOR_FROM_DATABASE", &v) < 0 ? NULL : v;
+	case PCI_LOOKUP_DEVICE:
+		snprintf(key, sizeof(key), "pci:v%08Xd%08X", a, b);
+		return sd_hwdb_get(nm->hwdb, key, "ID_MODEL_FROM_DATABASE", &v) < 0 ? NULL : v;
+	default:	/* the subclass name only: a class without one goes to pci.ids */
+		snprintf(key, sizeof(key), "pci:v*d*sv*sd*bc%02Xsc%02X*", a >> 8, a & 0xff);
+		return sd_hwdb_get(nm->hwdb, key, "ID_PCI_SUBCLASS_FROM_DATABASE", &v) < 0 ?
+		       NULL : v;
+	}
+}
+
+static char *ids_name(struct vfctl_names *nm, int kind, unsigned a, unsigned b)
+{
+	char buf[256], *s = NULL;
+	jmp_buf jb;
+
+	if (nm->ids_failed)
+		return NULL;
+	ids_jmp = &jb;
+	if (setjmp(jb)) {
+		ids_jmp = NULL;
+		nm->ids_failed = true;
+		return NULL;
+	}
+	if (!nm->ids) {
+		nm->ids = pci_alloc();
+		if (!nm->ids) {
+			ids_jmp = NULL;
+			nm->ids_failed = true;
+			return NULL;
+		}
+		nm->ids->error = ids_on_error;
+		nm->ids->warning = ids_on_warning;
+		nm->ids->debug = ids_on_warning;
+	}
+	s = pci_lookup_name(nm->ids, buf, sizeof(buf),
+			    kind | PCI_LOOKUP_NO_NUMBERS | PCI_LOOKUP_NO_HWDB, (int)a, (int)b);
+	ids_jmp = NULL;
+	return s ? strdup(s) : NULL;
+}
+
+/* A copy of the name (the caller frees it), or NULL when no source knows it. */
+char *vfctl_name_lookup(struct vfctl_ctx *ctx, int kind, unsigned a, unsigned b)
+{
+	struct vfctl_names *nm = ctx->names;
+	uint32_t key = (uint32_t)kind << 24 ^ a;
+	struct name_entry *e;
+	const char *h;
+
+	if (!nm) {
+		nm = ctx->names = calloc(1, sizeof(*nm));
+		if (!nm)
+			return NULL;
+	}
+	for (size_t i = 0; i < nm->n; i++)
+		if (nm->v[i].key == key && nm->v[i].id2 == b)
+			return nm->v[i].name ? strdup(nm->v[i].name) : NULL;
+	if (nm->n == nm->cap) {
+		size_t cap = nm->cap ? nm->cap * 2 : 32;
+		struct name_entry *v = realloc(nm->v, cap * sizeof(*v));
+
+		if (!v)
+			return NULL;
+		nm->v = v;
+		nm->cap = cap;
+	}
+	e = &nm->v[nm->n];
+	e->key = key;
+	e->id2 = b;
+	h = hwdb_name(nm, kind, a, b);
+	e->name = h ? strdup(h) : ids_name(nm, kind, a, b);
+	nm->n++;
+	return e->name ? strdup(e->name) : NULL;
+}
