@@ -439,10 +439,16 @@ static int group_check(struct vfctl_group *g, const int *nodes, size_t n_nodes)
 
 int vfctl_group_refresh(struct vfctl_ctx *ctx, struct vfctl_group *g)
 {
+	_cleanup_free_ int *nodes = NULL;
+	size_t n_nodes;
+	int r = read_group_nodes(ctx, &nodes, &n_nodes);
+
+	if (r < 0)
+		return r;
 	free(g->reason);
 	g->reason = NULL;
 	g->blocker = NULL;
-	return group_check(ctx, g);
+	return group_check(g, nodes, n_nodes);
 }
 
 /* for arrays of struct vfctl_group * */
