@@ -177,7 +177,8 @@ ATTRS=(
 			accepted+=("$name")
 		else
 			refused+=("$name")
-			refusals+=("$name: $(grep -v ': applied$' <<<"$output" | tail -n1)")
+			why=$(grep -m1 ': refused: ' <<<"$output" | sed 's/^ *//') || why=$(tail -n1 <<<"$output")
+			refusals+=("$name: $why")
 		fi
 		# back to plain for the next (a VLAN protocol the driver refused
 		# must not stay on the VLAN either)
@@ -211,9 +212,10 @@ ATTRS=(
 		[ "$(hw_driver "$vf")" = vfio-pci ]
 		timing "bind_vf$i" $((t1 - t0))
 		echo "# figure: bind $vf to vfio-pci: $((t1 - t0)) ms" >&3
-		# a test hook: stop here, mid-step, for an interruption (tests/vm/87-hw)
+		# a test hook: stop here, mid-step, for an interruption
+		# (tests/vm/87-hw); "paused" holds this suite's process group
 		if [ "${VFCTL_HW_PAUSE_AT:-}" = bind ]; then
-			touch "$HW_OUT/paused"
+			cut -d' ' -f5 "/proc/$BASHPID/stat" >"$HW_OUT/paused"
 			sleep 600
 		fi
 	done
