@@ -6,7 +6,9 @@
 
 HW_IP=${HW_IP:-/usr/sbin/ip}
 [ -x "$HW_IP" ] || HW_IP=ip
-HW_PCI=/sys/bus/pci/devices
+# VFCTL_SYSFS_ROOT (a golden tree) is for --dry-run and the refusals only
+HW_SYS=${VFCTL_SYSFS_ROOT:-/sys}
+HW_PCI=$HW_SYS/bus/pci/devices
 HW_HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 HW_DEVICES=$HW_HERE/devices.json
 
@@ -50,8 +52,8 @@ hw_group() {
 # hw_resolve_pf PF-OR-NETDEV: the PCI address (fails with a message)
 hw_resolve_pf() {
 	local a=$1 l
-	if [ -e "/sys/class/net/$a/device" ]; then
-		l=$(readlink -f "/sys/class/net/$a/device")
+	if [ -e "$HW_SYS/class/net/$a/device" ]; then
+		l=$(readlink -f "$HW_SYS/class/net/$a/device")
 		a=${l##*/}
 	fi
 	[[ $a == ????:??:??.? ]] || a=0000:$a
@@ -186,6 +188,8 @@ hw_state_diff() {
 # carry no host traffic and do not count.
 hw_netdev_refusal() {
 	local dev=$1 what=$2 a r m
+	# another tree's netdevs are not this host's
+	[ "$HW_SYS" = /sys ] || return 0
 	r=$({ $HW_IP -j -4 route show default dev "$dev"; $HW_IP -j -6 route show default dev "$dev"; } 2>/dev/null |
 		jq -rs 'add | .[0] // empty | "\(.dst) via \(.gateway // "(direct)")"')
 	[ -z "$r" ] || { echo "$what carries the default route ($r): it serves this host; qualify a PF no traffic depends on"; return; }

@@ -86,8 +86,8 @@ pf_up() {
 
 @test "enumerate: the PF, its SR-IOV capability and driver as the device table says" {
 	step enumerate
-	run vfctl --json show "$pf"
-	[ "$status" -eq 0 ] || { echo "$output"; return 1; }
+	run --separate-stderr vfctl --json show "$pf"
+	[ "$status" -eq 0 ] || { echo "$output$stderr"; return 1; }
 	f=$(jq -c '.functions[0]' <<<"$output")
 	[ "$(jq -r .kind <<<"$f")" = pf ]
 	total=$(jq -r .sriov.totalvfs <<<"$f")
@@ -219,8 +219,8 @@ ATTRS=(
 			sleep 600
 		fi
 	done
-	run vfctl --json groups --pf "$pf"
-	[ "$status" -eq 0 ] || { echo "$output"; return 1; }
+	run --separate-stderr vfctl --json groups --pf "$pf"
+	[ "$status" -eq 0 ] || { echo "$output$stderr"; return 1; }
 	groups=$output
 	isolated=true blockers=()
 	for ((i = 0; i <= HW_VFS - 2; i++)); do
@@ -247,16 +247,16 @@ ATTRS=(
 		defaults: {spoofchk: true},
 		vfs: [range($n) | {index: ., mac: ("02:00:5e:12:00:" + (if . < 16 then "0" else "" end) + (. | tostring))}]}]}' >"$conf"
 	cat "$conf"
-	run vfctl --json apply --config "$conf"
-	echo "$output"
+	run --separate-stderr vfctl --json apply --config "$conf"
+	echo "$output$stderr"
 	[ "$status" -eq 0 ]
 	first=$(jq .n_changes <<<"$output")
 	for ((i = 0; i < HW_VFS; i++)); do
 		m=$(printf '02:00:5e:12:00:%02d' "$i")
 		[ "$(vfinfo "$i" | jq -r .address)" = "$m" ] || { echo "VF $i: $(vfinfo "$i")"; return 1; }
 	done
-	run vfctl --json apply --config "$conf"
-	echo "$output"
+	run --separate-stderr vfctl --json apply --config "$conf"
+	echo "$output$stderr"
 	[ "$status" -eq 0 ]
 	[ "$(jq .n_changes <<<"$output")" = 0 ]
 	note apply changes "{\"first\": $first, \"second\": 0}"
@@ -351,10 +351,10 @@ on_vfio() {
 	accel=tcg
 	[ ! -c /dev/kvm ] || accel=kvm
 	printf '%s\n' '{"execute":"qmp_capabilities"}' '{"execute":"query-pci"}' '{"execute":"quit"}' >"$HW_OUT/qmp.in"
-	run timeout 120 qemu-system-x86_64 -machine q35 -accel "$accel" -m 64 -nodefaults -display none -S \
+	run --separate-stderr timeout 120 qemu-system-x86_64 -machine q35 -accel "$accel" -m 64 -nodefaults -display none -S \
 		-qmp stdio -device "vfio-pci,host=$vf,id=hostdev0" <"$HW_OUT/qmp.in"
-	echo "$output" >"$HW_OUT/qemu.log"
-	echo "$output"
+	echo "$output$stderr" >"$HW_OUT/qemu.log"
+	echo "$output$stderr"
 	[ "$status" -eq 0 ]
 	got=$(jq -r 'select(.return | type == "array") | .return[].devices[] |
 		select(.qdev_id == "hostdev0") | "\(.id.vendor) \(.id.device)"' <<<"$output" 2>/dev/null)
