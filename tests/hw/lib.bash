@@ -206,23 +206,28 @@ hw_netdev_refusal() {
 	[ -z "$m" ] || echo "$what is enslaved to $m: take it out ('ip link set $dev nomaster') or qualify another PF"
 }
 
-# hw_holders VF: the processes (pid/comm) holding VF's VFIO group or cdev
+# hw_holders VF...: "VF PID/COMM" for each process holding a VF's VFIO
+# group or cdev (one pass over /proc for all the VFs)
 hw_holders() {
-	local vf=$1 grp nodes=() p fd c
-	grp=$(hw_group "$vf")
-	[ -z "$grp" ] || nodes+=("/dev/vfio/$grp")
-	for c in "$HW_PCI/$vf"/vfio-dev/vfio*; do
-		[ -e "$c" ] && nodes+=("/dev/vfio/devices/${c##*/}")
-	done
-	[ ${#nodes[@]} -gt 0 ] || return 0
-	for p in /proc/[0-9]*; do
-		for fd in "$p"/fd/*; do
-			c=$(readlink "$fd" 2>/dev/null) || continue
-			for n in "${nodes[@]}"; do
-				[ "$c" != "$n" ] || { echo "${p#/proc/}/$(cat "$p/comm" 2>/dev/null)"; continue 3; }
-			done
+	local vf grp c expr=() map=() l pid node
+	for vf in "$@"; do
+		grp=$(hw_group "$vf")
+		[ -z "$grp" ] || { expr+=(-o -lname "/dev/vfio/$grp"); map+=("/dev/vfio/$grp $vf"); }
+		for c in "$HW_PCI/$vf"/vfio-dev/vfio*; do
+			[ -e "$c" ] || continue
+			expr+=(-o -lname "/dev/vfio/devices/${c##*/}")
+			map+=("/dev/vfio/devices/${c##*/} $vf")
 		done
 	done
+	[ ${#expr[@]} -gt 0 ] || return 0
+	find /proc/[0-9]*/fd -mindepth 1 -maxdepth 1 \( "${expr[@]:1}" \) -printf '%h %l\n' 2>/dev/null |
+	while read -r l node; do
+		pid=${l#/proc/}
+		pid=${pid%/fd}
+		for c in "${map[@]}"; do
+			[ "${c%% *}" != "$node" ] || echo "${c#* } $pid/$(cat "/proc/$pid/comm" 2>/dev/null)"
+		done
+	done | sort -u
 }
 
 # hw_preflight PF: the first reason not to touch PF, on stdout as one line
@@ -244,9 +249,10 @@ hw_preflight() {
 			why=$(hw_netdev_refusal "$dev" "VF $vf ($dev) of $pf")
 			[ -z "$why" ] || { echo "$why"; return 1; }
 		fi
-		h=$(hw_holders "$vf")
-		[ -z "$h" ] || { echo "VF $vf of $pf is held by process ${h//$'\n'/, }: its VFIO user would lose it; stop it first"; return 1; }
 	done
+	# shellcheck disable=SC2046 # the VF addresses, one word each
+	h=$(hw_holders $(hw_vfs "$pf") | head -n1)
+	[ -z "$h" ] || { echo "VF ${h%% *} of $pf is held by process ${h#* }: its VFIO user would lose it; stop it first"; return 1; }
 	leases=${VFCTL_RUN_DIR:-/run/vfctl}/leases.json
 	if [ -e "$leases" ]; then
 		n=$(jq -r --arg pf "$pf" '[.leases[] | select(.state == "active" and .pf == $pf) | "\(.id) (VF \(.vf))"] | join(", ")' "$leases" 2>/dev/null) ||
