@@ -30,7 +30,7 @@ setup() {
 	vm_require
 	vm_require_iommu
 	! vm_kernel_before 6.12 || skip "tests/hw runs on the 6.12 boot only (its parts are proven on $(uname -r) by the suites before)"
-	# shellcheck source=tests/hw/lib.bash
+	# shellcheck source=/dev/null # the repo in the VM: tests/hw/lib.bash
 	. /vfctl/tests/hw/lib.bash
 	pf=$(vm_igb_pf)
 	pfdev=$(vm_pf_netdev "$pf")
