@@ -180,7 +180,7 @@ paused_run() {
 	VFCTL_HW_PAUSE_AT=bind "$HWRUN" --pf "$pf" --yes --vfs 3 --steps create,bind --report "$rep" \
 		>"$BATS_TEST_TMPDIR/run.out" 2>&1 &
 	runpid=$!
-	vm_wait_for 120 test -s "$BATS_TEST_TMPDIR/report.d/paused"
+	vm_wait_for 600 test -s "$BATS_TEST_TMPDIR/report.d/paused"
 	[ "$(vm_driver "$(vm_vf "$pf" 0)")" = vfio-pci ]
 	[ "$(cat "$VM_PCI/$pf/sriov_numvfs")" = 3 ]
 }
