@@ -101,10 +101,11 @@ hw_state() {
 
 # hw_ip_vf_args CONFIG: the `ip link set DEV vf N ...` arguments that give
 # a VF the recorded settings (CONFIG: one vfinfo entry), one attribute (or
-# group, as vlan/qos and the two rates) a line; no VLAN is vlan 0
+# group, as vlan/qos and the two rates) a line; no VLAN is vlan 0, no MAC
+# 00:00:00:00:00:00 (igb clears its administrative MAC so)
 hw_ip_vf_args() {
 	jq -r '
-	  (if .address and .address != "00:00:00:00:00:00" then "mac \(.address)" else empty end),
+	  (if .address then "mac \(.address)" else empty end),
 	  (if .vlan_list then "vlan \(.vlan_list[0].vlan) qos \(.vlan_list[0].qos // 0)" else "vlan 0" end),
 	  (if .spoofchk != null then "spoofchk \(if .spoofchk then "on" else "off" end)" else empty end),
 	  (if .trust != null then "trust \(if .trust then "on" else "off" end)" else empty end),

@@ -189,11 +189,12 @@ ATTRS=(
 	printf 'refused %s\n' "${refusals[@]}"
 	[ ${#bad[@]} -eq 0 ] || { printf '%s\n' "${bad[@]}"; return 1; }
 	[ "$row" != null ] || skip "no row in tests/hw/devices.json: accepted ${accepted[*]}; refused ${refused[*]}"
-	want_acc=$(expect '.accepts | join(" ")') want_ref=$(expect '.refuses | join(" ")')
-	got_acc=$(printf '%s\n' "${accepted[@]}" | grep -xF -f <(tr ' ' '\n' <<<"$want_acc") | tr '\n' ' ')
-	got_ref=$(printf '%s\n' "${refused[@]}" | grep -xF -f <(tr ' ' '\n' <<<"$want_ref") | tr '\n' ' ')
-	[ "${got_acc% }" = "$want_acc" ] || { echo "accepted: ${accepted[*]}; the table: $want_acc"; return 1; }
-	[ "${got_ref% }" = "$want_ref" ] || { echo "refused: ${refused[*]}; the table: $want_ref"; return 1; }
+	# as sets: the order of the table and of the steps do not matter
+	want_acc=$(expect '.accepts | sort | join(" ")') want_ref=$(expect '.refuses | sort | join(" ")')
+	got_acc=$(printf '%s\n' "${accepted[@]}" | LC_ALL=C sort | tr '\n' ' ')
+	got_ref=$(printf '%s\n' "${refused[@]}" | LC_ALL=C sort | tr '\n' ' ')
+	[ "${got_acc% }" = "$want_acc" ] || { echo "accepted: ${got_acc% }; the table: $want_acc"; return 1; }
+	[ "${got_ref% }" = "$want_ref" ] || { echo "refused: ${got_ref% }; the table: $want_ref"; return 1; }
 }
 
 @test "bind: VFs to vfio-pci; their IOMMU groups viable, blockers named, ACS isolation" {
@@ -270,7 +271,7 @@ ATTRS=(
 	idx=$((HW_VFS - 1))
 	vf=$(vf_of "$idx")
 	orig=$(hw_driver "$vf")
-	jq -n --arg pf "$pf" --argjson i "$idx" '{pfs: [{match: {address: $pf},
+	jq -n --arg pf "$pf" --argjson i "$idx" --argjson n "$HW_VFS" '{pfs: [{match: {address: $pf}, numvfs: $n,
 		pools: [{name: "hw", vfs: [$i], users: ["root"]}]}]}' >"$d/vfctl.conf"
 	"$VFCTLD" --run-dir "$d/run" --socket "$d/vfctld.sock" --config "$d/vfctl.conf" \
 		>>"$d/vfctld.log" 2>&1 </dev/null 3>&- &
@@ -331,15 +332,15 @@ on_vfio() {
 	(( txs & 1 ))
 	[ "$(rep vf.tx.packets)" = 0x1 ]
 	[ "$(rep vf.tx.irq)" = 0x1 ]
-	dma=$(sed -n 's/^vfio: guest RAM DMA-mapped: .* in \([0-9.]*\) ms.*/\1/p' <<<"$output")
+	dma=$(sed -n 's/^vfio: guest RAM DMA-mapped: .* by [A-Z_]* in \([0-9.]*\) ms.*/\1/p' <<<"$output")
 	[ -z "$first" ] || timing first_guest_register_read "$first"
 	[ -z "$dma" ] || timing dma_map "$dma"
 	echo "# figure: first guest register read ${first:-?} ms after start, DMA map ${dma:-?} ms" >&3
 	after=$($HW_IP -s -d -j link show dev "$pfdev" | jq '.[0].vfinfo_list[0].stats.tx.tx_packets // .[0].vfinfo_list[0].stats.tx.packets // null')
-	if [ "$before" = null ]; then
-		note guest pf_side '"the PF driver reports no VF counters: the frame is not checked on the PF side"'
-	else
-		note guest pf_side "{\"vf_tx_packets_before\": $before, \"after\": $after}"
+	# the kernel reports zeros for a driver without per-VF counters (igb):
+	# only where the table says the PF counts the VF's frames is it a check
+	note guest pf_side "{\"vf_tx_packets_before\": $before, \"after\": $after}"
+	if [ "$(expect .pf_vf_counters)" = true ]; then
 		[ "$after" -gt "$before" ] || { echo "the PF's VF 0 counters did not move ($before -> $after)"; return 1; }
 	fi
 }
