@@ -16,14 +16,23 @@ load helpers
 
 HWRUN=/vfctl/tests/hw/run
 
+# QEMU's user network sends IPv6 router advertisements: once the PF is up
+# the kernel would take a default route (via fe80::2) and a SLAAC address
+# from them, which tests/hw/run rightly refuses; the refusal tests make
+# their own routes, so the PF takes none from RAs during this suite.
 setup_file() {
 	[ "${VFCTL_IN_VM:-}" = 1 ] || return 0
+	local ra
 	vm_reset_igb
+	ra=/proc/sys/net/ipv6/conf/$(vm_pf_netdev)/accept_ra
+	cat "$ra" >"$BATS_FILE_TMPDIR/accept_ra"
+	echo 0 >"$ra"
 }
 
 teardown_file() {
 	[ "${VFCTL_IN_VM:-}" = 1 ] || return 0
 	vm_reset_igb
+	cat "$BATS_FILE_TMPDIR/accept_ra" >"/proc/sys/net/ipv6/conf/$(vm_pf_netdev)/accept_ra"
 }
 
 setup() {
@@ -38,6 +47,9 @@ setup() {
 	export VFCTL_RUN_DIR=/run/vfctl-hw-host
 	rep=$BATS_TEST_TMPDIR/report.json
 	holder='' dpid='' runpid=''
+	# what an earlier suite's RAs left
+	$VM_IP -6 route flush dev "$pfdev" proto ra 2>/dev/null || true
+	$VM_IP -6 addr flush dev "$pfdev" scope global 2>/dev/null || true
 }
 
 teardown() {
@@ -54,6 +66,8 @@ teardown() {
 	rm -rf "${VFCTL_RUN_DIR:?}"
 	if [ -n "${pfdev:-}" ]; then
 		$VM_IP route flush dev "$pfdev" 2>/dev/null || true
+		$VM_IP -6 route flush dev "$pfdev" proto ra 2>/dev/null || true
+		$VM_IP -6 addr flush dev "$pfdev" scope global 2>/dev/null || true
 		$VM_IP addr flush dev "$pfdev" 2>/dev/null || true
 		$VM_IP link set dev "$pfdev" nomaster 2>/dev/null || true
 	fi
@@ -147,7 +161,7 @@ refused_unchanged() {
 	VF0=$(vm_vf "$pf" 0)
 	vm_wait_for 20 test -e "$VM_PCI/$VF0/driver"
 	mkdir -p "$VFCTL_RUN_DIR"
-	jq -n '{pfs: [{match: {id: "8086:10c9", index: 0}, pools: [{name: "p", vfs: [0], users: ["root"]}]}]}' \
+	jq -n '{pfs: [{match: {id: "8086:10c9", index: 0}, numvfs: 1, pools: [{name: "p", vfs: [0], users: ["root"]}]}]}' \
 		>"$VFCTL_RUN_DIR/vfctl.conf"
 	vfctld --run-dir "$VFCTL_RUN_DIR" --config "$VFCTL_RUN_DIR/vfctl.conf" \
 		>"$VFCTL_RUN_DIR/log" 2>&1 </dev/null 3>&- &
