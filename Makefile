@@ -110,7 +110,7 @@ FIXTURES := $(B)/fixtures/.stamp
 
 .PHONY: install-vfctld uninstall-vfctld
 .PHONY: all install uninstall clean deps check check-unit check-golden golden-update check-asan \
-	check-bats check-vm fixtures fuzz check-fuzz check-abi abi-update bench check-bench bench-vm
+	check-bats check-vm check-hw fixtures fuzz check-fuzz check-abi abi-update bench check-bench bench-vm
 # the golden trees come with the build: the man pages' --sysfs-root examples use them
 all: $(SOLIB) $(STLIB) $(VFCTL) $(PCFILE) $(VFKVM) $(UNITS) $(VFCTLD) $(LEASE_PROBE) $(NL_PROBE) $(FIXTURES)
 
@@ -362,6 +362,15 @@ fuzz: $(FUZZERS)
 check-fuzz: fuzz
 	tests/fuzz/run $(FUZZERS)
 
+# The SR-IOV passthrough qualification of one PF of this host (tests/hw/run,
+# as root; see its --help and README.md): make check-hw PF=0000:03:00.0
+# [HW_VFS=2] [HW_STEPS=enumerate,create,...] [HW_REPORT=FILE]. It changes the
+# PF's VFs and puts them back; HW_YES=1 confirms (else it refuses).
+check-hw: all
+	@[ -n "$(PF)" ] || { echo "make check-hw: give the PF, e.g. make check-hw PF=0000:03:00.0 HW_YES=1" >&2; exit 2; }
+	tests/hw/run --pf $(PF) $(if $(HW_VFS),--vfs $(HW_VFS)) $(if $(HW_STEPS),--steps $(HW_STEPS)) \
+		$(if $(HW_REPORT),--report $(HW_REPORT)) $(if $(filter 1,$(HW_YES)),--yes) $(if $(filter 1,$(HW_DRY_RUN)),--dry-run)
+
 check: lint check-unit check-golden check-abi check-asan check-bats check-bench check-fuzz check-vm
 
 # header dependencies written by -MMD -MP
@@ -386,7 +395,7 @@ ALL_OBJS_GOALS = $(SOLIB) $(STLIB) $(VFCTL) $(VFKVM) $(VFCTLD) $(LEASE_PROBE) $(
 LINT_SH = $(shell grep -rlE --exclude-dir=corpus --exclude-dir=captures --exclude-dir=expected \
 	'^\#!.*(/|env )(ba|da|busybox )?sh\b' tests .ci | grep -v '\.bats$$') \
 	$(wildcard tests/*/*.bash) completion/vfctl.bash
-LINT_BATS = $(wildcard tests/bats/*.bats tests/vm/*.bats)
+LINT_BATS = $(wildcard tests/bats/*.bats tests/vm/*.bats tests/hw/*.bats)
 lint-sh:
 	shellcheck $(LINT_SH)
 	shellcheck -s bash $(LINT_BATS)
