@@ -11,9 +11,14 @@
 #include "cli.h"
 #include "print.h"
 #include "vfctl.h"
-static const char *tri_str(int v)
+/* An on/off setting a driver may not report: a boolean, null unknown (the
+ * text "on"/"off", as ip link shows it). */
+static void pr_tri(const char *key, const char *fmt, int v)
 {
-	return v == VFCTL_ON ? "on" : v == VFCTL_OFF ? "off" : NULL;
+	if (v == VFCTL_UNKNOWN)
+		pr_null(key, NULL);
+	else
+		pr_onoff(key, fmt, v == VFCTL_ON);
 }
 
 static void pr_hex4(const char *key, const char *fmt, unsigned v)
@@ -104,10 +109,15 @@ static void print_vf_config(const struct vfctl_func *vf)
 	pr_uint("qos", c->qos ? " qos %llu" : NULL, c->qos);
 	pr_str("vlan_proto", c->vlan_proto != 0x8100 ? " proto %s" : NULL,
 	       vfctl_vlan_proto_str(c->vlan_proto));
-	pr_str("spoofchk", ", spoofchk %s", tri_str(c->spoofchk));
-	pr_str("trust", ", trust %s", tri_str(c->trust));
-	pr_str("query_rss", c->query_rss != VFCTL_UNKNOWN ? ", query-rss %s" : NULL,
-	       tri_str(c->query_rss));
+	if (c->spoofchk == VFCTL_UNKNOWN)
+		pr_null("spoofchk", ", spoofchk -");
+	else
+		pr_tri("spoofchk", ", spoofchk %s", c->spoofchk);
+	if (c->trust == VFCTL_UNKNOWN)
+		pr_null("trust", ", trust -");
+	else
+		pr_tri("trust", ", trust %s", c->trust);
+	pr_tri("query_rss", ", query-rss %s", c->query_rss);
 	pr_uint("min_tx_rate", c->min_tx_rate ? ", min-tx-rate %llu" : NULL, c->min_tx_rate);
 	pr_uint("max_tx_rate", c->max_tx_rate ? ", max-tx-rate %llu" : NULL, c->max_tx_rate);
 	pr_str("link_state", c->link_state >= 0 ? ", link-state %s" : NULL,
@@ -440,31 +450,44 @@ out:
 	return r;
 }
 
+/* A group's member: the same object in groups and show. */
+static void print_member(const struct vfctl_func *m)
+{
+	pr_obj_begin(NULL);
+	pr_text("    ");
+	print_ident(m);
+	pr_str("driver", "  driver %s", m->driver ? m->driver : "(none)");
+	if (!m->driver)
+		pr_null("driver", NULL);
+	pr_bool("bridge", NULL, m->is_bridge);
+	pr_text("\n");
+	pr_obj_end();
+}
+
+/* The group's facts both groups and show give; the text of each follows. */
+static void print_group_facts(const struct vfctl_group *g)
+{
+	pr_int("id", "group %lld", g->id);
+	pr_bool("viable", NULL, g->viable);
+	pr_bool("dev_node", NULL, g->dev_node);
+	pr_arr_begin("blockers");
+	if (g->blocker)
+		pr_str(NULL, NULL, g->blocker->addr);
+	pr_arr_end();
+	pr_str("reason", NULL, g->reason);
+}
+
 static void print_group(const struct vfctl_group *g)
 {
 	pr_obj_begin(NULL);
-	pr_int("id", "group %lld", g->id);
-	pr_bool("viable", NULL, g->viable);
+	print_group_facts(g);
 	pr_text(g->viable ? "  viable for VFIO" : "  NOT viable");
-	pr_bool("dev_node", NULL, g->dev_node);
 	pr_text(g->dev_node ? ", /dev/vfio/%d" : "", g->id);
-	pr_str("blocker", NULL, g->blocker ? g->blocker->addr : NULL);
-	pr_str("reason", g->reason ? ": %s" : NULL, g->reason);
+	pr_text(g->reason ? ": %s" : "", g->reason);
 	pr_text("\n");
 	pr_arr_begin("members");
-	for (size_t i = 0; i < g->n_members; i++) {
-		const struct vfctl_func *m = g->members[i];
-
-		pr_obj_begin(NULL);
-		pr_text("    ");
-		print_ident(m);
-		pr_str("driver", "  driver %s", m->driver ? m->driver : "(none)");
-		if (!m->driver)
-			pr_null("driver", NULL);
-		pr_bool("bridge", NULL, m->is_bridge);
-		pr_text("\n");
-		pr_obj_end();
-	}
+	for (size_t i = 0; i < g->n_members; i++)
+		print_member(g->members[i]);
 	pr_arr_end();
 	pr_obj_end();
 }
@@ -549,16 +572,21 @@ int cmd_show(struct vfctl_ctx *ctx, struct vfctl_host *h, const struct args *a)
 	if (g) {
 		pr_text("\n");
 		pr_obj_begin("group");
-		pr_int("id", "group %lld", g->id);
-		pr_bool("viable", NULL, g->viable);
+		print_group_facts(g);
 		pr_text(g->viable ? ": viable for VFIO" : ": NOT viable");
-		pr_str("reason", g->reason ? ": %s" : NULL, g->reason);
-		pr_arr_begin("members");
+		pr_text(g->reason ? ": %s" : "", g->reason);
 		pr_text(" (members");
 		for (size_t i = 0; i < g->n_members; i++)
-			pr_str(NULL, " %s", g->members[i]->addr);
+			pr_text(" %s", g->members[i]->addr);
 		pr_text(")\n");
+		/* the members as objects, as groups gives them; the line above
+		 * names them in text */
+		pr_text_off(true);
+		pr_arr_begin("members");
+		for (size_t i = 0; i < g->n_members; i++)
+			print_member(g->members[i]);
 		pr_arr_end();
+		pr_text_off(false);
 		pr_obj_end();
 	} else {
 		pr_null("group", NULL);

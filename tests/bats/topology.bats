@@ -109,7 +109,7 @@ vf() {	# vf TREE ARGS...
 	[ "$status" -eq 0 ]
 	[ "$(echo "$output" | jq -r '.groups[] | select(.id == 12) | .members | length')" = 5 ]
 	[ "$(echo "$output" | jq -r '.groups[] | select(.id == 12) | .viable')" = false ]
-	[ "$(echo "$output" | jq -r '.groups[] | select(.id == 12) | .blocker')" = 0000:05:00.0 ]
+	[ "$(echo "$output" | jq -r '.groups[] | select(.id == 12) | .blockers[0]')" = 0000:05:00.0 ]
 }
 
 @test "the 82576 host" {

@@ -37,7 +37,7 @@ msg() {	# msg NAME TEXT: a raw message file
 	[ "$status" -eq 0 ]
 	[[ "$output" == "L1    0000:03:11.6  VF 7 of 0000:03:00.0  pool gpu  group 37  uid 0  owner vm1  active" ]]
 	run "$VFCTL" --json leases
-	[ "$(jq -r '.leases[0].id + " " + .leases[0].vf + " " + .leases[0].state' <<<"$output")" = "L1 0000:03:11.6 active" ]
+	[ "$(jq -r '.leases[0].id + " " + .leases[0].address + " " + .leases[0].state' <<<"$output")" = "L1 0000:03:11.6 active" ]
 	[ "$(jq -r '.leases[0].owner' "$run_dir/leases.json")" = vm1 ]
 	[ "$(stat -c %a "$run_dir/leases.json")" = 600 ]
 	# made 0666 by bind under a umask, not by a chmod through the name
@@ -51,7 +51,7 @@ msg() {	# msg NAME TEXT: a raw message file
 	[[ "$stderr" == *"VFIO_GET_API_VERSION on the container fd"* ]]
 
 	run "$VFCTL" --json pools
-	[ "$(jq -r '.pools[0].vfs[0].lease' <<<"$output")" = L1 ]
+	[ "$(jq -r '.pools[0].vfs[0].lease_id' <<<"$output")" = L1 ]
 	[ "$(jq -r '.pools[0].free' <<<"$output")" = 0 ]
 
 	run "$VFCTL" release 0000:03:11.6
@@ -508,7 +508,7 @@ JSON
 	grep -q "leases\[0\] has id L0, not one vfctld hands out.*kept as L1 so its VF 0000:03:11.6 (uid 4321) is not granted twice" "$log"
 	[ "$(jq -r '.leases[0].id' "$run_dir/leases.json")" = L1 ]
 	run as 4321 "$VFCTL" --json leases
-	[ "$(jq -r '.leases[0].id + " " + .leases[0].vf' <<<"$output")" = "L1 0000:03:11.6" ]
+	[ "$(jq -r '.leases[0].id + " " + .leases[0].address' <<<"$output")" = "L1 0000:03:11.6" ]
 	run "$VFCTL" alloc --pool gpu
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"has no free VF"* ]]
@@ -578,7 +578,7 @@ JSON
 	# another allowed user: no id, no uid of uid 4321's lease anywhere
 	run as 4322 "$VFCTL" --json pools
 	echo "$output"
-	[ "$(jq -r '.pools[0].vfs[0].lease' <<<"$output")" = "(another user)" ]
+	[ "$(jq -r '.pools[0].vfs[0].lease_id' <<<"$output")" = "(another user)" ]
 	[[ "$output" != *L1* && "$output" != *4321* ]]
 	run as 4322 "$VFCTL" pools
 	[[ "$output" == *"lease (another user)"* && "$output" != *L1* ]]
@@ -594,11 +594,11 @@ JSON
 	[[ "$output" != *4321* ]]
 	# the owner and root see the id
 	run as 4321 "$VFCTL" --json pools
-	[ "$(jq -r '.pools[0].vfs[0].lease' <<<"$output")" = L1 ]
+	[ "$(jq -r '.pools[0].vfs[0].lease_id' <<<"$output")" = L1 ]
 	run as 4321 "$VFCTL" alloc --pool gpu
 	[ "$output" = "vfctl: alloc: pool 'gpu' has no free VF: 1 of 1 leased (L1)" ]
 	run "$VFCTL" --json pools
-	[ "$(jq -r '.pools[0].vfs[0].lease' <<<"$output")" = L1 ]
+	[ "$(jq -r '.pools[0].vfs[0].lease_id' <<<"$output")" = L1 ]
 	run "$VFCTL" alloc --pool gpu
 	[ "$output" = "vfctl: alloc: pool 'gpu' has no free VF: 1 of 1 leased (L1)" ]
 }
