@@ -171,9 +171,13 @@ struct filter {
 	size_t n_funcs;
 	const char *driver;
 	int numa;
+	int leased;		/* 1 --leased, 0 --free: VFs vfctld leases or not; -1 any */
+	struct vfctl_ctx *ctx;	/* where the leases are read */
 };
 
 static const struct filter *cur_filter;
+/* list and show: who uses each function (inuse.c); NULL: not told */
+static struct vfctl_ctx *inuse_ctx;
 /* print_func of a VF inside its PF's tree: the PF is not named again */
 static bool in_tree;
 
@@ -206,6 +210,9 @@ static bool func_shown(const struct filter *flt, const struct vfctl_func *f)
 	if (flt->n_funcs && !named(flt, f) && !(pf && named(flt, pf)))
 		return false;
 	if (flt->numa >= 0 && f->numa_node != flt->numa)
+		return false;
+	if (flt->leased >= 0 && (f->kind != VFCTL_FUNC_VF ||
+				 inuse_leased(flt->ctx, f) != (flt->leased == 1)))
 		return false;
 	return !flt->driver || driver_matches(f, flt->driver);
 }
@@ -268,12 +275,24 @@ void print_func(const struct vfctl_func *f, const char *indent)
 		pr_text("\n%s        ", indent);
 		print_attrs(f);
 		print_vf_config(f);
+		if (inuse_ctx) {
+			char in[64];
+
+			snprintf(in, sizeof(in), "%s        ", indent);
+			print_inuse(inuse_ctx, f, in);
+		}
 		pr_text("\n");
 	} else {
 		pr_text("%s", indent);
 		print_ident(f);
 		pr_text("\n%s    ", indent);
 		print_attrs(f);
+		if (inuse_ctx) {
+			char in[64];
+
+			snprintf(in, sizeof(in), "%s    ", indent);
+			print_inuse(inuse_ctx, f, in);
+		}
 		pr_text("\n");
 		if (f->kind == VFCTL_FUNC_PF)
 			print_sriov(f, indent);
@@ -376,8 +395,9 @@ static int filter_add(struct filter *flt, struct vfctl_ctx *ctx, struct vfctl_ho
 
 int cmd_list(struct vfctl_ctx *ctx, struct vfctl_host *h, const struct args *a)
 {
-	struct filter flt = { .driver = a->driver, .numa = a->numa };
-	bool filtered = a->argc || a->n_pfs || a->driver || a->numa >= 0;
+	struct filter flt = { .driver = a->driver, .numa = a->numa, .leased = a->leased,
+			      .ctx = ctx };
+	bool filtered = a->argc || a->n_pfs || a->driver || a->numa >= 0 || a->leased >= 0;
 	size_t n_pfs = 0, n_shown = 0;
 	int r = EXIT_OK;
 
@@ -393,6 +413,7 @@ int cmd_list(struct vfctl_ctx *ctx, struct vfctl_host *h, const struct args *a)
 	if (r != EXIT_OK)
 		goto out;
 	cur_filter = filtered ? &flt : NULL;
+	inuse_ctx = ctx;
 	/* brief: the functions' lines alone, as ip -br */
 	pr_text_off(a->brief);
 	print_top(ctx, h);
@@ -446,6 +467,8 @@ int cmd_list(struct vfctl_ctx *ctx, struct vfctl_host *h, const struct args *a)
 	pr_obj_end();
 out:
 	cur_filter = NULL;
+	inuse_ctx = NULL;
+	inuse_free();
 	free(flt.funcs);
 	return r;
 }
@@ -504,7 +527,7 @@ static bool group_shown(const struct filter *flt, const struct vfctl_group *g)
 
 int cmd_groups(struct vfctl_ctx *ctx, struct vfctl_host *h, const struct args *a)
 {
-	struct filter flt = { .driver = a->driver, .numa = a->numa };
+	struct filter flt = { .driver = a->driver, .numa = a->numa, .leased = -1 };
 	const struct filter *fp = a->n_pfs || a->driver || a->numa >= 0 ? &flt : NULL;
 	size_t n_shown = 0;
 	int r = EXIT_OK;
@@ -566,7 +589,10 @@ int cmd_show(struct vfctl_ctx *ctx, struct vfctl_host *h, const struct args *a)
 	print_top(ctx, h);
 	pr_text("\n");
 	pr_arr_begin("functions");
+	inuse_ctx = ctx;
 	print_func(f, "");
+	inuse_ctx = NULL;
+	inuse_free();
 	pr_arr_end();
 	g = f->iommu_group >= 0 ? vfctl_host_group(h, f->iommu_group) : NULL;
 	if (g) {
