@@ -487,24 +487,47 @@ static void print_member(const struct vfctl_func *m)
 	pr_obj_end();
 }
 
+/* Nobody asked to assign a group none of whose members is on a VFIO
+ * driver: the host uses it, which is no fault to shout about. */
+static bool group_host_only(const struct vfctl_group *g)
+{
+	for (size_t i = 0; i < g->n_members; i++)
+		if (g->members[i]->driver && vfctl_driver_is_vfio(g->members[i]->driver))
+			return false;
+	return !g->viable;
+}
+
 /* The group's facts both groups and show give; the text of each follows. */
 static void print_group_facts(const struct vfctl_group *g)
 {
 	pr_int("id", "group %lld", g->id);
 	pr_bool("viable", NULL, g->viable);
+	pr_str("status", NULL, g->viable ? "viable" : group_host_only(g) ? "host" : "blocked");
 	pr_bool("dev_node", NULL, g->dev_node);
+	/* every member in the way: what the library's viability rule refuses */
 	pr_arr_begin("blockers");
-	if (g->blocker)
-		pr_str(NULL, NULL, g->blocker->addr);
+	for (size_t i = 0; !g->viable && i < g->n_members; i++) {
+		const struct vfctl_func *m = g->members[i];
+
+		if (!m->is_bridge && m->driver && !vfctl_driver_is_vfio(m->driver) &&
+		    strcmp(m->driver, "pci-stub") && strcmp(m->driver, "pcieport"))
+			pr_str(NULL, NULL, m->addr);
+	}
 	pr_arr_end();
 	pr_str("reason", NULL, g->reason);
+}
+
+static const char *group_word(const struct vfctl_group *g)
+{
+	return g->viable ? "viable for VFIO" : group_host_only(g) ? "in use by the host" :
+	       "NOT viable";
 }
 
 static void print_group(const struct vfctl_group *g)
 {
 	pr_obj_begin(NULL);
 	print_group_facts(g);
-	pr_text(g->viable ? "  viable for VFIO" : "  NOT viable");
+	pr_text("  %s", group_word(g));
 	pr_text(g->dev_node ? ", /dev/vfio/%d" : "", g->id);
 	pr_text(g->reason ? ": %s" : "", g->reason);
 	pr_text("\n");
@@ -599,7 +622,7 @@ int cmd_show(struct vfctl_ctx *ctx, struct vfctl_host *h, const struct args *a)
 		pr_text("\n");
 		pr_obj_begin("group");
 		print_group_facts(g);
-		pr_text(g->viable ? ": viable for VFIO" : ": NOT viable");
+		pr_text(": %s", group_word(g));
 		pr_text(g->reason ? ": %s" : "", g->reason);
 		pr_text(" (members");
 		for (size_t i = 0; i < g->n_members; i++)
