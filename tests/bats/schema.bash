@@ -1,4 +1,5 @@
 # shellcheck shell=bash
+# shellcheck disable=SC2154 # output: set by bats' run
 # Shared by helpers.bash and vfctld-daemon.bash.
 # $output (a vfctl --json document) is valid against the schema's
 # $defs/$1 (docs/vfctl.schema.json); the errors, field by field, when not.

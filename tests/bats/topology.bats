@@ -254,6 +254,7 @@ vf() {	# vf TREE ARGS...
 
 @test "show and list tell who uses a VF: the holder of its group node, vfctld's lease, the saved original state; --leased and --free" {
 	tree_copy 82599-8vf
+	# shellcheck disable=SC2154 # run_dir, t: set by tree_copy
 	mkdir -p "$run_dir/state"
 	# as vfctld and bind write them (vfctld(8), lib/state.c)
 	cat >"$run_dir/leases.json" <<-'J'
