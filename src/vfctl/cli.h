@@ -164,6 +164,9 @@ void print_warnings(const struct vfctl_host *h);
 void print_inuse(struct vfctl_ctx *ctx, const struct vfctl_func *f, const char *indent);
 bool inuse_leased(struct vfctl_ctx *ctx, const struct vfctl_func *f);
 void inuse_free(void);
+/* false: "holders" is null, not looked at (list on a tree that is not the
+ * live /sys: one /proc scan per VFIO function is too dear there) */
+extern bool inuse_holders;
 
 /* cmd_sriov.c */
 int cmd_create(struct vfctl_ctx *ctx, struct vfctl_host *host, const struct args *a);

@@ -414,6 +414,7 @@ int cmd_list(struct vfctl_ctx *ctx, struct vfctl_host *h, const struct args *a)
 		goto out;
 	cur_filter = filtered ? &flt : NULL;
 	inuse_ctx = ctx;
+	inuse_holders = vfctl_ctx_is_live(ctx);
 	/* brief: the functions' lines alone, as ip -br */
 	pr_text_off(a->brief);
 	print_top(ctx, h);

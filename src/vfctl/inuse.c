@@ -24,6 +24,7 @@
 
 static json_object *leases;	/* RUN/leases.json's "leases", once per command */
 static bool leases_read;
+bool inuse_holders = true;
 
 static json_object *file_json(const char *path)
 {
@@ -82,6 +83,10 @@ static void print_holders(struct vfctl_ctx *ctx, const struct vfctl_func *f, con
 	const char *p = who;
 	int n;
 
+	if (!inuse_holders) {
+		pr_null("holders", NULL);	/* not looked at */
+		return;
+	}
 	if (!f->driver || !vfctl_driver_is_vfio(f->driver) || f->iommu_group < 0) {
 		pr_arr_begin("holders");	/* only a VFIO driver gives a node to hold */
 		pr_arr_end();
