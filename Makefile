@@ -20,6 +20,7 @@ PREFIX    ?= /usr/local
 LIBDIR    ?= $(PREFIX)/lib
 BINDIR    ?= $(PREFIX)/bin
 INCDIR    ?= $(PREFIX)/include
+DATADIR   ?= $(PREFIX)/share
 MANDIR    ?= $(PREFIX)/share/man
 BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 PKGDIR    ?= $(LIBDIR)/pkgconfig
@@ -183,6 +184,7 @@ install: all install-vfctld
 	install -m 644 include/vfctl.h $(DESTDIR)$(INCDIR)/vfctl.h
 	install -m 644 $(PCFILE) $(DESTDIR)$(PKGDIR)/libvfctl.pc
 	install -m 644 man/vfctl.1 $(DESTDIR)$(MANDIR)/man1/vfctl.1
+	install -D -m 644 docs/vfctl.schema.json $(DESTDIR)$(DATADIR)/vfctl/vfctl.schema.json
 	install -m 755 $(VFKVM) $(DESTDIR)$(BINDIR)/vfkvm
 	install -m 644 man/vfkvm.1 $(DESTDIR)$(MANDIR)/man1/vfkvm.1
 	install -m 644 man/vfctl.conf.5 $(DESTDIR)$(MANDIR)/man5/vfctl.conf.5
@@ -192,6 +194,7 @@ install: all install-vfctld
 uninstall: uninstall-vfctld
 	rm -f $(DESTDIR)$(BINDIR)/vfctl $(DESTDIR)$(LIBDIR)/libvfctl.* $(DESTDIR)$(INCDIR)/vfctl.h \
 		$(DESTDIR)$(PKGDIR)/libvfctl.pc $(DESTDIR)$(MANDIR)/man1/vfctl.1 \
+		$(DESTDIR)$(DATADIR)/vfctl/vfctl.schema.json \
 		$(DESTDIR)$(BINDIR)/vfkvm $(DESTDIR)$(MANDIR)/man1/vfkvm.1 \
 		$(DESTDIR)$(MANDIR)/man5/vfctl.conf.5 \
 		$(DESTDIR)$(UNITDIR)/vfctl-provision.service \
@@ -268,6 +271,7 @@ $(B)/tests/unit/test_vfctld_%.o: BASE_CFLAGS += -Isrc/vfctld
 # vfctl's text and JSON on every golden tree, byte for byte (tests/golden)
 check-golden: all $(FIXTURES)
 	tests/golden/run $(abspath $(VFCTL)) $(abspath $(B)/fixtures)
+	tests/check-json-schema docs/vfctl.schema.json --golden tests/golden/expected
 
 # regenerate the expected outputs after a deliberate output change; commit the diff
 golden-update: all $(FIXTURES)

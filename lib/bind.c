@@ -364,6 +364,14 @@ static int group_blockers(struct vfctl_ctx *ctx, const struct vfctl_host *host,
 	}
 	if (!n)
 		return 0;
+	/* never "bind the PF too": that takes the host's link and the VFs' parent */
+	if (f->kind == VFCTL_FUNC_VF && f->pf && !vfctl_func_vfio_ok(f->pf) &&
+	    f->pf->iommu_group == g->id)
+		return vfctl_err(ctx, -EBUSY, "%s: binding it to vfio-pci leaves IOMMU group %d not "
+				 "viable: %s; its PF %s shares the group (its port has no ACS "
+				 "isolation), so the VF cannot be passed through apart from it: pass "
+				 "the whole group to one guest, put the card in a slot whose port has "
+				 "ACS, or use a platform with ACS", f->addr, g->id, list, f->pf->addr);
 	return vfctl_err(ctx, -EBUSY, "%s: binding it to vfio-pci leaves IOMMU group %d not "
 			 "viable: %s; bind %s to vfio-pci too, or use a device whose group it "
 			 "does not share (a slot behind ACS)", f->addr, g->id, list,

@@ -417,24 +417,62 @@ static int read_group_nodes(struct vfctl_ctx *ctx, int **ret, size_t *n)
 	return 0;
 }
 
+/* A PF in the group together with its own VFs: its port has no ACS below
+ * it, so the VFs cannot be split from the PF (taking the PF takes the
+ * host's link and every VF's parent). */
+static bool group_pf_with_vfs(const struct vfctl_group *g, const struct vfctl_func *pf)
+{
+	if (pf->kind != VFCTL_FUNC_PF)
+		return false;
+	for (size_t i = 0; i < g->n_members; i++)
+		if (g->members[i]->kind == VFCTL_FUNC_VF && g->members[i]->pf == pf)
+			return true;
+	return false;
+}
+
 static int group_check(struct vfctl_group *g, const int *nodes, size_t n_nodes)
 {
+	const struct vfctl_func *pf = NULL;
+	char list[400] = "";
+	bool any_vfio = false;
+	size_t used = 0;
+	int n = 0, r;
+
 	g->dev_node = n_nodes && bsearch(&g->id, nodes, n_nodes, sizeof(*nodes), cmp_int);
 	g->viable = true;
 	for (size_t i = 0; i < g->n_members; i++) {
 		struct vfctl_func *m = g->members[i];
 
+		any_vfio |= m->driver && vfctl_driver_is_vfio(m->driver);
 		if (vfctl_func_vfio_ok(m))
 			continue;
+		if (g->viable)
+			g->blocker = m;
 		g->viable = false;
-		g->blocker = m;
-		if (asprintf(&g->reason, "%s is bound to %s; bind it to vfio-pci "
-			     "(or unbind it) so group %d can be used with VFIO",
-			     m->addr, m->driver, g->id) < 0)
-			return -ENOMEM;
-		break;
+		if (!pf && group_pf_with_vfs(g, m))
+			pf = m;
+		/* every member in the way, not the first alone */
+		if (used < sizeof(list))
+			used += (size_t)snprintf(list + used, sizeof(list) - used, "%s%s (%s)",
+						 n ? ", " : "", m->addr, m->driver);
+		n++;
 	}
-	return 0;
+	if (g->viable)
+		return 0;
+	if (pf)
+		r = asprintf(&g->reason, "PF %s (%s) shares group %d with its VFs: its port has no "
+			     "ACS isolation, so they cannot be passed through apart from it; pass the "
+			     "whole group to one guest, put the card in a slot whose port has ACS, or "
+			     "use a platform with ACS", pf->addr, pf->driver, g->id);
+	else if (!any_vfio)
+		r = asprintf(&g->reason, "%s; nothing of it is on vfio-pci, so nobody asked to "
+			     "assign it; to pass group %d through, bind %s to vfio-pci", list, g->id,
+			     n > 1 ? "every member" : "it");
+	else
+		r = asprintf(&g->reason, "blocked by %s; bind %s to vfio-pci too (or unbind %s) so "
+			     "group %d can be used with VFIO", list, n > 1 ? "those" : "it",
+			     n > 1 ? "them" : "it", g->id);
+	return r < 0 ? -ENOMEM : 0;
 }
 
 int vfctl_group_refresh(struct vfctl_ctx *ctx, struct vfctl_group *g)

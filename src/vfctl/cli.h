@@ -18,6 +18,7 @@ struct args {
 	bool all;		/* list */
 	bool brief;		/* list: one line per function */
 	const char *driver;	/* list, groups: only functions on it ("vfio", "host", "none") */
+	int leased;		/* list: 1 --leased, 0 --free, -1 neither */
 	bool no_autoprobe;	/* create */
 	bool force;		/* bind, unbind, restore, set, create, destroy, apply, release */
 	bool dry_run;		/* apply */
@@ -70,6 +71,8 @@ enum cli_opt {
 	OPT_INTERFACE,
 	OPT_IOMMUFD,
 	OPT_DRIVER,
+	OPT_LEASED,
+	OPT_FREE,
 };
 
 #define CLI_MAX_OPTS 8
@@ -155,6 +158,16 @@ void print_func(const struct vfctl_func *f, const char *indent);
 /* The "vfs" array of a PF, each VF as in its PF's tree (the PF not named) */
 void print_vfs(const struct vfctl_func *pf, const char *indent);
 void print_warnings(const struct vfctl_host *h);
+
+/* inuse.c: who uses a function (list, show): "holders" (VFIO group node),
+ * "lease" (vfctld's) and "saved_state" (the first bind's record), JSON and
+ * text lines under indent */
+void print_inuse(struct vfctl_ctx *ctx, const struct vfctl_func *f, const char *indent);
+bool inuse_leased(struct vfctl_ctx *ctx, const struct vfctl_func *f);
+void inuse_free(void);
+/* false: "holders" is null, not looked at (list on a tree that is not the
+ * live /sys: one /proc scan per VFIO function is too dear there) */
+extern bool inuse_holders;
 
 /* cmd_sriov.c */
 int cmd_create(struct vfctl_ctx *ctx, struct vfctl_host *host, const struct args *a);

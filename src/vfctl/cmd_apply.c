@@ -35,7 +35,7 @@ static void print_change(const struct vfctl_change *c, bool dry_run)
 		pr_int("vf_index", " vf %lld", c->vf_index);
 	else
 		pr_null("vf_index", NULL);
-	pr_str("device", c->vf_index >= 0 && c->dev[0] ? " (%s)" : NULL, c->dev[0] ? c->dev : NULL);
+	pr_str("address", c->vf_index >= 0 && c->dev[0] ? " (%s)" : NULL, c->dev[0] ? c->dev : NULL);
 	pr_str("kind", NULL, kinds[c->kind]);
 	pr_str("what", ": %s", c->what);
 	pr_str("from", " %s", c->from);

@@ -21,6 +21,8 @@ static int report(struct vfctl_host *h, struct vfctl_func *f, const char *was, e
 	if (!f->driver)
 		pr_null("driver", NULL);
 	pr_str("previous_driver", op == OP_UNBIND ? "%s" : " (was %s)", was[0] ? was : "none");
+	if (!was[0])
+		pr_null("previous_driver", NULL);
 	if (f->iommu_group >= 0) {
 		struct vfctl_group *g = vfctl_host_group(h, f->iommu_group);
 

@@ -8,6 +8,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <pwd.h>
+
 #include "cli.h"
 #include "print.h"
 #include "wire.h"
@@ -24,17 +26,24 @@ static void pr_known_int(const char *key, const char *fmt, bool known, long long
 		pr_null(key, NULL);
 }
 
-/* One lease, one line: "L3  0000:01:10.2  VF 1 of 0000:01:00.0  pool guests ..." */
-static void print_lease(const struct vfctl_lease *l)
+/* One lease, one line: "L3  0000:01:10.2  VF 1 of 0000:01:00.0  pool guests ..."
+ * (key: "lease" for the one lease of a reply, NULL in the leases array). */
+static void print_lease(const char *key, const struct vfctl_lease *l)
 {
-	pr_obj_begin(NULL);
+	struct passwd pw, *pwp = NULL;
+	char pwbuf[1024];
+
+	pr_obj_begin(key);
 	pr_str("id", "%-5s", l->id);
-	pr_str("vf", " %s", l->vf);
+	pr_str("address", " %s", l->vf);
 	pr_int("vf_index", "  VF %lld", l->vf_index);
 	pr_str("pf", " of %s", l->pf);
 	pr_str("pool", "  pool %s", l->pool);
-	pr_known_int("group", "  group %lld", l->group >= 0, l->group);
+	pr_known_int("iommu_group", "  group %lld", l->group >= 0, l->group);
 	pr_int("uid", "  uid %lld", l->uid);
+	/* the name as the operator knows it; null when the uid has none here */
+	getpwuid_r((uid_t)l->uid, &pw, pwbuf, sizeof(pwbuf), &pwp);
+	pr_str("user", NULL, pwp ? pwp->pw_name : NULL);
 	pr_str("owner", l->owner ? "  owner %s" : NULL, l->owner);
 	pr_known_int("pid", "  pid %lld", l->pid > 0, l->pid);
 	pr_int("created", NULL, l->created);
@@ -56,13 +65,11 @@ static void print_lease(const struct vfctl_lease *l)
 	pr_obj_end();
 }
 
-/* {"lease": {...}}, the reply of alloc and release */
+/* {"schema": 1, "lease": {...}}, the reply of alloc and release */
 static void print_one_lease(const struct vfctl_lease *l)
 {
 	pr_obj_begin(NULL);
-	pr_obj_begin("lease");
-	print_lease(l);
-	pr_obj_end();
+	print_lease("lease", l);
 	pr_obj_end();
 }
 
@@ -178,7 +185,7 @@ int cmd_leases(struct vfctl_ctx *ctx, struct vfctl_host *host, const struct args
 		pr_obj_begin(NULL);
 		pr_arr_begin("leases");
 		for (size_t i = 0; i < n; i++)
-			print_lease(v[i]);
+			print_lease(NULL, v[i]);
 		pr_arr_end();
 		if (!n)
 			pr_text("No leases.\n");
@@ -202,11 +209,11 @@ static void print_pool(const struct vfctl_pool *p)
 		const struct vfctl_pool_vf *vf = p->vfs[k];
 
 		pr_obj_begin(NULL);
-		pr_int("index", "  VF %lld", vf->index);
+		pr_int("vf_index", "  VF %lld", vf->index);
 		pr_str("address", " %s", vf->address);
 		pr_known_int("numa_node", "  numa %lld", vf->numa_node >= 0, vf->numa_node);
 		pr_str("driver", "  driver %s", vf->driver);
-		pr_str("lease", "  lease %s", vf->lease);
+		pr_str("lease_id", "  lease %s", vf->lease);
 		pr_text("\n");
 		pr_obj_end();
 	}

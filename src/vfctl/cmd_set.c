@@ -311,7 +311,12 @@ static unsigned print_results(const struct vfctl_func *pf, unsigned idx, const s
 		value_str(a, &req->s, val, sizeof(val));
 		pr_obj_begin(NULL);
 		pr_str("attribute", "  %s", vfctl_vf_attr_name(a));
-		pr_str("value", " %s", val);
+		/* an on/off setting is a boolean, as in list's "config" */
+		if (a == VFCTL_VF_SPOOFCHK || a == VFCTL_VF_TRUST || a == VFCTL_VF_QUERY_RSS)
+			pr_onoff("value", " %s", a == VFCTL_VF_SPOOFCHK ? req->s.spoofchk :
+				 a == VFCTL_VF_TRUST ? req->s.trust : req->s.query_rss);
+		else
+			pr_str("value", " %s", val);
 		pr_bool("applied", NULL, e == 0);
 		if (e == 0) {
 			pr_text(": applied\n");

@@ -11,9 +11,14 @@
 #include "cli.h"
 #include "print.h"
 #include "vfctl.h"
-static const char *tri_str(int v)
+/* An on/off setting a driver may not report: a boolean, null unknown (the
+ * text "on"/"off", as ip link shows it). */
+static void pr_tri(const char *key, const char *fmt, int v)
 {
-	return v == VFCTL_ON ? "on" : v == VFCTL_OFF ? "off" : NULL;
+	if (v == VFCTL_UNKNOWN)
+		pr_null(key, NULL);
+	else
+		pr_onoff(key, fmt, v == VFCTL_ON);
 }
 
 static void pr_hex4(const char *key, const char *fmt, unsigned v)
@@ -104,10 +109,15 @@ static void print_vf_config(const struct vfctl_func *vf)
 	pr_uint("qos", c->qos ? " qos %llu" : NULL, c->qos);
 	pr_str("vlan_proto", c->vlan_proto != 0x8100 ? " proto %s" : NULL,
 	       vfctl_vlan_proto_str(c->vlan_proto));
-	pr_str("spoofchk", ", spoofchk %s", tri_str(c->spoofchk));
-	pr_str("trust", ", trust %s", tri_str(c->trust));
-	pr_str("query_rss", c->query_rss != VFCTL_UNKNOWN ? ", query-rss %s" : NULL,
-	       tri_str(c->query_rss));
+	if (c->spoofchk == VFCTL_UNKNOWN)
+		pr_null("spoofchk", ", spoofchk -");
+	else
+		pr_tri("spoofchk", ", spoofchk %s", c->spoofchk);
+	if (c->trust == VFCTL_UNKNOWN)
+		pr_null("trust", ", trust -");
+	else
+		pr_tri("trust", ", trust %s", c->trust);
+	pr_tri("query_rss", ", query-rss %s", c->query_rss);
 	pr_uint("min_tx_rate", c->min_tx_rate ? ", min-tx-rate %llu" : NULL, c->min_tx_rate);
 	pr_uint("max_tx_rate", c->max_tx_rate ? ", max-tx-rate %llu" : NULL, c->max_tx_rate);
 	pr_str("link_state", c->link_state >= 0 ? ", link-state %s" : NULL,
@@ -161,9 +171,13 @@ struct filter {
 	size_t n_funcs;
 	const char *driver;
 	int numa;
+	int leased;		/* 1 --leased, 0 --free: VFs vfctld leases or not; -1 any */
+	struct vfctl_ctx *ctx;	/* where the leases are read */
 };
 
 static const struct filter *cur_filter;
+/* list and show: who uses each function (inuse.c); NULL: not told */
+static struct vfctl_ctx *inuse_ctx;
 /* print_func of a VF inside its PF's tree: the PF is not named again */
 static bool in_tree;
 
@@ -196,6 +210,9 @@ static bool func_shown(const struct filter *flt, const struct vfctl_func *f)
 	if (flt->n_funcs && !named(flt, f) && !(pf && named(flt, pf)))
 		return false;
 	if (flt->numa >= 0 && f->numa_node != flt->numa)
+		return false;
+	if (flt->leased >= 0 && (f->kind != VFCTL_FUNC_VF ||
+				 inuse_leased(flt->ctx, f) != (flt->leased == 1)))
 		return false;
 	return !flt->driver || driver_matches(f, flt->driver);
 }
@@ -258,12 +275,24 @@ void print_func(const struct vfctl_func *f, const char *indent)
 		pr_text("\n%s        ", indent);
 		print_attrs(f);
 		print_vf_config(f);
+		if (inuse_ctx) {
+			char in[64];
+
+			snprintf(in, sizeof(in), "%s        ", indent);
+			print_inuse(inuse_ctx, f, in);
+		}
 		pr_text("\n");
 	} else {
 		pr_text("%s", indent);
 		print_ident(f);
 		pr_text("\n%s    ", indent);
 		print_attrs(f);
+		if (inuse_ctx) {
+			char in[64];
+
+			snprintf(in, sizeof(in), "%s    ", indent);
+			print_inuse(inuse_ctx, f, in);
+		}
 		pr_text("\n");
 		if (f->kind == VFCTL_FUNC_PF)
 			print_sriov(f, indent);
@@ -366,8 +395,9 @@ static int filter_add(struct filter *flt, struct vfctl_ctx *ctx, struct vfctl_ho
 
 int cmd_list(struct vfctl_ctx *ctx, struct vfctl_host *h, const struct args *a)
 {
-	struct filter flt = { .driver = a->driver, .numa = a->numa };
-	bool filtered = a->argc || a->n_pfs || a->driver || a->numa >= 0;
+	struct filter flt = { .driver = a->driver, .numa = a->numa, .leased = a->leased,
+			      .ctx = ctx };
+	bool filtered = a->argc || a->n_pfs || a->driver || a->numa >= 0 || a->leased >= 0;
 	size_t n_pfs = 0, n_shown = 0;
 	int r = EXIT_OK;
 
@@ -383,6 +413,8 @@ int cmd_list(struct vfctl_ctx *ctx, struct vfctl_host *h, const struct args *a)
 	if (r != EXIT_OK)
 		goto out;
 	cur_filter = filtered ? &flt : NULL;
+	inuse_ctx = ctx;
+	inuse_holders = vfctl_ctx_is_live(ctx);
 	/* brief: the functions' lines alone, as ip -br */
 	pr_text_off(a->brief);
 	print_top(ctx, h);
@@ -436,35 +468,73 @@ int cmd_list(struct vfctl_ctx *ctx, struct vfctl_host *h, const struct args *a)
 	pr_obj_end();
 out:
 	cur_filter = NULL;
+	inuse_ctx = NULL;
+	inuse_free();
 	free(flt.funcs);
 	return r;
+}
+
+/* A group's member: the same object in groups and show. */
+static void print_member(const struct vfctl_func *m)
+{
+	pr_obj_begin(NULL);
+	pr_text("    ");
+	print_ident(m);
+	pr_str("driver", "  driver %s", m->driver ? m->driver : "(none)");
+	if (!m->driver)
+		pr_null("driver", NULL);
+	pr_bool("bridge", NULL, m->is_bridge);
+	pr_text("\n");
+	pr_obj_end();
+}
+
+/* Nobody asked to assign a group none of whose members is on a VFIO
+ * driver: the host uses it, which is no fault to shout about. */
+static bool group_host_only(const struct vfctl_group *g)
+{
+	for (size_t i = 0; i < g->n_members; i++)
+		if (g->members[i]->driver && vfctl_driver_is_vfio(g->members[i]->driver))
+			return false;
+	return !g->viable;
+}
+
+/* The group's facts both groups and show give; the text of each follows. */
+static void print_group_facts(const struct vfctl_group *g)
+{
+	pr_int("id", "group %lld", g->id);
+	pr_bool("viable", NULL, g->viable);
+	pr_str("status", NULL, g->viable ? "viable" : group_host_only(g) ? "host" : "blocked");
+	pr_bool("dev_node", NULL, g->dev_node);
+	/* every member in the way: what the library's viability rule refuses */
+	pr_arr_begin("blockers");
+	for (size_t i = 0; !g->viable && i < g->n_members; i++) {
+		const struct vfctl_func *m = g->members[i];
+
+		if (!m->is_bridge && m->driver && !vfctl_driver_is_vfio(m->driver) &&
+		    strcmp(m->driver, "pci-stub") && strcmp(m->driver, "pcieport"))
+			pr_str(NULL, NULL, m->addr);
+	}
+	pr_arr_end();
+	pr_str("reason", NULL, g->reason);
+}
+
+static const char *group_word(const struct vfctl_group *g)
+{
+	return g->viable ? "viable for VFIO" : group_host_only(g) ? "in use by the host" :
+	       "NOT viable";
 }
 
 static void print_group(const struct vfctl_group *g)
 {
 	pr_obj_begin(NULL);
-	pr_int("id", "group %lld", g->id);
-	pr_bool("viable", NULL, g->viable);
-	pr_text(g->viable ? "  viable for VFIO" : "  NOT viable");
-	pr_bool("dev_node", NULL, g->dev_node);
+	print_group_facts(g);
+	pr_text("  %s", group_word(g));
 	pr_text(g->dev_node ? ", /dev/vfio/%d" : "", g->id);
-	pr_str("blocker", NULL, g->blocker ? g->blocker->addr : NULL);
-	pr_str("reason", g->reason ? ": %s" : NULL, g->reason);
+	pr_text(g->reason ? ": %s" : "", g->reason);
 	pr_text("\n");
 	pr_arr_begin("members");
-	for (size_t i = 0; i < g->n_members; i++) {
-		const struct vfctl_func *m = g->members[i];
-
-		pr_obj_begin(NULL);
-		pr_text("    ");
-		print_ident(m);
-		pr_str("driver", "  driver %s", m->driver ? m->driver : "(none)");
-		if (!m->driver)
-			pr_null("driver", NULL);
-		pr_bool("bridge", NULL, m->is_bridge);
-		pr_text("\n");
-		pr_obj_end();
-	}
+	for (size_t i = 0; i < g->n_members; i++)
+		print_member(g->members[i]);
 	pr_arr_end();
 	pr_obj_end();
 }
@@ -481,7 +551,7 @@ static bool group_shown(const struct filter *flt, const struct vfctl_group *g)
 
 int cmd_groups(struct vfctl_ctx *ctx, struct vfctl_host *h, const struct args *a)
 {
-	struct filter flt = { .driver = a->driver, .numa = a->numa };
+	struct filter flt = { .driver = a->driver, .numa = a->numa, .leased = -1 };
 	const struct filter *fp = a->n_pfs || a->driver || a->numa >= 0 ? &flt : NULL;
 	size_t n_shown = 0;
 	int r = EXIT_OK;
@@ -543,22 +613,30 @@ int cmd_show(struct vfctl_ctx *ctx, struct vfctl_host *h, const struct args *a)
 	print_top(ctx, h);
 	pr_text("\n");
 	pr_arr_begin("functions");
+	inuse_ctx = ctx;
 	print_func(f, "");
+	inuse_ctx = NULL;
+	inuse_free();
 	pr_arr_end();
 	g = f->iommu_group >= 0 ? vfctl_host_group(h, f->iommu_group) : NULL;
 	if (g) {
 		pr_text("\n");
 		pr_obj_begin("group");
-		pr_int("id", "group %lld", g->id);
-		pr_bool("viable", NULL, g->viable);
-		pr_text(g->viable ? ": viable for VFIO" : ": NOT viable");
-		pr_str("reason", g->reason ? ": %s" : NULL, g->reason);
-		pr_arr_begin("members");
+		print_group_facts(g);
+		pr_text(": %s", group_word(g));
+		pr_text(g->reason ? ": %s" : "", g->reason);
 		pr_text(" (members");
 		for (size_t i = 0; i < g->n_members; i++)
-			pr_str(NULL, " %s", g->members[i]->addr);
+			pr_text(" %s", g->members[i]->addr);
 		pr_text(")\n");
+		/* the members as objects, as groups gives them; the line above
+		 * names them in text */
+		pr_text_off(true);
+		pr_arr_begin("members");
+		for (size_t i = 0; i < g->n_members; i++)
+			print_member(g->members[i]);
 		pr_arr_end();
+		pr_text_off(false);
 		pr_obj_end();
 	} else {
 		pr_null("group", NULL);

@@ -171,7 +171,7 @@ static int find_target(struct vfctl_ctx *ctx, struct vfctl_host *h, const struct
 static void print_target(const struct target *t)
 {
 	pr_str("address", NULL, t->f->addr);
-	pr_str("lease", NULL, t->lease[0] ? t->lease : NULL);
+	pr_str("lease_id", NULL, t->lease[0] ? t->lease : NULL);
 }
 
 int cmd_xml(struct vfctl_ctx *ctx, struct vfctl_host *h, const struct args *a)

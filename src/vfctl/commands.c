@@ -18,7 +18,8 @@ static int cmd_help(struct vfctl_ctx *ctx, struct vfctl_host *host, const struct
 const struct cli_cmd cli_cmds[] = {
 	{
 		.name = "list", .fn = cmd_list,
-		.synopsis = "[DEV...] [--pf DEV] [--driver NAME] [--numa N] [--brief] [--all]",
+		.synopsis = "[DEV...] [--pf DEV] [--driver NAME] [--numa N] [--leased|--free] "
+			    "[--brief] [--all]",
 		.summary = "SR-IOV PFs with their VFs (--all: every PCI function)",
 		.help = "Each SR-IOV physical function (PF) with its SR-IOV state and its VFs as a\n"
 			"tree, after whether the host has an IOMMU and VFIO, and what to do when not.\n"
@@ -32,6 +33,8 @@ const struct cli_cmd cli_cmds[] = {
 			{ OPT_DRIVER, "only functions bound to NAME; 'vfio' is vfio-pci, 'host'\n"
 			  "any other driver, 'none' unbound" },
 			{ OPT_NUMA, "only functions on NUMA node N" },
+			{ OPT_LEASED, "only VFs vfctld leases (RUN/leases.json)" },
+			{ OPT_FREE, "only VFs vfctld does not lease" },
 		},
 	},
 	{

@@ -47,6 +47,8 @@ static const struct cli_option command_opts[] = {
 	{ OPT_ALL, "--all", "-a", NULL, NULL },
 	{ OPT_BRIEF, "--brief", "-b", NULL, NULL },
 	{ OPT_DRIVER, "--driver", NULL, "NAME", NULL },
+	{ OPT_LEASED, "--leased", NULL, NULL, NULL },
+	{ OPT_FREE, "--free", NULL, NULL, NULL },
 	{ OPT_NO_AUTOPROBE, "--no-autoprobe", NULL, NULL, NULL },
 	{ OPT_FORCE, "--force", NULL, NULL, NULL },
 	{ OPT_TIMEOUT, "--timeout", NULL, "SEC", NULL },
@@ -275,6 +277,8 @@ static int set_option(const char *who, const struct cli_option *o, const char *v
 	case OPT_ALL: a->all = true; break;
 	case OPT_BRIEF: a->brief = true; break;
 	case OPT_DRIVER: a->driver = val; break;
+	case OPT_LEASED: a->leased = 1; break;
+	case OPT_FREE: a->leased = 0; break;
 	case OPT_NO_AUTOPROBE: a->no_autoprobe = true; break;
 	case OPT_FORCE: a->force = true; break;
 	case OPT_DRY_RUN: a->dry_run = true; break;

@@ -31,12 +31,15 @@ static void add(const char *key, json_object *o)
 	if (json_object_is_type(stack[depth], json_type_array))
 		json_object_array_add(stack[depth], o);
 	else
-		json_object_object_add(stack[depth], key ? key : "value", o);
+		json_object_object_add(stack[depth], key ? key : "?", o);	/* a printer's bug */
 }
 
 static void push(const char *key, json_object *o)
 {
 	if (depth < 0) {
+		/* every document says which schema it follows, first */
+		if (json_object_is_type(o, json_type_object))
+			json_object_object_add(o, "schema", json_object_new_int(PR_SCHEMA));
 		stack[++depth] = o;
 		return;
 	}
@@ -98,6 +101,14 @@ void pr_bool(const char *key, const char *fmt, bool v)
 		add(key, json_object_new_boolean(v));
 	else if (fmt && !text_off)
 		printf(fmt, v ? "yes" : "no");
+}
+
+void pr_onoff(const char *key, const char *fmt, bool v)
+{
+	if (json_mode)
+		add(key, json_object_new_boolean(v));
+	else if (fmt && !text_off)
+		printf(fmt, v ? "on" : "off");
 }
 
 void pr_null(const char *key, const char *text)

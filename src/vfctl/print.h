@@ -10,6 +10,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+/* The version of the JSON schema (docs/vfctl.schema.json) every document's
+ * "schema" key gives: raised when a key is renamed, removed or retyped. */
+#define PR_SCHEMA 1
+
 void pr_init(bool json);
 /* Emit the JSON document (JSON mode); returns 0 or -errno. */
 int pr_finish(void);
@@ -23,6 +27,8 @@ void pr_str(const char *key, const char *fmt, const char *v);	/* v NULL: JSON nu
 void pr_int(const char *key, const char *fmt, long long v);
 void pr_uint(const char *key, const char *fmt, unsigned long long v);
 void pr_bool(const char *key, const char *fmt, bool v);
+/* A setting: a JSON boolean, "on"/"off" as text (ip link's words). */
+void pr_onoff(const char *key, const char *fmt, bool v);
 void pr_null(const char *key, const char *text);
 /* Leave out the text of what follows (it still goes into JSON), until
  * pr_text_off(false): a terse view of the same document. */

@@ -33,7 +33,7 @@ int main(int argc, char **argv)
 {
 	const char *pfs[argc > 0 ? argc : 1];	/* every --pf fits: argc bounds them */
 	char *args[argc > 0 ? argc : 1];
-	struct args a = { .numa = -1, .pfs = pfs, .argv = args };
+	struct args a = { .numa = -1, .leased = -1, .pfs = pfs, .argv = args };
 	const struct cli_cmd *c = NULL;
 	struct vfctl_ctx *ctx = NULL;
 	struct vfctl_host *host = NULL;

@@ -21,3 +21,6 @@ tree_sum() {
 	(cd "$t" && find . -printf '%p %l\n' | LC_ALL=C sort &&
 		find . -type f -print0 | LC_ALL=C sort -z | xargs -0 md5sum) | md5sum
 }
+
+# schema_ok
+load schema

@@ -98,6 +98,7 @@ setup() {
 	[[ "$output" == *"  vf 1  0000:01:10.2 [8086:10ca]"* ]]
 	run --separate-stderr vfctl --json create 0000:01:00.0 2
 	[ "$status" -eq 0 ]
+	schema_ok numvfs
 	[ "$(echo "$output" | jq -r .pf)" = 0000:01:00.0 ]
 	[ "$(echo "$output" | jq -r '[.before, .after, .changed, .through_zero, .write_ms] | @tsv')" = "$(printf '2\t2\tfalse\tfalse\t0')" ]
 	[ "$(echo "$output" | jq -r '.settle_ms | type')" = number ]

@@ -3,6 +3,7 @@
 # with tests/fixtures/mkfixtures from real-kernel captures).
 
 bats_require_minimum_version 1.5.0
+load helpers
 
 setup() {
 	: "${VFCTL:?set VFCTL to the vfctl binary}" "${FIXTURES:?set FIXTURES to the trees}"
@@ -86,7 +87,8 @@ vf() {	# vf TREE ARGS...
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"0000:03:00.0 [8086:10fb]"* ]]
 	[[ "$output" == *"vf 0  0000:03:10.0"* ]]
-	[[ "$output" == *"group 20: NOT viable: 0000:03:00.0 is bound to ixgbe"* ]]
+	# a host device nobody asked to assign is not shouted at
+	[[ "$output" == *"group 20: in use by the host: 0000:03:00.0 (ixgbe); "* ]]
 }
 
 @test "groups: viability per group, the blocker and what to do" {
@@ -97,11 +99,12 @@ vf() {	# vf TREE ARGS...
 	[ "$(g 37 .dev_node)" = true ]
 	[ "$(g 37 '.members[0].address')" = 0000:03:11.6 ]
 	[ "$(g 30 .viable)" = false ]
-	[ "$(g 30 .blocker)" = 0000:03:10.0 ]
+	[ "$(g 30 '.blockers[0]')" = 0000:03:10.0 ]
+	[ "$(g 30 .status)" = host ]
 	g 30 .reason | grep -q 'bind it to vfio-pci'
 	run vf 82599-8vf groups
 	[[ "$output" == *"group 37  viable for VFIO, /dev/vfio/37"* ]]
-	[[ "$output" == *"group 30  NOT viable: 0000:03:10.0 is bound to ixgbevf"* ]]
+	[[ "$output" == *"group 30  in use by the host: 0000:03:10.0 (ixgbevf); nothing of it is on vfio-pci"* ]]
 }
 
 @test "groups: a PF sharing its group with its VFs (no ACS) blocks it" {
@@ -109,7 +112,13 @@ vf() {	# vf TREE ARGS...
 	[ "$status" -eq 0 ]
 	[ "$(echo "$output" | jq -r '.groups[] | select(.id == 12) | .members | length')" = 5 ]
 	[ "$(echo "$output" | jq -r '.groups[] | select(.id == 12) | .viable')" = false ]
-	[ "$(echo "$output" | jq -r '.groups[] | select(.id == 12) | .blocker')" = 0000:05:00.0 ]
+	[ "$(echo "$output" | jq -r '.groups[] | select(.id == 12) | .blockers | join(" ")')" = "0000:05:00.0 0000:05:10.6" ]
+	[ "$(echo "$output" | jq -r '.groups[] | select(.id == 12) | .status')" = blocked ]
+	# the ways out, never "bind the PF to vfio-pci"
+	reason=$(echo "$output" | jq -r '.groups[] | select(.id == 12) | .reason')
+	[ "$reason" = "PF 0000:05:00.0 (ixgbe) shares group 12 with its VFs: its port has no ACS isolation, so they cannot be passed through apart from it; pass the whole group to one guest, put the card in a slot whose port has ACS, or use a platform with ACS" ]
+	run vf shared-group groups
+	[[ "$output" == *"group 12  NOT viable, /dev/vfio/12: PF 0000:05:00.0 (ixgbe) shares group 12 with its VFs"* ]]
 }
 
 @test "the 82576 host" {
@@ -241,4 +250,51 @@ vf() {	# vf TREE ARGS...
 	[ "$(jq -r '[.groups[].id] | join(" ")' <<<"$output")" = 12 ]
 	run vf 82599-8vf --json groups --driver vfio
 	[ "$(jq -r '[.groups[].id] | join(" ")' <<<"$output")" = 37 ]
+}
+
+@test "show and list tell who uses a VF: the holder of its group node, vfctld's lease, the saved original state; --leased and --free" {
+	tree_copy 82599-8vf
+	# shellcheck disable=SC2154 # run_dir, t: set by tree_copy
+	mkdir -p "$run_dir/state"
+	# as vfctld and bind write them (vfctld(8), lib/state.c)
+	cat >"$run_dir/leases.json" <<-'J'
+	{"version":1,"next":2,"leases":[{"id":"L1","state":"active","pool":"gpu","vf":"0000:03:11.6",
+	 "pf":"0000:03:00.0","vf_index":7,"group":37,"uid":0,"owner":"vm1","pid":null,"pid_start":0,
+	 "created":1796606290,"ttl":null,"expires":null,"bound":true,"device_id":null}]}
+	J
+	cat >"$run_dir/state/0000:03:10.0.json" <<-'J'
+	{"address":"0000:03:10.0","driver":"ixgbevf","driver_override":null,"vf":{"pf":"0000:03:00.0",
+	 "index":0,"valid":true,"mac":"02:00:00:00:00:01","pinned_mac":null,"vlan":5,"qos":0,
+	 "vlan_proto":33024,"spoofchk":1,"trust":0,"min_tx_rate":0,"max_tx_rate":0}}
+	J
+	# a process holding the VF's group node open, as QEMU would
+	sleep 60 37<"$t/dev/vfio/37" &
+	holder=$!
+	run vfctl show 0000:03:11.6
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *$'\n'"        held by pid $holder (sleep) on /dev/vfio/37"$'\n'* ]]
+	[[ "$output" == *$'\n'"        lease L1 (active), pool gpu, uid 0 (root), owner vm1, since "* ]]
+	run vfctl --json show 0000:03:11.6
+	schema_ok show
+	[ "$(jq -c '.functions[0] | [.holders, .lease.id, .lease.user, .lease.pool, .saved_state]' <<<"$output")" = \
+		"[[{\"pid\":$holder,\"command\":\"sleep\",\"node\":\"/dev/vfio/37\"}],\"L1\",\"root\",\"gpu\",null]" ]
+	kill "$holder"
+	wait "$holder" || true
+
+	run vfctl show 0000:03:10.0
+	[[ "$output" == *$'\n'"        saved: driver ixgbevf, mac 02:00:00:00:00:01, vlan 5, spoofchk on, trust off"$'\n'* ]]
+	run vfctl --json show 0000:03:10.0
+	schema_ok show
+	[ "$(jq -c '.functions[0] | [.holders, .lease, .saved_state]' <<<"$output")" = \
+		'[[],null,{"driver":"ixgbevf","driver_override":null,"mac":"02:00:00:00:00:01","vlan":5,"spoofchk":true,"trust":false}]' ]
+
+	run vfctl list --leased --brief
+	[ "$status" -eq 0 ]
+	[ "${#lines[@]}" -eq 1 ]
+	[[ "${lines[0]}" == "0000:03:11.6  vf 7 of 0000:03:00.0 "* ]]
+	run vfctl --json list --free
+	schema_ok list
+	[ "$(jq -r '[.pfs[].vfs[].address] | index("0000:03:11.6")' <<<"$output")" = null ]
+	[ "$(jq -r '[.pfs[].vfs[].address] | length' <<<"$output")" -gt 0 ]
 }

@@ -4,6 +4,9 @@
 # (vfctld*.bats, vmm.bats): daemon_setup, or the suite's own setup, sets
 # $sys, $run_dir, $conf, $log, VFCTLD_SOCKET and dpid= .
 
+# schema_ok
+load schema
+
 # daemon_setup: the test's own copy of the 82599-8vf tree ($sys), a run dir
 # whose socket other uids can reach ($run_dir, VFCTLD_SOCKET), the paths of
 # $conf and $log, no daemon yet (dpid=)

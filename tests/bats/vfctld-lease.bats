@@ -218,7 +218,7 @@ node_kind() {
 	run "$VFCTL" --json leases
 	echo "$output"
 	[ "$(jq -r '.leases | length' <<<"$output")" = 1 ]
-	[ "$(jq -r '.leases[0] | "\(.id) \(.vf_index) \(.group)"' <<<"$output")" = "L1 4 34" ]
+	[ "$(jq -r '.leases[0] | "\(.id) \(.vf_index) \(.iommu_group)"' <<<"$output")" = "L1 4 34" ]
 	[ "$(jq -r '.leases[0] | "\(.vf_index) \(.device_id) \(.group)"' "$run_dir/leases.json")" = "4 8086:10ed 34" ]
 	logged "lease L1: VF index 4, device id 8086:10ed and group 34 read from sysfs (a leases.json of an older vfctld)"
 	logged "lease L2 ($(vf_addr 5), uid 0): dropped, not served: $(vf_addr 5) is a VF of $pf now, not of 0000:03:00.1 as leased"

@@ -32,12 +32,18 @@ msg() {	# msg NAME TEXT: a raw message file
 
 @test "alloc, leases, open (the fds arrive, named), release; a pre-bound VF stays on vfio-pci" {
 	start
-	run "$VFCTL" alloc --pool gpu --owner vm1
+	run "$VFCTL" --json alloc --pool gpu --owner vm1
 	echo "$output"
 	[ "$status" -eq 0 ]
+	schema_ok lease_reply
+	# the lease itself under "lease", no wrapper key
+	[ "$(jq -r '.lease.id + " " + .lease.address + " " + (.lease.iommu_group | tostring)' <<<"$output")" = "L1 0000:03:11.6 37" ]
+	[ "$(jq -r '.lease.user' <<<"$output")" = root ]
+	run "$VFCTL" leases
 	[[ "$output" == "L1    0000:03:11.6  VF 7 of 0000:03:00.0  pool gpu  group 37  uid 0  owner vm1  active" ]]
 	run "$VFCTL" --json leases
-	[ "$(jq -r '.leases[0].id + " " + .leases[0].vf + " " + .leases[0].state' <<<"$output")" = "L1 0000:03:11.6 active" ]
+	schema_ok leases
+	[ "$(jq -r '.leases[0].id + " " + .leases[0].address + " " + .leases[0].state' <<<"$output")" = "L1 0000:03:11.6 active" ]
 	[ "$(jq -r '.leases[0].owner' "$run_dir/leases.json")" = vm1 ]
 	[ "$(stat -c %a "$run_dir/leases.json")" = 600 ]
 	# made 0666 by bind under a umask, not by a chmod through the name
@@ -51,12 +57,14 @@ msg() {	# msg NAME TEXT: a raw message file
 	[[ "$stderr" == *"VFIO_GET_API_VERSION on the container fd"* ]]
 
 	run "$VFCTL" --json pools
-	[ "$(jq -r '.pools[0].vfs[0].lease' <<<"$output")" = L1 ]
+	schema_ok pools
+	[ "$(jq -r '.pools[0].vfs[0].lease_id' <<<"$output")" = L1 ]
 	[ "$(jq -r '.pools[0].free' <<<"$output")" = 0 ]
 
-	run "$VFCTL" release 0000:03:11.6
+	run "$VFCTL" --json release 0000:03:11.6
 	[ "$status" -eq 0 ]
-	[[ "$output" == "L1 "*"released" ]]
+	schema_ok lease_reply
+	[ "$(jq -r '.lease.id + " " + .lease.state' <<<"$output")" = "L1 released" ]
 	[ "$(readlink "$sys/bus/pci/devices/0000:03:11.6/driver")" = ../../../../bus/pci/drivers/vfio-pci ] ||
 		[ "$(basename "$(readlink "$sys/bus/pci/devices/0000:03:11.6/driver")")" = vfio-pci ]
 	[ "$(jq '.leases | length' "$run_dir/leases.json")" = 0 ]
@@ -508,7 +516,7 @@ JSON
 	grep -q "leases\[0\] has id L0, not one vfctld hands out.*kept as L1 so its VF 0000:03:11.6 (uid 4321) is not granted twice" "$log"
 	[ "$(jq -r '.leases[0].id' "$run_dir/leases.json")" = L1 ]
 	run as 4321 "$VFCTL" --json leases
-	[ "$(jq -r '.leases[0].id + " " + .leases[0].vf' <<<"$output")" = "L1 0000:03:11.6" ]
+	[ "$(jq -r '.leases[0].id + " " + .leases[0].address' <<<"$output")" = "L1 0000:03:11.6" ]
 	run "$VFCTL" alloc --pool gpu
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"has no free VF"* ]]
@@ -578,7 +586,7 @@ JSON
 	# another allowed user: no id, no uid of uid 4321's lease anywhere
 	run as 4322 "$VFCTL" --json pools
 	echo "$output"
-	[ "$(jq -r '.pools[0].vfs[0].lease' <<<"$output")" = "(another user)" ]
+	[ "$(jq -r '.pools[0].vfs[0].lease_id' <<<"$output")" = "(another user)" ]
 	[[ "$output" != *L1* && "$output" != *4321* ]]
 	run as 4322 "$VFCTL" pools
 	[[ "$output" == *"lease (another user)"* && "$output" != *L1* ]]
@@ -594,11 +602,12 @@ JSON
 	[[ "$output" != *4321* ]]
 	# the owner and root see the id
 	run as 4321 "$VFCTL" --json pools
-	[ "$(jq -r '.pools[0].vfs[0].lease' <<<"$output")" = L1 ]
+	[ "$(jq -r '.pools[0].vfs[0].lease_id' <<<"$output")" = L1 ]
 	run as 4321 "$VFCTL" alloc --pool gpu
 	[ "$output" = "vfctl: alloc: pool 'gpu' has no free VF: 1 of 1 leased (L1)" ]
 	run "$VFCTL" --json pools
-	[ "$(jq -r '.pools[0].vfs[0].lease' <<<"$output")" = L1 ]
+	schema_ok pools
+	[ "$(jq -r '.pools[0].vfs[0].lease_id' <<<"$output")" = L1 ]
 	run "$VFCTL" alloc --pool gpu
 	[ "$output" = "vfctl: alloc: pool 'gpu' has no free VF: 1 of 1 leased (L1)" ]
 }

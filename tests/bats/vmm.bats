@@ -92,7 +92,7 @@ qemu_try() {
 	# JSON: the same element, and what it was made of
 	run vfctl --json xml --interface enp3s0f0v0
 	[ "$(jq -r .xml <<<"$output")" = "$(vfctl xml --interface enp3s0f0v0)" ]
-	[ "$(jq -c '[.address, .lease, .element, .mac, .vlan]' <<<"$output")" = \
+	[ "$(jq -c '[.address, .lease_id, .element, .mac, .vlan]' <<<"$output")" = \
 		'["0000:03:10.0",null,"interface","02:1b:21:00:00:10",null]' ]
 }
 
@@ -151,7 +151,7 @@ qemu_try() {
 	[[ "$output" == *"error bind device fd=4 to iommufd=3"* ]]
 
 	run vfctl --json qemu-args --iommufd 0000:03:11.6
-	[ "$(jq -c '[.address, .lease, .backend, .args]' <<<"$output")" = \
+	[ "$(jq -c '[.address, .lease_id, .backend, .args]' <<<"$output")" = \
 		'["0000:03:11.6",null,"iommufd",["-object","iommufd,id=iommufd0,fd={iommufd}","-device","vfio-pci,iommufd=iommufd0,fd={device},id=hostdev0"]]' ]
 }
 
@@ -172,10 +172,10 @@ qemu_try() {
 	grep -qF "<address type='pci' domain='0x0000' bus='0x03' slot='0x11' function='0x6'/>" "$dir/el"
 	validate "$dir/el"
 	run as 4321 "$VFCTL" --sysfs-root "$sys" --json qemu-args L1
-	[ "$(jq -c '[.address, .lease, .args]' <<<"$output")" = \
+	[ "$(jq -c '[.address, .lease_id, .args]' <<<"$output")" = \
 		'["0000:03:11.6","L1",["-device","vfio-pci,host=0000:03:11.6,id=hostdev0"]]' ]
 	# root sees every lease
-	[ "$(vfctl --json xml L1 | jq -r .lease)" = L1 ]
+	[ "$(vfctl --json xml L1 | jq -r .lease_id)" = L1 ]
 
 	# another pool user: not theirs
 	run --separate-stderr as 4322 "$VFCTL" --sysfs-root "$sys" qemu-args L1

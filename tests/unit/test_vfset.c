@@ -37,6 +37,7 @@ void pr_str(const char *key, const char *fmt, const char *v) { (void)key; (void)
 void pr_int(const char *key, const char *fmt, long long v) { (void)key; (void)fmt; (void)v; }
 void pr_uint(const char *key, const char *fmt, unsigned long long v) { (void)key; (void)fmt; (void)v; }
 void pr_bool(const char *key, const char *fmt, bool v) { (void)key; (void)fmt; (void)v; }
+void pr_onoff(const char *key, const char *fmt, bool v) { (void)key; (void)fmt; (void)v; }
 void pr_null(const char *key, const char *text) { (void)key; (void)text; }
 void pr_text(const char *fmt, ...) { (void)fmt; }
 

@@ -88,9 +88,9 @@ pfjq() {
 	[ "$(pfjq '.vfs[1].config.vlan')" = 100 ]
 	[ "$(pfjq '.vfs[1].config.qos')" = 3 ]
 	[ "$(pfjq '.vfs[1].config.vlan_proto')" = 802.1Q ]
-	[ "$(pfjq '.vfs[2].config.spoofchk')" = off ]
-	[ "$(pfjq '.vfs[0].config.spoofchk')" = on ]
-	[ "$(pfjq '.vfs[3].config.trust')" = on ]
+	[ "$(pfjq '.vfs[2].config.spoofchk')" = false ]
+	[ "$(pfjq '.vfs[0].config.spoofchk')" = true ]
+	[ "$(pfjq '.vfs[3].config.trust')" = true ]
 	[ "$(pfjq '.vfs[3].config.max_tx_rate')" = 100 ]
 	# ip agrees with what vfctl read
 	$VM_IP link show "$pfdev" | grep -q "vf 0 .*02:11:22:33:44:55"
@@ -116,7 +116,7 @@ pfjq() {
 	grp=$(vm_iommu_group "$vf")
 	gjq() { vfctl groups --json | jq -e -r --argjson g "$grp" ".groups[] | select(.id == \$g) | $1"; }
 	[ "$(gjq .viable)" = false ]
-	[ "$(gjq .blocker)" = "$vf" ]
+	[ "$(gjq '.blockers[0]')" = "$vf" ]
 	gjq .reason | grep -q "bound to igbvf"
 	vm_bind_vfio "$vf"
 	[ "$(gjq .viable)" = true ]

@@ -152,7 +152,7 @@ setlinks() {
 	[ "$(echo "$output" | jq -r .pf)" = "$pf" ]
 	[ "$(echo "$output" | jq -r .pf_netdev)" = "$pfdev" ]
 	[ "$(echo "$output" | jq -r .all_applied)" = false ]
-	[ "$(echo "$output" | jq -r '.results[0] | "\(.attribute) \(.value) \(.applied) \(.errno)"')" = "trust off true null" ]
+	[ "$(echo "$output" | jq -r '.results[0] | "\(.attribute) \(.value) \(.applied) \(.errno)"')" = "trust false true null" ]
 	[ "$(echo "$output" | jq -r '.results[1] | "\(.attribute) \(.value) \(.applied) \(.errno) \(.error)"')" = "link-state disable false EOPNOTSUPP Operation not supported" ]
 	[[ "$stderr" == "vfctl: set $pfdev:2: 1 of 2 refused"* ]]
 	[ "$(ipvf 2 .trust)" = false ]

@@ -72,7 +72,7 @@ pf_mac_is() {
 	[ "$before" = "$after" ]
 	[ "$(vfjq .config.mac)" = 02:aa:bb:cc:dd:01 ]
 	[ "$(vfjq .config.vlan)" = 42 ]
-	[ "$(vfjq .config.spoofchk)" = off ]
+	[ "$(vfjq .config.spoofchk)" = false ]
 	# the VF's own driver came back with the admin MAC
 	vm_wait_for 10 test -e "$VM_PCI/$vf/net"
 	[ "$(cat "$VM_PCI/$vf"/net/*/address)" = 02:aa:bb:cc:dd:01 ]

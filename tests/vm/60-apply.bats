@@ -104,7 +104,7 @@ traced() {
 	[[ "$ipout" == *"vf 3     link/ether 02:00:00:00:60:03"*", vlan 103, spoof checking on"* ]]
 	for i in 0 1 2 3; do
 		cfg=$(vfctl show --json "$(vm_vf "$pf" $i)" | jq -c '.functions[0].config | {mac, vlan, spoofchk}')
-		[ "$cfg" = "{\"mac\":\"02:00:00:00:60:0$i\",\"vlan\":10$i,\"spoofchk\":\"on\"}" ]
+		[ "$cfg" = "{\"mac\":\"02:00:00:00:60:0$i\",\"vlan\":10$i,\"spoofchk\":true}" ]
 	done
 	[ "$(vfctl show --json "$vf3" | jq -r '.functions[0].driver')" = vfio-pci ]
 

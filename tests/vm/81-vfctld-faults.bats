@@ -103,7 +103,7 @@ alloc_all_distinct() {
 	echo "$output"
 	[ "$(jq '.leases | length' <<<"$output")" = 1 ]
 	[ "$(jq -r '.leases[0].state' <<<"$output")" = active ]
-	kept=$(jq -r '.leases[0].vf' <<<"$output")
+	kept=$(jq -r '.leases[0].address' <<<"$output")
 	[ "$(vm_driver "$kept")" = vfio-pci ]
 	vfctld_check_invariants
 	for i in 1 2; do
