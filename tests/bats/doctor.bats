@@ -5,6 +5,7 @@
 # live host.
 
 # shellcheck disable=SC2154 # status, output, lines: set by bats run; t: tree_copy
+# shellcheck disable=SC2030,SC2031 # each test is a subshell of its own
 bats_require_minimum_version 1.5.0
 load helpers
 load vfctld-daemon
@@ -74,7 +75,7 @@ teardown() {
 	VFCTLD_SOCKET=$BATS_TEST_TMPDIR/none.sock run vfctl doctor
 	[[ "$output" == *"OK      network-managers     NetworkManager runs; 85-vfctl-vf.rules keeps it off the VFs' netdevs"* ]]
 	[ "$(VFCTLD_SOCKET=$BATS_TEST_TMPDIR/none.sock vfctl --json doctor | jq -r .result)" = WARN ]
-	rm -r "$t/etc"
+	rm -r "${t:?}/etc"
 	[ "$(tree_sum)" = "$sum" ]
 }
 
