@@ -28,6 +28,8 @@ SBINDIR   ?= $(PREFIX)/sbin
 # systemd reads /usr/local/lib/systemd/system too; udev reads rules only from
 # /usr/lib, /lib, /etc and /run, so a non-/usr prefix puts the rule in /etc
 UNITDIR   ?= $(PREFIX)/lib/systemd/system
+# networkd reads PREFIX/lib/systemd/network too (/usr/local/lib included)
+NETWORKDIR ?= $(PREFIX)/lib/systemd/network
 UDEVRULESDIR ?= $(if $(filter /usr,$(PREFIX)),/usr/lib/udev/rules.d,/etc/udev/rules.d)
 
 B         ?= build
@@ -104,7 +106,8 @@ $(shell mkdir -p $(B) && echo '$(PATHS_NOW)' | cmp -s - $(PATHS_STAMP) || \
 
 # systemd units with the install paths (systemd/NAME.in -> build/systemd/NAME)
 UNITS     := $(patsubst systemd/%.in,$(B)/systemd/%,$(wildcard systemd/*.in))
-PROVISION_UNITS := $(B)/systemd/vfctl-provision.service $(B)/systemd/vfctl-provision@.service
+PROVISION_UNITS := $(B)/systemd/vfctl-provision.service $(B)/systemd/vfctl-provision@.service \
+	$(B)/systemd/vfctl-metrics.service $(B)/systemd/vfctl-metrics.timer
 
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(B)/tests/%,$(wildcard tests/unit/test_*.c))
 FIXTURES := $(B)/fixtures/.stamp
@@ -174,7 +177,8 @@ $(B)/systemd/%: systemd/%.in Makefile $(PATHS_STAMP)
 install: all install-vfctld
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCDIR) \
 		$(DESTDIR)$(PKGDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
-		$(DESTDIR)$(UNITDIR) $(DESTDIR)$(UDEVRULESDIR) $(DESTDIR)$(BASHCOMPDIR)
+		$(DESTDIR)$(UNITDIR) $(DESTDIR)$(UDEVRULESDIR) $(DESTDIR)$(BASHCOMPDIR) \
+		$(DESTDIR)$(NETWORKDIR)
 	install -m 755 $(VFCTL) $(DESTDIR)$(BINDIR)/vfctl
 	install -m 644 completion/vfctl.bash $(DESTDIR)$(BASHCOMPDIR)/vfctl
 	install -m 755 $(SOLIB) $(DESTDIR)$(LIBDIR)/
@@ -190,6 +194,8 @@ install: all install-vfctld
 	install -m 644 man/vfctl.conf.5 $(DESTDIR)$(MANDIR)/man5/vfctl.conf.5
 	install -m 644 $(PROVISION_UNITS) $(DESTDIR)$(UNITDIR)/
 	install -m 644 udev/90-vfctl.rules $(DESTDIR)$(UDEVRULESDIR)/90-vfctl.rules
+	install -m 644 udev/85-vfctl-vf.rules $(DESTDIR)$(UDEVRULESDIR)/85-vfctl-vf.rules
+	install -m 644 systemd/09-vfctl-vf.network $(DESTDIR)$(NETWORKDIR)/09-vfctl-vf.network
 
 uninstall: uninstall-vfctld
 	rm -f $(DESTDIR)$(BINDIR)/vfctl $(DESTDIR)$(LIBDIR)/libvfctl.* $(DESTDIR)$(INCDIR)/vfctl.h \
@@ -199,7 +205,9 @@ uninstall: uninstall-vfctld
 		$(DESTDIR)$(MANDIR)/man5/vfctl.conf.5 \
 		$(DESTDIR)$(UNITDIR)/vfctl-provision.service \
 		$(DESTDIR)$(UNITDIR)/vfctl-provision@.service \
-		$(DESTDIR)$(UDEVRULESDIR)/90-vfctl.rules $(DESTDIR)$(BASHCOMPDIR)/vfctl
+		$(DESTDIR)$(UNITDIR)/vfctl-metrics.service $(DESTDIR)$(UNITDIR)/vfctl-metrics.timer \
+		$(DESTDIR)$(UDEVRULESDIR)/90-vfctl.rules $(DESTDIR)$(BASHCOMPDIR)/vfctl \
+		$(DESTDIR)$(UDEVRULESDIR)/85-vfctl-vf.rules $(DESTDIR)$(NETWORKDIR)/09-vfctl-vf.network
 
 # ---- vfctld ----
 $(VFCTLD): $(VFCTLD_LIBOBJ) $(B)/src/vfctld/vfctld.o $(PROG_LIBS)

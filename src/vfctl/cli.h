@@ -191,6 +191,13 @@ int cmd_qemu_args(struct vfctl_ctx *ctx, struct vfctl_host *host, const struct a
 int vmm_xml(const struct vfctl_func *f, bool interface, char *buf, size_t size, char *err,
 	    size_t errlen);
 
+/* cmd_doctor.c: the host's readiness for VFIO and SR-IOV */
+int cmd_doctor(struct vfctl_ctx *ctx, struct vfctl_host *host, const struct args *a);
+
+/* cmd_export.c: for fleet tools: Prometheus metrics, a CDI spec */
+int cmd_metrics(struct vfctl_ctx *ctx, struct vfctl_host *host, const struct args *a);
+int cmd_cdi(struct vfctl_ctx *ctx, struct vfctl_host *host, const struct args *a);
+
 /* cmd_apply.c */
 int cmd_apply(struct vfctl_ctx *ctx, struct vfctl_host *host, const struct args *a);
 

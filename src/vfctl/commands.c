@@ -248,6 +248,38 @@ const struct cli_cmd cli_cmds[] = {
 		},
 	},
 	{
+		.name = "doctor", .fn = cmd_doctor,
+		.synopsis = "",
+		.summary = "is this host ready for VFIO and SR-IOV: one line per check",
+		.help = "Checks the kernel command line (intel_iommu/amd_iommu=on, iommu=pt), the\n"
+			"IOMMU, interrupt remapping, ACS on the upstream ports of SR-IOV PFs, the\n"
+			"VFIO modules, hugepages, RLIMIT_MEMLOCK, NetworkManager / systemd-networkd\n"
+			"and the VFs' netdevs, and whether vfctld answers. Each line is OK, WARN,\n"
+			"FAIL or UNKNOWN (not readable unprivileged), with the fix. Exit status: 0\n"
+			"no WARN or FAIL, 3 a WARN at worst, 1 a FAIL.\n",
+		.opts = { { OPT_SOCKET, SOCKET_DOC } },
+	},
+	{
+		.name = "metrics", .fn = cmd_metrics,
+		.synopsis = "[FILE]",
+		.summary = "Prometheus metrics: VFs by PF and state, pools, leases",
+		.help = "The Prometheus text exposition of the host's VFs per PF and state, and of\n"
+			"vfctld's pools (free, leased), lease ages and refusals, for node_exporter's\n"
+			"textfile collector. FILE is replaced atomically (else standard output).\n",
+		.opts = { { OPT_SOCKET, SOCKET_DOC } },
+	},
+	{
+		.name = "cdi", .fn = cmd_cdi,
+		.synopsis = "[DIR|-]",
+		.summary = "a CDI spec (kind vfctl.io/vf) of the pools' VFs and the leases",
+		.help = "Writes DIR/vfctl.json (default /var/run/cdi; - standard output), a Container\n"
+			"Device Interface spec: a device per pool VF (POOL-INDEX) and per lease (its\n"
+			"id), each with /dev/vfio/vfio and /dev/vfio/GROUP (and the VFIO cdev and\n"
+			"/dev/iommu where the kernel has them): podman run --device vfctl.io/vf=L3.\n"
+			"vfctld rewrites it at each alloc and release.\n",
+		.opts = { { OPT_SOCKET, SOCKET_DOC } },
+	},
+	{
 		.name = "help", .fn = cmd_help, .no_host = true,
 		.synopsis = "[COMMAND]",
 		.summary = "a command's usage, or this overview",

@@ -12,6 +12,7 @@
  * read only once the reply is sent: a peer that does not read its replies
  * stops being served, not the daemon).
  */
+#include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -195,7 +196,7 @@ static int on_conn(sd_event_source *s, int fd, uint32_t revents, void *userdata)
 	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf,
 			     .msg_controllen = sizeof(ctl.buf) };
 	struct proto_request req;
-	json_object *o = NULL;
+	json_object *o = NULL, *e;
 	bool sent = false;
 	ssize_t n;
 	int r;
@@ -231,6 +232,12 @@ static int on_conn(sd_event_source *s, int fd, uint32_t revents, void *userdata)
 			o = reply_error(r, "bad request: %s", err);
 		else
 			o = request_handle(c->d, c, &req, &sent);
+	}
+	if (o && json_object_object_get_ex(o, "error", &e) &&
+	    json_object_object_get_ex(e, "errno", &e)) {
+		size_t en = (size_t)json_object_get_int(e), max = ARRAY_SIZE(c->d->stats.errors);
+
+		c->d->stats.errors[en > 0 && en < max ? en : max - 1]++;
 	}
 	if (o && !sent)
 		r = conn_reply(c, o);	/* may free c */
@@ -409,10 +416,52 @@ void conn_limits_set(struct daemon *d)
 			(unsigned long long)reserve, d->lim.max);
 }
 
+/* The counters as "kind value" lines in RUN_DIR/vfctld-stats, for 'vfctl
+ * metrics' (refusals and error replies by kind); written at each SIGUSR1. */
+static void stats_write(struct daemon *d)
+{
+	const struct daemon_stats *st = &d->stats;
+	_cleanup_close_ int dfd = -1;
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	int r;
+
+	if (!f)
+		return;
+	fprintf(f, "accepted %llu\nrefused_max_connections %llu\n"
+		"refused_max_connections_per_uid %llu\nclosed_idle %llu\nrequests %llu\n",
+		(unsigned long long)st->accepted, (unsigned long long)st->refused_cap,
+		(unsigned long long)st->refused_uid, (unsigned long long)st->closed_idle,
+		(unsigned long long)st->requests);
+	for (size_t i = 1; i < ARRAY_SIZE(st->errors); i++) {
+		const char *name = i + 1 < ARRAY_SIZE(st->errors) ? strerrorname_np((int)i) : NULL;
+
+		if (!st->errors[i])
+			continue;
+		fputs("error_", f);
+		for (const char *p = name ? name : "other"; *p; p++)
+			fputc(tolower((unsigned char)*p), f);
+		fprintf(f, " %llu\n", (unsigned long long)st->errors[i]);
+	}
+	if (fclose(f) == EOF) {
+		free(text);
+		return;
+	}
+	r = vfctl_run_dir_open(d->ctx, ".", &dfd);
+	if (r >= 0)
+		r = vfctl_file_write_atomic(dfd, "vfctld-stats", text);
+	if (r < 0)
+		log_msg(LOG_WARNING, "writing %s/vfctld-stats: %s", vfctl_run_dir_path(d->ctx),
+			strerror(-r));
+	free(text);
+}
+
 void conn_log_stats(struct daemon *d)
 {
 	const struct daemon_stats *st = &d->stats;
 
+	stats_write(d);
 	log_msg(LOG_INFO, "status: %u connections open (at most %u, %u per uid, %u more for root; "
 		"idle timeout %llu s; RLIMIT_NOFILE %llu); %llu accepted, %llu refused at "
 		"max_connections, %llu at max_connections_per_uid, %llu closed idle; %llu requests; "

@@ -100,8 +100,8 @@ static int pool_allows_uid(const struct vfctl_conf_pool *p, unsigned uid)
 
 /* The PF of one config entry on this host: the config's own resolver, one
  * PF at a time, so a PF that is missing disables its pools only. */
-static int pool_pf(struct daemon *d, const struct vfctl_host *h, const struct vfctl_conf_pf *cpf,
-		   struct vfctl_func **ret)
+int pool_pf(struct daemon *d, const struct vfctl_host *h, const struct vfctl_conf_pf *cpf,
+	    struct vfctl_func **ret)
 {
 	struct vfctl_config one = { .file = d->cfg->file, .n_pfs = 1,
 				    .pfs = (struct vfctl_conf_pf *)cpf };
@@ -620,13 +620,18 @@ static json_object *do_open(struct daemon *d, const struct conn *c,
 json_object *request_handle(struct daemon *d, const struct conn *c, const struct proto_request *req,
 			    bool *sent)
 {
+	json_object *o;
+
 	*sent = false;
 	switch (req->op) {
 	case PROTO_LIST: return do_list(d, c);
-	case PROTO_ALLOC: return do_alloc(d, c, req);
-	case PROTO_RELEASE: return do_release(d, c, req);
+	case PROTO_ALLOC: o = do_alloc(d, c, req); break;
+	case PROTO_RELEASE: o = do_release(d, c, req); break;
 	case PROTO_LEASES: return do_leases(d, c);
 	case PROTO_OPEN: return do_open(d, c, req, sent);
+	default: return reply_error(-EINVAL, "unknown request");
 	}
-	return reply_error(-EINVAL, "unknown request");
+	/* the leases may have changed: the CDI spec follows */
+	daemon_cdi_update(d);
+	return o;
 }

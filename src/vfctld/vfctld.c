@@ -217,13 +217,15 @@ static void usage(FILE *out)
 	      "      --run-dir DIR      leases, saved state and locks under DIR, not\n"
 	      "                         /run/vfctl (env VFCTL_RUN_DIR)\n"
 	      "      --timeout SEC      bound on each sysfs write (default 10)\n"
+	      "      --cdi-dir DIR      keep DIR/vfctl.json, a CDI spec of the pools' VFs\n"
+	      "                         and the leases, current at each alloc and release\n"
 	      "  -h, --help             this help\n"
 	      "  -V, --version          version\n", out);
 }
 
 int main(int argc, char **argv)
 {
-	enum { OPT_SYSFS = 256, OPT_DEV, OPT_RUN, OPT_TIMEOUT };
+	enum { OPT_SYSFS = 256, OPT_DEV, OPT_RUN, OPT_TIMEOUT, OPT_CDI };
 	static const struct option opts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "socket", required_argument, NULL, 's' },
@@ -231,6 +233,7 @@ int main(int argc, char **argv)
 		{ "dev-root", required_argument, NULL, OPT_DEV },
 		{ "run-dir", required_argument, NULL, OPT_RUN },
 		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+		{ "cdi-dir", required_argument, NULL, OPT_CDI },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ 0 }
@@ -250,6 +253,7 @@ int main(int argc, char **argv)
 		case OPT_SYSFS: sys = optarg; break;
 		case OPT_DEV: dev = optarg; break;
 		case OPT_RUN: run = optarg; break;
+		case OPT_CDI: d.cdi_dir = optarg; break;
 		case OPT_TIMEOUT: {
 			char *end;
 			double t = strtod(optarg, &end);

@@ -213,6 +213,7 @@ struct daemon_stats {
 	uint64_t host_scans;	/* every full scan of the host, list's included */
 	uint64_t list_scans;	/* those made for list (its cached view expired) */
 	uint64_t list_no_host;	/* list replies to uids no pool allows: no scan */
+	uint64_t errors[134];	/* error replies by errno (the last: any larger) */
 };
 
 struct daemon {
@@ -238,6 +239,7 @@ struct daemon {
 	struct daemon_stats stats;
 	struct vfctl_host *view;	/* list's host view (host_view()), NULL: none */
 	uint64_t view_usec;	/* when it was scanned */
+	const char *cdi_dir;	/* --cdi-dir: where the CDI spec is kept, NULL none */
 };
 
 #define MAX_GROUPS 256
@@ -256,6 +258,14 @@ struct conn {
 	char *pending;
 	size_t pending_len;
 };
+
+/* request.c: the PF of a config entry on h (its pools' VFs) */
+int pool_pf(struct daemon *d, const struct vfctl_host *h, const struct vfctl_conf_pf *cpf,
+	    struct vfctl_func **ret);
+
+/* ---- cdi.c: the CDI spec of --cdi-dir (src/shared/cdi.h) ---- */
+/* Rewrite it after the leases changed; a failure is logged, not returned. */
+void daemon_cdi_update(struct daemon *d);
 
 /* ---- host.c: the daemon's view of the host ---- */
 extern const struct lease_host_ops host_ops;

@@ -50,7 +50,7 @@ usage_opts() {
 	[ "$output" = "$overview" ]
 	run --separate-stderr "$VFCTL" -h
 	[ "$output" = "$overview" ]
-	[ "$(commands | tr '\n' ' ')" = "list show groups bind unbind restore set create destroy apply pools alloc release leases exec xml qemu-args help " ]
+	[ "$(commands | tr '\n' ' ')" = "list show groups bind unbind restore set create destroy apply pools alloc release leases exec xml qemu-args doctor metrics cdi help " ]
 	# no command: the overview on stderr, a usage error
 	run --separate-stderr "$VFCTL"
 	[ "$status" -eq 2 ]
@@ -89,7 +89,7 @@ usage_opts() {
 		[ "$output" = "$usage" ]
 		n=$((n + 1))
 	done
-	[ "$n" -eq 18 ]
+	[ "$n" -eq 21 ]
 	# each usage is different
 	for c in $(commands); do "$VFCTL" help "$c" | head -1; done | sort | uniq -d >"$BATS_TEST_TMPDIR/dup"
 	[ ! -s "$BATS_TEST_TMPDIR/dup" ]

@@ -31,7 +31,7 @@ comp() {
 
 @test "command words: every command of 'vfctl help', by prefix" {
 	run comp ''
-	[ "$(echo "$output" | tr '\n' ' ')" = "list show groups bind unbind restore set create destroy apply pools alloc release leases exec xml qemu-args help " ]
+	[ "$(echo "$output" | tr '\n' ' ')" = "list show groups bind unbind restore set create destroy apply pools alloc release leases exec xml qemu-args doctor metrics cdi help " ]
 	run comp b
 	[ "$output" = bind ]
 	run comp --sysfs-root "$sys" qe

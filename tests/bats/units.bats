@@ -107,7 +107,8 @@ exposure() {
 	# units ran at 9.6 (vfctld) and 9.5 (provision) without it
 	local u e bound
 	stage "$units"/*.service
-	for u in vfctld.service:2.9 vfctl-provision.service:3.1 vfctl-provision@.service:3.1; do
+	for u in vfctld.service:2.9 vfctl-provision.service:3.1 vfctl-provision@.service:3.1 \
+		vfctl-metrics.service:2.0; do
 		bound=${u#*:} u=${u%%:*}
 		e=$(exposure "$stage/$u")
 		echo "# figure: $u exposure $e (bound $bound)" >&3
@@ -132,7 +133,7 @@ exposure() {
 		! grep -E '^(ProtectKernelTunables|PrivateDevices|PrivateNetwork|PrivateUsers|DynamicUser)=yes' "$u" || false
 		! grep -E '^(ProtectProc=invisible|ProcSubset=pid)' "$u" || false
 		[ "$(unit_value "$u" ProtectSystem)" = strict ]
-		[ "$(unit_value "$u" RuntimeDirectory)" = vfctl ]
+		[[ " $(unit_value "$u" RuntimeDirectory) " == *" vfctl "* ]]
 		[ "$(unit_value "$u" RuntimeDirectoryPreserve)" = yes ]	# vfctld's leases survive
 		[ "$(unit_value "$u" RestrictAddressFamilies)" = "AF_UNIX AF_NETLINK" ]
 		[[ " $(unit_value "$u" CapabilityBoundingSet) " == *" CAP_NET_ADMIN "*" CAP_SYS_PTRACE "* ]]
@@ -215,12 +216,20 @@ exposure() {
 		[ "$(unit_value "$d$unitdir/vfctl-provision@.service" ExecStart)" = \
 		  "$prefix/bin/vfctl apply --pf %I" ]
 		cmp "$d$rulesdir/90-vfctl.rules" "$REPO/udev/90-vfctl.rules"
+		cmp "$d$rulesdir/85-vfctl-vf.rules" "$REPO/udev/85-vfctl-vf.rules"
+		cmp "$d$prefix/lib/systemd/network/09-vfctl-vf.network" "$REPO/systemd/09-vfctl-vf.network"
+		[ "$(unit_value "$d$unitdir/vfctl-metrics.service" ExecStart)" = \
+		  "$prefix/bin/vfctl metrics /var/lib/prometheus/node-exporter/vfctl.prom" ]
+		[ -f "$d$unitdir/vfctl-metrics.timer" ]
 		[ -x "$d$prefix/bin/vfctl" ]
 		run make -s -C "$REPO" B="$BUILD" DESTDIR="$d" PREFIX="$prefix" uninstall
 		[ "$status" -eq 0 ]
 		[ ! -e "$d$unitdir/vfctl-provision.service" ]
 		[ ! -e "$d$unitdir/vfctl-provision@.service" ]
 		[ ! -e "$d$rulesdir/90-vfctl.rules" ]
+		[ ! -e "$d$rulesdir/85-vfctl-vf.rules" ]
+		[ ! -e "$d$prefix/lib/systemd/network/09-vfctl-vf.network" ]
+		[ ! -e "$d$unitdir/vfctl-metrics.service" ]
 	done
 }
 
@@ -307,4 +316,71 @@ wants() {
 	sed 's/^ACTION!="bind"/ACTION=!"bind"/' "$REPO/udev/90-vfctl.rules" >"$BATS_TEST_TMPDIR/syntax.rules"
 	udev_test "$BATS_TEST_TMPDIR/syntax.rules" 1 bind pf
 	grep -Ei 'invalid|error|ignoring' <<<"$output"
+}
+
+@test "vfctl-metrics.service: its command on a golden tree writes what promtool accepts; the timer runs it every minute" {
+	u=$units/vfctl-metrics.service
+	[ "$(unit_value "$u" Type)" = oneshot ]
+	[ "$(unit_value "$u" ReadWritePaths)" = /var/lib/prometheus/node-exporter ]
+	[ "$(unit_value "$units/vfctl-metrics.timer" OnUnitActiveSec)" = 1min ]
+	[ "$(unit_value "$units/vfctl-metrics.timer" WantedBy)" = timers.target ]
+	# ExecStart with the build's binary, the tree, and the file under the test's dir
+	read -ra cmd <<<"$(unit_value "$u" ExecStart)"
+	out=$BATS_TEST_TMPDIR${cmd[2]}
+	mkdir -p "${out%/*}"
+	VFCTLD_SOCKET=$BATS_TEST_TMPDIR/none.sock "$VFCTL" --sysfs-root "$FIXTURES/82599-8vf/sys" \
+		--run-dir "$BATS_TEST_TMPDIR/run" "${cmd[1]}" "$out"
+	promtool check metrics <"$out"
+	grep -qx 'vfctl_vfs{pf="0000:03:00.0",state="vfio"} 1' "$out"
+}
+
+# udev_net RULES VF|PF: `udevadm test` of a fake netdev eth1 on a VF
+# (0000:01:10.0, with its physfn link) or on the PF (0000:01:00.0), only
+# RULES installed; the same private namespace as udev_test
+udev_net() {
+	local w=$BATS_TEST_TMPDIR/udevnet.$RANDOM d
+	mkdir -p "$w/upper" "$w/work" "$w/sys/class/net"
+	cp "$1" "$w/rules"
+	d=$w/sys/devices/pci0000:00/0000:01:00.0
+	mkdir -p "$d"
+	if [ "$2" = VF ]; then
+		d=$w/sys/devices/pci0000:00/0000:01:10.0
+		mkdir -p "$d"
+		ln -s ../0000:01:00.0 "$d/physfn"
+	fi
+	mkdir -p "$d/net/eth1"
+	printf 'INTERFACE=eth1\nIFINDEX=7\n' >"$d/net/eth1/uevent"
+	ln -s ../../../../class/net "$d/net/eth1/subsystem"
+	ln -s ../../../"$(basename "$d")" "$d/net/eth1/device"
+	ln -s "../../devices/pci0000:00/$(basename "$d")/net/eth1" "$w/sys/class/net/eth1"
+	# shellcheck disable=SC2016 # expanded by the inner sh
+	run unshare -m sh -ec '
+		w=$1
+		mount -t overlay overlay -o "lowerdir=/etc,upperdir=$w/upper,workdir=$w/work" /etc
+		rm -rf /etc/udev/rules.d
+		mkdir -p /etc/udev/rules.d
+		mount -t tmpfs tmpfs /usr/lib/udev/rules.d
+		cp "$w/rules" /etc/udev/rules.d/85-vfctl-vf.rules
+		mount -t tmpfs tmpfs /run
+		mount --bind "$w/sys" /sys
+		SYSTEMD_DEVICE_VERIFY_SYSFS=0 udevadm test --action=add /sys/class/net/eth1 2>&1
+	' sh "$w"
+}
+
+@test "85-vfctl-vf.rules: a VF's netdev is NM_UNMANAGED and not networkd's; a PF's netdev is left alone" {
+	command -v udevadm >/dev/null || { echo "udevadm missing: tests/deps installs udev"; return 1; }
+	udev_net "$REPO/udev/85-vfctl-vf.rules" VF
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"Reading rules file: /etc/udev/rules.d/85-vfctl-vf.rules"* ]]
+	! grep -v 'container of PID 1' <<<"$output" | grep -Ei 'invalid|error|ignoring|failed to' || false
+	grep -qx 'NM_UNMANAGED=1' <<<"$output"
+	grep -qx 'VFCTL_VF=1' <<<"$output"
+	grep -qx 'ID_NET_MANAGED_BY=io.vfctl' <<<"$output"
+	udev_net "$REPO/udev/85-vfctl-vf.rules" PF
+	[ "$status" -eq 0 ]
+	! grep -E '^(NM_UNMANAGED|VFCTL_VF|ID_NET_MANAGED_BY)=' <<<"$output" || false
+	# networkd's side: the .network matches the property the rule sets
+	grep -qx 'Property=VFCTL_VF=1' "$REPO/systemd/09-vfctl-vf.network"
+	grep -qx 'Unmanaged=yes' "$REPO/systemd/09-vfctl-vf.network"
 }

@@ -446,7 +446,7 @@ msg() {	# msg NAME TEXT: a raw message file
 	echo "$output"
 	[ "$status" -eq 0 ]
 	[ -x "$d/usr/sbin/vfctld" ]
-	grep -q '^ExecStart=/usr/sbin/vfctld$' "$d/usr/lib/systemd/system/vfctld.service"
+	grep -q '^ExecStart=/usr/sbin/vfctld --cdi-dir /run/cdi$' "$d/usr/lib/systemd/system/vfctld.service"
 	[ -f "$d/usr/lib/systemd/system/vfctld.socket" ]
 	[ "$(stat -c %a "$d/usr/lib/systemd/system/vfctld.socket")" = 644 ]
 	[ -f "$d/usr/share/man/man8/vfctld.8" ]

@@ -123,3 +123,45 @@ has_event() {
 	run vfctl leases
 	[ "$status" -eq 0 ]
 }
+
+# vf_netdev VF: the netdev igbvf made for VF (fails while there is none)
+vf_netdev() {
+	local n
+	for n in "$VM_PCI/$1"/net/*; do [ -e "$n" ] && { basename "$n"; return 0; }; done
+	return 1
+}
+
+@test "85-vfctl-vf.rules on a real igbvf netdev: NM_UNMANAGED=1, ID_NET_MANAGED_BY, VFCTL_VF=1; the PF's netdev has none" {
+	[ -f /usr/lib/udev/rules.d/85-vfctl-vf.rules ]
+	vm_reset_igb
+	vm_set_numvfs "$pf" 1
+	vf=$(vm_vf "$pf" 0)
+	vm_wait_for 20 vf_netdev "$vf"
+	run udevadm test --action=add "/sys/class/net/$(vf_netdev "$vf")"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	grep -qx 'NM_UNMANAGED=1' <<<"$output"
+	grep -qx 'ID_NET_MANAGED_BY=io.vfctl' <<<"$output"
+	grep -qx 'VFCTL_VF=1' <<<"$output"
+	run udevadm test --action=add "/sys/class/net/$(vm_pf_netdev "$pf")"
+	[ "$status" -eq 0 ]
+	! grep -E '^(NM_UNMANAGED|VFCTL_VF|ID_NET_MANAGED_BY)=' <<<"$output" || false
+	vm_set_numvfs "$pf" 0
+}
+
+@test "vfctl doctor on the real kernel: the IOMMU, interrupt remapping (intremap=on), ACS of the PF's root port as root reads it; exit status by the worst line" {
+	# the same code on 6.1: one kernel proves it
+	vm_require_iommufd
+	run vfctl doctor
+	echo "$output"
+	rc=$status
+	[[ "$output" == *"OK      cmdline-iommu        the kernel command line turns the IOMMU on"* ]]
+	[[ "$output" == *"OK      iommu                IOMMU dmar0, "* ]]
+	[[ "$output" == *"OK      interrupt-remapping  on (IR- interrupt domains in /proc/interrupts)"* ]]
+	# root reads the root port's extended config space: no UNKNOWN for ACS
+	grep -Eq "^(OK|WARN) +acs +$pf: " <<<"$output"
+	[[ "$output" == *"OK      memlock              CAP_IPC_LOCK: no RLIMIT_MEMLOCK bound"* ]]
+	run vfctl --json doctor
+	res=$(jq -r .result <<<"$output")
+	case $res in OK | UNKNOWN) [ "$rc" -eq 0 ] ;; WARN) [ "$rc" -eq 3 ] ;; FAIL) [ "$rc" -eq 1 ] ;; *) false ;; esac
+}
