@@ -21,6 +21,7 @@ BINDIR    ?= $(PREFIX)/bin
 INCDIR    ?= $(PREFIX)/include
 MANDIR    ?= $(PREFIX)/share/man
 BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+ZSHCOMPDIR ?= $(PREFIX)/share/zsh/vendor-completions
 PKGDIR    ?= $(LIBDIR)/pkgconfig
 SBINDIR   ?= $(PREFIX)/sbin
 # systemd reads /usr/local/lib/systemd/system too; udev reads rules only from
@@ -171,9 +172,11 @@ $(B)/systemd/%: systemd/%.in Makefile $(PATHS_STAMP)
 install: all install-vfctld
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCDIR) \
 		$(DESTDIR)$(PKGDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
-		$(DESTDIR)$(UNITDIR) $(DESTDIR)$(UDEVRULESDIR) $(DESTDIR)$(BASHCOMPDIR)
+		$(DESTDIR)$(UNITDIR) $(DESTDIR)$(UDEVRULESDIR) $(DESTDIR)$(BASHCOMPDIR) \
+		$(DESTDIR)$(ZSHCOMPDIR)
 	install -m 755 $(VFCTL) $(DESTDIR)$(BINDIR)/vfctl
 	install -m 644 completion/vfctl.bash $(DESTDIR)$(BASHCOMPDIR)/vfctl
+	install -m 644 completion/_vfctl $(DESTDIR)$(ZSHCOMPDIR)/_vfctl
 	install -m 755 $(SOLIB) $(DESTDIR)$(LIBDIR)/
 	ln -sf libvfctl.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(SONAME)
 	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libvfctl.so
@@ -194,7 +197,8 @@ uninstall: uninstall-vfctld
 		$(DESTDIR)$(MANDIR)/man5/vfctl.conf.5 \
 		$(DESTDIR)$(UNITDIR)/vfctl-provision.service \
 		$(DESTDIR)$(UNITDIR)/vfctl-provision@.service \
-		$(DESTDIR)$(UDEVRULESDIR)/90-vfctl.rules $(DESTDIR)$(BASHCOMPDIR)/vfctl
+		$(DESTDIR)$(UDEVRULESDIR)/90-vfctl.rules $(DESTDIR)$(BASHCOMPDIR)/vfctl \
+		$(DESTDIR)$(ZSHCOMPDIR)/_vfctl
 
 # ---- vfctld ----
 $(VFCTLD): $(VFCTLD_LIBOBJ) $(B)/src/vfctld/vfctld.o $(PROG_LIBS)
