@@ -34,7 +34,8 @@ _vfctl_devices()
 	ls "$sys/bus/pci/devices" 2>/dev/null
 	ls "$sys/class/net" 2>/dev/null
 	for f in "$sys"/bus/pci/devices/*/sriov_numvfs; do
-		n=$(cat "$f" 2>/dev/null) && [[ $n =~ ^[0-9]+$ ]] || continue
+		n=$(cat "$f" 2>/dev/null)
+		[[ $n =~ ^[0-9]+$ ]] || continue
 		for name in "$(basename "${f%/sriov_numvfs}")" $(ls "${f%/sriov_numvfs}/net" 2>/dev/null); do
 			for ((i = 0; i < n; i++)); do
 				echo "$name:$i"

@@ -22,7 +22,7 @@ snapshot() {	# every file's content under a device dir, to prove nothing changed
 	dev=$(cd "$root/bus/pci/devices/0000:01:00.0" && pwd -P)
 	before=$(snapshot "$dev")
 	run "$VFCTL" --sysfs-root "$root" bind 0000:01:00.0 vfio-pci
-	[ "$status" -eq 1 ]
+	[ "$status" -eq 3 ]
 	[[ "$output" == "vfctl: 0000:01:00.0: the host has no IOMMU"*"intel_iommu=on (Intel) or amd_iommu=on (AMD)" ]]
 	[ "$(snapshot "$dev")" = "$before" ]
 	[ ! -e "$VFCTL_RUN_DIR/state" ]
@@ -31,17 +31,17 @@ snapshot() {	# every file's content under a device dir, to prove nothing changed
 @test "bind that would leave the group not viable lists the blockers, nothing written" {
 	root=$(tree shared-group)
 	run "$VFCTL" --sysfs-root "$root" bind 0000:05:10.6 vfio-pci
-	[ "$status" -eq 1 ]
+	[ "$status" -eq 4 ]
 	[[ "$output" == "vfctl: 0000:05:10.6: binding it to vfio-pci leaves IOMMU group 12 not viable: 0000:05:00.0 (ixgbe); bind that one to vfio-pci too"* ]]
 	[ "$(cat "$root/bus/pci/devices/0000:05:10.6/driver_override")" = "(null)" ]
 	[ ! -e "$VFCTL_RUN_DIR/state" ]
 }
 
-@test "binding twice is a clear error" {
+@test "binding twice: nothing to do, exit 0, said so" {
 	root=$(tree 82599-8vf)
-	run "$VFCTL" --sysfs-root "$root" bind 0000:03:11.6 vfio-pci
-	[ "$status" -eq 1 ]
-	[[ "$output" == "vfctl: 0000:03:11.6: already bound to vfio-pci, nothing changed"* ]]
+	run --separate-stderr "$VFCTL" --sysfs-root "$root" bind 0000:03:11.6 vfio-pci
+	[ "$status" -eq 0 ]
+	[[ "$stderr" == "vfctl: nothing to do: 0000:03:11.6: already bound to vfio-pci, nothing changed"* ]]
 }
 
 @test "bad driver names and devices" {
@@ -52,7 +52,7 @@ snapshot() {	# every file's content under a device dir, to prove nothing changed
 		[[ "$output" == *"is not a driver name"* ]]
 	done
 	run "$VFCTL" --sysfs-root "$root" bind 0000:09:00.0
-	[ "$status" -eq 1 ]
+	[ "$status" -eq 3 ]
 	[[ "$output" == *"0000:09:00.0: no such PCI function"* ]]
 	run "$VFCTL" --sysfs-root "$root" bind
 	[ "$status" -eq 2 ]
@@ -63,7 +63,7 @@ snapshot() {	# every file's content under a device dir, to prove nothing changed
 @test "a driver that is not loaded cannot be loaded for a tree that is not the live /sys" {
 	root=$(tree 82599-8vf)
 	run "$VFCTL" --sysfs-root "$root" bind 0000:03:10.0 pci-stub
-	[ "$status" -eq 1 ]
+	[ "$status" -eq 3 ]
 	[[ "$output" == *"driver pci-stub is not in $root/bus/pci/drivers/pci-stub"* ]]
 	[ "$(cat "$root/bus/pci/devices/0000:03:10.0/driver_override")" = "(null)" ]
 }
@@ -71,7 +71,7 @@ snapshot() {	# every file's content under a device dir, to prove nothing changed
 @test "restore with nothing saved" {
 	root=$(tree 82599-8vf)
 	run "$VFCTL" --sysfs-root "$root" restore 0000:03:10.0
-	[ "$status" -eq 1 ]
+	[ "$status" -eq 3 ]
 	[[ "$output" == "vfctl: 0000:03:10.0: no saved state in $VFCTL_RUN_DIR/state"* ]]
 }
 

@@ -168,6 +168,8 @@ host: bar[8] = 0xeeddccbbaa998877" ]
 	for o in --mem --hugepages --guest --stand-in-bar --vf --lease --iommu --trace; do
 		[[ "$output" == *"  $o "* ]]
 	done
+	[[ "$output" == *"  -h, --help "* ]]
+	[[ "$output" == *"VFCTLD_SOCKET"* ]]
 }
 
 @test "--vf without VFIO: the container node, the errno text, what to do" {
