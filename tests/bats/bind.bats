@@ -1,6 +1,9 @@
 #!/usr/bin/env bats
 # bind refusals on golden trees: checked before anything is written.
 
+# shellcheck disable=SC2154 # stderr: set by bats run --separate-stderr
+bats_require_minimum_version 1.5.0
+
 setup() {
 	: "${VFCTL:?set VFCTL to the vfctl binary}" "${FIXTURES:?set FIXTURES to the trees}"
 	unset VFCTL_SYSFS_ROOT VFCTL_DEV_ROOT

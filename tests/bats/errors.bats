@@ -1,8 +1,9 @@
 #!/usr/bin/env bats
-# Bad input: a clear one-line error naming what and where, exit 1 (2 for
-# usage), never a crash.
+# Bad input: a clear one-line error naming what and where, exit status by kind
+# (vfctl(1) EXIT STATUS: 3 not found, 2 usage, ...), never a crash.
 
 # shellcheck disable=SC2154 # status, output, stderr, lines: set by bats run
+# shellcheck disable=SC2030,SC2031 # t, status: set in a test, read by code() in the same subshell
 bats_require_minimum_version 1.5.0
 
 setup() {

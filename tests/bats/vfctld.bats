@@ -61,7 +61,7 @@ msg() {	# msg NAME TEXT: a raw message file
 		[ "$(basename "$(readlink "$sys/bus/pci/devices/0000:03:11.6/driver")")" = vfio-pci ]
 	[ "$(jq '.leases | length' "$run_dir/leases.json")" = 0 ]
 	run "$VFCTL" release L1
-	[ "$status" -eq 1 ]
+	[ "$status" -eq 3 ]
 	[ "$output" = "vfctl: release: no lease L1 ('vfctl leases' lists them)" ]
 }
 
@@ -181,13 +181,13 @@ msg() {	# msg NAME TEXT: a raw message file
 	[[ "$output" == "received 0000:03:11.6 group 37 "* ]]
 
 	run as 4322 "$VFCTL" alloc --pool gpu
-	[ "$status" -eq 1 ]
+	[ "$status" -eq 5 ]
 	[ "$output" = "vfctl: alloc: uid 4322 (gid 4322) may not allocate from pool 'gpu': not in its users or groups in $conf" ]
 	run as 4322 "$LEASE_PROBE" L1
 	[ "$status" -eq 1 ]
 	[ "$output" = "lease-probe: open L1: lease L1 is not one of uid 4322 ('vfctl leases' lists yours) (errno 13)" ]
 	run as 4322 "$VFCTL" release L1
-	[ "$status" -eq 1 ]
+	[ "$status" -eq 5 ]
 	[ "$output" = "vfctl: release: lease L1 is not one of uid 4322 ('vfctl leases' lists yours)" ]
 	run as 4322 "$VFCTL" --json leases
 	[ "$(jq '.leases | length' <<<"$output")" = 0 ]
@@ -581,13 +581,13 @@ JSON
 	[ "$(jq -r '.pools[0].vfs[0].lease' <<<"$output")" = "(another user)" ]
 	[[ "$output" != *L1* && "$output" != *4321* ]]
 	run as 4322 "$VFCTL" pools
-	[[ "$output" == *"lease (another user)"* && "$output" != *L1* ]]
+	[[ "$output" == *" (another user)"* && "$output" != *L1* ]]
 	run as 4322 "$VFCTL" alloc --pool gpu
 	echo "$output"
-	[ "$status" -eq 1 ]
+	[ "$status" -eq 6 ]
 	[ "$output" = "vfctl: alloc: pool 'gpu' has no free VF: 1 of 1 leased (1 by other users)" ]
 	run as 4322 "$VFCTL" release 0000:03:11.6
-	[ "$status" -eq 1 ]
+	[ "$status" -eq 5 ]
 	[ "$output" = "vfctl: release: 0000:03:11.6 is leased by another user, not by uid 4322 ('vfctl leases' lists yours)" ]
 	run as 4322 "$LEASE_PROBE" L1
 	[ "$status" -eq 1 ]
