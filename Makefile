@@ -23,6 +23,7 @@ INCDIR    ?= $(PREFIX)/include
 DATADIR   ?= $(PREFIX)/share
 MANDIR    ?= $(PREFIX)/share/man
 BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+ZSHCOMPDIR ?= $(PREFIX)/share/zsh/vendor-completions
 PKGDIR    ?= $(LIBDIR)/pkgconfig
 SBINDIR   ?= $(PREFIX)/sbin
 # systemd reads /usr/local/lib/systemd/system too; udev reads rules only from
@@ -178,9 +179,11 @@ install: all install-vfctld
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCDIR) \
 		$(DESTDIR)$(PKGDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
 		$(DESTDIR)$(UNITDIR) $(DESTDIR)$(UDEVRULESDIR) $(DESTDIR)$(BASHCOMPDIR) \
-		$(DESTDIR)$(NETWORKDIR)
+		$(DESTDIR)$(NETWORKDIR) \
+		$(DESTDIR)$(ZSHCOMPDIR)
 	install -m 755 $(VFCTL) $(DESTDIR)$(BINDIR)/vfctl
 	install -m 644 completion/vfctl.bash $(DESTDIR)$(BASHCOMPDIR)/vfctl
+	install -m 644 completion/_vfctl $(DESTDIR)$(ZSHCOMPDIR)/_vfctl
 	install -m 755 $(SOLIB) $(DESTDIR)$(LIBDIR)/
 	ln -sf libvfctl.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(SONAME)
 	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libvfctl.so
@@ -207,7 +210,8 @@ uninstall: uninstall-vfctld
 		$(DESTDIR)$(UNITDIR)/vfctl-provision@.service \
 		$(DESTDIR)$(UNITDIR)/vfctl-metrics.service $(DESTDIR)$(UNITDIR)/vfctl-metrics.timer \
 		$(DESTDIR)$(UDEVRULESDIR)/90-vfctl.rules $(DESTDIR)$(BASHCOMPDIR)/vfctl \
-		$(DESTDIR)$(UDEVRULESDIR)/85-vfctl-vf.rules $(DESTDIR)$(NETWORKDIR)/09-vfctl-vf.network
+		$(DESTDIR)$(UDEVRULESDIR)/85-vfctl-vf.rules $(DESTDIR)$(NETWORKDIR)/09-vfctl-vf.network \
+		$(DESTDIR)$(ZSHCOMPDIR)/_vfctl
 
 # ---- vfctld ----
 $(VFCTLD): $(VFCTLD_LIBOBJ) $(B)/src/vfctld/vfctld.o $(PROG_LIBS)

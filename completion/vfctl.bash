@@ -26,13 +26,22 @@ _vfctl_sys()
 	_vfctl_opt_value --sysfs-root "${VFCTL_SYSFS_ROOT:-/sys}"
 }
 
-# PCI addresses and netdev names
+# PCI addresses, netdev names and PF:INDEX (by address and by netdev)
 _vfctl_devices()
 {
-	local sys
+	local sys f n i name
 	sys=$(_vfctl_sys)
 	ls "$sys/bus/pci/devices" 2>/dev/null
 	ls "$sys/class/net" 2>/dev/null
+	for f in "$sys"/bus/pci/devices/*/sriov_numvfs; do
+		n=$(cat "$f" 2>/dev/null)
+		[[ $n =~ ^[0-9]+$ ]] || continue
+		for name in "$(basename "${f%/sriov_numvfs}")" $(ls "${f%/sriov_numvfs}/net" 2>/dev/null); do
+			for ((i = 0; i < n; i++)); do
+				echo "$name:$i"
+			done
+		done
+	done
 }
 
 _vfctl_pfs()

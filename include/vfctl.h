@@ -94,6 +94,13 @@ struct vfctl_opts {
 	/* how long to wait for a PF's lock another process holds: 0 the
 	 * default (60 s), < 0 not at all */
 	int lock_timeout_ms;
+	/* optional: how a long wait goes, for a progress line; called with
+	 * the PF and "appeared" as vfctl_pf_set_numvfs() sees each of its
+	 * total VFs complete (done of total), "removing" before it removes
+	 * total VFs. Called from the calling thread only. */
+	void (*progress)(void *userdata, const char *dev, const char *event, unsigned done,
+			 unsigned total);
+	void *progress_data;
 };
 
 VFCTL_EXPORT int vfctl_ctx_new(struct vfctl_ctx **ret, const struct vfctl_opts *opts);

@@ -112,6 +112,8 @@ int vfctl_ctx_new(struct vfctl_ctx **ret, const struct vfctl_opts *opts)
 		return -ENOMEM;
 	ctx->sys.fd = ctx->dev.fd = ctx->lock.fd = -1;
 	ctx->lock_timeout_ms = o.lock_timeout_ms;
+	ctx->progress = o.progress;
+	ctx->progress_data = o.progress_data;
 	if (!sys)
 		sys = "/sys";
 	ctx->run_path = strdup(run ? run : "/run/vfctl");

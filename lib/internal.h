@@ -24,6 +24,8 @@ struct vfctl_ctx {
 	bool live;
 	char *run_path;	/* locks and saved state; created on first use */
 	int lock_timeout_ms;	/* vfctl_opts.lock_timeout_ms */
+	void (*progress)(void *, const char *, const char *, unsigned, unsigned);
+	void *progress_data;	/* vfctl_opts.progress, progress_data */
 	/* worker processes given up on (bounded writes, modprobe): reaped on
 	 * later calls and by vfctl_ctx_free() */
 	struct vfctl_reaper children;

@@ -335,21 +335,23 @@ static int vf_incomplete(struct vfctl_ctx *ctx, const char *pf, unsigned idx, bo
 	return 0;
 }
 
-/* 0 when the PF has exactly VFs 0..n-1, all complete; 1 with what is not. */
+/* 0 when the PF has exactly VFs 0..n-1, all complete; 1 with what is not.
+ * *ready: how many VFs from VF 0 on are complete. */
 static int pf_incomplete(struct vfctl_ctx *ctx, const char *pf, unsigned n, bool iommu,
-			 char *what, size_t size)
+			 char *what, size_t size, unsigned *ready)
 {
 	_cleanup_closedir_ DIR *d = NULL;
 	struct dirent *de;
 	unsigned long stale = ULONG_MAX;
 	int numvfs;
 
+	*ready = 0;
 	if (pf_attr_int(ctx, pf, "sriov_numvfs", &numvfs) == 0 && (unsigned)numvfs != n) {
 		snprintf(what, size, "sriov_numvfs reads %d", numvfs);
 		return 1;
 	}
-	for (unsigned i = 0; i < n; i++)
-		if (vf_incomplete(ctx, pf, i, iommu, what, size))
+	for (*ready = 0; *ready < n; (*ready)++)
+		if (vf_incomplete(ctx, pf, *ready, iommu, what, size))
 			return 1;
 	/* VFs of the old count must be gone */
 	if (vfctl_root_opendir(&ctx->sys, VFCTL_DEV_PATH(pf, NULL), &d) < 0) {
@@ -376,9 +378,17 @@ static int sriov_settle(struct vfctl_ctx *ctx, const char *pf, unsigned n, bool 
 			uint64_t deadline, unsigned timeout_ms)
 {
 	char what[160];
+	unsigned ready = 0, told = 0;
 
 	for (;;) {
-		if (!pf_incomplete(ctx, pf, n, iommu, what, sizeof(what)))
+		int r = pf_incomplete(ctx, pf, n, iommu, what, sizeof(what), &ready);
+
+		/* a count once, when it grows */
+		if (ctx->progress && n && ready > told) {
+			ctx->progress(ctx->progress_data, pf, "appeared", ready, n);
+			told = ready;
+		}
+		if (!r)
 			return 0;
 		if (vfctl_now_ms() >= deadline)
 			return vfctl_err(ctx, -ETIMEDOUT, "%s: sriov_numvfs was set to %u, but after %u ms "
@@ -565,6 +575,9 @@ int vfctl_pf_set_numvfs(struct vfctl_ctx *ctx, const char *pf, unsigned n, unsig
 			autoprobe_off = true;
 		}
 		if (p.numvfs > 0) {
+			if (ctx->progress)
+				ctx->progress(ctx->progress_data, addr, "removing", 0,
+					      (unsigned)p.numvfs);
 			r = sriov_write(ctx, addr, "sriov_numvfs", 0, remaining_ms(deadline));
 			if (r == -ETIMEDOUT) {
 				/* a VFIO user may have opened a VF since we looked: name it */

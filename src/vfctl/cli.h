@@ -9,11 +9,29 @@
 
 #include "vfctl.h"
 
-enum { EXIT_OK = 0, EXIT_ERR = 1, EXIT_USAGE = 2 };
+/* vfctl's exit statuses, the same for every command (vfctl(1) EXIT STATUS).
+ * A command returns one of these or a negative errno, which run() in
+ * vfctl.c turns into one through cli_exit_status(). */
+enum {
+	EXIT_OK = 0,		/* done, or nothing to do (already so) */
+	EXIT_ERR = 1,		/* any other failure */
+	EXIT_USAGE = 2,		/* the command line is wrong */
+	EXIT_NOT_FOUND = 3,	/* no such device, pool, lease, group or saved state */
+	EXIT_BUSY = 4,		/* held: a VFIO user, a lease, host routes, a driver in use */
+	EXIT_REFUSED = 5,	/* the kernel, a driver or vfctld refused: permission, not
+				 * supported, out of range */
+	EXIT_NO_FREE = 6,	/* the pool has no free VF */
+	EXIT_UNREACHABLE = 7,	/* vfctld did not answer */
+	EXIT_WARN = 8,		/* doctor: the worst check is a WARN */
+};
+
+/* A command's return (an exit status, or a negative errno) as an exit status. */
+int cli_exit_status(int r);
 
 /* What the command line said, global options and the command's own. */
 struct args {
 	bool json;
+	int verbosity;		/* -1 -q, 0, 1 -v: progress and notes on stderr */
 	const char *sysfs_root, *dev_root, *run_dir;	/* the option, else the environment */
 	bool all;		/* list */
 	bool brief;		/* list: one line per function */
@@ -38,8 +56,8 @@ struct args {
 	char **argv;		/* the command's positional arguments */
 };
 
-/* A command: gets the scanned host; returns an exit code. Errors go to
- * stderr as "vfctl: <vfctl_ctx_error()>". */
+/* A command: gets the scanned host; returns an exit code or the negative
+ * errno of the failure. Errors go to stderr as "vfctl: <vfctl_ctx_error()>". */
 typedef int (*cmd_fn)(struct vfctl_ctx *ctx, struct vfctl_host *host, const struct args *a);
 
 /* Every option some command takes (options.c has their names). The global
@@ -51,6 +69,8 @@ enum cli_opt {
 	OPT_VERSION = 'V',
 	OPT_ALL = 'a',
 	OPT_BRIEF = 'b',
+	OPT_QUIET = 'q',
+	OPT_VERBOSE = 'v',
 	OPT_SYSFS_ROOT = 256,
 	OPT_DEV_ROOT,
 	OPT_RUN_DIR,
@@ -121,6 +141,14 @@ enum { CLI_RUN = -1 };
 int cli_parse(int argc, char **argv, struct args *a, const struct cli_cmd **ret);
 /* The usage of c, or the overview of every command (c NULL). */
 void cli_usage(const struct cli_cmd *c, FILE *out);
+
+/* progress.c: long operations' progress on stderr (a terminal, or -v) */
+void progress_init(int verbosity);
+/* Erase the progress line: before a command prints its result or error. */
+void progress_end(void);
+/* vfctl_opts.progress */
+void progress_lib(void *userdata, const char *dev, const char *event, unsigned done,
+		  unsigned total);
 
 /* cmd_exec.c */
 int cmd_exec(struct vfctl_ctx *ctx, struct vfctl_host *host, const struct args *a);

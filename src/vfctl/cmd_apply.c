@@ -87,17 +87,18 @@ int cmd_apply(struct vfctl_ctx *ctx, struct vfctl_host *host, const struct args 
 		fprintf(stderr, "vfctl: apply: %s\n", vfctl_ctx_error(ctx));
 		free_absent(absent, n_absent);
 		vfctl_config_free(cfg);
-		return EXIT_ERR;
+		return r;
 	}
 	if (!a->dry_run && plan->n) {
 		vfctl_plan_free(plan);
 		plan = NULL;
 		r = vfctl_apply(ctx, cfg, a->force ? VFCTL_APPLY_FORCE : 0, timeout_ms(a), &plan);
+		progress_end();
 		if (r < 0 && !plan) {
 			fprintf(stderr, "vfctl: apply: %s\n", vfctl_ctx_error(ctx));
 			free_absent(absent, n_absent);
 			vfctl_config_free(cfg);
-			return EXIT_ERR;
+			return r;
 		}
 	}
 	pr_obj_begin(NULL);
@@ -128,7 +129,8 @@ int cmd_apply(struct vfctl_ctx *ctx, struct vfctl_host *host, const struct args 
 	pr_arr_begin("changes");
 	for (size_t i = 0; i < plan->n; i++) {
 		print_change(&plan->changes[i], a->dry_run);
-		failed += plan->changes[i].err != 0;
+		if (plan->changes[i].err && !failed++)
+			rc = plan->changes[i].err;	/* the exit status of the first failure */
 	}
 	pr_arr_end();
 	pr_uint("n_changes", NULL, plan->n);
@@ -147,7 +149,6 @@ int cmd_apply(struct vfctl_ctx *ctx, struct vfctl_host *host, const struct args 
 	if (failed) {
 		fprintf(stderr, "vfctl: apply: %zu of %zu changes failed; first: %s\n", failed,
 			plan->n, vfctl_ctx_error(ctx));
-		rc = EXIT_ERR;
 	}
 	free_absent(absent, n_absent);
 	vfctl_plan_free(plan);

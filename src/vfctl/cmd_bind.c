@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* vfctl bind / unbind / restore */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -65,7 +66,7 @@ static int run(struct vfctl_ctx *ctx, struct vfctl_host *host, const struct args
 	r = vfctl_host_find(ctx, host, a->argv[0], &f);
 	if (r < 0) {
 		fprintf(stderr, "vfctl: %s\n", vfctl_ctx_error(ctx));
-		return EXIT_ERR;
+		return r;
 	}
 	memcpy(addr, f->addr, sizeof(addr));
 	if (f->driver)
@@ -82,9 +83,12 @@ static int run(struct vfctl_ctx *ctx, struct vfctl_host *host, const struct args
 		r = vfctl_restore(ctx, host, addr, flags, timeout_ms);
 		break;
 	}
-	if (r < 0) {
+	if (r == -EALREADY) {	/* already so: exit status 0, and the state as after a change */
+		if (a->verbosity >= 0)
+			fprintf(stderr, "vfctl: nothing to do: %s\n", vfctl_ctx_error(ctx));
+	} else if (r < 0) {
 		fprintf(stderr, "vfctl: %s\n", vfctl_ctx_error(ctx));
-		return EXIT_ERR;
+		return r;
 	}
 	return report(host, f, was, op);
 }

@@ -21,8 +21,7 @@
 #include "cli.h"
 #include "print.h"
 
-/* The exit status by the worst result: 0 OK or UNKNOWN, 1 FAIL, 3 WARN */
-#define DOCTOR_EXIT_WARN 3
+/* The exit status by the worst result: 0 OK or UNKNOWN, 1 FAIL, 8 WARN */
 
 enum level { LV_OK, LV_UNKNOWN, LV_WARN, LV_FAIL };
 static const char *const level_name[] = { "OK", "UNKNOWN", "WARN", "FAIL" };
@@ -461,5 +460,5 @@ int cmd_doctor(struct vfctl_ctx *ctx, struct vfctl_host *host, const struct args
 
 	vfctl_root_close(&d.sys);
 	vfctl_root_close(&d.host);
-	return d.worst == LV_FAIL ? EXIT_ERR : d.worst == LV_WARN ? DOCTOR_EXIT_WARN : EXIT_OK;
+	return d.worst == LV_FAIL ? EXIT_ERR : d.worst == LV_WARN ? EXIT_WARN : EXIT_OK;
 }

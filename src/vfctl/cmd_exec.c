@@ -113,12 +113,12 @@ int cmd_exec(struct vfctl_ctx *ctx, struct vfctl_host *host, const struct args *
 	}
 	c = connect_daemon(a);
 	if (!c)
-		return EXIT_ERR;
+		return EXIT_UNREACHABLE;
 	r = vfctl_client_open_lease(c, a->lease, &l);
 	if (r < 0) {
 		fprintf(stderr, "vfctl exec: %s\n", vfctl_client_error(c));
 		vfctl_client_free(c);
-		return EXIT_ERR;
+		return r;
 	}
 	vfctl_client_free(c);
 

@@ -3,6 +3,7 @@
  * vfctl alloc / release / leases / pools: requests to vfctld (vfctld(8))
  * through libvfctl's typed client; the replies go through the one printer.
  */
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,10 +41,10 @@ static void print_lease(const char *key, const struct vfctl_lease *l)
 	pr_str("pf", " of %s", l->pf);
 	pr_str("pool", "  pool %s", l->pool);
 	pr_known_int("iommu_group", "  group %lld", l->group >= 0, l->group);
-	pr_int("uid", "  uid %lld", l->uid);
-	/* the name as the operator knows it; null when the uid has none here */
+	/* the name as the operator knows it; the uid where it has none here */
 	getpwuid_r((uid_t)l->uid, &pw, pwbuf, sizeof(pwbuf), &pwp);
-	pr_str("user", NULL, pwp ? pwp->pw_name : NULL);
+	pr_int("uid", pwp ? NULL : "  uid %lld", l->uid);
+	pr_str("user", pwp ? "  user %s" : NULL, pwp ? pwp->pw_name : NULL);
 	pr_str("owner", l->owner ? "  owner %s" : NULL, l->owner);
 	pr_known_int("pid", "  pid %lld", l->pid > 0, l->pid);
 	pr_int("created", NULL, l->created);
@@ -92,7 +93,7 @@ static struct vfctl_client *connect_no_args(const struct args *a, const char *cm
 {
 	struct vfctl_client *c = NULL;
 
-	*ret = EXIT_ERR;
+	*ret = EXIT_UNREACHABLE;
 	if (a->argc) {
 		fprintf(stderr, "vfctl %s: unexpected argument '%s'\n", cmd, a->argv[0]);
 		*ret = EXIT_USAGE;
@@ -108,7 +109,7 @@ static int done(struct vfctl_client *c, const char *op, int r)
 	if (r < 0)
 		fprintf(stderr, "vfctl: %s: %s\n", op, vfctl_client_error(c));
 	vfctl_client_free(c);
-	return r < 0 ? EXIT_ERR : EXIT_OK;
+	return r < 0 ? r : EXIT_OK;
 }
 
 int cmd_alloc(struct vfctl_ctx *ctx, struct vfctl_host *host, const struct args *a)
@@ -136,7 +137,7 @@ int cmd_alloc(struct vfctl_ctx *ctx, struct vfctl_host *host, const struct args 
 		req.flags |= VFCTL_ALLOC_NUMA;
 	c = connect_daemon(a);
 	if (!c)
-		return EXIT_ERR;
+		return EXIT_UNREACHABLE;
 	r = vfctl_client_alloc(c, &req, &l);
 	if (r == 0)
 		print_one_lease(l);
@@ -162,7 +163,7 @@ int cmd_release(struct vfctl_ctx *ctx, struct vfctl_host *host, const struct arg
 	}
 	c = connect_daemon(a);
 	if (!c)
-		return EXIT_ERR;
+		return EXIT_UNREACHABLE;
 	r = vfctl_client_release(c, a->argv[0], a->force ? VFCTL_RELEASE_FORCE : 0, &l);
 	if (r == 0)
 		print_one_lease(l);
@@ -197,23 +198,39 @@ int cmd_leases(struct vfctl_ctx *ctx, struct vfctl_host *host, const struct args
 
 static void print_pool(const struct vfctl_pool *p)
 {
+	size_t n_there = 0;
+
+	for (size_t k = 0; k < p->n_vfs; k++)
+		n_there += p->vfs[k]->address != NULL;
 	pr_obj_begin(NULL);
 	pr_str("name", "pool %s", p->name);
 	pr_str("pf", " on %s", p->pf);
-	pr_int("free", ": %lld free", p->n_free);
-	pr_bool("allowed", ", you may allocate: %s", p->allowed);
+	/* not "0 free, you may allocate: yes": there is nothing to allocate yet */
+	if (p->pf && !p->error && !n_there) {
+		pr_int("free", NULL, p->n_free);
+		pr_bool("allowed", NULL, p->allowed);
+		pr_text(": the PF has 0 VFs; run 'vfctl apply'");
+	} else {
+		pr_int("free", ": %lld free", p->n_free);
+		pr_text(" of %zu", p->n_vfs);
+		pr_bool("allowed", ", you may allocate: %s", p->allowed);
+	}
 	pr_str("error", p->error ? " (%s)" : NULL, p->error);
 	pr_text("\n");
+	if (p->n_vfs)
+		pr_text("  %-3s %-13s %-5s %-12s %s\n", "VF", "ADDRESS", "NUMA", "DRIVER", "LEASE");
 	pr_arr_begin("vfs");
 	for (size_t k = 0; k < p->n_vfs; k++) {
 		const struct vfctl_pool_vf *vf = p->vfs[k];
 
 		pr_obj_begin(NULL);
-		pr_int("vf_index", "  VF %lld", vf->index);
-		pr_str("address", " %s", vf->address);
-		pr_known_int("numa_node", "  numa %lld", vf->numa_node >= 0, vf->numa_node);
-		pr_str("driver", "  driver %s", vf->driver);
-		pr_str("lease_id", "  lease %s", vf->lease);
+		pr_int("vf_index", "  %-3lld", vf->index);
+		pr_str("address", " %-13s", vf->address);
+		pr_known_int("numa_node", " %-5lld", vf->numa_node >= 0, vf->numa_node);
+		pr_text(vf->numa_node >= 0 ? "" : " %-5s", "-");
+		pr_str("driver", " %-12s", vf->driver);
+		pr_str("lease_id", vf->lease ? " %s" : NULL, vf->lease);
+		pr_text(vf->lease ? "" : " free");
 		pr_text("\n");
 		pr_obj_end();
 	}

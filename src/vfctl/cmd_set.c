@@ -361,12 +361,12 @@ int cmd_set(struct vfctl_ctx *ctx, struct vfctl_host *h, const struct args *a)
 	r = set_find_target(ctx, h, a->argv[0], &pf, &idx, err, sizeof(err));
 	if (r < 0) {
 		fprintf(stderr, "vfctl: set %s: %s\n", a->argv[0], err);
-		return EXIT_ERR;
+		return r;
 	}
 	r = vfctl_vf_settings_validate(ctx, &req.s);
 	if (r < 0) {
 		fprintf(stderr, "vfctl: set %s: %s\n", a->argv[0], vfctl_ctx_error(ctx));
-		return EXIT_ERR;
+		return r;
 	}
 
 	if (a->force)
@@ -379,7 +379,7 @@ int cmd_set(struct vfctl_ctx *ctx, struct vfctl_host *h, const struct args *a)
 			any |= res.err[req.order[i]] != 0;
 		if (!any) {	/* failed before sending: nothing changed */
 			fprintf(stderr, "vfctl: set %s: %s\n", a->argv[0], vfctl_ctx_error(ctx));
-			return EXIT_ERR;
+			return r;
 		}
 	}
 	refused = print_results(pf, idx, &req, &res);
@@ -394,5 +394,5 @@ int cmd_set(struct vfctl_ctx *ctx, struct vfctl_host *h, const struct args *a)
 		fprintf(stderr, "; %s\n", refused < req.n ? "the others were applied" :
 			"nothing was changed");
 	}
-	return refused ? EXIT_ERR : EXIT_OK;
+	return refused ? EXIT_REFUSED : EXIT_OK;
 }

@@ -42,9 +42,10 @@ static int numvfs_run(struct vfctl_ctx *ctx, const char *cmd, const char *name, 
 	int r;
 
 	r = vfctl_pf_set_numvfs(ctx, name, n, flags, timeout_ms(a), &rep);
+	progress_end();
 	if (r < 0) {
 		fprintf(stderr, "vfctl: %s\n", vfctl_ctx_error(ctx));
-		return EXIT_ERR;
+		return r;
 	}
 	/* What is there now, as list and show print it: the command's one scan. */
 	r = vfctl_host_scan(ctx, VFCTL_SCAN_NETLINK, &h);

@@ -374,10 +374,11 @@ static int filter_add(struct filter *flt, struct vfctl_ctx *ctx, struct vfctl_ho
 {
 	struct vfctl_func *f;
 	char err[1024];
+	int r = cli_find_func(ctx, h, arg, &f, err, sizeof(err));
 
-	if (cli_find_func(ctx, h, arg, &f, err, sizeof(err)) < 0) {
+	if (r < 0) {
 		fprintf(stderr, "vfctl: %s\n", err);
-		return EXIT_ERR;
+		return r;
 	}
 	if (pf_only && f->kind == VFCTL_FUNC_VF) {
 		fprintf(stderr, "vfctl: --pf %s: %s is a VF of %s, not a PF; 'vfctl list %s' "
@@ -608,7 +609,7 @@ int cmd_show(struct vfctl_ctx *ctx, struct vfctl_host *h, const struct args *a)
 	r = cli_find_func(ctx, h, a->argv[0], &f, err, sizeof(err));
 	if (r < 0) {
 		fprintf(stderr, "vfctl: %s\n", err);
-		return EXIT_ERR;
+		return r;
 	}
 	print_top(ctx, h);
 	pr_text("\n");

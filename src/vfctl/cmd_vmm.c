@@ -143,7 +143,7 @@ out:
 	return r;
 }
 
-/* LEASE|DEV: the function, or the error printed and EXIT_USAGE/EXIT_ERR. */
+/* LEASE|DEV: the function, or the error printed and EXIT_USAGE or -errno. */
 static int find_target(struct vfctl_ctx *ctx, struct vfctl_host *h, const struct args *a,
 		       const char *cmd, struct target *ret)
 {
@@ -158,11 +158,11 @@ static int find_target(struct vfctl_ctx *ctx, struct vfctl_host *h, const struct
 	}
 	*ret = (struct target){ 0 };
 	if (vfctl_lease_id_valid(arg))
-		return find_lease(ctx, h, a, arg, ret) < 0 ? EXIT_ERR : EXIT_OK;
+		return find_lease(ctx, h, a, arg, ret);
 	r = cli_find_func(ctx, h, arg, &ret->f, err, sizeof(err));
 	if (r < 0) {
 		fprintf(stderr, "vfctl: %s %s: %s\n", cmd, arg, err);
-		return EXIT_ERR;
+		return r;
 	}
 	return EXIT_OK;
 }

@@ -5,6 +5,7 @@
  * cmd_*.c file and an entry here; options.c parses for it only what it
  * lists, and prints its usage for 'vfctl NAME --help' and 'vfctl help NAME'.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -296,6 +297,29 @@ const struct cli_cmd *cli_cmd_find(const char *name)
 		if (!strcmp(name, cli_cmds[i].name))
 			return &cli_cmds[i];
 	return NULL;
+}
+
+/* The one place a failure's errno becomes vfctl's exit status (cli.h). */
+int cli_exit_status(int r)
+{
+	if (r >= 0)
+		return r;
+	switch (-r) {
+	case EALREADY:		/* already bound there, nothing to undo: nothing to do */
+		return EXIT_OK;
+	case ENODEV: case ENOENT: case ENODATA: case ENXIO:
+		return EXIT_NOT_FOUND;
+	case EBUSY: case EADDRINUSE:
+		return EXIT_BUSY;
+	case EPERM: case EACCES: case EOPNOTSUPP: case EROFS: case ERANGE:
+		return EXIT_REFUSED;
+	case ENOSPC:
+		return EXIT_NO_FREE;
+	case ECONNREFUSED: case ECONNRESET: case EPIPE: case ENOTCONN:
+		return EXIT_UNREACHABLE;
+	default:
+		return EXIT_ERR;
+	}
 }
 
 static int cmd_help(struct vfctl_ctx *ctx, struct vfctl_host *host, const struct args *a)

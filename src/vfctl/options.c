@@ -23,6 +23,10 @@
 #define VFCTL_VERSION "0.1"
 #endif
 
+#define EXIT_STATUS_DOC \
+	"Exit status: 0 ok or nothing to do, 1 error, 2 usage, 3 not found, 4 busy,\n" \
+	"5 refused, 6 no free VF, 7 vfctld unreachable.\n"
+
 #define ARRAY_SIZE(x) (sizeof(x) / sizeof((x)[0]))
 
 struct cli_option {
@@ -35,6 +39,9 @@ struct cli_option {
 
 static const struct cli_option global_opts[] = {
 	{ OPT_JSON, "--json", "-j", NULL, "JSON output" },
+	{ OPT_QUIET, "--quiet", "-q", NULL, "no progress lines or notes on stderr (errors only)" },
+	{ OPT_VERBOSE, "--verbose", "-v", NULL, "progress of long operations as lines on stderr,\n"
+	  "also when it is no terminal" },
 	{ OPT_SYSFS_ROOT, "--sysfs-root", NULL, "DIR", "read DIR instead of /sys (env VFCTL_SYSFS_ROOT)" },
 	{ OPT_DEV_ROOT, "--dev-root", NULL, "DIR", "read DIR instead of /dev (env VFCTL_DEV_ROOT)" },
 	{ OPT_RUN_DIR, "--run-dir", NULL, "DIR", "locks and saved state under DIR, not /run/vfctl\n"
@@ -271,6 +278,8 @@ static int set_option(const char *who, const struct cli_option *o, const char *v
 
 	switch (o->id) {
 	case OPT_JSON: a->json = true; break;
+	case OPT_QUIET: a->verbosity = -1; break;
+	case OPT_VERBOSE: a->verbosity = 1; break;
 	case OPT_SYSFS_ROOT: a->sysfs_root = val; break;
 	case OPT_DEV_ROOT: a->dev_root = val; break;
 	case OPT_RUN_DIR: a->run_dir = val; break;
@@ -356,6 +365,7 @@ static int parse_global(int argc, char **argv, struct args *a, char **fwd, int *
 			printf("vfctl %s\n", VFCTL_VERSION);
 			return EXIT_OK;
 		case OPT_JSON: case OPT_SYSFS_ROOT: case OPT_DEV_ROOT: case OPT_RUN_DIR:
+		case OPT_QUIET: case OPT_VERBOSE:
 			set_option(s.who, o, val, a);
 			break;
 		default:
@@ -471,8 +481,7 @@ void cli_usage(const struct cli_cmd *c, FILE *out)
 		for (size_t i = 0; i < ARRAY_SIZE(global_opts); i++)
 			usage_opt(out, &global_opts[i], global_opts[i].doc);
 		fputs("\nA command's own arguments and options: 'vfctl COMMAND --help' or\n"
-		      "'vfctl help COMMAND'.\n"
-		      "Exit status: 0 ok, 1 error, 2 usage.\n", out);
+		      "'vfctl help COMMAND'.\n" EXIT_STATUS_DOC, out);
 		return;
 	}
 	fprintf(out, "Usage: vfctl [OPTIONS] %s%s%s\n\n%s", c->name, c->synopsis[0] ? " " : "",
@@ -482,7 +491,7 @@ void cli_usage(const struct cli_cmd *c, FILE *out)
 		for (size_t i = 0; i < CLI_MAX_OPTS && c->opts[i].id; i++)
 			usage_opt(out, opt_by_id(c->opts[i].id), c->opts[i].doc);
 	}
-	fputs("\nGlobal options, before or after the command: -j/--json, --sysfs-root DIR,\n"
-	      "--dev-root DIR, --run-dir DIR (see 'vfctl --help').\n"
-	      "Exit status: 0 ok, 1 error, 2 usage.\n", out);
+	fputs("\nGlobal options, before or after the command: -j/--json, -q/--quiet,\n"
+	      "-v/--verbose, --sysfs-root DIR, --dev-root DIR, --run-dir DIR (see\n"
+	      "'vfctl --help').\n" EXIT_STATUS_DOC, out);
 }

@@ -21,7 +21,8 @@ static int run(const struct cli_cmd *c, struct vfctl_ctx *ctx, struct vfctl_host
 	int ret;
 
 	pr_init(a->json);
-	ret = c->fn(ctx, host, a);
+	ret = cli_exit_status(c->fn(ctx, host, a));
+	progress_end();
 	if (pr_finish() < 0 && ret == EXIT_OK) {
 		fprintf(stderr, "vfctl: writing output: %s\n", strerror(errno));
 		ret = EXIT_ERR;
@@ -48,6 +49,7 @@ int main(int argc, char **argv)
 	a.dev_root = vfctl_env_or(a.dev_root, "VFCTL_DEV_ROOT");
 	a.run_dir = vfctl_env_or(a.run_dir, "VFCTL_RUN_DIR");
 	a.socket = vfctl_env_or(a.socket, "VFCTLD_SOCKET");
+	progress_init(a.verbosity);
 	if (c->no_host)
 		return run(c, NULL, NULL, &a);
 
@@ -56,15 +58,16 @@ int main(int argc, char **argv)
 						       .dev_root = a.dev_root,
 						       .run_dir = a.run_dir,
 						       .errbuf = errbuf, .errlen = sizeof(errbuf),
-						       .lock_timeout_ms = vfctl_env_lock_timeout_ms() });
+						       .lock_timeout_ms = vfctl_env_lock_timeout_ms(),
+						       .progress = progress_lib });
 	if (r < 0) {
 		fprintf(stderr, "vfctl: %s\n", errbuf[0] ? errbuf : strerror(-r));
-		return EXIT_ERR;
+		return cli_exit_status(r);
 	}
 	r = c->no_scan ? 0 : vfctl_host_scan(ctx, VFCTL_SCAN_NETLINK, &host);
 	if (r < 0) {
 		fprintf(stderr, "vfctl: %s\n", vfctl_ctx_error(ctx));
-		ret = EXIT_ERR;
+		ret = cli_exit_status(r);
 	} else {
 		ret = run(c, ctx, host, &a);
 	}

@@ -377,6 +377,11 @@ static json_object *alloc_pick(struct daemon *d, const struct conn *c, const str
 			return reply_error(-ENOENT, "pool '%s' has no VF on PF %s: its VFs are on %s",
 					   req->pool, req->pf, pf->addr);
 	}
+	/* not "0 of N leased": the operator has VFs to create, not to free */
+	if (pf->n_vfs == 0 || pf->numvfs == 0)
+		return reply_error(-ENOSPC, "pool '%s': PF %s has 0 VFs (driver %s); run 'vfctl "
+				   "apply' (or 'vfctl create %s N')", req->pool, pf->addr,
+				   pf->driver ? pf->driver : "none", pf->addr);
 	vf = pick_vf(d, c, pr->pool, pf, req, &n_leased, leased, sizeof(leased));
 	if (vf) {
 		snprintf(tmpl->vf, sizeof(tmpl->vf), "%s", vf->addr);

@@ -30,6 +30,12 @@ static void usage(FILE *f)
 		   "                  container), legacy (the container, type1v2) or iommufd\n"
 		   "                  (refused where the kernel has no such path)\n"
 		   "  --trace         print every trapped MMIO access\n"
+		   "  -h, --help      this text\n"
+		   "\n"
+		   "Environment: VFCTLD_SOCKET (vfctld's socket for --lease), VFCTL_SYSFS_ROOT,\n"
+		   "VFCTL_DEV_ROOT (read those instead of /sys and /dev).\n"
+		   "Exit status: the guest's; 1 error or guest failure; 2 usage;\n"
+		   "128 + the signal on SIGTERM or SIGINT.\n"
 		   "\n"
 		   "The built-in guest's VF drivers, chosen by the VF's device id:\n");
 	for (const struct vfkvm_vf_family *v = vfkvm_vf_families(); v->vendor; v++)

@@ -80,7 +80,7 @@ JSON
 	[ "$(jq -c '[.n_changes, .changes]' <<<"$output")" = '[0,[]]' ]
 }
 
-# bad TEXT MESSAGE: MESSAGE follows the file name (": PATH: ..." or ":LINE:COL: ..."); apply (with and without --dry-run) exits 1 with one line,
+# bad TEXT MESSAGE: MESSAGE follows the file name (": PATH: ..." or ":LINE:COL: ..."); apply (with and without --dry-run) exits $want (1; 3 not found) with one line,
 # prints nothing on stdout, and the tree is as it was
 bad() {
 	printf '%s\n' "$1" >"$conf"
@@ -88,7 +88,7 @@ bad() {
 	for dry in "" --dry-run; do
 		# shellcheck disable=SC2086 # empty on purpose
 		run --separate-stderr vfctl apply $dry --config "$conf"
-		[ "$status" -eq 1 ] || { echo "status $status: $stderr"; return 1; }
+		[ "$status" -eq "${want:-1}" ] || { echo "status $status: $stderr"; return 1; }
 		[ -z "$output" ] || { echo "stdout: $output"; return 1; }
 		[ "$stderr" = "vfctl: apply: $conf$2" ] || { echo "got:  $stderr"; echo "want: vfctl: apply: $conf$2"; return 1; }
 	done
@@ -123,7 +123,7 @@ bad() {
 		': pfs[0].vfs[0].index: VF index 2 is beyond numvfs 2'
 	bad '{ "pfs": [ { "match": { "address": "0000:01:00.1" }, "numvfs": 2 }, { "match": { "netdev": "enp1s0f1" }, "numvfs": 1 } ] }' \
 		': pfs[1].match: 0000:01:00.1 is matched twice, by pfs[0] and pfs[1]'
-	bad '{ "pfs": [ { "match": { "address": "0000:05:00.0" }, "numvfs": 2 } ] }' \
+	want=3 bad '{ "pfs": [ { "match": { "address": "0000:05:00.0" }, "numvfs": 2 } ] }' \
 		": pfs[0].match: no address 0000:05:00.0 on this host ('vfctl list' shows the PFs)"
 	bad '{ "pfs": [ { "match": { "netdev": "enp1s0f1" }, "numvfs": 8 } ] }' \
 		': pfs[0].numvfs: 8 VFs, but 0000:01:00.1 has sriov_totalvfs 7'
@@ -137,7 +137,7 @@ bad() {
 
 @test "a missing config file, stray arguments, --no-autoprobe" {
 	run --separate-stderr vfctl apply --config "$BATS_TEST_TMPDIR/none.conf"
-	[ "$status" -eq 1 ]
+	[ "$status" -eq 3 ]
 	[ "$stderr" = "vfctl: apply: $BATS_TEST_TMPDIR/none.conf: cannot open the config: No such file or directory" ]
 	run --separate-stderr vfctl apply extra
 	[ "$status" -eq 2 ]
@@ -154,13 +154,13 @@ bad() {
 JSON
 	before=$(tree_sum)
 	run --separate-stderr vfctl apply --config "$conf"
-	[ "$status" -eq 1 ]
+	[ "$status" -eq 5 ]
 	err="0000:01:00.0 vf 1: nothing sent: netlink is not available for the non-live sysfs root $t/sys (it does not describe this kernel's interfaces); vfctl set changes the live /sys only"
 	[ "$output" = "0000:01:00.0 vf 1 (0000:01:10.2): trust ? -> on: failed: $err
 0 changes applied, 1 failed" ]
 	[ "$stderr" = "vfctl: apply: 1 of 1 changes failed; first: $err" ]
 	run --separate-stderr vfctl --json apply --config "$conf"
-	[ "$status" -eq 1 ]
+	[ "$status" -eq 5 ]
 	[ "$(jq -c '[.dry_run, .n_changes, .n_failed, .changes[0].status, .changes[0].errno]' <<<"$output")" = '[false,1,1,"failed","EOPNOTSUPP"]' ]
 	[ "$(tree_sum)" = "$before" ]
 }
@@ -169,7 +169,7 @@ JSON
 	: "${REPO:?set REPO to the source tree}"
 	run --separate-stderr "$VFCTL" --sysfs-root "$FIXTURES/82599-8vf/sys" apply --dry-run \
 		--config "$REPO/examples/vfctl.conf"
-	[ "$status" -eq 1 ]
+	[ "$status" -eq 3 ]
 	[ "$stderr" = "vfctl: apply: $REPO/examples/vfctl.conf: pfs[1].match: no PF 8086:10c9 with index 0 on this host (0 found; 'vfctl list' shows them)" ]
 	jq 'del(.pfs[1])' "$REPO/examples/vfctl.conf" >"$conf"
 	run --separate-stderr "$VFCTL" --sysfs-root "$FIXTURES/82599-8vf/sys" apply --dry-run --config "$conf"
@@ -240,7 +240,7 @@ JSON
 	# the example's 82576 PF is not in the 82599 tree: a whole apply fails...
 	run --separate-stderr "$VFCTL" --sysfs-root "$FIXTURES/82599-8vf/sys" apply --dry-run \
 		--config "$REPO/examples/vfctl.conf"
-	[ "$status" -eq 1 ]
+	[ "$status" -eq 3 ]
 	# ...its 82599 PF alone is planned
 	run --separate-stderr "$VFCTL" --sysfs-root "$FIXTURES/82599-8vf/sys" apply --dry-run \
 		--config "$REPO/examples/vfctl.conf" --pf enp3s0f0
@@ -262,10 +262,10 @@ JSON
 	[ "$status" -eq 1 ]
 	[ "$stderr" = "vfctl: apply: 0000:00:04.0 is a function without sriov_totalvfs, not an SR-IOV PF; give the PF whose VFs the config describes ('vfctl list' shows them)" ]
 	run --separate-stderr vfctl apply --config "$conf" --pf 0000:05:00.0
-	[ "$status" -eq 1 ]
+	[ "$status" -eq 3 ]
 	[ "$stderr" = "vfctl: apply: 0000:05:00.0: no such PCI function in $t/sys/bus/pci/devices; 'vfctl list --all' shows the functions there" ]
 	run --separate-stderr vfctl apply --config "$conf" --pf eth9
-	[ "$status" -eq 1 ]
+	[ "$status" -eq 3 ]
 	[[ "$stderr" == "vfctl: apply: eth9: no PCI function has a netdev of that name in "* ]]
 	# the config is still checked whole: an error in another PF's part rejects it
 	printf '%s\n' '{ "pfs": [ { "match": { "address": "0000:01:00.1" }, "numvfs": 1 }, { "match": { "address": "0000:01:00.0" }, "numvfs": 2, "vfs": [ { "index": 0, "vlan": 5000 } ] } ] }' >"$conf"
@@ -296,7 +296,7 @@ JSON
 JSON
 	before=$(tree_sum)
 	run --separate-stderr vfctl apply --dry-run --config "$conf"
-	[ "$status" -eq 1 ]
+	[ "$status" -eq 3 ]
 	[ "$stderr" = "vfctl: apply: $conf: pfs[0].match: no address 0000:82:00.0 on this host ('vfctl list' shows the PFs)" ]
 
 	run --separate-stderr vfctl apply --dry-run --skip-absent --config "$conf"

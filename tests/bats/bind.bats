@@ -1,6 +1,9 @@
 #!/usr/bin/env bats
 # bind refusals on golden trees: checked before anything is written.
 
+# shellcheck disable=SC2154 # stderr: set by bats run --separate-stderr
+bats_require_minimum_version 1.5.0
+
 setup() {
 	: "${VFCTL:?set VFCTL to the vfctl binary}" "${FIXTURES:?set FIXTURES to the trees}"
 	unset VFCTL_SYSFS_ROOT VFCTL_DEV_ROOT
@@ -22,7 +25,7 @@ snapshot() {	# every file's content under a device dir, to prove nothing changed
 	dev=$(cd "$root/bus/pci/devices/0000:01:00.0" && pwd -P)
 	before=$(snapshot "$dev")
 	run "$VFCTL" --sysfs-root "$root" bind 0000:01:00.0 vfio-pci
-	[ "$status" -eq 1 ]
+	[ "$status" -eq 3 ]
 	[[ "$output" == "vfctl: 0000:01:00.0: the host has no IOMMU"*"intel_iommu=on (Intel) or amd_iommu=on (AMD)" ]]
 	[ "$(snapshot "$dev")" = "$before" ]
 	[ ! -e "$VFCTL_RUN_DIR/state" ]
@@ -31,18 +34,18 @@ snapshot() {	# every file's content under a device dir, to prove nothing changed
 @test "bind that would leave the group not viable lists the blockers, nothing written" {
 	root=$(tree shared-group)
 	run "$VFCTL" --sysfs-root "$root" bind 0000:05:10.6 vfio-pci
-	[ "$status" -eq 1 ]
+	[ "$status" -eq 4 ]
 	# the blocker is the VF's own PF: never "bind the PF too", but the ways out
 	[ "$output" = "vfctl: 0000:05:10.6: binding it to vfio-pci leaves IOMMU group 12 not viable: 0000:05:00.0 (ixgbe); its PF 0000:05:00.0 shares the group (its port has no ACS isolation), so the VF cannot be passed through apart from it: pass the whole group to one guest, put the card in a slot whose port has ACS, or use a platform with ACS" ]
 	[ "$(cat "$root/bus/pci/devices/0000:05:10.6/driver_override")" = "(null)" ]
 	[ ! -e "$VFCTL_RUN_DIR/state" ]
 }
 
-@test "binding twice is a clear error" {
+@test "binding twice: nothing to do, exit 0, said so" {
 	root=$(tree 82599-8vf)
-	run "$VFCTL" --sysfs-root "$root" bind 0000:03:11.6 vfio-pci
-	[ "$status" -eq 1 ]
-	[[ "$output" == "vfctl: 0000:03:11.6: already bound to vfio-pci, nothing changed"* ]]
+	run --separate-stderr "$VFCTL" --sysfs-root "$root" bind 0000:03:11.6 vfio-pci
+	[ "$status" -eq 0 ]
+	[[ "$stderr" == "vfctl: nothing to do: 0000:03:11.6: already bound to vfio-pci, nothing changed"* ]]
 }
 
 @test "bad driver names and devices" {
@@ -53,7 +56,7 @@ snapshot() {	# every file's content under a device dir, to prove nothing changed
 		[[ "$output" == *"is not a driver name"* ]]
 	done
 	run "$VFCTL" --sysfs-root "$root" bind 0000:09:00.0
-	[ "$status" -eq 1 ]
+	[ "$status" -eq 3 ]
 	[[ "$output" == *"0000:09:00.0: no such PCI function"* ]]
 	run "$VFCTL" --sysfs-root "$root" bind
 	[ "$status" -eq 2 ]
@@ -64,7 +67,7 @@ snapshot() {	# every file's content under a device dir, to prove nothing changed
 @test "a driver that is not loaded cannot be loaded for a tree that is not the live /sys" {
 	root=$(tree 82599-8vf)
 	run "$VFCTL" --sysfs-root "$root" bind 0000:03:10.0 pci-stub
-	[ "$status" -eq 1 ]
+	[ "$status" -eq 3 ]
 	[[ "$output" == *"driver pci-stub is not in $root/bus/pci/drivers/pci-stub"* ]]
 	[ "$(cat "$root/bus/pci/devices/0000:03:10.0/driver_override")" = "(null)" ]
 }
@@ -72,7 +75,7 @@ snapshot() {	# every file's content under a device dir, to prove nothing changed
 @test "restore with nothing saved" {
 	root=$(tree 82599-8vf)
 	run "$VFCTL" --sysfs-root "$root" restore 0000:03:10.0
-	[ "$status" -eq 1 ]
+	[ "$status" -eq 3 ]
 	[[ "$output" == "vfctl: 0000:03:10.0: no saved state in $VFCTL_RUN_DIR/state"* ]]
 }
 

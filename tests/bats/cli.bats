@@ -299,12 +299,12 @@ EOF
 
 @test "the vfctld socket: --socket, else VFCTLD_SOCKET, read by vfctl" {
 	run --separate-stderr "$VFCTL" leases
-	[ "$status" -eq 1 ]
+	[ "$status" -eq 7 ]
 	[[ "$stderr" == "vfctl: connecting to vfctld at $VFCTLD_SOCKET: "* ]]
 	run --separate-stderr "$VFCTL" --socket "$BATS_TEST_TMPDIR/other.sock" leases
-	[ "$status" -eq 1 ]
+	[ "$status" -eq 7 ]
 	[[ "$stderr" == "vfctl: connecting to vfctld at $BATS_TEST_TMPDIR/other.sock: "* ]]
 	run --separate-stderr "$VFCTL" pools --socket="$BATS_TEST_TMPDIR/other.sock"
-	[ "$status" -eq 1 ]
+	[ "$status" -eq 7 ]
 	[[ "$stderr" == "vfctl: connecting to vfctld at $BATS_TEST_TMPDIR/other.sock: "* ]]
 }

@@ -81,6 +81,68 @@ comp() {
 	d=$BATS_TEST_TMPDIR/root
 	make -s -C "$REPO" install DESTDIR="$d" PREFIX=/usr >/dev/null
 	[ -f "$d/usr/share/bash-completion/completions/vfctl" ]
+	[ -f "$d/usr/share/zsh/vendor-completions/_vfctl" ]
 	make -s -C "$REPO" uninstall DESTDIR="$d" PREFIX=/usr >/dev/null
 	[ ! -e "$d/usr/share/bash-completion/completions/vfctl" ]
+	[ ! -e "$d/usr/share/zsh/vendor-completions/_vfctl" ]
+}
+
+@test "PF:INDEX: a PF's VFs by its address and its netdev" {
+	run comp --sysfs-root "$sys" set enp3s0f0:
+	[ "$(echo "$output" | tr '\n' ' ')" = "enp3s0f0:0 enp3s0f0:1 enp3s0f0:2 enp3s0f0:3 enp3s0f0:4 enp3s0f0:5 enp3s0f0:6 enp3s0f0:7 " ]
+	run comp --sysfs-root "$sys" show 0000:03:00.0:1
+	[ "$output" = 0000:03:00.0:1 ]
+}
+
+# zcomp WORD...: what the zsh completion (completion/_vfctl) offers for the
+# last WORD; compadd and the helpers of compinit it calls are stand-ins that
+# print what they are given, filtered by the word so far as compadd does.
+zcomp() {
+	# shellcheck disable=SC2016 # zsh's own expansions, in zsh
+	zsh -fc '
+	compadd() {
+		local -a w
+		if [[ $1 == -a ]]; then w=(${(P)2}); else shift; w=("$@"); fi
+		print -rl -- ${(M)w:#${PREFIX}*}
+	}
+	_directories() { print -r -- "(directories)"; }
+	_files() { print -r -- "(files)"; }
+	_normal() { print -r -- "(a command line)"; }
+	_message() { :; }
+	words=("$@"); CURRENT=$#; PREFIX=$words[CURRENT]
+	source "$REPO/completion/_vfctl"' zcomp "$VFCTL" "$@"
+}
+
+@test "zsh: compinit finds _vfctl for vfctl; it parses" {
+	command -v zsh >/dev/null || skip "no zsh (tests/deps installs it)"
+	zsh -n "$REPO/completion/_vfctl"
+	# shellcheck disable=SC2016 # zsh's own expansions, in zsh
+	run zsh -fc 'fpath=("$REPO/completion" $fpath); autoload -U compinit; compinit -u -D
+		print -r -- $_comps[vfctl]'
+	[ "$output" = _vfctl ]
+}
+
+@test "zsh: commands, a command's options, devices, PF:INDEX, drivers, set's words, exec" {
+	command -v zsh >/dev/null || skip "no zsh (tests/deps installs it)"
+	run zcomp ''
+	[ "$(echo "$output" | tr '\n' ' ')" = "list show groups bind unbind restore set create destroy apply pools alloc release leases exec xml qemu-args help " ]
+	run zcomp alloc --p
+	[ "$(echo "$output" | sort | tr '\n' ' ')" = "--pf --pid --pool " ]
+	run zcomp --sysfs-root "$sys" show 0000:03:11.
+	[ "$(echo "$output" | tr '\n' ' ')" = "0000:03:11.0 0000:03:11.2 0000:03:11.4 0000:03:11.6 " ]
+	run zcomp --sysfs-root "$sys" set enp3s0f0:
+	[ "${#lines[@]}" -eq 8 ]
+	[ "${lines[7]}" = enp3s0f0:7 ]
+	run zcomp --sysfs-root "$sys" destroy ''
+	[ "$(echo "$output" | tr '\n' ' ')" = "0000:03:00.0 0000:03:00.1 " ]
+	run zcomp --sysfs-root "$sys" bind 0000:03:11.6 vf
+	[ "$output" = vfio-pci ]
+	run zcomp --sysfs-root "$sys" set 0000:03:11.6 m
+	[ "$(echo "$output" | tr '\n' ' ')" = "mac max-tx-rate min-tx-rate " ]
+	run zcomp exec --lease L1 -- q
+	[ "$output" = "(a command line)" ]
+	# no daemon: no lease ids, no noise
+	run --separate-stderr zcomp exec --lease ''
+	[ -z "$output" ]
+	[ -z "$stderr" ]
 }

@@ -54,7 +54,7 @@ teardown() {
 	[ "$(jq -c '.checks[0]' <<<"$output")" = '{"result":"OK","check":"cmdline-iommu","message":"the kernel command line turns the IOMMU on","fix":null}' ]
 }
 
-@test "doctor: a WARN host (no iommu=pt, 8 MiB memlock, NetworkManager without the rule, ACS off, no vfctld): the fixes, exit 3" {
+@test "doctor: a WARN host (no iommu=pt, 8 MiB memlock, NetworkManager without the rule, ACS off, no vfctld): the fixes, exit 8" {
 	tree_copy 82599-8vf
 	host_files 'root=/dev/sda1 intel_iommu=on' 8388608
 	mkdir -p "$t/run/NetworkManager"
@@ -63,7 +63,7 @@ teardown() {
 	sum=$(tree_sum)
 	VFCTLD_SOCKET=$BATS_TEST_TMPDIR/none.sock run vfctl doctor
 	echo "$output"
-	[ "$status" -eq 3 ]
+	[ "$status" -eq 8 ]
 	[[ "$output" == *"WARN    cmdline-passthrough  no iommu=pt: every host device's DMA goes through the IOMMU (slower)"$'\n'"         fix: add iommu=pt to GRUB_CMDLINE_LINUX in /etc/default/grub, run update-grub, reboot"* ]]
 	[[ "$output" == *"WARN    acs                  0000:03:00.0: upstream port 0000:00:02.0 (ACS not enabled): its functions may share an IOMMU group"* ]]
 	[[ "$output" == *"WARN    memlock              RLIMIT_MEMLOCK 8192 KiB: VFIO pins all guest RAM (vfkvm's default 65536 KiB, QEMU's -m)"* ]]

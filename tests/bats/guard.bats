@@ -54,21 +54,21 @@ fifos() {
 @test "bind a PF that has VFs: refused with how many would go and what --force does; unbind too" {
 	before=$(tree_sum)
 	run vfctl bind 0000:03:00.0
-	[ "$status" -eq 1 ]
+	[ "$status" -eq 4 ]
 	[ "$output" = "vfctl: 0000:03:00.0: it has 8 VFs (sriov_numvfs); taking it from ixgbe disables SR-IOV and destroys all of them, with their netdevs and settings: destroy them first ('vfctl destroy 0000:03:00.0'), or use --force to bind it anyway and lose the 8 VFs" ]
 	# by its netdev name the same
 	run vfctl bind enp3s0f0 vfio-pci
-	[ "$status" -eq 1 ]
+	[ "$status" -eq 4 ]
 	[[ "$output" == "vfctl: 0000:03:00.0: it has 8 VFs (sriov_numvfs)"* ]]
 	run vfctl unbind 0000:03:00.0
-	[ "$status" -eq 1 ]
+	[ "$status" -eq 4 ]
 	[[ "$output" == "vfctl: 0000:03:00.0: it has 8 VFs (sriov_numvfs); unbinding it from ixgbe disables SR-IOV"*"--force to unbind it anyway and lose the 8 VFs" ]]
 	[ "$(tree_sum)" = "$before" ]
 	[ ! -e "$run_dir/state/0000:03:00.0.json" ]
 
 	# --force goes on to the kernel (here: a tree without drivers/ixgbe/unbind)
 	run vfctl bind --force 0000:03:00.0
-	[ "$status" -eq 1 ]
+	[ "$status" -eq 3 ]
 	[[ "$output" == "vfctl: 0000:03:00.0: writing '0000:03:00.0' to $t/sys/bus/pci/devices/0000:03:00.0/driver/unbind: No such file or directory; rolled back: 0000:03:00.0 is on ixgbe again" ]]
 	[ ! -e "$run_dir/state/0000:03:00.0.json" ]
 
@@ -93,7 +93,7 @@ fifos() {
 	[ "$(jq -r .driver "$run_dir/state/0000:03:10.0.json")" = ixgbevf ]
 	# the name does not come back: it is an unknown device now
 	run vfctl show enp3s0f0v0
-	[ "$status" -eq 1 ]
+	[ "$status" -eq 3 ]
 }
 
 @test "vfio-pci took the device but its /dev/vfio node never came: rolled back to ixgbevf, said so" {

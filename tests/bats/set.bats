@@ -33,28 +33,28 @@ nothing_sent() {
 
 @test "a valid set on a golden tree: nothing sent, said plainly, exit 1" {
 	set_ enp3s0f0:3 mac 02:11:22:33:44:55 vlan 100 qos 3 spoofchk off trust on
-	refused 1 "$(nothing_sent enp3s0f0:3 3)"
+	refused 5 "$(nothing_sent enp3s0f0:3 3)"
 	set_ --json 0000:03:10.6 max-tx-rate 1000
-	refused 1 "$(nothing_sent 0000:03:10.6 3)"
+	refused 5 "$(nothing_sent 0000:03:10.6 3)"
 }
 
 @test "the target: VF address, VF netdev, PF:INDEX by netdev, full and short address" {
 	for t in 0000:03:10.6 03:10.6 enp3s0f0v3 enp3s0f0:3 0000:03:00.0:3 03:00.0:3 enp3s0f0:03; do
 		set_ "$t" trust on
-		refused 1 "$(nothing_sent "$t" 3)"
+		refused 5 "$(nothing_sent "$t" 3)"
 	done
 	# VF 7 is on vfio-pci (no netdev): PF:INDEX and its address still work
 	set_ enp3s0f0:7 trust on
-	refused 1 "$(nothing_sent enp3s0f0:7 7)"
+	refused 5 "$(nothing_sent enp3s0f0:7 7)"
 }
 
 @test "a VF index beyond the PF's VFs" {
 	set_ enp3s0f0:8 trust on
-	refused 1 "vfctl: set enp3s0f0:8: VF index 8 out of range: 0000:03:00.0 has 8 VFs (index 0-7)"
+	refused 3 "vfctl: set enp3s0f0:8: VF index 8 out of range: 0000:03:00.0 has 8 VFs (index 0-7)"
 	set_ 0000:03:00.0:63 trust on
-	refused 1 "vfctl: set 0000:03:00.0:63: VF index 63 out of range: 0000:03:00.0 has 8 VFs (index 0-7)"
+	refused 3 "vfctl: set 0000:03:00.0:63: VF index 63 out of range: 0000:03:00.0 has 8 VFs (index 0-7)"
 	set_ enp3s0f1:0 trust on
-	refused 1 "vfctl: set enp3s0f1:0: 0000:03:00.1 has no VFs (sriov_numvfs is 0); create VFs first"
+	refused 3 "vfctl: set enp3s0f1:0: 0000:03:00.1 has no VFs (sriov_numvfs is 0); create VFs first"
 }
 
 @test "targets that are not a VF: a PF alone, VF:INDEX, unknown devices, malformed names" {
@@ -63,10 +63,10 @@ nothing_sent() {
 	set_ 0000:03:10.6:1 trust on
 	refused 1 "vfctl: set 0000:03:10.6:1: 0000:03:10.6 is not an SR-IOV PF (it is a VF: name it alone); PF:INDEX needs a PF, 'vfctl list' shows them"
 	set_ eth9:1 trust on
-	[ "$status" -eq 1 ]
+	[ "$status" -eq 3 ]
 	[[ "$stderr" == "vfctl: set eth9:1: eth9: no PCI function has a netdev of that name"* ]]
 	set_ 0000:09:00.0 trust on
-	[ "$status" -eq 1 ]
+	[ "$status" -eq 3 ]
 	[[ "$stderr" == "vfctl: set 0000:09:00.0: 0000:09:00.0: no such PCI function in $root/bus/pci/devices"* ]]
 	for bad in enp3s0f0:x 'enp3s0f0:-1' 'enp3s0f0:' ':3' '../x:1'; do
 		set_ "$bad" trust on
@@ -88,9 +88,9 @@ nothing_sent() {
 	set_ enp3s0f0:3 mac FF:FF:FF:FF:FF:FF
 	refused 1 "vfctl: set enp3s0f0:3: mac ff:ff:ff:ff:ff:ff: a multicast address cannot be a VF's MAC; use a unicast one (first byte even, e.g. 02:...), or 00:00:00:00:00:00 to clear the admin MAC"
 	set_ enp3s0f0:3 mac 00:00:00:00:00:00
-	refused 1 "$(nothing_sent enp3s0f0:3 3)"
+	refused 5 "$(nothing_sent enp3s0f0:3 3)"
 	set_ enp3s0f0:3 mac 0A:BB:CC:DD:EE:FF
-	refused 1 "$(nothing_sent enp3s0f0:3 3)"
+	refused 5 "$(nothing_sent enp3s0f0:3 3)"
 }
 
 @test "VLAN 0-4095, QoS 0-7, proto 802.1Q or 802.1ad, and only with a vlan" {
@@ -111,7 +111,7 @@ nothing_sent() {
 	for ok in "vlan 0" "vlan 4095 qos 7" "qos 7 vlan 1" "vlan 10 proto 802.1ad" "vlan 10 proto 802.1Q qos 0"; do
 		# shellcheck disable=SC2086 # the words are the arguments
 		set_ enp3s0f0:3 $ok
-		refused 1 "$(nothing_sent enp3s0f0:3 3)"
+		refused 5 "$(nothing_sent enp3s0f0:3 3)"
 	done
 }
 
@@ -138,7 +138,7 @@ nothing_sent() {
 	set_ enp3s0f0:3 link-state up
 	refused 1 "vfctl: set enp3s0f0:3: link-state 'up': expected auto, enable or disable"
 	set_ enp3s0f0:3 max-tx-rate 0 min-tx-rate 500 link-state disable query-rss off
-	refused 1 "$(nothing_sent enp3s0f0:3 3)"
+	refused 5 "$(nothing_sent enp3s0f0:3 3)"
 }
 
 @test "usage errors exit 2: no target, no attribute, unknown attribute, missing value, twice" {
@@ -165,7 +165,7 @@ nothing_sent() {
 	cp -a "$FIXTURES/82599-8vf" "$t"
 	before=$(cd "$t" && find . -printf '%p %s %T@\n' | sort | md5sum)
 	run "$VFCTL" --sysfs-root "$t/sys" set enp3s0f0:3 mac 02:11:22:33:44:55 trust on
-	[ "$status" -eq 1 ]
+	[ "$status" -eq 5 ]
 	run "$VFCTL" --sysfs-root "$t/sys" set enp3s0f0:3 vlan 5000
 	[ "$status" -eq 1 ]
 	[ "$(cd "$t" && find . -printf '%p %s %T@\n' | sort | md5sum)" = "$before" ]
@@ -174,16 +174,16 @@ nothing_sent() {
 @test "the 82576 and igb trees: the same rule, their own PFs" {
 	root=$FIXTURES/82576/sys
 	set_ enp1s0f0:1 trust on
-	[ "$status" -eq 1 ]
+	[ "$status" -eq 5 ]
 	[[ "$stderr" == *"0000:01:00.0 vf 1: nothing sent: netlink is not available"* ]]
 	set_ enp1s0f0:2 trust on
-	refused 1 "vfctl: set enp1s0f0:2: VF index 2 out of range: 0000:01:00.0 has 2 VFs (index 0-1)"
+	refused 3 "vfctl: set enp1s0f0:2: VF index 2 out of range: 0000:01:00.0 has 2 VFs (index 0-1)"
 	root=$FIXTURES/igb-iommu/sys
 	set_ eth0:3 spoofchk off
-	[ "$status" -eq 1 ]
+	[ "$status" -eq 5 ]
 	[[ "$stderr" == *"0000:01:00.0 vf 3: nothing sent"* ]]
 	set_ 01:10.2 spoofchk off	# VF 1, on vfio-pci
-	[ "$status" -eq 1 ]
+	[ "$status" -eq 5 ]
 	[[ "$stderr" == *"0000:01:00.0 vf 1: nothing sent"* ]]
 }
 

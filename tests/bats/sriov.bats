@@ -43,10 +43,10 @@ setup() {
 @test "N above sriov_totalvfs: refused, one line, nothing changed" {
 	before=$(tree_sum)
 	run vfctl create --no-autoprobe 0000:01:00.1 8
-	[ "$status" -eq 1 ]
+	[ "$status" -eq 5 ]
 	[ "$output" = "vfctl: 0000:01:00.1: 8 VFs asked, but sriov_totalvfs is 7 ($t/sys/bus/pci/devices/0000:01:00.1/sriov_totalvfs): Numerical result out of range; ask for 7 or fewer" ]
 	run vfctl create 0000:01:00.0 65535
-	[ "$status" -eq 1 ]
+	[ "$status" -eq 5 ]
 	[ "$(tree_sum)" = "$before" ]
 }
 
@@ -64,16 +64,16 @@ setup() {
 @test "unknown device, malformed name, a function that is not a PF: refused, nothing changed" {
 	before=$(tree_sum)
 	run vfctl create 0000:09:00.0 1
-	[ "$status" -eq 1 ]
+	[ "$status" -eq 3 ]
 	[[ "$output" == "vfctl: 0000:09:00.0: no such PCI function in $t/sys/bus/pci/devices"* ]]
 	run vfctl destroy eth9
-	[ "$status" -eq 1 ]
+	[ "$status" -eq 3 ]
 	[[ "$output" == "vfctl: eth9: no PCI function has a netdev of that name"* ]]
 	run vfctl destroy '../../x'
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"neither a PCI address"* ]]
 	run vfctl create 00:1f.2 1
-	[ "$status" -eq 1 ]
+	[ "$status" -eq 5 ]
 	[ "$output" = "vfctl: 0000:00:1f.2 is not an SR-IOV PF (no $t/sys/bus/pci/devices/0000:00:1f.2/sriov_totalvfs): Operation not supported; 'vfctl list' shows the PFs" ]
 	[ "$(tree_sum)" = "$before" ]
 	# the run directory is not even created for bad input
@@ -84,7 +84,7 @@ setup() {
 	rm "$dev/0000:01:00.1/driver"
 	before=$(tree_sum)
 	run vfctl create --no-autoprobe 0000:01:00.1 2
-	[ "$status" -eq 1 ]
+	[ "$status" -eq 3 ]
 	[ "$output" = "vfctl: 0000:01:00.1: no driver is bound, so the kernel cannot set sriov_numvfs: No such file or directory; bind the PF to its network driver first" ]
 	[ "$(tree_sum)" = "$before" ]
 }
@@ -127,7 +127,7 @@ setup() {
 @test "changing a count with VFs on host drivers: refused without --force, through 0 with it" {
 	before=$(tree_sum)
 	run vfctl create 0000:01:00.0 4
-	[ "$status" -eq 1 ]
+	[ "$status" -eq 4 ]
 	[ "$output" = "vfctl: 0000:01:00.0: going from 2 to 4 VFs removes all 2 first (the kernel changes sriov_numvfs only through 0), and 2 of them have a driver (0000:01:10.0 on igbvf, netdev enp1s0f0v0): Device or resource busy; pass --force to remove them anyway, or destroy them first" ]
 	[ "$(tree_sum)" = "$before" ]
 	run vfctl --force --timeout 0.3 create 0000:01:00.0 4
@@ -154,9 +154,9 @@ setup() {
 	run vfctl --force create 0000:01:00.0 2
 	r2=$status o2=$output
 	kill "$holder"
-	[ "$r1" -eq 1 ]
+	[ "$r1" -eq 4 ]
 	[ "$o1" = "vfctl: 0000:01:00.0: VF 1 (0000:01:10.2, vfio-pci) is in use by VFIO: pid $holder (sleep) on $(realpath "$t/dev")/vfio/8; destroying the VFs would remove it and block in the kernel until it is closed: Device or resource busy; stop that process (or its VM) first, then retry (--force does not override this)" ]
-	[ "$r2" -eq 1 ]
+	[ "$r2" -eq 4 ]
 	[[ "$o2" == *"pid $holder (sleep)"*"changing the VF count would remove it"* ]]
 	[ "$(tree_sum)" = "$before" ]
 }
@@ -181,7 +181,7 @@ setup() {
 
 @test "with --json an error is still one line on stderr and nothing on stdout" {
 	run --separate-stderr vfctl --json create 0000:01:00.1 8
-	[ "$status" -eq 1 ]
+	[ "$status" -eq 5 ]
 	[ -z "$output" ]
 	[[ "$stderr" == "vfctl: 0000:01:00.1: 8 VFs asked"* ]]
 }

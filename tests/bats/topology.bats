@@ -225,14 +225,14 @@ vf() {	# vf TREE ARGS...
 	[ "$status" -eq 2 ]
 	[[ "$output" == *"0000:03:10.0 is a VF of 0000:03:00.0, not a PF; 'vfctl list 0000:03:10.0' lists that VF alone"* ]]
 	run vf 82599-8vf list enp3s0f0:8
-	[ "$status" -eq 1 ]
+	[ "$status" -eq 3 ]
 	[[ "$output" == *"VF index 8 out of range: 0000:03:00.0 has 8 VFs (index 0-7)"* ]]
 	run vf 82599-8vf list --all nosuch0
-	[ "$status" -eq 1 ]
+	[ "$status" -eq 3 ]
 	run vf 82599-8vf list --numa x
 	[ "$status" -eq 2 ]
 	run vf 82599-8vf groups --pf nosuch0
-	[ "$status" -eq 1 ]
+	[ "$status" -eq 3 ]
 }
 
 @test "show PF:INDEX is that VF, and a VF's text names its PF" {

@@ -40,7 +40,7 @@ msg() {	# msg NAME TEXT: a raw message file
 	[ "$(jq -r '.lease.id + " " + .lease.address + " " + (.lease.iommu_group | tostring)' <<<"$output")" = "L1 0000:03:11.6 37" ]
 	[ "$(jq -r '.lease.user' <<<"$output")" = root ]
 	run "$VFCTL" leases
-	[[ "$output" == "L1    0000:03:11.6  VF 7 of 0000:03:00.0  pool gpu  group 37  uid 0  owner vm1  active" ]]
+	[[ "$output" == "L1    0000:03:11.6  VF 7 of 0000:03:00.0  pool gpu  group 37  user root  owner vm1  active" ]]
 	run "$VFCTL" --json leases
 	schema_ok leases
 	[ "$(jq -r '.leases[0].id + " " + .leases[0].address + " " + .leases[0].state' <<<"$output")" = "L1 0000:03:11.6 active" ]
@@ -69,7 +69,7 @@ msg() {	# msg NAME TEXT: a raw message file
 		[ "$(basename "$(readlink "$sys/bus/pci/devices/0000:03:11.6/driver")")" = vfio-pci ]
 	[ "$(jq '.leases | length' "$run_dir/leases.json")" = 0 ]
 	run "$VFCTL" release L1
-	[ "$status" -eq 1 ]
+	[ "$status" -eq 3 ]
 	[ "$output" = "vfctl: release: no lease L1 ('vfctl leases' lists them)" ]
 }
 
@@ -77,10 +77,10 @@ msg() {	# msg NAME TEXT: a raw message file
 	start
 	"$VFCTL" alloc --pool gpu >/dev/null
 	run "$VFCTL" alloc --pool gpu
-	[ "$status" -eq 1 ]
+	[ "$status" -eq 6 ]
 	[ "$output" = "vfctl: alloc: pool 'gpu' has no free VF: 1 of 1 leased (L1)" ]
 	run "$VFCTL" alloc --pool nope
-	[ "$status" -eq 1 ]
+	[ "$status" -eq 3 ]
 	[ "$output" = "vfctl: alloc: no pool 'nope' in $conf (pools: gpu, broken)" ]
 	run "$VFCTL" alloc
 	[ "$status" -eq 2 ]
@@ -98,7 +98,7 @@ msg() {	# msg NAME TEXT: a raw message file
 	before=$(readlink "$sys/bus/pci/devices/0000:03:11.2/driver")
 	run "$VFCTL" alloc --pool broken
 	echo "$output"
-	[ "$status" -eq 1 ]
+	[ "$status" -eq 3 ]
 	[[ "$output" == "vfctl: alloc: 0000:03:11.2: writing '0000:03:11.2' to $sys/bus/pci/devices/0000:03:11.2/driver/unbind: No such file or directory; rolled back: 0000:03:11.2 is on ixgbevf again" ]]
 	[ "$(jq '.leases | length' "$run_dir/leases.json")" = 0 ]
 	[ "$(readlink "$sys/bus/pci/devices/0000:03:11.2/driver")" = "$before" ]
@@ -119,25 +119,25 @@ msg() {	# msg NAME TEXT: a raw message file
 	vc() { "$VFCTL" --sysfs-root "$sys" --run-dir "$run_dir" "$@"; }
 	lease="lease L1 (VF 0000:03:11.6, owner vm1, uid 0, pool gpu)"
 	run vc destroy 0000:03:00.0
-	[ "$status" -eq 1 ]
+	[ "$status" -eq 4 ]
 	[ "$output" = "vfctl: 0000:03:00.0: vfctld leases 1 of its VFs ($lease); destroying the VFs would take it from under its user: release it first ('vfctl release L1'), or use --force" ]
 	run vc create 0000:03:00.0 4
-	[ "$status" -eq 1 ]
+	[ "$status" -eq 4 ]
 	[[ "$output" == "vfctl: 0000:03:00.0: vfctld leases 1 of its VFs ($lease); changing the VF count (through 0) would take it"* ]]
 	run vc bind 0000:03:11.6 ixgbevf
-	[ "$status" -eq 1 ]
+	[ "$status" -eq 4 ]
 	[ "$output" = "vfctl: 0000:03:11.6: vfctld leases it ($lease); binding it to ixgbevf would take it from under its user: release it first ('vfctl release L1'), or use --force" ]
 	run vc bind 0000:03:00.0
-	[ "$status" -eq 1 ]
+	[ "$status" -eq 4 ]
 	[[ "$output" == "vfctl: 0000:03:00.0: vfctld leases 1 of its VFs ($lease); binding the PF would take it"* ]]
 	run vc unbind 0000:03:11.6
-	[ "$status" -eq 1 ]
+	[ "$status" -eq 4 ]
 	[[ "$output" == "vfctl: 0000:03:11.6: vfctld leases it ($lease); unbinding it would take it"* ]]
 	run vc restore 0000:03:11.6
-	[ "$status" -eq 1 ]
+	[ "$status" -eq 4 ]
 	[[ "$output" == "vfctl: 0000:03:11.6: vfctld leases it ($lease); restoring it would take it"* ]]
 	run vc set 0000:03:11.6 trust on
-	[ "$status" -eq 1 ]
+	[ "$status" -eq 4 ]
 	[[ "$output" == "vfctl: set 0000:03:11.6: 0000:03:11.6: vfctld leases it ($lease); changing its settings would take it"* ]]
 	run vc set 0000:03:00.0:7 mac 02:00:00:00:00:07
 	[[ "$output" == *"vfctld leases it ($lease)"* ]]
@@ -147,7 +147,7 @@ msg() {	# msg NAME TEXT: a raw message file
 	[[ "$output" == *"nothing sent"* ]]
 	# --force goes past the lease to what comes next
 	run vc set --force 0000:03:11.6 trust on
-	[ "$status" -eq 1 ]
+	[ "$status" -eq 5 ]
 	[[ "$output" == *"nothing sent: netlink is not available"* ]]
 	run vc unbind --force 0000:03:11.6
 	[[ "$output" == *"driver/unbind: No such file or directory"* ]]
@@ -157,7 +157,7 @@ msg() {	# msg NAME TEXT: a raw message file
 	# the daemon stopped: its leases.json still holds the VF
 	stop
 	run vc destroy 0000:03:00.0
-	[ "$status" -eq 1 ]
+	[ "$status" -eq 4 ]
 	[[ "$output" == *"vfctld leases 1 of its VFs ($lease)"* ]]
 	# --force: past the lease, the VFs are removed (a tree's never go: a timeout)
 	run vc destroy --force --timeout 1 0000:03:00.0
@@ -189,13 +189,13 @@ msg() {	# msg NAME TEXT: a raw message file
 	[[ "$output" == "received 0000:03:11.6 group 37 "* ]]
 
 	run as 4322 "$VFCTL" alloc --pool gpu
-	[ "$status" -eq 1 ]
+	[ "$status" -eq 5 ]
 	[ "$output" = "vfctl: alloc: uid 4322 (gid 4322) may not allocate from pool 'gpu': not in its users or groups in $conf" ]
 	run as 4322 "$LEASE_PROBE" L1
 	[ "$status" -eq 1 ]
 	[ "$output" = "lease-probe: open L1: lease L1 is not one of uid 4322 ('vfctl leases' lists yours) (errno 13)" ]
 	run as 4322 "$VFCTL" release L1
-	[ "$status" -eq 1 ]
+	[ "$status" -eq 5 ]
 	[ "$output" = "vfctl: release: lease L1 is not one of uid 4322 ('vfctl leases' lists yours)" ]
 	run as 4322 "$VFCTL" --json leases
 	[ "$(jq '.leases | length' <<<"$output")" = 0 ]
@@ -270,7 +270,7 @@ msg() {	# msg NAME TEXT: a raw message file
 	[ "$status" -eq 1 ]
 	# another uid gets vfctld's refusal; a missing command is 127, the lease stays
 	run --separate-stderr as 4322 "$VFCTL" exec --lease L1 -- true
-	[ "$status" -eq 1 ]
+	[ "$status" -eq 5 ]
 	[ "$stderr" = "vfctl exec: lease L1 is not one of uid 4322 ('vfctl leases' lists yours)" ]
 	run -127 --separate-stderr as 4321 env PATH=/usr/bin:/bin "$VFCTL" exec --lease L1 -- no-such-vmm '{group}'
 	[ "$status" -eq 127 ]
@@ -323,7 +323,7 @@ msg() {	# msg NAME TEXT: a raw message file
 	run "$VFCTL" --json leases
 	[ "$(jq -r '.leases[0].id + " " + .leases[0].owner' <<<"$output")" = "L1 keep" ]
 	run "$VFCTL" alloc --pool gpu
-	[ "$status" -eq 1 ]
+	[ "$status" -eq 6 ]
 	stop
 	echo '{"something": "else"}' >"$run_dir/leases.json"
 	run "$VFCTLD" --sysfs-root "$sys" --run-dir "$run_dir" --config "$conf"
@@ -518,7 +518,7 @@ JSON
 	run as 4321 "$VFCTL" --json leases
 	[ "$(jq -r '.leases[0].id + " " + .leases[0].address' <<<"$output")" = "L1 0000:03:11.6" ]
 	run "$VFCTL" alloc --pool gpu
-	[ "$status" -eq 1 ]
+	[ "$status" -eq 6 ]
 	[[ "$output" == *"has no free VF"* ]]
 }
 
@@ -589,13 +589,13 @@ JSON
 	[ "$(jq -r '.pools[0].vfs[0].lease_id' <<<"$output")" = "(another user)" ]
 	[[ "$output" != *L1* && "$output" != *4321* ]]
 	run as 4322 "$VFCTL" pools
-	[[ "$output" == *"lease (another user)"* && "$output" != *L1* ]]
+	[[ "$output" == *" (another user)"* && "$output" != *L1* ]]
 	run as 4322 "$VFCTL" alloc --pool gpu
 	echo "$output"
-	[ "$status" -eq 1 ]
+	[ "$status" -eq 6 ]
 	[ "$output" = "vfctl: alloc: pool 'gpu' has no free VF: 1 of 1 leased (1 by other users)" ]
 	run as 4322 "$VFCTL" release 0000:03:11.6
-	[ "$status" -eq 1 ]
+	[ "$status" -eq 5 ]
 	[ "$output" = "vfctl: release: 0000:03:11.6 is leased by another user, not by uid 4322 ('vfctl leases' lists yours)" ]
 	run as 4322 "$LEASE_PROBE" L1
 	[ "$status" -eq 1 ]
@@ -640,4 +640,31 @@ JSON
 	[ ! -e "$run_dir/leases.json" ] || [ "$(jq '.leases | length' "$run_dir/leases.json")" = 0 ]
 	kill -0 "$dpid"
 	[ "$(find "/proc/$dpid/fd" -mindepth 1 | wc -l)" = "$fds_before" ]
+}
+
+@test "a pool on a PF with 0 VFs says so, alloc tells to apply (exit 6); exit codes: no pool 3, no daemon 7" {
+	cat >"$conf" <<'JSON'
+{ "pfs": [ { "match": { "address": "0000:03:00.1" }, "numvfs": 4,
+  "pools": [ { "name": "empty", "vfs": [0, 1] } ] } ] }
+JSON
+	start
+	run --separate-stderr "$VFCTL" pools
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "pool empty on 0000:03:00.1: the PF has 0 VFs; run 'vfctl apply'" ]
+	[ "${lines[1]}" = "  VF  ADDRESS       NUMA  DRIVER       LEASE" ]
+	[ "${lines[2]}" = "  0   -             -     -            free" ]
+	run --separate-stderr "$VFCTL" alloc --pool empty
+	[ "$status" -eq 6 ]
+	[ "$stderr" = "vfctl: alloc: pool 'empty': PF 0000:03:00.1 has 0 VFs (driver ixgbe); run 'vfctl apply' (or 'vfctl create 0000:03:00.1 N')" ]
+	run --separate-stderr "$VFCTL" alloc --pool nope
+	[ "$status" -eq 3 ]
+	run --separate-stderr "$VFCTL" release L9
+	[ "$status" -eq 3 ]
+	stop
+	for cmd in pools leases "alloc --pool empty" "release L1" "exec --lease L1 -- true"; do
+		# shellcheck disable=SC2086 # split on purpose
+		run --separate-stderr "$VFCTL" $cmd
+		[ "$status" -eq 7 ]
+		[[ "$stderr" == "vfctl: connecting to vfctld at $VFCTLD_SOCKET: No such file or directory; is it running"* ]]
+	done
 }

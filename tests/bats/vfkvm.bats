@@ -169,6 +169,8 @@ host: bar[8] = 0xeeddccbbaa998877" ]
 	for o in --mem --hugepages --guest --stand-in-bar --vf --lease --iommu --trace; do
 		[[ "$output" == *"  $o "* ]]
 	done
+	[[ "$output" == *"  -h, --help "* ]]
+	[[ "$output" == *"VFCTLD_SOCKET"* ]]
 }
 
 @test "--help and vfkvm(1) list the guest's VF families; ixgbevf says it is tested only on a model" {

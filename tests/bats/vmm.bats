@@ -103,10 +103,10 @@ qemu_try() {
 	[ -z "$output" ]
 	[ "$stderr" = "vfctl: xml 0000:03:00.0: 0000:03:00.0 is not an SR-IOV VF: libvirt assigns only VFs as <interface type='hostdev'>; leave out --interface for its <hostdev> element" ]
 	run --separate-stderr vfctl xml enp3s0f0:8
-	[ "$status" -eq 1 ]
+	[ "$status" -eq 3 ]
 	[ "$stderr" = "vfctl: xml enp3s0f0:8: VF index 8 out of range: 0000:03:00.0 has 8 VFs (index 0-7)" ]
 	run --separate-stderr vfctl qemu-args nosuch0
-	[ "$status" -eq 1 ]
+	[ "$status" -eq 3 ]
 	[[ "$stderr" == "vfctl: qemu-args nosuch0: nosuch0: no PCI function has a netdev of that name"* ]]
 	run --separate-stderr vfctl xml
 	[ "$status" -eq 2 ]
@@ -157,7 +157,7 @@ qemu_try() {
 
 @test "a lease: xml and qemu-args for its VF through vfctld, only for its holder, only while it is held" {
 	run vfctl xml L1
-	[ "$status" -eq 1 ]
+	[ "$status" -eq 7 ]
 	[[ "$output" == "vfctl: connecting to vfctld at $VFCTLD_SOCKET: No such file or directory; is it running"* ]]
 	start
 	as 4321 "$VFCTL" alloc --pool vms --owner vm1 | grep -q '^L1 '
@@ -179,13 +179,13 @@ qemu_try() {
 
 	# another pool user: not theirs
 	run --separate-stderr as 4322 "$VFCTL" --sysfs-root "$sys" qemu-args L1
-	[ "$status" -eq 1 ]
+	[ "$status" -eq 3 ]
 	[ -z "$output" ]
 	[ "$stderr" = "vfctl: no lease L1 of yours ('vfctl leases' lists them)" ]
 
 	# released: gone
 	"$VFCTL" release L1 >/dev/null
 	run --separate-stderr as 4321 "$VFCTL" --sysfs-root "$sys" xml L1
-	[ "$status" -eq 1 ]
+	[ "$status" -eq 3 ]
 	[ "$stderr" = "vfctl: no lease L1 of yours ('vfctl leases' lists them)" ]
 }
