@@ -62,7 +62,7 @@ JSON
 	run --separate-stderr vfctl --json apply --dry-run --config "$conf"
 	[ "$status" -eq 0 ]
 	[ "$(jq -c '[.config, .dry_run, .n_changes, .n_failed]' <<<"$output")" = "[\"$conf\",true,8,0]" ]
-	[ "$(jq -c '.changes[2]' <<<"$output")" = '{"pf":"0000:01:00.0","vf_index":1,"device":"0000:01:10.2","kind":"driver","what":"driver","from":"igbvf","to":"vfio-pci","status":"would apply","errno":null,"error":null}' ]
+	[ "$(jq -c '.changes[2]' <<<"$output")" = '{"pf":"0000:01:00.0","vf_index":1,"address":"0000:01:10.2","kind":"driver","what":"driver","from":"igbvf","to":"vfio-pci","status":"would apply","errno":null,"error":null}' ]
 	[ "$(jq -c '.changes[0] | [.vf_index, .address, .kind, .what, .from, .to]' <<<"$output")" = '[null,"0000:01:00.1","autoprobe","sriov_drivers_autoprobe","on","off"]' ]
 	[ "$(jq -c '.changes[3] | [.vf_index, .address, .what, .to]' <<<"$output")" = '[0,null,"mac","02:00:00:00:01:00"]' ]
 }

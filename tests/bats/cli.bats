@@ -109,7 +109,10 @@ usage_opts() {
 			esac
 			# parsed in order: an option it takes, then --help, prints the usage
 			run --separate-stderr "$VFCTL" "$c" "$flag" "${val[@]}" --help
-			if grep -qxF -- "$o" <<<"$own"; then
+			# a prefix of one of its own options is that option (as getopt_long)
+			if grep -q -- "^$flag" <<<"$own"; then
+				[ "$status" -eq 0 ] || { echo "$c refuses $flag, a prefix of its own: $stderr"; false; }
+			elif grep -qxF -- "$o" <<<"$own"; then
 				[ "$status" -eq 0 ] || { echo "$c refuses its own $flag: $stderr"; false; }
 			else
 				[ "$status" -eq 2 ] || { echo "$c takes $flag"; false; }

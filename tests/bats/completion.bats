@@ -125,7 +125,7 @@ zcomp() {
 @test "zsh: commands, a command's options, devices, PF:INDEX, drivers, set's words, exec" {
 	command -v zsh >/dev/null || skip "no zsh (tests/deps installs it)"
 	run zcomp ''
-	[ "$(echo "$output" | tr '\n' ' ')" = "list show groups bind unbind restore set create destroy apply pools alloc release leases exec xml qemu-args help " ]
+	[ "$(echo "$output" | tr '\n' ' ')" = "list show groups bind unbind restore set create destroy apply pools alloc release leases exec xml qemu-args doctor metrics cdi help " ]
 	run zcomp alloc --p
 	[ "$(echo "$output" | sort | tr '\n' ' ')" = "--pf --pid --pool " ]
 	run zcomp --sysfs-root "$sys" show 0000:03:11.

@@ -42,7 +42,7 @@ teardown() {
 @test "metrics with vfctld: pools free and leased, lease age, refusals and errors by kind (SIGUSR1); FILE written atomically, 0644" {
 	start
 	"$VFCTL" alloc --pool gpu >/dev/null
-	run -1 "$VFCTL" alloc --pool nope
+	run -3 "$VFCTL" alloc --pool nope
 	kill -USR1 "$dpid"
 	for _ in $(seq 100); do [ -e "$run_dir/vfctld-stats" ] && break; sleep 0.05; done
 	out=$BATS_TEST_TMPDIR/prom/vfctl.prom
