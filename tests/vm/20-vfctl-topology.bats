@@ -117,7 +117,7 @@ pfjq() {
 	gjq() { vfctl groups --json | jq -e -r --argjson g "$grp" ".groups[] | select(.id == \$g) | $1"; }
 	[ "$(gjq .viable)" = false ]
 	[ "$(gjq '.blockers[0]')" = "$vf" ]
-	gjq .reason | grep -q "bound to igbvf"
+	gjq .reason | grep -qF "$vf (igbvf)"
 	vm_bind_vfio "$vf"
 	[ "$(gjq .viable)" = true ]
 	[ "$(gjq .dev_node)" = true ]

@@ -49,7 +49,9 @@ ipvf() {
 
 # cfg VF KEY: the VF's config as `vfctl show --json VF` reads it
 cfg() {
-	vfctl show --json "$(vm_vf "$pf" "$1")" | jq -r ".functions[0].config.$2"
+	# on/off settings are JSON booleans: as the words ip and vfctl set take
+	vfctl show --json "$(vm_vf "$pf" "$1")" |
+		jq -r ".functions[0].config.$2 | if . == true then \"on\" elif . == false then \"off\" else . end"
 }
 
 # setlinks ARGS...: run vfctl ARGS under strace; $output is vfctl's output,
