@@ -140,13 +140,13 @@ pfjq() {
 
 @test "bad input in the VM: unknown device, malformed address, bad root" {
 	run vfctl show 0000:09:1f.7
-	[ "$status" -eq 1 ]
+	[ "$status" -eq 3 ]
 	[[ "$output" == *"0000:09:1f.7: no such PCI function"* ]]
 	run vfctl show 'eth0/../x'
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"neither a PCI address"* ]]
 	run vfctl --sysfs-root /nonexistent list
-	[ "$status" -eq 1 ]
+	[ "$status" -eq 3 ]
 	[[ "$output" == *"/nonexistent: No such file or directory"* ]]
 	run vfctl frobnicate
 	[ "$status" -eq 2 ]

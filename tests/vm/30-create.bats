@@ -89,7 +89,7 @@ pf_state() {
 	# 2 -> 4 removes the 2 VFs igbvf has: only with --force
 	before=$(pf_state)
 	run vfctl create "$pf" 4
-	[ "$status" -eq 1 ]
+	[ "$status" -eq 4 ]
 	[[ "$output" == "vfctl: $pf: going from 2 to 4 VFs removes all 2 first"*"pass --force"* ]]
 	[ "$(pf_state)" = "$before" ]
 
@@ -139,7 +139,7 @@ pf_state() {
 	before=$(pf_state)
 	total=$(cat "$VM_PCI/$pf/sriov_totalvfs")
 	run vfctl --no-autoprobe create "$pf" $((total + 1))
-	[ "$status" -eq 1 ]
+	[ "$status" -eq 5 ]
 	[ "$output" = "vfctl: $pf: $((total + 1)) VFs asked, but sriov_totalvfs is $total (/sys/bus/pci/devices/$pf/sriov_totalvfs): Numerical result out of range; ask for $total or fewer" ]
 	[ "$(pf_state)" = "$before" ]
 	vf=$(vm_vf "$pf" 1)
@@ -147,10 +147,10 @@ pf_state() {
 	[ "$status" -eq 1 ]
 	[[ "$output" == "vfctl: $vf is VF 1 of PF $pf, not a PF: Invalid argument; give the PF"* ]]
 	run vfctl create 0000:02:00.0 1
-	[ "$status" -eq 1 ]
+	[ "$status" -eq 5 ]
 	[[ "$output" == "vfctl: 0000:02:00.0 is not an SR-IOV PF"* ]]
 	run vfctl create 0000:09:00.0 1
-	[ "$status" -eq 1 ]
+	[ "$status" -eq 3 ]
 	run vfctl create "$pf" -- -1
 	[ "$status" -eq 2 ]
 	run vfctl create "$pf" 2x
@@ -196,11 +196,11 @@ pf_state() {
 	before=$(pf_state)
 
 	run vfctl destroy "$pf"
-	[ "$status" -eq 1 ]
+	[ "$status" -eq 4 ]
 	[ "${#lines[@]}" -eq 1 ]
 	[ "$output" = "vfctl: $pf: VF 1 ($vf, vfio-pci) is in use by VFIO: pid $holder (sleep) on /dev/vfio/$grp; destroying the VFs would remove it and block in the kernel until it is closed: Device or resource busy; stop that process (or its VM) first, then retry (--force does not override this)" ]
 	run vfctl --force create "$pf" 4
-	[ "$status" -eq 1 ]
+	[ "$status" -eq 4 ]
 	[[ "$output" == *"pid $holder (sleep) on /dev/vfio/$grp; changing the VF count would remove it"* ]]
 	[ "$(pf_state)" = "$before" ]
 

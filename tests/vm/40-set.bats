@@ -131,7 +131,7 @@ setlinks() {
 
 @test "igb refuses min-tx-rate, link-state, query-rss: each reported with its errno, the others still apply" {
 	setlinks set "$pfdev:2" spoofchk off min-tx-rate 10 trust on link-state enable query-rss on
-	[ "$status" -eq 1 ]
+	[ "$status" -eq 5 ]
 	[ "$n_setlink" -eq 5 ]
 	[[ "$output" == *"  spoofchk off: applied"* ]]
 	[[ "$output" == *"  min-tx-rate 10: refused: Invalid argument (EINVAL)"* ]]
@@ -148,7 +148,7 @@ setlinks() {
 
 	# the same through --json: stdout is the JSON alone
 	run --separate-stderr vfctl --json set "$pfdev:2" trust off link-state disable
-	[ "$status" -eq 1 ]
+	[ "$status" -eq 5 ]
 	[ "$(echo "$output" | jq -r .address)" = "$(vm_vf "$pf" 2)" ]
 	[ "$(echo "$output" | jq -r .vf_index)" = 2 ]
 	[ "$(echo "$output" | jq -r .pf)" = "$pf" ]
@@ -177,12 +177,12 @@ setlinks() {
 	[ "$n_setlink" -eq 1 ]
 	[ "$(ipvf 3 .rate.max_tx)" = 300 ]
 	run vfctl set "$pfdev:3" max-tx-rate 400 min-tx-rate 5
-	[ "$status" -eq 1 ]
+	[ "$status" -eq 5 ]
 	[[ "$output" == *"  max-tx-rate 400: refused: Invalid argument (EINVAL)"* ]]
 	[[ "$output" == *"  min-tx-rate 5: refused: Invalid argument (EINVAL)"* ]]
 	# above the link speed
 	run vfctl set "$pfdev:3" max-tx-rate 2000
-	[ "$status" -eq 1 ]
+	[ "$status" -eq 5 ]
 	[[ "$output" == *"  max-tx-rate 2000: refused: Invalid argument (EINVAL)"* ]]
 	[ "$(ipvf 3 .rate.max_tx)" = 300 ]
 	run vfctl set "$pfdev:3" max-tx-rate 0
@@ -196,7 +196,7 @@ setlinks() {
 	[ "$(ipvf 3 '.vlan_list[0].vlan')" = 42 ]
 	[ "$(ipvf 3 '.vlan_list[0].qos')" = 1 ]
 	run vfctl set "$pfdev:3" vlan 100 proto 802.1ad
-	[ "$status" -eq 1 ]
+	[ "$status" -eq 5 ]
 	[[ "$output" == *"  vlan 100 proto 802.1ad: refused: Protocol not supported (EPROTONOSUPPORT)"* ]]
 	[ "$(ipvf 3 '.vlan_list[0].vlan')" = 42 ]
 	[ "$(cfg 3 vlan)" = 42 ]
@@ -216,7 +216,7 @@ setlinks() {
 	[ "$(ipvf 3 .address)" = 00:00:00:00:00:00 ]
 }
 
-@test "bad input: refused before anything is sent, exit 1 (2 for usage), settings unchanged" {
+@test "bad input: refused before anything is sent, exit 1 (2 for usage, 3 for no such VF), settings unchanged" {
 	run vfctl set "$pfdev:0" trust on
 	[ "$status" -eq 0 ]
 	before=$($VM_IP -d -j link show "$pfdev" | jq -c '.[0].vfinfo_list')
@@ -243,8 +243,8 @@ setlinks() {
 	check 2 "trust given twice" "$pfdev:0" trust off trust on
 	check 2 "spoofchk: missing value" "$pfdev:0" trust off spoofchk
 	check 1 "spoofchk 'of': expected on or off" "$pfdev:0" spoofchk of
-	check 1 "VF index 4 out of range: $pf has 4 VFs (index 0-3)" "$pfdev:4" trust off
-	check 1 "VF index 7 out of range: $pf has 4 VFs (index 0-3)" "$pf:7" trust off
+	check 3 "VF index 4 out of range: $pf has 4 VFs (index 0-3)" "$pfdev:4" trust off
+	check 3 "VF index 7 out of range: $pf has 4 VFs (index 0-3)" "$pf:7" trust off
 	check 1 "$pfdev is a PF; name one of its VFs by address or netdev, or as $pfdev:INDEX (0-3)" "$pfdev" trust off
 	[ "$($VM_IP -d -j link show "$pfdev" | jq -c '.[0].vfinfo_list')" = "$before" ]
 	[ "$(ipvf 0 .trust)" = true ]
@@ -255,7 +255,7 @@ setlinks() {
 	[ "$(ipvf 1 .trust)" = false ]
 	[ "$(ipvf 1 .spoofchk)" = true ]
 	run unshare --user --map-root-user vfctl --run-dir "$BATS_TEST_TMPDIR/run" set "$pfdev:1" trust on spoofchk off
-	[ "$status" -eq 1 ]
+	[ "$status" -eq 5 ]
 	[ "${#lines[@]}" -eq 1 ]
 	[ "$output" = "vfctl: set $pfdev:1: $pfdev: RTM_SETLINK: Operation not permitted; changing VF settings needs CAP_NET_ADMIN (run as root)" ]
 	[ "$(ipvf 1 .trust)" = false ]
@@ -267,7 +267,7 @@ setlinks() {
 	run vfctl set "$pfdev:1" max-tx-rate 100 trust on
 	$VM_IP link set "$pfdev" up
 	vm_wait_for 10 grep -qx 1000 "$VM_PCI/$pf/net/$pfdev/speed"
-	[ "$status" -eq 1 ]
+	[ "$status" -eq 5 ]
 	[[ "$output" == *"  max-tx-rate 100: refused: Invalid argument (EINVAL)"* ]]
 	[[ "$output" == *"  trust on: applied"* ]]
 	[ "$(ipvf 1 .trust)" = true ]

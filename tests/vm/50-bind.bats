@@ -3,7 +3,9 @@
 # drivers_probe, the driver link, /dev/vfio/GROUP, saved original state.
 
 # shellcheck disable=SC2030,SC2031 # each test is a subshell of its own
+# shellcheck disable=SC2154 # stderr: set by bats run --separate-stderr
 load helpers
+bats_require_minimum_version 1.5.0
 
 setup_file() {
 	[ "${VFCTL_IN_VM:-}" = 1 ] || return 0
@@ -56,10 +58,11 @@ pf_mac_is() {
 	[ -s "$VFCTL_RUN_DIR/state/$vf.json" ]
 	[ "$(jq -r .driver "$VFCTL_RUN_DIR/state/$vf.json")" = igbvf ]
 
-	# binding twice: a clear error, nothing changed
-	run vfctl bind "$vf" vfio-pci
-	[ "$status" -eq 1 ]
-	[[ "$output" == "vfctl: $vf: already bound to vfio-pci, nothing changed"* ]]
+	# binding twice: nothing to do (exit 0), said on stderr, nothing changed
+	run --separate-stderr vfctl bind "$vf" vfio-pci
+	[ "$status" -eq 0 ]
+	[[ "$stderr" == "vfctl: nothing to do: $vf: already bound to vfio-pci, nothing changed"* ]]
+	[[ "$output" == "$vf: bound to vfio-pci (was vfio-pci)"* ]]
 	[ "$(vm_driver "$vf")" = vfio-pci ]
 
 	run vfctl restore "$vf"
@@ -155,7 +158,7 @@ pf_mac_is() {
 @test "bind the PF while it has VFs: refused, how many would go, nothing changed" {
 	run vfctl bind "$pf"
 	echo "$output"
-	[ "$status" -eq 1 ]
+	[ "$status" -eq 4 ]
 	[ "$output" = "vfctl: $pf: it has 2 VFs (sriov_numvfs); taking it from igb disables SR-IOV and destroys all of them, with their netdevs and settings: destroy them first ('vfctl destroy $pf'), or use --force to bind it anyway and lose the 2 VFs" ]
 	[ "$(vm_driver "$pf")" = igb ]
 	[ "$(cat "$VM_PCI/$pf/sriov_numvfs")" = 2 ]
@@ -168,7 +171,7 @@ pf_mac_is() {
 	[ "$status" -eq 0 ]
 	[ -z "$(vm_driver "$vf")" ]
 	run vfctl unbind "$vf"
-	[ "$status" -eq 1 ]
+	[ "$status" -eq 0 ]
 	[[ "$output" == *"not bound to any driver, nothing changed"* ]]
 	run vfctl restore "$vf"
 	[ "$status" -eq 0 ]
@@ -187,7 +190,7 @@ pf_mac_is() {
 	[ "$status" -eq 0 ]
 	[ "$(vm_driver "$vf")" = igbvf ]
 	run vfctl bind "$vf" no_such_driver
-	[ "$status" -eq 1 ]
+	[ "$status" -eq 3 ]
 	[[ "$output" == *"driver no_such_driver is not loaded and 'modprobe no_such_driver' failed"* ]]
 	[ "$(vm_driver "$vf")" = igbvf ]
 	[ "$(cat "$VM_PCI/$vf/driver_override")" = "(null)" ]
@@ -209,7 +212,7 @@ pf_mac_is() {
 	run vfctl --timeout 3 unbind "$vf"
 	kill "$holder"
 	wait "$holder" || true
-	[ "$status" -eq 1 ]
+	[ "$status" -eq 4 ]
 	[ $(( $(date +%s) - start )) -lt 10 ]
 	[[ "$output" == *"/dev/vfio/$grp is held open by pid $holder (sleep)"* ]]
 	[ "$(vm_driver "$vf")" = vfio-pci ]
@@ -222,13 +225,13 @@ pf_mac_is() {
 	$VM_IP addr add 192.0.2.1/24 dev "$pfdev"
 	run vfctl unbind "$pf"
 	$VM_IP addr del 192.0.2.1/24 dev "$pfdev"
-	[ "$status" -eq 1 ]
+	[ "$status" -eq 4 ]
 	[[ "$output" == *"its netdev $pfdev carries host routes"*"--force"* ]]
 	[ "$(vm_driver "$pf")" = igb ]
 }
 
 @test "restore without saved state says so" {
 	run vfctl restore "$vf"
-	[ "$status" -eq 1 ]
+	[ "$status" -eq 3 ]
 	[[ "$output" == *"no saved state in $VFCTL_RUN_DIR/state"* ]]
 }

@@ -172,7 +172,7 @@ $pf vf 3 ($vf3): vlan 103 -> 300: would apply
 JSON
 	run --separate-stderr vfctl apply --config "$conf"
 	echo "$output"; echo "$stderr"
-	[ "$status" -eq 1 ]
+	[ "$status" -eq 4 ]
 	[ "${lines[0]}" = "$pf: sriov_drivers_autoprobe on -> off: applied" ]
 	[[ "${lines[1]}" == "$pf: sriov_numvfs 4 -> 2: failed: $pf: going from 4 to 2 VFs removes all 4 first"*"pass --force to remove them anyway, or destroy them first" ]]
 	[[ "$stderr" == "vfctl: apply: "*" changes failed; first: $pf: going from 4 to 2 VFs"* ]]

@@ -144,7 +144,7 @@ opens_by_path() {
 	[[ "${lines[3]}" == "device $vf pci 1 "* ]]
 
 	run as 1002 vfctl alloc --pool p
-	[ "$status" -eq 1 ]
+	[ "$status" -eq 5 ]
 	[[ "$output" == "vfctl: alloc: uid 1002 (gid 1002) may not allocate from pool 'p'"* ]]
 	run as 1002 "$LEASE_PROBE" "$lease"
 	echo "$output"
@@ -152,7 +152,7 @@ opens_by_path() {
 	[[ "$output" == "lease-probe: open $lease: lease $lease is not one of uid 1002 ('vfctl leases' lists yours) (errno 13)" ]]
 	[[ "$output" != *received* ]]
 	run as 1002 vfctl release "$lease"
-	[ "$status" -eq 1 ]
+	[ "$status" -eq 5 ]
 	[[ "$output" == *"is not one of uid 1002"* ]]
 	[[ "$output" != *1001* ]]
 	# uid 1002 sees none of uid 1001's leases
@@ -178,13 +178,13 @@ opens_by_path() {
 		[ "$status" -eq 0 ]
 	done
 	run vfctl alloc --pool p
-	[ "$status" -eq 1 ]
+	[ "$status" -eq 6 ]
 	[[ "$output" =~ ^vfctl:\ alloc:\ pool\ \'p\'\ has\ no\ free\ VF:\ 3\ of\ 3\ leased\ \(L[0-9]+\ L[0-9]+\ L[0-9]+\)$ ]]
 	run vfctl alloc --pool p --pf 0000:02:00.0
-	[ "$status" -eq 1 ]
+	[ "$status" -eq 3 ]
 	[[ "$output" == *"pool 'p' has no VF on PF 0000:02:00.0: its VFs are on $pf" ]]
 	run vfctl alloc --pool p --numa 7
-	[ "$status" -eq 1 ]
+	[ "$status" -eq 6 ]
 	[[ "$output" == *"no free VF on NUMA node 7"* ]]
 	[ "$(vfctl --json leases | jq '.leases | length')" = 3 ]
 }
@@ -197,7 +197,7 @@ opens_by_path() {
 	vm_wait_for 10 grep -q '^device' "$BATS_TEST_TMPDIR/probe.out"
 	run vfctl release "$lease"
 	echo "$output"
-	[ "$status" -eq 1 ]
+	[ "$status" -eq 4 ]
 	[[ "$output" == *"is held open by pid $probe (lease-probe): stop it first, or release with --force"* ]]
 	[ "$(vm_driver "$vf")" = vfio-pci ]
 

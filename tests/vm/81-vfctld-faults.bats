@@ -111,7 +111,7 @@ alloc_all_distinct() {
 		[ "$(vf_of "$out")" != "$kept" ]
 	done
 	run vfctl alloc --pool p
-	[ "$status" -eq 1 ]
+	[ "$status" -eq 6 ]
 	vfctld_check_invariants
 }
 

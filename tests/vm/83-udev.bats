@@ -116,7 +116,7 @@ has_event() {
 	# the lease of a destroyed VF hands out nothing: vfctl exec runs nothing
 	run --separate-stderr vfctl exec --lease "$lease" -- touch "$BATS_TEST_TMPDIR/ran" '{group}'
 	echo "$stderr"
-	[ "$status" -eq 1 ]
+	[ "$status" -eq 3 ]
 	[[ "$stderr" == "vfctl exec: "*"$lease"* ]]
 	[ ! -e "$BATS_TEST_TMPDIR/ran" ]
 	kill -0 "$dpid"

@@ -89,7 +89,7 @@ qemu_as() {
 	rm "$ran"
 	run --separate-stderr as 1002 vfctl exec --lease "$lease" -- touch "$ran"
 	echo "$stderr"
-	[ "$status" -eq 1 ]
+	[ "$status" -eq 5 ]
 	[[ "$stderr" == "vfctl exec: "*"lease $lease is not one of uid 1002"* ]]
 	[ ! -e "$ran" ]
 	[ "$(stat -c %u "$node")" = 1001 ]
@@ -108,12 +108,12 @@ qemu_as() {
 	# a released lease: exec runs nothing, qemu-args prints nothing
 	run --separate-stderr as 1001 vfctl exec --lease "$lease" -- touch "$ran"
 	echo "$stderr"
-	[ "$status" -eq 1 ]
+	[ "$status" -eq 3 ]
 	[[ "$stderr" == "vfctl exec: "*"no lease $lease ('vfctl leases' lists them)"* ]]
 	[ ! -e "$ran" ]
 	run --separate-stderr as 1001 vfctl qemu-args "$lease"
 	echo "$stderr"
-	[ "$status" -eq 1 ]
+	[ "$status" -eq 3 ]
 	[ "$stderr" = "vfctl: no lease $lease of yours ('vfctl leases' lists them)" ]
 	[ -z "$output" ]
 	[ "$(vm_driver "$vf")" = igbvf ]
@@ -141,7 +141,7 @@ qemu_as() {
 	# a released lease: exec runs nothing
 	ran=$(exec_marker)
 	run --separate-stderr as 1001 vfctl exec --lease "$lease" -- touch "$ran"
-	[ "$status" -eq 1 ]
+	[ "$status" -eq 3 ]
 	[ ! -e "$ran" ]
 }
 

@@ -204,7 +204,7 @@ EOF
 	vm_wait_for 20 grep -q '^device' "$BATS_TEST_TMPDIR/probe.out"
 	run as 1001 vfctl release "$lease"
 	echo "$output"
-	[ "$status" -eq 1 ]
+	[ "$status" -eq 4 ]
 	[[ "$output" =~ "/dev/vfio/$grp is held open by pid "([0-9]+)" (lease-probe)" ]]
 	holder=${BASH_REMATCH[1]}
 	[ "$(stat -c %u "/proc/$holder")" = 1001 ]

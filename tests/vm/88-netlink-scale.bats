@@ -151,6 +151,6 @@ scale() {
 	echo "$output" | jq -e --arg pf "$(vm_igb_pf)" '[.pfs[].address] | index($pf) != null'
 	run ! grep -q netdevsim <<<"$output"
 	run vfctl show "$nd"
-	[ "$status" -eq 1 ]
+	[ "$status" -eq 3 ]
 	[[ $output == *"$nd: no PCI function has a netdev of that name"* ]]
 }
