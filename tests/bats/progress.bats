@@ -26,11 +26,11 @@ on_tty() {
 	run --separate-stderr vfctl create 0000:01:00.0 2
 	[ "$status" -eq 0 ]
 	[ -z "$stderr" ]	# no terminal: no progress
-	plain=$(sed -E 's/(write|settle) [0-9]+ ms/\1 N ms/' <<<"$output")	# times vary
+	plain=$(sed -E 's/(write|settle) [0-9]+ ms/\1 N ms/g' <<<"$output")	# times vary
 	run on_tty create 0000:01:00.0 2
 	[ "$status" -eq 0 ]
 	[ "$output" = $'\r\e[Kvfctl: 0000:01:00.0: VF 2 of 2 appeared\r\e[K' ]
-	[ "$(sed -E 's/(write|settle) [0-9]+ ms/\1 N ms/' "$out_file")" = "$plain" ]
+	[ "$(sed -E 's/(write|settle) [0-9]+ ms/\1 N ms/g' "$out_file")" = "$plain" ]
 }
 
 @test "-v: progress as lines also without a terminal; -q: none on a terminal" {
