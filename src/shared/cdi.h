@@ -14,8 +14,10 @@
 #include "vfctl.h"
 
 #define VFCTL_CDI_KIND "vfctl.io/vf"
-/* the newest CDI spec version (github.com/cncf-tags/container-device-interface) */
-#define VFCTL_CDI_VERSION "1.1.0"
+/* The lowest CDI spec version with what the spec uses (device nodes, env)
+ * that Debian 12's podman 4.3 takes: its CDI library (0.5) refuses newer
+ * ones; newer libraries read older versions. */
+#define VFCTL_CDI_VERSION "0.5.0"
 #define VFCTL_CDI_DIR "/var/run/cdi"
 #define VFCTL_CDI_FILE "vfctl.json"
 
