@@ -163,5 +163,5 @@ vf_netdev() {
 	[[ "$output" == *"OK      memlock              CAP_IPC_LOCK: no RLIMIT_MEMLOCK bound"* ]]
 	run vfctl --json doctor
 	res=$(jq -r .result <<<"$output")
-	case $res in OK | UNKNOWN) [ "$rc" -eq 0 ] ;; WARN) [ "$rc" -eq 3 ] ;; FAIL) [ "$rc" -eq 1 ] ;; *) false ;; esac
+	case $res in OK | UNKNOWN) [ "$rc" -eq 0 ] ;; WARN) [ "$rc" -eq 8 ] ;; FAIL) [ "$rc" -eq 1 ] ;; *) false ;; esac
 }
