@@ -141,14 +141,14 @@ ATTRS=(
 	"vlan|vlan 100|.vlan_list[0].vlan == 100|.vlan == 100"
 	"qos|vlan 101 qos 3|.vlan_list[0].qos == 3|.qos == 3"
 	"proto-802.1ad|vlan 102 proto 802.1ad|(.vlan_list[0].protocol | ascii_downcase) == \"802.1ad\"|(.vlan_proto | ascii_downcase) == \"802.1ad\""
-	"spoofchk|spoofchk off|.spoofchk == false|.spoofchk == \"off\""
-	"trust|trust on|.trust == true|.trust == \"on\""
+	"spoofchk|spoofchk off|.spoofchk == false|.spoofchk == false"
+	"trust|trust on|.trust == true|.trust == true"
 	"max-tx-rate|max-tx-rate 100|.rate.max_tx == 100|.max_tx_rate == 100"
 	"min-tx-rate|min-tx-rate 10|.rate.min_tx == 10|.min_tx_rate == 10"
 	"link-state-auto|link-state auto|.link_state == \"auto\"|.link_state == \"auto\""
 	"link-state-enable|link-state enable|.link_state == \"enable\"|.link_state == \"enable\""
 	"link-state-disable|link-state disable|.link_state == \"disable\"|.link_state == \"disable\""
-	"query-rss|query-rss on|.query_rss_en == true|.query_rss == \"on\""
+	"query-rss|query-rss on|.query_rss_en == true|.query_rss == true"
 )
 
 @test "set: every VF attribute through vfctl, read back by ip -d -j link and vfctl show; the driver's refusals as the table says" {
