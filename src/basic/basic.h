@@ -95,6 +95,9 @@ uint64_t vfctl_now_ms(void);
  * (.NAME.tmp) is always a file this call creates (O_EXCL|O_NOFOLLOW):
  * whatever was there is removed, never written through. */
 int vfctl_file_write_atomic(int dfd, const char *name, const char *text);
+/* The same with the file's mode (vfctl_file_write_atomic: 0600), set before
+ * the rename, for files other users read (the CDI spec, the metrics). */
+int vfctl_file_write_atomic_mode(int dfd, const char *name, const char *text, mode_t mode);
 
 int vfctl_strv_push(char ***v, size_t *n, const char *s);
 void vfctl_strv_free(char **v, size_t n);

@@ -79,6 +79,11 @@ int vfctl_root_write_bounded(const struct vfctl_root *root, const char *rel, con
 
 int vfctl_file_write_atomic(int dfd, const char *name, const char *text)
 {
+	return vfctl_file_write_atomic_mode(dfd, name, text, 0600);
+}
+
+int vfctl_file_write_atomic_mode(int dfd, const char *name, const char *text, mode_t mode)
+{
 	char tmp[NAME_MAX + 1];
 	size_t len = strlen(text);
 	int fd, r = 0;
@@ -98,7 +103,10 @@ int vfctl_file_write_atomic(int dfd, const char *name, const char *text)
 	if (fd < 0)
 		return -errno;
 	errno = 0;
-	if (write(fd, text, len) != (ssize_t)len || write(fd, "\n", 1) != 1 || fsync(fd) < 0)
+	/* the mode before the rename: the name never shows another (fchmod, not
+	 * the umask-bound create mode) */
+	if ((mode != 0600 && fchmod(fd, mode) < 0) ||
+	    write(fd, text, len) != (ssize_t)len || write(fd, "\n", 1) != 1 || fsync(fd) < 0)
 		r = errno ? -errno : -EIO;
 	close(fd);
 	if (!r && renameat(dfd, tmp, dfd, name) < 0)

@@ -94,10 +94,8 @@ int vfctl_cdi_write(struct vfctl_ctx *ctx, const char *dir, const char *text)
 	if (dfd < 0)
 		return vfctl_ctx_set_error(ctx, -errno, "CDI spec: opening %s: %s; create it or "
 					   "name another directory", dir, strerror(errno));
-	r = vfctl_file_write_atomic(dfd, VFCTL_CDI_FILE, text);
 	/* container engines run as other users read it too */
-	if (r >= 0 && fchmodat(dfd, VFCTL_CDI_FILE, 0644, 0) < 0)
-		r = -errno;
+	r = vfctl_file_write_atomic_mode(dfd, VFCTL_CDI_FILE, text, 0644);
 	if (r < 0)
 		return vfctl_ctx_set_error(ctx, r, "CDI spec: writing %s/%s: %s", dir,
 					   VFCTL_CDI_FILE, strerror(-r));

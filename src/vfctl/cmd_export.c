@@ -53,7 +53,6 @@ static int write_file(const char *path, const char *text)
 	_cleanup_free_ char *d1 = strdup(path), *d2 = strdup(path);
 	_cleanup_close_ int dfd = -1;
 	const char *name;
-	int r;
 
 	if (!d1 || !d2)
 		return -ENOMEM;
@@ -61,10 +60,7 @@ static int write_file(const char *path, const char *text)
 	dfd = open(dirname(d1), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd < 0)
 		return -errno;
-	r = vfctl_file_write_atomic(dfd, name, text);
-	if (r >= 0 && fchmodat(dfd, name, 0644, 0) < 0)
-		r = -errno;
-	return r;
+	return vfctl_file_write_atomic_mode(dfd, name, text, 0644);
 }
 
 /* ---- metrics -------------------------------------------------------------- */
