@@ -610,7 +610,8 @@ int vfctl_pf_set_numvfs(struct vfctl_ctx *ctx, const char *pf, unsigned n, unsig
 			}
 		}
 	}
-	t_written = vfctl_now_ms();
+	/* nothing written took no time (two clock reads can straddle a ms) */
+	t_written = (unsigned)p.numvfs != n ? vfctl_now_ms() : t0;
 	r = sriov_settle(ctx, addr, n, iommu, deadline, timeout_ms);
 	if (r < 0)
 		goto out;
