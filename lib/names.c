@@ -59,10 +59,12 @@ void vfctl_names_free(struct vfctl_names *nm)
 	free(nm);
 }
 
-static const char *hwdb_name(struct vfctl_names *nm, int kind, unsigned a, unsigned b)
+/* The hwdb's name (a copy) or NULL when the hwdb does not know it. */
+static char *hwdb_name(struct vfctl_names *nm, int kind, unsigned a, unsigned b)
 {
 	char key[64];
 	const char *v = NULL;
+	char *s;
 
 	if (!nm->hwdb_tried) {
 		nm->hwdb_tried = true;
@@ -75,14 +77,20 @@ static const char *hwdb_name(struct vfctl_names *nm, int kind, unsigned a, unsig
 	switch (kind) {
 	case PCI_LOOKUP_VENDOR:
 		snprintf(key, sizeof(key), "pci:v%08X", a);
-		return sd_hwdb_get(nm->hwdb, key, "ID_VENDOR_FROM_DATABASE", &v) < 0 ? NULL : v;
+		return sd_hwdb_get(nm->hwdb, key, "ID_VENDOR_FROM_DATABASE", &v) < 0 ? NULL : strdup(v);
 	case PCI_LOOKUP_DEVICE:
 		snprintf(key, sizeof(key), "pci:v%08Xd%08X", a, b);
-		return sd_hwdb_get(nm->hwdb, key, "ID_MODEL_FROM_DATABASE", &v) < 0 ? NULL : v;
-	default:	/* the subclass name only: a class without one goes to pci.ids */
+		return sd_hwdb_get(nm->hwdb, key, "ID_MODEL_FROM_DATABASE", &v) < 0 ? NULL : strdup(v);
+	default:
 		snprintf(key, sizeof(key), "pci:v*d*sv*sd*bc%02Xsc%02X*", a >> 8, a & 0xff);
-		return sd_hwdb_get(nm->hwdb, key, "ID_PCI_SUBCLASS_FROM_DATABASE", &v) < 0 ?
-		       NULL : v;
+		if (sd_hwdb_get(nm->hwdb, key, "ID_PCI_SUBCLASS_FROM_DATABASE", &v) >= 0)
+			return strdup(v);
+		/* a subclass pci.ids does not name: libpci gives the base class's
+		 * name and the number even with PCI_LOOKUP_NO_NUMBERS; answered
+		 * here, such a function no longer costs a parse of pci.ids */
+		if (sd_hwdb_get(nm->hwdb, key, "ID_PCI_CLASS_FROM_DATABASE", &v) < 0)
+			return NULL;
+		return asprintf(&s, "%s [%04x]", v, a) < 0 ? NULL : s;
 	}
 }
 
@@ -122,7 +130,6 @@ char *vfctl_name_lookup(struct vfctl_ctx *ctx, int kind, unsigned a, unsigned b)
 	struct vfctl_names *nm = ctx->names;
 	uint32_t key = (uint32_t)kind << 24 ^ a;
 	struct name_entry *e;
-	const char *h;
 
 	if (!nm) {
 		nm = ctx->names = calloc(1, sizeof(*nm));
@@ -144,8 +151,9 @@ char *vfctl_name_lookup(struct vfctl_ctx *ctx, int kind, unsigned a, unsigned b)
 	e = &nm->v[nm->n];
 	e->key = key;
 	e->id2 = b;
-	h = hwdb_name(nm, kind, a, b);
-	e->name = h ? strdup(h) : ids_name(nm, kind, a, b);
+	e->name = hwdb_name(nm, kind, a, b);
+	if (!e->name)
+		e->name = ids_name(nm, kind, a, b);
 	nm->n++;
 	return e->name ? strdup(e->name) : NULL;
 }
