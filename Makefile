@@ -36,8 +36,8 @@ UDEVRULESDIR ?= $(if $(filter /usr,$(PREFIX)),/usr/lib/udev/rules.d,/etc/udev/ru
 B         ?= build
 CC        ?= cc
 PKG_CONFIG ?= pkg-config
-DEPS      := libpci libnl-3.0 libnl-route-3.0 json-c libsystemd
-LIB_DEPS  := libpci libnl-3.0 libnl-route-3.0 json-c libsystemd
+DEPS      := libpci libnl-3.0 libnl-route-3.0 json-c libudev libsystemd
+LIB_DEPS  := libpci libnl-3.0 libnl-route-3.0 json-c libudev
 
 WARN      := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter
 ifeq ($(CI),true)

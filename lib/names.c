@@ -5,13 +5,16 @@
  * systemd's hwdb (hwdb.bin, mmap'd, built by udev from the same pci.ids)
  * answers without parsing anything; pci.ids through libpci, parsed on first
  * use only, answers what the hwdb does not (no hwdb.bin, an id it lacks).
+ * The hwdb is read through libudev, which libpci links already: libsystemd's
+ * sd_hwdb reads the same file, but linking libsystemd (and its libgcrypt,
+ * lzma, zstd, lz4, libcap) cost every vfctl process about 5 ms of start.
  */
 #include <setjmp.h>
 #include <stdio.h>
 #include <string.h>
 
 #include <pci/pci.h>
-#include <systemd/sd-hwdb.h>
+#include <libudev.h>
 
 #include "internal.h"
 
@@ -22,7 +25,8 @@ struct name_entry {
 };
 
 struct vfctl_names {
-	sd_hwdb *hwdb;
+	struct udev *udev;
+	struct udev_hwdb *hwdb;
 	bool hwdb_tried;
 	struct pci_access *ids;	/* libpci for pci.ids, made on first use */
 	bool ids_failed;
@@ -53,36 +57,52 @@ void vfctl_names_free(struct vfctl_names *nm)
 	for (size_t i = 0; i < nm->n; i++)
 		free(nm->v[i].name);
 	free(nm->v);
-	sd_hwdb_unref(nm->hwdb);
+	udev_hwdb_unref(nm->hwdb);
+	udev_unref(nm->udev);
 	if (nm->ids)
 		pci_cleanup(nm->ids);
 	free(nm);
 }
 
-static const char *hwdb_name(struct vfctl_names *nm, int kind, unsigned a, unsigned b)
+/* The hwdb's name (a copy) or NULL when the hwdb does not know it. */
+static char *hwdb_name(struct vfctl_names *nm, int kind, unsigned a, unsigned b)
 {
-	char key[64];
-	const char *v = NULL;
+	struct udev_list_entry *props, *e;
+	char key[64], *s;
 
 	if (!nm->hwdb_tried) {
 		nm->hwdb_tried = true;
-		if (sd_hwdb_new(&nm->hwdb) < 0)
-			nm->hwdb = NULL;
+		nm->udev = udev_new();
+		nm->hwdb = nm->udev ? udev_hwdb_new(nm->udev) : NULL;
 	}
 	if (!nm->hwdb)
 		return NULL;
-	/* the keys and properties libpci's own hwdb lookup uses */
+	/* the keys and properties libpci's own hwdb lookup uses; the list is
+	 * the hwdb's until the next lookup, so the name is copied at once */
 	switch (kind) {
 	case PCI_LOOKUP_VENDOR:
 		snprintf(key, sizeof(key), "pci:v%08X", a);
-		return sd_hwdb_get(nm->hwdb, key, "ID_VENDOR_FROM_DATABASE", &v) < 0 ? NULL : v;
+		props = udev_hwdb_get_properties_list_entry(nm->hwdb, key, 0);
+		e = udev_list_entry_get_by_name(props, "ID_VENDOR_FROM_DATABASE");
+		return e ? strdup(udev_list_entry_get_value(e)) : NULL;
 	case PCI_LOOKUP_DEVICE:
 		snprintf(key, sizeof(key), "pci:v%08Xd%08X", a, b);
-		return sd_hwdb_get(nm->hwdb, key, "ID_MODEL_FROM_DATABASE", &v) < 0 ? NULL : v;
-	default:	/* the subclass name only: a class without one goes to pci.ids */
+		props = udev_hwdb_get_properties_list_entry(nm->hwdb, key, 0);
+		e = udev_list_entry_get_by_name(props, "ID_MODEL_FROM_DATABASE");
+		return e ? strdup(udev_list_entry_get_value(e)) : NULL;
+	default:
 		snprintf(key, sizeof(key), "pci:v*d*sv*sd*bc%02Xsc%02X*", a >> 8, a & 0xff);
-		return sd_hwdb_get(nm->hwdb, key, "ID_PCI_SUBCLASS_FROM_DATABASE", &v) < 0 ?
-		       NULL : v;
+		props = udev_hwdb_get_properties_list_entry(nm->hwdb, key, 0);
+		e = udev_list_entry_get_by_name(props, "ID_PCI_SUBCLASS_FROM_DATABASE");
+		if (e)
+			return strdup(udev_list_entry_get_value(e));
+		/* a subclass pci.ids does not name: libpci gives the base class's
+		 * name and the number even with PCI_LOOKUP_NO_NUMBERS; answered
+		 * here, such a function no longer costs a parse of pci.ids */
+		e = udev_list_entry_get_by_name(props, "ID_PCI_CLASS_FROM_DATABASE");
+		if (!e)
+			return NULL;
+		return asprintf(&s, "%s [%04x]", udev_list_entry_get_value(e), a) < 0 ? NULL : s;
 	}
 }
 
@@ -122,7 +142,6 @@ char *vfctl_name_lookup(struct vfctl_ctx *ctx, int kind, unsigned a, unsigned b)
 	struct vfctl_names *nm = ctx->names;
 	uint32_t key = (uint32_t)kind << 24 ^ a;
 	struct name_entry *e;
-	const char *h;
 
 	if (!nm) {
 		nm = ctx->names = calloc(1, sizeof(*nm));
@@ -144,8 +163,9 @@ char *vfctl_name_lookup(struct vfctl_ctx *ctx, int kind, unsigned a, unsigned b)
 	e = &nm->v[nm->n];
 	e->key = key;
 	e->id2 = b;
-	h = hwdb_name(nm, kind, a, b);
-	e->name = h ? strdup(h) : ids_name(nm, kind, a, b);
+	e->name = hwdb_name(nm, kind, a, b);
+	if (!e->name)
+		e->name = ids_name(nm, kind, a, b);
 	nm->n++;
 	return e->name ? strdup(e->name) : NULL;
 }

@@ -9,6 +9,7 @@
  * it is stopped too, as the library's lease guard reads them. Both are
  * root's (0600, 0700): for anyone else they are unknown (null).
  */
+#include <dirent.h>
 #include <errno.h>
 #include <pwd.h>
 #include <stdio.h>
@@ -24,6 +25,9 @@
 
 static json_object *leases;	/* RUN/leases.json's "leases", once per command */
 static bool leases_read;
+static char **saved;		/* the names in RUN/state/, sorted, once per command */
+static size_t n_saved;
+static bool saved_read;
 bool inuse_holders = true;
 
 static json_object *file_json(const char *path)
@@ -74,6 +78,58 @@ void inuse_free(void)
 	json_object_put(leases);
 	leases = NULL;
 	leases_read = false;
+	for (size_t i = 0; i < n_saved; i++)
+		free(saved[i]);
+	free(saved);
+	saved = NULL;
+	n_saved = 0;
+	saved_read = false;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Whether RUN/state/ holds ADDR.json: one readdir per command, not a failed
+ * open (two, with the saved state's own) for each function listed. A
+ * directory we cannot read holds nothing we could read either. */
+static bool saved_listed(struct vfctl_ctx *ctx, const char *addr)
+{
+	char name[64], *key = name;
+
+	if (!saved_read) {
+		char path[1024];
+		struct dirent *de;
+		size_t cap = 0;
+		DIR *d;
+
+		saved_read = true;
+		snprintf(path, sizeof(path), "%s/state", vfctl_run_dir_path(ctx));
+		d = opendir(path);
+		while (d && (de = readdir(d))) {
+			char *dot = strrchr(de->d_name, '.');
+
+			if (de->d_name[0] == '.' || !dot || strcmp(dot, ".json"))
+				continue;
+			if (n_saved == cap) {
+				char **v = realloc(saved, (cap = cap ? cap * 2 : 16) * sizeof(*v));
+
+				if (!v)
+					break;
+				saved = v;
+			}
+			if (!(saved[n_saved] = strdup(de->d_name)))
+				break;
+			n_saved++;
+		}
+		if (d)
+			closedir(d);
+		if (n_saved > 1)
+			qsort(saved, n_saved, sizeof(*saved), cmp_str);
+	}
+	snprintf(name, sizeof(name), "%s.json", addr);
+	return n_saved && bsearch(&key, saved, n_saved, sizeof(*saved), cmp_str);
 }
 
 /* "pid 42 (qemu), pid 43 (vfkvm)" (vfctl_vfio_holders()) as objects. */
@@ -184,7 +240,7 @@ static void print_saved(struct vfctl_ctx *ctx, const struct vfctl_func *f)
 	int64_t vlan = -1;
 
 	snprintf(path, sizeof(path), "%s/state/%s.json", vfctl_run_dir_path(ctx), f->addr);
-	o = file_json(path);
+	o = saved_listed(ctx, f->addr) ? file_json(path) : NULL;
 	if (!o) {
 		pr_null("saved_state", NULL);
 		return;
@@ -222,7 +278,7 @@ void print_inuse(struct vfctl_ctx *ctx, const struct vfctl_func *f, const char *
 		pr_text("\n%s", indent);
 	print_lease(ctx, f);
 	snprintf(path, sizeof(path), "%s/state/%s.json", vfctl_run_dir_path(ctx), f->addr);
-	st = fopen(path, "re");
+	st = saved_listed(ctx, f->addr) ? fopen(path, "re") : NULL;
 	if (st) {
 		fclose(st);
 		pr_text("\n%s", indent);

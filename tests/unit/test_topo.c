@@ -296,6 +296,38 @@ static void names_cached_per_context(void **state)
 	scan_free(s);
 }
 
+static void ids_quiet(char *msg, ...)
+{
+	(void)msg;
+}
+
+/* A class's name is libpci's from pci.ids, whichever source answers: a
+ * subclass pci.ids does not name is the base class's name and the number
+ * ("Unclassified device [0002]"), an unknown class has none. */
+static void class_names_are_libpcis(void **state)
+{
+	static const unsigned cls[] = { 0x0200, 0x0604, 0x0002, 0x0b40, 0x1234, 0xff00, 0x2000 };
+	struct scan *s = scan_tree("82599-8vf");
+	struct pci_access *a = pci_alloc();
+
+	(void)state;
+	assert_non_null(a);
+	a->warning = a->debug = ids_quiet;
+	for (size_t i = 0; i < sizeof(cls) / sizeof(*cls); i++) {
+		char buf[256], *want, *got = vfctl_name_lookup(s->ctx, PCI_LOOKUP_CLASS, cls[i], 0);
+
+		want = pci_lookup_name(a, buf, sizeof(buf), PCI_LOOKUP_CLASS | PCI_LOOKUP_NO_NUMBERS |
+				       PCI_LOOKUP_NO_HWDB, (int)cls[i]);
+		if (want)
+			assert_string_equal(got, want);
+		else
+			assert_null(got);
+		free(got);
+	}
+	pci_cleanup(a);
+	scan_free(s);
+}
+
 static void find_rejects_bad_names(void **state)
 {
 	struct scan *s = scan_tree("82599-8vf");
@@ -351,6 +383,7 @@ int main(void)
 		cmocka_unit_test(pf_without_netdev),
 		cmocka_unit_test(device_vanishes_during_walk),
 		cmocka_unit_test(names_cached_per_context),
+		cmocka_unit_test(class_names_are_libpcis),
 		cmocka_unit_test(find_rejects_bad_names),
 		cmocka_unit_test(missing_root_is_an_error),
 		cmocka_unit_test(root_without_pci_is_an_error),
