@@ -21,7 +21,7 @@ void daemon_cdi_update(struct daemon *d)
 
 	if (!d->cdi_dir)
 		return;
-	/* the list's view, scanned again: the pools' VFs as they are now */
+	/* the shared view, scanned again: the pools' VFs as they are now */
 	host_view_drop(d);
 	if (d->cfg && host_view(d, HOST_VIEW_USEC, true, &h) >= 0)
 		for (size_t i = 0; i < d->cfg->n_pfs && r >= 0; i++)

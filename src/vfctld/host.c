@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * The daemon's view of the host: scans, sysfs checks, the restore of a VF,
- * and the owner's pidfd; host_ops is what the lease lifecycle runs on.
+ * The daemon's view of the host: scans, the shared view (list's and
+ * alloc's) and the few sysfs reads that keep alloc honest about it, the
+ * restore of a VF, and the owner's pidfd; host_ops is what the lease
+ * lifecycle runs on.
  */
 #include <stdio.h>
 #include <string.h>

@@ -13,7 +13,8 @@
  *                over the store; reconcile after a restart
  *   lease.c      the store (leases.json) and a lease as JSON
  *   host.c       what the lifecycle asks of the host: sysfs, restore, the
- *                owner's pidfd; list's shared view of the host
+ *                owner's pidfd; the shared view of the host (list's, and
+ *                alloc's with the chosen VF's drivers read fresh)
  *   vfio-open.c  the fds of "open" and group holders, through libvfctl
  *   log.c        logging and the test stop hook
  */
