@@ -289,6 +289,7 @@ static int do_grants(long k, char **pools, int n_pools)
 	}
 	close(fd);
 	if (!json_object_object_get_ex(o, "leases", &leases)) {
+		fprintf(stderr, "alloc-rtt: leases: %s\n", json_object_to_json_string(o));
 		json_object_put(o);
 		goto out;
 	}
