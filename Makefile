@@ -87,6 +87,7 @@ VFCTLD_LIBOBJ := $(filter-out $(B)/src/vfctld/vfctld.o,$(VFCTLD_SRC:%.c=$(B)/%.o
 VFCTLD  := $(B)/vfctld
 VFCTLD_LIBS = $(shell $(PKG_CONFIG) --libs libsystemd json-c)
 LEASE_PROBE := $(B)/lease-probe
+ALLOC_RTT := $(B)/alloc-rtt
 NL_PROBE  := $(B)/nl-probe
 VFCTLD_UNITS := $(B)/systemd/vfctld.service $(B)/systemd/vfctld.socket
 
@@ -117,7 +118,7 @@ FIXTURES := $(B)/fixtures/.stamp
 .PHONY: all install uninstall clean deps check check-unit check-golden golden-update check-asan \
 	check-bats check-vm check-hw fixtures fuzz check-fuzz check-abi abi-update bench check-bench bench-vm
 # the golden trees come with the build: the man pages' --sysfs-root examples use them
-all: $(SOLIB) $(STLIB) $(VFCTL) $(PCFILE) $(VFKVM) $(UNITS) $(VFCTLD) $(LEASE_PROBE) $(NL_PROBE) $(FIXTURES)
+all: $(SOLIB) $(STLIB) $(VFCTL) $(PCFILE) $(VFKVM) $(UNITS) $(VFCTLD) $(LEASE_PROBE) $(ALLOC_RTT) $(NL_PROBE) $(FIXTURES)
 
 $(B)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -222,6 +223,11 @@ $(LEASE_PROBE): $(B)/tests/vm/lease-probe.o $(PROG_LIBS)
 	@mkdir -p $(dir $@)
 	$(CC) -o $@ $< $(PROG_LIBS) $(ALL_LDFLAGS) $(LIB_LIBS)
 
+# vfctld's bench and concurrency client (tests/bench/vfctld-alloc, vfctld-lease.bats)
+$(ALLOC_RTT): $(B)/tests/bench/alloc-rtt.o $(PROG_LIBS)
+	@mkdir -p $(dir $@)
+	$(CC) -o $@ $< $(PROG_LIBS) $(ALL_LDFLAGS) $(LIB_LIBS)
+
 # the VM tests' reader and writer of a non-PCI PF's VFs (netdevsim) through
 # libvfctl's netlink code (tests/vm/88-netlink-scale.bats)
 $(NL_PROBE): $(B)/tests/vm/nl-probe.o $(PROG_LIBS)
@@ -309,7 +315,7 @@ check-asan:
 # tests/bench: vfctl against its peers (lspci, ...), medians of alternating
 # runs, figures to docs/bench.md; never pass/fail on time. check-bench is
 # make check's smoke of the same scripts (3 runs each, golden trees only).
-BENCH_ENV = VFCTL=$(abspath $(VFCTL)) VFCTLD=$(abspath $(VFCTLD)) FIXTURES=$(abspath $(B)/fixtures) \
+BENCH_ENV = VFCTL=$(abspath $(VFCTL)) VFCTLD=$(abspath $(VFCTLD)) ALLOC_RTT=$(abspath $(ALLOC_RTT)) FIXTURES=$(abspath $(B)/fixtures) \
 	    BENCH_DIR=$(abspath $(B)/bench) REPO=$(CURDIR)
 bench: all $(FIXTURES)
 	$(BENCH_ENV) tests/bench/run
@@ -326,7 +332,7 @@ bench-vm: all
 	tests/bench/report $(B)/vm/bench/bench-vm.jsonl docs/bench-vm.md
 
 check-bats: all $(FIXTURES) $(B)/guest/fault.bin
-	VFCTLD=$(abspath $(VFCTLD)) LEASE_PROBE=$(abspath $(LEASE_PROBE)) VFCTL=$(abspath $(VFCTL)) VFKVM=$(abspath $(VFKVM)) BUILD=$(abspath $(B)) GUESTS=$(abspath $(B)/guest) FIXTURES=$(abspath $(B)/fixtures) REPO=$(CURDIR) VFCTL_SAN=$(SAN) bats --tap tests/bats
+	VFCTLD=$(abspath $(VFCTLD)) LEASE_PROBE=$(abspath $(LEASE_PROBE)) ALLOC_RTT=$(abspath $(ALLOC_RTT)) VFCTL=$(abspath $(VFCTL)) VFKVM=$(abspath $(VFKVM)) BUILD=$(abspath $(B)) GUESTS=$(abspath $(B)/guest) FIXTURES=$(abspath $(B)/fixtures) REPO=$(CURDIR) VFCTL_SAN=$(SAN) bats --tap tests/bats
 
 # The kernels the VM stage boots, oldest and newest vfctl supports: Debian
 # 12's default (linux-image-amd64, 6.1) and bookworm-security's 6.12. Each
@@ -404,7 +410,7 @@ compile_commands.json:
 		awk -v cc='$(CC)' -v dir='$(CURDIR)' -f build-aux/compile-commands.awk > $(B)/compile_commands.json.tmp
 	mv $(B)/compile_commands.json.tmp $(B)/compile_commands.json
 	@echo "$(B)/compile_commands.json: $$(grep -c '"file"' $(B)/compile_commands.json) files"
-ALL_OBJS_GOALS = $(SOLIB) $(STLIB) $(VFCTL) $(VFKVM) $(VFCTLD) $(LEASE_PROBE) $(NL_PROBE) $(UNIT_TESTS)
+ALL_OBJS_GOALS = $(SOLIB) $(STLIB) $(VFCTL) $(VFKVM) $(VFCTLD) $(LEASE_PROBE) $(ALLOC_RTT) $(NL_PROBE) $(UNIT_TESTS)
 
 # every shell script (found by its #! line) and the bats suites; the
 # captured trees, the fuzz corpus and the golden outputs hold none

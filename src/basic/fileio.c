@@ -55,15 +55,20 @@ int vfctl_root_write_bounded(const struct vfctl_root *root, const char *rel, con
 	if (e < 0)
 		return e;
 	if (e == 0) {
-		int fd = vfctl_root_openat(root, rel, O_WRONLY | O_TRUNC);
+		int fd;
 
+		/* A child stuck in the kernel must not keep the caller's locks,
+		 * sockets or pipes (a shell's $(...) would wait for it, the caller
+		 * for its own lock): the open can block as well as the write (a
+		 * FIFO, a device), so only the root's fd is kept for the open, and
+		 * then only the file. */
+		if (root->fd > 0)
+			close_range(0, (unsigned)root->fd - 1, 0);
+		close_range((unsigned)root->fd + 1, ~0U, 0);
+		fd = vfctl_root_openat(root, rel, O_WRONLY | O_TRUNC);
 		if (fd < 0)
 			_exit(-fd & 0xff);
-		/* A child stuck in the kernel must not keep the caller's locks or
-		 * pipes (a shell's $(...) would wait for it): keep only this file. */
-		if (fd > 0)
-			close_range(0, (unsigned)fd - 1, 0);
-		close_range((unsigned)fd + 1, ~0U, 0);
+		close(root->fd);
 		_exit(-fd_write(fd, val) & 0xff);
 	}
 	/* -ETIMEDOUT: the child stays behind, stuck in the kernel; r reaps it */

@@ -21,9 +21,9 @@ void daemon_cdi_update(struct daemon *d)
 
 	if (!d->cdi_dir)
 		return;
-	/* the list's view, scanned again: the pools' VFs as they are now */
+	/* the shared view, scanned again: the pools' VFs as they are now */
 	host_view_drop(d);
-	if (d->cfg && host_view(d, &h) >= 0)
+	if (d->cfg && host_view(d, HOST_VIEW_USEC, true, &h) >= 0)
 		for (size_t i = 0; i < d->cfg->n_pfs && r >= 0; i++)
 			for (size_t j = 0; j < d->cfg->pfs[i].n_pools && r >= 0; j++) {
 				const struct vfctl_conf_pool *p = &d->cfg->pfs[i].pools[j];

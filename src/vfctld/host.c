@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * The daemon's view of the host: scans, sysfs checks, the restore of a VF,
- * and the owner's pidfd; host_ops is what the lease lifecycle runs on.
+ * The daemon's view of the host: scans, the shared view (list's and
+ * alloc's) and the few sysfs reads that keep alloc honest about it, the
+ * restore of a VF, and the owner's pidfd; host_ops is what the lease
+ * lifecycle runs on.
  */
 #include <stdio.h>
 #include <string.h>
@@ -17,21 +19,22 @@ int host_scan(struct daemon *d, struct vfctl_host **ret)
 	return vfctl_host_scan(d->ctx, vfctl_ctx_is_live(d->ctx) ? VFCTL_SCAN_NETLINK : 0, ret);
 }
 
-int host_view(struct daemon *d, const struct vfctl_host **ret)
+int host_view(struct daemon *d, uint64_t max_usec, bool for_list, const struct vfctl_host **ret)
 {
 	struct vfctl_host *h = NULL;
 	uint64_t now = 0;
 	int r;
 
 	sd_event_now(d->ev, CLOCK_MONOTONIC, &now);
-	if (d->view && now - d->view_usec < HOST_VIEW_USEC) {
+	if (d->view && now - d->view_usec <= max_usec) {
 		*ret = d->view;
 		return 0;
 	}
 	host_view_drop(d);
 	d->stats.host_scans++;
-	d->stats.list_scans++;
-	/* list shows addresses, drivers and NUMA nodes: no netlink */
+	if (for_list)
+		d->stats.list_scans++;
+	/* addresses, drivers, groups and NUMA nodes: no netlink */
 	r = vfctl_host_scan(d->ctx, 0, &h);
 	if (r < 0)
 		return r;
@@ -39,6 +42,37 @@ int host_view(struct daemon *d, const struct vfctl_host **ret)
 	d->view_usec = now;
 	*ret = h;
 	return 0;
+}
+
+uint64_t host_view_age(struct daemon *d)
+{
+	uint64_t now = 0;
+
+	sd_event_now(d->ev, CLOCK_MONOTONIC, &now);
+	return d->view && now > d->view_usec ? now - d->view_usec : 0;
+}
+
+/* The driver sysfs shows for addr now is the one the view has. */
+static bool driver_current(struct daemon *d, const struct vfctl_func *f)
+{
+	char now[64];
+
+	return vfctl_func_driver(d->ctx, f->addr, now, sizeof(now)) == 0 &&
+	       !strcmp(now, f->driver ? f->driver : "");
+}
+
+bool host_vf_current(struct daemon *d, const struct vfctl_host *h, const struct vfctl_func *vf)
+{
+	const struct vfctl_group *g = vf->iommu_group >= 0 ? vfctl_host_group(h, vf->iommu_group) :
+				      NULL;
+
+	if (!driver_current(d, vf))
+		return false;
+	/* the group's viability is its members' drivers */
+	for (size_t i = 0; g && i < g->n_members; i++)
+		if (g->members[i] != vf && !driver_current(d, g->members[i]))
+			return false;
+	return true;
 }
 
 void host_view_drop(struct daemon *d)

@@ -266,7 +266,7 @@ static json_object *do_list(struct daemon *d, const struct conn *c)
 	if (!any_pool_allows(d, c))
 		return list_no_host(d, c);
 	/* the shared view, scanned at most once a second (HOST_VIEW_USEC) */
-	r = host_view(d, &h);
+	r = host_view(d, HOST_VIEW_USEC, true, &h);
 	if (r < 0)
 		return reply_error(r, "%s", vfctl_ctx_error(d->ctx));
 	o = reply_ok();
@@ -402,37 +402,72 @@ static json_object *alloc_pick(struct daemon *d, const struct conn *c, const str
 			   n_leased ? ")" : "");
 }
 
-/* The VF of a new lease on vfio-pci in a viable group: its group, or the
- * error reply. *h is scanned again after a bind. */
-static json_object *alloc_bind(struct daemon *d, struct lease *l, struct vfctl_host **h,
-			       struct vfctl_func *vf, int *ret_group)
+/* The group of a VF on vfio-pci, or the error reply when it is not viable. */
+static json_object *alloc_viable(const struct vfctl_host *h, const struct vfctl_func *vf,
+				 const char *pool, int *ret_group)
 {
-	struct vfctl_group *g;
-	int r;
+	struct vfctl_group *g = vf->iommu_group >= 0 ? vfctl_host_group(h, vf->iommu_group) : NULL;
 
-	test_stop("alloc:before-bind");
-	if (l->bound) {
-		r = vfctl_bind(d->ctx, *h, vf->addr, "vfio-pci", VFCTL_BIND_MODPROBE, d->timeout_ms);
-		host_view_drop(d);	/* the VF's driver changed (or was put back) */
-		if (r < 0)
-			return reply_error(r, "%s", vfctl_ctx_error(d->ctx));
-		test_stop("alloc:after-bind");
-		vfctl_host_free(*h);
-		*h = NULL;
-		r = host_scan(d, h);
-		if (r >= 0)
-			r = vfctl_host_find(d->ctx, *h, l->vf, &vf);
-		if (r < 0)
-			return reply_error(r, "%s: after binding it: %s", l->vf, vfctl_ctx_error(d->ctx));
-	}
-	g = vf->iommu_group >= 0 ? vfctl_host_group(*h, vf->iommu_group) : NULL;
 	if (!g || !g->viable)
 		return reply_error(-EBUSY, "%s: its IOMMU group %d is not viable for VFIO%s%s; put the "
 				   "other members on vfio-pci or take this VF out of pool '%s'",
 				   vf->addr, vf->iommu_group, g && g->reason ? ": " : "",
-				   g && g->reason ? g->reason : "", l->pool);
+				   g && g->reason ? g->reason : "", pool);
 	*ret_group = vf->iommu_group;
 	return NULL;
+}
+
+/* A free VF of the pool in tmpl, decided on the shared view with no scan
+ * when it can be: a VF picked is trusted only when its driver and its
+ * group's drivers read now are the view's (someone may have rebound it
+ * behind the daemon's back), and "no free VF" only from a view at most
+ * HOST_VIEW_USEC old; else the view is scanned again and decides. A VF
+ * already on vfio-pci: its group in *ret_group (-1: it is to be bound). */
+static json_object *alloc_pick_view(struct daemon *d, const struct conn *c,
+				    const struct pool_ref *pr, const struct proto_request *req,
+				    struct lease *tmpl, int *ret_group)
+{
+	for (int again = 0;; again++) {
+		const struct vfctl_host *h = NULL;
+		struct vfctl_func *vf = NULL;
+		json_object *o;
+		int r = host_view(d, UINT64_MAX, false, &h);
+
+		if (r < 0)
+			return reply_error(r, "pool '%s': %s", req->pool, vfctl_ctx_error(d->ctx));
+		o = alloc_pick(d, c, pr, req, (struct vfctl_host *)h, tmpl, &vf);
+		if (o ? again || host_view_age(d) <= HOST_VIEW_USEC :
+		    again || host_vf_current(d, h, vf)) {
+			*ret_group = -1;
+			if (o || tmpl->bound)
+				return o;
+			return alloc_viable(h, vf, req->pool, ret_group);
+		}
+		json_object_put(o);
+		host_view_drop(d);
+	}
+}
+
+/* Bind the VF of a new lease to vfio-pci: its group (viable), or the error
+ * reply. *h is scanned again after the bind. */
+static json_object *alloc_bind(struct daemon *d, struct lease *l, struct vfctl_host **h,
+			       struct vfctl_func *vf, int *ret_group)
+{
+	int r;
+
+	r = vfctl_bind(d->ctx, *h, vf->addr, "vfio-pci", VFCTL_BIND_MODPROBE, d->timeout_ms);
+	host_view_drop(d);	/* the VF's driver changed (or was put back) */
+	if (r < 0)
+		return reply_error(r, "%s", vfctl_ctx_error(d->ctx));
+	test_stop("alloc:after-bind");
+	vfctl_host_free(*h);
+	*h = NULL;
+	r = host_scan(d, h);
+	if (r >= 0)
+		r = vfctl_host_find(d->ctx, *h, l->vf, &vf);
+	if (r < 0)
+		return reply_error(r, "%s: after binding it: %s", l->vf, vfctl_ctx_error(d->ctx));
+	return alloc_viable(*h, vf, l->pool, ret_group);
 }
 
 static json_object *do_alloc(struct daemon *d, const struct conn *c,
@@ -457,12 +492,20 @@ static json_object *do_alloc(struct daemon *d, const struct conn *c,
 				   req->pool, d->cfg->file);
 	if (req->pid > 0 && !proc_start_time(req->pid))
 		return reply_error(-ESRCH, "owner pid %d: no such process", req->pid);
-	r = host_scan(d, &h);
-	if (r < 0)
-		return reply_error(r, "pool '%s': %s", req->pool, vfctl_ctx_error(d->ctx));
-	o = alloc_pick(d, c, &pr, req, h, &tmpl, &vf);
+	o = alloc_pick_view(d, c, &pr, req, &tmpl, &group);
 	if (o)
-		goto out;
+		return o;
+	if (tmpl.bound) {
+		/* to be bound: a scan with netlink, whose VF settings vfctl_bind
+		 * saves for the restore */
+		r = host_scan(d, &h);
+		if (r >= 0)
+			r = vfctl_host_find(d->ctx, h, tmpl.vf, &vf);
+		if (r < 0) {
+			o = reply_error(r, "pool '%s': %s", req->pool, vfctl_ctx_error(d->ctx));
+			goto out;
+		}
+	}
 	snprintf(tmpl.pool, sizeof(tmpl.pool), "%s", req->pool);
 	snprintf(tmpl.owner, sizeof(tmpl.owner), "%s", req->owner);
 	tmpl.created = (int64_t)time(NULL);
@@ -479,7 +522,9 @@ static json_object *do_alloc(struct daemon *d, const struct conn *c,
 		o = reply_error(r, "%s", vfctl_ctx_error(d->ctx));
 		goto out;
 	}
-	o = alloc_bind(d, l, &h, vf, &group);
+	test_stop("alloc:before-bind");
+	if (l->bound)
+		o = alloc_bind(d, l, &h, vf, &group);
 	if (!o) {
 		r = lease_alloc_commit(&d->life, l, group);
 		if (r < 0)

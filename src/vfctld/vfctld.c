@@ -48,7 +48,7 @@ static int on_device(sd_device_monitor *m, sd_device *dev, void *userdata)
 	const char *name;
 
 	(void)m;
-	/* whatever changed, list's view of the host is old now */
+	/* whatever changed, the shared view of the host is old now */
 	host_view_drop(d);
 	if (sd_device_get_action(dev, &a) < 0 || sd_device_get_sysname(dev, &name) < 0)
 		return 0;

@@ -13,7 +13,8 @@
  *                over the store; reconcile after a restart
  *   lease.c      the store (leases.json) and a lease as JSON
  *   host.c       what the lifecycle asks of the host: sysfs, restore, the
- *                owner's pidfd; list's shared view of the host
+ *                owner's pidfd; the shared view of the host (list's, and
+ *                alloc's with the chosen VF's drivers read fresh)
  *   vfio-open.c  the fds of "open" and group holders, through libvfctl
  *   log.c        logging and the test stop hook
  */
@@ -237,7 +238,7 @@ struct daemon {
 	sd_event_source *accept_retry;
 	uint64_t refusal_logged;	/* CLOCK_MONOTONIC usec of the last refusal logged */
 	struct daemon_stats stats;
-	struct vfctl_host *view;	/* list's host view (host_view()), NULL: none */
+	struct vfctl_host *view;	/* the shared host view (host_view()), NULL: none */
 	uint64_t view_usec;	/* when it was scanned */
 	const char *cdi_dir;	/* --cdi-dir: where the CDI spec is kept, NULL none */
 };
@@ -270,12 +271,19 @@ void daemon_cdi_update(struct daemon *d);
 /* ---- host.c: the daemon's view of the host ---- */
 extern const struct lease_host_ops host_ops;
 int host_scan(struct daemon *d, struct vfctl_host **ret);
-/* list's view of the host (a scan without netlink), shared and reused
- * until it is HOST_VIEW_USEC old, a device event or a change the daemon
- * makes; never for a decision (alloc scans afresh). Borrowed: valid until
- * the next host_view_drop(). */
+/* The daemon's shared view of the host (a scan without netlink), scanned
+ * again when there is none or it is more than max_usec old; dropped at a
+ * device event, a reload and every write the daemon makes to a device.
+ * list takes it at most HOST_VIEW_USEC old; alloc at any age, and reads
+ * what must be fresh of the VF it picks (host_vf_current). for_list counts
+ * a scan as list's. Borrowed: valid until the next host_view_drop(). */
 #define HOST_VIEW_USEC (1000000ULL)
-int host_view(struct daemon *d, const struct vfctl_host **ret);
+int host_view(struct daemon *d, uint64_t max_usec, bool for_list, const struct vfctl_host **ret);
+/* How old the view is (0: scanned in this event loop iteration, or none) */
+uint64_t host_view_age(struct daemon *d);
+/* The drivers of vf and of the other members of its IOMMU group, read from
+ * sysfs now, are the view's (vf is still there): what alloc trusts. */
+bool host_vf_current(struct daemon *d, const struct vfctl_host *h, const struct vfctl_func *vf);
 void host_view_drop(struct daemon *d);
 bool host_dev_exists(struct daemon *d, const char *addr);
 bool host_driver_is(struct daemon *d, const char *addr, const char *drv);

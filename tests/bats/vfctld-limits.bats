@@ -84,7 +84,8 @@ rounds() {
 }
 
 # idle_phase: the pool user's rounds on a daemon nobody floods: $idle ms,
-# $scans_idle host scans they cost, $scans_before the count after them
+# $scans_idle host scans they cost (the first alloc scans for the shared
+# view, the others reuse it), $scans_before the count after them
 idle_phase() {
 	local start
 
@@ -220,7 +221,8 @@ ratio() { awk "BEGIN { printf \"%.2f\", $2 / ($1 ? $1 : 1) }"; }
 	last=$(status)
 	echo "$last"
 	# the pool user's rounds cost what they cost idle; the flooders nothing
-	[ "$(($(count 'host scans') - scans_before))" = "$scans_idle" ]
+	# the rounds' scans at most (the view they share may still be there): none of the flood's
+	[ "$(($(count 'host scans') - scans_before))" -le "$scans_idle" ]
 	[ "$(count 'of them for list')" = 0 ]
 	# stalled: not one more of their requests was read during the rounds
 	[ "$(count 'list replies without the host')" = "$served" ]
@@ -248,7 +250,8 @@ ratio() { awk "BEGIN { printf \"%.2f\", $2 / ($1 ? $1 : 1) }"; }
 	flooded=$(rounds)
 	last=$(status)
 	echo "$last"
-	[ "$(($(count 'host scans') - scans_before))" = "$scans_idle" ]
+	# the rounds' scans at most (the view they share may still be there): none of the flood's
+	[ "$(($(count 'host scans') - scans_before))" -le "$scans_idle" ]
 	[ "$(count 'of them for list')" = 0 ]
 	served=$(count 'list replies without the host')
 	echo "# figure: 4 clients of uids no pool allows flooding list and reading the replies ($served answered): alloc ${idle} ms idle, ${flooded} ms flooded, ratio $(ratio "$idle" "$flooded")" >&3
@@ -289,4 +292,31 @@ ratio() { awk "BEGIN { printf \"%.2f\", $2 / ($1 ? $1 : 1) }"; }
 	for _ in $(seq 100); do grep -q "reloaded" "$log" && break; sleep 0.05; done
 	run "$VFCTL" --json pools
 	[ "$(jq -r '.pools[0].vfs[0].driver' <<<"$output")" = ixgbevf ]
+}
+
+@test "alloc+release from a pre-bound pool: the host is scanned once for the shared view, not at each request; a VF rebound behind the daemon's back is seen at the next alloc, never granted from the view" {
+	start
+	for _ in 1 2 3 4 5; do
+		as 4321 "$VFCTL" alloc --pool gpu >/dev/null
+		as 4321 "$VFCTL" release 0000:03:11.6 >/dev/null
+	done
+	last=$(status)
+	echo "$last"
+	[ "$(count 'host scans')" = 1 ]
+	[ "$(count 'of them for list')" = 0 ]
+	# VF 7 moved to ixgbevf behind the daemon's back (a golden tree sends no device
+	# events): alloc reads its driver now, so it binds it (which fails on a golden
+	# tree) instead of handing out a VF on ixgbevf as the view says
+	ln -sfn ../../../../../bus/pci/drivers/ixgbevf "$sys/bus/pci/devices/0000:03:11.6/driver"
+	run as 4321 "$VFCTL" alloc --pool gpu
+	echo "$output"
+	[ "$status" -ne 0 ]
+	[[ "$output" == "vfctl: alloc: 0000:03:11.6: writing '0000:03:11.6' to $sys/bus/pci/devices/0000:03:11.6/driver/unbind: No such file or directory; rolled back"* ]]
+	run "$VFCTL" --json leases
+	[ "$(jq '.leases | length' <<<"$output")" = 0 ]
+	# back on vfio-pci: granted again
+	ln -sfn ../../../../../bus/pci/drivers/vfio-pci "$sys/bus/pci/devices/0000:03:11.6/driver"
+	run as 4321 "$VFCTL" alloc --pool gpu
+	[ "$status" -eq 0 ]
+	[[ "$output" == "L"*"0000:03:11.6"* ]]
 }

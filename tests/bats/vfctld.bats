@@ -108,6 +108,39 @@ msg() {	# msg NAME TEXT: a raw message file
 	[[ "$output" == L2* ]]
 }
 
+@test "a bind whose write hangs (unbind a FIFO nobody reads) costs its --timeout, not the daemon: A is told and rolled back, B's alloc is answered, nothing leaked once the FIFO is read" {
+	fifo=$sys/bus/pci/drivers/ixgbevf/unbind
+	pidfds() { find "/proc/$dpid/fd" -mindepth 1 -lname 'anon_inode:*pidfd*' | wc -l; }
+	mkfifo "$fifo"
+	start --timeout 1
+	# A: the bind's writer blocks in open() (no reader); B: from the pre-bound pool
+	"$VFCTL" alloc --pool broken >"$BATS_TEST_TMPDIR/a" 2>&1 &
+	a=$!
+	run "$VFCTL" alloc --pool gpu
+	echo "B: $output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == "L"*"0000:03:11.6"* ]]
+	wait "$a" && false
+	cat "$BATS_TEST_TMPDIR/a"
+	# A's answer came before or after B's: either way a clear error, rolled back
+	grep -q "vfctl: alloc: 0000:03:11.2: writing '0000:03:11.2' to $sys/bus/pci/devices/0000:03:11.2/driver/unbind did not return in 1000 ms .*rolled back" "$BATS_TEST_TMPDIR/a"
+	[ "$(jq -r '[.leases[].vf] | join(" ")' "$run_dir/leases.json")" = 0000:03:11.6 ]
+	# the writer left behind holds none of the daemon's fds (its lock above all):
+	# the daemon goes on serving; read the FIFO and it is reaped
+	run "$VFCTL" release 0000:03:11.6
+	[ "$status" -eq 0 ]
+	timeout 10 cat "$fifo" >/dev/null
+	for _ in $(seq 100); do
+		[ -z "$(ps -o pid= --ppid "$dpid")" ] && [ "$(pidfds)" = 0 ] && break
+		kill -CHLD "$dpid"
+		sleep 0.1
+	done
+	ps -o pid,stat,cmd --ppid "$dpid" || true
+	[ -z "$(ps -o pid= --ppid "$dpid")" ]
+	[ "$(pidfds)" = 0 ]
+	[ "$(jq '.leases | length' "$run_dir/leases.json")" = 0 ]
+}
+
 @test "vfctl refuses to change a leased VF (destroy, create, bind, unbind, restore, set) naming the lease; --force overrides; no daemon: the file still counts" {
 	start
 	run "$VFCTL" alloc --pool gpu --owner vm1
