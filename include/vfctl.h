@@ -276,6 +276,10 @@ struct vfctl_numvfs_report {
 	int before, after;	/* sriov_numvfs */
 	unsigned write_ms;	/* the sriov_numvfs writes */
 	unsigned settle_ms;	/* until every VF (and its netdev) was there */
+	/* the PF the name resolved to, and its sriov_drivers_autoprobe as the
+	 * call left it (-1: no such file): what it did, without a scan */
+	char pf[VFCTL_ADDR_LEN];
+	int autoprobe;
 };
 
 /* Set a PF's VF count (0 destroys), through 0 when both counts are

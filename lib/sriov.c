@@ -620,8 +620,10 @@ int vfctl_pf_set_numvfs(struct vfctl_ctx *ctx, const char *pf, unsigned n, unsig
 			.size = sizeof(out), .before = p.numvfs, .after = (int)n,
 			.write_ms = (unsigned)(t_written - t0),
 			.settle_ms = (unsigned)(vfctl_now_ms() - t_written),
+			.autoprobe = p.autoprobe,
 		};
 
+		memcpy(out.pf, addr, VFCTL_ADDR_LEN);
 		vfctl_sized_out(rep, &out, sizeof(out));
 	}
 	r = 0;

@@ -32,6 +32,31 @@ static unsigned timeout_ms(const struct args *a)
 	return a->timeout_s > 0 ? (ms < 1 ? 1 : (unsigned)ms) : 0;
 }
 
+/* The line both paths print: what changed, the times, autoprobe. */
+static void print_change(const char *addr, const struct vfctl_numvfs_report *rep,
+			 int autoprobe, unsigned flags)
+{
+	bool through = rep->before > 0 && rep->after > 0 && rep->before != rep->after;
+
+	pr_str("pf", "%s: ", addr);
+	pr_int("before", "%lld", rep->before);
+	pr_int("after", " -> %lld VFs", rep->after);
+	pr_bool("changed", NULL, rep->before != rep->after);
+	pr_bool("through_zero", NULL, through);
+	pr_text(through ? " (through 0)" : "");
+	pr_text(rep->before == rep->after ? " (unchanged, nothing written)" : "");
+	pr_uint("write_ms", ", write %llu ms", rep->write_ms);
+	pr_uint("settle_ms", ", settle %llu ms", rep->settle_ms);
+	if (autoprobe < 0)
+		pr_null("drivers_autoprobe", NULL);
+	else
+		pr_bool("drivers_autoprobe", ", autoprobe %s", autoprobe);
+	pr_bool("no_autoprobe", (flags & VFCTL_NUMVFS_NO_AUTOPROBE) && rep->after > 0 &&
+		rep->before != rep->after ? " (off while creating)" : NULL,
+		flags & VFCTL_NUMVFS_NO_AUTOPROBE);
+	pr_text("\n");
+}
+
 static int numvfs_run(struct vfctl_ctx *ctx, const char *cmd, const char *name, unsigned n,
 		      unsigned flags, const struct args *a)
 {
@@ -47,6 +72,18 @@ static int numvfs_run(struct vfctl_ctx *ctx, const char *cmd, const char *name, 
 		fprintf(stderr, "vfctl: %s\n", vfctl_ctx_error(ctx));
 		return r;
 	}
+	/* No VFs to print: the library's report says it all (a scan of the
+	 * host would cost as much as the write itself). */
+	if (n == 0) {
+		pr_obj_begin(NULL);
+		print_change(rep.pf, &rep, rep.autoprobe, flags);
+		pr_arr_begin("vfs");
+		pr_arr_end();
+		pr_arr_begin("warnings");
+		pr_arr_end();
+		pr_obj_end();
+		return EXIT_OK;
+	}
 	/* What is there now, as list and show print it: the command's one scan. */
 	r = vfctl_host_scan(ctx, VFCTL_SCAN_NETLINK, &h);
 	if (r >= 0)
@@ -59,23 +96,7 @@ static int numvfs_run(struct vfctl_ctx *ctx, const char *cmd, const char *name, 
 	}
 
 	pr_obj_begin(NULL);
-	pr_str("pf", "%s: ", pf->addr);
-	pr_int("before", "%lld", rep.before);
-	pr_int("after", " -> %lld VFs", rep.after);
-	pr_bool("changed", NULL, rep.before != rep.after);
-	pr_bool("through_zero", NULL, rep.before > 0 && rep.after > 0 && rep.before != rep.after);
-	pr_text(rep.before > 0 && rep.after > 0 && rep.before != rep.after ? " (through 0)" : "");
-	pr_text(rep.before == rep.after ? " (unchanged, nothing written)" : "");
-	pr_uint("write_ms", ", write %llu ms", rep.write_ms);
-	pr_uint("settle_ms", ", settle %llu ms", rep.settle_ms);
-	if (pf->autoprobe < 0)
-		pr_null("drivers_autoprobe", NULL);
-	else
-		pr_bool("drivers_autoprobe", ", autoprobe %s", pf->autoprobe);
-	pr_bool("no_autoprobe", (flags & VFCTL_NUMVFS_NO_AUTOPROBE) && rep.after > 0 &&
-		rep.before != rep.after ? " (off while creating)" : NULL,
-		flags & VFCTL_NUMVFS_NO_AUTOPROBE);
-	pr_text("\n");
+	print_change(pf->addr, &rep, pf->autoprobe, flags);
 	print_vfs(pf, "");
 	/* The PF's lock is gone by now: say so if another command was quicker. */
 	if (pf->numvfs != rep.after &&

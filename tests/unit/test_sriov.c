@@ -248,6 +248,12 @@ static void unchanged_count_writes_nothing(void **state)
 	assert_int_equal(rep.after, 2);
 	assert_int_equal(rep.write_ms, 0);
 	assert_true(rep.settle_ms < 1000);
+	assert_string_equal(rep.pf, PF0);
+	/* by its netdev name: the report says which PF, and its autoprobe */
+	rep = SENTINEL;
+	assert_int_equal(vfctl_pf_set_numvfs(t->ctx, "enp1s0f0", 2, 0, 0, &rep), 0);
+	assert_string_equal(rep.pf, PF0);
+	assert_int_equal(rep.autoprobe, atoi(attr(t, PF0, "sriov_drivers_autoprobe")));
 	assert_string_equal(writes(t), "");
 	tree_free(t);
 }
