@@ -232,6 +232,7 @@ struct vfctl_host {
 
 enum {
 	VFCTL_SCAN_NETLINK = 1 << 0,	/* read the PFs' netlink VF view */
+	VFCTL_SCAN_NO_NAMES = 1 << 1,	/* vendor_name, device_name, class_name stay NULL */
 };
 
 VFCTL_EXPORT int vfctl_host_scan(struct vfctl_ctx *ctx, unsigned flags, struct vfctl_host **ret);

@@ -149,8 +149,8 @@ static int read_netdevs(int dfd, struct vfctl_func *f)
 
 /* Fill one function from its directory; -ENODEV (and *gone, the reason)
  * when it vanished while we looked. */
-static int func_fill(struct vfctl_ctx *ctx, const char *addr, struct vfctl_func *f,
-		     char *gone, size_t gone_size)
+static int func_fill(struct vfctl_ctx *ctx, const char *addr, unsigned flags,
+		     struct vfctl_func *f, char *gone, size_t gone_size)
 {
 	_cleanup_close_ int dfd = -1;
 	char buf[256];
@@ -190,9 +190,12 @@ static int func_fill(struct vfctl_ctx *ctx, const char *addr, struct vfctl_func 
 		f->iommu_group = atoi(buf);
 	if (!vfctl_link_name_at(dfd, "driver", buf, sizeof(buf)))
 		f->driver = strdup(buf);
-	f->vendor_name = vfctl_name_lookup(ctx, PCI_LOOKUP_VENDOR, f->vendor, 0);
-	f->device_name = vfctl_name_lookup(ctx, PCI_LOOKUP_DEVICE, f->vendor, f->device);
-	f->class_name = vfctl_name_lookup(ctx, PCI_LOOKUP_CLASS, f->class >> 8, 0);
+	/* names cost a pci.ids parse where there is no hwdb: only when printed */
+	if (!(flags & VFCTL_SCAN_NO_NAMES)) {
+		f->vendor_name = vfctl_name_lookup(ctx, PCI_LOOKUP_VENDOR, f->vendor, 0);
+		f->device_name = vfctl_name_lookup(ctx, PCI_LOOKUP_DEVICE, f->vendor, f->device);
+		f->class_name = vfctl_name_lookup(ctx, PCI_LOOKUP_CLASS, f->class >> 8, 0);
+	}
 
 	f->is_bridge = (f->class >> 16) == 0x06;
 	if (vfctl_read_at(dfd, "driver_override", buf, sizeof(buf)) > 0 && strcmp(buf, "(null)"))
@@ -233,7 +236,7 @@ static struct vfctl_func *host_func(const struct vfctl_host *host, const char *a
 	return found ? *found : NULL;
 }
 
-static int scan_funcs(struct vfctl_ctx *ctx, struct vfctl_host *host)
+static int scan_funcs(struct vfctl_ctx *ctx, struct vfctl_host *host, unsigned flags)
 {
 	_cleanup_closedir_ DIR *d = NULL;
 	struct dirent *de;
@@ -273,7 +276,7 @@ static int scan_funcs(struct vfctl_ctx *ctx, struct vfctl_host *host)
 		f = malloc(sizeof(*f));
 		if (!f)
 			return -ENOMEM;
-		r = func_fill(ctx, addr, f, gone, sizeof(gone));
+		r = func_fill(ctx, addr, flags, f, gone, sizeof(gone));
 		if (r == -ENODEV) {
 			func_free(f);
 			r = host_warn(host, "%s: vanished during the walk (%s); run the command again",
@@ -614,7 +617,7 @@ int vfctl_host_scan(struct vfctl_ctx *ctx, unsigned flags, struct vfctl_host **r
 		return vfctl_err(ctx, -ENOMEM, "out of memory");
 	host->size = sizeof(*host);
 	vfctl_ctx_reap(ctx);
-	r = scan_funcs(ctx, host);
+	r = scan_funcs(ctx, host, flags);
 	if (r >= 0)
 		r = link_vfs(ctx, host);
 	if (r >= 0)

@@ -296,6 +296,40 @@ static void names_cached_per_context(void **state)
 	scan_free(s);
 }
 
+/* VFCTL_SCAN_NO_NAMES (bind, unbind, restore print none): no names, no
+ * name cache made, and everything else as a full scan reads it. */
+static void scan_without_names(void **state)
+{
+	struct vfctl_ctx *ctx = NULL;
+	struct vfctl_host *h = NULL;
+	struct scan *s;
+	struct vfctl_func *pf = NULL, *vf = NULL, *pf2, *vf2;
+
+	(void)state;
+	unit_scan("82599-8vf", VFCTL_SCAN_NO_NAMES, &ctx, &h);
+	assert_null(ctx->names);
+	assert_int_equal(vfctl_host_find(ctx, h, "0000:03:00.0", &pf), 0);
+	assert_int_equal(vfctl_host_find(ctx, h, "0000:03:10.0", &vf), 0);
+	assert_null(pf->vendor_name);
+	assert_null(pf->device_name);
+	assert_null(pf->class_name);
+	assert_null(vf->device_name);
+	s = scan_tree("82599-8vf");
+	pf2 = find(s, "0000:03:00.0");
+	vf2 = find(s, "0000:03:10.0");
+	assert_int_equal(h->n_funcs, s->host->n_funcs);
+	assert_int_equal(pf->device, pf2->device);
+	assert_int_equal(pf->class, pf2->class);
+	assert_string_equal(pf->driver, pf2->driver);
+	assert_int_equal(pf->n_vfs, pf2->n_vfs);
+	assert_int_equal(vf->iommu_group, vf2->iommu_group);
+	assert_string_equal(vf->driver, vf2->driver);
+	assert_non_null(pf2->device_name);
+	scan_free(s);
+	vfctl_host_free(h);
+	vfctl_ctx_free(ctx);
+}
+
 static void ids_quiet(char *msg, ...)
 {
 	(void)msg;
@@ -383,6 +417,7 @@ int main(void)
 		cmocka_unit_test(pf_without_netdev),
 		cmocka_unit_test(device_vanishes_during_walk),
 		cmocka_unit_test(names_cached_per_context),
+		cmocka_unit_test(scan_without_names),
 		cmocka_unit_test(class_names_are_libpcis),
 		cmocka_unit_test(find_rejects_bad_names),
 		cmocka_unit_test(missing_root_is_an_error),
