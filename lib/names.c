@@ -64,10 +64,21 @@ void vfctl_names_free(struct vfctl_names *nm)
 	free(nm);
 }
 
+/* The value of property prop for key in the hwdb, or NULL; the hwdb's
+ * list, valid until its next lookup. */
+static const char *hwdb_get(struct vfctl_names *nm, const char *key, const char *prop)
+{
+	struct udev_list_entry *e;
+
+	e = udev_hwdb_get_properties_list_entry(nm->hwdb, key, 0);
+	e = udev_list_entry_get_by_name(e, prop);
+	return e ? udev_list_entry_get_value(e) : NULL;
+}
+
 /* The hwdb's name (a copy) or NULL when the hwdb does not know it. */
 static char *hwdb_name(struct vfctl_names *nm, int kind, unsigned a, unsigned b)
 {
-	struct udev_list_entry *props, *e;
+	const char *v;
 	char key[64], *s;
 
 	if (!nm->hwdb_tried) {
@@ -77,33 +88,30 @@ static char *hwdb_name(struct vfctl_names *nm, int kind, unsigned a, unsigned b)
 	}
 	if (!nm->hwdb)
 		return NULL;
-	/* the keys and properties libpci's own hwdb lookup uses; the list is
-	 * the hwdb's until the next lookup, so the name is copied at once */
+	/* the keys and properties libpci's own hwdb lookup uses */
 	switch (kind) {
 	case PCI_LOOKUP_VENDOR:
 		snprintf(key, sizeof(key), "pci:v%08X", a);
-		props = udev_hwdb_get_properties_list_entry(nm->hwdb, key, 0);
-		e = udev_list_entry_get_by_name(props, "ID_VENDOR_FROM_DATABASE");
-		return e ? strdup(udev_list_entry_get_value(e)) : NULL;
+		v = hwdb_get(nm, key, "ID_VENDOR_FROM_DATABASE");
+		break;
 	case PCI_LOOKUP_DEVICE:
 		snprintf(key, sizeof(key), "pci:v%08Xd%08X", a, b);
-		props = udev_hwdb_get_properties_list_entry(nm->hwdb, key, 0);
-		e = udev_list_entry_get_by_name(props, "ID_MODEL_FROM_DATABASE");
-		return e ? strdup(udev_list_entry_get_value(e)) : NULL;
+		v = hwdb_get(nm, key, "ID_MODEL_FROM_DATABASE");
+		break;
 	default:
 		snprintf(key, sizeof(key), "pci:v*d*sv*sd*bc%02Xsc%02X*", a >> 8, a & 0xff);
-		props = udev_hwdb_get_properties_list_entry(nm->hwdb, key, 0);
-		e = udev_list_entry_get_by_name(props, "ID_PCI_SUBCLASS_FROM_DATABASE");
-		if (e)
-			return strdup(udev_list_entry_get_value(e));
+		v = hwdb_get(nm, key, "ID_PCI_SUBCLASS_FROM_DATABASE");
+		if (v)
+			break;
 		/* a subclass pci.ids does not name: libpci gives the base class's
 		 * name and the number even with PCI_LOOKUP_NO_NUMBERS; answered
 		 * here, such a function no longer costs a parse of pci.ids */
-		e = udev_list_entry_get_by_name(props, "ID_PCI_CLASS_FROM_DATABASE");
-		if (!e)
+		v = hwdb_get(nm, key, "ID_PCI_CLASS_FROM_DATABASE");
+		if (!v)
 			return NULL;
-		return asprintf(&s, "%s [%04x]", udev_list_entry_get_value(e), a) < 0 ? NULL : s;
+		return asprintf(&s, "%s [%04x]", v, a) < 0 ? NULL : s;
 	}
+	return v ? strdup(v) : NULL;
 }
 
 static char *ids_name(struct vfctl_names *nm, int kind, unsigned a, unsigned b)
