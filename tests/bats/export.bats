@@ -19,10 +19,7 @@ JSON
 }
 
 teardown() {
-	local rc=0
-	daemon_teardown || rc=$?
-	rm -rf "$run_dir"
-	return "$rc"
+	daemon_teardown
 }
 
 @test "metrics on every golden tree, no daemon: promtool finds the exposition valid; VFs per PF and state" {

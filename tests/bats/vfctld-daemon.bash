@@ -47,8 +47,9 @@ as() {
 	setpriv --reuid "$uid" --regid "$uid" --clear-groups -- "$@"
 }
 
-# daemon_teardown: SIGTERM to a running daemon, its log on bats' output; fails
-# unless it exited 0 (a clean exit; under ASan also no leak, no error)
+# daemon_teardown: SIGTERM to a running daemon, its log on bats' output, the
+# run dir removed; fails unless it exited 0 (a clean exit; under ASan also no
+# leak, no error)
 daemon_teardown() {
 	local rc=0
 	if [ -n "$dpid" ]; then
@@ -57,5 +58,6 @@ daemon_teardown() {
 	fi
 	echo "---- vfctld log"
 	cat "$log" 2>/dev/null || true
+	[ -z "${run_dir:-}" ] || rm -rf "$run_dir"
 	[ "$rc" = 0 ]
 }

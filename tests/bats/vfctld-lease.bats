@@ -28,10 +28,7 @@ setup() {
 }
 
 teardown() {
-	local rc=0
-	daemon_teardown || rc=$?
-	rm -rf "$run_dir"
-	return "$rc"
+	daemon_teardown
 }
 
 vf_addr() {	# vf_addr INDEX: the VF's PCI address

@@ -19,11 +19,8 @@ setup() {
 }
 
 teardown() {
-	local rc=0
 	[ "${#bg[@]}" = 0 ] || kill "${bg[@]}" 2>/dev/null || true
-	daemon_teardown || rc=$?
-	rm -rf "$run_dir"
-	return "$rc"
+	daemon_teardown
 }
 
 # bg_as UID CMD... &: as "as", but the job's $! is CMD itself (setpriv

@@ -19,10 +19,7 @@ JSON
 }
 
 teardown() {
-	local rc=0
-	daemon_teardown || rc=$?
-	rm -rf "$run_dir"
-	return "$rc"
+	daemon_teardown
 }
 
 msg() {	# msg NAME TEXT: a raw message file
