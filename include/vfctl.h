@@ -196,6 +196,9 @@ struct vfctl_func {
 	struct vfctl_func *pf;
 	int vf_index;		/* -1 for non-VFs */
 	struct vfctl_vf_config config;
+
+	/* "pci", or the bus of a software PF (host->soft_pfs): "netdevsim" */
+	const char *bus;
 };
 
 struct vfctl_group {
@@ -228,6 +231,15 @@ struct vfctl_host {
 
 	size_t n_warnings;
 	char **warnings;	/* devices that vanished during the walk, ... */
+
+	/* SR-IOV PFs that are no PCI function: netdevsim's software PFs
+	 * (bus/netdevsim/devices/netdevsimN), sorted by name. addr is the
+	 * bus device's name, bus "netdevsim"; vfs[] are their VFs (kind VF,
+	 * addr "", no driver or IOMMU group: they exist only in the PF
+	 * driver's netlink view). Not in funcs, so nothing binds them;
+	 * vfctl_host_find() finds them by name or netdev. */
+	size_t n_soft_pfs;
+	struct vfctl_func **soft_pfs;
 };
 
 enum {
@@ -238,8 +250,9 @@ enum {
 VFCTL_EXPORT int vfctl_host_scan(struct vfctl_ctx *ctx, unsigned flags, struct vfctl_host **ret);
 VFCTL_EXPORT void vfctl_host_free(struct vfctl_host *host);
 
-/* Find a function by PCI address (either form) or netdev name. Returns 0,
- * -EINVAL for a malformed name, -ENODEV for an unknown device. */
+/* Find a function by PCI address (either form) or netdev name, or a
+ * software PF (soft_pfs) by its bus name or netdev. Returns 0, -EINVAL
+ * for a malformed name, -ENODEV for an unknown device. */
 VFCTL_EXPORT int vfctl_host_find(struct vfctl_ctx *ctx, const struct vfctl_host *host,
 		    const char *name, struct vfctl_func **ret);
 VFCTL_EXPORT struct vfctl_group *vfctl_host_group(const struct vfctl_host *host, int id);

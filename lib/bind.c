@@ -602,6 +602,8 @@ int vfctl_bind(struct vfctl_ctx *ctx, struct vfctl_host *host, const char *dev,
 	int r;
 
 	r = vfctl_host_find(ctx, host, dev, &f);
+	if (r >= 0)
+		r = vfctl_func_need_pci(ctx, f, "binding a driver");
 	if (r < 0)
 		return r;
 	if (!driver_name_valid(driver))
@@ -634,6 +636,8 @@ int vfctl_unbind(struct vfctl_ctx *ctx, struct vfctl_host *host, const char *dev
 	int r;
 
 	r = vfctl_host_find(ctx, host, dev, &f);
+	if (r >= 0)
+		r = vfctl_func_need_pci(ctx, f, "unbinding a driver");
 	if (r < 0)
 		return r;
 	if (!f->driver)
@@ -693,6 +697,8 @@ int vfctl_restore(struct vfctl_ctx *ctx, struct vfctl_host *host, const char *de
 	if (!timeout_ms)
 		timeout_ms = DEFAULT_TIMEOUT_MS;
 	r = vfctl_host_find(ctx, host, dev, &f);
+	if (r >= 0)
+		r = vfctl_func_need_pci(ctx, f, "restoring a driver");
 	if (r < 0)
 		return r;
 	r = lock_for(ctx, f, &lock);

@@ -54,6 +54,10 @@ struct vfctl_names;
 char *vfctl_name_lookup(struct vfctl_ctx *ctx, int kind, unsigned a, unsigned b);
 void vfctl_names_free(struct vfctl_names *nm);
 
+/* topo.c: -EOPNOTSUPP, with why and what to use instead, when f is a
+ * software PF or its VF (host->soft_pfs): what needs a PCI function. */
+int vfctl_func_need_pci(struct vfctl_ctx *ctx, const struct vfctl_func *f, const char *what);
+
 /* devpath.c: a function's directory under the sysfs root. */
 #define VFCTL_DEVDIR "bus/pci/devices"
 /* Holds every path the library builds: a PCI address, a netdev name and a

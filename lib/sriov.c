@@ -460,6 +460,8 @@ static int sriov_find_pf(struct vfctl_ctx *ctx, const char *name, unsigned n,
 	if (r < 0)
 		return r;
 	r = vfctl_host_find(ctx, host, name, &f);
+	if (r >= 0)
+		r = vfctl_func_need_pci(ctx, f, "changing the VF count with vfctl");
 	if (r < 0)
 		goto out;
 	if (f->kind == VFCTL_FUNC_VF) {

@@ -73,6 +73,13 @@ void vfctl_host_free(struct vfctl_host *host)
 	for (size_t i = 0; i < host->n_groups; i++)
 		group_free(host->groups[i]);
 	free(host->groups);
+	/* a software PF owns its VFs: they are in no other list */
+	for (size_t i = 0; i < host->n_soft_pfs; i++) {
+		for (size_t j = 0; j < host->soft_pfs[i]->n_vfs; j++)
+			func_free(host->soft_pfs[i]->vfs[j]);
+		func_free(host->soft_pfs[i]);
+	}
+	free(host->soft_pfs);
 	vfctl_strv_free(host->iommu_units, host->n_iommu_units);
 	vfctl_strv_free(host->warnings, host->n_warnings);
 	free(host);
@@ -147,6 +154,20 @@ static int read_netdevs(int dfd, struct vfctl_func *f)
 	return 0;
 }
 
+static void func_init(struct vfctl_func *f, const char *addr, const char *bus)
+{
+	memset(f, 0, sizeof(*f));
+	f->size = sizeof(*f);
+	copy_str(f->addr, sizeof(f->addr), addr);
+	f->vf_index = -1;
+	f->iommu_group = -1;
+	f->numa_node = -1;
+	f->totalvfs = f->numvfs = f->autoprobe = f->vf_offset = f->vf_stride = -1;
+	f->config.link_state = -1;
+	f->config.spoofchk = f->config.trust = f->config.query_rss = VFCTL_UNKNOWN;
+	f->bus = bus;
+}
+
 /* Fill one function from its directory; -ENODEV (and *gone, the reason)
  * when it vanished while we looked. */
 static int func_fill(struct vfctl_ctx *ctx, const char *addr, unsigned flags,
@@ -157,14 +178,7 @@ static int func_fill(struct vfctl_ctx *ctx, const char *addr, unsigned flags,
 	long vendor, device, cls;
 	int r;
 
-	memset(f, 0, sizeof(*f));
-	f->size = sizeof(*f);
-	memcpy(f->addr, addr, VFCTL_ADDR_LEN);
-	f->vf_index = -1;
-	f->iommu_group = -1;
-	f->config.link_state = -1;
-	f->config.spoofchk = f->config.trust = f->config.query_rss = VFCTL_UNKNOWN;
-
+	func_init(f, addr, "pci");
 	dfd = vfctl_root_openat(&ctx->sys, VFCTL_DEV_PATH(addr, NULL), O_RDONLY | O_DIRECTORY);
 	r = dfd < 0 ? dfd : vfctl_read_int_at(dfd, "vendor", 16, &vendor);
 	if (r == -ENOENT) {
@@ -201,7 +215,6 @@ static int func_fill(struct vfctl_ctx *ctx, const char *addr, unsigned flags,
 	if (vfctl_read_at(dfd, "driver_override", buf, sizeof(buf)) > 0 && strcmp(buf, "(null)"))
 		f->driver_override = strdup(buf);
 
-	f->totalvfs = f->numvfs = f->autoprobe = f->vf_offset = f->vf_stride = -1;
 	if (!vfctl_link_name_at(dfd, "physfn", buf, sizeof(buf))) {
 		f->kind = VFCTL_FUNC_VF;
 	} else if ((f->totalvfs = attr_int(dfd, "sriov_totalvfs", 10)) >= 0) {
@@ -585,8 +598,9 @@ static int scan_host_caps(struct vfctl_ctx *ctx, struct vfctl_host *host)
 
 static int scan_netlink(struct vfctl_ctx *ctx, struct vfctl_host *host, unsigned flags)
 {
-	for (size_t i = 0; i < host->n_funcs; i++) {
-		struct vfctl_func *pf = host->funcs[i];
+	for (size_t i = 0; i < host->n_funcs + host->n_soft_pfs; i++) {
+		struct vfctl_func *pf = i < host->n_funcs ? host->funcs[i] :
+					host->soft_pfs[i - host->n_funcs];
 		int r = 0;
 
 		if (pf->kind != VFCTL_FUNC_PF || pf->n_vfs == 0)
@@ -608,6 +622,117 @@ static int scan_netlink(struct vfctl_ctx *ctx, struct vfctl_host *host, unsigned
 	return 0;
 }
 
+#define NSIM_DEVDIR "bus/netdevsim/devices"
+
+int vfctl_func_need_pci(struct vfctl_ctx *ctx, const struct vfctl_func *f, const char *what)
+{
+	const struct vfctl_func *pf = f->kind == VFCTL_FUNC_VF && f->pf ? f->pf : f;
+
+	if (!f->bus || !strcmp(f->bus, "pci"))
+		return 0;
+	return vfctl_err(ctx, -EOPNOTSUPP, "%s%s is a %s software PF%s, no PCI function: %s needs "
+			 "one (%s); vfctl list, show, set and apply (VF settings) work on it, and "
+			 "%s/" NSIM_DEVDIR "/%s/sriov_numvfs sets its VF count",
+			 f == pf ? "" : "a VF of ", pf->addr, f->bus, f == pf ? "" :
+			 " whose VFs exist only in netlink", what, strerror(EOPNOTSUPP),
+			 ctx->sys.path, pf->addr);
+}
+
+/* One netdevsim bus device with SR-IOV (its sriov_numvfs) as a software
+ * PF, its VFs as functions without a device; NULL in *ret when it has no
+ * sriov_numvfs (not SR-IOV capable) or vanished. */
+static int soft_pf_read(struct vfctl_ctx *ctx, const char *name, struct vfctl_func **ret)
+{
+	_cleanup_close_ int dfd = -1;
+	char buf[64], path[128];
+	struct vfctl_func *pf;
+	long v;
+	int r;
+
+	*ret = NULL;
+	snprintf(path, sizeof(path), NSIM_DEVDIR "/%s", name);
+	dfd = vfctl_root_openat(&ctx->sys, path, O_RDONLY | O_DIRECTORY);
+	if (dfd < 0 || vfctl_read_int_at(dfd, "sriov_numvfs", 10, &v) < 0 || v < 0 || v > 0xffff)
+		return 0;
+	pf = malloc(sizeof(*pf));
+	if (!pf)
+		return -ENOMEM;
+	func_init(pf, name, "netdevsim");
+	pf->kind = VFCTL_FUNC_PF;
+	pf->numvfs = (int)v;
+	if (!vfctl_link_name_at(dfd, "driver", buf, sizeof(buf)))
+		pf->driver = strdup(buf);
+	/* the VF limit is in debugfs (root, and only where it is mounted) */
+	snprintf(path, sizeof(path), "kernel/debug/netdevsim/%s/max_vfs", name);
+	if (!vfctl_root_read_int(&ctx->sys, path, 10, &v))
+		pf->totalvfs = (int)v;
+	r = read_netdevs(dfd, pf);
+	if (r >= 0 && pf->numvfs > 0 && !(pf->vfs = calloc((size_t)pf->numvfs, sizeof(*pf->vfs))))
+		r = -ENOMEM;
+	for (int i = 0; r >= 0 && i < pf->numvfs; i++) {
+		struct vfctl_func *vf = malloc(sizeof(*vf));
+
+		if (!vf) {
+			r = -ENOMEM;
+			break;
+		}
+		func_init(vf, "", pf->bus);
+		vf->kind = VFCTL_FUNC_VF;
+		vf->pf = pf;
+		vf->vf_index = i;
+		pf->vfs[pf->n_vfs++] = vf;
+	}
+	if (r < 0) {
+		for (size_t i = 0; i < pf->n_vfs; i++)
+			func_free(pf->vfs[i]);
+		func_free(pf);
+		return r;
+	}
+	*ret = pf;
+	return 0;
+}
+
+/* netdevsim's PFs: SR-IOV without PCI, whose VFs only netlink shows. */
+static int scan_soft_pfs(struct vfctl_ctx *ctx, struct vfctl_host *host)
+{
+	_cleanup_closedir_ DIR *d = NULL;
+	struct dirent *de;
+
+	if (vfctl_root_opendir(&ctx->sys, NSIM_DEVDIR, &d) < 0)
+		return 0;	/* no netdevsim module loaded */
+	while ((de = readdir(d))) {
+		struct vfctl_func **nv, *pf;
+		int r;
+
+		if (de->d_name[0] == '.')
+			continue;
+		if (strlen(de->d_name) >= VFCTL_ADDR_LEN) {
+			r = host_warn(host, "%s/" NSIM_DEVDIR "/%s: a name longer than %d characters, "
+				      "skipped", ctx->sys.path, de->d_name, VFCTL_ADDR_LEN - 1);
+			if (r < 0)
+				return r;
+			continue;
+		}
+		r = soft_pf_read(ctx, de->d_name, &pf);
+		if (r < 0)
+			return r;
+		if (!pf)
+			continue;
+		nv = realloc(host->soft_pfs, (host->n_soft_pfs + 1) * sizeof(*nv));
+		if (!nv) {
+			for (size_t i = 0; i < pf->n_vfs; i++)
+				func_free(pf->vfs[i]);
+			func_free(pf);
+			return -ENOMEM;
+		}
+		host->soft_pfs = nv;
+		host->soft_pfs[host->n_soft_pfs++] = pf;
+	}
+	if (host->n_soft_pfs > 1)
+		qsort(host->soft_pfs, host->n_soft_pfs, sizeof(*host->soft_pfs), cmp_func);
+	return 0;
+}
+
 int vfctl_host_scan(struct vfctl_ctx *ctx, unsigned flags, struct vfctl_host **ret)
 {
 	struct vfctl_host *host = calloc(1, sizeof(*host));
@@ -624,6 +749,8 @@ int vfctl_host_scan(struct vfctl_ctx *ctx, unsigned flags, struct vfctl_host **r
 		r = scan_groups(ctx, host);
 	if (r >= 0)
 		r = scan_host_caps(ctx, host);
+	if (r >= 0)
+		r = scan_soft_pfs(ctx, host);
 	if (r >= 0)
 		r = scan_netlink(ctx, host, flags);
 	if (r < 0) {
@@ -670,6 +797,18 @@ int vfctl_host_find(struct vfctl_ctx *ctx, const struct vfctl_host *host, const 
 				*ret = host->funcs[i];
 				return 0;
 			}
+	for (size_t i = 0; i < host->n_soft_pfs; i++) {
+		f = host->soft_pfs[i];
+		for (size_t j = 0; j < f->n_netdevs; j++)
+			if (!strcmp(f->netdevs[j]->name, name)) {
+				*ret = f;
+				return 0;
+			}
+		if (!strcmp(f->addr, name)) {
+			*ret = f;
+			return 0;
+		}
+	}
 	return vfctl_err(ctx, -ENODEV, "%s: no PCI function has a netdev of that name in %s/"
 			 VFCTL_DEVDIR "/*/net; 'ip link' lists the interfaces, 'vfctl list' the devices",
 			 name, ctx->sys.path);

@@ -313,7 +313,8 @@ static int check_target(struct vfctl_ctx *ctx, const struct vfctl_func *pf, unsi
 	if (vf_index >= (unsigned)n)
 		return vfctl_err(ctx, -ENODEV, "%s has %d VF%s (index 0-%d): no VF %u", pf->addr, n,
 				 n == 1 ? "" : "s", n - 1, vf_index);
-	if (!force && vf_index < pf->n_vfs && pf->vfs[vf_index]) {
+	/* a software PF's VFs have no address vfctld could lease */
+	if (!force && vf_index < pf->n_vfs && pf->vfs[vf_index] && pf->vfs[vf_index]->addr[0]) {
 		int r = vfctl_lease_guard(ctx, pf->vfs[vf_index]->addr, false,
 					  "changing its settings");
 
@@ -426,7 +427,7 @@ int vfctl_vf_set(struct vfctl_ctx *ctx, const struct vfctl_func *pf, unsigned vf
 	}
 	vfctl_sized_out(res, &out, sizeof(out));
 	if ((s->mask & BIT(VFCTL_VF_MAC)) && !out.err[VFCTL_VF_MAC] && !ctx->pinning_mac &&
-	    vf_index < pf->n_vfs && pf->vfs[vf_index])
+	    vf_index < pf->n_vfs && pf->vfs[vf_index] && pf->vfs[vf_index]->addr[0])
 		vfctl_admin_mac_note(ctx, pf->vfs[vf_index]->addr, s->mac);
 	r = first;
 out:

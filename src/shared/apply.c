@@ -174,6 +174,7 @@ static int plan_pf(struct vfctl_ctx *ctx, const struct vfctl_conf_pf *c,
 				continue;
 			ch.what = vfctl_vf_attr_name(ch.attr);
 			snprintf(ch.pf, sizeof(ch.pf), "%s", pf->addr);
+			ch.vf_known = vf;
 			if (vf)
 				snprintf(ch.dev, sizeof(ch.dev), "%s", vf->addr);
 			have_str(ch.attr, cur, ch.from, sizeof(ch.from));
@@ -429,7 +430,7 @@ int vfctl_apply(struct vfctl_ctx *ctx, const struct vfctl_config *cfg, unsigned 
 		struct vfctl_change *ch = &vfp->changes[i];
 		size_t j = i;
 
-		if (!ch->dev[0]) {	/* the VF did not appear: its PF change failed */
+		if (!ch->vf_known) {	/* the VF did not appear: its PF change failed */
 			change_failed(ch, -ENODEV, "no such VF: the VF count is not what the "
 				      "config says");
 			i++;

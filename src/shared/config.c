@@ -1052,6 +1052,11 @@ const struct vfctl_func *vfctl_config_match(const struct vfctl_conf_pf *c,
 		    f->vendor == c->vendor && f->device == c->device && n_seen++ == c->index)
 			return f;
 	}
+	/* a software PF (netdevsim) has a netdev, no PCI address or ids */
+	for (size_t k = 0; c->match == VFCTL_MATCH_NETDEV && k < host->n_soft_pfs; k++)
+		for (size_t j = 0; j < host->soft_pfs[k]->n_netdevs; j++)
+			if (!strcmp(host->soft_pfs[k]->netdevs[j]->name, c->netdev))
+				return host->soft_pfs[k];
 	if (seen)
 		*seen = n_seen;
 	return NULL;
@@ -1107,6 +1112,27 @@ int vfctl_config_resolve(struct vfctl_ctx *ctx, const struct vfctl_config *cfg,
 					 cfg->file, c->path, pf->addr,
 					 pf->kind == VFCTL_FUNC_VF ? "a VF" : "a function without "
 					 "sriov_totalvfs");
+		if (pf->bus && strcmp(pf->bus, "pci")) {
+			/* only what goes through its netdev: the VF settings */
+			const char *no = c->autoprobe != VFCTL_UNKNOWN ? "autoprobe" :
+					 c->n_pools ? "pools" : NULL;
+			int have = pf->numvfs >= 0 ? pf->numvfs : (int)pf->n_vfs;
+
+			for (unsigned k = 0; !no && k < c->numvfs; k++)
+				if (c->vfs[k].driver)
+					no = "a VF driver";
+			if (no)
+				return vfctl_ctx_set_error(ctx, -EINVAL, "%s: %s: %s is a %s software "
+						 "PF whose VFs are no PCI functions: it takes VF settings "
+						 "only, not %s", cfg->file, c->path, pf->addr, pf->bus, no);
+			if (have != (int)c->numvfs)
+				return vfctl_ctx_set_error(ctx, -EINVAL, "%s: %s.numvfs: %u VFs, but %s "
+						 "(a %s software PF) has %d and vfctl does not change "
+						 "its count: write %s/bus/%s/devices/%s/sriov_numvfs, or "
+						 "make numvfs %d", cfg->file, c->path, c->numvfs,
+						 pf->addr, pf->bus, have, vfctl_ctx_sysfs_root(ctx),
+						 pf->bus, pf->addr, have);
+		}
 		if (pf->totalvfs >= 0 && c->numvfs > (unsigned)pf->totalvfs)
 			return vfctl_ctx_set_error(ctx, -EINVAL, "%s: %s.numvfs: %u VFs, but %s has "
 					 "sriov_totalvfs %d", cfg->file, c->path, c->numvfs, pf->addr,

@@ -122,6 +122,7 @@ struct vfctl_change {
 	char pf[VFCTL_ADDR_LEN];
 	int vf_index;		/* -1 for a PF change */
 	char dev[VFCTL_ADDR_LEN];	/* the VF's address; "" when it does not exist yet */
+	bool vf_known;		/* the VF exists (a software PF's VF has no address) */
 	enum vfctl_vf_attr attr;	/* VFCTL_CHANGE_VF_ATTR */
 	const char *what;	/* "sriov_numvfs", "mac", "vlan", "driver", ... */
 	char from[64], to[64];	/* "?" unknown, "-" none */

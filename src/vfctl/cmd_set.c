@@ -297,6 +297,9 @@ static unsigned print_results(const struct vfctl_func *pf, unsigned idx, const s
 	const struct vfctl_func *vf = idx < pf->n_vfs ? pf->vfs[idx] : NULL;
 	unsigned refused = 0;
 
+	if (vf && !vf->addr[0])
+		vf = NULL;	/* a software PF's VF: no address */
+
 	pr_obj_begin(NULL);
 	pr_str("address", "%s", vf ? vf->addr : NULL);
 	pr_int("vf_index", ": vf %lld", idx);

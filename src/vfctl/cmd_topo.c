@@ -4,6 +4,7 @@
  * printer; print_host, print_func and print_warnings are shared with the
  * commands that print what they changed.
  */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -264,8 +265,54 @@ static void print_sriov(const struct vfctl_func *pf, const char *indent)
 	print_vfs(pf, indent);
 }
 
+/* A software PF (netdevsim) and its VFs: no PCI identity, a VF no more
+ * than its index and the PF driver's view of it. */
+static bool is_soft(const struct vfctl_func *f)
+{
+	return f->size > offsetof(struct vfctl_func, bus) && f->bus && strcmp(f->bus, "pci");
+}
+
+static void print_soft_vf(const struct vfctl_func *vf, const char *indent)
+{
+	pr_obj_begin(NULL);
+	pr_text("%s  vf ", indent);
+	pr_int("vf_index", "%lld", vf->vf_index);
+	pr_str("kind", NULL, "vf");
+	pr_str("pf", in_tree ? NULL : " of %s", vf->pf ? vf->pf->addr : NULL);
+	if (!vf->config.valid)
+		pr_text(" (settings not read)");
+	print_vf_config(vf);
+	pr_text("\n");
+	pr_obj_end();
+}
+
+static void print_soft_pf(const struct vfctl_func *pf, const char *indent)
+{
+	pr_obj_begin(NULL);
+	pr_text("%s", indent);
+	pr_str("name", "%s", pf->addr);
+	pr_str("bus", " %s software PF (no PCI function)", pf->bus);
+	pr_str("kind", NULL, "pf");
+	pr_text("\n%s    ", indent);
+	pr_str("driver", "driver %s", pf->driver ? pf->driver : "(none)");
+	if (!pf->driver)
+		pr_null("driver", NULL);
+	print_netdevs(pf);
+	pr_text("\n");
+	print_sriov(pf, indent);
+	pr_obj_end();
+}
+
 void print_func(const struct vfctl_func *f, const char *indent)
 {
+	if (is_soft(f)) {
+		if (f->kind == VFCTL_FUNC_VF)
+			print_soft_vf(f, indent);
+		else
+			print_soft_pf(f, indent);
+		return;
+	}
+
 	pr_obj_begin(NULL);
 	if (f->kind == VFCTL_FUNC_VF) {
 		pr_text("%s  vf ", indent);
@@ -448,13 +495,25 @@ int cmd_list(struct vfctl_ctx *ctx, struct vfctl_host *h, const struct args *a)
 			    func_shown(cur_filter, h->funcs[i]))
 				print_brief(h->funcs[i]);
 	pr_arr_end();
-	if (!n_pfs)
+	if (!a->brief) {
+		/* netdevsim's: apart, so that every object in pfs is a PCI function */
+		pr_arr_begin("software_pfs");
+		for (size_t i = 0; i < h->n_soft_pfs; i++)
+			if (pf_shown(cur_filter, h->soft_pfs[i])) {
+				n_shown++;
+				pr_text("\n");
+				print_func(h->soft_pfs[i], "");
+			}
+		pr_arr_end();
+	}
+	if (!n_pfs && !h->n_soft_pfs)
 		pr_text("%sNo SR-IOV physical function on this host (%zu PCI functions scanned, "
 			"none has sriov_totalvfs)%s\n", a->brief ? "" : "\n", h->n_funcs, a->all ? "" :
 			"; 'vfctl list --all' shows them");
 	else if (!n_shown)
 		pr_text("%sNo SR-IOV function matches (%zu PF%s on this host; 'vfctl list' shows "
-			"them all)\n", a->brief ? "" : "\n", n_pfs, n_pfs == 1 ? "" : "s");
+			"them all)\n", a->brief ? "" : "\n", n_pfs + h->n_soft_pfs,
+			n_pfs + h->n_soft_pfs == 1 ? "" : "s");
 
 	if (a->all && !a->brief) {
 		pr_text("\nOther PCI functions:\n");

@@ -164,6 +164,17 @@ static int find_target(struct vfctl_ctx *ctx, struct vfctl_host *h, const struct
 		fprintf(stderr, "vfctl: %s %s: %s\n", cmd, arg, err);
 		return r;
 	}
+	if (!ret->f->addr[0] || (ret->f->bus && strcmp(ret->f->bus, "pci"))) {
+		const struct vfctl_func *f = ret->f, *pf = f->pf ? f->pf : f;
+		char what[64] = "";
+
+		if (pf != f)
+			snprintf(what, sizeof(what), "vf %d of ", f->vf_index);
+		fprintf(stderr, "vfctl: %s %s: %s%s (a %s software PF) is no PCI function: a VMM "
+			"cannot be given it; 'vfctl list' shows the PCI PFs and their VFs\n", cmd,
+			arg, what, pf->addr, f->bus);
+		return -EOPNOTSUPP;
+	}
 	return EXIT_OK;
 }
 

@@ -348,3 +348,32 @@ no changes: the host matches $conf" ]
 	[ "$stderr" = "vfctl: apply: $conf:2:15: a NUL character (\\u0000) in a string: no name or value holds one; remove it" ]
 	[ "$(tree_sum)" = "$before" ]
 }
+
+@test "a netdevsim software PF: matched by netdev, VF settings planned; a count, driver, autoprobe or pool refused whole" {
+	rm -rf "$t"; tree_copy netdevsim	# 82576 beside netdevsim5 (4 VFs, netdev eni5np1)
+	before=$(tree_sum)
+	cat >"$conf" <<'JSON'
+{ "pfs": [ { "match": { "netdev": "eni5np1" }, "numvfs": 4,
+             "vfs": [ { "index": 3, "mac": "02:00:05:00:00:13", "trust": true } ] } ] }
+JSON
+	run --separate-stderr vfctl apply --dry-run --config "$conf"
+	[ "$status" -eq 0 ]
+	[ "$output" = "netdevsim5 vf 3: mac ? -> 02:00:05:00:00:13: would apply
+netdevsim5 vf 3: trust ? -> on: would apply
+2 changes would be made (dry run: nothing written)" ]
+	run --separate-stderr vfctl --json apply --dry-run --config "$conf"
+	[ "$status" -eq 0 ]
+	[ "$(jq -c '.changes[0] | [.pf, .vf_index, .address, .what]' <<<"$output")" = '["netdevsim5",3,null,"mac"]' ]
+	schema_ok apply
+
+	sed -i 's/"numvfs": 4/"numvfs": 8/' "$conf"
+	run --separate-stderr vfctl apply --dry-run --config "$conf"
+	[ "$status" -ne 0 ]
+	[[ $stderr == *"pfs[0].numvfs: 8 VFs, but netdevsim5 (a netdevsim software PF) has 4 and vfctl does not change its count: write $t/sys/bus/netdevsim/devices/netdevsim5/sriov_numvfs, or make numvfs 4"* ]]
+	sed -i -e 's/"numvfs": 8/"numvfs": 4/' -e 's/"trust": true/"driver": "vfio-pci"/' "$conf"
+	run --separate-stderr vfctl apply --config "$conf"
+	[ "$status" -ne 0 ]
+	[[ $stderr == *"netdevsim5 is a netdevsim software PF whose VFs are no PCI functions: it takes VF settings only, not a VF driver"* ]]
+	[ "$(tree_sum)" = "$before" ]
+	[ ! -e "$run_dir" ]
+}

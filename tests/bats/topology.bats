@@ -298,3 +298,44 @@ vf() {	# vf TREE ARGS...
 	[ "$(jq -r '[.pfs[].vfs[].address] | index("0000:03:11.6")' <<<"$output")" = null ]
 	[ "$(jq -r '[.pfs[].vfs[].address] | length' <<<"$output")" -gt 0 ]
 }
+
+@test "a netdevsim software PF: listed apart with its VFs, shown by bus name, netdev and NETDEV:INDEX; what needs PCI refused" {
+	run vf netdevsim --json list
+	[ "$status" -eq 0 ]
+	schema_ok list
+	# pfs holds PCI functions only; the software PF is apart, its 4 VFs by index
+	[ "$(jq -c '[.pfs[].address]' <<<"$output")" = '["0000:01:00.0","0000:01:00.1"]' ]
+	[ "$(jq -c '.software_pfs[] | [.name, .bus, .driver, .netdevs[0].name, .sriov.numvfs, [.vfs[].vf_index], [.vfs[].pf]]' <<<"$output")" = \
+		'["netdevsim5","netdevsim","netdevsim","eni5np1",4,[0,1,2,3],["netdevsim5","netdevsim5","netdevsim5","netdevsim5"]]' ]
+	[[ $(jq -r '.software_pfs[0].vf_config_error' <<<"$output") == "not read: "*"is not the live /sys"* ]]
+	for name in netdevsim5 eni5np1; do
+		run vf netdevsim --json show "$name"
+		[ "$status" -eq 0 ]
+		schema_ok show
+		[ "$(jq -c '.functions[0] | [.name, (.vfs | length)]' <<<"$output")" = '["netdevsim5",4]' ]
+	done
+	run vf netdevsim --json show eni5np1:3
+	[ "$status" -eq 0 ]
+	schema_ok show
+	[ "$(jq -c '.functions[0]' <<<"$output")" = '{"vf_index":3,"kind":"vf","pf":"netdevsim5","config":null}' ]
+	run vf netdevsim show eni5np1:4
+	[ "$status" -ne 0 ]
+	[[ $output == *"VF index 4 out of range: netdevsim5 has 4 VFs (index 0-3)"* ]]
+	# listing one PCI PF leaves the software PF out, and the other way round
+	run vf netdevsim --json list eni5np1
+	[ "$(jq -c '[(.pfs | length), (.software_pfs | length)]' <<<"$output")" = '[0,1]' ]
+	run vf netdevsim --json list enp1s0f0
+	[ "$(jq -c '[(.pfs | length), (.software_pfs | length)]' <<<"$output")" = '[1,0]' ]
+
+	# nothing PCI: each refusal names the software PF; the tree is unchanged
+	run vf netdevsim bind netdevsim5 vfio-pci
+	[ "$status" -eq 5 ]
+	[[ $output == *"netdevsim5 is a netdevsim software PF, no PCI function: binding a driver needs one (Operation not supported)"* ]]
+	run vf netdevsim create eni5np1 2
+	[ "$status" -eq 5 ]
+	[[ $output == *"netdevsim5 is a netdevsim software PF"*"sriov_numvfs sets its VF count"* ]]
+	run vf netdevsim qemu-args eni5np1:3
+	[ "$status" -eq 5 ]
+	[[ $output == *"vf 3 of netdevsim5 (a netdevsim software PF) is no PCI function: a VMM cannot be given it"* ]]
+	[ "$(cat "$FIXTURES/netdevsim/sys/bus/netdevsim/devices/netdevsim5/sriov_numvfs")" = 4 ]
+}

@@ -4,16 +4,17 @@
 # 6.12 boot only) with 64, 256 and 512 VFs. Past about 220 VFs the
 # kernel's IFLA_VFINFO_LIST outgrows its 16-bit nla_len (the length wraps),
 # so this proves libvfctl's reader of RTM_NEWLINK, and vfctl_vf_set()'s
-# fresh read before it writes, on the real message. netdevsim's VFs are
-# not PCI functions, so vfctl's PCI topology does not list them: the
-# library's show and set paths are driven through nl-probe (tests/vm/
-# nl-probe.c). Every 16th VF (64th from 256) and the last get their own settings (one
-# `ip -batch`), and what the library reads must equal what was set, for
-# every VF. Debian 12's
-# iproute2 (6.1) says "Truncated VF list" past 64 KiB and lists only the
-# VFs within the wrapped length (34 of 256, 69 of 512): the VFs it does
-# list must equal the library's. Figures: how many VFs ip lists, and the
-# library's read against ip's, wall time.
+# fresh read before it writes, on the real message, through nl-probe
+# (tests/vm/nl-probe.c). Every 16th VF (64th from 256) and the last get
+# their own settings (one `ip -batch`), and what the library reads must
+# equal what was set, for every VF. Debian 12's iproute2 (6.1) says
+# "Truncated VF list" past 64 KiB and lists only the VFs within the wrapped
+# length (34 of 256, 69 of 512): the VFs it does list must equal the
+# library's. netdevsim's VFs are not PCI functions: vfctl lists the PF
+# apart (software_pfs), and its list, show, set and apply must give and
+# change every one of the 512 VFs as the library reads them and ip shows
+# them. Figures: how many VFs ip lists, the library's read against ip's,
+# vfctl list against ip, wall time.
 
 bats_require_minimum_version 1.5.0
 load helpers
@@ -144,13 +145,87 @@ scale() {
 	scale 512
 }
 
-@test "vfctl list beside a 512-VF netdevsim PF: the PCI PFs only; naming the netdevsim PF is refused clearly" {
-	[ "$(cat "$NSIM_DEV/sriov_numvfs")" -gt 0 ] || echo 512 >"$NSIM_DEV/sriov_numvfs"
-	run vfctl list --json
+# vfctl's view of the netdevsim PF's VFs (list or show --json) in nl-probe's format
+vfctl_view() {
+	jq -r --arg nd "$nd" '(.software_pfs // .functions)[] |
+		select(any(.netdevs[]; .name == $nd)) | .vfs[] | .config as $c |
+		"\(.vf_index) \($c.mac) \($c.vlan) \($c.qos) \(if $c.vlan_proto == "802.1ad" then "0x88a8" else "0x8100" end) \($c.max_tx_rate) \($c.min_tx_rate) \(if $c.spoofchk then "on" else "off" end) \(if $c.trust then "on" else "off" end) \($c.link_state)"'
+}
+
+@test "vfctl list, show, set and apply on the 512-VF netdevsim PF: every VF as the library and ip read it; bind refused" {
+	local k t_vfctl t_ip
+	[ "$(cat "$NSIM_DEV/sriov_numvfs")" -eq 512 ] || { echo 0 >"$NSIM_DEV/sriov_numvfs"; echo 512 >"$NSIM_DEV/sriov_numvfs"; }
+	"$NL_PROBE" show "$nd" >"$BATS_TEST_TMPDIR/lib"
+	[ "$(wc -l <"$BATS_TEST_TMPDIR/lib")" -eq 512 ]
+
+	# list: the PCI PFs in pfs as before, the software PF apart, all 512 VFs
+	run vfctl --json list
 	[ "$status" -eq 0 ]
-	echo "$output" | jq -e --arg pf "$(vm_igb_pf)" '[.pfs[].address] | index($pf) != null'
-	run ! grep -q netdevsim <<<"$output"
-	run vfctl show "$nd"
-	[ "$status" -eq 3 ]
-	[[ $output == *"$nd: no PCI function has a netdev of that name"* ]]
+	echo "$output" >"$BATS_TEST_TMPDIR/list.json"
+	jq -e --arg pf "$(vm_igb_pf)" '[.pfs[].address] | index($pf) != null' "$BATS_TEST_TMPDIR/list.json"
+	jq -e '[.pfs[].address] | all(test("^[0-9a-f]{4}:"))' "$BATS_TEST_TMPDIR/list.json"
+	jq -e '.software_pfs[] | select(.name == "netdevsim'$NSIM_ID'") |
+		.bus == "netdevsim" and .sriov.numvfs == 512 and .sriov.totalvfs == 512 and
+		(.vfs | length) == 512' "$BATS_TEST_TMPDIR/list.json"
+	vfctl_view <"$BATS_TEST_TMPDIR/list.json" | diff "$BATS_TEST_TMPDIR/lib" -
+	# what ip lists (it truncates past 64 KiB) is vfctl's first VFs
+	ip_view 2>/dev/null >"$BATS_TEST_TMPDIR/ip"
+	k=$(wc -l <"$BATS_TEST_TMPDIR/ip")
+	[ "$k" -gt 0 ]
+	vfctl_view <"$BATS_TEST_TMPDIR/list.json" | head -n "$k" | diff "$BATS_TEST_TMPDIR/ip" -
+
+	# show, by netdev and by bus name, and one VF as PF:INDEX
+	for name in "$nd" "netdevsim$NSIM_ID"; do
+		vfctl --json show "$name" | vfctl_view | diff "$BATS_TEST_TMPDIR/lib" -
+	done
+	run vfctl --json show "$nd:511"
+	[ "$status" -eq 0 ]
+	echo "$output" | jq -e '.functions[0] | .vf_index == 511 and .pf == "netdevsim'$NSIM_ID'"'
+
+	# set: the last VF (past what ip lists) and VF 2 (which ip lists)
+	run vfctl --json set "$nd:511" mac 02:00:58:ee:01:ff vlan 511 qos 3 trust on link-state enable
+	[ "$status" -eq 0 ] || { echo "$output"; false; }
+	echo "$output" | jq -e '.all_applied and .address == null and .pf == "netdevsim'$NSIM_ID'"'
+	run vfctl set "$nd:2" max-tx-rate 900 spoofchk on
+	[ "$status" -eq 0 ] || { echo "$output"; false; }
+	sed -i -e 's/^511 [^ ]* [^ ]* [^ ]* [^ ]* \([^ ]*\) \([^ ]*\) \([^ ]*\) .*/511 02:00:58:ee:01:ff 511 3 0x8100 \1 \2 \3 on enable/' \
+		-e 's/^2 \([^ ]*\) \([^ ]*\) \([^ ]*\) \([^ ]*\) [^ ]* \([^ ]*\) [^ ]* /2 \1 \2 \3 \4 900 \5 on /' \
+		"$BATS_TEST_TMPDIR/lib"
+	"$NL_PROBE" show "$nd" | diff "$BATS_TEST_TMPDIR/lib" -
+	ip_view 2>/dev/null | grep '^2 ' | diff - <(grep '^2 ' "$BATS_TEST_TMPDIR/lib")
+
+	# apply: VF settings through the netdev; a count or a driver is refused whole
+	cat >"$BATS_TEST_TMPDIR/nsim.conf" <<-EOF
+	{ "pfs": [ { "match": { "netdev": "$nd" }, "numvfs": 512,
+	  "vfs": [ { "index": 5, "mac": "02:00:58:aa:00:05", "vlan": 55 },
+	           { "index": 510, "trust": true, "max_tx_rate": 510 } ] } ] }
+	EOF
+	run vfctl --json apply --config "$BATS_TEST_TMPDIR/nsim.conf"
+	[ "$status" -eq 0 ] || { echo "$output"; false; }
+	echo "$output" | jq -e '.n_failed == 0 and .n_changes == 4 and
+		all(.changes[]; .pf == "netdevsim'$NSIM_ID'" and .status == "applied" and .address == null)'
+	run vfctl apply --config "$BATS_TEST_TMPDIR/nsim.conf"
+	[ "$status" -eq 0 ]
+	[[ $output == *"no changes"* ]]
+	"$NL_PROBE" show "$nd" | grep '^5 ' | grep -q '^5 02:00:58:aa:00:05 55 0 0x8100 '
+	"$NL_PROBE" show "$nd" | grep '^510 ' | grep -q ' 510 [0-9]* [a-z]* on '
+	ip_view 2>/dev/null | grep '^5 ' | grep -q '^5 02:00:58:aa:00:05 55 '
+	sed 's/"numvfs": 512/"numvfs": 4/' "$BATS_TEST_TMPDIR/nsim.conf" >"$BATS_TEST_TMPDIR/count.conf"
+	run vfctl apply --config "$BATS_TEST_TMPDIR/count.conf"
+	[ "$status" -ne 0 ]
+	[[ $output == *"does not change its count"* ]]
+	[ "$(cat "$NSIM_DEV/sriov_numvfs")" -eq 512 ]
+
+	# nothing PCI: bind and create name the software PF and change nothing
+	run vfctl bind "$nd:3" vfio-pci
+	[ "$status" -ne 0 ]
+	[[ $output == *"netdevsim software PF"*"no PCI function"* ]]
+	run vfctl create "$nd" 8
+	[ "$status" -ne 0 ]
+	[[ $output == *"software PF"* ]]
+	[ "$(cat "$NSIM_DEV/sriov_numvfs")" -eq 512 ]
+
+	t_vfctl=$(ms vfctl --json list)
+	t_ip=$(ms "$VM_IP" -d -j link show dev "$nd")
+	echo "# figure: vfctl --json list with the 512-VF netdevsim PF (TCG): $t_vfctl ms; ip -d -j link show of it alone $t_ip ms" >&3
 }
