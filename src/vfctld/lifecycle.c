@@ -168,7 +168,7 @@ int lease_release_finish(struct lease_life *lf, struct lease *l)
 
 void lease_owner_exited(struct lease_life *lf, struct lease *l)
 {
-	if (l->state != LEASE_ACTIVE)
+	if (l->state != LEASE_ACTIVE || l->busy)
 		return;
 	if (lease_release_begin(lf, l, "its owner process exited") == 0 &&
 	    lease_release_finish(lf, l) < 0)
@@ -231,6 +231,9 @@ static bool check_active(struct lease_life *lf, struct lease *l)
 
 static void reconcile_one(struct lease_life *lf, struct lease *l)
 {
+	/* its worker's completion settles it (a bind under way is no crash) */
+	if (l->busy)
+		return;
 	switch (l->state) {
 	case LEASE_ALLOCATING:
 		/* the client never got its reply: roll back */
@@ -292,7 +295,7 @@ void lease_expire(struct lease_life *lf, int64_t now)
 		struct lease *l = lf->store.v[i];
 		size_t n = lf->store.n;
 
-		if (l->state != LEASE_ACTIVE || !l->expires || l->expires > now) {
+		if (l->state != LEASE_ACTIVE || l->busy || !l->expires || l->expires > now) {
 			i++;
 			continue;
 		}

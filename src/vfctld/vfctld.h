@@ -16,6 +16,7 @@
  *                owner's pidfd; the shared view of the host (list's, and
  *                alloc's with the chosen VF's drivers read fresh)
  *   vfio-open.c  the fds of "open" and group holders, through libvfctl
+ *   worker.c     alloc's bind in a child process, off the event loop
  *   log.c        logging and the test stop hook
  */
 #ifndef VFCTLD_H
@@ -34,6 +35,8 @@
 #include "vfctl.h"
 #include "config.h"
 #include "proto.h"
+
+struct worker;
 
 /* every this long, leases not active are settled again */
 #define RETRY_USEC (2 * 1000000ULL)
@@ -63,6 +66,7 @@ struct lease {
 	sd_event_source *pid_src;
 	void *daemon;		/* for the pidfd callback */
 	char pending[256];	/* why a release waits */
+	bool busy;		/* a worker (worker.c) has it: nothing else touches it */
 };
 
 /* The last lease id (L9223372036854775807): "next" round-trips through
@@ -241,6 +245,8 @@ struct daemon {
 	struct vfctl_host *view;	/* the shared host view (host_view()), NULL: none */
 	uint64_t view_usec;	/* when it was scanned */
 	const char *cdi_dir;	/* --cdi-dir: where the CDI spec is kept, NULL none */
+	struct worker *workers;	/* running (worker.c) */
+	struct vfctl_reaper reaper;	/* workers given up on, reaped at SIGCHLD */
 };
 
 #define MAX_GROUPS 256
@@ -258,6 +264,9 @@ struct conn {
 	 * read from it until this is sent. */
 	char *pending;
 	size_t pending_len;
+	/* The request a worker answers (alloc's bind): nothing is read from
+	 * the peer until that reply is sent (conn_answer). */
+	struct worker *work;
 };
 
 /* request.c: the PF of a config entry on h (its pools' VFs) */
@@ -310,10 +319,41 @@ void conn_free(struct conn *c);
 void conn_limits_set(struct daemon *d);
 /* The SIGUSR1 status line. */
 void conn_log_stats(struct daemon *d);
+/* c's request is answered later by w: nothing read from c, no idle timeout
+ * meanwhile. */
+void conn_defer(struct conn *c, struct worker *w);
+/* The reply to c's deferred request; c reads requests again. */
+void conn_answer(struct conn *c, json_object *o);
 
-/* ---- request.c: one request's reply; *sent when it went out already (open) ---- */
-json_object *request_handle(struct daemon *d, const struct conn *c, const struct proto_request *req,
+/* ---- request.c: one request's reply; *sent when it went out already (open);
+ * NULL when a worker answers it later (c->work) ---- */
+json_object *request_handle(struct daemon *d, struct conn *c, const struct proto_request *req,
 			    bool *sent);
+
+/* ---- worker.c: a job off the event loop, in a child process ----
+ * The child runs job on its copy of the daemon and sends res back; it never
+ * touches the event loop, the store or leases.json. The parent calls done
+ * with the result (or -ETIMEDOUT when the worker was killed at --timeout
+ * + 1 s, -EIO when it ended without one) and c, the client waiting for the
+ * reply (NULL: none, or it is gone). l is busy until then. */
+struct worker_result {
+	int r;			/* 0, or -errno with err */
+	int group;		/* bind: the VF's IOMMU group */
+	unsigned scans;		/* host scans the worker made (the SIGUSR1 line's) */
+	char err[1024];
+};
+typedef void (*worker_job_fn)(struct daemon *d, const struct lease *l, struct worker_result *res);
+typedef void (*worker_done_fn)(struct daemon *d, struct lease *l, struct conn *c,
+			       const struct worker_result *res);
+/* 0 (c's reply deferred, l busy), or -errno with nothing started. what
+ * names the job in errors ("binding it to vfio-pci"). */
+int worker_start(struct daemon *d, struct lease *l, struct conn *c, const char *what,
+		 worker_job_fn job, worker_done_fn done);
+/* c was freed: its worker answers nobody. */
+void worker_conn_gone(struct worker *w);
+/* At exit: every worker killed and reaped; their leases stay as they are
+ * on disk (allocating), for the next start's reconcile. */
+void worker_stop_all(struct daemon *d);
 
 /* ---- log.c ---- */
 void log_init(bool journal, const char *test_stop_step);

@@ -252,6 +252,36 @@ static void alloc_to_active(void **state)
 	assert_false(lease_any_unsettled(&f->lf));
 }
 
+/* A lease a worker binds (busy) is left to the worker's completion:
+ * reconcile (the retry timer, device events, SIGHUP) does not roll it back
+ * as an interrupted alloc. */
+static void busy_left_alone(void **state)
+{
+	struct fake *f = *state;
+	struct lease *l = begin(f, true, 0);
+
+	l->busy = true;
+	assert_true(lease_any_unsettled(&f->lf));
+	lease_reconcile(&f->lf);
+	assert_int_equal(l->state, LEASE_ALLOCATING);
+	assert_int_equal(on_disk(f, "L1"), LEASE_ALLOCATING);
+	assert_int_equal(f->n_restore, 0);
+	/* the worker's completion: a failed bind rolled back as usual */
+	l->busy = false;
+	assert_int_equal(lease_alloc_abort(&f->lf, l), 0);
+	assert_int_equal(on_disk(f, "L1"), -1);
+	assert_int_equal(f->n_restore, 1);
+
+	/* the flag is not persisted: after a restart (the daemon died during
+	 * the bind, its worker with it) the lease is rolled back */
+	l = begin(f, true, 0);
+	l->busy = true;
+	crash_and_restart(f);
+	lease_reconcile(&f->lf);
+	assert_int_equal(on_disk(f, "L2"), -1);
+	assert_int_equal(f->n_restore, 2);
+}
+
 /* A lease with a ttl: kept before its deadline, lives another ttl while its
  * group is held, released by the normal path once it ran out unused; the
  * wake-up always follows the earliest deadline, also after a restart. */
@@ -598,6 +628,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(active_vf_vanished, setup, teardown),
 		cmocka_unit_test_setup_teardown(nodes_follow_the_lease, setup, teardown),
 		cmocka_unit_test_setup_teardown(ttl_expiry, setup, teardown),
+		cmocka_unit_test_setup_teardown(busy_left_alone, setup, teardown),
 		cmocka_unit_test_setup_teardown(reconcile_checks, setup, teardown),
 	};
 
