@@ -451,9 +451,82 @@ static json_object *alloc_pick_view(struct daemon *d, const struct conn *c,
 	}
 }
 
+void restore_wait_free(void *p)
+{
+	struct restore_wait *w = p;
+
+	if (w)
+		json_object_put(w->o);
+	free(w);
+}
+
+/* A lifecycle call that may restore the VF (abort, release_finish) with o
+ * as the reply once that is done: 1 when a worker restores it and replies
+ * to c later (o is the worker's then), else the call's result. */
+static int with_restore_wait(struct daemon *d, struct conn *c, json_object *o, bool release,
+			     bool force, int (*fn)(struct lease_life *, struct lease *),
+			     struct lease *l)
+{
+	struct restore_wait *w = calloc(1, sizeof(*w));
+	bool serving = d->serving;
+	int r;
+
+	if (w)
+		*w = (struct restore_wait){ .c = c, .o = json_object_get(o), .release = release,
+					    .force = force };
+	else
+		d->serving = false;	/* nothing to wait with: restored here (host.c) */
+	d->restore_wait = w;
+	r = fn(&d->life, l);
+	d->serving = serving;
+	if (d->restore_wait) {	/* no worker took it */
+		d->restore_wait = NULL;
+		restore_wait_free(w);
+	}
+	return r;
+}
+
+/* The release reply (o, carrying the lease as lo) for the restore's result r */
+static json_object *release_reply(json_object *o, int r, bool force, const char *id,
+				  const char *vf, const char *pending)
+{
+	json_object *lo = NULL;
+
+	json_object_object_get_ex(o, "lease", &lo);
+	if (r == 0) {
+		json_object_object_add(lo, "state", json_object_new_string("released"));
+		return o;
+	}
+	if (force) {
+		json_object_object_add(lo, "pending", json_object_new_string(pending));
+		return o;
+	}
+	json_object_put(o);
+	return reply_error(r, "lease %s (%s) is revoked, but %s; vfctld retries every %llu s", id,
+			   vf, pending, RETRY_USEC / 1000000);
+}
+
+void request_restored(struct daemon *d, struct conn *c, struct restore_wait *w, int r,
+		      const char *id, const char *vf, const char *pending)
+{
+	json_object *o = w->o;
+	bool release = w->release, force = w->force;
+
+	w->o = NULL;
+	restore_wait_free(w);
+	/* an alloc's error reply goes as it is, once the VF is back */
+	if (o && release)
+		o = release_reply(o, r, force, id, vf, pending);
+	if (c && o)
+		conn_answer(c, o);
+	json_object_put(o);
+}
+
 /* The end of an alloc: committed, the reply carrying the lease; or, when o
- * is an error reply already or the commit fails, rolled back (o). */
-static json_object *alloc_end(struct daemon *d, struct lease *l, int group, json_object *o)
+ * is an error reply already or the commit fails, rolled back (o); NULL
+ * when a worker restores the VF and replies to c once it is back. */
+static json_object *alloc_end(struct daemon *d, struct conn *c, struct lease *l, int group,
+			      json_object *o)
 {
 	int r;
 
@@ -463,7 +536,10 @@ static json_object *alloc_end(struct daemon *d, struct lease *l, int group, json
 			o = reply_error(r, "%s", vfctl_ctx_error(d->ctx));
 	}
 	if (o) {
-		lease_alloc_abort(&d->life, l);
+		if (with_restore_wait(d, c, o, false, false, lease_alloc_abort, l) == 1) {
+			json_object_put(o);
+			return NULL;
+		}
 		return o;
 	}
 	log_msg(LOG_INFO, "lease %s: %s (VF %d of %s, group %d) from pool %s to uid %u%s%s%s",
@@ -512,7 +588,7 @@ out:
 /* The bind's worker is done: the lease committed or rolled back as a bind
  * in the event loop would, and c answered. */
 static void alloc_bind_done(struct daemon *d, struct lease *l, struct conn *c,
-			    const struct worker_result *res)
+			    const struct worker_result *res, void *arg)
 {
 	json_object *o = NULL;
 
@@ -529,9 +605,9 @@ static void alloc_bind_done(struct daemon *d, struct lease *l, struct conn *c,
 					"rolled back", l->vf, l->pid);
 		}
 	}
-	o = alloc_end(d, l, res->group, o);
+	o = alloc_end(d, c, l, res->group, o);
 	daemon_cdi_update(d);
-	if (c)
+	if (c && o)
 		conn_answer(c, o);
 	json_object_put(o);
 }
@@ -577,22 +653,23 @@ static json_object *do_alloc(struct daemon *d, struct conn *c, const struct prot
 	test_stop("alloc:before-bind");
 	if (l->bound) {
 		/* a write that hangs holds up this client only */
-		r = worker_start(d, l, c, "binding it to vfio-pci", alloc_bind_job, alloc_bind_done);
+		r = worker_start(d, l, c, "binding it to vfio-pci", alloc_bind_job, alloc_bind_done,
+				 NULL, NULL);
 		if (r == 0)
 			return NULL;
 		o = reply_error(r, "%s: starting vfctld's worker for the bind: %s", l->vf,
 				strerror(-r));
 	}
-	return alloc_end(d, l, group, o);
+	return alloc_end(d, c, l, group, o);
 }
 
-static json_object *do_release(struct daemon *d, const struct conn *c,
-			       const struct proto_request *req)
+/* The reply, or NULL when a worker restores the VF and replies to c later. */
+static json_object *do_release(struct daemon *d, struct conn *c, const struct proto_request *req)
 {
 	struct lease *l = req->lease[0] ? lease_store_find(&d->life.store, req->lease) :
 			  lease_store_find_vf(&d->life.store, req->vf);
-	json_object *o, *lo;
-	char who[256];
+	char who[256], id[sizeof(l->id)], vf[sizeof(l->vf)];
+	json_object *o;
 	int r;
 
 	if (!l)
@@ -615,20 +692,15 @@ static json_object *do_release(struct daemon *d, const struct conn *c,
 		test_stop("release:before-restore");
 	}
 	o = reply_ok();
-	lo = lease_to_json(l, LEASE_JSON_WIRE);	/* before it may be freed */
-	json_object_object_add(o, "lease", lo);
-	r = lease_release_finish(&d->life, l);
-	if (r == 0) {
-		json_object_object_add(lo, "state", json_object_new_string("released"));
-		return o;
+	json_object_object_add(o, "lease", lease_to_json(l, LEASE_JSON_WIRE));	/* before it may be freed */
+	snprintf(id, sizeof(id), "%s", l->id);
+	snprintf(vf, sizeof(vf), "%s", l->vf);
+	r = with_restore_wait(d, c, o, true, req->force, lease_release_finish, l);
+	if (r == 1) {
+		json_object_put(o);
+		return NULL;
 	}
-	if (req->force) {
-		json_object_object_add(lo, "pending", json_object_new_string(l->pending));
-		return o;
-	}
-	json_object_put(o);
-	return reply_error(r, "lease %s (%s) is revoked, but %s; vfctld retries every %llu s",
-			   l->id, l->vf, l->pending, RETRY_USEC / 1000000);
+	return release_reply(o, r, req->force, id, vf, r < 0 ? l->pending : "");
 }
 
 static json_object *do_open(struct daemon *d, const struct conn *c,
@@ -722,7 +794,11 @@ json_object *request_handle(struct daemon *d, struct conn *c, const struct proto
 		if (!o)
 			return NULL;	/* its worker's completion updates the spec */
 		break;
-	case PROTO_RELEASE: o = do_release(d, c, req); break;
+	case PROTO_RELEASE:
+		o = do_release(d, c, req);
+		if (!o)
+			return NULL;
+		break;
 	case PROTO_LEASES: return do_leases(d, c);
 	case PROTO_OPEN: return do_open(d, c, req, sent);
 	default: return reply_error(-EINVAL, "unknown request");

@@ -2,9 +2,10 @@
 /*
  * vfctld: hands out the VFs of the pools in vfctl.conf(5) as leases over a
  * unix SOCK_SEQPACKET socket, and the VFIO fds of a lease with SCM_RIGHTS.
- * One sd-event loop; alloc's bind runs in a worker process (worker.c), so a
- * stuck device holds up its own client only, and its sysfs writes are
- * bounded (lib's vfctl_root_write_bounded), so it costs that client seconds. Every lease change is on disk before the kernel is touched,
+ * One sd-event loop; the kernel writes (alloc's bind, a restore) run in
+ * worker processes (worker.c), so a stuck device holds up its own client
+ * only, and they are bounded (lib's vfctl_root_write_bounded), so it costs
+ * that client seconds. Every lease change is on disk before the kernel is touched,
  * so a restart can finish or roll back whatever a crash interrupted.
  * This file: options, the event loop, the listening socket, signals and
  * device events; vfctld.h says where the rest is.
@@ -361,6 +362,7 @@ int main(int argc, char **argv)
 	log_msg(LOG_INFO, "listening on %s%s; %zu lease(s), config %s", d.activated ?
 		"the socket systemd passed" : d.sock_path, "", d.life.store.n, d.config_path);
 	sd_notifyf(0, "READY=1\nSTATUS=%zu lease(s)\nMAINPID=%d", d.life.store.n, (int)getpid());
+	d.serving = true;
 	r = sd_event_loop(d.ev);
 
 	worker_stop_all(&d);

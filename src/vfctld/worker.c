@@ -1,13 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * vfctld's workers: the kernel writes of a request (alloc's bind) run in a
- * child process, so a device whose write hangs holds up its own client
+ * vfctld's workers: the kernel writes (alloc's bind, a VF's restore) run in
+ * a child process, so a device whose write hangs holds up its own client
  * only, never the event loop and every other client. fork, not a thread:
  * libvfctl's ctx is not thread-safe, and the child works on its own copy.
  *
- * The child runs one job (a scan, vfctl_bind, a scan again) and writes a
- * fixed result (errno, group, error text) to a pipe, then _exits; it never
- * touches the event loop, the store or leases.json, which the parent owns.
+ * The child runs one job (a scan, vfctl_bind, a scan again; or a scan and
+ * vfctl_restore) and writes a fixed result (errno, group, error text) to a
+ * pipe, then _exits; it never touches the event loop, the store or
+ * leases.json, which the parent owns.
  * The parent reads the result from the pipe (an sd-event io source) and
  * hands it to the job's completion. The lease is busy meanwhile: nothing
  * else touches it (lifecycle.c). A worker still running at --timeout + 1 s
@@ -35,6 +36,8 @@ struct worker {
 	struct conn *conn;	/* the client waiting for the reply; NULL: gone */
 	const char *what;	/* "binding it to vfio-pci": for the errors */
 	worker_done_fn done;
+	void *arg;
+	void (*arg_free)(void *);
 	struct vfctl_child child;
 	int fd;			/* the result pipe's read end */
 	sd_event_source *src, *timer;
@@ -60,6 +63,8 @@ static void worker_free(struct worker *w)
 		w->conn->work = NULL;
 	if (w->lease)
 		w->lease->busy = false;
+	if (w->arg && w->arg_free)
+		w->arg_free(w->arg);
 	free(w);
 }
 
@@ -115,6 +120,7 @@ static void worker_finish(struct worker *w, bool killed)
 	struct lease *l = w->lease;
 	struct conn *c = w->conn;
 	worker_done_fn done = w->done;
+	void *arg = w->arg;
 	struct worker_result res = w->res;
 	pid_t pid = w->child.pid;
 	int status = 0;
@@ -139,11 +145,12 @@ static void worker_finish(struct worker *w, bool killed)
 	vfctl_child_wait(&d->reaper, &w->child, 0, &status);
 	w->conn = NULL;
 	w->lease = NULL;
+	w->arg = NULL;
 	if (c)
 		c->work = NULL;
 	l->busy = false;
 	worker_free(w);
-	done(d, l, c, &res);
+	done(d, l, c, &res, arg);
 }
 
 /* Read what the pipe has; true once the whole result is in. */
@@ -192,7 +199,7 @@ static int on_worker_timeout(sd_event_source *s, uint64_t usec, void *userdata)
 }
 
 int worker_start(struct daemon *d, struct lease *l, struct conn *c, const char *what,
-		 worker_job_fn job, worker_done_fn done)
+		 worker_job_fn job, worker_done_fn done, void *arg, void (*arg_free)(void *))
 {
 	struct worker *w = calloc(1, sizeof(*w));
 	pid_t parent = getpid();
@@ -237,6 +244,8 @@ int worker_start(struct daemon *d, struct lease *l, struct conn *c, const char *
 	}
 	w->lease = l;
 	l->busy = true;
+	w->arg = arg;
+	w->arg_free = arg_free;
 	if (c) {
 		w->conn = c;
 		conn_defer(c, w);

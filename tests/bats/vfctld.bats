@@ -238,28 +238,75 @@ JSON
 	[[ "$output" == L2* ]]
 }
 
-# fake_kernel: the kernel for a bind of VF 5 (0000:03:11.2, group 35) to vfio-pci
-# and its restore, on FIFOs: the unbind from ixgbevf takes its netdev, the probe
-# gives it to vfio-pci (and its group node appears); vfio-pci's unbind and the
-# next probe give it back to ixgbevf. Each change is made before the FIFO the
-# daemon writes next is opened.
-fake_kernel() {
-	local dev=$sys/bus/pci/devices/0000:03:11.2 drv=$sys/bus/pci/drivers
-	local probe=$sys/bus/pci/drivers_probe link
-	link=$(readlink "$dev/driver")
-	cat "$drv/ixgbevf/unbind" >/dev/null
+# fake_bind, fake_restore: the kernel for a bind of VF 5 (0000:03:11.2, group 35)
+# to vfio-pci and for its restore, on FIFOs: the unbind from ixgbevf takes its
+# netdev, the probe gives it to vfio-pci (and its group node appears);
+# vfio-pci's unbind and the next probe give it back to ixgbevf. Each change is
+# made before the FIFO the daemon writes next is opened.
+fake_fifos() {
+	mkfifo "$sys/bus/pci/drivers/ixgbevf/unbind" "$sys/bus/pci/drivers_probe" \
+		"$sys/bus/pci/drivers/vfio-pci/unbind"
+}
+
+fake_bind() {
+	local dev=$sys/bus/pci/devices/0000:03:11.2
+	cat "$sys/bus/pci/drivers/ixgbevf/unbind" >/dev/null
 	rm -rf "$dev/net"
-	ln -sfn "${link%/*}/vfio-pci" "$dev/driver"
+	ln -sfn ../../../../../bus/pci/drivers/vfio-pci "$dev/driver"
 	: >"$sys/../dev/vfio/35"
-	cat "$probe" >/dev/null
-	cat "$drv/vfio-pci/unbind" >/dev/null
-	ln -sfn "$link" "$dev/driver"
-	cat "$probe" >"$BATS_TEST_TMPDIR/reprobed"
+	cat "$sys/bus/pci/drivers_probe" >/dev/null
+}
+
+fake_restore() {
+	cat "$sys/bus/pci/drivers/vfio-pci/unbind" >/dev/null
+	ln -sfn ../../../../../bus/pci/drivers/ixgbevf "$sys/bus/pci/devices/0000:03:11.2/driver"
+	cat "$sys/bus/pci/drivers_probe" >"$BATS_TEST_TMPDIR/reprobed"
+}
+
+fake_kernel() {
+	fake_bind
+	fake_restore
+}
+
+@test "a restore whose write hangs holds up its own client only: B's alloc is answered before A's release, which ends once the kernel lets the write go" {
+	fake_fifos
+	start --timeout 60
+	fake_bind &
+	fk=$!
+	run "$VFCTL" alloc --pool broken
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == "L1"*"0000:03:11.2"* ]]
+	wait "$fk"
+	# A's release: its restore's worker blocks in vfio-pci's unbind (no reader yet)
+	"$VFCTL" --json release L1 >"$BATS_TEST_TMPDIR/a" 2>&1 &
+	a=$!
+	wait_for grep -q '"state": *"releasing"' "$run_dir/leases.json"
+	t0=$(date +%s%N)
+	run "$VFCTL" alloc --pool gpu
+	hung=$(ms_since "$t0")
+	echo "B: $output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == "L2"*"0000:03:11.6"* ]]
+	kill -0 "$a"
+	[ ! -s "$BATS_TEST_TMPDIR/a" ]
+	echo "# figure: client B's alloc while A's restore hangs: ${hung} ms" >&3
+	# a second release of L1 meanwhile is told why it waits
+	run "$VFCTL" release L1
+	[ "$status" -ne 0 ]
+	[ "$output" = "vfctl: release: lease L1 (0000:03:11.2) is revoked, but its VF is being restored; vfctld retries every 2 s" ]
+	fake_restore
+	wait "$a"
+	cat "$BATS_TEST_TMPDIR/a"
+	[ "$(jq -r '.lease.id + " " + .lease.state' "$BATS_TEST_TMPDIR/a")" = "L1 released" ]
+	[ "$(cat "$BATS_TEST_TMPDIR/reprobed")" = 0000:03:11.2 ]
+	[ "$(basename "$(readlink "$sys/bus/pci/devices/0000:03:11.2/driver")")" = ixgbevf ]
+	[ "$(jq -r '[.leases[].id] | join(" ")' "$run_dir/leases.json")" = L2 ]
+	grep -q "lease L1 released: 0000:03:11.2 back on its original driver" "$log"
 }
 
 @test "the owner exits during the bind: once the worker is done the lease is rolled back, not left active" {
-	mkfifo "$sys/bus/pci/drivers/ixgbevf/unbind" "$sys/bus/pci/drivers_probe" \
-		"$sys/bus/pci/drivers/vfio-pci/unbind"
+	fake_fifos
 	start --timeout 60
 	sleep 1000 &
 	owner=$!
