@@ -211,6 +211,27 @@ JSON
 	[ "$(jq '.leases | length' "$run_dir/leases.json")" = 0 ]
 }
 
+@test "a worker still running at --timeout + 1 s is killed: the alloc is told so and rolled back once the PF's lock is free" {
+	start --timeout 1
+	# another change holds the PF's lock (the bind waits up to 60 s for it)
+	mkdir -p -m 700 "$run_dir/lock"
+	exec 8>"$run_dir/lock/0000:03:00.0.lock"
+	flock 8
+	run "$VFCTL" alloc --pool broken
+	echo "$output"
+	[ "$status" -ne 0 ]
+	[[ "$output" == "vfctl: alloc: 0000:03:11.2: binding it to vfio-pci did not finish in 2000 ms (--timeout and a second more; a sysfs write, a read or the PF's lock is stuck): vfctld killed its worker (pid "*")" ]]
+	grep -q "lease L1: 0000:03:11.2: binding it to vfio-pci did not finish in 2000 ms" "$log"
+	# the rollback's restore waits for the lock too (killed the same way): the
+	# lease is releasing, retried, and its VF stays out of the pool meanwhile
+	run "$VFCTL" alloc --pool broken
+	[ "$status" -eq 6 ]
+	exec 8>&-
+	wait_for jq -e '.leases | length == 0' "$run_dir/leases.json"
+	grep -q "lease L1 released: 0000:03:11.2 back on its original driver" "$log"
+	[ "$(basename "$(readlink "$sys/bus/pci/devices/0000:03:11.2/driver")")" = ixgbevf ]
+}
+
 @test "SIGTERM during a bind: its worker is killed and reaped, the lease stays allocating on disk and is rolled back at the next start" {
 	fifo=$sys/bus/pci/drivers/ixgbevf/unbind
 	mkfifo "$fifo"
