@@ -214,7 +214,7 @@ JSON
 @test "a worker still running at --timeout + 1 s is killed: the alloc is told so and rolled back once the PF's lock is free" {
 	start --timeout 1
 	# another change holds the PF's lock (the bind waits up to 60 s for it)
-	mkdir -p -m 700 "$run_dir/lock"
+	mkdir -m 700 "$run_dir/lock"
 	exec 8>"$run_dir/lock/0000:03:00.0.lock"
 	flock 8
 	run "$VFCTL" alloc --pool broken
@@ -245,7 +245,7 @@ JSON
 	# the client sees the connection close; the worker is gone
 	wait "$a" && false
 	cat "$BATS_TEST_TMPDIR/a"
-	! kill -0 $worker 2>/dev/null || false
+	! kill -0 "$worker" 2>/dev/null || false
 	[ "$(jq -r '.leases[0].id + " " + .leases[0].state' "$run_dir/leases.json")" = "L1 allocating" ]
 	grep -q "lease L1 (0000:03:11.2): stopped while binding it to vfio-pci; it stays allocating in $run_dir/leases.json" "$log"
 	# the write its worker started is still blocked in the FIFO's open(): let it go
