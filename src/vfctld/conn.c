@@ -101,6 +101,8 @@ void conn_free(struct conn *c)
 		c->d->conns = c->next;
 	if (c->next)
 		c->next->prev = c->prev;
+	if (c->work)
+		worker_conn_gone(c->work);
 	sd_event_source_disable_unref(c->src);
 	sd_event_source_disable_unref(c->idle);
 	close(c->fd);
@@ -196,7 +198,7 @@ static int on_conn(sd_event_source *s, int fd, uint32_t revents, void *userdata)
 	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf,
 			     .msg_controllen = sizeof(ctl.buf) };
 	struct proto_request req;
-	json_object *o = NULL, *e;
+	json_object *o = NULL;
 	bool sent = false;
 	ssize_t n;
 	int r;
@@ -233,20 +235,43 @@ static int on_conn(sd_event_source *s, int fd, uint32_t revents, void *userdata)
 		else
 			o = request_handle(c->d, c, &req, &sent);
 	}
-	if (o && json_object_object_get_ex(o, "error", &e) &&
-	    json_object_object_get_ex(e, "errno", &e)) {
+	if (c->work)
+		return 0;	/* a worker answers it (conn_answer) */
+	if (sent) {
+		json_object_put(o);
+		idle_rearm(c);
+		return 0;
+	}
+	conn_answer(c, o);
+	json_object_put(o);
+	return 0;
+}
+
+void conn_defer(struct conn *c, struct worker *w)
+{
+	c->work = w;
+	/* neither read nor timed out while its worker runs (that is bounded by
+	 * --timeout): a peer that left is noticed when the reply is sent */
+	sd_event_source_set_enabled(c->src, SD_EVENT_OFF);
+	sd_event_source_set_enabled(c->idle, SD_EVENT_OFF);
+}
+
+void conn_answer(struct conn *c, json_object *o)
+{
+	json_object *e;
+
+	c->work = NULL;
+	if (json_object_object_get_ex(o, "error", &e) && json_object_object_get_ex(e, "errno", &e)) {
 		size_t en = (size_t)json_object_get_int(e), max = ARRAY_SIZE(c->d->stats.errors);
 
 		c->d->stats.errors[en > 0 && en < max ? en : max - 1]++;
 	}
-	if (o && !sent)
-		r = conn_reply(c, o);	/* may free c */
-	else
-		r = 0;
-	json_object_put(o);
-	if (r == 0 && !c->pending)
+	if (sd_event_source_set_enabled(c->src, SD_EVENT_ON) < 0) {
+		conn_free(c);
+		return;
+	}
+	if (conn_reply(c, o) == 0 && !c->pending)	/* conn_reply may free c */
 		idle_rearm(c);
-	return 0;
 }
 
 static int on_accept_retry(sd_event_source *s, uint64_t usec, void *userdata)

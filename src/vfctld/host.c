@@ -108,19 +108,67 @@ static int group_holders(void *userdata, int group, char *who, size_t size)
 }
 
 /* The original driver and settings, as vfctl_bind saved them; nothing
- * saved (-ENOENT) counts as done. */
-static int vf_restore(void *userdata, const struct lease *l)
+ * saved (-ENODATA) counts as done. */
+static int restore_now(struct daemon *d, const struct lease *l)
 {
-	struct daemon *d = userdata;
 	struct vfctl_host *h = NULL;
 	int r = host_scan(d, &h);
 
 	if (r >= 0)
 		r = vfctl_restore(d->ctx, h, l->vf, VFCTL_BIND_MODPROBE, d->timeout_ms);
 	vfctl_host_free(h);
-	host_view_drop(d);	/* the VF's driver changed */
 	if (r == -ENODATA)	/* nothing saved: it was never rebound, or is back already */
 		r = 0;
+	return r;
+}
+
+/* In a worker (worker.c) */
+static void restore_job(struct daemon *d, const struct lease *l, struct worker_result *res)
+{
+	res->r = restore_now(d, l);
+	if (res->r < 0)
+		snprintf(res->err, sizeof(res->err), "%s", vfctl_ctx_error(d->ctx));
+}
+
+static void restore_done(struct daemon *d, struct lease *l, struct conn *c,
+			 const struct worker_result *res, void *arg)
+{
+	char id[sizeof(l->id)], vf[sizeof(l->vf)], pending[sizeof(l->pending)] = "";
+
+	host_view_drop(d);	/* the VF's driver changed */
+	snprintf(id, sizeof(id), "%s", l->id);
+	snprintf(vf, sizeof(vf), "%s", l->vf);
+	if (res->r < 0)
+		vfctl_ctx_set_error(d->ctx, res->r, "%s", res->err);
+	lease_restore_done(&d->life, l, res->r);
+	/* l is gone unless the restore failed */
+	if (res->r < 0)
+		snprintf(pending, sizeof(pending), "%s", l->pending);
+	daemon_cdi_update(d);
+	if (arg)
+		request_restored(d, c, arg, res->r, id, vf, pending);
+}
+
+/* In a worker once the daemon serves (a restore that hangs holds up no
+ * other client); at start, and when no worker can be had, here. */
+static int vf_restore(void *userdata, struct lease *l)
+{
+	struct daemon *d = userdata;
+	struct restore_wait *w = d->restore_wait;
+	int r;
+
+	if (d->serving) {
+		r = worker_start(d, l, w ? w->c : NULL, "restoring it", restore_job, restore_done,
+				 w, restore_wait_free);
+		if (r == 0) {
+			d->restore_wait = NULL;	/* the worker's now */
+			return 1;
+		}
+		log_msg(LOG_WARNING, "lease %s (%s): no worker for the restore (%s): restoring in "
+			"the event loop", l->id, l->vf, strerror(-r));
+	}
+	r = restore_now(d, l);
+	host_view_drop(d);	/* the VF's driver changed */
 	return r;
 }
 

@@ -37,7 +37,7 @@ static void grant(struct lease_life *lf, const struct lease *l)
 
 /* Undo what alloc did to the VF: its nodes root's again (whether the daemon
  * bound it or not), its driver back; nothing when the VF is gone. */
-static int restore(struct lease_life *lf, const struct lease *l)
+static int restore(struct lease_life *lf, struct lease *l)
 {
 	int r;
 
@@ -109,10 +109,10 @@ int lease_alloc_commit(struct lease_life *lf, struct lease *l, int group)
 	return 0;
 }
 
-int lease_alloc_abort(struct lease_life *lf, struct lease *l)
+/* An alloc's rollback, its restore done (r): the lease gone, or releasing
+ * for the retry. */
+static int abort_restored(struct lease_life *lf, struct lease *l, int r)
 {
-	int r = restore(lf, l);
-
 	if (r < 0) {
 		/* revoked, not forgotten: the retry timer finishes it */
 		log_msg(LOG_ERR, "lease %s: rolling back %s: %s; retrying", l->id, l->vf,
@@ -123,6 +123,15 @@ int lease_alloc_abort(struct lease_life *lf, struct lease *l)
 	}
 	drop(lf, l);
 	return 0;
+}
+
+int lease_alloc_abort(struct lease_life *lf, struct lease *l)
+{
+	int r = restore(lf, l);
+
+	if (r == 1)
+		return 1;	/* lease_restore_done() finishes it */
+	return abort_restored(lf, l, r);
 }
 
 int lease_group_holders(struct lease_life *lf, const struct lease *l, char *who, size_t size)
@@ -144,17 +153,9 @@ int lease_release_begin(struct lease_life *lf, struct lease *l, const char *why)
 	return lease_save(lf);
 }
 
-int lease_release_finish(struct lease_life *lf, struct lease *l)
+/* A release, its restore done (r): the lease gone, or pending. */
+static int release_restored(struct lease_life *lf, struct lease *l, int r)
 {
-	char who[256] = "";
-	int r;
-
-	if (lf->ops->vf_exists(lf->userdata, l->vf) && lease_group_holders(lf, l, who, sizeof(who)) > 0) {
-		snprintf(l->pending, sizeof(l->pending), "/dev/vfio/%d is held open by %s; the VF "
-			 "goes back when it is closed", l->group, who);
-		return -EBUSY;
-	}
-	r = restore(lf, l);
 	if (r < 0) {
 		snprintf(l->pending, sizeof(l->pending), "%s", vfctl_ctx_error(lf->ctx));
 		return r;
@@ -166,9 +167,43 @@ int lease_release_finish(struct lease_life *lf, struct lease *l)
 	return 0;
 }
 
+int lease_release_finish(struct lease_life *lf, struct lease *l)
+{
+	char who[256] = "";
+	int r;
+
+	if (l->busy) {
+		snprintf(l->pending, sizeof(l->pending), "its VF is being restored");
+		return -EBUSY;
+	}
+	if (lf->ops->vf_exists(lf->userdata, l->vf) && lease_group_holders(lf, l, who, sizeof(who)) > 0) {
+		snprintf(l->pending, sizeof(l->pending), "/dev/vfio/%d is held open by %s; the VF "
+			 "goes back when it is closed", l->group, who);
+		return -EBUSY;
+	}
+	r = restore(lf, l);
+	if (r == 1) {
+		snprintf(l->pending, sizeof(l->pending), "its VF is being restored");
+		return 1;	/* lease_restore_done() finishes it */
+	}
+	return release_restored(lf, l, r);
+}
+
+void lease_restore_done(struct lease_life *lf, struct lease *l, int r)
+{
+	int was = l->state;
+
+	if (was == LEASE_ALLOCATING)
+		r = abort_restored(lf, l, r);
+	else
+		r = release_restored(lf, l, r);
+	if (r < 0 && was == LEASE_RELEASING)
+		log_msg(LOG_NOTICE, "lease %s: release pending: %s", l->id, l->pending);
+}
+
 void lease_owner_exited(struct lease_life *lf, struct lease *l)
 {
-	if (l->state != LEASE_ACTIVE)
+	if (l->state != LEASE_ACTIVE || l->busy)
 		return;
 	if (lease_release_begin(lf, l, "its owner process exited") == 0 &&
 	    lease_release_finish(lf, l) < 0)
@@ -231,6 +266,9 @@ static bool check_active(struct lease_life *lf, struct lease *l)
 
 static void reconcile_one(struct lease_life *lf, struct lease *l)
 {
+	/* its worker's completion settles it (a bind under way is no crash) */
+	if (l->busy)
+		return;
 	switch (l->state) {
 	case LEASE_ALLOCATING:
 		/* the client never got its reply: roll back */
@@ -292,7 +330,7 @@ void lease_expire(struct lease_life *lf, int64_t now)
 		struct lease *l = lf->store.v[i];
 		size_t n = lf->store.n;
 
-		if (l->state != LEASE_ACTIVE || !l->expires || l->expires > now) {
+		if (l->state != LEASE_ACTIVE || l->busy || !l->expires || l->expires > now) {
 			i++;
 			continue;
 		}

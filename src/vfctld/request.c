@@ -402,19 +402,19 @@ static json_object *alloc_pick(struct daemon *d, const struct conn *c, const str
 			   n_leased ? ")" : "");
 }
 
-/* The group of a VF on vfio-pci, or the error reply when it is not viable. */
-static json_object *alloc_viable(const struct vfctl_host *h, const struct vfctl_func *vf,
-				 const char *pool, int *ret_group)
+/* The group of a VF on vfio-pci, or -EBUSY with why when it is not viable. */
+static int alloc_viable(const struct vfctl_host *h, const struct vfctl_func *vf, const char *pool,
+			int *ret_group, char *why, size_t size)
 {
 	struct vfctl_group *g = vf->iommu_group >= 0 ? vfctl_host_group(h, vf->iommu_group) : NULL;
 
 	if (!g || !g->viable)
-		return reply_error(-EBUSY, "%s: its IOMMU group %d is not viable for VFIO%s%s; put the "
-				   "other members on vfio-pci or take this VF out of pool '%s'",
-				   vf->addr, vf->iommu_group, g && g->reason ? ": " : "",
-				   g && g->reason ? g->reason : "", pool);
+		return why_fail(why, size, -EBUSY, "%s: its IOMMU group %d is not viable for VFIO%s%s; "
+				"put the other members on vfio-pci or take this VF out of pool '%s'",
+				vf->addr, vf->iommu_group, g && g->reason ? ": " : "",
+				g && g->reason ? g->reason : "", pool);
 	*ret_group = vf->iommu_group;
-	return NULL;
+	return 0;
 }
 
 /* A free VF of the pool in tmpl, decided on the shared view with no scan
@@ -438,43 +438,183 @@ static json_object *alloc_pick_view(struct daemon *d, const struct conn *c,
 		o = alloc_pick(d, c, pr, req, (struct vfctl_host *)h, tmpl, &vf);
 		if (o ? again || host_view_age(d) <= HOST_VIEW_USEC :
 		    again || host_vf_current(d, h, vf)) {
+			char why[512];
+
 			*ret_group = -1;
 			if (o || tmpl->bound)
 				return o;
-			return alloc_viable(h, vf, req->pool, ret_group);
+			r = alloc_viable(h, vf, req->pool, ret_group, why, sizeof(why));
+			return r < 0 ? reply_error(r, "%s", why) : NULL;
 		}
 		json_object_put(o);
 		host_view_drop(d);
 	}
 }
 
-/* Bind the VF of a new lease to vfio-pci: its group (viable), or the error
- * reply. *h is scanned again after the bind. */
-static json_object *alloc_bind(struct daemon *d, struct lease *l, struct vfctl_host **h,
-			       struct vfctl_func *vf, int *ret_group)
+void restore_wait_free(void *p)
+{
+	struct restore_wait *w = p;
+
+	if (w)
+		json_object_put(w->o);
+	free(w);
+}
+
+/* A lifecycle call that may restore the VF (abort, release_finish) with o
+ * as the reply once that is done: 1 when a worker restores it and replies
+ * to c later (o is the worker's then), else the call's result. */
+static int with_restore_wait(struct daemon *d, struct conn *c, json_object *o, bool release,
+			     bool force, int (*fn)(struct lease_life *, struct lease *),
+			     struct lease *l)
+{
+	struct restore_wait *w = calloc(1, sizeof(*w));
+	bool serving = d->serving;
+	int r;
+
+	if (w)
+		*w = (struct restore_wait){ .c = c, .o = json_object_get(o), .release = release,
+					    .force = force };
+	else
+		d->serving = false;	/* nothing to wait with: restored here (host.c) */
+	d->restore_wait = w;
+	r = fn(&d->life, l);
+	d->serving = serving;
+	if (d->restore_wait) {	/* no worker took it */
+		d->restore_wait = NULL;
+		restore_wait_free(w);
+	}
+	return r;
+}
+
+/* The release reply (o, carrying the lease as lo) for the restore's result r */
+static json_object *release_reply(json_object *o, int r, bool force, const char *id,
+				  const char *vf, const char *pending)
+{
+	json_object *lo = NULL;
+
+	json_object_object_get_ex(o, "lease", &lo);
+	if (r == 0) {
+		json_object_object_add(lo, "state", json_object_new_string("released"));
+		return o;
+	}
+	if (force) {
+		json_object_object_add(lo, "pending", json_object_new_string(pending));
+		return o;
+	}
+	json_object_put(o);
+	return reply_error(r, "lease %s (%s) is revoked, but %s; vfctld retries every %llu s", id,
+			   vf, pending, RETRY_USEC / 1000000);
+}
+
+void request_restored(struct daemon *d, struct conn *c, struct restore_wait *w, int r,
+		      const char *id, const char *vf, const char *pending)
+{
+	json_object *o = w->o;
+	bool release = w->release, force = w->force;
+
+	w->o = NULL;
+	restore_wait_free(w);
+	/* an alloc's error reply goes as it is, once the VF is back */
+	if (o && release)
+		o = release_reply(o, r, force, id, vf, pending);
+	if (c && o)
+		conn_answer(c, o);
+	json_object_put(o);
+}
+
+/* The end of an alloc: committed, the reply carrying the lease; or, when o
+ * is an error reply already or the commit fails, rolled back (o); NULL
+ * when a worker restores the VF and replies to c once it is back. */
+static json_object *alloc_end(struct daemon *d, struct conn *c, struct lease *l, int group,
+			      json_object *o)
 {
 	int r;
 
-	r = vfctl_bind(d->ctx, *h, vf->addr, "vfio-pci", VFCTL_BIND_MODPROBE, d->timeout_ms);
-	host_view_drop(d);	/* the VF's driver changed (or was put back) */
-	if (r < 0)
-		return reply_error(r, "%s", vfctl_ctx_error(d->ctx));
-	test_stop("alloc:after-bind");
-	vfctl_host_free(*h);
-	*h = NULL;
-	r = host_scan(d, h);
-	if (r >= 0)
-		r = vfctl_host_find(d->ctx, *h, l->vf, &vf);
-	if (r < 0)
-		return reply_error(r, "%s: after binding it: %s", l->vf, vfctl_ctx_error(d->ctx));
-	return alloc_viable(*h, vf, l->pool, ret_group);
+	if (!o) {
+		r = lease_alloc_commit(&d->life, l, group);
+		if (r < 0)
+			o = reply_error(r, "%s", vfctl_ctx_error(d->ctx));
+	}
+	if (o) {
+		if (with_restore_wait(d, c, o, false, false, lease_alloc_abort, l) == 1) {
+			json_object_put(o);
+			return NULL;
+		}
+		return o;
+	}
+	log_msg(LOG_INFO, "lease %s: %s (VF %d of %s, group %d) from pool %s to uid %u%s%s%s",
+		l->id, l->vf, l->vf_index, l->pf, l->group, l->pool, l->uid,
+		l->owner[0] ? ", owner " : "", l->owner, l->ttl ? ", with a time to live" : "");
+	o = reply_ok();
+	json_object_object_add(o, "lease", lease_to_json(l, LEASE_JSON_WIRE));
+	return o;
 }
 
-static json_object *do_alloc(struct daemon *d, const struct conn *c,
-			     const struct proto_request *req)
+/* In a worker (worker.c): bind the VF of a new lease to vfio-pci after a
+ * scan with netlink, whose VF settings vfctl_bind saves for the restore;
+ * its group (viable) from a scan after the bind. */
+static void alloc_bind_job(struct daemon *d, const struct lease *l, struct worker_result *res)
 {
 	struct vfctl_host *h = NULL;
 	struct vfctl_func *vf = NULL;
+	int r = host_scan(d, &h);
+
+	if (r >= 0)
+		r = vfctl_host_find(d->ctx, h, l->vf, &vf);
+	if (r < 0) {
+		res->r = why_fail(res->err, sizeof(res->err), r, "pool '%s': %s", l->pool,
+				  vfctl_ctx_error(d->ctx));
+		goto out;
+	}
+	r = vfctl_bind(d->ctx, h, vf->addr, "vfio-pci", VFCTL_BIND_MODPROBE, d->timeout_ms);
+	if (r < 0) {
+		res->r = why_fail(res->err, sizeof(res->err), r, "%s", vfctl_ctx_error(d->ctx));
+		goto out;
+	}
+	vfctl_host_free(h);
+	h = NULL;
+	r = host_scan(d, &h);
+	if (r >= 0)
+		r = vfctl_host_find(d->ctx, h, l->vf, &vf);
+	if (r < 0)
+		res->r = why_fail(res->err, sizeof(res->err), r, "%s: after binding it: %s", l->vf,
+				  vfctl_ctx_error(d->ctx));
+	else
+		res->r = alloc_viable(h, vf, l->pool, &res->group, res->err, sizeof(res->err));
+out:
+	vfctl_host_free(h);
+}
+
+/* The bind's worker is done: the lease committed or rolled back as a bind
+ * in the event loop would, and c answered. */
+static void alloc_bind_done(struct daemon *d, struct lease *l, struct conn *c,
+			    const struct worker_result *res, void *arg)
+{
+	json_object *o = NULL;
+
+	host_view_drop(d);	/* the VF's driver changed (or was put back) */
+	if (res->r < 0) {
+		o = reply_error(res->r, "%s", res->err);
+	} else {
+		test_stop("alloc:after-bind");
+		/* no owner left to watch: the lease would only wait for a reconcile */
+		if (l->pid && proc_start_time(l->pid) != l->pid_start) {
+			log_msg(LOG_NOTICE, "lease %s (%s): owner pid %d exited during the bind; "
+				"rolling back", l->id, l->vf, l->pid);
+			o = reply_error(-ESRCH, "%s: owner pid %d exited while the VF was being bound; "
+					"rolled back", l->vf, l->pid);
+		}
+	}
+	o = alloc_end(d, c, l, res->group, o);
+	daemon_cdi_update(d);
+	if (c && o)
+		conn_answer(c, o);
+	json_object_put(o);
+}
+
+/* The reply, or NULL when a worker binds the VF and replies to c later. */
+static json_object *do_alloc(struct daemon *d, struct conn *c, const struct proto_request *req)
+{
 	struct pool_ref pr;
 	struct lease *l = NULL, tmpl = { .uid = c->cred.uid };
 	char names[256];
@@ -495,17 +635,6 @@ static json_object *do_alloc(struct daemon *d, const struct conn *c,
 	o = alloc_pick_view(d, c, &pr, req, &tmpl, &group);
 	if (o)
 		return o;
-	if (tmpl.bound) {
-		/* to be bound: a scan with netlink, whose VF settings vfctl_bind
-		 * saves for the restore */
-		r = host_scan(d, &h);
-		if (r >= 0)
-			r = vfctl_host_find(d->ctx, h, tmpl.vf, &vf);
-		if (r < 0) {
-			o = reply_error(r, "pool '%s': %s", req->pool, vfctl_ctx_error(d->ctx));
-			goto out;
-		}
-	}
 	snprintf(tmpl.pool, sizeof(tmpl.pool), "%s", req->pool);
 	snprintf(tmpl.owner, sizeof(tmpl.owner), "%s", req->owner);
 	tmpl.created = (int64_t)time(NULL);
@@ -516,41 +645,31 @@ static json_object *do_alloc(struct daemon *d, const struct conn *c,
 	/* the request's ttl; else the pool's, for leases no process ends */
 	tmpl.ttl = req->ttl ? req->ttl : req->pid > 0 ? 0 : pr.pool->ttl;
 	lease_touch(&tmpl, tmpl.created);
-	/* on disk before the kernel is touched: a crash from here on is undone at start */
+	/* on disk before the kernel is touched: a crash from here on is undone at
+	 * start; and in the store, so no other alloc picks this VF meanwhile */
 	r = lease_alloc_begin(&d->life, &tmpl, &l);
-	if (r < 0) {
-		o = reply_error(r, "%s", vfctl_ctx_error(d->ctx));
-		goto out;
-	}
+	if (r < 0)
+		return reply_error(r, "%s", vfctl_ctx_error(d->ctx));
 	test_stop("alloc:before-bind");
-	if (l->bound)
-		o = alloc_bind(d, l, &h, vf, &group);
-	if (!o) {
-		r = lease_alloc_commit(&d->life, l, group);
-		if (r < 0)
-			o = reply_error(r, "%s", vfctl_ctx_error(d->ctx));
+	if (l->bound) {
+		/* a write that hangs holds up this client only */
+		r = worker_start(d, l, c, "binding it to vfio-pci", alloc_bind_job, alloc_bind_done,
+				 NULL, NULL);
+		if (r == 0)
+			return NULL;
+		o = reply_error(r, "%s: starting vfctld's worker for the bind: %s", l->vf,
+				strerror(-r));
 	}
-	if (o) {
-		lease_alloc_abort(&d->life, l);
-		goto out;
-	}
-	log_msg(LOG_INFO, "lease %s: %s (VF %d of %s, group %d) from pool %s to uid %u%s%s%s",
-		l->id, l->vf, l->vf_index, l->pf, l->group, l->pool, l->uid,
-		l->owner[0] ? ", owner " : "", l->owner, l->ttl ? ", with a time to live" : "");
-	o = reply_ok();
-	json_object_object_add(o, "lease", lease_to_json(l, LEASE_JSON_WIRE));
-out:
-	vfctl_host_free(h);
-	return o;
+	return alloc_end(d, c, l, group, o);
 }
 
-static json_object *do_release(struct daemon *d, const struct conn *c,
-			       const struct proto_request *req)
+/* The reply, or NULL when a worker restores the VF and replies to c later. */
+static json_object *do_release(struct daemon *d, struct conn *c, const struct proto_request *req)
 {
 	struct lease *l = req->lease[0] ? lease_store_find(&d->life.store, req->lease) :
 			  lease_store_find_vf(&d->life.store, req->vf);
-	json_object *o, *lo;
-	char who[256];
+	char who[256], id[sizeof(l->id)], vf[sizeof(l->vf)];
+	json_object *o;
 	int r;
 
 	if (!l)
@@ -573,20 +692,15 @@ static json_object *do_release(struct daemon *d, const struct conn *c,
 		test_stop("release:before-restore");
 	}
 	o = reply_ok();
-	lo = lease_to_json(l, LEASE_JSON_WIRE);	/* before it may be freed */
-	json_object_object_add(o, "lease", lo);
-	r = lease_release_finish(&d->life, l);
-	if (r == 0) {
-		json_object_object_add(lo, "state", json_object_new_string("released"));
-		return o;
+	json_object_object_add(o, "lease", lease_to_json(l, LEASE_JSON_WIRE));	/* before it may be freed */
+	snprintf(id, sizeof(id), "%s", l->id);
+	snprintf(vf, sizeof(vf), "%s", l->vf);
+	r = with_restore_wait(d, c, o, true, req->force, lease_release_finish, l);
+	if (r == 1) {
+		json_object_put(o);
+		return NULL;
 	}
-	if (req->force) {
-		json_object_object_add(lo, "pending", json_object_new_string(l->pending));
-		return o;
-	}
-	json_object_put(o);
-	return reply_error(r, "lease %s (%s) is revoked, but %s; vfctld retries every %llu s",
-			   l->id, l->vf, l->pending, RETRY_USEC / 1000000);
+	return release_reply(o, r, req->force, id, vf, r < 0 ? l->pending : "");
 }
 
 static json_object *do_open(struct daemon *d, const struct conn *c,
@@ -667,7 +781,7 @@ static json_object *do_open(struct daemon *d, const struct conn *c,
 	return o;
 }
 
-json_object *request_handle(struct daemon *d, const struct conn *c, const struct proto_request *req,
+json_object *request_handle(struct daemon *d, struct conn *c, const struct proto_request *req,
 			    bool *sent)
 {
 	json_object *o;
@@ -675,8 +789,16 @@ json_object *request_handle(struct daemon *d, const struct conn *c, const struct
 	*sent = false;
 	switch (req->op) {
 	case PROTO_LIST: return do_list(d, c);
-	case PROTO_ALLOC: o = do_alloc(d, c, req); break;
-	case PROTO_RELEASE: o = do_release(d, c, req); break;
+	case PROTO_ALLOC:
+		o = do_alloc(d, c, req);
+		if (!o)
+			return NULL;	/* its worker's completion updates the spec */
+		break;
+	case PROTO_RELEASE:
+		o = do_release(d, c, req);
+		if (!o)
+			return NULL;
+		break;
 	case PROTO_LEASES: return do_leases(d, c);
 	case PROTO_OPEN: return do_open(d, c, req, sent);
 	default: return reply_error(-EINVAL, "unknown request");

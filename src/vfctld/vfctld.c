@@ -2,9 +2,10 @@
 /*
  * vfctld: hands out the VFs of the pools in vfctl.conf(5) as leases over a
  * unix SOCK_SEQPACKET socket, and the VFIO fds of a lease with SCM_RIGHTS.
- * One sd-event loop, one request at a time: a request's sysfs writes are
- * bounded (lib's vfctl_root_write_bounded), so a stuck device costs seconds, not
- * the daemon. Every lease change is on disk before the kernel is touched,
+ * One sd-event loop; the kernel writes (alloc's bind, a restore) run in
+ * worker processes (worker.c), so a stuck device holds up its own client
+ * only, and they are bounded (lib's vfctl_root_write_bounded), so it costs
+ * that client seconds. Every lease change is on disk before the kernel is touched,
  * so a restart can finish or roll back whatever a crash interrupted.
  * This file: options, the event loop, the listening socket, signals and
  * device events; vfctld.h says where the rest is.
@@ -114,8 +115,10 @@ static int on_sigchld(sd_event_source *s, const struct signalfd_siginfo *si, voi
 	(void)s;
 	(void)si;
 	/* libvfctl's sysfs writers that outlived their timeout, now unstuck:
-	 * the library reaps its own (by pidfd), never another child */
+	 * the library reaps its own (by pidfd), never another child; the
+	 * workers that ended after their result (worker.c) are the daemon's */
 	vfctl_ctx_reap(d->ctx);
+	vfctl_reaper_reap(&d->reaper);
 	return 0;
 }
 
@@ -359,8 +362,10 @@ int main(int argc, char **argv)
 	log_msg(LOG_INFO, "listening on %s%s; %zu lease(s), config %s", d.activated ?
 		"the socket systemd passed" : d.sock_path, "", d.life.store.n, d.config_path);
 	sd_notifyf(0, "READY=1\nSTATUS=%zu lease(s)\nMAINPID=%d", d.life.store.n, (int)getpid());
+	d.serving = true;
 	r = sd_event_loop(d.ev);
 
+	worker_stop_all(&d);
 	while (d.conns)
 		conn_free(d.conns);
 	host_view_drop(&d);

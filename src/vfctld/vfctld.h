@@ -16,6 +16,8 @@
  *                owner's pidfd; the shared view of the host (list's, and
  *                alloc's with the chosen VF's drivers read fresh)
  *   vfio-open.c  the fds of "open" and group holders, through libvfctl
+ *   worker.c     the kernel writes (alloc's bind, a restore) in a child
+ *                process, off the event loop
  *   log.c        logging and the test stop hook
  */
 #ifndef VFCTLD_H
@@ -34,6 +36,8 @@
 #include "vfctl.h"
 #include "config.h"
 #include "proto.h"
+
+struct worker;
 
 /* every this long, leases not active are settled again */
 #define RETRY_USEC (2 * 1000000ULL)
@@ -63,6 +67,7 @@ struct lease {
 	sd_event_source *pid_src;
 	void *daemon;		/* for the pidfd callback */
 	char pending[256];	/* why a release waits */
+	bool busy;		/* a worker (worker.c) has it: nothing else touches it */
 };
 
 /* The last lease id (L9223372036854775807): "next" round-trips through
@@ -114,8 +119,9 @@ struct lease_host_ops {
 	/* processes holding /dev/vfio/GROUP open: their number, named in who */
 	int (*group_holders)(void *userdata, int group, char *who, size_t size);
 	/* the VF back on its original driver and settings: 0, or -errno with
-	 * the reason in the lifecycle's ctx */
-	int (*vf_restore)(void *userdata, const struct lease *l);
+	 * the reason in the lifecycle's ctx; or 1: under way (off the event
+	 * loop, l busy), lease_restore_done() follows with the result */
+	int (*vf_restore)(void *userdata, struct lease *l);
 	/* forget the VF's saved original state (the VF is gone) */
 	void (*vf_forget)(void *userdata, const char *vf);
 	/* the process pid is still the one that started at start */
@@ -152,7 +158,8 @@ int lease_alloc_begin(struct lease_life *lf, const struct lease *tmpl, struct le
  * the caller rolls back with lease_alloc_abort(). */
 int lease_alloc_commit(struct lease_life *lf, struct lease *l, int group);
 /* Undo an alloc: the VF restored and the lease gone (0), or, when the
- * restore fails, the lease left releasing for the retry (-errno). */
+ * restore fails, the lease left releasing for the retry (-errno); 1: the
+ * restore is under way, lease_restore_done() finishes it. */
 int lease_alloc_abort(struct lease_life *lf, struct lease *l);
 /* Processes holding l's group open (named in who), 0 none. */
 int lease_group_holders(struct lease_life *lf, const struct lease *l, char *who, size_t size);
@@ -160,8 +167,13 @@ int lease_group_holders(struct lease_life *lf, const struct lease *l, char *who,
 int lease_release_begin(struct lease_life *lf, struct lease *l, const char *why);
 /* A release in state releasing: the VF restored unless its group is held
  * open, then the lease forgotten. 0 and l is freed, or -EBUSY/-errno with
- * l->pending saying why (l stays releasing). */
+ * l->pending saying why (l stays releasing); 1: the restore is under way,
+ * lease_restore_done() finishes it. */
 int lease_release_finish(struct lease_life *lf, struct lease *l);
+/* The restore vf_restore started is done (r as vf_restore's, the reason in
+ * ctx): the abort or the release it was for finished, as if it had
+ * returned r. l is freed when that dropped it. */
+void lease_restore_done(struct lease_life *lf, struct lease *l, int r);
 /* The owner process exited: release the lease. */
 void lease_owner_exited(struct lease_life *lf, struct lease *l);
 /* Settle every lease with the host: at start, on SIGHUP, device events and
@@ -241,6 +253,13 @@ struct daemon {
 	struct vfctl_host *view;	/* the shared host view (host_view()), NULL: none */
 	uint64_t view_usec;	/* when it was scanned */
 	const char *cdi_dir;	/* --cdi-dir: where the CDI spec is kept, NULL none */
+	struct worker *workers;	/* running (worker.c) */
+	bool serving;		/* the loop runs: restores go to workers (at start they
+				 * are done before the first request is read) */
+	/* the reply that waits for a restore the lifecycle call in progress
+	 * may start (request.c sets it, host.c's vf_restore takes it) */
+	struct restore_wait *restore_wait;
+	struct vfctl_reaper reaper;	/* workers given up on, reaped at SIGCHLD */
 };
 
 #define MAX_GROUPS 256
@@ -258,6 +277,9 @@ struct conn {
 	 * read from it until this is sent. */
 	char *pending;
 	size_t pending_len;
+	/* The request a worker answers (a bind, a restore): nothing is read from
+	 * the peer until that reply is sent (conn_answer). */
+	struct worker *work;
 };
 
 /* request.c: the PF of a config entry on h (its pools' VFs) */
@@ -310,10 +332,54 @@ void conn_free(struct conn *c);
 void conn_limits_set(struct daemon *d);
 /* The SIGUSR1 status line. */
 void conn_log_stats(struct daemon *d);
+/* c's request is answered later by w: nothing read from c, no idle timeout
+ * meanwhile. */
+void conn_defer(struct conn *c, struct worker *w);
+/* The reply to c's deferred request; c reads requests again. */
+void conn_answer(struct conn *c, json_object *o);
 
-/* ---- request.c: one request's reply; *sent when it went out already (open) ---- */
-json_object *request_handle(struct daemon *d, const struct conn *c, const struct proto_request *req,
+/* ---- request.c: one request's reply; *sent when it went out already (open);
+ * NULL when a worker answers it later (c->work) ---- */
+json_object *request_handle(struct daemon *d, struct conn *c, const struct proto_request *req,
 			    bool *sent);
+
+/* A reply that waits for a restore: c, and o to send it (request.c) */
+struct restore_wait {
+	struct conn *c;
+	json_object *o;		/* alloc: its error; release: the ok carrying the lease */
+	bool release, force;
+};
+void restore_wait_free(void *p);
+/* request.c: the restore w waited for is done (r; for a release that
+ * failed, pending says why): w's reply, sent to c unless it is gone. */
+void request_restored(struct daemon *d, struct conn *c, struct restore_wait *w, int r,
+		      const char *id, const char *vf, const char *pending);
+
+/* ---- worker.c: a job off the event loop, in a child process ----
+ * The child runs job on its copy of the daemon and sends res back; it never
+ * touches the event loop, the store or leases.json. The parent calls done
+ * with the result (or -ETIMEDOUT when the worker was killed at --timeout
+ * + 1 s, -EIO when it ended without one) and c, the client waiting for the
+ * reply (NULL: none, or it is gone). l is busy until then. */
+struct worker_result {
+	int r;			/* 0, or -errno with err */
+	int group;		/* bind: the VF's IOMMU group */
+	unsigned scans;		/* host scans the worker made (the SIGUSR1 line's) */
+	char err[1024];
+};
+typedef void (*worker_job_fn)(struct daemon *d, const struct lease *l, struct worker_result *res);
+typedef void (*worker_done_fn)(struct daemon *d, struct lease *l, struct conn *c,
+			       const struct worker_result *res, void *arg);
+/* 0 (c's reply deferred, l busy), or -errno with nothing started. what
+ * names the job in errors ("binding it to vfio-pci"); arg goes to done,
+ * and to arg_free (if any) when the worker is stopped at exit instead. */
+int worker_start(struct daemon *d, struct lease *l, struct conn *c, const char *what,
+		 worker_job_fn job, worker_done_fn done, void *arg, void (*arg_free)(void *));
+/* c was freed: its worker answers nobody. */
+void worker_conn_gone(struct worker *w);
+/* At exit: every worker killed and reaped; their leases stay as they are
+ * on disk (allocating), for the next start's reconcile. */
+void worker_stop_all(struct daemon *d);
 
 /* ---- log.c ---- */
 void log_init(bool journal, const char *test_stop_step);

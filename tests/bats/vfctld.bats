@@ -105,25 +105,65 @@ msg() {	# msg NAME TEXT: a raw message file
 	[[ "$output" == L2* ]]
 }
 
-@test "a bind whose write hangs (unbind a FIFO nobody reads) costs its --timeout, not the daemon: A is told and rolled back, B's alloc is answered, nothing leaked once the FIFO is read" {
+# wait_for CMD...: until CMD succeeds (a state, not a time: the bound only ends a hang)
+wait_for() {
+	local _
+	for _ in $(seq 600); do "$@" && return 0; sleep 0.05; done
+	return 1
+}
+
+# allocating N: leases.json holds N leases whose binds are under way
+allocating() {
+	[ "$(jq '[.leases[] | select(.state == "allocating")] | length' "$run_dir/leases.json" 2>/dev/null)" = "$1" ]
+}
+
+ms_since() { echo $((($(date +%s%N) - $1) / 1000000)); }
+
+@test "a bind whose write hangs (unbind a FIFO nobody reads) holds up its own client only: B's alloc is answered before A's; at --timeout A is told and rolled back; nothing leaked once the FIFO is read" {
 	fifo=$sys/bus/pci/drivers/ixgbevf/unbind
 	pidfds() { find "/proc/$dpid/fd" -mindepth 1 -lname 'anon_inode:*pidfd*' | wc -l; }
 	mkfifo "$fifo"
-	start --timeout 1
-	# A: the bind's writer blocks in open() (no reader); B: from the pre-bound pool
+	start --timeout 60
+	# B's round trip with nobody else there, for the figure
+	t0=$(date +%s%N)
+	"$VFCTL" alloc --pool gpu >/dev/null
+	idle=$(ms_since "$t0")
+	"$VFCTL" release 0000:03:11.6 >/dev/null
+	# A: its bind's worker blocks in the unbind write's open() (no reader) until
+	# the FIFO is read; B: from the pre-bound pool meanwhile
 	"$VFCTL" alloc --pool broken >"$BATS_TEST_TMPDIR/a" 2>&1 &
 	a=$!
+	wait_for allocating 1
+	t0=$(date +%s%N)
 	run "$VFCTL" alloc --pool gpu
+	hung=$(ms_since "$t0")
 	echo "B: $output"
 	[ "$status" -eq 0 ]
-	[[ "$output" == "L"*"0000:03:11.6"* ]]
+	[[ "$output" == "L3"*"0000:03:11.6"* ]]
+	# B is answered while A still waits for its own
+	kill -0 "$a"
+	[ ! -s "$BATS_TEST_TMPDIR/a" ]
+	allocating 1
+	echo "# figure: client B's alloc while A's bind hangs: ${hung} ms (idle: ${idle} ms)" >&3
+	# a reader for the FIFO (O_RDWR never blocks): A's bind goes on, and fails on a
+	# golden tree (the VF stays on ixgbevf): A is told, its lease rolled back
+	exec 9<>"$fifo"
 	wait "$a" && false
 	cat "$BATS_TEST_TMPDIR/a"
-	# A's answer came before or after B's: either way a clear error, rolled back
-	grep -q "vfctl: alloc: 0000:03:11.2: writing '0000:03:11.2' to $sys/bus/pci/devices/0000:03:11.2/driver/unbind did not return in 1000 ms .*rolled back" "$BATS_TEST_TMPDIR/a"
+	grep -q "^vfctl: alloc: 0000:03:11.2: .*rolled back" "$BATS_TEST_TMPDIR/a"
+	[ "$(jq -r '[.leases[].vf] | join(" ")' "$run_dir/leases.json")" = 0000:03:11.6 ]
+	exec 9<&-
+
+	# --timeout 1: the write is given up on after 1 s, A is told and rolled back
+	stop
+	start --timeout 1
+	run "$VFCTL" alloc --pool broken
+	echo "$output"
+	[ "$status" -ne 0 ]
+	[[ "$output" == "vfctl: alloc: 0000:03:11.2: writing '0000:03:11.2' to $sys/bus/pci/devices/0000:03:11.2/driver/unbind did not return in 1000 ms "*"rolled back"* ]]
 	[ "$(jq -r '[.leases[].vf] | join(" ")' "$run_dir/leases.json")" = 0000:03:11.6 ]
 	# the writer left behind holds none of the daemon's fds (its lock above all):
-	# the daemon goes on serving; read the FIFO and it is reaped
+	# the daemon goes on serving; read the FIFO and nothing of it is left
 	run "$VFCTL" release 0000:03:11.6
 	[ "$status" -eq 0 ]
 	timeout 10 cat "$fifo" >/dev/null
@@ -136,6 +176,177 @@ msg() {	# msg NAME TEXT: a raw message file
 	[ -z "$(ps -o pid= --ppid "$dpid")" ]
 	[ "$(pidfds)" = 0 ]
 	[ "$(jq '.leases | length' "$run_dir/leases.json")" = 0 ]
+}
+
+@test "two binds at once in one pool get different VFs; the allocating lease cannot be released meanwhile" {
+	cat >"$conf" <<'JSON'
+{ "pfs": [ { "match": { "address": "0000:03:00.0" }, "numvfs": 8,
+  "pools": [ { "name": "pair", "vfs": [4, 5] } ] } ] }
+JSON
+	mkfifo "$sys/bus/pci/drivers/ixgbevf/unbind"
+	start --timeout 60
+	"$VFCTL" alloc --pool pair >"$BATS_TEST_TMPDIR/a" 2>&1 &
+	a=$!
+	"$VFCTL" alloc --pool pair >"$BATS_TEST_TMPDIR/b" 2>&1 &
+	b=$!
+	# both binds under way (one in the write, one waiting for the PF's lock)
+	wait_for allocating 2
+	[ "$(jq -r '[.leases[].vf] | sort | join(" ")' "$run_dir/leases.json")" = "0000:03:11.0 0000:03:11.2" ]
+	run "$VFCTL" alloc --pool pair
+	[ "$status" -eq 6 ]
+	[[ "$output" == "vfctl: alloc: pool 'pair' has no free VF: 2 of 2 leased (L1 L2)" ]]
+	run "$VFCTL" release L1
+	[ "$status" -ne 0 ]
+	[ "$output" = "vfctl: release: lease L1 is still being allocated; try again" ]
+	# the daemon answers the others meanwhile
+	run "$VFCTL" leases
+	[ "$status" -eq 0 ]
+	exec 9<>"$sys/bus/pci/drivers/ixgbevf/unbind"
+	wait "$a" && false
+	wait "$b" && false
+	exec 9<&-
+	cat "$BATS_TEST_TMPDIR/a" "$BATS_TEST_TMPDIR/b"
+	grep -q "rolled back" "$BATS_TEST_TMPDIR/a"
+	grep -q "rolled back" "$BATS_TEST_TMPDIR/b"
+	[ "$(jq '.leases | length' "$run_dir/leases.json")" = 0 ]
+}
+
+@test "a worker still running at --timeout + 1 s is killed: the alloc is told so and rolled back once the PF's lock is free" {
+	start --timeout 1
+	# another change holds the PF's lock (the bind waits up to 60 s for it)
+	mkdir -m 700 "$run_dir/lock"
+	exec 8>"$run_dir/lock/0000:03:00.0.lock"
+	flock 8
+	run "$VFCTL" alloc --pool broken
+	echo "$output"
+	[ "$status" -ne 0 ]
+	[[ "$output" == "vfctl: alloc: 0000:03:11.2: binding it to vfio-pci did not finish in 2000 ms (--timeout and a second more; a sysfs write, a read or the PF's lock is stuck): vfctld killed its worker (pid "*")" ]]
+	grep -q "lease L1: 0000:03:11.2: binding it to vfio-pci did not finish in 2000 ms" "$log"
+	# the rollback's restore waits for the lock too (killed the same way): the
+	# lease is releasing, retried, and its VF stays out of the pool meanwhile
+	run "$VFCTL" alloc --pool broken
+	[ "$status" -eq 6 ]
+	exec 8>&-
+	wait_for jq -e '.leases | length == 0' "$run_dir/leases.json"
+	grep -q "lease L1 released: 0000:03:11.2 back on its original driver" "$log"
+	[ "$(basename "$(readlink "$sys/bus/pci/devices/0000:03:11.2/driver")")" = ixgbevf ]
+}
+
+@test "SIGTERM during a bind: its worker is killed and reaped, the lease stays allocating on disk and is rolled back at the next start" {
+	fifo=$sys/bus/pci/drivers/ixgbevf/unbind
+	mkfifo "$fifo"
+	start --timeout 60
+	"$VFCTL" alloc --pool broken >"$BATS_TEST_TMPDIR/a" 2>&1 &
+	a=$!
+	wait_for allocating 1
+	worker=$(ps -o pid= --ppid "$dpid")
+	[ -n "$worker" ]
+	stop
+	# the client sees the connection close; the worker is gone
+	wait "$a" && false
+	cat "$BATS_TEST_TMPDIR/a"
+	! kill -0 "$worker" 2>/dev/null || false
+	[ "$(jq -r '.leases[0].id + " " + .leases[0].state' "$run_dir/leases.json")" = "L1 allocating" ]
+	grep -q "lease L1 (0000:03:11.2): stopped while binding it to vfio-pci; it stays allocating in $run_dir/leases.json" "$log"
+	# the write its worker started is still blocked in the FIFO's open(): let it go
+	exec 9<>"$fifo"
+	exec 9<&-
+	start
+	wait_for grep -q "lease L1 (0000:03:11.2): an alloc was interrupted; rolling back" "$log"
+	[ "$(jq '.leases | length' "$run_dir/leases.json")" = 0 ]
+	[ "$(basename "$(readlink "$sys/bus/pci/devices/0000:03:11.2/driver")")" = ixgbevf ]
+	run "$VFCTL" alloc --pool gpu
+	[[ "$output" == L2* ]]
+}
+
+# fake_bind, fake_restore: the kernel for a bind of VF 5 (0000:03:11.2, group 35)
+# to vfio-pci and for its restore, on FIFOs: the unbind from ixgbevf takes its
+# netdev, the probe gives it to vfio-pci (and its group node appears);
+# vfio-pci's unbind and the next probe give it back to ixgbevf. Each change is
+# made before the FIFO the daemon writes next is opened.
+fake_fifos() {
+	mkfifo "$sys/bus/pci/drivers/ixgbevf/unbind" "$sys/bus/pci/drivers_probe" \
+		"$sys/bus/pci/drivers/vfio-pci/unbind"
+}
+
+fake_bind() {
+	local dev=$sys/bus/pci/devices/0000:03:11.2
+	cat "$sys/bus/pci/drivers/ixgbevf/unbind" >/dev/null
+	rm -rf "$dev/net"
+	ln -sfn ../../../../../bus/pci/drivers/vfio-pci "$dev/driver"
+	: >"$sys/../dev/vfio/35"
+	cat "$sys/bus/pci/drivers_probe" >/dev/null
+}
+
+fake_restore() {
+	cat "$sys/bus/pci/drivers/vfio-pci/unbind" >/dev/null
+	ln -sfn ../../../../../bus/pci/drivers/ixgbevf "$sys/bus/pci/devices/0000:03:11.2/driver"
+	cat "$sys/bus/pci/drivers_probe" >"$BATS_TEST_TMPDIR/reprobed"
+}
+
+fake_kernel() {
+	fake_bind
+	fake_restore
+}
+
+@test "a restore whose write hangs holds up its own client only: B's alloc is answered before A's release, which ends once the kernel lets the write go" {
+	fake_fifos
+	start --timeout 60
+	fake_bind &
+	fk=$!
+	run "$VFCTL" alloc --pool broken
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == "L1"*"0000:03:11.2"* ]]
+	wait "$fk"
+	# A's release: its restore's worker blocks in vfio-pci's unbind (no reader yet)
+	"$VFCTL" --json release L1 >"$BATS_TEST_TMPDIR/a" 2>&1 &
+	a=$!
+	wait_for grep -q '"state": *"releasing"' "$run_dir/leases.json"
+	t0=$(date +%s%N)
+	run "$VFCTL" alloc --pool gpu
+	hung=$(ms_since "$t0")
+	echo "B: $output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == "L2"*"0000:03:11.6"* ]]
+	kill -0 "$a"
+	[ ! -s "$BATS_TEST_TMPDIR/a" ]
+	echo "# figure: client B's alloc while A's restore hangs: ${hung} ms" >&3
+	# a second release of L1 meanwhile is told why it waits
+	run "$VFCTL" release L1
+	[ "$status" -ne 0 ]
+	[ "$output" = "vfctl: release: lease L1 (0000:03:11.2) is revoked, but its VF is being restored; vfctld retries every 2 s" ]
+	fake_restore
+	wait "$a"
+	cat "$BATS_TEST_TMPDIR/a"
+	[ "$(jq -r '.lease.id + " " + .lease.state' "$BATS_TEST_TMPDIR/a")" = "L1 released" ]
+	[ "$(cat "$BATS_TEST_TMPDIR/reprobed")" = 0000:03:11.2 ]
+	[ "$(basename "$(readlink "$sys/bus/pci/devices/0000:03:11.2/driver")")" = ixgbevf ]
+	[ "$(jq -r '[.leases[].id] | join(" ")' "$run_dir/leases.json")" = L2 ]
+	grep -q "lease L1 released: 0000:03:11.2 back on its original driver" "$log"
+}
+
+@test "the owner exits during the bind: once the worker is done the lease is rolled back, not left active" {
+	fake_fifos
+	start --timeout 60
+	sleep 1000 &
+	owner=$!
+	"$VFCTL" alloc --pool broken --pid "$owner" >"$BATS_TEST_TMPDIR/a" 2>&1 &
+	a=$!
+	wait_for allocating 1
+	kill "$owner"
+	wait "$owner" || true
+	# the bind goes on and succeeds; then the owner is found gone
+	fake_kernel &
+	fk=$!
+	wait "$a" && false
+	cat "$BATS_TEST_TMPDIR/a"
+	[ "$(cat "$BATS_TEST_TMPDIR/a")" = "vfctl: alloc: 0000:03:11.2: owner pid $owner exited while the VF was being bound; rolled back" ]
+	wait "$fk"
+	[ "$(cat "$BATS_TEST_TMPDIR/reprobed")" = 0000:03:11.2 ]
+	[ "$(basename "$(readlink "$sys/bus/pci/devices/0000:03:11.2/driver")")" = ixgbevf ]
+	[ "$(jq '.leases | length' "$run_dir/leases.json")" = 0 ]
+	grep -q "lease L1 (0000:03:11.2): owner pid $owner exited during the bind; rolling back" "$log"
 }
 
 @test "vfctl refuses to change a leased VF (destroy, create, bind, unbind, restore, set) naming the lease; --force overrides; no daemon: the file still counts" {

@@ -33,6 +33,7 @@ struct fake {
 	bool vf_gone;
 	int holders;
 	int restore_err;	/* what vf_restore returns */
+	bool restore_async;	/* vf_restore starts it (1), lease_restore_done() ends it */
 	bool owner_dead;
 	int grant_err;		/* what vf_grant returns */
 	/* what the lifecycle asked of it */
@@ -61,13 +62,15 @@ static int f_group_holders(void *u, int group, char *who, size_t size)
 	return f->holders;
 }
 
-static int f_vf_restore(void *u, const struct lease *l)
+static int f_vf_restore(void *u, struct lease *l)
 {
 	struct fake *f = u;
 
 	assert_string_equal(l->vf, VF);
 	f->n_restore++;
 	f->owner_at_restore = f->owner;
+	if (f->restore_async)
+		return 1;
 	if (f->restore_err)
 		return vfctl_ctx_set_error(f->ctx, f->restore_err, "%s: writing to unbind: %s", l->vf,
 					   strerror(-f->restore_err));
@@ -250,6 +253,74 @@ static void alloc_to_active(void **state)
 	assert_int_equal(on_disk(f, "L1"), LEASE_ACTIVE);
 	assert_int_equal(f->n_restore, 0);
 	assert_false(lease_any_unsettled(&f->lf));
+}
+
+/* A lease a worker binds (busy) is left to the worker's completion:
+ * reconcile (the retry timer, device events, SIGHUP) does not roll it back
+ * as an interrupted alloc. */
+static void busy_left_alone(void **state)
+{
+	struct fake *f = *state;
+	struct lease *l = begin(f, true, 0);
+
+	l->busy = true;
+	assert_true(lease_any_unsettled(&f->lf));
+	lease_reconcile(&f->lf);
+	assert_int_equal(l->state, LEASE_ALLOCATING);
+	assert_int_equal(on_disk(f, "L1"), LEASE_ALLOCATING);
+	assert_int_equal(f->n_restore, 0);
+	/* the worker's completion: a failed bind rolled back as usual */
+	l->busy = false;
+	assert_int_equal(lease_alloc_abort(&f->lf, l), 0);
+	assert_int_equal(on_disk(f, "L1"), -1);
+	assert_int_equal(f->n_restore, 1);
+
+	/* the flag is not persisted: after a restart (the daemon died during
+	 * the bind, its worker with it) the lease is rolled back */
+	l = begin(f, true, 0);
+	l->busy = true;
+	crash_and_restart(f);
+	lease_reconcile(&f->lf);
+	assert_int_equal(on_disk(f, "L2"), -1);
+	assert_int_equal(f->n_restore, 2);
+}
+
+/* A restore under way (vf_restore 1: the daemon's worker): the release and
+ * the abort finish at lease_restore_done() with its result, as if
+ * vf_restore had returned it. */
+static void restore_off_the_loop(void **state)
+{
+	struct fake *f = *state;
+	struct lease *l = active(f, true, 0);
+
+	f->restore_async = true;
+	assert_int_equal(lease_release_begin(&f->lf, l, "test"), 0);
+	assert_int_equal(lease_release_finish(&f->lf, l), 1);
+	assert_int_equal(on_disk(f, "L1"), LEASE_RELEASING);
+	/* the worker has it: a second finish waits, restores nothing */
+	l->busy = true;
+	assert_int_equal(lease_release_finish(&f->lf, l), -EBUSY);
+	assert_string_equal(l->pending, "its VF is being restored");
+	assert_int_equal(f->n_restore, 1);
+	l->busy = false;
+	vfctl_ctx_set_error(f->ctx, -EIO, "unbind: Input/output error");
+	lease_restore_done(&f->lf, l, -EIO);
+	assert_int_equal(on_disk(f, "L1"), LEASE_RELEASING);
+	assert_string_equal(l->pending, "unbind: Input/output error");
+	assert_int_equal(lease_release_finish(&f->lf, l), 1);
+	lease_restore_done(&f->lf, l, 0);
+	assert_int_equal(on_disk(f, "L1"), -1);
+
+	/* an alloc's rollback: releasing when the restore fails, then gone */
+	l = begin(f, true, 0);
+	assert_int_equal(lease_alloc_abort(&f->lf, l), 1);
+	assert_int_equal(on_disk(f, "L2"), LEASE_ALLOCATING);
+	lease_restore_done(&f->lf, l, -EIO);
+	assert_int_equal(on_disk(f, "L2"), LEASE_RELEASING);
+	assert_int_equal(lease_release_finish(&f->lf, l), 1);
+	lease_restore_done(&f->lf, l, 0);
+	assert_int_equal(on_disk(f, "L2"), -1);
+	assert_int_equal(f->n_restore, 4);
 }
 
 /* A lease with a ttl: kept before its deadline, lives another ttl while its
@@ -598,6 +669,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(active_vf_vanished, setup, teardown),
 		cmocka_unit_test_setup_teardown(nodes_follow_the_lease, setup, teardown),
 		cmocka_unit_test_setup_teardown(ttl_expiry, setup, teardown),
+		cmocka_unit_test_setup_teardown(busy_left_alone, setup, teardown),
+		cmocka_unit_test_setup_teardown(restore_off_the_loop, setup, teardown),
 		cmocka_unit_test_setup_teardown(reconcile_checks, setup, teardown),
 	};
 
