@@ -266,6 +266,9 @@ static void reconcile_one(struct lease_life *lf, struct lease *l)
 
 void lease_reconcile(struct lease_life *lf)
 {
+	/* one look at the host for all the leases, not one each */
+	if (lf->ops->pass_begin)
+		lf->ops->pass_begin(lf->userdata);
 	for (size_t i = 0; i < lf->store.n;) {
 		size_t n = lf->store.n;
 
@@ -274,6 +277,8 @@ void lease_reconcile(struct lease_life *lf)
 		if (lf->store.n == n)
 			i++;
 	}
+	if (lf->ops->pass_end)
+		lf->ops->pass_end(lf->userdata);
 	/* what ran out while vfctld was down (deadlines are wall-clock time) */
 	lease_expire(lf, (int64_t)time(NULL));
 }

@@ -131,6 +131,11 @@ struct lease_host_ops {
 	 * -ESTALE the VF is not the one leased (PF, index, device id or IOMMU
 	 * group differ); the reason in why. NULL: nothing checked. */
 	int (*lease_check)(void *userdata, struct lease *l, char *why, size_t size);
+	/* around the leases of one reconcile pass, so that what lease_check
+	 * reads of the host is read once a pass, not once a lease; NULL:
+	 * nothing to do */
+	void (*pass_begin)(void *userdata);
+	void (*pass_end)(void *userdata);
 	/* wake at unix time t (0: nothing expires) for lease_expire() */
 	void (*expiry_arm)(void *userdata, int64_t t);
 };
@@ -240,6 +245,12 @@ struct daemon {
 	struct daemon_stats stats;
 	struct vfctl_host *view;	/* the shared host view (host_view()), NULL: none */
 	uint64_t view_usec;	/* when it was scanned */
+	/* the host a reconcile pass checks its leases against: the view, or
+	 * what was the view until a write dropped it during the pass (then
+	 * pass_owned: freed at the pass's end); NULL until its first check */
+	struct vfctl_host *pass_host;
+	bool pass_owned;
+	struct vfctl_root sys;	/* the sysfs root, for the reads of one VF (host_vf_read) */
 	const char *cdi_dir;	/* --cdi-dir: where the CDI spec is kept, NULL none */
 };
 
@@ -287,6 +298,17 @@ bool host_vf_current(struct daemon *d, const struct vfctl_host *h, const struct 
 void host_view_drop(struct daemon *d);
 bool host_dev_exists(struct daemon *d, const char *addr);
 bool host_driver_is(struct daemon *d, const char *addr, const char *drv);
+/* What a lease holds its VF to, read from sysfs now for that VF alone (open:
+ * no scan). */
+struct host_vf {
+	char pf[VFCTL_ADDR_LEN];	/* its PF (physfn), "" when it is no VF */
+	int vf_index;		/* the PF's virtfnN naming it, -1 none */
+	char device_id[10];	/* "8086:10ed", "" unreadable */
+	int group;		/* IOMMU group, -1 none */
+};
+/* 0, or -ENODEV when the function is gone; index_hint is the virtfn link
+ * read first (the lease's index: one read when it still holds). */
+int host_vf_read(struct daemon *d, const char *vf, int index_hint, struct host_vf *ret);
 
 /* ---- request.c: a lease against the config (its pool still has the VF and
  * allows the lease's uid, and c's when c is not NULL) and the host h (the VF,
@@ -294,6 +316,12 @@ bool host_driver_is(struct daemon *d, const char *addr, const char *drv);
  * leases.json lacks. Returns as lease_host_ops.lease_check. */
 int lease_check_host(struct daemon *d, const struct vfctl_host *h, const struct conn *c,
 		     struct lease *l, char *why, size_t size);
+/* The same for open, on the VF's sysfs facts read now (host_vf_read) and the
+ * config: no scan (but for a pool whose PF the config matches by netdev or
+ * vendor:device and no shared view: the view is scanned). The VF's group in
+ * *ret_group. */
+int lease_check_now(struct daemon *d, const struct conn *c, struct lease *l, int *ret_group,
+		    char *why, size_t size);
 
 /* ---- conn.c ---- */
 json_object *reply_error(int r, const char *fmt, ...) _printf_(2, 3);
