@@ -22,6 +22,7 @@
 #define VFCTLD_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
 #include <sys/types.h>
@@ -58,12 +59,17 @@ struct lease {
 	unsigned ttl;		/* seconds an unused lease lives, 0 forever */
 	int64_t expires;	/* unix time (CLOCK_REALTIME) it ends unless opened, 0 never */
 
-	/* not persisted */
+	/* not persisted; everything above is (lease_store_save() serializes a
+	 * lease again only when those bytes changed) */
 	int pidfd;
 	sd_event_source *pid_src;
 	void *daemon;		/* for the pidfd callback */
 	char pending[256];	/* why a release waits */
+	char *file_text;	/* its record in leases.json as last serialized */
+	void *file_snap;	/* the persisted bytes it was serialized from */
 };
+/* The bytes of struct lease leases.json holds */
+#define LEASE_PERSISTED_SIZE offsetof(struct lease, pidfd)
 
 /* The last lease id (L9223372036854775807): "next" round-trips through
  * JSON's int64; past it lease_store_add() refuses, never wraps to L0. */
@@ -77,7 +83,8 @@ struct lease_store {
 	struct lease **v;
 };
 
-/* ---- lease.c: RUN_DIR/leases.json, rewritten whole and atomically on every change */
+/* ---- lease.c: RUN_DIR/leases.json, rewritten whole and atomically on every
+ * change, one lease a line, each line serialized again only when the lease changed */
 const char *lease_state_name(enum lease_state s);
 int lease_store_open(struct vfctl_ctx *ctx, struct lease_store *st);
 void lease_store_close(struct lease_store *st);

@@ -381,11 +381,14 @@ static void reconcile_one_pass(void **state)
 	assert_int_equal(f->lf.store.n, 0);
 }
 
-/* A lease that cannot be saved is not granted, and leaves nothing behind. */
+/* A lease that cannot be saved is not granted, and leaves nothing behind:
+ * one to be bound at alloc_begin (before the bind), one of a VF already on
+ * vfio-pci at commit (alloc_begin saves nothing for it: nothing of the
+ * host is touched before commit). */
 static void alloc_unsaved_leaves_nothing(void **state)
 {
 	struct fake *f = *state;
-	struct lease tmpl = { .pool = "gpu", .vf = VF, .pf = "0000:03:00.0" };
+	struct lease tmpl = { .pool = "gpu", .vf = VF, .pf = "0000:03:00.0", .bound = true };
 	struct lease *l = NULL;
 	char path[128];
 
@@ -395,8 +398,35 @@ static void alloc_unsaved_leaves_nothing(void **state)
 	assert_null(l);
 	assert_int_equal(f->lf.store.n, 0);
 	assert_non_null(strstr(vfctl_ctx_error(f->ctx), "saving the leases to"));
+
+	tmpl.bound = false;
+	assert_int_equal(lease_alloc_begin(&f->lf, &tmpl, &l), 0);
+	assert_int_equal(lease_alloc_commit(&f->lf, l, 31), -EISDIR);
+	assert_int_equal(f->n_grant, 0);
+	assert_int_equal(lease_alloc_abort(&f->lf, l), 0);
+	assert_int_equal(f->lf.store.n, 0);
 	assert_int_equal(rmdir(path), 0);
 	assert_int_equal(on_disk(f, "L1"), -1);
+	assert_int_equal(on_disk(f, "L2"), -1);
+}
+
+/* A VF already on vfio-pci: not on disk until commit, then active; a crash
+ * before commit leaves nothing to roll back. */
+static void alloc_prebound_saved_at_commit(void **state)
+{
+	struct fake *f = *state;
+	struct lease *l = begin(f, false, 0);
+
+	assert_int_equal(on_disk(f, "L1"), -1);
+	crash_and_restart(f);
+	assert_int_equal(f->lf.store.n, 0);
+	lease_reconcile(&f->lf);
+	assert_int_equal(f->n_grant, 0);
+
+	l = begin(f, false, 0);
+	assert_int_equal(lease_alloc_commit(&f->lf, l, 31), 0);
+	assert_int_equal(on_disk(f, l->id), LEASE_ACTIVE);
+	assert_int_equal(f->owner, 1001);
 }
 
 static void alloc_abort(void **state)
@@ -656,6 +686,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(alloc_to_active, setup, teardown),
 		cmocka_unit_test_setup_teardown(alloc_unsaved_leaves_nothing, setup, teardown),
+		cmocka_unit_test_setup_teardown(alloc_prebound_saved_at_commit, setup, teardown),
 		cmocka_unit_test_setup_teardown(alloc_abort, setup, teardown),
 		cmocka_unit_test_setup_teardown(release_waits_then_goes, setup, teardown),
 		cmocka_unit_test_setup_teardown(crash_while_allocating, setup, teardown),
