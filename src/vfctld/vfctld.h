@@ -157,8 +157,9 @@ struct lease_life {
 /* Save the store; a failure is logged and returned (reason in ctx). */
 int lease_save(struct lease_life *lf);
 /* A new lease with tmpl's pool, VF, PF, index, owner, uid, pid, created and
- * bound, saved as allocating before the kernel is touched. 0, or -errno
- * (reason in ctx) with nothing added. */
+ * bound, saved as allocating before the kernel is touched when bound (a VF
+ * already on vfio-pci is touched only after lease_alloc_commit() saved it).
+ * 0, or -errno (reason in ctx) with nothing added. */
 int lease_alloc_begin(struct lease_life *lf, const struct lease *tmpl, struct lease **ret);
 /* The VF is usable in group: active, saved, the owner watched. On -errno
  * the caller rolls back with lease_alloc_abort(). */
