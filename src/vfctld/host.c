@@ -6,6 +6,7 @@
  * lifecycle runs on.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <syslog.h>
@@ -77,7 +78,12 @@ bool host_vf_current(struct daemon *d, const struct vfctl_host *h, const struct 
 
 void host_view_drop(struct daemon *d)
 {
-	vfctl_host_free(d->view);
+	/* a reconcile pass checking its leases against it keeps it to the end:
+	 * a write changes a driver, not what lease_check_host reads */
+	if (d->view && d->view == d->pass_host)
+		d->pass_owned = true;
+	else
+		vfctl_host_free(d->view);
 	d->view = NULL;
 }
 
@@ -93,6 +99,75 @@ bool host_dev_exists(struct daemon *d, const char *addr)
 	char now[64];
 
 	return vfctl_func_driver(d->ctx, addr, now, sizeof(now)) != -ENODEV;
+}
+
+/* bus/pci/devices/ADDR/ATTR in buf (ATTR NULL: the directory); NULL when it
+ * does not fit, which the rooted accessor answers with -ENAMETOOLONG */
+static const char *dev_rel(char *buf, size_t size, const char *addr, const char *attr)
+{
+	int n = snprintf(buf, size, "bus/pci/devices/%s%s%s", addr, attr ? "/" : "",
+			 attr ? attr : "");
+
+	return n < 0 || (size_t)n >= size ? NULL : buf;
+}
+
+/* The index of vf among pf's virtfnN links: the hint's link first, then
+ * all of them; -1 when none names it. */
+static int vf_index_of(struct daemon *d, const char *pf, const char *vf, int hint)
+{
+	_cleanup_closedir_ DIR *dir = NULL;
+	char rel[320], attr[32], name[VFCTL_ADDR_LEN + 8], *end;
+	struct dirent *de;
+
+	snprintf(attr, sizeof(attr), "virtfn%d", hint);
+	if (hint >= 0 && vfctl_root_link_name(&d->sys, dev_rel(rel, sizeof(rel), pf, attr), name,
+					      sizeof(name)) >= 0 && !strcmp(name, vf))
+		return hint;
+	if (vfctl_root_opendir(&d->sys, dev_rel(rel, sizeof(rel), pf, NULL), &dir) < 0)
+		return -1;
+	while ((de = readdir(dir))) {
+		long idx;
+
+		if (strncmp(de->d_name, "virtfn", 6) || !de->d_name[6])
+			continue;
+		errno = 0;
+		idx = strtol(de->d_name + 6, &end, 10);
+		if (errno || *end || idx < 0 || idx > INT32_MAX)
+			continue;
+		if (vfctl_root_link_name(&d->sys, dev_rel(rel, sizeof(rel), pf, de->d_name), name,
+					 sizeof(name)) >= 0 && !strcmp(name, vf))
+			return (int)idx;
+	}
+	return -1;
+}
+
+int host_vf_read(struct daemon *d, const char *vf, int index_hint, struct host_vf *ret)
+{
+	struct host_vf v = { .vf_index = -1, .group = -1 };
+	char rel[128], buf[32], *end;
+	long vendor = -1, device = -1, group;
+
+	if (!vfctl_root_exists(&d->sys, dev_rel(rel, sizeof(rel), vf, NULL)))
+		return -ENODEV;
+	/* no physfn link: no VF (pf stays "") */
+	if (vfctl_root_link_name(&d->sys, dev_rel(rel, sizeof(rel), vf, "physfn"), v.pf,
+				 sizeof(v.pf)) < 0)
+		v.pf[0] = '\0';
+	if (v.pf[0])
+		v.vf_index = vf_index_of(d, v.pf, vf, index_hint);
+	if (vfctl_root_read_int(&d->sys, dev_rel(rel, sizeof(rel), vf, "vendor"), 16, &vendor) >= 0 &&
+	    vfctl_root_read_int(&d->sys, dev_rel(rel, sizeof(rel), vf, "device"), 16, &device) >= 0)
+		snprintf(v.device_id, sizeof(v.device_id), "%04lx:%04lx", vendor & 0xffff,
+			 device & 0xffff);
+	if (vfctl_root_link_name(&d->sys, dev_rel(rel, sizeof(rel), vf, "iommu_group"), buf,
+				 sizeof(buf)) >= 0) {
+		errno = 0;
+		group = strtol(buf, &end, 10);
+		if (!errno && !*end && end != buf && group >= 0 && group <= INT32_MAX)
+			v.group = (int)group;
+	}
+	*ret = v;
+	return 0;
 }
 
 static bool vf_exists(void *userdata, const char *vf)
@@ -222,20 +297,45 @@ static int vf_grant(void *userdata, const char *vf, unsigned uid)
 	return vfctl_vfio_grant(d->ctx, vf, (uid_t)uid);
 }
 
+/* The leases of a pass are checked against one host: the shared view when
+ * it is fresh (it is dropped at device events and reloads, which is when
+ * reconcile runs), else a scan that becomes the view. lease_check_host
+ * reads addresses, PFs, indexes, ids and groups: no netlink. */
+static void pass_begin(void *userdata)
+{
+	struct daemon *d = userdata;
+
+	d->pass_host = NULL;
+	d->pass_owned = false;
+}
+
+static void pass_end(void *userdata)
+{
+	struct daemon *d = userdata;
+
+	if (d->pass_owned)
+		vfctl_host_free(d->pass_host);
+	d->pass_host = NULL;
+	d->pass_owned = false;
+}
+
 static int lease_check(void *userdata, struct lease *l, char *why, size_t size)
 {
 	struct daemon *d = userdata;
-	struct vfctl_host *h = NULL;
-	int r = host_scan(d, &h);
+	const struct vfctl_host *h = d->pass_host;
+	int r;
 
-	if (r < 0) {
-		/* no verdict without a view of the host: the lease stays */
-		log_msg(LOG_WARNING, "lease %s: not checked: %s", l->id, vfctl_ctx_error(d->ctx));
-		return 0;
+	if (!h) {
+		r = host_view(d, HOST_VIEW_USEC, false, &h);
+		if (r < 0) {
+			/* no verdict without a view of the host: the lease stays */
+			log_msg(LOG_WARNING, "lease %s: not checked: %s", l->id,
+				vfctl_ctx_error(d->ctx));
+			return 0;
+		}
+		d->pass_host = (struct vfctl_host *)h;
 	}
-	r = lease_check_host(d, h, NULL, l, why, size);
-	vfctl_host_free(h);
-	return r;
+	return lease_check_host(d, h, NULL, l, why, size);
 }
 
 static int on_expiry(sd_event_source *s, uint64_t usec, void *userdata)
@@ -284,5 +384,7 @@ const struct lease_host_ops host_ops = {
 	.owner_watch = owner_watch,
 	.vf_grant = vf_grant,
 	.lease_check = lease_check,
+	.pass_begin = pass_begin,
+	.pass_end = pass_end,
 	.expiry_arm = expiry_arm,
 };

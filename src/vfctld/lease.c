@@ -126,6 +126,8 @@ static void lease_free(struct lease *l)
 	if (!l)
 		return;
 	lease_unwatch(l);
+	free(l->file_text);
+	free(l->file_snap);
 	free(l);
 }
 
@@ -183,30 +185,68 @@ json_object *lease_to_json(const struct lease *l, enum lease_json how)
 	return o;
 }
 
+/* l's record in the file: serialized again only when a persisted field
+ * changed since the last save, so a save with many leases copies their
+ * records instead of building a json-c object of each (issue 13). NULL:
+ * out of memory. */
+static const char *lease_file_text(struct lease *l)
+{
+	json_object *o;
+	char *text;
+
+	if (l->file_text && !memcmp(l, l->file_snap, LEASE_PERSISTED_SIZE))
+		return l->file_text;
+	if (!l->file_snap) {
+		l->file_snap = malloc(LEASE_PERSISTED_SIZE);
+		if (!l->file_snap)
+			return NULL;
+	}
+	o = lease_to_json(l, LEASE_JSON_FILE);
+	text = o ? strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+							 JSON_C_TO_STRING_NOSLASHESCAPE)) : NULL;
+	json_object_put(o);
+	if (!text)
+		return NULL;
+	free(l->file_text);
+	l->file_text = text;
+	memcpy(l->file_snap, l, LEASE_PERSISTED_SIZE);
+	return text;
+}
+
 int lease_store_save(struct vfctl_ctx *ctx, struct lease_store *st)
 {
-	json_object *o = json_object_new_object(), *a = json_object_new_array();
-	const char *s;
+	_cleanup_free_ char *buf = NULL;
+	size_t len = 64, off;
 	int r;
 
-	if (!o || !a) {
-		json_object_put(o);
-		json_object_put(a);
-		return vfctl_ctx_set_error(ctx, -ENOMEM, "out of memory");
+	for (size_t i = 0; i < st->n; i++) {
+		const char *t = lease_file_text(st->v[i]);
+
+		if (!t)
+			return vfctl_ctx_set_error(ctx, -ENOMEM, "out of memory");
+		len += strlen(t) + 2;
 	}
-	json_object_object_add(o, "version", json_object_new_int(1));
-	json_object_object_add(o, "next", json_object_new_uint64(st->next));
-	for (size_t i = 0; i < st->n; i++)
-		json_object_array_add(a, lease_to_json(st->v[i], LEASE_JSON_FILE));
-	json_object_object_add(o, "leases", a);
-	s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
-					   JSON_C_TO_STRING_NOSLASHESCAPE);
-	r = vfctl_file_write_atomic(st->dfd, LEASES_FILE, s);
+	buf = malloc(len);
+	if (!buf)
+		return vfctl_ctx_set_error(ctx, -ENOMEM, "out of memory");
+	/* one lease a line: what a reader greps, what jq reads */
+	off = (size_t)snprintf(buf, len, "{\"version\":1,\"next\":%llu,\"leases\":[",
+			       (unsigned long long)st->next);
+	for (size_t i = 0; i < st->n; i++) {
+		size_t n = strlen(st->v[i]->file_text);
+
+		buf[off++] = '\n';
+		memcpy(buf + off, st->v[i]->file_text, n);
+		off += n;
+		if (i + 1 < st->n)
+			buf[off++] = ',';
+	}
+	snprintf(buf + off, len - off, "%s]}", st->n ? "\n" : "");
+	r = vfctl_file_write_atomic(st->dfd, LEASES_FILE, buf);
 	if (r < 0)
 		r = vfctl_ctx_set_error(ctx, r, "saving the leases to %s/%s: %s; free space or fix "
 			      "permissions there (the change is not made)", st->dir, LEASES_FILE,
 			      strerror(-r));
-	json_object_put(o);
 	return r;
 }
 

@@ -84,10 +84,18 @@ int lease_alloc_begin(struct lease_life *lf, const struct lease *tmpl, struct le
 	snprintf(l->device_id, sizeof(l->device_id), "%s", tmpl->device_id);
 	l->ttl = tmpl->ttl;
 	l->expires = tmpl->expires;
-	r = lease_save(lf);
-	if (r < 0) {
-		lease_store_remove(&lf->store, l);
-		return r;
+	/* The allocating record is there for a restart to undo a bind a crash
+	 * interrupted. A VF already on vfio-pci is not touched before
+	 * lease_alloc_commit(), whose save comes before its first write (the
+	 * nodes' owner): a crash before it leaves nothing on the host or on
+	 * disk to undo, and the client never saw the id. So no save for it:
+	 * one write and two fsyncs fewer an alloc. */
+	if (l->bound) {
+		r = lease_save(lf);
+		if (r < 0) {
+			lease_store_remove(&lf->store, l);
+			return r;
+		}
 	}
 	*ret = l;
 	return 0;
@@ -304,6 +312,9 @@ static void reconcile_one(struct lease_life *lf, struct lease *l)
 
 void lease_reconcile(struct lease_life *lf)
 {
+	/* one look at the host for all the leases, not one each */
+	if (lf->ops->pass_begin)
+		lf->ops->pass_begin(lf->userdata);
 	for (size_t i = 0; i < lf->store.n;) {
 		size_t n = lf->store.n;
 
@@ -312,6 +323,8 @@ void lease_reconcile(struct lease_life *lf)
 		if (lf->store.n == n)
 			i++;
 	}
+	if (lf->ops->pass_end)
+		lf->ops->pass_end(lf->userdata);
 	/* what ran out while vfctld was down (deadlines are wall-clock time) */
 	lease_expire(lf, (int64_t)time(NULL));
 }

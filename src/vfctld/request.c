@@ -131,22 +131,46 @@ static int why_fail(char *why, size_t size, int r, const char *fmt, ...)
 	return r;
 }
 
-int lease_check_host(struct daemon *d, const struct vfctl_host *h, const struct conn *c,
-		     struct lease *l, char *why, size_t size)
+/* Whether pool pr is on the PF pf now: h's (a scan), or with h NULL the
+ * config's address itself, else the shared view at any age (a PF appears or
+ * goes with a device event, which drops it). 0 yes, else the refusal. */
+static int pool_on_pf(struct daemon *d, const struct vfctl_host *h, const struct pool_ref *pr,
+		      const struct lease *l, const char *pf, char *why, size_t size)
 {
-	struct vfctl_func *vf = NULL, *pf = NULL;
-	const char *file = d->cfg ? d->cfg->file : d->config_path;
-	char dev[sizeof(l->device_id)];
-	bool filled = false, in_pool = false;
-	struct pool_ref pr;
+	struct vfctl_func *f = NULL;
+	const char *on;
+	int r;
 
-	if (vfctl_host_find(d->ctx, h, l->vf, &vf) < 0)
-		return why_fail(why, size, -ENODEV, "VF %s is gone", l->vf);
-	if (vf->kind != VFCTL_FUNC_VF || !vf->pf)
+	if (!h && pr->cpf->match == VFCTL_MATCH_ADDRESS) {
+		on = pr->cpf->addr;
+	} else {
+		r = h ? 0 : host_view(d, UINT64_MAX, false, &h);
+		if (r < 0)
+			return why_fail(why, size, r, "pool '%s': %s", l->pool,
+					vfctl_ctx_error(d->ctx));
+		on = pool_pf(d, h, pr->cpf, &f) < 0 ? NULL : f->addr;
+	}
+	if (on && !strcmp(on, pf))
+		return 0;
+	return why_fail(why, size, -EACCES, "pool '%s' is no longer on PF %s%s%s", l->pool, l->pf,
+			on ? ": it is on " : "", on ? on : "");
+}
+
+/* l against the config and its VF's facts now (v; h: the host they were
+ * read from, NULL when read from sysfs alone). */
+static int lease_check_vf(struct daemon *d, const struct vfctl_host *h, const struct conn *c,
+			  struct lease *l, const struct host_vf *v, char *why, size_t size)
+{
+	const char *file = d->cfg ? d->cfg->file : d->config_path;
+	bool in_pool = false;
+	struct pool_ref pr;
+	int r;
+
+	if (!v->pf[0])
 		return why_fail(why, size, -ESTALE, "%s is no VF now", l->vf);
-	if (strcmp(vf->pf->addr, l->pf))
+	if (strcmp(v->pf, l->pf))
 		return why_fail(why, size, -ESTALE, "%s is a VF of %s now, not of %s as leased",
-				l->vf, vf->pf->addr, l->pf);
+				l->vf, v->pf, l->pf);
 	/* the config: the pool must still exist, be on this PF, hold this VF
 	 * and allow the lease's uid (and the peer's) */
 	if (!pool_find(d, l->pool, &pr))
@@ -158,36 +182,65 @@ int lease_check_host(struct daemon *d, const struct vfctl_host *h, const struct 
 	    pool_allows_uid(pr.pool, l->uid) == 0)
 		return why_fail(why, size, -EACCES, "pool '%s' no longer allows uid %u (not in its "
 				"users or groups in %s)", l->pool, l->uid, file);
-	if (pool_pf(d, h, pr.cpf, &pf) < 0 || pf != vf->pf)
-		return why_fail(why, size, -EACCES, "pool '%s' is no longer on PF %s%s%s", l->pool,
-				l->pf, pf ? ": it is on " : "", pf ? pf->addr : "");
+	r = pool_on_pf(d, h, &pr, l, v->pf, why, size);
+	if (r < 0)
+		return r;
 	/* the identity recorded at alloc; an older file's gaps filled */
-	snprintf(dev, sizeof(dev), "%04x:%04x", vf->vendor, vf->device);
-	if (l->vf_index >= 0 && l->vf_index != vf->vf_index)
+	if (l->vf_index >= 0 && l->vf_index != v->vf_index)
 		return why_fail(why, size, -ESTALE, "%s is VF %d of %s now, not VF %d as leased",
-				l->vf, vf->vf_index, l->pf, l->vf_index);
-	if (l->device_id[0] && strcmp(l->device_id, dev))
+				l->vf, v->vf_index, l->pf, l->vf_index);
+	if (l->device_id[0] && strcmp(l->device_id, v->device_id))
 		return why_fail(why, size, -ESTALE, "%s has device id %s now, not %s as leased",
-				l->vf, dev, l->device_id);
-	if (l->group >= 0 && l->group != vf->iommu_group)
+				l->vf, v->device_id, l->device_id);
+	if (l->group >= 0 && l->group != v->group)
 		return why_fail(why, size, -ESTALE, "%s is in IOMMU group %d now, not the lease's "
-				"group %d", l->vf, vf->iommu_group, l->group);
+				"group %d", l->vf, v->group, l->group);
 	for (size_t k = 0; k < pr.pool->n_vfs; k++)
-		if ((int)pr.pool->vfs[k] == vf->vf_index)
+		if ((int)pr.pool->vfs[k] == v->vf_index)
 			in_pool = true;
 	if (!in_pool)
 		return why_fail(why, size, -EACCES, "pool '%s' no longer has VF %d of %s", l->pool,
-				vf->vf_index, l->pf);
+				v->vf_index, l->pf);
 	if (l->vf_index < 0 || !l->device_id[0] || l->group < 0) {
-		l->vf_index = vf->vf_index;
-		snprintf(l->device_id, sizeof(l->device_id), "%s", dev);
+		l->vf_index = v->vf_index;
+		snprintf(l->device_id, sizeof(l->device_id), "%s", v->device_id);
 		if (l->group < 0)
-			l->group = vf->iommu_group;
-		filled = true;
+			l->group = v->group;
 		snprintf(why, size, "VF index %d, device id %s and group %d read from sysfs (a "
 			 "leases.json of an older vfctld)", l->vf_index, l->device_id, l->group);
+		return 1;
 	}
-	return filled ? 1 : 0;
+	return 0;
+}
+
+int lease_check_host(struct daemon *d, const struct vfctl_host *h, const struct conn *c,
+		     struct lease *l, char *why, size_t size)
+{
+	struct vfctl_func *vf = NULL;
+	struct host_vf v = { .vf_index = -1 };
+
+	if (vfctl_host_find(d->ctx, h, l->vf, &vf) < 0)
+		return why_fail(why, size, -ENODEV, "VF %s is gone", l->vf);
+	if (vf->kind == VFCTL_FUNC_VF && vf->pf)
+		snprintf(v.pf, sizeof(v.pf), "%s", vf->pf->addr);
+	v.vf_index = vf->vf_index;
+	snprintf(v.device_id, sizeof(v.device_id), "%04x:%04x", vf->vendor, vf->device);
+	v.group = vf->iommu_group;
+	return lease_check_vf(d, h, c, l, &v, why, size);
+}
+
+int lease_check_now(struct daemon *d, const struct conn *c, struct lease *l, int *ret_group,
+		    char *why, size_t size)
+{
+	struct host_vf v;
+	int r = host_vf_read(d, l->vf, l->vf_index, &v);
+
+	if (r < 0)
+		return why_fail(why, size, -ENODEV, "VF %s is gone", l->vf);
+	r = lease_check_vf(d, NULL, c, l, &v, why, size);
+	if (r >= 0)
+		*ret_group = v.group;
+	return r;
 }
 
 /* What a peer that may not see l is told instead of its id */
@@ -707,12 +760,10 @@ static json_object *do_open(struct daemon *d, const struct conn *c,
 			    const struct proto_request *req, bool *sent)
 {
 	struct lease *l = lease_store_find(&d->life.store, req->lease);
-	struct vfctl_host *h = NULL;
-	struct vfctl_func *vf = NULL;
 	struct vfio_lease_fds f;
 	json_object *o, *names;
 	char err[512];
-	int r, group;
+	int r, group = -1;
 
 	if (!l)
 		return reply_error(-ENOENT, "no lease %s ('vfctl leases' lists them)", req->lease);
@@ -725,14 +776,7 @@ static json_object *do_open(struct daemon *d, const struct conn *c,
 	/* the config and sysfs now, never what leases.json says alone: the
 	 * lease is served only while its pool allows it and the VF is the one
 	 * leased; the group opened is the one sysfs shows */
-	r = host_scan(d, &h);
-	if (r < 0)
-		return reply_error(r, "lease %s: %s", l->id, vfctl_ctx_error(d->ctx));
-	r = lease_check_host(d, h, c, l, err, sizeof(err));
-	if (r >= 0)
-		r = vfctl_host_find(d->ctx, h, l->vf, &vf);
-	group = vf ? vf->iommu_group : -1;
-	vfctl_host_free(h);
+	r = lease_check_now(d, c, l, &group, err, sizeof(err));
 	if (r == 1)
 		lease_save(&d->life);
 	if (r == -EACCES)

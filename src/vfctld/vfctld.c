@@ -242,7 +242,7 @@ int main(int argc, char **argv)
 		{ 0 }
 	};
 	struct daemon d = { .config_path = DEFAULT_CONFIG, .listen_fd = -1, .timeout_ms = 10000,
-			    .life = { .store = { .dfd = -1 }, .ops = &host_ops } };
+			    .life = { .store = { .dfd = -1 }, .ops = &host_ops }, .sys = { .fd = -1 } };
 	const char *sys = NULL, *dev = NULL, *run = NULL, *sock = NULL;
 	char errbuf[512] = "";
 	sigset_t mask;
@@ -301,6 +301,12 @@ int main(int argc, char **argv)
 	if (r < 0) {
 		log_msg(LOG_ERR, "%s", errbuf[0] ? errbuf : strerror(-r));
 		return 1;
+	}
+	r = vfctl_root_open(&d.sys, vfctl_ctx_sysfs_root(d.ctx));
+	if (r < 0) {
+		log_msg(LOG_ERR, "%s: %s; pass the sysfs root vfctld is to use (--sysfs-root)",
+			vfctl_ctx_sysfs_root(d.ctx), strerror(-r));
+		goto fail;
 	}
 	if (asprintf(&d.sock_path, "%s/vfctld.sock", vfctl_run_dir_path(d.ctx)) < 0)
 		goto fail;
@@ -381,6 +387,7 @@ int main(int argc, char **argv)
 	}
 	sd_event_unref(d.ev);
 	vfctl_config_free(d.cfg);
+	vfctl_root_close(&d.sys);
 	vfctl_ctx_free(d.ctx);
 	free(d.sock_path);
 	return r < 0 ? 1 : 0;
@@ -388,6 +395,7 @@ fail:
 	sd_event_source_disable_unref(d.expiry);
 	lease_store_close(&d.life.store);
 	vfctl_config_free(d.cfg);
+	vfctl_root_close(&d.sys);
 	vfctl_ctx_free(d.ctx);
 	free(d.sock_path);
 	return 1;

@@ -24,6 +24,7 @@
 #define VFCTLD_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
 #include <sys/types.h>
@@ -62,13 +63,18 @@ struct lease {
 	unsigned ttl;		/* seconds an unused lease lives, 0 forever */
 	int64_t expires;	/* unix time (CLOCK_REALTIME) it ends unless opened, 0 never */
 
-	/* not persisted */
+	/* not persisted; everything above is (lease_store_save() serializes a
+	 * lease again only when those bytes changed) */
 	int pidfd;
 	sd_event_source *pid_src;
 	void *daemon;		/* for the pidfd callback */
 	char pending[256];	/* why a release waits */
 	bool busy;		/* a worker (worker.c) has it: nothing else touches it */
+	char *file_text;	/* its record in leases.json as last serialized */
+	void *file_snap;	/* the persisted bytes it was serialized from */
 };
+/* The bytes of struct lease leases.json holds */
+#define LEASE_PERSISTED_SIZE offsetof(struct lease, pidfd)
 
 /* The last lease id (L9223372036854775807): "next" round-trips through
  * JSON's int64; past it lease_store_add() refuses, never wraps to L0. */
@@ -82,7 +88,8 @@ struct lease_store {
 	struct lease **v;
 };
 
-/* ---- lease.c: RUN_DIR/leases.json, rewritten whole and atomically on every change */
+/* ---- lease.c: RUN_DIR/leases.json, rewritten whole and atomically on every
+ * change, one lease a line, each line serialized again only when the lease changed */
 const char *lease_state_name(enum lease_state s);
 int lease_store_open(struct vfctl_ctx *ctx, struct lease_store *st);
 void lease_store_close(struct lease_store *st);
@@ -137,6 +144,11 @@ struct lease_host_ops {
 	 * -ESTALE the VF is not the one leased (PF, index, device id or IOMMU
 	 * group differ); the reason in why. NULL: nothing checked. */
 	int (*lease_check)(void *userdata, struct lease *l, char *why, size_t size);
+	/* around the leases of one reconcile pass, so that what lease_check
+	 * reads of the host is read once a pass, not once a lease; NULL:
+	 * nothing to do */
+	void (*pass_begin)(void *userdata);
+	void (*pass_end)(void *userdata);
 	/* wake at unix time t (0: nothing expires) for lease_expire() */
 	void (*expiry_arm)(void *userdata, int64_t t);
 };
@@ -151,8 +163,9 @@ struct lease_life {
 /* Save the store; a failure is logged and returned (reason in ctx). */
 int lease_save(struct lease_life *lf);
 /* A new lease with tmpl's pool, VF, PF, index, owner, uid, pid, created and
- * bound, saved as allocating before the kernel is touched. 0, or -errno
- * (reason in ctx) with nothing added. */
+ * bound, saved as allocating before the kernel is touched when bound (a VF
+ * already on vfio-pci is touched only after lease_alloc_commit() saved it).
+ * 0, or -errno (reason in ctx) with nothing added. */
 int lease_alloc_begin(struct lease_life *lf, const struct lease *tmpl, struct lease **ret);
 /* The VF is usable in group: active, saved, the owner watched. On -errno
  * the caller rolls back with lease_alloc_abort(). */
@@ -252,6 +265,12 @@ struct daemon {
 	struct daemon_stats stats;
 	struct vfctl_host *view;	/* the shared host view (host_view()), NULL: none */
 	uint64_t view_usec;	/* when it was scanned */
+	/* the host a reconcile pass checks its leases against: the view, or
+	 * what was the view until a write dropped it during the pass (then
+	 * pass_owned: freed at the pass's end); NULL until its first check */
+	struct vfctl_host *pass_host;
+	bool pass_owned;
+	struct vfctl_root sys;	/* the sysfs root, for the reads of one VF (host_vf_read) */
 	const char *cdi_dir;	/* --cdi-dir: where the CDI spec is kept, NULL none */
 	struct worker *workers;	/* running (worker.c) */
 	bool serving;		/* the loop runs: restores go to workers (at start they
@@ -309,6 +328,17 @@ bool host_vf_current(struct daemon *d, const struct vfctl_host *h, const struct 
 void host_view_drop(struct daemon *d);
 bool host_dev_exists(struct daemon *d, const char *addr);
 bool host_driver_is(struct daemon *d, const char *addr, const char *drv);
+/* What a lease holds its VF to, read from sysfs now for that VF alone (open:
+ * no scan). */
+struct host_vf {
+	char pf[VFCTL_ADDR_LEN];	/* its PF (physfn), "" when it is no VF */
+	int vf_index;		/* the PF's virtfnN naming it, -1 none */
+	char device_id[10];	/* "8086:10ed", "" unreadable */
+	int group;		/* IOMMU group, -1 none */
+};
+/* 0, or -ENODEV when the function is gone; index_hint is the virtfn link
+ * read first (the lease's index: one read when it still holds). */
+int host_vf_read(struct daemon *d, const char *vf, int index_hint, struct host_vf *ret);
 
 /* ---- request.c: a lease against the config (its pool still has the VF and
  * allows the lease's uid, and c's when c is not NULL) and the host h (the VF,
@@ -316,6 +346,12 @@ bool host_driver_is(struct daemon *d, const char *addr, const char *drv);
  * leases.json lacks. Returns as lease_host_ops.lease_check. */
 int lease_check_host(struct daemon *d, const struct vfctl_host *h, const struct conn *c,
 		     struct lease *l, char *why, size_t size);
+/* The same for open, on the VF's sysfs facts read now (host_vf_read) and the
+ * config: no scan (but for a pool whose PF the config matches by netdev or
+ * vendor:device and no shared view: the view is scanned). The VF's group in
+ * *ret_group. */
+int lease_check_now(struct daemon *d, const struct conn *c, struct lease *l, int *ret_group,
+		    char *why, size_t size);
 
 /* ---- conn.c ---- */
 json_object *reply_error(int r, const char *fmt, ...) _printf_(2, 3);

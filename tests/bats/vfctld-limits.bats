@@ -1,8 +1,8 @@
 #!/usr/bin/env bats
 # vfctld's limits on a golden tree (82599-8vf, VF 7 on vfio-pci): connections
 # per uid and in all with root always served, the idle timeout, one request
-# in flight per connection, and requests of uids no pool allows answered
-# without a host scan. Figures are printed, never asserted: what is asserted
+# in flight per connection, requests of uids no pool allows answered
+# without a host scan, open without one and a reconcile with one at most. Figures are printed, never asserted: what is asserted
 # is what happened (answered, refused, counted, no fd left).
 
 # shellcheck disable=SC2154 # status, output, lines: set by bats run
@@ -316,4 +316,67 @@ ratio() { awk "BEGIN { printf \"%.2f\", $2 / ($1 ? $1 : 1) }"; }
 	run as 4321 "$VFCTL" alloc --pool gpu
 	[ "$status" -eq 0 ]
 	[[ "$output" == "L"*"0000:03:11.6"* ]]
+}
+
+@test "reconcile checks every lease against one look at the host: 8 active leases and a reload cost at most one host scan, not one a lease (issue 13)" {
+	local i a
+	for i in 0 1 2 3 4 5 6 7; do
+		a=$(basename "$(readlink "$sys/bus/pci/devices/0000:03:00.0/virtfn$i")")
+		ln -sfn ../../../../../bus/pci/drivers/vfio-pci "$sys/bus/pci/devices/$a/driver"
+	done
+	cat >"$conf" <<-'J'
+	{ "pfs": [ { "match": { "address": "0000:03:00.0" }, "numvfs": 8,
+	  "pools": [ { "name": "gpu", "vfs": [0, 1, 2, 3, 4, 5, 6, 7], "users": [4321] } ] } ] }
+	J
+	start
+	for i in 0 1 2 3 4 5 6 7; do as 4321 "$VFCTL" alloc --pool gpu >/dev/null; done
+	run "$VFCTL" --json leases
+	[ "$(jq '[.leases[] | select(.state == "active")] | length' <<<"$output")" = 8 ]
+	last=$(status)
+	before=$(count 'host scans')
+	kill -HUP "$dpid"
+	for _ in $(seq 100); do grep -q "reloaded" "$log" && break; sleep 0.05; done
+	# SIGUSR1 is handled after SIGHUP's handler, the reconcile included
+	last=$(status)
+	echo "$last"
+	scans=$(($(count 'host scans') - before))
+	echo "# figure: a reload with 8 active leases: $scans host scan(s) (8 before issue 13)" >&3
+	[ "$scans" -le 1 ]
+	run "$VFCTL" --json leases
+	[ "$(jq '[.leases[] | select(.state == "active")] | length' <<<"$output")" = 8 ]
+	! grep -q "dropped\|revoked" "$log" || false
+}
+
+@test "open reads its VF and group from sysfs, not a host scan; still refuses a VF no longer on vfio-pci or a group not viable, nothing sent (issue 13)" {
+	local g
+	g=$(basename "$(readlink "$sys/bus/pci/devices/0000:03:11.6/iommu_group")")
+	touch "$BATS_TEST_TMPDIR/t/dev/vfio/$g"
+	start
+	run as 4321 "$VFCTL" alloc --pool gpu
+	[ "$status" -eq 0 ]
+	last=$(status)
+	before=$(count 'host scans')
+	for _ in 1 2 3; do
+		run --separate-stderr as 4321 "$LEASE_PROBE" L1
+		echo "$output $stderr"
+		[[ "$output" == "received 0000:03:11.6 group $g "* ]]
+	done
+	# on ixgbevf behind the daemon's back: refused
+	ln -sfn ../../../../../bus/pci/drivers/ixgbevf "$sys/bus/pci/devices/0000:03:11.6/driver"
+	run as 4321 "$LEASE_PROBE" L1
+	echo "$output"
+	[ "$status" -eq 1 ]
+	[[ "$output" != *received* ]]
+	[[ "$output" == *"lease L1: 0000:03:11.6 is no longer bound to vfio-pci (did someone rebind it?)"* ]]
+	ln -sfn ../../../../../bus/pci/drivers/vfio-pci "$sys/bus/pci/devices/0000:03:11.6/driver"
+	# the PF (on ixgbe) in the VF's group: not viable, refused
+	ln -s ../../../../bus/pci/devices/0000:03:00.0 "$sys/kernel/iommu_groups/$g/devices/0000:03:00.0"
+	run as 4321 "$LEASE_PROBE" L1
+	echo "$output"
+	[ "$status" -eq 1 ]
+	[[ "$output" != *received* ]]
+	[[ "$output" == *"IOMMU group $g is not viable: 0000:03:00.0 is bound to ixgbe"* ]]
+	last=$(status)
+	echo "$last"
+	[ "$(count 'host scans')" = "$before" ]
 }

@@ -42,6 +42,9 @@ struct fake {
 	long owner_at_restore;	/* the owner when vf_restore ran */
 	int check;		/* what lease_check returns (1: it fills vf_index) */
 	int64_t armed;		/* the last expiry_arm's time, -1 never */
+	/* reconcile passes begun and ended; lease_check calls in and out of one */
+	unsigned n_pass_begin, n_pass_end, n_check_in, n_check_out;
+	bool in_pass;
 };
 
 static bool f_vf_exists(void *u, const char *vf)
@@ -119,6 +122,10 @@ static int f_lease_check(void *u, struct lease *l, char *why, size_t size)
 {
 	struct fake *f = u;
 
+	if (f->in_pass)
+		f->n_check_in++;
+	else
+		f->n_check_out++;
 	snprintf(why, size, "%s", f->check == -EACCES ? "pool 'gpu' no longer allows uid 1001" :
 		 f->check == -ESTALE ? "0000:03:10.2 is in IOMMU group 7 now" : "filled");
 	if (f->check == 1)
@@ -133,6 +140,24 @@ static void f_expiry_arm(void *u, int64_t t)
 	f->armed = t;
 }
 
+static void f_pass_begin(void *u)
+{
+	struct fake *f = u;
+
+	assert_false(f->in_pass);
+	f->in_pass = true;
+	f->n_pass_begin++;
+}
+
+static void f_pass_end(void *u)
+{
+	struct fake *f = u;
+
+	assert_true(f->in_pass);
+	f->in_pass = false;
+	f->n_pass_end++;
+}
+
 static const struct lease_host_ops fake_ops = {
 	.vf_exists = f_vf_exists,
 	.group_holders = f_group_holders,
@@ -142,6 +167,21 @@ static const struct lease_host_ops fake_ops = {
 	.owner_watch = f_owner_watch,
 	.vf_grant = f_vf_grant,
 	.lease_check = f_lease_check,
+	.expiry_arm = f_expiry_arm,
+};
+
+/* The same with the pass hooks the daemon's host.c has. */
+static const struct lease_host_ops fake_ops_pass = {
+	.vf_exists = f_vf_exists,
+	.group_holders = f_group_holders,
+	.vf_restore = f_vf_restore,
+	.vf_forget = f_vf_forget,
+	.owner_alive = f_owner_alive,
+	.owner_watch = f_owner_watch,
+	.vf_grant = f_vf_grant,
+	.lease_check = f_lease_check,
+	.pass_begin = f_pass_begin,
+	.pass_end = f_pass_end,
 	.expiry_arm = f_expiry_arm,
 };
 
@@ -385,11 +425,41 @@ static void reconcile_checks(void **state)
 	assert_int_equal(f->n_restore, 1);
 }
 
-/* A lease that cannot be saved is not granted, and leaves nothing behind. */
+/* One reconcile is one pass: every lease checked between pass_begin and
+ * pass_end (where host.c looks at the host once), also the leases after
+ * one that went; no hooks (fake_ops) is no pass. */
+static void reconcile_one_pass(void **state)
+{
+	struct fake *f = *state;
+
+	active(f, true, 0);
+	active(f, true, 0);
+	active(f, true, 0);
+	f->lf.ops = &fake_ops_pass;
+	lease_reconcile(&f->lf);
+	assert_int_equal(f->n_pass_begin, 1);
+	assert_int_equal(f->n_pass_end, 1);
+	assert_int_equal(f->n_check_in, 3);
+	assert_int_equal(f->n_check_out, 0);
+	assert_false(f->in_pass);
+
+	/* the first revoked (the VF restored): the others still checked in the pass */
+	f->check = -EACCES;
+	lease_reconcile(&f->lf);
+	assert_int_equal(f->n_pass_begin, 2);
+	assert_int_equal(f->n_pass_end, 2);
+	assert_int_equal(f->n_check_in, 6);
+	assert_int_equal(f->lf.store.n, 0);
+}
+
+/* A lease that cannot be saved is not granted, and leaves nothing behind:
+ * one to be bound at alloc_begin (before the bind), one of a VF already on
+ * vfio-pci at commit (alloc_begin saves nothing for it: nothing of the
+ * host is touched before commit). */
 static void alloc_unsaved_leaves_nothing(void **state)
 {
 	struct fake *f = *state;
-	struct lease tmpl = { .pool = "gpu", .vf = VF, .pf = "0000:03:00.0" };
+	struct lease tmpl = { .pool = "gpu", .vf = VF, .pf = "0000:03:00.0", .bound = true };
 	struct lease *l = NULL;
 	char path[128];
 
@@ -399,8 +469,35 @@ static void alloc_unsaved_leaves_nothing(void **state)
 	assert_null(l);
 	assert_int_equal(f->lf.store.n, 0);
 	assert_non_null(strstr(vfctl_ctx_error(f->ctx), "saving the leases to"));
+
+	tmpl.bound = false;
+	assert_int_equal(lease_alloc_begin(&f->lf, &tmpl, &l), 0);
+	assert_int_equal(lease_alloc_commit(&f->lf, l, 31), -EISDIR);
+	assert_int_equal(f->n_grant, 0);
+	assert_int_equal(lease_alloc_abort(&f->lf, l), 0);
+	assert_int_equal(f->lf.store.n, 0);
 	assert_int_equal(rmdir(path), 0);
 	assert_int_equal(on_disk(f, "L1"), -1);
+	assert_int_equal(on_disk(f, "L2"), -1);
+}
+
+/* A VF already on vfio-pci: not on disk until commit, then active; a crash
+ * before commit leaves nothing to roll back. */
+static void alloc_prebound_saved_at_commit(void **state)
+{
+	struct fake *f = *state;
+	struct lease *l = begin(f, false, 0);
+
+	assert_int_equal(on_disk(f, "L1"), -1);
+	crash_and_restart(f);
+	assert_int_equal(f->lf.store.n, 0);
+	lease_reconcile(&f->lf);
+	assert_int_equal(f->n_grant, 0);
+
+	l = begin(f, false, 0);
+	assert_int_equal(lease_alloc_commit(&f->lf, l, 31), 0);
+	assert_int_equal(on_disk(f, l->id), LEASE_ACTIVE);
+	assert_int_equal(f->owner, 1001);
 }
 
 static void alloc_abort(void **state)
@@ -660,6 +757,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(alloc_to_active, setup, teardown),
 		cmocka_unit_test_setup_teardown(alloc_unsaved_leaves_nothing, setup, teardown),
+		cmocka_unit_test_setup_teardown(alloc_prebound_saved_at_commit, setup, teardown),
 		cmocka_unit_test_setup_teardown(alloc_abort, setup, teardown),
 		cmocka_unit_test_setup_teardown(release_waits_then_goes, setup, teardown),
 		cmocka_unit_test_setup_teardown(crash_while_allocating, setup, teardown),
@@ -672,6 +770,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(busy_left_alone, setup, teardown),
 		cmocka_unit_test_setup_teardown(restore_off_the_loop, setup, teardown),
 		cmocka_unit_test_setup_teardown(reconcile_checks, setup, teardown),
+		cmocka_unit_test_setup_teardown(reconcile_one_pass, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
