@@ -678,7 +678,9 @@ static int restore_vf_settings(struct vfctl_ctx *ctx, struct vfctl_host *host,
 		s.mask |= 1u << VFCTL_VF_TRUST;
 		s.trust = c->trust == VFCTL_ON;
 	}
-	return vfctl_vf_set(ctx, pf, (unsigned)st->vf_index, &s, &res);
+	/* what the driver has already (all of it after a bind that changed
+	 * nothing but the pinned MAC) is not sent again */
+	return vfctl_vf_set_changed(ctx, pf, (unsigned)st->vf_index, &s, &res);
 }
 
 int vfctl_restore(struct vfctl_ctx *ctx, struct vfctl_host *host, const char *dev,

@@ -179,6 +179,20 @@ int vfctl_nl_request_ack(struct nl_sock *sk, struct nl_msg *msg);
 int vfctl_vf_set_msg(int ifindex, unsigned vf, enum vfctl_vf_attr a,
 	       const struct vfctl_vf_settings *s, const struct vfctl_vf_config *cur,
 	       struct nl_msg **ret);
+/* The same with every attribute of mask in the one IFLA_VF_INFO, in the
+ * order do_setvfinfo() applies them; -EINVAL for an empty or unknown mask. */
+int vfctl_vf_set_msg_mask(int ifindex, unsigned vf, unsigned mask,
+			  const struct vfctl_vf_settings *s, const struct vfctl_vf_config *cur,
+			  struct nl_msg **ret);
+/* The attributes of s->mask whose value differs from cur (all of them when
+ * cur is not valid; a setting the driver does not report differs). */
+unsigned vfctl_vf_settings_diff(const struct vfctl_vf_settings *s,
+				const struct vfctl_vf_config *cur);
+/* vfctl_vf_set() sending only what differs from the driver's view read
+ * under the lock (nothing when all is equal), in one RTM_SETLINK, and one
+ * per attribute only when the driver refuses that one: for restore. */
+int vfctl_vf_set_changed(struct vfctl_ctx *ctx, const struct vfctl_func *pf, unsigned vf_index,
+			 const struct vfctl_vf_settings *s, struct vfctl_vf_set_result *res);
 /* "02:11:22:33:44:55" (either case) to bytes; -EINVAL unless exactly that shape. */
 int vfctl_mac_parse(const char *s, uint8_t mac[6]);
 
