@@ -139,6 +139,14 @@ struct vfio_region_info;
  * identity (a device node: its device number): "pid 42 (qemu), ..." in buf;
  * returns their number, or -errno (no message) when rel cannot be opened. */
 int vfctl_vfio_node_holders(struct vfctl_ctx *ctx, const char *rel, char *buf, size_t size);
+/* True when nothing holds VFIO group's node open, known without walking
+ * /proc: the kernel opens a group node once at a time (EBUSY while a
+ * process has it, or, from 6.6, a device of it through its cdev; a device
+ * fd keeps its group file open), so an open of it that succeeds says so.
+ * False when the open fails (held, or no node, or no privilege) or the
+ * node is no character device (a golden tree's stand-in): walk /proc then.
+ * The probe holds the node for the instant between its open and close. */
+bool vfctl_vfio_group_unheld(struct vfctl_ctx *ctx, int group);
 int vfctl_vfio_region_areas(const struct vfio_region_info *ri, uint64_t page_size,
 			    struct vfctl_vfio_region *ret, unsigned max);
 
