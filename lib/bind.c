@@ -154,7 +154,10 @@ static int check_holders(struct vfctl_ctx *ctx, const struct vfctl_func *f, cons
 {
 	char node[64], who[256];
 
+	/* the open probe first: the walk of every process's fds costs more
+	 * than the rest of a restore */
 	if (!f->driver || !vfctl_driver_is_vfio(f->driver) ||
+	    (f->iommu_group >= 0 && ctx->live && vfctl_vfio_group_unheld(ctx, f->iommu_group)) ||
 	    !group_holders(ctx, f, node, who, sizeof(who)))
 		return 0;
 	return vfctl_err(ctx, -EBUSY, "%s: %s is held open by %s; the kernel would block %s until "
@@ -682,7 +685,9 @@ static int restore_vf_settings(struct vfctl_ctx *ctx, struct vfctl_host *host,
 		s.mask |= 1u << VFCTL_VF_TRUST;
 		s.trust = c->trust == VFCTL_ON;
 	}
-	return vfctl_vf_set(ctx, pf, (unsigned)st->vf_index, &s, &res);
+	/* what the driver has already (all of it after a bind that changed
+	 * nothing but the pinned MAC) is not sent again */
+	return vfctl_vf_set_changed(ctx, pf, (unsigned)st->vf_index, &s, &res);
 }
 
 int vfctl_restore(struct vfctl_ctx *ctx, struct vfctl_host *host, const char *dev,

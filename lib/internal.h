@@ -143,6 +143,14 @@ struct vfio_region_info;
  * identity (a device node: its device number): "pid 42 (qemu), ..." in buf;
  * returns their number, or -errno (no message) when rel cannot be opened. */
 int vfctl_vfio_node_holders(struct vfctl_ctx *ctx, const char *rel, char *buf, size_t size);
+/* True when nothing holds VFIO group's node open, known without walking
+ * /proc: the kernel opens a group node once at a time (EBUSY while a
+ * process has it, or, from 6.6, a device of it through its cdev; a device
+ * fd keeps its group file open), so an open of it that succeeds says so.
+ * False when the open fails (held, or no node, or no privilege) or the
+ * node is no character device (a golden tree's stand-in): walk /proc then.
+ * The probe holds the node for the instant between its open and close. */
+bool vfctl_vfio_group_unheld(struct vfctl_ctx *ctx, int group);
 int vfctl_vfio_region_areas(const struct vfio_region_info *ri, uint64_t page_size,
 			    struct vfctl_vfio_region *ret, unsigned max);
 
@@ -183,6 +191,20 @@ int vfctl_nl_request_ack(struct nl_sock *sk, struct nl_msg *msg);
 int vfctl_vf_set_msg(int ifindex, unsigned vf, enum vfctl_vf_attr a,
 	       const struct vfctl_vf_settings *s, const struct vfctl_vf_config *cur,
 	       struct nl_msg **ret);
+/* The same with every attribute of mask in the one IFLA_VF_INFO, in the
+ * order do_setvfinfo() applies them; -EINVAL for an empty or unknown mask. */
+int vfctl_vf_set_msg_mask(int ifindex, unsigned vf, unsigned mask,
+			  const struct vfctl_vf_settings *s, const struct vfctl_vf_config *cur,
+			  struct nl_msg **ret);
+/* The attributes of s->mask whose value differs from cur (all of them when
+ * cur is not valid; a setting the driver does not report differs). */
+unsigned vfctl_vf_settings_diff(const struct vfctl_vf_settings *s,
+				const struct vfctl_vf_config *cur);
+/* vfctl_vf_set() sending only what differs from the driver's view read
+ * under the lock (nothing when all is equal), in one RTM_SETLINK, and one
+ * per attribute only when the driver refuses that one: for restore. */
+int vfctl_vf_set_changed(struct vfctl_ctx *ctx, const struct vfctl_func *pf, unsigned vf_index,
+			 const struct vfctl_vf_settings *s, struct vfctl_vf_set_result *res);
 /* "02:11:22:33:44:55" (either case) to bytes; -EINVAL unless exactly that shape. */
 int vfctl_mac_parse(const char *s, uint8_t mac[6]);
 

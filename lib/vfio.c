@@ -334,6 +334,23 @@ int vfctl_vfio_node_holders(struct vfctl_ctx *ctx, const char *rel, char *buf, s
 	return n;
 }
 
+bool vfctl_vfio_group_unheld(struct vfctl_ctx *ctx, int group)
+{
+	struct stat st;
+	char rel[32];
+	bool unheld;
+	int fd;
+
+	snprintf(rel, sizeof(rel), "vfio/%d", group);
+	fd = node_open(ctx, rel, O_RDWR | O_NONBLOCK);
+	if (fd < 0)
+		return false;	/* -EBUSY: held; anything else: the walk will say */
+	/* a golden tree's stand-in opens whoever holds it */
+	unheld = fstat(fd, &st) == 0 && S_ISCHR(st.st_mode);
+	close(fd);
+	return unheld;
+}
+
 int vfctl_vfio_holders(struct vfctl_ctx *ctx, int group, char *buf, size_t size)
 {
 	char rel[32];

@@ -5,7 +5,9 @@
  * netif-sriov.c does, so a driver that refuses one attribute (82599:
  * link-state enable, min rate, 802.1ad; igb: min rate, link-state,
  * query-rss) does not undo the others, and each refusal keeps the
- * kernel's errno.
+ * kernel's errno. A restore (vfctl_vf_set_changed()) sends only what
+ * differs from the driver's view, all of it in one message, and one per
+ * attribute only when the driver refuses that.
  *
  * The messages are built here with libnl's message API rather than with
  * rtnl_link_vf_*() + rtnl_link_build_change_request(): libnl 3.7 writes
@@ -176,34 +178,20 @@ int vfctl_vf_settings_validate(struct vfctl_ctx *ctx, const struct vfctl_vf_sett
 	return r < 0 ? r : settings_check(ctx, &v);
 }
 
-int vfctl_vf_set_msg(int ifindex, unsigned vf, enum vfctl_vf_attr a,
-	       const struct vfctl_vf_settings *s, const struct vfctl_vf_config *cur,
-	       struct nl_msg **ret)
+/* Attribute a of s (min and max tx rate: one IFLA_VF_RATE) into the
+ * IFLA_VF_INFO being built in msg: 0, -EINVAL, -ENOMEM. */
+static int put_attr(struct nl_msg *msg, unsigned vf, enum vfctl_vf_attr a,
+		    const struct vfctl_vf_settings *s, const struct vfctl_vf_config *cur)
 {
-	struct ifinfomsg ifi = { .ifi_family = AF_UNSPEC, .ifi_index = ifindex };
-	struct nlattr *list, *info, *vlans;
-	struct nl_msg *msg;
-	int r = -ENOMEM;
-
-	msg = nlmsg_alloc_simple(RTM_SETLINK, NLM_F_REQUEST | NLM_F_ACK);
-	if (!msg)
-		return -ENOMEM;
-	if (nlmsg_append(msg, &ifi, sizeof(ifi), NLMSG_ALIGNTO) < 0 ||
-	    !(list = nla_nest_start(msg, IFLA_VFINFO_LIST)) ||
-	    !(info = nla_nest_start(msg, IFLA_VF_INFO)))
-		goto fail;
+	struct nlattr *vlans;
 
 	switch (a) {
 	case VFCTL_VF_MAC: {
 		struct ifla_vf_mac v = { .vf = vf };
 
-		if (vfctl_mac_parse(s->mac, v.mac) < 0) {
-			r = -EINVAL;
-			goto fail;
-		}
-		if (nla_put(msg, IFLA_VF_MAC, sizeof(v), &v) < 0)
-			goto fail;
-		break;
+		if (vfctl_mac_parse(s->mac, v.mac) < 0)
+			return -EINVAL;
+		return nla_put(msg, IFLA_VF_MAC, sizeof(v), &v) < 0 ? -ENOMEM : 0;
 	}
 	case VFCTL_VF_VLAN:
 		if (s->vlan_proto == ETH_P_8021AD) {
@@ -213,63 +201,84 @@ int vfctl_vf_set_msg(int ifindex, unsigned vf, enum vfctl_vf_attr a,
 
 			if (!(vlans = nla_nest_start(msg, IFLA_VF_VLAN_LIST)) ||
 			    nla_put(msg, IFLA_VF_VLAN_INFO, sizeof(v), &v) < 0)
-				goto fail;
+				return -ENOMEM;
 			nla_nest_end(msg, vlans);
+			return 0;
 		} else {
 			struct ifla_vf_vlan v = { .vf = vf, .vlan = s->vlan, .qos = s->qos };
 
-			if (nla_put(msg, IFLA_VF_VLAN, sizeof(v), &v) < 0)
-				goto fail;
+			return nla_put(msg, IFLA_VF_VLAN, sizeof(v), &v) < 0 ? -ENOMEM : 0;
 		}
-		break;
 	case VFCTL_VF_MIN_TX_RATE:
 	case VFCTL_VF_MAX_TX_RATE: {
-		/* one message sets both: the one not given keeps its value */
+		/* one attribute sets both: the one not given keeps its value */
 		struct ifla_vf_rate v = { .vf = vf };
 
-		if ((s->mask & RATE_BITS) != RATE_BITS && !cur) {
-			r = -EINVAL;
-			goto fail;
-		}
+		if ((s->mask & RATE_BITS) != RATE_BITS && !cur)
+			return -EINVAL;
 		v.min_tx_rate = s->mask & BIT(VFCTL_VF_MIN_TX_RATE) ? s->min_tx_rate
 								     : cur->min_tx_rate;
 		v.max_tx_rate = s->mask & BIT(VFCTL_VF_MAX_TX_RATE) ? s->max_tx_rate
 								     : cur->max_tx_rate;
-		if (nla_put(msg, IFLA_VF_RATE, sizeof(v), &v) < 0)
-			goto fail;
-		break;
+		return nla_put(msg, IFLA_VF_RATE, sizeof(v), &v) < 0 ? -ENOMEM : 0;
 	}
 	case VFCTL_VF_SPOOFCHK: {
 		struct ifla_vf_spoofchk v = { .vf = vf, .setting = s->spoofchk };
 
-		if (nla_put(msg, IFLA_VF_SPOOFCHK, sizeof(v), &v) < 0)
-			goto fail;
-		break;
+		return nla_put(msg, IFLA_VF_SPOOFCHK, sizeof(v), &v) < 0 ? -ENOMEM : 0;
 	}
 	case VFCTL_VF_TRUST: {
 		struct ifla_vf_trust v = { .vf = vf, .setting = s->trust };
 
-		if (nla_put(msg, IFLA_VF_TRUST, sizeof(v), &v) < 0)
-			goto fail;
-		break;
+		return nla_put(msg, IFLA_VF_TRUST, sizeof(v), &v) < 0 ? -ENOMEM : 0;
 	}
 	case VFCTL_VF_LINK_STATE: {
 		struct ifla_vf_link_state v = { .vf = vf, .link_state = (uint32_t)s->link_state };
 
-		if (nla_put(msg, IFLA_VF_LINK_STATE, sizeof(v), &v) < 0)
-			goto fail;
-		break;
+		return nla_put(msg, IFLA_VF_LINK_STATE, sizeof(v), &v) < 0 ? -ENOMEM : 0;
 	}
 	case VFCTL_VF_QUERY_RSS: {
 		struct ifla_vf_rss_query_en v = { .vf = vf, .setting = s->query_rss };
 
-		if (nla_put(msg, IFLA_VF_RSS_QUERY_EN, sizeof(v), &v) < 0)
-			goto fail;
-		break;
+		return nla_put(msg, IFLA_VF_RSS_QUERY_EN, sizeof(v), &v) < 0 ? -ENOMEM : 0;
 	}
 	default:
-		r = -EINVAL;
+		return -EINVAL;
+	}
+}
+
+int vfctl_vf_set_msg_mask(int ifindex, unsigned vf, unsigned mask,
+			  const struct vfctl_vf_settings *s, const struct vfctl_vf_config *cur,
+			  struct nl_msg **ret)
+{
+	struct ifinfomsg ifi = { .ifi_family = AF_UNSPEC, .ifi_index = ifindex };
+	struct nlattr *list, *info;
+	bool rate_put = false;
+	struct nl_msg *msg;
+	int r = -ENOMEM;
+
+	if (!mask || (mask & ~(BIT(_VFCTL_VF_ATTR_MAX) - 1)))
+		return -EINVAL;
+	msg = nlmsg_alloc_simple(RTM_SETLINK, NLM_F_REQUEST | NLM_F_ACK);
+	if (!msg)
+		return -ENOMEM;
+	if (nlmsg_append(msg, &ifi, sizeof(ifi), NLMSG_ALIGNTO) < 0 ||
+	    !(list = nla_nest_start(msg, IFLA_VFINFO_LIST)) ||
+	    !(info = nla_nest_start(msg, IFLA_VF_INFO)))
 		goto fail;
+	for (size_t i = 0; i < ARRAY_SIZE(send_order); i++) {
+		enum vfctl_vf_attr a = send_order[i];
+
+		if (!(mask & BIT(a)))
+			continue;
+		if (BIT(a) & RATE_BITS) {
+			if (rate_put)
+				continue;
+			rate_put = true;
+		}
+		r = put_attr(msg, vf, a, s, cur);
+		if (r < 0)
+			goto fail;
 	}
 	nla_nest_end(msg, info);
 	nla_nest_end(msg, list);
@@ -278,6 +287,50 @@ int vfctl_vf_set_msg(int ifindex, unsigned vf, enum vfctl_vf_attr a,
 fail:
 	nlmsg_free(msg);
 	return r;
+}
+
+int vfctl_vf_set_msg(int ifindex, unsigned vf, enum vfctl_vf_attr a,
+		     const struct vfctl_vf_settings *s, const struct vfctl_vf_config *cur,
+		     struct nl_msg **ret)
+{
+	if ((unsigned)a >= _VFCTL_VF_ATTR_MAX)
+		return -EINVAL;
+	return vfctl_vf_set_msg_mask(ifindex, vf, BIT(a), s, cur, ret);
+}
+
+static bool setting_is(int cur, bool want)
+{
+	return cur != VFCTL_UNKNOWN && (cur == VFCTL_ON) == want;
+}
+
+unsigned vfctl_vf_settings_diff(const struct vfctl_vf_settings *s, const struct vfctl_vf_config *cur)
+{
+	unsigned same = 0;
+	uint8_t a[6], b[6];
+
+	if (!cur->valid)
+		return s->mask;
+	if (vfctl_mac_parse(s->mac, a) == 0 && vfctl_mac_parse(cur->mac, b) == 0 &&
+	    !memcmp(a, b, sizeof(a)))
+		same |= BIT(VFCTL_VF_MAC);
+	/* no protocol (given, or reported) is 802.1Q, as the kernel takes it */
+	if (s->vlan == cur->vlan && s->qos == cur->qos &&
+	    (s->vlan_proto ? s->vlan_proto : ETH_P_8021Q) ==
+	    (cur->vlan_proto ? cur->vlan_proto : ETH_P_8021Q))
+		same |= BIT(VFCTL_VF_VLAN);
+	if (s->min_tx_rate == cur->min_tx_rate)
+		same |= BIT(VFCTL_VF_MIN_TX_RATE);
+	if (s->max_tx_rate == cur->max_tx_rate)
+		same |= BIT(VFCTL_VF_MAX_TX_RATE);
+	if (setting_is(cur->spoofchk, s->spoofchk))
+		same |= BIT(VFCTL_VF_SPOOFCHK);
+	if (setting_is(cur->trust, s->trust))
+		same |= BIT(VFCTL_VF_TRUST);
+	if (setting_is(cur->query_rss, s->query_rss))
+		same |= BIT(VFCTL_VF_QUERY_RSS);
+	if (cur->link_state >= 0 && cur->link_state == s->link_state)
+		same |= BIT(VFCTL_VF_LINK_STATE);
+	return s->mask & ~same;
 }
 
 /* An RTM_SETLINK with no attribute changes nothing, but the kernel checks
@@ -333,12 +386,22 @@ static int check_target(struct vfctl_ctx *ctx, const struct vfctl_func *pf, unsi
 	return 0;
 }
 
+/* Attributes that go in one IFLA_VF_INFO each: min and max tx rate share one. */
+static unsigned attr_count(unsigned mask)
+{
+	return (unsigned)__builtin_popcount(mask & ~RATE_BITS) + !!(mask & RATE_BITS);
+}
+
 /* res is written once the first attribute went to the kernel (then the
  * return value is 0 or the first refusal's -errno); a failure before that
  * (bad settings or target, not live, lock, socket, no privilege) leaves it
- * untouched: nothing was changed. */
-int vfctl_vf_set(struct vfctl_ctx *ctx, const struct vfctl_func *pf, unsigned vf_index,
-		 const struct vfctl_vf_settings *caller_s, struct vfctl_vf_set_result *res)
+ * untouched: nothing was changed. only_changed: send only what differs
+ * from the fresh read, all of it in one message when the driver takes it
+ * (vfctl set keeps one per attribute: a repeat after a refusal would set
+ * the earlier ones twice, and a VLAN change resets the VF on some NICs). */
+static int vf_set(struct vfctl_ctx *ctx, const struct vfctl_func *pf, unsigned vf_index,
+		  const struct vfctl_vf_settings *caller_s, struct vfctl_vf_set_result *res,
+		  bool only_changed)
 {
 	const struct vfctl_netdev *nd;
 	struct vfctl_vf_config cur;
@@ -349,6 +412,7 @@ int vfctl_vf_set(struct vfctl_ctx *ctx, const struct vfctl_func *pf, unsigned vf
 	struct vfctl_nl_link *link = NULL;
 	struct nl_sock *sk = NULL;
 	bool rate_sent = false, sent = false;
+	unsigned send;
 	int r, first = 0;
 
 	if (!res || res->size < sizeof(res->size))
@@ -390,18 +454,33 @@ int vfctl_vf_set(struct vfctl_ctx *ctx, const struct vfctl_func *pf, unsigned vf
 		goto out;
 	}
 
+	send = only_changed ? vfctl_vf_settings_diff(s, &cur) : s->mask;
+	if (only_changed && attr_count(send) > 1) {
+		/* The kernel's do_setvfinfo() applies them in send_order and
+		 * stops at the first refusal: when one is refused, each goes
+		 * again alone below for its own errno (a repeat is harmless). */
+		struct nl_msg *msg = NULL;
+
+		r = vfctl_vf_set_msg_mask(nd->ifindex, vf_index, send, s, &cur, &msg);
+		if (r >= 0) {
+			r = vfctl_nl_request_ack(sk, msg);
+			nlmsg_free(msg);
+		}
+		if (r == 0)
+			send = 0;	/* all of it applied: out.err stays 0 */
+	}
 	for (size_t i = 0; i < ARRAY_SIZE(send_order); i++) {
 		enum vfctl_vf_attr a = send_order[i];
 		unsigned bits = BIT(a);
 		struct nl_msg *msg = NULL;
 
-		if (!(s->mask & bits))
+		if (!(send & bits))
 			continue;
 		if (bits & RATE_BITS) {
 			if (rate_sent)
 				continue;
 			rate_sent = true;
-			bits = s->mask & RATE_BITS;
+			bits = send & RATE_BITS;
 		}
 		r = vfctl_vf_set_msg(nd->ifindex, vf_index, a, s, &cur, &msg);
 		if (r >= 0) {
@@ -434,4 +513,16 @@ out:
 	vfctl_nl_link_free(link);
 	nl_socket_free(sk);
 	return r;
+}
+
+int vfctl_vf_set(struct vfctl_ctx *ctx, const struct vfctl_func *pf, unsigned vf_index,
+		 const struct vfctl_vf_settings *s, struct vfctl_vf_set_result *res)
+{
+	return vf_set(ctx, pf, vf_index, s, res, false);
+}
+
+int vfctl_vf_set_changed(struct vfctl_ctx *ctx, const struct vfctl_func *pf, unsigned vf_index,
+			 const struct vfctl_vf_settings *s, struct vfctl_vf_set_result *res)
+{
+	return vf_set(ctx, pf, vf_index, s, res, true);
 }

@@ -84,8 +84,9 @@ static int numvfs_run(struct vfctl_ctx *ctx, const char *cmd, const char *name, 
 		pr_obj_end();
 		return EXIT_OK;
 	}
-	/* What is there now, as list and show print it: the command's one scan. */
-	r = vfctl_host_scan(ctx, VFCTL_SCAN_NETLINK, &h);
+	/* What is there now, as list prints it but without names (looking
+	 * them up cost more than the rest of the scan): the command's one scan. */
+	r = vfctl_host_scan(ctx, VFCTL_SCAN_NETLINK | VFCTL_SCAN_NO_NAMES, &h);
 	if (r >= 0)
 		r = vfctl_host_find(ctx, h, name, &pf);
 	if (r < 0) {

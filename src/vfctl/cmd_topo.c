@@ -130,6 +130,7 @@ static void print_vf_config(const struct vfctl_func *vf)
 static void print_ident(const struct vfctl_func *f)
 {
 	static const char *kinds[] = { "other", "pf", "vf" };
+	bool names;
 
 	pr_str("address", "%s", f->addr);
 	pr_str("kind", NULL, kinds[f->kind]);
@@ -144,8 +145,10 @@ static void print_ident(const struct vfctl_func *f)
 		pr_str("class", NULL, cls);
 	}
 	pr_str("class_name", NULL, f->class_name);
-	pr_str("vendor", " %s", f->vendor_name);
-	pr_str("device", " %s", f->device_name);
+	/* none looked up (create's scan): no "- -" in the text */
+	names = f->vendor_name || f->device_name;
+	pr_str("vendor", names ? " %s" : NULL, f->vendor_name);
+	pr_str("device", names ? " %s" : NULL, f->device_name);
 }
 
 static void print_attrs(const struct vfctl_func *f)

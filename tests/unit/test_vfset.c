@@ -584,6 +584,99 @@ static void msg_rates(void **state)
 	assert_ptr_equal(msg, (struct nl_msg *)0x1);
 }
 
+/* A restore sends only what differs from the driver's view: equal values
+ * (a MAC in either case, 802.1Q given or implied) are left out, a setting
+ * the driver does not report is sent, and with no view everything is. */
+static void settings_diff(void **state)
+{
+	const unsigned all = BIT(VFCTL_VF_MAC) | BIT(VFCTL_VF_VLAN) | BIT(VFCTL_VF_MAX_TX_RATE) |
+			     BIT(VFCTL_VF_MIN_TX_RATE) | BIT(VFCTL_VF_SPOOFCHK) | BIT(VFCTL_VF_TRUST) |
+			     BIT(VFCTL_VF_LINK_STATE);
+	struct vfctl_vf_config cur = { .valid = true, .mac = "02:1b:21:0a:ff:00", .vlan = 5,
+				       .qos = 1, .vlan_proto = ETH_P_8021Q, .max_tx_rate = 100,
+				       .spoofchk = VFCTL_ON, .trust = VFCTL_OFF,
+				       .query_rss = VFCTL_UNKNOWN, .link_state = 0 };
+	struct vfctl_vf_settings s = { SET_SIZE, .mask = all, .mac = "02:1B:21:0A:FF:00",
+				       .vlan = 5, .qos = 1, .max_tx_rate = 100, .spoofchk = true };
+
+	(void)state;
+	assert_int_equal(vfctl_vf_settings_diff(&s, &cur), 0);
+	s.vlan_proto = ETH_P_8021Q;
+	assert_int_equal(vfctl_vf_settings_diff(&s, &cur), 0);
+	s.vlan_proto = ETH_P_8021AD;
+	assert_int_equal(vfctl_vf_settings_diff(&s, &cur), BIT(VFCTL_VF_VLAN));
+	s.vlan_proto = 0;
+	s.trust = true;
+	s.min_tx_rate = 10;
+	assert_int_equal(vfctl_vf_settings_diff(&s, &cur),
+			 BIT(VFCTL_VF_TRUST) | BIT(VFCTL_VF_MIN_TX_RATE));
+	s.trust = false;
+	s.min_tx_rate = 0;
+	strcpy(s.mac, "00:00:00:00:00:00");
+	assert_int_equal(vfctl_vf_settings_diff(&s, &cur), BIT(VFCTL_VF_MAC));
+	strcpy(s.mac, cur.mac);
+	/* what the driver does not report is sent, not taken as equal */
+	cur.spoofchk = VFCTL_UNKNOWN;
+	cur.link_state = -1;
+	assert_int_equal(vfctl_vf_settings_diff(&s, &cur),
+			 BIT(VFCTL_VF_SPOOFCHK) | BIT(VFCTL_VF_LINK_STATE));
+	s.mask |= BIT(VFCTL_VF_QUERY_RSS);
+	assert_true(vfctl_vf_settings_diff(&s, &cur) & BIT(VFCTL_VF_QUERY_RSS));
+	/* only what the mask asks for */
+	s.mask = BIT(VFCTL_VF_VLAN);
+	assert_int_equal(vfctl_vf_settings_diff(&s, &cur), 0);
+	cur.valid = false;
+	assert_int_equal(vfctl_vf_settings_diff(&s, &cur), BIT(VFCTL_VF_VLAN));
+}
+
+/* What differs goes in one RTM_SETLINK: one IFLA_VF_INFO holding an
+ * IFLA_VF_* per attribute (both rates in one IFLA_VF_RATE), each value as
+ * vfctl's reader of the kernel's replies reads it back. */
+static void msg_batch(void **state)
+{
+	const struct vfctl_vf_config cur = { .valid = true, .min_tx_rate = 7, .max_tx_rate = 70 };
+	struct vfctl_vf_settings s = { SET_SIZE, .mac = "02:00:00:00:00:07", .vlan = 12, .qos = 3,
+				       .max_tx_rate = 500, .min_tx_rate = 50, .spoofchk = false,
+				       .trust = true };
+	struct nlattr *tb[IFLA_MAX + 1], *vfi[IFLA_VF_MAX + 1], *list;
+	struct vfctl_vf_config c;
+	struct nl_msg *msg = NULL;
+	int present = 0, rem, n = 0;
+	struct nlattr *a;
+
+	(void)state;
+	s.mask = BIT(VFCTL_VF_MAC) | BIT(VFCTL_VF_VLAN) | BIT(VFCTL_VF_MAX_TX_RATE) |
+		 BIT(VFCTL_VF_SPOOFCHK) | BIT(VFCTL_VF_TRUST);
+	assert_int_equal(vfctl_vf_set_msg_mask(42, 4, s.mask, &s, &cur, &msg), 0);
+	assert_int_equal(nlmsg_hdr(msg)->nlmsg_type, RTM_SETLINK);
+	assert_int_equal(nlmsg_parse(nlmsg_hdr(msg), sizeof(struct ifinfomsg), tb, IFLA_MAX,
+				     NULL), 0);
+	list = tb[IFLA_VFINFO_LIST];
+	assert_non_null(list);
+	nla_for_each_nested(a, list, rem)
+		n++;
+	assert_int_equal(n, 1);
+	assert_int_equal(nla_parse_nested(vfi, IFLA_VF_MAX, nla_data(list), vf_policy), 0);
+	for (int i = 0; i <= IFLA_VF_MAX; i++)
+		present += vfi[i] != NULL;
+	assert_int_equal(present, 5);
+	c = via_link_parser(msg, 4);
+	assert_string_equal(c.mac, "02:00:00:00:00:07");
+	assert_int_equal(c.vlan, 12);
+	assert_int_equal(c.qos, 3);
+	/* the rate not asked for keeps the driver's value */
+	assert_int_equal(c.max_tx_rate, 500);
+	assert_int_equal(c.min_tx_rate, 7);
+	assert_int_equal(c.spoofchk, VFCTL_OFF);
+	assert_int_equal(c.trust, VFCTL_ON);
+	nlmsg_free(msg);
+
+	/* nothing to send is no message */
+	msg = (struct nl_msg *)0x1;
+	assert_int_equal(vfctl_vf_set_msg_mask(42, 4, 0, &s, &cur, &msg), -EINVAL);
+	assert_ptr_equal(msg, (struct nl_msg *)0x1);
+}
+
 static void msg_flags(void **state)
 {
 	struct vfctl_vf_settings s = { SET_SIZE, .mask = BIT(VFCTL_VF_SPOOFCHK) | BIT(VFCTL_VF_TRUST) |
@@ -725,6 +818,8 @@ int main(void)
 		cmocka_unit_test(msg_vlan_8021ad),
 		cmocka_unit_test(msg_rates),
 		cmocka_unit_test(msg_flags),
+		cmocka_unit_test(settings_diff),
+		cmocka_unit_test(msg_batch),
 		cmocka_unit_test_setup_teardown(set_refuses_before_sending, setup_tree, teardown_tree),
 		cmocka_unit_test_setup_teardown(cmd_exit_codes, setup_tree, teardown_tree),
 	};

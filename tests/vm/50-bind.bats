@@ -234,3 +234,32 @@ pf_mac_is() {
 	[ "$status" -eq 3 ]
 	[[ "$output" == *"no saved state in $VFCTL_RUN_DIR/state"* ]]
 }
+
+@test "restore sends only the settings that differ from the driver's, all in one RTM_SETLINK" {
+	run vfctl bind "$vf"
+	[ "$status" -eq 0 ]
+	# changed while bound: restore puts back vlan 0 and trust off (and
+	# unpins the MAC); spoofchk and the rates are as saved: not sent
+	$VM_IP link set "$pfdev" vf 1 vlan 7
+	$VM_IP link set "$pfdev" vf 1 trust on
+	trace=$BATS_TEST_TMPDIR/sendmsg
+	run strace -f --seccomp-bpf -e trace=sendmsg -o "$trace" vfctl restore "$vf"
+	[ "$status" -eq 0 ]
+	n=$(grep -cE 'nlmsg_type=(RTM_SETLINK|0x13)[^0-9a-f]' "$trace" || true)
+	echo "# figure: restore: $n RTM_SETLINK (vlan, trust and the MAC differ)" >&3
+	[ "$n" -eq 1 ]
+	[ "$(vfjq .config.vlan)" = 0 ]
+	[ "$(vfjq .config.trust)" = false ]
+	[ "$(vm_driver "$vf")" = igbvf ]
+
+	# all as saved: nothing to send
+	run vfctl bind "$vf"
+	[ "$status" -eq 0 ]
+	$VM_IP link set "$pfdev" vf 1 mac 00:00:00:00:00:00	# unpinned, as saved
+	run strace -f --seccomp-bpf -e trace=sendmsg -o "$trace" vfctl restore "$vf"
+	[ "$status" -eq 0 ]
+	n=$(grep -cE 'nlmsg_type=(RTM_SETLINK|0x13)[^0-9a-f]' "$trace" || true)
+	echo "# figure: restore with every setting as saved: $n RTM_SETLINK" >&3
+	[ "$n" -eq 0 ]
+	[ "$(vm_driver "$vf")" = igbvf ]
+}
