@@ -188,6 +188,7 @@ static int plan_pf(struct vfctl_ctx *ctx, const struct vfctl_conf_pf *c,
 						   .what = "driver" };
 
 			snprintf(ch.pf, sizeof(ch.pf), "%s", pf->addr);
+			ch.vf_known = vf;
 			if (vf)
 				snprintf(ch.dev, sizeof(ch.dev), "%s", vf->addr);
 			snprintf(ch.from, sizeof(ch.from), "%s",
