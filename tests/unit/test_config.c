@@ -382,18 +382,21 @@ static void plan_is_the_difference(void **state)
 	assert_string_equal(c->pf, "0000:03:00.0");
 	assert_int_equal(c->vf_index, 3);
 	assert_string_equal(c->dev, "0000:03:10.6");
+	assert_true(c->vf_known);
 	assert_string_equal(c->what, "vlan");
 	assert_string_equal(c->from, "?");
 	assert_string_equal(c->to, "100");
 	c = &plan->changes[3];	/* VF 7 is on vfio-pci already: nothing */
 	assert_int_equal(c->kind, VFCTL_CHANGE_DRIVER);
 	assert_int_equal(c->vf_index, 3);
+	assert_true(c->vf_known);	/* apply binds it: it must not read as "no such VF" */
 	assert_string_equal(c->from, "ixgbevf");
 	assert_string_equal(c->to, "vfio-pci");
 	c = &plan->changes[4];	/* a VF still to be created */
 	assert_string_equal(c->pf, "0000:03:00.1");
 	assert_int_equal(c->vf_index, 1);
 	assert_string_equal(c->dev, "");
+	assert_false(c->vf_known);
 	assert_string_equal(c->what, "mac");
 	assert_string_equal(c->from, "?");
 	assert_string_equal(c->to, "02:00:00:00:00:01");
@@ -418,6 +421,7 @@ static void plan_is_the_difference(void **state)
 	assert_string_equal(plan->changes[0].from, "8");
 	assert_string_equal(plan->changes[0].to, "2");
 	assert_int_equal(plan->changes[1].kind, VFCTL_CHANGE_DRIVER);
+	assert_false(plan->changes[1].vf_known);
 	assert_string_equal(plan->changes[1].from, "?");
 	assert_string_equal(plan->changes[1].dev, "");
 	vfctl_plan_free(plan);
