@@ -181,6 +181,26 @@ vf() {	# vf TREE ARGS...
 	[[ "$output" == *"vfctl: warning: 0000:03:10.6: vanished during the walk"* ]]
 }
 
+@test "the ids come from each device's uevent in one read, from the attribute files where it lacks them" {
+	t=$BATS_TEST_TMPDIR/t
+	cp -a "$FIXTURES/82599-8vf" "$t"
+	d=$t/sys/bus/pci/devices
+	run "$VFCTL" --sysfs-root "$t/sys" list --json
+	[ "$status" -eq 0 ]
+	want=$output
+	# no uevent, a malformed PCI_ID, no PCI_SUBSYS_ID: the five files instead, the same facts
+	rm "$d/0000:03:10.0/uevent"
+	sed -i 's/^PCI_ID=.*/PCI_ID=8086:zz/' "$d/0000:03:10.2/uevent"
+	sed -i '/^PCI_SUBSYS_ID=/d' "$d/0000:03:00.0/uevent"
+	run "$VFCTL" --sysfs-root "$t/sys" list --json
+	[ "$status" -eq 0 ]
+	[ "$output" = "$want" ]
+	# where it has them, the uevent is what was read (the kernel writes both from the same fields)
+	sed -i 's/^PCI_ID=.*/PCI_ID=8086:1515/' "$d/0000:03:10.4/uevent"
+	run "$VFCTL" --sysfs-root "$t/sys" show 0000:03:10.4 --json
+	[ "$(echo "$output" | jq -r '.functions[0].device_id')" = 1515 ]
+}
+
 @test "the environment variable points vfctl at a tree too" {
 	VFCTL_SYSFS_ROOT=$FIXTURES/82576/sys run "$VFCTL" list --json
 	[ "$status" -eq 0 ]
