@@ -182,22 +182,22 @@ vf() {	# vf TREE ARGS...
 }
 
 @test "the ids come from each device's uevent in one read, from the attribute files where it lacks them" {
-	t=$BATS_TEST_TMPDIR/t
-	cp -a "$FIXTURES/82599-8vf" "$t"
-	d=$t/sys/bus/pci/devices
-	run "$VFCTL" --sysfs-root "$t/sys" list --json
+	local u=$BATS_TEST_TMPDIR/u
+	cp -a "$FIXTURES/82599-8vf" "$u"
+	d=$u/sys/bus/pci/devices
+	run "$VFCTL" --sysfs-root "$u/sys" list --json
 	[ "$status" -eq 0 ]
 	want=$output
 	# no uevent, a malformed PCI_ID, no PCI_SUBSYS_ID: the five files instead, the same facts
 	rm "$d/0000:03:10.0/uevent"
 	sed -i 's/^PCI_ID=.*/PCI_ID=8086:zz/' "$d/0000:03:10.2/uevent"
 	sed -i '/^PCI_SUBSYS_ID=/d' "$d/0000:03:00.0/uevent"
-	run "$VFCTL" --sysfs-root "$t/sys" list --json
+	run "$VFCTL" --sysfs-root "$u/sys" list --json
 	[ "$status" -eq 0 ]
 	[ "$output" = "$want" ]
 	# where it has them, the uevent is what was read (the kernel writes both from the same fields)
 	sed -i 's/^PCI_ID=.*/PCI_ID=8086:1515/' "$d/0000:03:10.4/uevent"
-	run "$VFCTL" --sysfs-root "$t/sys" show 0000:03:10.4 --json
+	run "$VFCTL" --sysfs-root "$u/sys" show 0000:03:10.4 --json
 	[ "$(echo "$output" | jq -r '.functions[0].device_id')" = 1515 ]
 }
 
