@@ -30,8 +30,9 @@ static void add(const char *key, json_object *o)
 	}
 	if (json_object_is_type(stack[depth], json_type_array))
 		json_object_array_add(stack[depth], o);
-	else
-		json_object_object_add(stack[depth], key ? key : "?", o);	/* a printer's bug */
+	else	/* keys are literals (print.h): no copy of each one in every object */
+		json_object_object_add_ex(stack[depth], key ? key : "?", o,	/* "?": a printer's bug */
+					  JSON_C_OBJECT_ADD_CONSTANT_KEY);
 }
 
 static void push(const char *key, json_object *o)

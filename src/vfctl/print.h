@@ -3,6 +3,7 @@
  * One printer for text and JSON, in the manner of iproute2's print_*():
  * every value is given once with its JSON key and its text format; in JSON
  * mode the key is used, in text mode the format (NULL: not shown as text).
+ * Keys are string literals: the JSON objects keep the pointer, not a copy.
  */
 #ifndef VFCTL_PRINT_H
 #define VFCTL_PRINT_H
