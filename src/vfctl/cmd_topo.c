@@ -419,6 +419,47 @@ static void print_brief(const struct vfctl_func *f)
 	pr_obj_end();
 }
 
+/* --brief of a software PF or one of its VFs: the same columns; a VF is
+ * named PF:INDEX, as show and set take it. */
+static void print_brief_soft(const struct vfctl_func *f)
+{
+	const struct vfctl_netdev *n = f->n_netdevs ? f->netdevs[0] : NULL;
+	bool vf = f->kind == VFCTL_FUNC_VF;
+	const char *mac = vf ? (f->config.valid && f->config.mac[0] ? f->config.mac : NULL) :
+			  n && n->mac[0] ? n->mac : NULL;
+	char name[VFCTL_ADDR_LEN + 16], kind[48];
+
+	snprintf(name, sizeof(name), "%s:%d", vf ? f->pf->addr : f->addr, f->vf_index);
+	if (vf)
+		snprintf(kind, sizeof(kind), "vf %d of %s", f->vf_index, f->pf->addr);
+	else
+		snprintf(kind, sizeof(kind), "pf (%s)", f->bus);
+	pr_obj_begin(NULL);
+	pr_str("name", "%-12s", vf ? name : f->addr);
+	pr_text("  %-21s", kind);
+	pr_str("bus", NULL, f->bus);
+	pr_str("kind", NULL, vf ? "vf" : "pf");
+	pr_str("pf", NULL, vf ? f->pf->addr : NULL);
+	if (vf)
+		pr_int("vf_index", NULL, f->vf_index);
+	else
+		pr_null("vf_index", NULL);
+	pr_str("driver", "  %-10s", f->driver ? f->driver : "-");
+	if (!f->driver)
+		pr_null("driver", NULL);
+	pr_str("netdev", "  %-15s", n ? n->name : "-");
+	if (!n)
+		pr_null("netdev", NULL);
+	/* a VF's line ends here: no padding after it */
+	pr_str("mac", vf ? "  %s" : "  %-17s", mac ? mac : "-");
+	if (!mac)
+		pr_null("mac", NULL);
+	if (!vf && f->numvfs >= 0)
+		pr_text("  %d VFs", f->numvfs);
+	pr_text("\n");
+	pr_obj_end();
+}
+
 static int filter_add(struct filter *flt, struct vfctl_ctx *ctx, struct vfctl_host *h,
 		      const char *arg, bool pf_only)
 {
@@ -498,17 +539,26 @@ int cmd_list(struct vfctl_ctx *ctx, struct vfctl_host *h, const struct args *a)
 			    func_shown(cur_filter, h->funcs[i]))
 				print_brief(h->funcs[i]);
 	pr_arr_end();
-	if (!a->brief) {
-		/* netdevsim's: apart, so that every object in pfs is a PCI function */
-		pr_arr_begin("software_pfs");
-		for (size_t i = 0; i < h->n_soft_pfs; i++)
-			if (pf_shown(cur_filter, h->soft_pfs[i])) {
-				n_shown++;
-				pr_text("\n");
-				print_func(h->soft_pfs[i], "");
-			}
-		pr_arr_end();
+	/* netdevsim's: apart, so that every object in pfs (functions) is a PCI function */
+	pr_arr_begin(a->brief ? "software_functions" : "software_pfs");
+	for (size_t i = 0; i < h->n_soft_pfs; i++) {
+		struct vfctl_func *pf = h->soft_pfs[i];
+
+		if (!pf_shown(cur_filter, pf))
+			continue;
+		n_shown++;
+		if (!a->brief) {
+			pr_text("\n");
+			print_func(pf, "");
+			continue;
+		}
+		if (func_shown(cur_filter, pf))
+			print_brief_soft(pf);
+		for (size_t j = 0; j < pf->n_vfs; j++)
+			if (pf->vfs[j] && func_shown(cur_filter, pf->vfs[j]))
+				print_brief_soft(pf->vfs[j]);
 	}
+	pr_arr_end();
 	if (!n_pfs && !h->n_soft_pfs)
 		pr_text("%sNo SR-IOV physical function on this host (%zu PCI functions scanned, "
 			"none has sriov_totalvfs)%s\n", a->brief ? "" : "\n", h->n_funcs, a->all ? "" :

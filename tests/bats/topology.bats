@@ -346,6 +346,19 @@ vf() {	# vf TREE ARGS...
 	[ "$(jq -c '[(.pfs | length), (.software_pfs | length)]' <<<"$output")" = '[0,1]' ]
 	run vf netdevsim --json list enp1s0f0
 	[ "$(jq -c '[(.pfs | length), (.software_pfs | length)]' <<<"$output")" = '[1,0]' ]
+	# --brief: the software PF and its VFs too, apart, each VF by the PF:INDEX show takes
+	run vf netdevsim --json list --brief
+	[ "$status" -eq 0 ]
+	schema_ok list_brief
+	[ "$(jq -c '[(.functions | length), (.software_functions[] | [.name, .kind, .pf, .vf_index])]' <<<"$output")" = \
+		'[4,["netdevsim5","pf",null,null],["netdevsim5:0","vf","netdevsim5",0],["netdevsim5:1","vf","netdevsim5",1],["netdevsim5:2","vf","netdevsim5",2],["netdevsim5:3","vf","netdevsim5",3]]' ]
+	run vf netdevsim list --brief
+	[[ "${lines[4]}" == "netdevsim5    pf (netdevsim)"*"eni5np1"*"4 VFs" ]]
+	[[ "${lines[8]}" == "netdevsim5:3  vf 3 of netdevsim5"* ]]
+	run vf netdevsim --json show netdevsim5:3
+	[ "$(jq -c '.functions[0].vf_index' <<<"$output")" = 3 ]
+	run vf netdevsim --json list --brief enp1s0f0
+	[ "$(jq -c '[(.functions | length), (.software_functions | length)]' <<<"$output")" = '[3,0]' ]
 
 	# nothing PCI: each refusal names the software PF; the tree is unchanged
 	run vf netdevsim bind netdevsim5 vfio-pci
