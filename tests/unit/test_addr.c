@@ -3,6 +3,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -20,6 +21,30 @@ static void addr_accepts_both_forms(void **state)
 	assert_string_equal(out, "0000:03:10.6");
 	assert_int_equal(vfctl_addr_parse("ABCD:Ff:1f.7", out), 0);
 	assert_string_equal(out, "abcd:ff:1f.7");
+}
+
+/* every bus, device and function, in both forms and both cases, comes back
+ * in the kernel's spelling */
+static void addr_every_function(void **state)
+{
+	static const unsigned doms[] = { 0, 0x1a2b, 0xffff };
+	char in[32], want[32], out[VFCTL_ADDR_LEN];
+
+	(void)state;
+	for (size_t d = 0; d < sizeof(doms) / sizeof(doms[0]); d++)
+		for (unsigned bus = 0; bus < 256; bus++)
+			for (unsigned dev = 0; dev < 32; dev++)
+				for (unsigned fn = 0; fn < 8; fn++) {
+					snprintf(want, sizeof(want), "%04x:%02x:%02x.%x", doms[d], bus, dev, fn);
+					snprintf(in, sizeof(in), "%04X:%02X:%02X.%X", doms[d], bus, dev, fn);
+					assert_int_equal(vfctl_addr_parse(in, out), 0);
+					assert_string_equal(out, want);
+					if (doms[d])
+						continue;
+					snprintf(in, sizeof(in), "%02x:%02x.%x", bus, dev, fn);
+					assert_int_equal(vfctl_addr_parse(in, out), 0);
+					assert_string_equal(out, want);
+				}
 }
 
 static void addr_refuses_everything_else(void **state)
@@ -74,6 +99,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(addr_accepts_both_forms),
+		cmocka_unit_test(addr_every_function),
 		cmocka_unit_test(addr_refuses_everything_else),
 		cmocka_unit_test(ifname_rules),
 		cmocka_unit_test(names_of_vf_values),
