@@ -245,6 +245,10 @@ struct vfctl_host {
 enum {
 	VFCTL_SCAN_NETLINK = 1 << 0,	/* read the PFs' netlink VF view */
 	VFCTL_SCAN_NO_NAMES = 1 << 1,	/* vendor_name, device_name, class_name stay NULL */
+	/* a function that is neither PF nor VF gets its ids, class, driver
+	 * and IOMMU group only (what group viability needs): no names, NUMA
+	 * node, driver_override or netdevs */
+	VFCTL_SCAN_SRIOV_ONLY = 1 << 2,
 };
 
 VFCTL_EXPORT int vfctl_host_scan(struct vfctl_ctx *ctx, unsigned flags, struct vfctl_host **ret);

@@ -256,23 +256,12 @@ static int func_fill(struct vfctl_ctx *ctx, const char *addr, unsigned flags,
 	f->subsys_vendor = (uint16_t)attr_int(dfd, "subsystem_vendor", 16);
 	f->subsys_device = (uint16_t)attr_int(dfd, "subsystem_device", 16);
 ids_read:
-	f->numa_node = attr_int(dfd, "numa_node", 10);
+	f->is_bridge = (f->class >> 16) == 0x06;
 	/* the links' last components: the group's number, the driver's name */
 	if (!vfctl_link_name_at(dfd, "iommu_group", buf, sizeof(buf)))
 		f->iommu_group = atoi(buf);
 	if (!vfctl_link_name_at(dfd, "driver", buf, sizeof(buf)))
 		f->driver = strdup(buf);
-	/* names cost a pci.ids parse where there is no hwdb: only when printed */
-	if (!(flags & VFCTL_SCAN_NO_NAMES)) {
-		f->vendor_name = vfctl_name_lookup(ctx, PCI_LOOKUP_VENDOR, f->vendor, 0);
-		f->device_name = vfctl_name_lookup(ctx, PCI_LOOKUP_DEVICE, f->vendor, f->device);
-		f->class_name = vfctl_name_lookup(ctx, PCI_LOOKUP_CLASS, f->class >> 8, 0);
-	}
-
-	f->is_bridge = (f->class >> 16) == 0x06;
-	if (vfctl_read_at(dfd, "driver_override", buf, sizeof(buf)) > 0 && strcmp(buf, "(null)"))
-		f->driver_override = strdup(buf);
-
 	if (!vfctl_link_name_at(dfd, "physfn", buf, sizeof(buf))) {
 		f->kind = VFCTL_FUNC_VF;
 	} else if ((f->totalvfs = attr_int(dfd, "sriov_totalvfs", 10)) >= 0) {
@@ -287,6 +276,19 @@ ids_read:
 		vd = attr_int(dfd, "sriov_vf_device", 16);
 		f->vf_device = vd > 0 ? (uint16_t)vd : 0;
 	}
+	/* what group viability needs of the others is read: enough for them */
+	if (f->kind == VFCTL_FUNC_OTHER && (flags & VFCTL_SCAN_SRIOV_ONLY))
+		return 0;
+
+	f->numa_node = attr_int(dfd, "numa_node", 10);
+	/* names cost a pci.ids parse where there is no hwdb: only when printed */
+	if (!(flags & VFCTL_SCAN_NO_NAMES)) {
+		f->vendor_name = vfctl_name_lookup(ctx, PCI_LOOKUP_VENDOR, f->vendor, 0);
+		f->device_name = vfctl_name_lookup(ctx, PCI_LOOKUP_DEVICE, f->vendor, f->device);
+		f->class_name = vfctl_name_lookup(ctx, PCI_LOOKUP_CLASS, f->class >> 8, 0);
+	}
+	if (vfctl_read_at(dfd, "driver_override", buf, sizeof(buf)) > 0 && strcmp(buf, "(null)"))
+		f->driver_override = strdup(buf);
 	return read_netdevs(dfd, f);
 }
 

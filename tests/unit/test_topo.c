@@ -330,6 +330,58 @@ static void scan_without_names(void **state)
 	vfctl_ctx_free(ctx);
 }
 
+/* VFCTL_SCAN_SRIOV_ONLY (list without --all): the PFs and VFs as a full
+ * scan reads them, the others with what group viability needs alone. */
+static void scan_sriov_only(void **state)
+{
+	struct vfctl_ctx *ctx = NULL;
+	struct vfctl_host *h = NULL;
+	struct scan *s = scan_tree("82599-8vf");
+	size_t others = 0;
+
+	(void)state;
+	unit_scan("82599-8vf", VFCTL_SCAN_NETLINK | VFCTL_SCAN_SRIOV_ONLY, &ctx, &h);
+	assert_int_equal(h->n_funcs, s->host->n_funcs);
+	for (size_t i = 0; i < h->n_funcs; i++) {
+		const struct vfctl_func *a = h->funcs[i], *b = s->host->funcs[i];
+
+		assert_string_equal(a->addr, b->addr);
+		assert_int_equal(a->kind, b->kind);
+		assert_int_equal(a->vendor, b->vendor);
+		assert_int_equal(a->device, b->device);
+		assert_int_equal(a->class, b->class);
+		assert_int_equal(a->is_bridge, b->is_bridge);
+		assert_int_equal(a->iommu_group, b->iommu_group);
+		assert_true((!a->driver && !b->driver) || !strcmp(a->driver, b->driver));
+		if (a->kind != VFCTL_FUNC_OTHER) {
+			assert_int_equal(a->numa_node, b->numa_node);
+			assert_int_equal(a->n_netdevs, b->n_netdevs);
+			assert_int_equal(a->n_vfs, b->n_vfs);
+			assert_string_equal(a->device_name, b->device_name);
+			assert_true((!a->driver_override && !b->driver_override) ||
+				    !strcmp(a->driver_override, b->driver_override));
+			continue;
+		}
+		others++;
+		assert_int_equal(a->numa_node, -1);
+		assert_int_equal(a->n_netdevs, 0);
+		assert_null(a->device_name);
+		assert_null(a->driver_override);
+	}
+	/* the e1000e beside the SR-IOV card has a netdev a full scan reads */
+	assert_int_equal(find(s, "0000:02:00.0")->n_netdevs, 1);
+	assert_int_equal(others, 8);
+	assert_int_equal(h->n_groups, s->host->n_groups);
+	for (size_t i = 0; i < h->n_groups; i++) {
+		assert_int_equal(h->groups[i]->id, s->host->groups[i]->id);
+		assert_int_equal(h->groups[i]->viable, s->host->groups[i]->viable);
+		assert_int_equal(h->groups[i]->n_members, s->host->groups[i]->n_members);
+	}
+	scan_free(s);
+	vfctl_host_free(h);
+	vfctl_ctx_free(ctx);
+}
+
 static void ids_quiet(char *msg, ...)
 {
 	(void)msg;
@@ -418,6 +470,7 @@ int main(void)
 		cmocka_unit_test(device_vanishes_during_walk),
 		cmocka_unit_test(names_cached_per_context),
 		cmocka_unit_test(scan_without_names),
+		cmocka_unit_test(scan_sriov_only),
 		cmocka_unit_test(class_names_are_libpcis),
 		cmocka_unit_test(find_rejects_bad_names),
 		cmocka_unit_test(missing_root_is_an_error),
