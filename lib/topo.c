@@ -118,7 +118,11 @@ static void read_netdev(int netfd, const char *name, struct vfctl_netdev *nd)
 		nd->carrier = VFCTL_ON;
 	else if (!vfctl_read_int_at(fd, "carrier", 10, &v))
 		nd->carrier = v ? VFCTL_ON : VFCTL_OFF;
-	if (!vfctl_read_int_at(fd, "speed", 10, &v) && v > 0)
+	/* a link the kernel calls down has no speed (EINVAL, or the drivers'
+	 * SPEED_UNKNOWN): read it of one up or of unknown state only */
+	if ((!nd->operstate[0] || !strcmp(nd->operstate, "up") ||
+	     !strcmp(nd->operstate, "unknown")) &&
+	    !vfctl_read_int_at(fd, "speed", 10, &v) && v > 0)
 		nd->speed = (int)v;
 	if (vfctl_read_at(fd, "address", buf, sizeof(buf)) == VFCTL_MAC_LEN - 1)
 		memcpy(nd->mac, buf, VFCTL_MAC_LEN);
