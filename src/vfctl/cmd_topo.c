@@ -372,27 +372,41 @@ static void print_top(struct vfctl_ctx *ctx, const struct vfctl_host *h)
 }
 
 /* --brief: one line per function, ip -br style; in JSON a flat array of
- * the same facts under the same names as the full objects. */
+ * the same facts under the same names as the full objects. A software PF
+ * (netdevsim) has a name for an address, its VF is named PF:INDEX (as
+ * show and set take it), neither has a group or NUMA node. */
 static void print_brief(const struct vfctl_func *f)
 {
 	const struct vfctl_netdev *n = f->n_netdevs ? f->netdevs[0] : NULL;
-	const char *mac = f->kind == VFCTL_FUNC_VF && f->config.valid && f->config.mac[0] ?
-			  f->config.mac : n && n->mac[0] ? n->mac : NULL;
-	char kind[48];
+	bool soft = f->bus && strcmp(f->bus, "pci"), vf = f->kind == VFCTL_FUNC_VF;
+	const char *mac = vf && f->config.valid && f->config.mac[0] ? f->config.mac :
+			  n && n->mac[0] ? n->mac : NULL;
+	char kind[48], name[VFCTL_ADDR_LEN + 16];
 
 	/* each line stands alone (grep), so a VF names its PF */
-	if (f->kind == VFCTL_FUNC_VF)
+	if (vf)
 		snprintf(kind, sizeof(kind), "vf %d of %s", f->vf_index,
 			 f->pf ? f->pf->addr : "?");
+	else if (soft)
+		snprintf(kind, sizeof(kind), "pf (%s)", f->bus);
 	else
 		snprintf(kind, sizeof(kind), "%s", f->kind == VFCTL_FUNC_PF ? "pf" : "-");
 	pr_obj_begin(NULL);
-	pr_str("address", "%-12s", f->addr);
+	if (soft) {
+		if (vf && f->pf)
+			snprintf(name, sizeof(name), "%s:%d", f->pf->addr, f->vf_index);
+		else
+			snprintf(name, sizeof(name), "%s", f->addr);
+		pr_str("name", "%-12s", name);
+	} else {
+		pr_str("address", "%-12s", f->addr);
+	}
 	pr_text("  %-21s", kind);
-	pr_str("kind", NULL, f->kind == VFCTL_FUNC_PF ? "pf" : f->kind == VFCTL_FUNC_VF ? "vf" :
-	       "other");
-	pr_str("pf", NULL, f->kind == VFCTL_FUNC_VF && f->pf ? f->pf->addr : NULL);
-	if (f->kind == VFCTL_FUNC_VF)
+	if (soft)
+		pr_str("bus", NULL, f->bus);
+	pr_str("kind", NULL, f->kind == VFCTL_FUNC_PF ? "pf" : vf ? "vf" : "other");
+	pr_str("pf", NULL, vf && f->pf ? f->pf->addr : NULL);
+	if (vf)
 		pr_int("vf_index", NULL, f->vf_index);
 	else
 		pr_null("vf_index", NULL);
@@ -402,62 +416,55 @@ static void print_brief(const struct vfctl_func *f)
 	pr_str("netdev", "  %-15s", n ? n->name : "-");
 	if (!n)
 		pr_null("netdev", NULL);
-	pr_str("mac", "  %-17s", mac ? mac : "-");
+	/* a software VF's line ends with it: no padding */
+	pr_str("mac", soft && vf ? "  %s" : "  %-17s", mac ? mac : "-");
 	if (!mac)
 		pr_null("mac", NULL);
-	if (f->iommu_group < 0)
-		pr_null("iommu_group", "  no group");
-	else
-		pr_int("iommu_group", "  group %lld", f->iommu_group);
-	if (f->numa_node < 0)
-		pr_null("numa_node", NULL);
-	else
-		pr_int("numa_node", "  numa %lld", f->numa_node);
+	if (!soft) {
+		if (f->iommu_group < 0)
+			pr_null("iommu_group", "  no group");
+		else
+			pr_int("iommu_group", "  group %lld", f->iommu_group);
+		if (f->numa_node < 0)
+			pr_null("numa_node", NULL);
+		else
+			pr_int("numa_node", "  numa %lld", f->numa_node);
+	}
 	if (f->kind == VFCTL_FUNC_PF && f->numvfs >= 0 && f->totalvfs >= 0)
 		pr_text("  %d of %d VFs", f->numvfs, f->totalvfs);
+	else if (f->kind == VFCTL_FUNC_PF && f->numvfs >= 0)
+		pr_text("  %d VFs", f->numvfs);
 	pr_text("\n");
 	pr_obj_end();
 }
 
-/* --brief of a software PF or one of its VFs: the same columns; a VF is
- * named PF:INDEX, as show and set take it. */
-static void print_brief_soft(const struct vfctl_func *f)
+/* The PFs among funcs: their trees, or (brief) their lines and their VFs';
+ * *n_pfs counts the PFs, the return value those shown. */
+static size_t print_pfs(struct vfctl_func *const *funcs, size_t n, bool brief, size_t *n_pfs)
 {
-	const struct vfctl_netdev *n = f->n_netdevs ? f->netdevs[0] : NULL;
-	bool vf = f->kind == VFCTL_FUNC_VF;
-	const char *mac = vf ? (f->config.valid && f->config.mac[0] ? f->config.mac : NULL) :
-			  n && n->mac[0] ? n->mac : NULL;
-	char name[VFCTL_ADDR_LEN + 16], kind[48];
+	size_t shown = 0;
 
-	snprintf(name, sizeof(name), "%s:%d", vf ? f->pf->addr : f->addr, f->vf_index);
-	if (vf)
-		snprintf(kind, sizeof(kind), "vf %d of %s", f->vf_index, f->pf->addr);
-	else
-		snprintf(kind, sizeof(kind), "pf (%s)", f->bus);
-	pr_obj_begin(NULL);
-	pr_str("name", "%-12s", vf ? name : f->addr);
-	pr_text("  %-21s", kind);
-	pr_str("bus", NULL, f->bus);
-	pr_str("kind", NULL, vf ? "vf" : "pf");
-	pr_str("pf", NULL, vf ? f->pf->addr : NULL);
-	if (vf)
-		pr_int("vf_index", NULL, f->vf_index);
-	else
-		pr_null("vf_index", NULL);
-	pr_str("driver", "  %-10s", f->driver ? f->driver : "-");
-	if (!f->driver)
-		pr_null("driver", NULL);
-	pr_str("netdev", "  %-15s", n ? n->name : "-");
-	if (!n)
-		pr_null("netdev", NULL);
-	/* a VF's line ends here: no padding after it */
-	pr_str("mac", vf ? "  %s" : "  %-17s", mac ? mac : "-");
-	if (!mac)
-		pr_null("mac", NULL);
-	if (!vf && f->numvfs >= 0)
-		pr_text("  %d VFs", f->numvfs);
-	pr_text("\n");
-	pr_obj_end();
+	for (size_t i = 0; i < n; i++) {
+		const struct vfctl_func *f = funcs[i];
+
+		if (f->kind != VFCTL_FUNC_PF)
+			continue;
+		(*n_pfs)++;
+		if (!pf_shown(cur_filter, f))
+			continue;
+		shown++;
+		if (!brief) {
+			pr_text("\n");
+			print_func(f, "");
+			continue;
+		}
+		if (func_shown(cur_filter, f))
+			print_brief(f);
+		for (size_t j = 0; j < f->n_vfs; j++)
+			if (f->vfs[j] && func_shown(cur_filter, f->vfs[j]))
+				print_brief(f->vfs[j]);
+	}
+	return shown;
 }
 
 static int filter_add(struct filter *flt, struct vfctl_ctx *ctx, struct vfctl_host *h,
@@ -490,7 +497,7 @@ int cmd_list(struct vfctl_ctx *ctx, struct vfctl_host *h, const struct args *a)
 	struct filter flt = { .driver = a->driver, .numa = a->numa, .leased = a->leased,
 			      .ctx = ctx };
 	bool filtered = a->argc || a->n_pfs || a->driver || a->numa >= 0 || a->leased >= 0;
-	size_t n_pfs = 0, n_shown = 0;
+	size_t n_pfs = 0, n_soft = 0, n_shown;
 	int r = EXIT_OK;
 
 	flt.funcs = calloc((size_t)a->argc + a->n_pfs + 1, sizeof(*flt.funcs));
@@ -513,26 +520,7 @@ int cmd_list(struct vfctl_ctx *ctx, struct vfctl_host *h, const struct args *a)
 	pr_text_off(false);
 
 	pr_arr_begin(a->brief ? "functions" : "pfs");
-	for (size_t i = 0; i < h->n_funcs; i++) {
-		struct vfctl_func *f = h->funcs[i];
-
-		if (f->kind != VFCTL_FUNC_PF)
-			continue;
-		n_pfs++;
-		if (!pf_shown(cur_filter, f))
-			continue;
-		n_shown++;
-		if (!a->brief) {
-			pr_text("\n");
-			print_func(f, "");
-			continue;
-		}
-		if (func_shown(cur_filter, f))
-			print_brief(f);
-		for (size_t j = 0; j < f->n_vfs; j++)
-			if (f->vfs[j] && func_shown(cur_filter, f->vfs[j]))
-				print_brief(f->vfs[j]);
-	}
+	n_shown = print_pfs(h->funcs, h->n_funcs, a->brief, &n_pfs);
 	if (a->brief && a->all)
 		for (size_t i = 0; i < h->n_funcs; i++)
 			if (h->funcs[i]->kind == VFCTL_FUNC_OTHER && !flt.n_funcs &&
@@ -541,23 +529,7 @@ int cmd_list(struct vfctl_ctx *ctx, struct vfctl_host *h, const struct args *a)
 	pr_arr_end();
 	/* netdevsim's: apart, so that every object in pfs (functions) is a PCI function */
 	pr_arr_begin(a->brief ? "software_functions" : "software_pfs");
-	for (size_t i = 0; i < h->n_soft_pfs; i++) {
-		struct vfctl_func *pf = h->soft_pfs[i];
-
-		if (!pf_shown(cur_filter, pf))
-			continue;
-		n_shown++;
-		if (!a->brief) {
-			pr_text("\n");
-			print_func(pf, "");
-			continue;
-		}
-		if (func_shown(cur_filter, pf))
-			print_brief_soft(pf);
-		for (size_t j = 0; j < pf->n_vfs; j++)
-			if (pf->vfs[j] && func_shown(cur_filter, pf->vfs[j]))
-				print_brief_soft(pf->vfs[j]);
-	}
+	n_shown += print_pfs(h->soft_pfs, h->n_soft_pfs, a->brief, &n_soft);
 	pr_arr_end();
 	if (!n_pfs && !h->n_soft_pfs)
 		pr_text("%sNo SR-IOV physical function on this host (%zu PCI functions scanned, "
