@@ -64,8 +64,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "vfctl: %s\n", errbuf[0] ? errbuf : strerror(-r));
 		return cli_exit_status(r);
 	}
-	r = c->no_scan ? 0 : vfctl_host_scan(ctx, VFCTL_SCAN_NETLINK |
-						 (c->no_names ? VFCTL_SCAN_NO_NAMES : 0), &host);
+	r = c->no_scan ? 0 : vfctl_host_scan(ctx, VFCTL_SCAN_NETLINK, &host);
 	if (r < 0) {
 		fprintf(stderr, "vfctl: %s\n", vfctl_ctx_error(ctx));
 		ret = cli_exit_status(r);
