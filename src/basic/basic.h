@@ -88,12 +88,17 @@ int vfctl_child_fork(struct vfctl_reaper *r, struct vfctl_child *c);
  * return value is its exit status. fn runs in the caller's address space
  * next to it: it may touch only what mem holds and make only
  * vfctl_raw_syscall()s (no libc, no errno: those are the caller's thread's),
- * and is built without sanitizers or stack protector. -ENOSYS where
- * vfctl_raw_syscall() is missing (VFCTL_HAVE_RAW_SYSCALL), mem then still
- * the caller's: fork instead. */
+ * and is built without sanitizers, coverage or stack protector (_child_fn_).
+ * -ENOSYS where vfctl_raw_syscall() is missing (VFCTL_HAVE_RAW_SYSCALL),
+ * mem then still the caller's: fork instead. */
 int vfctl_child_spawn(struct vfctl_reaper *r, struct vfctl_child *c, int (*fn)(void *), void *arg,
 		      void *mem, size_t mem_size);
-#define _child_fn_ __attribute__((no_sanitize("address", "undefined"), no_stack_protector))
+#ifdef __clang__
+#define _child_fn_ __attribute__((no_sanitize("address", "undefined", "coverage"), no_stack_protector))
+#else
+#define _child_fn_ __attribute__((no_sanitize("address", "undefined"), no_sanitize_coverage, \
+				   no_stack_protector))
+#endif
 #if defined(__x86_64__)
 #define VFCTL_HAVE_RAW_SYSCALL 1
 /* A system call that sets no errno: its result, or -errno. */
