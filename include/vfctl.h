@@ -252,6 +252,20 @@ enum {
 };
 
 VFCTL_EXPORT int vfctl_host_scan(struct vfctl_ctx *ctx, unsigned flags, struct vfctl_host **ret);
+/* The part of the host a change to one device reads (vfctl_bind,
+ * vfctl_unbind, vfctl_restore), not every function: dev (a PCI address or
+ * its netdev's name), a VF's PF, the other members of dev's IOMMU group,
+ * each read as vfctl_host_scan reads it (flags the same), and the host-wide
+ * fields (iommu, vfio_*). So funcs holds those functions only, groups
+ * dev's group only (iommu_groups still says whether the host has any), a
+ * PF's vfs[] only its VFs among them (NULL elsewhere; a VF's own index is
+ * set), netlink is read for those PFs, and soft_pfs is empty. A name that
+ * is no PCI function's (a software PF or its netdev, an unknown name) gets
+ * the whole scan, so vfctl_host_find() answers every name as after
+ * vfctl_host_scan; an address that is not there gives an empty host.
+ * Returns 0 or -errno as vfctl_host_scan. */
+VFCTL_EXPORT int vfctl_host_scan_dev(struct vfctl_ctx *ctx, const char *dev, unsigned flags,
+				     struct vfctl_host **ret);
 VFCTL_EXPORT void vfctl_host_free(struct vfctl_host *host);
 
 /* Find a function by PCI address (either form) or netdev name, or a

@@ -877,3 +877,271 @@ int vfctl_host_find(struct vfctl_ctx *ctx, const struct vfctl_host *host, const 
 			 VFCTL_DEVDIR "/*/net; 'ip link' lists the interfaces, 'vfctl list' the devices",
 			 name, ctx->sys.path);
 }
+
+/* ---- one device's part of the host (vfctl_host_scan_dev) ----------------- */
+
+/*
+ * What a change to one device needs, read by the whole scan's own helpers
+ * (so each function is what a scan makes of it), and nothing else: the
+ * device, a VF's PF, the members of its IOMMU group and that group. A host
+ * of a few hundred functions costs a bind most of its time in the scan.
+ */
+
+/* The function at addr in host->funcs (unsorted until part_sort), read
+ * unless it is there already; *ret NULL when it went away meanwhile (a
+ * warning, as the scan gives). */
+static int part_add(struct vfctl_ctx *ctx, struct vfctl_host *host, const char *addr,
+		    unsigned flags, struct vfctl_func **ret)
+{
+	char gone[VFCTL_DEV_PATH_MAX + 128] = "";
+	struct vfctl_func **nf, *f;
+	int r;
+
+	*ret = NULL;
+	for (size_t i = 0; i < host->n_funcs; i++)
+		if (!strcmp(host->funcs[i]->addr, addr)) {
+			*ret = host->funcs[i];
+			return 0;
+		}
+	nf = realloc(host->funcs, (host->n_funcs + 1) * sizeof(*nf));
+	if (!nf)
+		return -ENOMEM;
+	host->funcs = nf;
+	f = malloc(sizeof(*f));
+	if (!f)
+		return -ENOMEM;
+	r = func_fill(ctx, addr, flags, f, gone, sizeof(gone));
+	if (r == -ENODEV) {
+		func_free(f);
+		return host_warn(host, "%s: vanished during the walk (%s); run the command again",
+				 addr, gone);
+	}
+	host->funcs[host->n_funcs++] = f;
+	if (r < 0)
+		return r;
+	*ret = f;
+	return 0;
+}
+
+/* A VF's PF, by its physfn link; "" when there is none. */
+static void part_pf_addr(struct vfctl_ctx *ctx, const struct vfctl_func *vf,
+			 char pf[VFCTL_ADDR_LEN])
+{
+	char buf[64];
+
+	pf[0] = '\0';
+	if (vf->kind == VFCTL_FUNC_VF &&
+	    !vfctl_root_link_name(&ctx->sys, VFCTL_DEV_PATH(vf->addr, "physfn"), buf, sizeof(buf)))
+		vfctl_addr_parse(buf, pf);	/* untouched ("") unless an address */
+}
+
+/* An address's routing ID (bus << 8 | devfn), -1 when malformed. */
+static int addr_rid(const char *addr)
+{
+	unsigned dom, bus, dev, fn;
+
+	if (sscanf(addr, "%4x:%2x:%2x.%1x", &dom, &bus, &dev, &fn) != 4)
+		return -1;
+	return (int)(bus << 8 | dev << 3 | fn);
+}
+
+/* VF vf of pf (both in host) at its index: the one the PF's SR-IOV offset
+ * and stride give (the kernel's own arithmetic, pci_iov_virtfn_bus() and
+ * _devfn()), confirmed by the PF's virtfnN link; else (a tree without
+ * sriov_offset, say) the PF's every virtfn link, as the scan reads them. */
+static int part_link_vf(struct vfctl_ctx *ctx, struct vfctl_host *host, struct vfctl_func *pf,
+			struct vfctl_func *vf)
+{
+	int rid = addr_rid(vf->addr) - addr_rid(pf->addr) - pf->vf_offset;
+	char target[64];
+	size_t idx;
+
+	if (pf->vf_offset < 0 || pf->vf_stride <= 0 || rid < 0 || rid % pf->vf_stride ||
+	    memcmp(vf->addr, pf->addr, 5))
+		return link_vfs(ctx, host);
+	idx = (size_t)(rid / pf->vf_stride);
+	if (vfctl_root_link_name(&ctx->sys, VFCTL_DEV_PATH(pf->addr, "virtfn%zu", idx), target,
+				 sizeof(target)) < 0 || strcmp(target, vf->addr))
+		return link_vfs(ctx, host);
+	if (idx >= pf->n_vfs) {
+		struct vfctl_func **nv = realloc(pf->vfs, (idx + 1) * sizeof(*nv));
+
+		if (!nv)
+			return -ENOMEM;
+		memset(nv + pf->n_vfs, 0, (idx + 1 - pf->n_vfs) * sizeof(*nv));
+		pf->vfs = nv;
+		pf->n_vfs = idx + 1;
+	}
+	pf->vfs[idx] = vf;
+	vf->pf = pf;
+	vf->vf_index = (int)idx;
+	return 0;
+}
+
+/* The members of group id (its devices directory) read into host; 1 when
+ * that directory cannot be read (the caller scans the whole host). */
+static int part_group_read(struct vfctl_ctx *ctx, struct vfctl_host *host, int id, unsigned flags)
+{
+	_cleanup_closedir_ DIR *d = NULL;
+	struct dirent *de;
+	char rel[64];
+
+	snprintf(rel, sizeof(rel), "kernel/iommu_groups/%d/devices", id);
+	if (vfctl_root_opendir(&ctx->sys, rel, &d) < 0)
+		return 1;
+	while ((de = readdir(d))) {
+		char addr[VFCTL_ADDR_LEN];
+		struct vfctl_func *m;
+		int r;
+
+		if (de->d_name[0] == '.' || vfctl_addr_parse(de->d_name, addr) < 0 ||
+		    strcmp(addr, de->d_name))
+			continue;
+		r = part_add(ctx, host, addr, flags, &m);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* Group id as the host's one group: the members whose iommu_group link
+ * names it (as the scan takes them), sorted, and its viability. */
+static int part_group_make(struct vfctl_ctx *ctx, struct vfctl_host *host, int id)
+{
+	_cleanup_free_ int *nodes = NULL;
+	struct vfctl_group *g;
+	size_t n_nodes;
+	int r;
+
+	host->groups = calloc(1, sizeof(*host->groups));
+	g = calloc(1, sizeof(*g));
+	if (!host->groups || !g) {
+		free(g);
+		return -ENOMEM;
+	}
+	host->groups[host->n_groups++] = g;
+	g->size = sizeof(*g);
+	g->id = id;
+	host->iommu_groups = true;
+	for (size_t i = 0; i < host->n_funcs; i++) {
+		struct vfctl_func **nm;
+
+		if (host->funcs[i]->iommu_group != id)
+			continue;
+		nm = realloc(g->members, (g->n_members + 1) * sizeof(*nm));
+		if (!nm)
+			return -ENOMEM;
+		g->members = nm;
+		nm[g->n_members++] = host->funcs[i];
+	}
+	r = read_group_nodes(ctx, &nodes, &n_nodes);
+	if (r < 0)
+		return r;
+	return group_check(g, nodes, n_nodes);
+}
+
+/* Has the host any IOMMU group (host->iommu_groups) when f has none? */
+static bool part_any_group(struct vfctl_ctx *ctx)
+{
+	_cleanup_closedir_ DIR *d = NULL;
+	struct dirent *de;
+
+	if (vfctl_root_opendir(&ctx->sys, "kernel/iommu_groups", &d) < 0)
+		return false;
+	while ((de = readdir(d)))
+		if (de->d_name[0] != '.')
+			return true;
+	return false;
+}
+
+/* The device's part of host; 1 when it takes the whole scan instead. */
+static int part_read(struct vfctl_ctx *ctx, struct vfctl_host *host, const char *addr,
+		     unsigned flags)
+{
+	char pf_addr[VFCTL_ADDR_LEN] = "";
+	struct vfctl_func *f, *pf = NULL;
+	int r;
+
+	/* no such function: the empty host, which vfctl_host_find() says so of */
+	if (!vfctl_root_exists(&ctx->sys, VFCTL_DEV_PATH(addr, NULL)))
+		return 0;
+	r = part_add(ctx, host, addr, flags, &f);
+	if (r < 0 || !f)
+		return r;
+	part_pf_addr(ctx, f, pf_addr);
+	if (pf_addr[0]) {
+		r = part_add(ctx, host, pf_addr, flags, &pf);
+		if (r < 0)
+			return r;
+	}
+	if (f->iommu_group >= 0) {
+		r = part_group_read(ctx, host, f->iommu_group, flags);
+		if (r != 0)
+			return r;
+	}
+	if (host->n_funcs > 1)
+		qsort(host->funcs, host->n_funcs, sizeof(*host->funcs), cmp_func);
+	/* every VF read with its PF, if that was read too (a group's PF) */
+	for (size_t i = 0; i < host->n_funcs; i++) {
+		struct vfctl_func *vf = host->funcs[i], *p;
+		char a[VFCTL_ADDR_LEN];
+
+		if (vf->kind != VFCTL_FUNC_VF || vf->pf)
+			continue;
+		if (vf == f)
+			memcpy(a, pf_addr, sizeof(a));
+		else
+			part_pf_addr(ctx, vf, a);
+		if (!a[0] || !(p = host_func(host, a)) || p->kind != VFCTL_FUNC_PF)
+			continue;
+		r = part_link_vf(ctx, host, p, vf);
+		if (r < 0)
+			return r;
+	}
+	if (f->iommu_group >= 0)
+		return part_group_make(ctx, host, f->iommu_group);
+	host->iommu_groups = part_any_group(ctx);
+	return 0;
+}
+
+int vfctl_host_scan_dev(struct vfctl_ctx *ctx, const char *dev, unsigned flags,
+			struct vfctl_host **ret)
+{
+	char addr[VFCTL_ADDR_LEN], buf[64], rel[64];
+	struct vfctl_host *host;
+	int r;
+
+	if (!ctx || !dev || !ret)
+		return -EINVAL;
+	snprintf(rel, sizeof(rel), "class/net/%s/device", dev);
+	/* A netdev name goes by its device link; a name that is no PCI
+	 * function's (a software PF's, none at all) by the whole scan, which
+	 * vfctl_host_find() answers as it always has. */
+	if (vfctl_addr_parse(dev, addr) < 0 &&
+	    (!vfctl_ifname_valid(dev) ||
+	     vfctl_root_link_name(&ctx->sys, rel, buf, sizeof(buf)) < 0 ||
+	     vfctl_addr_parse(buf, addr) < 0))
+		return vfctl_host_scan(ctx, flags, ret);
+	host = calloc(1, sizeof(*host));
+	if (!host)
+		return vfctl_err(ctx, -ENOMEM, "out of memory");
+	host->size = sizeof(*host);
+	vfctl_ctx_reap(ctx);
+	r = part_read(ctx, host, addr, flags);
+	if (r == 1) {
+		vfctl_host_free(host);
+		return vfctl_host_scan(ctx, flags, ret);
+	}
+	if (r >= 0)
+		r = scan_host_caps(ctx, host);
+	if (r >= 0)
+		r = scan_netlink(ctx, host, flags);
+	if (r < 0) {
+		if (r == -ENOMEM)
+			vfctl_err(ctx, r, "scanning %s for %s: out of memory", ctx->sys.path, addr);
+		vfctl_host_free(host);
+		return r;
+	}
+	*ret = host;
+	return 0;
+}

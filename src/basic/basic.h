@@ -41,6 +41,13 @@ void vfctl_root_close(struct vfctl_root *root);
 /* Open rel (relative to the root; "/" and ".." never leave it). Every
  * accessor answers a NULL rel (a path that did not fit) with -ENAMETOOLONG. */
 int vfctl_root_openat(const struct vfctl_root *root, const char *rel, int flags);
+/* openat2() tries on EAGAIN: enough for a storm of renames; a lookup is
+ * microseconds */
+#define VFCTL_ROOT_EAGAIN_TRIES 1000
+/* rel as vfctl_root_openat() opens it (no leading '/', "" as "."). */
+const char *vfctl_root_rel(const char *rel);
+/* A ".." component in rel: refused where openat2() cannot scope it. */
+bool vfctl_path_has_dotdot(const char *rel);
 /* Read a small attribute file, trailing newline stripped. Returns length. */
 int vfctl_root_read(const struct vfctl_root *root, const char *rel, char *buf, size_t size);
 int vfctl_root_read_int(const struct vfctl_root *root, const char *rel, int base, long *ret);
@@ -61,6 +68,10 @@ int vfctl_root_opendir(const struct vfctl_root *root, const char *rel, DIR **ret
 struct vfctl_child {
 	pid_t pid;
 	int pidfd;	/* -1: no pidfd (old kernel): waitpid(pid) only, never killed */
+	/* vfctl_child_spawn's stack: unmapped once the child has ended, never
+	 * before (it runs on it); NULL for a fork */
+	void *mem;
+	size_t mem_size;
 };
 struct vfctl_reaper {
 	struct vfctl_child *v;
@@ -70,6 +81,40 @@ struct vfctl_reaper {
  * parent. Room to remember it is made first, so giving up on it later
  * cannot fail. */
 int vfctl_child_fork(struct vfctl_reaper *r, struct vfctl_child *c);
+/* Start fn(arg) in a worker that shares the caller's memory instead of
+ * copying it (a fork of a process with a few MB mapped costs milliseconds,
+ * under emulation several), with every signal blocked, on a stack at the
+ * top of mem (mem_size bytes from mmap, which c owns from here on); fn's
+ * return value is its exit status. fn runs in the caller's address space
+ * next to it: it may touch only what mem holds and make only
+ * vfctl_raw_syscall()s (no libc, no errno: those are the caller's thread's),
+ * and is built without sanitizers, coverage or stack protector (_child_fn_).
+ * -ENOSYS where vfctl_raw_syscall() is missing (VFCTL_HAVE_RAW_SYSCALL),
+ * mem then still the caller's: fork instead. */
+int vfctl_child_spawn(struct vfctl_reaper *r, struct vfctl_child *c, int (*fn)(void *), void *arg,
+		      void *mem, size_t mem_size);
+#ifdef __clang__
+#define _child_fn_ __attribute__((no_sanitize("address", "undefined", "coverage"), no_stack_protector))
+#else
+#define _child_fn_ __attribute__((no_sanitize("address", "undefined"), no_sanitize_coverage, \
+				   no_stack_protector))
+#endif
+#if defined(__x86_64__)
+#define VFCTL_HAVE_RAW_SYSCALL 1
+/* A system call that sets no errno: its result, or -errno. */
+static inline __attribute__((always_inline)) long vfctl_raw_syscall(long n, long a, long b, long c,
+								   long d)
+{
+	register long r10 __asm__("r10") = d;
+	long ret;
+
+	__asm__ volatile("syscall"
+			 : "=a"(ret)
+			 : "a"(n), "D"(a), "S"(b), "d"(c), "r"(r10)
+			 : "rcx", "r11", "memory");
+	return ret;
+}
+#endif
 /* Wait for c until deadline (vfctl_now_ms()); 0 with its wait status, or
  * -ETIMEDOUT with c handed to r to be reaped later. */
 int vfctl_child_wait(struct vfctl_reaper *r, struct vfctl_child *c, uint64_t deadline,

@@ -7,8 +7,10 @@
  */
 #include <limits.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/pidfd.h>
 #include <sys/wait.h>
 
@@ -50,7 +52,38 @@ int vfctl_child_fork(struct vfctl_reaper *r, struct vfctl_child *c)
 	/* Right away, before the child can even have ended: from here on the
 	 * pidfd names this process and no other, whoever reaps what. */
 	c->pidfd = pidfd_open(pid, 0);
+	c->mem = NULL;
+	c->mem_size = 0;
 	return pid;
+}
+
+int vfctl_child_spawn(struct vfctl_reaper *r, struct vfctl_child *c, int (*fn)(void *), void *arg,
+		      void *mem, size_t mem_size)
+{
+#ifdef VFCTL_HAVE_RAW_SYSCALL
+	sigset_t all, old;
+	int e = reaper_grow(r);
+	pid_t pid;
+
+	if (e < 0)
+		return e;
+	/* No handler of ours may run in the child: on our memory, in the
+	 * middle of whatever we are doing. It keeps the mask for good. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	pid = clone(fn, (char *)mem + mem_size, CLONE_VM | SIGCHLD, arg);
+	e = errno;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (pid < 0)
+		return -e;
+	c->pid = pid;
+	c->pidfd = pidfd_open(pid, 0);	/* as vfctl_child_fork() */
+	c->mem = mem;
+	c->mem_size = mem_size;
+	return 0;
+#else
+	return -ENOSYS;
+#endif
 }
 
 /* 1: c ended and is reaped (status set), 0: still running, -errno: cannot
@@ -81,12 +114,18 @@ static int child_try(struct vfctl_child *c, int *status)
 	return 1;
 }
 
-static void child_forget(struct vfctl_child *c)
+/* Done with c; ended: it has surely ended (reaped, or by someone else:
+ * -ECHILD), so its stack can go. A child that may still run keeps it:
+ * back from a hung write, it runs on it in our address space. */
+static void child_forget(struct vfctl_child *c, int ended)
 {
 	if (c->pidfd >= 0)
 		close(c->pidfd);
 	c->pidfd = -1;
 	c->pid = 0;
+	if (c->mem && (ended == 1 || ended == -ECHILD))
+		munmap(c->mem, c->mem_size);
+	c->mem = NULL;
 }
 
 /* Sleep until c may have ended or ms passed. */
@@ -109,7 +148,7 @@ int vfctl_child_wait(struct vfctl_reaper *r, struct vfctl_child *c, uint64_t dea
 		int e = child_try(c, status);
 
 		if (e != 0) {
-			child_forget(c);
+			child_forget(c, e);
 			return e < 0 ? e : 0;
 		}
 		now = vfctl_now_ms();
@@ -123,7 +162,7 @@ int vfctl_child_wait(struct vfctl_reaper *r, struct vfctl_child *c, uint64_t dea
 		 * of it, end it now */
 		if (c->pidfd >= 0)
 			pidfd_send_signal(c->pidfd, SIGKILL, NULL, 0);
-		child_forget(c);
+		child_forget(c, 0);
 		return -ETIMEDOUT;
 	}
 	r->v[r->n++] = *c;
@@ -135,11 +174,13 @@ void vfctl_reaper_reap(struct vfctl_reaper *r)
 	size_t i = 0;
 
 	while (i < r->n) {
-		if (child_try(&r->v[i], NULL) == 0) {
+		int e = child_try(&r->v[i], NULL);
+
+		if (e == 0) {
 			i++;
 			continue;
 		}
-		child_forget(&r->v[i]);
+		child_forget(&r->v[i], e);
 		r->v[i] = r->v[--r->n];
 	}
 }
@@ -165,7 +206,7 @@ void vfctl_reaper_free(struct vfctl_reaper *r, unsigned timeout_ms)
 	 * return): it stays the process's child; it is not ours to wait for
 	 * forever. */
 	for (size_t i = 0; i < r->n; i++)
-		child_forget(&r->v[i]);
+		child_forget(&r->v[i], 0);
 	free(r->v);
 	*r = (struct vfctl_reaper){ 0 };
 }

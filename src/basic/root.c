@@ -38,7 +38,7 @@ void vfctl_root_close(struct vfctl_root *root)
 	root->path = NULL;
 }
 
-static bool has_dotdot(const char *rel)
+bool vfctl_path_has_dotdot(const char *rel)
 {
 	for (const char *p = rel; (p = strstr(p, "..")); p += 2)
 		if ((p == rel || p[-1] == '/') && (p[2] == '\0' || p[2] == '/'))
@@ -46,8 +46,13 @@ static bool has_dotdot(const char *rel)
 	return false;
 }
 
-/* enough for a storm of renames; a lookup is microseconds */
-#define ROOT_EAGAIN_TRIES 1000
+const char *vfctl_root_rel(const char *rel)
+{
+	while (*rel == '/')
+		rel++;
+	return *rel ? rel : ".";
+}
+
 
 int vfctl_root_openat(const struct vfctl_root *root, const char *rel, int flags)
 {
@@ -61,14 +66,11 @@ int vfctl_root_openat(const struct vfctl_root *root, const char *rel, int flags)
 		return -ENAMETOOLONG;
 	if (root->fd < 0)
 		return -EBADF;
-	while (*rel == '/')
-		rel++;
-	if (!*rel)
-		rel = ".";
+	rel = vfctl_root_rel(rel);
 	/* A scoped lookup that climbs ".." fails with EAGAIN when any rename or
 	 * mount on the system races it (sysfs' device links all climb, and udev
 	 * renames netdevs as VFs appear); the kernel asks the caller to retry. */
-	for (int tries = 0; tries < ROOT_EAGAIN_TRIES; tries++) {
+	for (int tries = 0; tries < VFCTL_ROOT_EAGAIN_TRIES; tries++) {
 		fd = (int)syscall(SYS_openat2, root->fd, rel, &how, sizeof(how));
 		if (fd >= 0)
 			return fd;
@@ -78,7 +80,7 @@ int vfctl_root_openat(const struct vfctl_root *root, const char *rel, int flags)
 	if (errno != ENOSYS)
 		return -errno;
 	/* Kernels before 5.6: no symlink scoping, so at least refuse "..". */
-	if (has_dotdot(rel))
+	if (vfctl_path_has_dotdot(rel))
 		return -EXDEV;
 	fd = openat(root->fd, rel, flags | O_CLOEXEC);
 	return fd < 0 ? -errno : fd;

@@ -116,7 +116,6 @@ struct cli_cmd {
 	cmd_fn fn;
 	bool no_host;		/* no library context, no scan: vfctld requests, help */
 	bool no_scan;		/* a context but no scan first: the command scans itself */
-	bool no_names;		/* prints no PCI names: the scan looks none up */
 	bool args_end_opts;	/* options end at the first argument (exec: CMD's are CMD's) */
 	const char *synopsis;	/* after the name in its usage: "DEV [DRIVER]" */
 	const char *summary;	/* its line in the overview */

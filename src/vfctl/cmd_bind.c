@@ -44,10 +44,9 @@ static int report(struct vfctl_host *h, struct vfctl_func *f, const char *was, e
 	return EXIT_OK;
 }
 
-static int run(struct vfctl_ctx *ctx, struct vfctl_host *host, const struct args *a, enum op op)
+static int change(struct vfctl_ctx *ctx, struct vfctl_host *host, const struct args *a, enum op op)
 {
-	static const char *names[] = { "bind", "unbind", "restore" };
-	const char *driver = "vfio-pci";
+	const char *driver = op == OP_BIND && a->argc == 2 ? a->argv[1] : "vfio-pci";
 	unsigned timeout_ms = (unsigned)(a->timeout_s * 1000);
 	/* the operator names the driver: bind and restore load it if need be */
 	unsigned flags = VFCTL_BIND_MODPROBE | (a->force ? VFCTL_BIND_FORCE : 0);
@@ -55,13 +54,6 @@ static int run(struct vfctl_ctx *ctx, struct vfctl_host *host, const struct args
 	struct vfctl_func *f;
 	int r;
 
-	if (a->argc < 1 || a->argc > (op == OP_BIND ? 2 : 1)) {
-		fprintf(stderr, "vfctl %s: expected %s\n", names[op],
-			op == OP_BIND ? "DEV [DRIVER] (DRIVER defaults to vfio-pci)" : "DEV");
-		return EXIT_USAGE;
-	}
-	if (op == OP_BIND && a->argc == 2)
-		driver = a->argv[1];
 	/* A netdev name goes with its driver: the address from here on. */
 	r = vfctl_host_find(ctx, host, a->argv[0], &f);
 	if (r < 0) {
@@ -93,17 +85,46 @@ static int run(struct vfctl_ctx *ctx, struct vfctl_host *host, const struct args
 	return report(host, f, was, op);
 }
 
+static int run(struct vfctl_ctx *ctx, const struct args *a, enum op op)
+{
+	static const char *names[] = { "bind", "unbind", "restore" };
+	/* restore reads the VF's settings fresh where it changes them and
+	 * after: netlink before it would be read for nothing */
+	unsigned scan = VFCTL_SCAN_NO_NAMES | (op == OP_RESTORE ? 0 : VFCTL_SCAN_NETLINK);
+	struct vfctl_host *host;
+	int r;
+
+	if (a->argc < 1 || a->argc > (op == OP_BIND ? 2 : 1)) {
+		fprintf(stderr, "vfctl %s: expected %s\n", names[op],
+			op == OP_BIND ? "DEV [DRIVER] (DRIVER defaults to vfio-pci)" : "DEV");
+		return EXIT_USAGE;
+	}
+	/* The device, its PF and its IOMMU group: not the host's every
+	 * function, which costs more than the change itself. */
+	r = vfctl_host_scan_dev(ctx, a->argv[0], scan, &host);
+	if (r < 0) {
+		fprintf(stderr, "vfctl: %s\n", vfctl_ctx_error(ctx));
+		return r;
+	}
+	r = change(ctx, host, a, op);
+	vfctl_host_free(host);
+	return r;
+}
+
 int cmd_bind(struct vfctl_ctx *ctx, struct vfctl_host *host, const struct args *a)
 {
-	return run(ctx, host, a, OP_BIND);
+	(void)host;	/* none (no_scan): run() reads the device's part */
+	return run(ctx, a, OP_BIND);
 }
 
 int cmd_unbind(struct vfctl_ctx *ctx, struct vfctl_host *host, const struct args *a)
 {
-	return run(ctx, host, a, OP_UNBIND);
+	(void)host;	/* none (no_scan) */
+	return run(ctx, a, OP_UNBIND);
 }
 
 int cmd_restore(struct vfctl_ctx *ctx, struct vfctl_host *host, const struct args *a)
 {
-	return run(ctx, host, a, OP_RESTORE);
+	(void)host;	/* none (no_scan) */
+	return run(ctx, a, OP_RESTORE);
 }

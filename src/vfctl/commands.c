@@ -60,7 +60,7 @@ const struct cli_cmd cli_cmds[] = {
 		},
 	},
 	{
-		.name = "bind", .fn = cmd_bind, .no_names = true,
+		.name = "bind", .fn = cmd_bind, .no_scan = true,
 		.synopsis = "DEV [DRIVER]",
 		.summary = "bind to DRIVER (default vfio-pci) with driver_override",
 		.help = "Bind DEV (a PCI address or netdev name) to DRIVER, vfio-pci by default,\n"
@@ -74,7 +74,7 @@ const struct cli_cmd cli_cmds[] = {
 		},
 	},
 	{
-		.name = "unbind", .fn = cmd_unbind, .no_names = true,
+		.name = "unbind", .fn = cmd_unbind, .no_scan = true,
 		.synopsis = "DEV",
 		.summary = "unbind from its driver (what it had is saved, as by bind)",
 		.help = "Unbind DEV (a PCI address or netdev name) from its driver; what it had is\n"
@@ -86,7 +86,7 @@ const struct cli_cmd cli_cmds[] = {
 		},
 	},
 	{
-		.name = "restore", .fn = cmd_restore, .no_names = true,
+		.name = "restore", .fn = cmd_restore, .no_scan = true,
 		.synopsis = "DEV",
 		.summary = "back to the driver and VF settings saved at the first bind",
 		.help = "Put back what the first bind or unbind of DEV saved: driver_override, the VF\n"

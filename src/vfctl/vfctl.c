@@ -65,7 +65,6 @@ int main(int argc, char **argv)
 		return cli_exit_status(r);
 	}
 	r = c->no_scan ? 0 : vfctl_host_scan(ctx, VFCTL_SCAN_NETLINK |
-						 (c->no_names ? VFCTL_SCAN_NO_NAMES : 0) |
 						 /* list shows the others with --all only */
 						 (c->fn == cmd_list && !a.all ? VFCTL_SCAN_SRIOV_ONLY : 0),
 					     &host);

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /* The rooted accessor: reads stay inside the root whatever the path says. */
+#include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -195,6 +196,61 @@ static void survives_concurrent_renames(void **state)
 		fail_msg("%d of 20000 lookups failed, the last with %s", failed, strerror(-last));
 }
 
+/* A bounded write: the value in the file, the kernel's errno when it fails;
+ * one that hangs (a FIFO nobody reads: the open blocks, as a sick device's
+ * unbind does) gives -ETIMEDOUT and is left to the reaper, holding none of
+ * the caller's fds, and ends with its write once the FIFO is read. */
+static void bounded_writes(void **state)
+{
+	struct tree *t = *state;
+	struct vfctl_reaper r = { 0 };
+	sigset_t before, after;
+	char path[512], buf[64];
+	int fds = unit_count_fds(), p[2], fifo;
+	ssize_t n;
+
+	put(t->dir, "root/devices/override", "(null)\n");
+	sigprocmask(SIG_SETMASK, NULL, &before);
+	assert_int_equal(vfctl_root_write_bounded(&t->root, "/devices/override", "vfio-pci", 5000, &r), 0);
+	assert_int_equal(vfctl_root_read(&t->root, "devices/override", buf, sizeof(buf)), 8);
+	assert_string_equal(buf, "vfio-pci");
+	assert_int_equal(vfctl_root_write_bounded(&t->root, "devices/gone/unbind", "x", 5000, &r),
+			 -ENOENT);
+	assert_int_equal(vfctl_root_write_bounded(&t->root, "devices", "x", 5000, &r), -EISDIR);
+	assert_int_equal(vfctl_root_write_bounded(&t->root, NULL, "x", 5000, &r), -ENAMETOOLONG);
+	assert_int_equal(r.n, 0);
+
+	snprintf(path, sizeof(path), "%s/root/devices/hung", t->dir);
+	assert_int_equal(mkfifo(path, 0600), 0);
+	assert_int_equal(pipe(p), 0);
+	assert_int_equal(vfctl_root_write_bounded(&t->root, "devices/hung", "0000:03:10.0", 100, &r),
+			 -ETIMEDOUT);
+	assert_int_equal(r.n, 1);
+	/* the child does not hold the pipe: EOF once ours is closed */
+	close(p[1]);
+	assert_int_equal(read(p[0], buf, sizeof(buf)), 0);
+	close(p[0]);
+	/* the device lets go: the write completes, the child ends and is reaped */
+	fifo = open(path, O_RDONLY | O_CLOEXEC);
+	assert_true(fifo >= 0);
+	n = read(fifo, buf, sizeof(buf) - 1);
+	assert_int_equal(n, 12);
+	buf[n] = '\0';
+	assert_string_equal(buf, "0000:03:10.0");
+	close(fifo);
+	for (int i = 0; i < 500 && r.n; i++) {
+		usleep(10000);
+		vfctl_reaper_reap(&r);
+	}
+	assert_int_equal(r.n, 0);
+	vfctl_reaper_free(&r, 0);
+	/* no signal left blocked, no fd left open */
+	sigprocmask(SIG_SETMASK, NULL, &after);
+	for (int sig = 1; sig < SIGRTMAX; sig++)
+		assert_int_equal(sigismember(&before, sig), sigismember(&after, sig));
+	assert_int_equal(unit_count_fds(), fds);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -203,6 +259,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(never_leaves_the_root, setup, teardown),
 		cmocka_unit_test_setup_teardown(builds_device_paths, setup, teardown),
 		cmocka_unit_test_setup_teardown(survives_concurrent_renames, setup, teardown),
+		cmocka_unit_test_setup_teardown(bounded_writes, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("root", tests, NULL, NULL);

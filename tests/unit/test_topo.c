@@ -457,6 +457,157 @@ static void root_without_pci_is_an_error(void **state)
 	vfctl_ctx_free(ctx);
 }
 
+static void str_equal_or_null(const char *a, const char *b)
+{
+	assert_true((a == NULL) == (b == NULL));
+	if (a)
+		assert_string_equal(a, b);
+}
+
+/* vfctl_host_scan_dev(dev) on s's tree: n functions, each as s's whole scan
+ * has it, dev linked to its PF at its index, dev's group (the host's only
+ * one) with the members and verdict of the whole scan's. */
+static struct vfctl_host *scan_dev(struct scan *s, const char *dev, size_t n)
+{
+	struct vfctl_host *p = NULL;
+	struct vfctl_func *f = NULL, *w = find(s, dev);
+	struct vfctl_group *pg, *wg = vfctl_host_group(s->host, w->iommu_group);
+
+	assert_int_equal(vfctl_host_scan_dev(s->ctx, dev, VFCTL_SCAN_NETLINK, &p), 0);
+	assert_int_equal(p->n_funcs, n);
+	assert_int_equal(p->n_soft_pfs, 0);
+	assert_int_equal(p->n_warnings, 0);
+	assert_int_equal(p->iommu_groups, s->host->iommu_groups);
+	assert_int_equal(vfctl_host_find(s->ctx, p, dev, &f), 0);
+	assert_string_equal(f->addr, w->addr);
+	assert_int_equal(f->vf_index, w->vf_index);
+	assert_true((f->pf == NULL) == (w->pf == NULL));
+	if (w->pf) {
+		assert_string_equal(f->pf->addr, w->pf->addr);
+		assert_ptr_equal(f->pf->vfs[f->vf_index], f);
+	}
+	for (size_t i = 0; i < p->n_funcs; i++) {
+		struct vfctl_func *x = p->funcs[i], *wx = find(s, x->addr);
+
+		/* sorted, as vfctl_host_find's search needs */
+		assert_true(i == 0 || strcmp(p->funcs[i - 1]->addr, x->addr) < 0);
+		assert_int_equal(x->kind, wx->kind);
+		assert_int_equal(x->device, wx->device);
+		assert_int_equal(x->iommu_group, wx->iommu_group);
+		assert_int_equal(x->numvfs, wx->numvfs);
+		assert_int_equal(x->n_netdevs, wx->n_netdevs);
+		str_equal_or_null(x->driver, wx->driver);
+		str_equal_or_null(x->driver_override, wx->driver_override);
+		/* why the netlink view is missing: said of a PF whose VFs it read */
+		if (x->n_vfs)
+			str_equal_or_null(x->vf_config_error, wx->vf_config_error);
+		if (x->pf) {
+			assert_string_equal(x->pf->addr, wx->pf->addr);
+			assert_int_equal(x->vf_index, wx->vf_index);
+		}
+	}
+	if (!wg) {
+		assert_int_equal(p->n_groups, 0);
+		return p;
+	}
+	assert_int_equal(p->n_groups, 1);
+	pg = vfctl_host_group(p, w->iommu_group);
+	assert_non_null(pg);
+	assert_int_equal(pg->n_members, wg->n_members);
+	for (size_t i = 0; i < pg->n_members; i++)
+		assert_string_equal(pg->members[i]->addr, wg->members[i]->addr);
+	assert_int_equal(pg->viable, wg->viable);
+	assert_int_equal(pg->dev_node, wg->dev_node);
+	str_equal_or_null(pg->reason, wg->reason);
+	return p;
+}
+
+/* bind's read: the device, its PF and its group, as the whole scan has
+ * them; what it cannot narrow (a software PF, a netdev without a device
+ * link) gets the whole scan. */
+static void scan_dev_reads_the_device_part(void **state)
+{
+	struct scan *s = scan_tree("82599-8vf");
+	struct vfctl_host *p = NULL;
+	struct vfctl_func *f = NULL;
+
+	(void)state;
+	/* a VF in its own group: it and its PF */
+	vfctl_host_free(scan_dev(s, "0000:03:10.0", 2));
+	vfctl_host_free(scan_dev(s, "03:11.6", 2));
+	/* the PF: alone, no VF of it read */
+	p = scan_dev(s, "0000:03:00.0", 1);
+	assert_int_equal(p->funcs[0]->n_vfs, 0);
+	vfctl_host_free(p);
+	/* no such function: an empty host that find says so of, no warning */
+	assert_int_equal(vfctl_host_scan_dev(s->ctx, "0000:09:00.0", 0, &p), 0);
+	assert_int_equal(p->n_funcs, 0);
+	assert_int_equal(p->n_warnings, 0);
+	assert_int_equal(vfctl_host_find(s->ctx, p, "0000:09:00.0", &f), -ENODEV);
+	assert_non_null(strstr(vfctl_ctx_error(s->ctx), "no such PCI function"));
+	vfctl_host_free(p);
+	/* a netdev name: no class/net in a golden tree, so the whole scan */
+	assert_int_equal(vfctl_host_scan_dev(s->ctx, "enp3s0f0v0", 0, &p), 0);
+	assert_int_equal(p->n_funcs, s->host->n_funcs);
+	vfctl_host_free(p);
+	scan_free(s);
+
+	/* a PF with its VFs in one group: all five, and the scan's verdict */
+	s = scan_tree("shared-group");
+	p = scan_dev(s, "0000:05:10.6", 5);
+	for (size_t i = 0; i < p->n_funcs; i++)
+		if (p->funcs[i]->kind == VFCTL_FUNC_VF)
+			assert_string_equal(p->funcs[i]->pf->addr, "0000:05:00.0");
+	vfctl_host_free(p);
+	scan_free(s);
+
+	/* a VF index from the PF's offset and stride (VF 33 of the 2nd PF) */
+	s = scan_tree("4pf-63vf");
+	vfctl_host_free(scan_dev(s, "0000:81:18.3", 2));
+	scan_free(s);
+
+	s = scan_tree("no-iommu");
+	vfctl_host_free(scan_dev(s, "0000:01:00.0", 1));
+	scan_free(s);
+
+	/* a software PF is no PCI function: the whole scan finds it */
+	s = scan_tree("netdevsim");
+	assert_int_equal(vfctl_host_scan_dev(s->ctx, "netdevsim5", 0, &p), 0);
+	assert_int_equal(p->n_soft_pfs, 1);
+	assert_int_equal(vfctl_host_find(s->ctx, p, "netdevsim5", &f), 0);
+	vfctl_host_free(p);
+	scan_free(s);
+}
+
+/* The netdev's device link names the function; an offset that does not
+ * match the PF's virtfn links falls back to reading them all. */
+static void scan_dev_by_netdev_and_wrong_offset(void **state)
+{
+	char dir[] = "/tmp/vfctl-scandev-XXXXXX", root[512];
+	struct vfctl_host *p = NULL;
+	struct vfctl_func *f = NULL;
+	struct vfctl_ctx *ctx;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	unit_fixture(root, sizeof(root), "82599-8vf", ".");
+	unit_sh("cp -a '%s/.' '%s'", root, dir);
+	unit_sh("cd '%s/sys' && mkdir -p class/net/enp3s0f0v0 && "
+		"ln -s ../../../bus/pci/devices/0000:03:10.0 class/net/enp3s0f0v0/device && "
+		"echo 126 >bus/pci/devices/0000:03:00.0/sriov_offset", dir);
+	snprintf(root, sizeof(root), "%s/sys", dir);
+	assert_int_equal(vfctl_ctx_new(&ctx, &VFCTL_SIZED(struct vfctl_opts, .sysfs_root = root)), 0);
+	assert_int_equal(vfctl_host_scan_dev(ctx, "enp3s0f0v0", 0, &p), 0);
+	assert_int_equal(p->n_funcs, 2);
+	assert_int_equal(vfctl_host_find(ctx, p, "enp3s0f0v0", &f), 0);
+	assert_string_equal(f->addr, "0000:03:10.0");
+	assert_int_equal(f->vf_index, 0);
+	assert_ptr_equal(f->pf->vfs[0], f);
+	vfctl_host_free(p);
+	vfctl_ctx_free(ctx);
+	unit_rm_rf(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -475,6 +626,8 @@ int main(void)
 		cmocka_unit_test(find_rejects_bad_names),
 		cmocka_unit_test(missing_root_is_an_error),
 		cmocka_unit_test(root_without_pci_is_an_error),
+		cmocka_unit_test(scan_dev_reads_the_device_part),
+		cmocka_unit_test(scan_dev_by_netdev_and_wrong_offset),
 	};
 
 	return cmocka_run_group_tests_name("topo", tests, NULL, NULL);
