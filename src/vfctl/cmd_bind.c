@@ -2,6 +2,7 @@
 /* vfctl bind / unbind / restore */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
@@ -44,9 +45,9 @@ static int report(struct vfctl_host *h, struct vfctl_func *f, const char *was, e
 	return EXIT_OK;
 }
 
-static int change(struct vfctl_ctx *ctx, struct vfctl_host *host, const struct args *a, enum op op)
+static int change(struct vfctl_ctx *ctx, struct vfctl_host *host, const char *dev,
+		  const char *driver, const struct args *a, enum op op)
 {
-	const char *driver = op == OP_BIND && a->argc == 2 ? a->argv[1] : "vfio-pci";
 	unsigned timeout_ms = (unsigned)(a->timeout_s * 1000);
 	/* the operator names the driver: bind and restore load it if need be */
 	unsigned flags = VFCTL_BIND_MODPROBE | (a->force ? VFCTL_BIND_FORCE : 0);
@@ -55,7 +56,7 @@ static int change(struct vfctl_ctx *ctx, struct vfctl_host *host, const struct a
 	int r;
 
 	/* A netdev name goes with its driver: the address from here on. */
-	r = vfctl_host_find(ctx, host, a->argv[0], &f);
+	r = vfctl_host_find(ctx, host, dev, &f);
 	if (r < 0) {
 		fprintf(stderr, "vfctl: %s\n", vfctl_ctx_error(ctx));
 		return r;
@@ -85,29 +86,107 @@ static int change(struct vfctl_ctx *ctx, struct vfctl_host *host, const struct a
 	return report(host, f, was, op);
 }
 
+/* Several DEVs of bind: a PCI address or PF:INDEX is a device, a name
+ * last is the DRIVER (one DEV may be a netdev name: "bind eth2 igbvf"). */
+static bool is_dev_syntax(const char *s)
+{
+	char addr[VFCTL_ADDR_LEN];
+	const char *colon = strrchr(s, ':');
+
+	return vfctl_addr_parse(s, addr) == 0 ||
+	       (colon && colon[1] && strspn(colon + 1, "0123456789") == strlen(colon + 1));
+}
+
+/* True when an earlier change of this command (changed[0..n)) touched a
+ * function of host: it is read again before its own change. */
+static bool host_touched(const struct vfctl_host *host, char (*changed)[VFCTL_ADDR_LEN], int n)
+{
+	for (int i = 0; i < n; i++)
+		for (size_t j = 0; j < host->n_funcs; j++)
+			if (!strcmp(host->funcs[j]->addr, changed[i]))
+				return true;
+	return false;
+}
+
 static int run(struct vfctl_ctx *ctx, const struct args *a, enum op op)
 {
 	static const char *names[] = { "bind", "unbind", "restore" };
 	/* restore reads the VF's settings fresh where it changes them and
 	 * after: netlink before it would be read for nothing */
 	unsigned scan = VFCTL_SCAN_NO_NAMES | (op == OP_RESTORE ? 0 : VFCTL_SCAN_NETLINK);
-	struct vfctl_host *host;
-	int r;
+	const char *driver = "vfio-pci";
+	struct vfctl_host **hosts = NULL;
+	char (*changed)[VFCTL_ADDR_LEN] = NULL;
+	int n = a->argc, r = 0, done = 0;
 
-	if (a->argc < 1 || a->argc > (op == OP_BIND ? 2 : 1)) {
+	if (op == OP_BIND && n >= 2 && !is_dev_syntax(a->argv[n - 1]))
+		driver = a->argv[--n];
+	if (n < 1) {
 		fprintf(stderr, "vfctl %s: expected %s\n", names[op],
-			op == OP_BIND ? "DEV [DRIVER] (DRIVER defaults to vfio-pci)" : "DEV");
+			op == OP_BIND ? "DEV... [DRIVER] (DRIVER defaults to vfio-pci)" : "DEV...");
 		return EXIT_USAGE;
 	}
-	/* The device, its PF and its IOMMU group: not the host's every
-	 * function, which costs more than the change itself. */
-	r = vfctl_host_scan_dev(ctx, a->argv[0], scan, &host);
-	if (r < 0) {
-		fprintf(stderr, "vfctl: %s\n", vfctl_ctx_error(ctx));
-		return r;
+	hosts = calloc((size_t)n, sizeof(*hosts));
+	changed = calloc((size_t)n, sizeof(*changed));
+	if (!hosts || !changed) {
+		fprintf(stderr, "vfctl %s: out of memory\n", names[op]);
+		r = -ENOMEM;
+		goto out;
 	}
-	r = change(ctx, host, a, op);
-	vfctl_host_free(host);
+	/* Every DEV found before anything changes: a wrong one changes
+	 * nothing. Each read is the device, its PF and its IOMMU group, not
+	 * the host's every function, which costs more than the change. */
+	for (int i = 0; i < n; i++) {
+		struct vfctl_func *f;
+
+		r = vfctl_host_scan_dev(ctx, a->argv[i], scan, &hosts[i]);
+		if (r >= 0)
+			r = vfctl_host_find(ctx, hosts[i], a->argv[i], &f);
+		if (r < 0) {
+			fprintf(stderr, "vfctl: %s%s\n", vfctl_ctx_error(ctx),
+				i ? "; nothing was changed" : "");
+			goto out;
+		}
+		memcpy(changed[i], f->addr, sizeof(changed[i]));
+		for (int j = 0; j < i; j++)
+			if (!strcmp(changed[j], changed[i])) {
+				fprintf(stderr, "vfctl %s: %s is named twice (%s, %s); nothing was "
+					"changed\n", names[op], changed[i], a->argv[j], a->argv[i]);
+				r = EXIT_USAGE;
+				goto out;
+			}
+	}
+	if (n > 1) {	/* one document: the functions afterwards, in order */
+		pr_obj_begin(NULL);
+		pr_arr_begin("functions");
+	}
+	for (; done < n; done++) {
+		if (host_touched(hosts[done], changed, done)) {
+			vfctl_host_free(hosts[done]);
+			hosts[done] = NULL;
+			r = vfctl_host_scan_dev(ctx, a->argv[done], scan, &hosts[done]);
+			if (r < 0) {
+				fprintf(stderr, "vfctl: %s\n", vfctl_ctx_error(ctx));
+				break;
+			}
+		}
+		r = change(ctx, hosts[done], a->argv[done], driver, a, op);
+		if (r < 0)
+			break;
+	}
+	if (n > 1) {
+		pr_arr_end();
+		pr_obj_end();
+	}
+	if (r < 0 && done + 1 < n)
+		fprintf(stderr, "vfctl %s: stopped at %s: the %d after it (%s%s) not changed\n",
+			names[op], changed[done], n - done - 1, changed[done + 1],
+			n - done - 1 > 1 ? ", ..." : "");
+out:
+	for (int i = 0; hosts && i < n; i++)
+		vfctl_host_free(hosts[i]);
+	free(hosts);
+	free(changed);
 	return r;
 }
 

@@ -61,12 +61,14 @@ const struct cli_cmd cli_cmds[] = {
 	},
 	{
 		.name = "bind", .fn = cmd_bind, .no_scan = true,
-		.synopsis = "DEV [DRIVER]",
+		.synopsis = "DEV... [DRIVER]",
 		.summary = "bind to DRIVER (default vfio-pci) with driver_override",
 		.help = "Bind DEV (a PCI address or netdev name) to DRIVER, vfio-pci by default,\n"
 			"through driver_override. The driver, override and VF settings it had are\n"
 			"saved at the first bind, for 'vfctl restore'. A failure after the first\n"
-			"change rolls it all back.\n",
+			"change rolls it all back. Several DEVs (PCI addresses or PF:INDEX; a name\n"
+			"last is the DRIVER) are all found before any changes, then bound in turn;\n"
+			"the first failure stops there, naming those not bound.\n",
 		.opts = {
 			{ OPT_FORCE, "even if its netdev carries host routes, it is a PF\n"
 			  "with VFs (they are destroyed) or vfctld leases it" },
@@ -75,10 +77,10 @@ const struct cli_cmd cli_cmds[] = {
 	},
 	{
 		.name = "unbind", .fn = cmd_unbind, .no_scan = true,
-		.synopsis = "DEV",
+		.synopsis = "DEV...",
 		.summary = "unbind from its driver (what it had is saved, as by bind)",
 		.help = "Unbind DEV (a PCI address or netdev name) from its driver; what it had is\n"
-			"saved as by bind, for 'vfctl restore'.\n",
+			"saved as by bind, for 'vfctl restore'. Several DEVs as with bind.\n",
 		.opts = {
 			{ OPT_FORCE, "even if its netdev carries host routes, it is a PF\n"
 			  "with VFs (they are destroyed) or vfctld leases it" },
@@ -87,10 +89,11 @@ const struct cli_cmd cli_cmds[] = {
 	},
 	{
 		.name = "restore", .fn = cmd_restore, .no_scan = true,
-		.synopsis = "DEV",
+		.synopsis = "DEV...",
 		.summary = "back to the driver and VF settings saved at the first bind",
 		.help = "Put back what the first bind or unbind of DEV saved: driver_override, the VF\n"
-			"settings through the PF and the original driver; then forget the record.\n",
+			"settings through the PF and the original driver; then forget the record.\n"
+			"Several DEVs as with bind.\n",
 		.opts = {
 			{ OPT_FORCE, "even if vfctld leases it" },
 			{ OPT_TIMEOUT, TIMEOUT_DOC " (default 10)" },

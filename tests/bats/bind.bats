@@ -3,6 +3,7 @@
 
 # shellcheck disable=SC2154 # stderr: set by bats run --separate-stderr
 bats_require_minimum_version 1.5.0
+load helpers
 
 setup() {
 	: "${VFCTL:?set VFCTL to the vfctl binary}" "${FIXTURES:?set FIXTURES to the trees}"
@@ -60,8 +61,38 @@ snapshot() {	# every file's content under a device dir, to prove nothing changed
 	[[ "$output" == *"0000:09:00.0: no such PCI function"* ]]
 	run "$VFCTL" --sysfs-root "$root" bind
 	[ "$status" -eq 2 ]
+	# a second DEV that is none: found before anything changes
 	run "$VFCTL" --sysfs-root "$root" unbind 0000:03:10.0 extra
+	[ "$status" -eq 3 ]
+	[[ "$output" == "vfctl: extra: no PCI function has a netdev of that name"*"; nothing was changed" ]]
+}
+
+@test "several DEVs: all found before any changes (a wrong one or one named twice changes nothing), one document in JSON" {
+	root=$(tree 82599-8vf)
+	d=$root/bus/pci/devices
+	before=$(snapshot "$(cd "$d/0000:03:10.0" && pwd -P)")
+	run "$VFCTL" --sysfs-root "$root" bind 0000:03:10.0 0000:09:00.0 vfio-pci
+	[ "$status" -eq 3 ]
+	[[ "$output" == "vfctl: 0000:09:00.0: no such PCI function"*"; nothing was changed" ]]
+	run "$VFCTL" --sysfs-root "$root" restore 0000:03:10.0 03:10.0
 	[ "$status" -eq 2 ]
+	[ "$output" = "vfctl restore: 0000:03:10.0 is named twice (0000:03:10.0, 03:10.0); nothing was changed" ]
+	[ "$(snapshot "$(cd "$d/0000:03:10.0" && pwd -P)")" = "$before" ]
+	[ ! -e "$VFCTL_RUN_DIR/state" ]
+	# two VFs on vfio-pci already: each said, exit 0; a name last is the driver
+	ln -sfn ../../../../../bus/pci/drivers/vfio-pci "$d/0000:03:11.4/driver"
+	rm -rf "$d/0000:03:11.4/net"
+	echo vfio-pci >"$d/0000:03:11.4/driver_override"
+	: >"${root%/sys}/dev/vfio/$(basename "$(readlink "$d/0000:03:11.4/iommu_group")")"
+	run --separate-stderr "$VFCTL" --sysfs-root "$root" --dev-root "${root%/sys}/dev" --json bind 0000:03:11.4 03:11.6 vfio-pci
+	[ "$status" -eq 0 ]
+	schema_ok bind_many
+	[ "$(jq -c '[.functions[] | [.address, .driver, .group_viable]]' <<<"$output")" = \
+		'[["0000:03:11.4","vfio-pci",true],["0000:03:11.6","vfio-pci",true]]' ]
+	[ "$(grep -c 'nothing to do' <<<"$stderr")" = 2 ]
+	run "$VFCTL" --sysfs-root "$root" --dev-root "${root%/sys}/dev" bind 0000:03:11.4 0000:03:11.6
+	[ "$status" -eq 0 ]
+	[[ "${lines[-1]}" == "0000:03:11.6: bound to vfio-pci (was vfio-pci), iommu group 37 (viable)" ]]
 }
 
 @test "a driver that is not loaded cannot be loaded for a tree that is not the live /sys" {

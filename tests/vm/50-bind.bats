@@ -178,6 +178,25 @@ pf_mac_is() {
 	[ "$(vm_driver "$vf")" = igbvf ]
 }
 
+@test "bind and restore several VFs in one command: each in turn, one JSON document" {
+	local vf0
+	vf0=$(vm_vf "$pf" 0)
+	vm_wait_for 10 test -e "$VM_PCI/$vf0/driver"
+	run vfctl bind "$vf0" "$vf"
+	[ "$status" -eq 0 ]
+	[[ "${lines[0]}" == "$vf0: bound to vfio-pci (was igbvf)"* ]]
+	[[ "${lines[1]}" == "$vf: bound to vfio-pci (was igbvf)"* ]]
+	[ "$(vm_driver "$vf0")" = vfio-pci ]
+	[ "$(vm_driver "$vf")" = vfio-pci ]
+	run vfctl --json restore "$vf0" "$vf"
+	[ "$status" -eq 0 ]
+	[ "$(jq -c '[.functions[] | [.address, .driver, .previous_driver]]' <<<"$output")" = \
+		"[[\"$vf0\",\"igbvf\",\"vfio-pci\"],[\"$vf\",\"igbvf\",\"vfio-pci\"]]" ]
+	[ "$(vm_driver "$vf0")" = igbvf ]
+	[ "$(vm_driver "$vf")" = igbvf ]
+	[ ! -e "$VFCTL_RUN_DIR/state/$vf0.json" ]
+}
+
 @test "bind to another driver by name, and a driver that does not exist" {
 	run vfctl unbind "$vf"
 	[ "$status" -eq 0 ]
