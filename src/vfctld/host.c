@@ -17,7 +17,10 @@
 int host_scan(struct daemon *d, struct vfctl_host **ret)
 {
 	d->stats.host_scans++;
-	return vfctl_host_scan(d->ctx, vfctl_ctx_is_live(d->ctx) ? VFCTL_SCAN_NETLINK : 0, ret);
+	/* the daemon prints no PCI names: none looked up (the hwdb it would
+	 * open stays closed) */
+	return vfctl_host_scan(d->ctx, VFCTL_SCAN_NO_NAMES |
+			       (vfctl_ctx_is_live(d->ctx) ? VFCTL_SCAN_NETLINK : 0), ret);
 }
 
 int host_view(struct daemon *d, uint64_t max_usec, bool for_list, const struct vfctl_host **ret)
@@ -35,8 +38,8 @@ int host_view(struct daemon *d, uint64_t max_usec, bool for_list, const struct v
 	d->stats.host_scans++;
 	if (for_list)
 		d->stats.list_scans++;
-	/* addresses, drivers, groups and NUMA nodes: no netlink */
-	r = vfctl_host_scan(d->ctx, 0, &h);
+	/* addresses, drivers, groups and NUMA nodes: no netlink, no names */
+	r = vfctl_host_scan(d->ctx, VFCTL_SCAN_NO_NAMES, &h);
 	if (r < 0)
 		return r;
 	d->view = h;
