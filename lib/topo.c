@@ -296,6 +296,29 @@ ids_read:
 	return read_netdevs(dfd, f);
 }
 
+/* addr read as a new function: *ret NULL when it vanished meanwhile (a
+ * warning in host); after another error *ret is what was read, for the
+ * caller to keep in host (freed with it). */
+static int func_read_new(struct vfctl_ctx *ctx, struct vfctl_host *host, const char *addr,
+			 unsigned flags, struct vfctl_func **ret)
+{
+	char gone[VFCTL_DEV_PATH_MAX + 128] = "";
+	struct vfctl_func *f = malloc(sizeof(*f));
+	int r;
+
+	*ret = NULL;
+	if (!f)
+		return -ENOMEM;
+	r = func_fill(ctx, addr, flags, f, gone, sizeof(gone));
+	if (r == -ENODEV) {
+		func_free(f);
+		return host_warn(host, "%s: vanished during the walk (%s); run the command again",
+				 addr, gone);
+	}
+	*ret = f;
+	return r;
+}
+
 /* for arrays of struct vfctl_func * (host->funcs, group->members) */
 static int cmp_func(const void *a, const void *b)
 {
@@ -330,7 +353,6 @@ static int scan_funcs(struct vfctl_ctx *ctx, struct vfctl_host *host, unsigned f
 
 		if (de->d_name[0] == '.')
 			continue;
-		char gone[VFCTL_DEV_PATH_MAX + 128] = "";
 		struct vfctl_func *f;
 
 		if (vfctl_addr_parse(de->d_name, addr) < 0 || strcmp(addr, de->d_name)) {
@@ -350,24 +372,33 @@ static int scan_funcs(struct vfctl_ctx *ctx, struct vfctl_host *host, unsigned f
 				return -ENOMEM;
 			host->funcs = nf;
 		}
-		f = malloc(sizeof(*f));
-		if (!f)
-			return -ENOMEM;
-		r = func_fill(ctx, addr, flags, f, gone, sizeof(gone));
-		if (r == -ENODEV) {
-			func_free(f);
-			r = host_warn(host, "%s: vanished during the walk (%s); run the command again",
-				      addr, gone);
-			if (r < 0)
-				return r;
-			continue;
-		}
-		host->funcs[host->n_funcs++] = f;
+		r = func_read_new(ctx, host, addr, flags, &f);
+		if (f)
+			host->funcs[host->n_funcs++] = f;
 		if (r < 0)
 			return r;
 	}
 	if (host->n_funcs > 1)
 		qsort(host->funcs, host->n_funcs, sizeof(*host->funcs), cmp_func);
+	return 0;
+}
+
+/* vf as VF idx of pf (pf->vfs grown to hold it). */
+static int pf_attach_vf(struct vfctl_func *pf, struct vfctl_func *vf, size_t idx)
+{
+	if (idx >= pf->n_vfs) {
+		struct vfctl_func **nv = realloc(pf->vfs, (idx + 1) * sizeof(*nv));
+
+		if (!nv)
+			return -ENOMEM;
+		memset(nv + pf->n_vfs, 0, (idx + 1 - pf->n_vfs) * sizeof(*nv));
+		pf->vfs = nv;
+		pf->n_vfs = idx + 1;
+	}
+	pf->vfs[idx] = vf;
+	vf->pf = pf;
+	vf->vf_index = (int)idx;
+	vf->kind = VFCTL_FUNC_VF;
 	return 0;
 }
 
@@ -397,19 +428,8 @@ static int link_vfs(struct vfctl_ctx *ctx, struct vfctl_host *host)
 			if (vfctl_link_name_at(dirfd(d), de->d_name, target, sizeof(target)) < 0 ||
 			    vfctl_addr_parse(target, addr) < 0 || !(vf = host_func(host, addr)))
 				continue;	/* the VF went away between readdir and here */
-			if (idx >= pf->n_vfs) {
-				struct vfctl_func **nv = realloc(pf->vfs, (idx + 1) * sizeof(*nv));
-
-				if (!nv)
-					return -ENOMEM;
-				memset(nv + pf->n_vfs, 0, (idx + 1 - pf->n_vfs) * sizeof(*nv));
-				pf->vfs = nv;
-				pf->n_vfs = idx + 1;
-			}
-			pf->vfs[idx] = vf;
-			vf->pf = pf;
-			vf->vf_index = (int)idx;
-			vf->kind = VFCTL_FUNC_VF;
+			if (pf_attach_vf(pf, vf, idx) < 0)
+				return -ENOMEM;
 		}
 	}
 	return 0;
@@ -893,7 +913,6 @@ int vfctl_host_find(struct vfctl_ctx *ctx, const struct vfctl_host *host, const 
 static int part_add(struct vfctl_ctx *ctx, struct vfctl_host *host, const char *addr,
 		    unsigned flags, struct vfctl_func **ret)
 {
-	char gone[VFCTL_DEV_PATH_MAX + 128] = "";
 	struct vfctl_func **nf, *f;
 	int r;
 
@@ -907,16 +926,9 @@ static int part_add(struct vfctl_ctx *ctx, struct vfctl_host *host, const char *
 	if (!nf)
 		return -ENOMEM;
 	host->funcs = nf;
-	f = malloc(sizeof(*f));
-	if (!f)
-		return -ENOMEM;
-	r = func_fill(ctx, addr, flags, f, gone, sizeof(gone));
-	if (r == -ENODEV) {
-		func_free(f);
-		return host_warn(host, "%s: vanished during the walk (%s); run the command again",
-				 addr, gone);
-	}
-	host->funcs[host->n_funcs++] = f;
+	r = func_read_new(ctx, host, addr, flags, &f);
+	if (f)
+		host->funcs[host->n_funcs++] = f;
 	if (r < 0)
 		return r;
 	*ret = f;
@@ -963,19 +975,7 @@ static int part_link_vf(struct vfctl_ctx *ctx, struct vfctl_host *host, struct v
 	if (vfctl_root_link_name(&ctx->sys, VFCTL_DEV_PATH(pf->addr, "virtfn%zu", idx), target,
 				 sizeof(target)) < 0 || strcmp(target, vf->addr))
 		return link_vfs(ctx, host);
-	if (idx >= pf->n_vfs) {
-		struct vfctl_func **nv = realloc(pf->vfs, (idx + 1) * sizeof(*nv));
-
-		if (!nv)
-			return -ENOMEM;
-		memset(nv + pf->n_vfs, 0, (idx + 1 - pf->n_vfs) * sizeof(*nv));
-		pf->vfs = nv;
-		pf->n_vfs = idx + 1;
-	}
-	pf->vfs[idx] = vf;
-	vf->pf = pf;
-	vf->vf_index = (int)idx;
-	return 0;
+	return pf_attach_vf(pf, vf, idx);
 }
 
 /* The members of group id (its devices directory) read into host; 1 when
